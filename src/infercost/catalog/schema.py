@@ -1,0 +1,184 @@
+"""Frozen catalog entries: accelerators, model architectures and quantization formats.
+
+Every entry carries ``source`` (where its figures were read) and ``as_of`` (the date of that
+reading). Figures are stored in base SI units (bytes, bytes/s, FLOP/s); the CSV/TOML files
+use the scaled units vendors print and the loader converts them (see ``loader.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Dtype = Literal["bf16", "fp16", "fp8", "int8", "int4", "fp4"]
+"""Compute dtypes an accelerator may run matrix multiplies at."""
+
+DTYPE_BYTES: dict[str, float] = {
+    "fp32": 4.0,
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+}
+"""Bytes per element of the plain (unscaled) dtypes; grouped formats live in QuantFormat."""
+
+
+class CatalogEntry(BaseModel):
+    """Base of every catalog entry: frozen, no unknown fields, sourced and dated."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str = Field(min_length=3, description="Where the figures were read.")
+    as_of: date = Field(description="Date the figures were read or published.")
+
+
+class Accelerator(CatalogEntry):
+    """One accelerator (per device; a superchip or pair is described per GPU).
+
+    Attributes:
+        id: catalog id, lower-case (``h100-sxm``).
+        name: vendor's product name.
+        vendor: NVIDIA, AMD, Google, AWS, Intel.
+        generation: architecture family (ampere, ada, hopper, blackwell, cdna3, ...).
+        memory_bytes: device memory in bytes (decimal; GiB figures converted).
+        mem_bw_bytes_s: peak device-memory bandwidth, bytes/s.
+        dense_flop_s: dense (no sparsity) tensor FLOP/s per compute dtype; a dtype absent from
+            the dict is unsupported or unpublished and is never borrowed from another dtype.
+        tdp_w: board/module power, W (None when unpublished).
+        interconnect: scale-up link name.
+        interconnect_bytes_s: scale-up bandwidth per device per direction, bytes/s
+            (None: PCIe only, see ``pcie_gen``).
+        pcie_gen: host PCIe generation.
+        year: launch year.
+        list_price_usd: a commonly cited purchase price, with ``price_source``.
+        aliases: other spellings that resolve to this entry.
+    """
+
+    id: str
+    name: str
+    vendor: str
+    generation: str
+    memory_bytes: float = Field(gt=0)
+    mem_bw_bytes_s: float = Field(gt=0)
+    dense_flop_s: dict[str, float]
+    tdp_w: float | None = None
+    interconnect: str = ""
+    interconnect_bytes_s: float | None = None
+    pcie_gen: int | None = None
+    year: int | None = None
+    list_price_usd: float | None = None
+    price_source: str = ""
+    aliases: tuple[str, ...] = ()
+    notes: str = ""
+
+    def flop_s(self, dtype: str) -> float | None:
+        """Dense FLOP/s at ``dtype``, or None when the accelerator does not support it."""
+        return self.dense_flop_s.get(dtype)
+
+
+class QuantFormat(CatalogEntry):
+    """A weight (or KV-cache) storage format.
+
+    Attributes:
+        id: canonical name (``bf16``, ``fp8``, ``int4-awq``, ``nvfp4``, ``mxfp4``, ``q4_0``).
+        bits_per_weight: storage bits per weight including group scales and zero points.
+        compute_dtype: dtype the matmuls run at on hardware that supports it natively.
+        fallback_compute_dtype: dtype used where the hardware lacks ``compute_dtype``
+            (weight-only dequantisation to this dtype).
+        aliases: other spellings.
+    """
+
+    id: str
+    bits_per_weight: float = Field(gt=0, le=32)
+    compute_dtype: str
+    fallback_compute_dtype: str = "bf16"
+    aliases: tuple[str, ...] = ()
+    notes: str = ""
+
+    @property
+    def bytes_per_weight(self) -> float:
+        """Storage bytes per weight, group-scale overhead included."""
+        return self.bits_per_weight / 8.0
+
+
+AttentionKind = Literal["mha", "gqa", "mla"]
+
+
+class ModelArch(CatalogEntry):
+    """A transformer decoder architecture as stated by its Hugging Face ``config.json``.
+
+    Counts follow HF key names. Total and active parameter counts are derived in
+    ``infercost.perf.params``, never typed in.
+
+    Attributes:
+        id: catalog id (the HF repo id, ``meta-llama/Llama-3.1-70B-Instruct``).
+        model_type: HF ``model_type`` of the text model.
+        num_layers: decoder layers (``num_hidden_layers``).
+        hidden_size: residual width.
+        num_heads: query heads.
+        num_kv_heads: key/value heads (= num_heads for MHA).
+        head_dim: per-head width (``head_dim`` key, else hidden_size / num_heads).
+        intermediate_size: dense FFN width.
+        vocab_size: vocabulary size.
+        tie_word_embeddings: whether the LM head shares the embedding matrix.
+        gated_mlp: SwiGLU/GeGLU (3 matrices) rather than 2.
+        attention_bias: q/k/v projections carry a bias.
+        attention_kind: mha, gqa or mla.
+        kv_lora_rank, q_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim: MLA sizes.
+        sliding_window: window in tokens for sliding-window layers (None: no such layers).
+        num_sliding_layers: how many of ``num_layers`` use the sliding window.
+        num_experts: routed experts per MoE layer (0 = dense model).
+        experts_per_token: routed experts each token activates.
+        num_shared_experts: always-on experts per MoE layer.
+        moe_intermediate_size: FFN width of one routed expert.
+        shared_expert_intermediate_size: FFN width of one shared expert.
+        num_dense_layers: layers with a dense FFN in an MoE model (DeepSeek ``first_k_dense_replace``).
+        max_position_embeddings: the context the config states.
+        checkpoint_dtype: dtype of the published weights (bf16, fp16, fp8, mxfp4).
+        quantized_modules_note: what the checkpoint's ``quantization_config`` leaves unquantized.
+        aliases: other spellings that resolve here.
+    """
+
+    id: str
+    model_type: str
+    num_layers: int = Field(gt=0)
+    hidden_size: int = Field(gt=0)
+    num_heads: int = Field(gt=0)
+    num_kv_heads: int = Field(gt=0)
+    head_dim: int = Field(gt=0)
+    intermediate_size: int = Field(gt=0)
+    vocab_size: int = Field(gt=0)
+    tie_word_embeddings: bool = False
+    gated_mlp: bool = True
+    attention_bias: bool = False
+    attention_kind: AttentionKind = "gqa"
+    kv_lora_rank: int = 0
+    q_lora_rank: int = 0
+    qk_nope_head_dim: int = 0
+    qk_rope_head_dim: int = 0
+    v_head_dim: int = 0
+    sliding_window: int | None = None
+    num_sliding_layers: int = 0
+    num_experts: int = 0
+    experts_per_token: int = 0
+    num_shared_experts: int = 0
+    moe_intermediate_size: int = 0
+    shared_expert_intermediate_size: int = 0
+    num_dense_layers: int = 0
+    max_position_embeddings: int = 0
+    checkpoint_dtype: str = "bf16"
+    quantized_modules_note: str = ""
+    aliases: tuple[str, ...] = ()
+    notes: str = ""
+
+    @property
+    def is_moe(self) -> bool:
+        """True when the model routes tokens to experts."""
+        return self.num_experts > 0
+
+    @property
+    def num_moe_layers(self) -> int:
+        """Layers whose FFN is a mixture of experts."""
+        return self.num_layers - self.num_dense_layers if self.is_moe else 0

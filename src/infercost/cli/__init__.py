@@ -1,0 +1,41 @@
+"""The ``infercost`` command line: thin wrappers over the library.
+
+Each command group lives in its own module and exposes ``register(app)``. One handler here
+turns every :class:`~infercost.errors.InfercostError` into a one-line message on stderr and a
+non-zero exit; any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from infercost.cli import calibrate as _calibrate
+from infercost.cli import catalog as _catalog
+from infercost.cli import economics as _economics
+from infercost.cli import predict as _predict
+from infercost.errors import InfercostError
+
+app = typer.Typer(
+    name="infercost",
+    help="What LLM inference really costs: physics, economics and decisions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _module in (_predict, _catalog, _economics, _calibrate):
+    _module.register(app)
+
+_stderr = Console(stderr=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``infercost`` script; exits 1 with one line on a user error."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except InfercostError as err:
+        _stderr.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
+        sys.exit(1)

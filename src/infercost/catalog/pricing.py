@@ -1,0 +1,528 @@
+"""Prices with provenance: cloud GPU offers and LLM API price sheets.
+
+Two catalog entries and their loaders:
+
+* :class:`Offer` — one way to rent (or own) an instance: provider, instance, accelerator id,
+  GPUs per instance, pricing kind, US$ per *instance*-hour, region, ``as_of`` and ``source``.
+* :class:`ApiPrice` — one provider's price sheet for one model: US$ per million input, output,
+  cached-input and cache-write tokens, batch discount and long-context tiers.
+
+Shipped snapshots live in ``infercost/catalog/data/offers/*.csv`` and
+``infercost/catalog/data/api_prices/*.csv`` and are read with :mod:`importlib.resources` on first
+use (cached, never at import). Users add or override rows (negotiated prices) with files of the
+same layout in ``<dir>/offers/*.csv`` and ``<dir>/api_prices/*.csv`` for every ``<dir>`` in the
+``INFERCOST_CATALOG_DIR`` environment variable (``os.pathsep``-separated) or passed as
+``extra_dirs``; a user row whose ``id`` matches a shipped row replaces it.
+
+Money is :class:`decimal.Decimal` (read exactly from the CSV text). Every malformed file, row or
+field raises :class:`~infercost.errors.CatalogError` naming the file, the row (1 = first data
+row) and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import functools
+import io
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from infercost.catalog.schema import CatalogEntry
+from infercost.errors import CatalogError, UnknownNameError
+
+PricingKind = Literal["on-demand", "spot", "reserved-1y", "reserved-3y", "committed", "owned"]
+"""How an offer is bought. ``committed``: a commitment whose term the source does not state."""
+
+PRICING_KINDS: tuple[str, ...] = get_args(PricingKind)
+
+STALE_AFTER_DAYS = 180
+"""A price older than this many days (against today) is flagged as stale in every output."""
+
+CATALOG_DIR_ENV = "INFERCOST_CATALOG_DIR"
+"""Environment variable naming extra catalog directories (``os.pathsep``-separated)."""
+
+OFFER_FIELDS: tuple[str, ...] = (
+    "id",
+    "provider",
+    "instance",
+    "gpu",
+    "gpus_per_instance",
+    "pricing_kind",
+    "usd_per_hour",
+    "usd_per_hour_low",
+    "usd_per_hour_high",
+    "region",
+    "as_of",
+    "source",
+    "notes",
+)
+"""Columns of an offers CSV, written out (a published format; a test pins it)."""
+
+OFFER_REQUIRED: frozenset[str] = frozenset(
+    {
+        "id",
+        "provider",
+        "instance",
+        "gpu",
+        "gpus_per_instance",
+        "pricing_kind",
+        "usd_per_hour",
+        "as_of",
+        "source",
+    }
+)
+
+API_PRICE_FIELDS: tuple[str, ...] = (
+    "provider",
+    "model",
+    "usd_per_m_input",
+    "usd_per_m_output",
+    "usd_per_m_cached_input",
+    "usd_per_m_cache_write",
+    "batch_discount",
+    "context_tiers",
+    "as_of",
+    "source",
+    "notes",
+)
+"""Columns of an API price CSV, written out (a test pins it)."""
+
+API_PRICE_REQUIRED: frozenset[str] = frozenset({"provider", "model", "as_of", "source"})
+
+Money = Decimal
+
+
+class Offer(CatalogEntry):
+    """One cloud (or owned) offer for an instance holding ``gpus_per_instance`` accelerators.
+
+    Attributes:
+        id: catalog id, lower-case (``aws-p5.48xlarge-on-demand-2025-01``).
+        provider: cloud or marketplace name.
+        instance: the provider's instance or product name.
+        gpu: accelerator catalog id (``h100-sxm``).
+        gpus_per_instance: accelerators billed together; using fewer still pays for all.
+        pricing_kind: on-demand, spot, reserved-1y, reserved-3y, committed or owned.
+        usd_per_hour: US$ per instance-hour used for costing (the midpoint when the source
+            printed a range).
+        usd_per_hour_low, usd_per_hour_high: the printed range per instance-hour, if any.
+        region: provider region ("" when the source does not say).
+        notes: caveats from the source and from the mapping to catalog ids.
+    """
+
+    id: str = Field(min_length=1)
+    provider: str = Field(min_length=1)
+    instance: str = Field(min_length=1)
+    gpu: str = Field(min_length=1)
+    gpus_per_instance: int = Field(gt=0)
+    pricing_kind: PricingKind
+    usd_per_hour: Decimal = Field(gt=0)
+    usd_per_hour_low: Decimal | None = Field(default=None, gt=0)
+    usd_per_hour_high: Decimal | None = Field(default=None, gt=0)
+    region: str = ""
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _range_brackets_price(self) -> Offer:
+        low, high = self.usd_per_hour_low, self.usd_per_hour_high
+        if (low is None) != (high is None):
+            raise ValueError("give both usd_per_hour_low and usd_per_hour_high, or neither")
+        if low is not None and high is not None and not low <= self.usd_per_hour <= high:
+            raise ValueError(
+                f"usd_per_hour {self.usd_per_hour} lies outside its range [{low}, {high}]"
+            )
+        return self
+
+    @property
+    def usd_per_gpu_hour(self) -> Decimal:
+        """US$ per GPU-hour when every GPU of the instance is used: instance $/h ÷ GPUs."""
+        return self.usd_per_hour / self.gpus_per_instance
+
+    @property
+    def is_range(self) -> bool:
+        """True when the source printed a range and ``usd_per_hour`` is its midpoint."""
+        return self.usd_per_hour_low is not None
+
+    def age_days(self, today: date | None = None) -> int:
+        """Days between ``as_of`` and ``today`` (default: the local date)."""
+        return ((today or date.today()) - self.as_of).days
+
+    def is_stale(self, today: date | None = None, max_age_days: int = STALE_AFTER_DAYS) -> bool:
+        """True when the price is older than ``max_age_days``."""
+        return self.age_days(today) > max_age_days
+
+    def describe(self) -> str:
+        """One line naming the offer, its price, source and date."""
+        per_gpu = f"${self.usd_per_gpu_hour:.2f}/GPU-h"
+        bundle = (
+            f" (${self.usd_per_hour}/h for {self.gpus_per_instance} GPUs)"
+            if self.gpus_per_instance > 1
+            else ""
+        )
+        return (
+            f"{self.provider} {self.instance} {self.pricing_kind} {per_gpu}{bundle}"
+            f" [offer {self.id}; {self.source}; as of {self.as_of.isoformat()}]"
+        )
+
+
+class ContextTier(BaseModel):
+    """Prices that apply when a request's input exceeds ``above_input_tokens``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    above_input_tokens: int = Field(gt=0)
+    usd_per_m_input: Decimal = Field(ge=0)
+    usd_per_m_output: Decimal = Field(ge=0)
+
+
+class ApiPrice(CatalogEntry):
+    """One provider's API price sheet for one model, in US$ per million tokens.
+
+    A price left ``None`` is unpublished (or unknown to the source): costing a token kind
+    whose price is ``None`` raises, it is never read as $0.
+
+    Attributes:
+        provider: API provider.
+        model: the provider's model name.
+        usd_per_m_input, usd_per_m_output: US$ per 1e6 uncached input / output tokens.
+        usd_per_m_cached_input: US$ per 1e6 input tokens served from the prompt cache.
+        usd_per_m_cache_write: US$ per 1e6 input tokens written to the prompt cache.
+        batch_discount: fraction taken off input and output prices by the batch API (0.5 = half).
+        context_tiers: higher prices above an input length, ascending.
+        notes: caveats.
+    """
+
+    provider: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    usd_per_m_input: Decimal | None = Field(default=None, ge=0)
+    usd_per_m_output: Decimal | None = Field(default=None, ge=0)
+    usd_per_m_cached_input: Decimal | None = Field(default=None, ge=0)
+    usd_per_m_cache_write: Decimal | None = Field(default=None, ge=0)
+    batch_discount: Decimal | None = Field(default=None, ge=0, lt=1)
+    context_tiers: tuple[ContextTier, ...] = ()
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _tiers_ascend(self) -> ApiPrice:
+        bounds = [t.above_input_tokens for t in self.context_tiers]
+        if bounds != sorted(set(bounds)):
+            raise ValueError("context_tiers must have strictly ascending above_input_tokens")
+        return self
+
+    @property
+    def key(self) -> str:
+        """``provider/model`` in lower case, the lookup key."""
+        return f"{self.provider}/{self.model}".lower()
+
+    def is_stale(self, today: date | None = None, max_age_days: int = STALE_AFTER_DAYS) -> bool:
+        """True when the price sheet is older than ``max_age_days``."""
+        return ((today or date.today()) - self.as_of).days > max_age_days
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing helpers (pure: text in, entries out)
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+
+
+def parse_as_of(text: str) -> date:
+    """Parse ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``; a missing month or day reads as the 1st.
+
+    Sources often print only a month or a year; the first day keeps the staleness check
+    conservative (the price is treated as at least that old).
+
+    Raises:
+        ValueError: the text is not one of the three forms or not a calendar date.
+    """
+    match = _PARTIAL_DATE.match(text.strip())
+    if not match:
+        raise ValueError(f"as_of {text!r} is not YYYY-MM-DD, YYYY-MM or YYYY")
+    year, month, day = match.groups()
+    return date(int(year), int(month or 1), int(day or 1))
+
+
+def _decimal(text: str, field: str) -> Decimal | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"field {field!r}: {text!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"field {field!r}: {text!r} is not a finite number")
+    return value
+
+
+def _parse_tiers(text: str) -> tuple[ContextTier, ...]:
+    """``"200000:6.00:22.50;..."`` -> tiers (above input tokens : $/M input : $/M output)."""
+    tiers = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        pieces = part.split(":")
+        if len(pieces) != 3:
+            raise ValueError(f"field 'context_tiers': {part!r} is not ABOVE_TOKENS:USD_IN:USD_OUT")
+        tiers.append(
+            ContextTier(
+                above_input_tokens=int(pieces[0]),
+                usd_per_m_input=Decimal(pieces[1]),
+                usd_per_m_output=Decimal(pieces[2]),
+            )
+        )
+    return tuple(tiers)
+
+
+def _read_rows(
+    text: str, path: str, allowed: Sequence[str], required: Iterable[str]
+) -> list[dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    unknown = [h for h in header if h not in allowed]
+    missing = [h for h in required if h not in header]
+    if unknown:
+        raise CatalogError(
+            path, f"unknown column(s) {unknown}; allowed columns are {list(allowed)}"
+        )
+    if missing:
+        raise CatalogError(path, f"missing required column(s) {sorted(missing)}")
+    rows = []
+    for i, row in enumerate(reader, start=1):
+        if None in row:
+            raise CatalogError(path, "more values than header columns", row=i)
+        rows.append({k: (v or "") for k, v in row.items()})
+    return rows
+
+
+def _validation_message(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "row"
+        parts.append(f"field {loc!r}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def parse_offers_csv(text: str, path: str) -> list[Offer]:
+    """Parse one offers CSV (columns :data:`OFFER_FIELDS`) into validated offers.
+
+    Raises:
+        CatalogError: naming ``path``, the data row (1-based) and the field that failed.
+    """
+    offers: list[Offer] = []
+    for i, row in enumerate(_read_rows(text, path, OFFER_FIELDS, OFFER_REQUIRED), start=1):
+        try:
+            values: dict[str, object] = {
+                "id": row["id"].strip().lower(),
+                "provider": row["provider"].strip(),
+                "instance": row["instance"].strip(),
+                "gpu": row["gpu"].strip().lower(),
+                "gpus_per_instance": row["gpus_per_instance"].strip(),
+                "pricing_kind": row["pricing_kind"].strip(),
+                "usd_per_hour": _decimal(row["usd_per_hour"], "usd_per_hour"),
+                "usd_per_hour_low": _decimal(row.get("usd_per_hour_low", ""), "usd_per_hour_low"),
+                "usd_per_hour_high": _decimal(
+                    row.get("usd_per_hour_high", ""), "usd_per_hour_high"
+                ),
+                "region": row.get("region", "").strip(),
+                "as_of": parse_as_of(row["as_of"]),
+                "source": row["source"].strip(),
+                "notes": row.get("notes", "").strip(),
+            }
+            offers.append(Offer.model_validate(values))
+        except ValidationError as err:
+            raise CatalogError(path, _validation_message(err), row=i) from None
+        except ValueError as err:
+            raise CatalogError(path, str(err), row=i) from None
+    return offers
+
+
+def parse_api_prices_csv(text: str, path: str) -> list[ApiPrice]:
+    """Parse one API price CSV (columns :data:`API_PRICE_FIELDS`) into validated entries.
+
+    Raises:
+        CatalogError: naming ``path``, the data row (1-based) and the field that failed.
+    """
+    prices: list[ApiPrice] = []
+    rows = _read_rows(text, path, API_PRICE_FIELDS, API_PRICE_REQUIRED)
+    for i, row in enumerate(rows, start=1):
+        try:
+            values: dict[str, object] = {
+                "provider": row["provider"].strip(),
+                "model": row["model"].strip(),
+                "as_of": parse_as_of(row["as_of"]),
+                "source": row["source"].strip(),
+                "notes": row.get("notes", "").strip(),
+                "context_tiers": _parse_tiers(row.get("context_tiers", "")),
+            }
+            for name in (
+                "usd_per_m_input",
+                "usd_per_m_output",
+                "usd_per_m_cached_input",
+                "usd_per_m_cache_write",
+                "batch_discount",
+            ):
+                values[name] = _decimal(row.get(name, ""), name)
+            prices.append(ApiPrice.model_validate(values))
+        except ValidationError as err:
+            raise CatalogError(path, _validation_message(err), row=i) from None
+        except ValueError as err:
+            raise CatalogError(path, str(err), row=i) from None
+    return prices
+
+
+# --------------------------------------------------------------------------------------------
+# Loading (the only I/O in this module)
+
+
+def _extra_dirs_from_env() -> tuple[str, ...]:
+    raw = os.environ.get(CATALOG_DIR_ENV, "")
+    return tuple(p for p in raw.split(os.pathsep) if p)
+
+
+def _packaged_texts(subdir: str) -> list[tuple[str, str]]:
+    root = resources.files("infercost.catalog.data").joinpath(subdir)
+    files = sorted((f for f in root.iterdir() if f.name.endswith(".csv")), key=lambda f: f.name)
+    return [(f"infercost/catalog/data/{subdir}/{f.name}", f.read_text("utf-8")) for f in files]
+
+
+def _user_texts(dirs: Sequence[str], subdir: str) -> list[tuple[str, str]]:
+    texts: list[tuple[str, str]] = []
+    for d in dirs:
+        base = Path(d)
+        if not base.is_dir():
+            raise CatalogError(
+                str(base),
+                f"catalog directory does not exist (from {CATALOG_DIR_ENV} or --catalog); "
+                "create it or remove it from the setting",
+            )
+        texts.extend((str(p), p.read_text("utf-8")) for p in sorted((base / subdir).glob("*.csv")))
+    return texts
+
+
+@functools.cache
+def _load_offers(extra_dirs: tuple[str, ...]) -> tuple[Offer, ...]:
+    by_id: dict[str, Offer] = {}
+    for path, text in _packaged_texts("offers"):
+        for offer in parse_offers_csv(text, path):
+            if offer.id in by_id:
+                raise CatalogError(path, f"duplicate offer id {offer.id!r}; ids must be unique")
+            by_id[offer.id] = offer
+    for path, text in _user_texts(extra_dirs, "offers"):
+        for offer in parse_offers_csv(text, path):
+            by_id[offer.id] = offer  # a user row overrides a shipped row with the same id
+    return tuple(by_id.values())
+
+
+@functools.cache
+def _load_api_prices(extra_dirs: tuple[str, ...]) -> tuple[ApiPrice, ...]:
+    entries: dict[tuple[str, date], ApiPrice] = {}
+    for path, text in [*_packaged_texts("api_prices"), *_user_texts(extra_dirs, "api_prices")]:
+        for price in parse_api_prices_csv(text, path):
+            entries[(price.key, price.as_of)] = price  # later files override same key and date
+    return tuple(entries.values())
+
+
+def load_offers(extra_dirs: Sequence[str] | None = None) -> tuple[Offer, ...]:
+    """Every offer: the shipped snapshot plus user files (``extra_dirs`` or the env variable).
+
+    Raises:
+        CatalogError: a file, row or field fails validation, or an extra directory is missing.
+    """
+    dirs = tuple(extra_dirs) if extra_dirs is not None else _extra_dirs_from_env()
+    return _load_offers(dirs)
+
+
+def load_api_prices(extra_dirs: Sequence[str] | None = None) -> tuple[ApiPrice, ...]:
+    """Every API price sheet from our dated history plus user overrides (negotiated prices).
+
+    Raises:
+        CatalogError: a file, row or field fails validation, or an extra directory is missing.
+    """
+    dirs = tuple(extra_dirs) if extra_dirs is not None else _extra_dirs_from_env()
+    return _load_api_prices(dirs)
+
+
+def get_offer(offer_id: str, offers: Iterable[Offer] | None = None) -> Offer:
+    """The offer with id ``offer_id`` (case-insensitive).
+
+    Raises:
+        UnknownNameError: no such id; the closest ids are suggested.
+    """
+    pool = tuple(offers) if offers is not None else load_offers()
+    wanted = offer_id.strip().lower()
+    for offer in pool:
+        if offer.id == wanted:
+            return offer
+    ids = [o.id for o in pool]
+    raise UnknownNameError("offer", offer_id, difflib.get_close_matches(wanted, ids, n=5))
+
+
+def filter_offers(
+    offers: Iterable[Offer],
+    *,
+    gpu: str | None = None,
+    provider: str | None = None,
+    pricing_kind: str | None = None,
+) -> list[Offer]:
+    """Offers matching every given filter (case-insensitive), sorted by $/GPU-hour then id."""
+    chosen = [
+        o
+        for o in offers
+        if (gpu is None or o.gpu == gpu.lower())
+        and (provider is None or o.provider.lower() == provider.lower())
+        and (pricing_kind is None or o.pricing_kind == pricing_kind.lower())
+    ]
+    return sorted(chosen, key=lambda o: (o.usd_per_gpu_hour, o.id))
+
+
+def default_offer(accelerator_id: str, offers: Iterable[Offer] | None = None) -> Offer | None:
+    """The default on-demand offer for an accelerator, or None when the snapshot has none.
+
+    Rule: among on-demand offers for ``accelerator_id``, the one at the lower median of the
+    per-GPU price (ties broken by the newer ``as_of``, then id). The median rather than the
+    cheapest, so that one "market low" quote or one hyperscaler list price does not set the
+    default for every prediction.
+    """
+    pool = tuple(offers) if offers is not None else load_offers()
+    candidates = sorted(
+        (o for o in pool if o.gpu == accelerator_id.lower() and o.pricing_kind == "on-demand"),
+        key=lambda o: (o.usd_per_gpu_hour, -o.as_of.toordinal(), o.id),
+    )
+    if not candidates:
+        return None
+    return candidates[(len(candidates) - 1) // 2]
+
+
+def default_gpu_hour_usd(accelerator_id: str) -> tuple[float, str] | None:
+    """Per-GPU US$/hour of the default offer (see :func:`default_offer`) and a text naming it.
+
+    Returns ``None`` when the shipped snapshot (plus user files) has no on-demand offer for
+    the accelerator; callers then ask the user for ``--gpu-hour-usd`` or ``--offer``.
+    """
+    offer = default_offer(accelerator_id)
+    if offer is None:
+        return None
+    return float(offer.usd_per_gpu_hour), "default offer (median on-demand): " + offer.describe()
+
+
+def latest_api_prices(prices: Iterable[ApiPrice]) -> dict[str, ApiPrice]:
+    """The newest sheet per ``provider/model`` key."""
+    latest: dict[str, ApiPrice] = {}
+    for p in prices:
+        if p.key not in latest or p.as_of > latest[p.key].as_of:
+            latest[p.key] = p
+    return latest
+
+
+def offers_by_gpu(offers: Iterable[Offer]) -> Mapping[str, list[Offer]]:
+    """Offers grouped by accelerator id, each list sorted by $/GPU-hour."""
+    groups: dict[str, list[Offer]] = {}
+    for o in offers:
+        groups.setdefault(o.gpu, []).append(o)
+    return {g: sorted(v, key=lambda o: (o.usd_per_gpu_hour, o.id)) for g, v in groups.items()}

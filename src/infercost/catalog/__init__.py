@@ -1,1 +1,119 @@
-"""infercost.catalog."""
+"""The catalog: facts with provenance, and name resolution.
+
+``get_accelerator("H100")``, ``get_model("llama-3.1-70b")`` and ``get_quant_format("awq")``
+resolve the spellings people use to catalog entries, or raise
+:class:`~infercost.errors.UnknownNameError` with the closest candidates.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from infercost.catalog.loader import (
+    load_accelerators,
+    load_model_aliases,
+    load_model_config_file,
+    load_models,
+    load_quant_formats,
+)
+from infercost.catalog.names import closest, family_key, normalize
+from infercost.catalog.schema import Accelerator, ModelArch, QuantFormat
+from infercost.errors import UnknownNameError
+
+__all__ = [
+    "Accelerator",
+    "ModelArch",
+    "QuantFormat",
+    "get_accelerator",
+    "get_model",
+    "get_quant_format",
+    "load_accelerators",
+    "load_model_config_file",
+    "load_models",
+    "load_quant_formats",
+]
+
+
+@functools.cache
+def _accelerator_index() -> dict[str, Accelerator]:
+    index: dict[str, Accelerator] = {}
+    for acc in load_accelerators():
+        for spelling in (acc.id, acc.name, *acc.aliases):
+            index[normalize(spelling)] = acc
+    return index
+
+
+def get_accelerator(name: str) -> Accelerator:
+    """The accelerator a spelling names (``H100``, ``h100-sxm``, ``H100-SXM-80GB``).
+
+    Raises:
+        UnknownNameError: no entry matches; carries the closest ids.
+    """
+    key = normalize(name)
+    index = _accelerator_index()
+    if key in index:
+        return index[key]
+    stripped = key.removeprefix("nvidia-").removeprefix("amd-")
+    if stripped in index:
+        return index[stripped]
+    ids = [a.id for a in load_accelerators()]
+    raise UnknownNameError("GPU", name, closest(name, ids))
+
+
+@functools.cache
+def _model_index() -> tuple[dict[str, ModelArch], dict[str, ModelArch], dict[str, str]]:
+    exact: dict[str, ModelArch] = {}
+    family: dict[str, ModelArch] = {}
+    notes: dict[str, str] = {}
+    # Base models first so a family key points at the base architecture.
+    for arch in sorted(load_models(), key=lambda a: (len(a.id), a.id)):
+        exact.setdefault(arch.id.lower(), arch)
+        exact.setdefault(normalize(arch.id), arch)
+        for alias in arch.aliases:
+            exact.setdefault(normalize(alias), arch)
+        family.setdefault(family_key(arch.id), arch)
+    by_id = {a.id: a for a in load_models()}
+    for alias, target, note in load_model_aliases():
+        if target in by_id:
+            exact[alias.lower()] = by_id[target]
+            exact[normalize(alias)] = by_id[target]
+            family.setdefault(family_key(alias), by_id[target])
+            notes[by_id[target].id + "|" + alias.lower()] = note
+    return exact, family, notes
+
+
+def get_model(name: str) -> ModelArch:
+    """The model a spelling names: an HF id, a catalog id, or a common spelling
+    (``llama-3.1-70b``); instruct/chat/dated variants resolve to the catalogued architecture.
+
+    Raises:
+        UnknownNameError: no entry matches; carries the closest ids.
+    """
+    exact, family, _ = _model_index()
+    for key in (name.strip().lower(), normalize(name)):
+        if key in exact:
+            return exact[key]
+    fam = family_key(name)
+    if fam in family:
+        return family[fam]
+    ids = [m.id for m in load_models()]
+    raise UnknownNameError("model", name, closest(name, ids))
+
+
+def model_alias_note(arch: ModelArch, name: str) -> str:
+    """The provenance note when ``name`` resolved to ``arch`` through an alias row, else ''."""
+    return _model_index()[2].get(arch.id + "|" + name.strip().lower(), "")
+
+
+def get_quant_format(name: str) -> QuantFormat:
+    """The storage format a dtype spelling names (``bf16``, ``fp8``, ``awq``, ``nvfp4``, ``q4_0``).
+
+    Raises:
+        UnknownNameError: unknown spelling; carries the closest names.
+    """
+    key = name.strip().lower()
+    for fmt in load_quant_formats():
+        if key == fmt.id or key in fmt.aliases:
+            return fmt
+    names = [f.id for f in load_quant_formats()]
+    raise UnknownNameError("dtype", name, closest(name, names))

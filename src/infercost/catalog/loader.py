@@ -1,0 +1,210 @@
+"""Catalog loading: the only I/O in ``infercost.catalog``.
+
+Reads the package data (``infercost/catalog/data``) with importlib.resources, plus any user
+catalog directory named by ``INFERCOST_CATALOG_DIR`` (files of the same names; user rows add to
+or replace package rows with the same id). Everything is validated on load; a bad row raises
+:class:`~infercost.errors.CatalogError` naming the file, row and field. Loaded lazily, cached.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import os
+import tomllib
+from collections.abc import Iterator
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from infercost.catalog.hf_config import arch_from_hf_config
+from infercost.catalog.schema import Accelerator, ModelArch, QuantFormat
+from infercost.errors import CatalogError, InfercostError
+from infercost.units import GB, GIGA, TERA
+
+_DATA = "infercost.catalog.data"
+_USER_DIR_ENV = "INFERCOST_CATALOG_DIR"
+
+#: PCIe x16 bandwidth per direction in bytes/s, by generation (PCI-SIG: 16 GT/s x16 ≈ 32 GB/s
+#: for Gen4, 32 GT/s ≈ 64 GB/s for Gen5, Gen6 ≈ 128 GB/s). Used for TP over PCIe-only cards.
+PCIE_X16_BYTES_S = {3: 16e9, 4: 32e9, 5: 64e9, 6: 128e9}
+
+
+def _user_dirs() -> list[Path]:
+    raw = os.environ.get(_USER_DIR_ENV, "")
+    return [Path(p) for p in raw.split(os.pathsep) if p]
+
+
+def _csv_rows(name: str) -> Iterator[tuple[str, int, dict[str, str]]]:
+    """(file label, 1-based data row number, row) for the package file and user overrides."""
+    ref = resources.files(_DATA).joinpath(name)
+    with ref.open("r", encoding="utf-8", newline="") as fh:
+        for i, row in enumerate(csv.DictReader(fh), start=1):
+            yield f"package:{name}", i, row
+    for d in _user_dirs():
+        path = d / name
+        if path.is_file():
+            with path.open("r", encoding="utf-8", newline="") as fh:
+                for i, row in enumerate(csv.DictReader(fh), start=1):
+                    yield str(path), i, row
+
+
+def _num(row: dict[str, str], key: str, label: str, i: int) -> float | None:
+    raw = (row.get(key) or "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError as err:
+        raise CatalogError(label, f"field {key!r} = {raw!r} is not a number", i) from err
+
+
+def _validation_message(err: ValidationError) -> str:
+    first = err.errors()[0]
+    field = ".".join(str(p) for p in first["loc"])
+    return f"field {field!r}: {first['msg']}"
+
+
+def _accelerator(row: dict[str, str], label: str, i: int) -> Accelerator:
+    flops: dict[str, float] = {}
+    for dtype, key in (
+        ("bf16", "bf16_dense_tflops"),
+        ("fp8", "fp8_dense_tflops"),
+        ("int8", "int8_dense_tops"),
+        ("fp4", "fp4_dense_tflops"),
+    ):
+        value = _num(row, key, label, i)
+        if value is not None:
+            flops[dtype] = value * TERA
+    mem = _num(row, "memory_gb", label, i)
+    bw = _num(row, "mem_bw_tbps", label, i)
+    if mem is None or bw is None:
+        raise CatalogError(label, "memory_gb and mem_bw_tbps are required", i)
+    pcie = _num(row, "pcie", label, i)
+    link = _num(row, "interconnect_gb_s_per_direction", label, i)
+    try:
+        return Accelerator(
+            id=row["id"].strip(),
+            name=row["name"].strip(),
+            vendor=row["vendor"].strip(),
+            generation=row["generation"].strip(),
+            memory_bytes=mem * GB,
+            mem_bw_bytes_s=bw * TERA,
+            dense_flop_s=flops,
+            tdp_w=_num(row, "tdp_w", label, i),
+            interconnect=row.get("interconnect", "").strip(),
+            interconnect_bytes_s=link * GIGA if link is not None else None,
+            pcie_gen=int(pcie) if pcie is not None else None,
+            year=int(y) if (y := _num(row, "year", label, i)) is not None else None,
+            list_price_usd=_num(row, "list_price_usd", label, i),
+            price_source=row.get("price_source", "").strip(),
+            aliases=tuple(a.strip() for a in row.get("aliases", "").split("|") if a.strip()),
+            notes=row.get("notes", "").strip(),
+            source=row.get("source", "").strip(),
+            as_of=row.get("as_of", "").strip(),  # type: ignore[arg-type]
+        )
+    except ValidationError as err:
+        raise CatalogError(label, _validation_message(err), i) from err
+
+
+@functools.cache
+def load_accelerators() -> tuple[Accelerator, ...]:
+    """Every accelerator in the catalog (package rows, then user rows replacing by id)."""
+    by_id: dict[str, Accelerator] = {}
+    for label, i, row in _csv_rows("accelerators.csv"):
+        acc = _accelerator(row, label, i)
+        by_id[acc.id] = acc
+    return tuple(by_id.values())
+
+
+def _quant_formats_from(data: dict[str, Any], label: str) -> dict[str, QuantFormat]:
+    out = {}
+    for key, body in data.items():
+        try:
+            out[key] = QuantFormat(id=key, **body)
+        except ValidationError as err:
+            raise CatalogError(label, f"[{key}] {_validation_message(err)}") from err
+    return out
+
+
+@functools.cache
+def load_quant_formats() -> tuple[QuantFormat, ...]:
+    """Every weight/KV storage format (``quant_formats.toml``)."""
+    ref = resources.files(_DATA).joinpath("quant_formats.toml")
+    formats = _quant_formats_from(tomllib.loads(ref.read_text("utf-8")), "package:quant_formats.toml")
+    for d in _user_dirs():
+        path = d / "quant_formats.toml"
+        if path.is_file():
+            formats.update(_quant_formats_from(tomllib.loads(path.read_text("utf-8")), str(path)))
+    return tuple(formats.values())
+
+
+def parse_model_config(text: str, model_id: str, source: str, as_of: date) -> ModelArch:
+    """Parse the text of a ``config.json`` into a :class:`ModelArch`.
+
+    Raises:
+        CatalogError: the text is not a JSON object.
+        InputError: the config lacks a required key or has an unsupported model_type.
+    """
+    try:
+        cfg = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise CatalogError(source, f"not valid JSON ({err.msg} at line {err.lineno})") from err
+    if not isinstance(cfg, dict):
+        raise CatalogError(source, "a config.json must hold one JSON object")
+    return arch_from_hf_config(cfg, model_id, source, as_of)
+
+
+def load_model_config_file(path: str | Path) -> ModelArch:
+    """A :class:`ModelArch` from a ``config.json`` on disk (``--model-config``).
+
+    Raises:
+        InputError: the file does not exist or is not a usable config.
+    """
+    p = Path(path)
+    if not p.is_file():
+        from infercost.errors import InputError
+
+        raise InputError(f"Model config file {str(p)!r} does not exist. Pass a config.json path.")
+    stat_date = date.fromtimestamp(p.stat().st_mtime)
+    return parse_model_config(
+        p.read_text("utf-8"), p.parent.name or p.stem, f"file {p}", stat_date
+    )
+
+
+@functools.cache
+def load_models() -> tuple[ModelArch, ...]:
+    """Every catalogued model, from ``models.csv`` + the verbatim ``models/*.json`` files."""
+    models: dict[str, ModelArch] = {}
+    folder = resources.files(_DATA).joinpath("models")
+    for label, i, row in _csv_rows("models.csv"):
+        file_name = row["file"].strip()
+        if label.startswith("package:"):
+            text = folder.joinpath(file_name).read_text("utf-8")
+        else:
+            text = (Path(label).parent / "models" / file_name).read_text("utf-8")
+        try:
+            as_of = date.fromisoformat(row["as_of"].strip())
+        except ValueError as err:
+            raise CatalogError(label, f"field 'as_of' = {row['as_of']!r} is not a date", i) from err
+        try:
+            arch = parse_model_config(text, row["id"].strip(), row["source"].strip(), as_of)
+        except InfercostError as err:
+            raise CatalogError(label, f"{file_name}: {err}", i) from err
+        aliases = tuple(a.strip() for a in row.get("aliases", "").split("|") if a.strip())
+        models[arch.id] = arch.model_copy(update={"aliases": aliases, "notes": row.get("notes", "")})
+    return tuple(models.values())
+
+
+@functools.cache
+def load_model_aliases() -> tuple[tuple[str, str, str], ...]:
+    """(alias, target id, note with source) rows of ``model_aliases.csv``."""
+    out = []
+    for _label, _i, row in _csv_rows("model_aliases.csv"):
+        note = f"{row.get('notes', '').strip()} Source: {row['source'].strip()} ({row['as_of']})"
+        out.append((row["alias"].strip(), row["target"].strip(), note.strip()))
+    return tuple(out)

@@ -1,0 +1,45 @@
+"""Name normalisation and did-you-mean suggestions for catalog lookups (pure)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+_SEPARATORS = re.compile(r"[\s_./]+")
+# Suffixes that name a variant of the same architecture (chat/instruct tuning, dated releases,
+# the "-hf" conversion marker). Stripped repeatedly from the end.
+_VARIANT_SUFFIX = re.compile(
+    r"-(instruct|chat|it|hf|base|original|\d{4}|v\d+(-\d+)?|fp8|bf16|awq|gptq|int4|fp16)$"
+)
+
+
+def normalize(name: str) -> str:
+    """Lower-case, unify separators to '-', drop an organisation prefix ("org/")."""
+    text = name.strip().lower()
+    if "/" in text:
+        text = text.split("/", 1)[1]
+    text = _SEPARATORS.sub("-", text)
+    return re.sub(r"-+", "-", text).strip("-")
+
+
+def family_key(name: str) -> str:
+    """Key shared by variants of one architecture: 'meta-llama/Llama-3.1-70B-Instruct' and
+    'llama-3.1-70b' both give 'llama-3-1-70b'. Drops a 'meta-' prefix and variant suffixes."""
+    text = normalize(name)
+    text = re.sub(r"^meta-(?=llama)", "", text)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _VARIANT_SUFFIX.sub("", text)
+    return text
+
+
+def closest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
+    """Up to ``n`` candidates closest to ``name`` (difflib ratio on normalised forms)."""
+    pool = {normalize(c): c for c in candidates}
+    hits = difflib.get_close_matches(normalize(name), list(pool), n=n, cutoff=0.45)
+    if not hits:
+        key = family_key(name)
+        hits = [k for k in pool if key and (key in k or k in key)][:n]
+    return [pool[h] for h in hits]

@@ -11,23 +11,27 @@ import functools
 
 from infercost.catalog.loader import (
     load_accelerators,
+    load_engines,
     load_model_aliases,
     load_model_config_file,
     load_models,
     load_quant_formats,
 )
 from infercost.catalog.names import closest, family_key, normalize
-from infercost.catalog.schema import Accelerator, ModelArch, QuantFormat
+from infercost.catalog.schema import Accelerator, EngineProfile, ModelArch, QuantFormat
 from infercost.errors import UnknownNameError
 
 __all__ = [
     "Accelerator",
+    "EngineProfile",
     "ModelArch",
     "QuantFormat",
     "get_accelerator",
+    "get_engine",
     "get_model",
     "get_quant_format",
     "load_accelerators",
+    "load_engines",
     "load_model_config_file",
     "load_models",
     "load_quant_formats",
@@ -117,3 +121,16 @@ def get_quant_format(name: str) -> QuantFormat:
             return fmt
     names = [f.id for f in load_quant_formats()]
     raise UnknownNameError("dtype", name, closest(name, names))
+
+
+def get_engine(name: str) -> EngineProfile:
+    """The engine profile a spelling names (``vllm``, ``sglang``, ``trtllm``, ``llamacpp``).
+
+    Raises:
+        UnknownNameError: unknown engine; carries the closest names.
+    """
+    key = normalize(name)
+    for eng in load_engines():
+        if key == eng.id or key in {normalize(a) for a in eng.aliases}:
+            return eng
+    raise UnknownNameError("engine", name, closest(name, [e.id for e in load_engines()]))

@@ -51,14 +51,18 @@ def _require(cfg: dict[str, Any], key: str, where: str) -> Any:
     return cfg[key]
 
 
-def _sliding_layers(text: dict[str, Any], model_type: str, num_layers: int) -> tuple[int | None, int]:
+def _sliding_layers(
+    text: dict[str, Any], model_type: str, num_layers: int
+) -> tuple[int | None, int]:
     """(window tokens, number of sliding-window layers) as the config states them."""
     window = text.get("sliding_window")
     layer_types = text.get("layer_types")
     if isinstance(layer_types, list) and window:
         return int(window), sum(1 for t in layer_types if t == "sliding_attention")
     if model_type == "gemma3_text" and window:
-        pattern = int(text.get("sliding_window_pattern", _GEMMA3_TEXT_DEFAULTS["sliding_window_pattern"]))
+        pattern = int(
+            text.get("sliding_window_pattern", _GEMMA3_TEXT_DEFAULTS["sliding_window_pattern"])
+        )
         # every `pattern`-th layer is global (transformers Gemma3: (i + 1) % pattern != 0 → sliding)
         return int(window), sum(1 for i in range(num_layers) if (i + 1) % pattern != 0)
     if model_type == "gemma2" and window:
@@ -73,9 +77,7 @@ def _sliding_layers(text: dict[str, Any], model_type: str, num_layers: int) -> t
     return None, 0
 
 
-def arch_from_hf_config(
-    cfg: dict[str, Any], model_id: str, source: str, as_of: date
-) -> ModelArch:
+def arch_from_hf_config(cfg: dict[str, Any], model_id: str, source: str, as_of: date) -> ModelArch:
     """Build a :class:`ModelArch` from a parsed ``config.json`` dict.
 
     Args:

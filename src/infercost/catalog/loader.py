@@ -22,9 +22,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from infercost.catalog.hf_config import arch_from_hf_config
-from infercost.catalog.schema import Accelerator, ModelArch, QuantFormat
+from infercost.catalog.schema import Accelerator, EngineProfile, ModelArch, QuantFormat
 from infercost.errors import CatalogError, InfercostError
-from infercost.units import GB, GIGA, TERA
+from infercost.units import GIB, GIGA, TERA
 
 _DATA = "infercost.catalog.data"
 _USER_DIR_ENV = "INFERCOST_CATALOG_DIR"
@@ -80,10 +80,13 @@ def _accelerator(row: dict[str, str], label: str, i: int) -> Accelerator:
         value = _num(row, key, label, i)
         if value is not None:
             flops[dtype] = value * TERA
-    mem = _num(row, "memory_gb", label, i)
+    # Accelerator memory is built from power-of-two DRAM parts, and vendors' "80 GB" is 80 GiB
+    # (nvidia-smi shows 81559 MiB usable on an H100 80GB; NVIDIA aiconfigurator's system files
+    # give "80GiB", "141GiB", "180GiB"; ROCm lists MI300X as 192 GiB; AWS Neuron docs say GiB).
+    mem = _num(row, "memory_gib", label, i)
     bw = _num(row, "mem_bw_tbps", label, i)
     if mem is None or bw is None:
-        raise CatalogError(label, "memory_gb and mem_bw_tbps are required", i)
+        raise CatalogError(label, "memory_gib and mem_bw_tbps are required", i)
     pcie = _num(row, "pcie", label, i)
     link = _num(row, "interconnect_gb_s_per_direction", label, i)
     try:
@@ -92,7 +95,7 @@ def _accelerator(row: dict[str, str], label: str, i: int) -> Accelerator:
             name=row["name"].strip(),
             vendor=row["vendor"].strip(),
             generation=row["generation"].strip(),
-            memory_bytes=mem * GB,
+            memory_bytes=mem * GIB,
             mem_bw_bytes_s=bw * TERA,
             dense_flop_s=flops,
             tdp_w=_num(row, "tdp_w", label, i),
@@ -135,7 +138,9 @@ def _quant_formats_from(data: dict[str, Any], label: str) -> dict[str, QuantForm
 def load_quant_formats() -> tuple[QuantFormat, ...]:
     """Every weight/KV storage format (``quant_formats.toml``)."""
     ref = resources.files(_DATA).joinpath("quant_formats.toml")
-    formats = _quant_formats_from(tomllib.loads(ref.read_text("utf-8")), "package:quant_formats.toml")
+    formats = _quant_formats_from(
+        tomllib.loads(ref.read_text("utf-8")), "package:quant_formats.toml"
+    )
     for d in _user_dirs():
         path = d / "quant_formats.toml"
         if path.is_file():
@@ -190,13 +195,17 @@ def load_models() -> tuple[ModelArch, ...]:
         try:
             as_of = date.fromisoformat(row["as_of"].strip())
         except ValueError as err:
-            raise CatalogError(label, f"field 'as_of' = {row['as_of']!r} is not a date", i) from err
+            raise CatalogError(
+                label, f"field 'as_of' = {row['as_of']!r} is not a date", i
+            ) from err
         try:
             arch = parse_model_config(text, row["id"].strip(), row["source"].strip(), as_of)
         except InfercostError as err:
             raise CatalogError(label, f"{file_name}: {err}", i) from err
         aliases = tuple(a.strip() for a in row.get("aliases", "").split("|") if a.strip())
-        models[arch.id] = arch.model_copy(update={"aliases": aliases, "notes": row.get("notes", "")})
+        models[arch.id] = arch.model_copy(
+            update={"aliases": aliases, "notes": row.get("notes", "")}
+        )
     return tuple(models.values())
 
 
@@ -208,3 +217,27 @@ def load_model_aliases() -> tuple[tuple[str, str, str], ...]:
         note = f"{row.get('notes', '').strip()} Source: {row['source'].strip()} ({row['as_of']})"
         out.append((row["alias"].strip(), row["target"].strip(), note.strip()))
     return tuple(out)
+
+
+@functools.cache
+def load_engines() -> tuple[EngineProfile, ...]:
+    """Every serving-engine profile (``engines.toml``, then user overrides by id)."""
+    out: dict[str, EngineProfile] = {}
+    sources = [
+        (
+            "package:engines.toml",
+            resources.files(_DATA).joinpath("engines.toml").read_text("utf-8"),
+        )
+    ]
+    sources += [
+        (str(d / "engines.toml"), (d / "engines.toml").read_text("utf-8"))
+        for d in _user_dirs()
+        if (d / "engines.toml").is_file()
+    ]
+    for label, text in sources:
+        for key, body in tomllib.loads(text).items():
+            try:
+                out[key] = EngineProfile(id=key, **body)
+            except ValidationError as err:
+                raise CatalogError(label, f"[{key}] {_validation_message(err)}") from err
+    return tuple(out.values())

@@ -159,6 +159,29 @@ class Offer(CatalogEntry):
         """True when the price is older than ``max_age_days``."""
         return self.age_days(today) > max_age_days
 
+    def to_dict(
+        self, today: date | None = None, max_age_days: int = STALE_AFTER_DAYS
+    ) -> dict[str, object]:
+        """JSON-ready dict: every column, plus ``usd_per_gpu_hour``, ``age_days``, ``stale``."""
+        return {
+            "id": self.id,
+            "provider": self.provider,
+            "instance": self.instance,
+            "gpu": self.gpu,
+            "gpus_per_instance": self.gpus_per_instance,
+            "pricing_kind": self.pricing_kind,
+            "usd_per_hour": float(self.usd_per_hour),
+            "usd_per_hour_low": _float_or_none(self.usd_per_hour_low),
+            "usd_per_hour_high": _float_or_none(self.usd_per_hour_high),
+            "usd_per_gpu_hour": float(self.usd_per_gpu_hour),
+            "region": self.region,
+            "as_of": self.as_of.isoformat(),
+            "age_days": self.age_days(today),
+            "stale": self.is_stale(today, max_age_days),
+            "source": self.source,
+            "notes": self.notes,
+        }
+
     def describe(self) -> str:
         """One line naming the offer, its price, source and date."""
         per_gpu = f"${self.usd_per_gpu_hour:.2f}/GPU-h"
@@ -173,6 +196,10 @@ class Offer(CatalogEntry):
         )
 
 
+def _float_or_none(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
 class ContextTier(BaseModel):
     """Prices that apply when a request's input exceeds ``above_input_tokens``."""
 
@@ -181,6 +208,7 @@ class ContextTier(BaseModel):
     above_input_tokens: int = Field(gt=0)
     usd_per_m_input: Decimal = Field(ge=0)
     usd_per_m_output: Decimal = Field(ge=0)
+    usd_per_m_cached_input: Decimal | None = Field(default=None, ge=0)
 
 
 class ApiPrice(CatalogEntry):
@@ -226,6 +254,33 @@ class ApiPrice(CatalogEntry):
         """True when the price sheet is older than ``max_age_days``."""
         return ((today or date.today()) - self.as_of).days > max_age_days
 
+    def to_dict(
+        self, today: date | None = None, max_age_days: int = STALE_AFTER_DAYS
+    ) -> dict[str, object]:
+        """JSON-ready dict of the sheet, with ``stale``."""
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "usd_per_m_input": _float_or_none(self.usd_per_m_input),
+            "usd_per_m_output": _float_or_none(self.usd_per_m_output),
+            "usd_per_m_cached_input": _float_or_none(self.usd_per_m_cached_input),
+            "usd_per_m_cache_write": _float_or_none(self.usd_per_m_cache_write),
+            "batch_discount": _float_or_none(self.batch_discount),
+            "context_tiers": [
+                {
+                    "above_input_tokens": t.above_input_tokens,
+                    "usd_per_m_input": float(t.usd_per_m_input),
+                    "usd_per_m_output": float(t.usd_per_m_output),
+                    "usd_per_m_cached_input": _float_or_none(t.usd_per_m_cached_input),
+                }
+                for t in self.context_tiers
+            ],
+            "as_of": self.as_of.isoformat(),
+            "stale": self.is_stale(today, max_age_days),
+            "source": self.source,
+            "notes": self.notes,
+        }
+
 
 # --------------------------------------------------------------------------------------------
 # Parsing helpers (pure: text in, entries out)
@@ -263,19 +318,26 @@ def _decimal(text: str, field: str) -> Decimal | None:
 
 
 def _parse_tiers(text: str) -> tuple[ContextTier, ...]:
-    """``"200000:6.00:22.50;..."`` -> tiers (above input tokens : $/M input : $/M output)."""
+    """``"200000:6.00:22.50[:0.6];..."`` -> tiers (above tokens : $/M in : $/M out [: cached])."""
     tiers = []
     for part in filter(None, (p.strip() for p in text.split(";"))):
         pieces = part.split(":")
-        if len(pieces) != 3:
-            raise ValueError(f"field 'context_tiers': {part!r} is not ABOVE_TOKENS:USD_IN:USD_OUT")
-        tiers.append(
-            ContextTier(
-                above_input_tokens=int(pieces[0]),
-                usd_per_m_input=Decimal(pieces[1]),
-                usd_per_m_output=Decimal(pieces[2]),
+        if len(pieces) not in (3, 4):
+            raise ValueError(
+                f"field 'context_tiers': {part!r} is not "
+                "ABOVE_TOKENS:USD_IN:USD_OUT[:USD_CACHED_IN]"
             )
-        )
+        try:
+            tiers.append(
+                ContextTier(
+                    above_input_tokens=int(pieces[0]),
+                    usd_per_m_input=Decimal(pieces[1]),
+                    usd_per_m_output=Decimal(pieces[2]),
+                    usd_per_m_cached_input=Decimal(pieces[3]) if len(pieces) == 4 else None,
+                )
+            )
+        except ArithmeticError:
+            raise ValueError(f"field 'context_tiers': {part!r} holds a non-number") from None
     return tuple(tiers)
 
 
@@ -420,9 +482,10 @@ def _load_offers(extra_dirs: tuple[str, ...]) -> tuple[Offer, ...]:
 
 
 @functools.cache
-def _load_api_prices(extra_dirs: tuple[str, ...]) -> tuple[ApiPrice, ...]:
+def _load_api_prices(extra_dirs: tuple[str, ...], shipped: bool) -> tuple[ApiPrice, ...]:
     entries: dict[tuple[str, date], ApiPrice] = {}
-    for path, text in [*_packaged_texts("api_prices"), *_user_texts(extra_dirs, "api_prices")]:
+    texts = _packaged_texts("api_prices") if shipped else []
+    for path, text in [*texts, *_user_texts(extra_dirs, "api_prices")]:
         for price in parse_api_prices_csv(text, path):
             entries[(price.key, price.as_of)] = price  # later files override same key and date
     return tuple(entries.values())
@@ -438,14 +501,19 @@ def load_offers(extra_dirs: Sequence[str] | None = None) -> tuple[Offer, ...]:
     return _load_offers(dirs)
 
 
-def load_api_prices(extra_dirs: Sequence[str] | None = None) -> tuple[ApiPrice, ...]:
-    """Every API price sheet from our dated history plus user overrides (negotiated prices).
+def load_api_prices(
+    extra_dirs: Sequence[str] | None = None, *, shipped: bool = True
+) -> tuple[ApiPrice, ...]:
+    """API price sheets: our dated history (``shipped``) plus user files (negotiated prices).
+
+    ``shipped=False`` returns only the user files, which take precedence over every other
+    source in :func:`infercost.cost.api.api_price`.
 
     Raises:
         CatalogError: a file, row or field fails validation, or an extra directory is missing.
     """
     dirs = tuple(extra_dirs) if extra_dirs is not None else _extra_dirs_from_env()
-    return _load_api_prices(dirs)
+    return _load_api_prices(dirs, shipped)
 
 
 def get_offer(offer_id: str, offers: Iterable[Offer] | None = None) -> Offer:

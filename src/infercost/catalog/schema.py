@@ -182,3 +182,44 @@ class ModelArch(CatalogEntry):
     def num_moe_layers(self) -> int:
         """Layers whose FFN is a mixture of experts."""
         return self.num_layers - self.num_dense_layers if self.is_moe else 0
+
+
+class EngineProfile(CatalogEntry):
+    """Efficiency and memory-policy figures of one serving engine.
+
+    The efficiencies are the few physical parameters calibration fits (``calibrate/fit.py``);
+    ``fitted_on`` says on which measurements, or is empty for literature defaults.
+
+    Attributes:
+        id: ``vllm``, ``sglang``, ``trtllm``, ``llamacpp``.
+        mbu: achieved fraction of peak memory bandwidth on weight and KV reads.
+        mfu: achieved fraction of peak dense FLOP/s on matmuls.
+        step_overhead_s: fixed time per engine iteration (scheduling, kernel launches,
+            sampling) not hidden behind GPU work.
+        request_overhead_s: fixed time per request before its first token (tokenise, admit).
+        allreduce_latency_s: latency of one small TP all-reduce (NCCL/custom all-reduce).
+        usable_memory_fraction: fraction of device memory the engine may use
+            (vLLM ``gpu_memory_utilization``; TensorRT-LLM ``kv_cache_free_gpu_mem_fraction``
+            applies to memory left after weights, see ``kv_fraction_of_free``).
+        kv_fraction_of_free: True when the fraction applies to free memory after weights.
+        runtime_overhead_bytes: CUDA context, library workspaces, CUDA graphs.
+        nccl_buffer_bytes: communication buffers when TP >= 2.
+        max_num_seqs: the engine's default cap on running sequences.
+        max_num_batched_tokens: default token budget per iteration (chunked prefill size).
+    """
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    mbu: float = Field(gt=0, le=1)
+    mfu: float = Field(gt=0, le=1)
+    step_overhead_s: float = Field(ge=0)
+    request_overhead_s: float = Field(ge=0)
+    allreduce_latency_s: float = Field(ge=0)
+    usable_memory_fraction: float = Field(gt=0, le=1)
+    kv_fraction_of_free: bool = False
+    runtime_overhead_bytes: float = Field(ge=0)
+    nccl_buffer_bytes: float = Field(ge=0)
+    max_num_seqs: int = Field(gt=0)
+    max_num_batched_tokens: int = Field(gt=0)
+    fitted_on: str = ""
+    notes: str = ""

@@ -1,9 +1,95 @@
-"""CLI command group (being built)."""
+"""``infercost models``, ``infercost gpus`` and ``infercost engines``: list the catalog."""
 
 from __future__ import annotations
 
+import json
+import sys
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from infercost.catalog import load_accelerators, load_engines, load_models
+from infercost.perf.params import param_counts
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to ``app``."""
+    """Add the catalog listing commands to ``app``."""
+    app.command("models", help="List catalogued models with parameter counts and sources.")(models)
+    app.command("gpus", help="List catalogued accelerators with figures and sources.")(gpus)
+    app.command("engines", help="List engine efficiency profiles.")(engines)
+
+
+def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every catalogued model."""
+    rows = []
+    for m in load_models():
+        c = param_counts(m)
+        rows.append({
+            "id": m.id, "model_type": m.model_type, "total_params": c.total,
+            "active_params": c.active, "attention": m.attention_kind,
+            "layers": m.num_layers, "checkpoint_dtype": m.checkpoint_dtype,
+            "source": m.source, "as_of": m.as_of.isoformat(),
+        })
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    t = Table(title="models")
+    for col in ("id", "type", "total B", "active B", "attention", "dtype", "as of", "source"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(
+            str(r["id"]), str(r["model_type"]), f"{r['total_params'] / 1e9:.2f}",
+            f"{r['active_params'] / 1e9:.2f}", str(r["attention"]), str(r["checkpoint_dtype"]),
+            str(r["as_of"]), str(r["source"])[:70],
+        )
+    Console().print(t)
+
+
+def gpus(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every catalogued accelerator."""
+    rows = [
+        {
+            "id": a.id, "name": a.name, "memory_gib": a.memory_bytes / 2**30,
+            "mem_bw_tb_s": a.mem_bw_bytes_s / 1e12,
+            "dense_tflop_s": {k: v / 1e12 for k, v in a.dense_flop_s.items()},
+            "interconnect_gb_s_per_direction": (a.interconnect_bytes_s or 0) / 1e9 or None,
+            "aliases": list(a.aliases), "source": a.source, "as_of": a.as_of.isoformat(),
+        }
+        for a in load_accelerators()
+    ]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    t = Table(title="accelerators (dense tensor TFLOP/s; blank = unsupported/unpublished)")
+    for col in ("id", "GiB", "TB/s", "bf16", "fp8", "int8", "fp4", "link GB/s", "as of", "source"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        f = r["dense_tflop_s"]
+        assert isinstance(f, dict)
+        t.add_row(
+            str(r["id"]), f"{r['memory_gib']:.0f}", f"{r['mem_bw_tb_s']:.2f}",
+            *(f"{f[k]:.0f}" if k in f else "" for k in ("bf16", "fp8", "int8", "fp4")),
+            f"{r['interconnect_gb_s_per_direction']:.0f}" if r["interconnect_gb_s_per_direction"] else "PCIe",
+            str(r["as_of"]), str(r["source"])[:60],
+        )
+    Console().print(t)
+
+
+def engines(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every engine profile."""
+    rows = [e.model_dump(mode="json") for e in load_engines()]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    t = Table(title="engine profiles")
+    for col in ("id", "MBU", "MFU", "step ms", "req ms", "mem frac", "max seqs", "fitted on"):
+        t.add_column(col, overflow="fold")
+    for e in load_engines():
+        t.add_row(
+            e.id, f"{e.mbu:.2f}", f"{e.mfu:.2f}", f"{e.step_overhead_s * 1e3:.2f}",
+            f"{e.request_overhead_s * 1e3:.1f}", f"{e.usable_memory_fraction:.2f}",
+            str(e.max_num_seqs), e.fitted_on or "literature defaults",
+        )
+    Console().print(t)

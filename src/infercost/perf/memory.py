@@ -1,0 +1,218 @@
+"""Memory: weight bytes, KV-cache bytes, workspace and the fit verdict.
+
+All results are bytes (SI). Per-GPU figures divide by tensor (TP), pipeline (PP) and expert
+(EP) parallelism as vLLM and TensorRT-LLM shard them: attention and dense FFN weights split
+across TP ranks, layers across PP stages, experts across max(TP, EP) ranks; GQA KV heads split
+across TP ranks (a rank keeps at least one head); the MLA latent cache is replicated on every
+TP rank (vLLM's MLA backend stores the whole latent per rank).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from infercost.catalog.schema import ModelArch, QuantFormat
+from infercost.perf.params import ParamCounts, param_counts
+
+FloatArray = npt.NDArray[np.float64]
+ArrayLike = float | int | FloatArray
+
+#: bytes of the embedding table, LM head, norms and router, which quantisation recipes
+#: (vLLM fp8/AWQ/GPTQ, TensorRT-LLM fp8) keep at 16 bits.
+UNQUANTIZED_BYTES_PER_WEIGHT = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class WeightBytes:
+    """Weight bytes of the whole model (one replica), by part.
+
+    Attributes:
+        dense: attention + dense FFN + shared experts + norms + router (read every step).
+        experts: all routed experts (E x per-expert bytes x MoE layers).
+        per_expert_all_layers: one routed expert summed over the MoE layers.
+        embedding: input embedding table (one row read per token).
+        lm_head: output projection (read every step; = 0 when tied to the embedding).
+    """
+
+    dense: float
+    experts: float
+    per_expert_all_layers: float
+    embedding: float
+    lm_head: float
+
+    @property
+    def total(self) -> float:
+        """Every weight byte held in memory."""
+        return self.dense + self.experts + self.embedding + self.lm_head
+
+
+def experts_only_quantized(m: ModelArch, fmt: QuantFormat) -> bool:
+    """True when ``fmt`` applies only to routed experts (gpt-oss MXFP4 keeps attention bf16)."""
+    return fmt.id == "mxfp4" and m.checkpoint_dtype == "mxfp4"
+
+
+def weight_bytes(m: ModelArch, fmt: QuantFormat, counts: ParamCounts | None = None) -> WeightBytes:
+    """Weight bytes of one replica at storage format ``fmt``.
+
+    Linear layers (attention, FFN, experts) take ``fmt.bytes_per_weight``; embeddings, LM head,
+    norms and routers stay 16-bit. For gpt-oss MXFP4 only the experts are 4-bit (its
+    ``quantization_config.modules_to_not_convert`` lists attention, router, embeddings, head).
+    """
+    c = counts or param_counts(m)
+    b = fmt.bytes_per_weight
+    attn_b = UNQUANTIZED_BYTES_PER_WEIGHT if experts_only_quantized(m, fmt) else b
+    small = (c.norms + c.router) * UNQUANTIZED_BYTES_PER_WEIGHT
+    dense = c.attention * attn_b + (c.dense_ffn + c.shared_experts) * (
+        attn_b if experts_only_quantized(m, fmt) else b
+    ) + small
+    per_expert = (c.experts / m.num_experts) * b if m.is_moe else 0.0
+    embedding = m.vocab_size * m.hidden_size * UNQUANTIZED_BYTES_PER_WEIGHT
+    lm_head = 0.0 if m.tie_word_embeddings else embedding
+    return WeightBytes(
+        dense=float(dense),
+        experts=float(c.experts * b),
+        per_expert_all_layers=float(per_expert),
+        embedding=float(embedding),
+        lm_head=float(lm_head),
+    )
+
+
+def weight_bytes_per_gpu(w: WeightBytes, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike) -> FloatArray:
+    """Weight bytes one GPU holds: dense/(TP·PP) + experts/(max(TP,EP)·PP) + vocab/(TP·PP)."""
+    tp_a = np.asarray(tp, dtype=np.float64)
+    pp_a = np.asarray(pp, dtype=np.float64)
+    ep_a = np.asarray(ep, dtype=np.float64)
+    return np.asarray(
+        (w.dense + w.embedding + w.lm_head) / (tp_a * pp_a)
+        + w.experts / (np.maximum(tp_a, ep_a) * pp_a),
+        dtype=np.float64,
+    )
+
+
+def kv_bytes_per_token_per_layer(m: ModelArch, kv_bytes_per_elem: float) -> float:
+    """KV-cache bytes one token adds in one attention layer (whole layer, before TP split).
+
+    GQA/MHA: 2 (K and V) x KV heads x head_dim x bytes. MLA (DeepSeek-V2/V3): the compressed
+    latent plus the decoupled RoPE key, (kv_lora_rank + qk_rope_head_dim) x bytes
+    (DeepSeek-V2 paper, arXiv:2405.04434, section 2.1.2).
+    """
+    if m.attention_kind == "mla":
+        return float((m.kv_lora_rank + m.qk_rope_head_dim) * kv_bytes_per_elem)
+    return float(2 * m.num_kv_heads * m.head_dim * kv_bytes_per_elem)
+
+
+def kv_bytes_per_token(m: ModelArch, kv_bytes_per_elem: float) -> float:
+    """KV-cache bytes per token over all layers of one replica (no window cap)."""
+    return kv_bytes_per_token_per_layer(m, kv_bytes_per_elem) * m.num_layers
+
+
+def kv_bytes_per_sequence(m: ModelArch, context: ArrayLike, kv_bytes_per_elem: float) -> FloatArray:
+    """KV-cache bytes of one sequence of ``context`` tokens over all layers (one replica).
+
+    Sliding-window layers hold at most ``sliding_window`` tokens; full-attention layers hold all.
+    """
+    ctx = np.asarray(context, dtype=np.float64)
+    per_layer = kv_bytes_per_token_per_layer(m, kv_bytes_per_elem)
+    full_layers = m.num_layers - m.num_sliding_layers
+    sliding = (
+        m.num_sliding_layers * np.minimum(ctx, float(m.sliding_window))
+        if m.sliding_window
+        else 0.0
+    )
+    return np.asarray(per_layer * (full_layers * ctx + sliding), dtype=np.float64)
+
+
+def kv_shard_factor(m: ModelArch, tp: ArrayLike, pp: ArrayLike) -> FloatArray:
+    """Fraction of a sequence's KV cache that one GPU stores.
+
+    GQA: max(KV heads / TP, 1) / KV heads per layer, times 1/PP of the layers. MLA: the latent
+    is replicated on each TP rank, so only PP divides it.
+    """
+    tp_a = np.asarray(tp, dtype=np.float64)
+    pp_a = np.asarray(pp, dtype=np.float64)
+    if m.attention_kind == "mla":
+        return np.asarray(1.0 / pp_a + 0.0 * tp_a, dtype=np.float64)
+    heads_per_gpu = np.maximum(m.num_kv_heads / tp_a, 1.0)
+    return np.asarray(heads_per_gpu / m.num_kv_heads / pp_a, dtype=np.float64)
+
+
+def activation_workspace_bytes(
+    m: ModelArch, max_batched_tokens: ArrayLike, tp: ArrayLike, act_bytes: float = 2.0
+) -> FloatArray:
+    """Peak activation memory per GPU for one forward pass of ``max_batched_tokens`` tokens.
+
+    Estimate: the largest live tensors of one layer, hidden states (x2 for the residual),
+    q/k/v and the FFN gate+up output (2 x intermediate / TP), at ``act_bytes``; plus fp32
+    logits for up to 256 sequences (vLLM samples the last token of each sequence).
+    This is what vLLM's profiling run measures before sizing the KV cache.
+    """
+    t = np.asarray(max_batched_tokens, dtype=np.float64)
+    tp_a = np.asarray(tp, dtype=np.float64)
+    width = m.moe_intermediate_size * m.experts_per_token if m.is_moe else m.intermediate_size
+    width = max(width, m.intermediate_size if not m.is_moe else 0)
+    per_token = (
+        2 * m.hidden_size
+        + (m.num_heads + 2 * m.num_kv_heads) * m.head_dim / tp_a
+        + 2 * width / tp_a
+    ) * act_bytes
+    logits = 256 * m.vocab_size * 4.0 / tp_a
+    return np.asarray(t * per_token + logits, dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryBudget:
+    """Per-GPU memory accounting, bytes (arrays broadcast over the inputs).
+
+    Attributes:
+        usable_bytes: memory the engine may use (fraction x capacity).
+        weights_bytes: weights on this GPU.
+        workspace_bytes: activations + runtime overhead (CUDA graphs, NCCL buffers).
+        kv_bytes: what is left for the KV cache (negative: does not fit).
+    """
+
+    usable_bytes: FloatArray
+    weights_bytes: FloatArray
+    workspace_bytes: FloatArray
+    kv_bytes: FloatArray
+
+
+def memory_budget(
+    memory_bytes: ArrayLike,
+    usable_fraction: ArrayLike,
+    weights_per_gpu_bytes: ArrayLike,
+    activation_bytes: ArrayLike,
+    runtime_overhead_bytes: ArrayLike,
+    nccl_bytes: ArrayLike,
+    tp: ArrayLike,
+) -> MemoryBudget:
+    """KV-cache bytes left per GPU after weights and workspace.
+
+    usable = fraction x memory (vLLM ``gpu_memory_utilization``, default 0.9);
+    kv = usable - weights - activations - runtime overhead - NCCL buffers (TP >= 2 only).
+    """
+    usable = np.asarray(memory_bytes, dtype=np.float64) * np.asarray(usable_fraction)
+    tp_a = np.asarray(tp, dtype=np.float64)
+    workspace = (
+        np.asarray(activation_bytes, dtype=np.float64)
+        + np.asarray(runtime_overhead_bytes, dtype=np.float64)
+        + np.where(tp_a >= 2, np.asarray(nccl_bytes, dtype=np.float64), 0.0)
+    )
+    weights = np.asarray(weights_per_gpu_bytes, dtype=np.float64)
+    return MemoryBudget(
+        usable_bytes=usable + 0.0 * tp_a,
+        weights_bytes=weights + 0.0 * tp_a,
+        workspace_bytes=workspace,
+        kv_bytes=usable - weights - workspace,
+    )
+
+
+def max_concurrency(
+    kv_bytes_per_gpu: ArrayLike, kv_bytes_per_seq_per_gpu: ArrayLike
+) -> FloatArray:
+    """Sequences whose whole KV cache fits: floor(KV bytes / bytes per sequence), >= 0."""
+    kv = np.asarray(kv_bytes_per_gpu, dtype=np.float64)
+    per_seq = np.asarray(kv_bytes_per_seq_per_gpu, dtype=np.float64)
+    return np.asarray(np.floor(np.maximum(kv, 0.0) / per_seq), dtype=np.float64)

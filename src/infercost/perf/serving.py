@@ -1,0 +1,168 @@
+"""Steady-state serving at a concurrency: throughput, TTFT, TPOT, E2E.
+
+Closed loop with ``N`` requests in flight, each of ``isl`` prompt tokens and ``osl`` output
+tokens, served by continuous batching with chunked prefill (vLLM's default scheduler; vLLM
+docs "Optimization and Tuning: chunked prefill"). In steady state every iteration decodes
+the running sequences and, spread over the ``osl`` iterations of a request's life, the
+prefills of the N requests that replace finished ones. So over one request cycle::
+
+    t_decode   = step(N sequences decoding at mean context isl + osl/2)
+    dt_prefill = step(N decoding + one isl-token prompt) - t_decode   (prefill's marginal time)
+    T_cycle    = osl x t_decode + N x dt_prefill
+    output tok/s = N x osl / T_cycle
+    TTFT  = request overhead + ceil(isl / budget) iterations that carry the prompt
+    TPOT  = (T_cycle - TTFT_iterations) / (osl - 1)      (other requests' prefills included)
+    E2E   = TTFT + (osl - 1) x TPOT
+
+The GPU time a cycle spends on prefill, N x dt_prefill / T_cycle, is the share of cost charged
+to input tokens (``infercost.cost.tokens``). Static batching (all prompts first, then all
+decode steps) is :func:`static_batch`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from infercost.perf.step import StepModel, decode_step, mixed_step, prefill_step
+
+FloatArray = npt.NDArray[np.float64]
+ArrayLike = float | int | FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class ServingPoint:
+    """Steady-state figures of one replica (arrays broadcast over the inputs).
+
+    Attributes:
+        concurrency: requests in flight N.
+        decode_step_s: one decode iteration at N.
+        prefill_marginal_s: extra iteration time one prompt adds.
+        ttft_s, tpot_s, e2e_s: per-request latencies, seconds.
+        output_tok_s, total_tok_s: replica throughput, tokens/s (total = input + output).
+        request_s: completed requests per second.
+        prefill_time_share: fraction of GPU time spent on prefill work.
+        memory_bound_share: fraction of decode-step time set by memory traffic (vs compute).
+    """
+
+    concurrency: FloatArray
+    decode_step_s: FloatArray
+    prefill_marginal_s: FloatArray
+    ttft_s: FloatArray
+    tpot_s: FloatArray
+    e2e_s: FloatArray
+    output_tok_s: FloatArray
+    total_tok_s: FloatArray
+    request_s: FloatArray
+    prefill_time_share: FloatArray
+    memory_bound_share: FloatArray
+
+
+def steady_state(
+    sm: StepModel,
+    concurrency: ArrayLike,
+    isl: ArrayLike,
+    osl: ArrayLike,
+    token_budget: ArrayLike = 8192.0,
+    request_overhead_s: ArrayLike = 0.0,
+    cached_prefix_share: ArrayLike = 0.0,
+) -> ServingPoint:
+    """Continuous batching with chunked prefill at ``concurrency`` requests in flight.
+
+    Args:
+        sm: per-GPU step constants.
+        concurrency: N (>= 1).
+        isl, osl: prompt and output tokens per request (osl >= 1).
+        token_budget: tokens per iteration (vLLM ``max_num_batched_tokens``).
+        request_overhead_s: per-request time before its first token (tokenise, admit).
+        cached_prefix_share: fraction of each prompt served from the prefix cache (its prefill
+            is skipped; its KV is still read).
+
+    Returns:
+        A :class:`ServingPoint` with arrays of the broadcast shape.
+    """
+    n = np.asarray(concurrency, dtype=np.float64)
+    i = np.asarray(isl, dtype=np.float64)
+    o = np.maximum(np.asarray(osl, dtype=np.float64), 1.0)
+    budget = np.asarray(token_budget, dtype=np.float64)
+    hit = np.asarray(cached_prefix_share, dtype=np.float64)
+    new_tokens = i * (1.0 - hit)
+    cached = i * hit
+    ctx = i + o / 2.0
+    d = decode_step(sm, n, ctx)
+    t_d = d.total_s
+    # One prompt's new tokens, fused with the other N-1 decodes, in chunks of the budget.
+    others = np.maximum(n - 1.0, 0.0)
+    chunks = np.maximum(np.ceil(new_tokens / np.maximum(budget - others, 1.0)), 1.0)
+    chunk = new_tokens / chunks
+    mix = mixed_step(sm, others, ctx, chunk, cached + chunk * (chunks - 1.0) / 2.0, 1.0)
+    t_others = decode_step(sm, others, ctx).total_s
+    t_others = np.where(others > 0, t_others, 0.0)
+    prefill_marginal = chunks * (mix.total_s - t_others)
+    t_cycle = o * t_d + n * prefill_marginal
+    output_tok_s = n * o / t_cycle
+    ttft = np.asarray(request_overhead_s, dtype=np.float64) + chunks * mix.total_s
+    tpot = np.where(o > 1.0, (t_cycle - chunks * mix.total_s) / np.maximum(o - 1.0, 1.0), 0.0)
+    e2e = ttft + (o - 1.0) * tpot
+    request_s = n / t_cycle
+    share = n * prefill_marginal / t_cycle
+    mem_share = d.memory_s / np.maximum(d.memory_s, d.compute_s)
+    return ServingPoint(
+        concurrency=n + 0.0 * t_d,
+        decode_step_s=t_d,
+        prefill_marginal_s=np.asarray(prefill_marginal, dtype=np.float64),
+        ttft_s=np.asarray(ttft, dtype=np.float64),
+        tpot_s=np.asarray(tpot, dtype=np.float64),
+        e2e_s=np.asarray(e2e, dtype=np.float64),
+        output_tok_s=np.asarray(output_tok_s, dtype=np.float64),
+        total_tok_s=np.asarray(output_tok_s * (i + o) / o, dtype=np.float64),
+        request_s=np.asarray(request_s, dtype=np.float64),
+        prefill_time_share=np.asarray(share, dtype=np.float64),
+        memory_bound_share=np.asarray(mem_share, dtype=np.float64),
+    )
+
+
+def static_batch(
+    sm: StepModel,
+    batch: ArrayLike,
+    isl: ArrayLike,
+    osl: ArrayLike,
+    token_budget: ArrayLike = 8192.0,
+    decode_points: int = 8,
+) -> ServingPoint:
+    """Static batching: ``batch`` prompts are prefilled (in budget-sized iterations), then
+    ``osl - 1`` decode steps run with the context growing from isl to isl + osl.
+
+    The decode sum is a midpoint rule over ``decode_points`` context segments (decode time is
+    linear in context, so a few points are exact up to rounding).
+    """
+    b = np.asarray(batch, dtype=np.float64)
+    i = np.asarray(isl, dtype=np.float64)
+    o = np.maximum(np.asarray(osl, dtype=np.float64), 1.0)
+    budget = np.asarray(token_budget, dtype=np.float64)
+    seqs_per_iter = np.clip(np.floor(budget / np.maximum(i, 1.0)), 1.0, b)
+    iters = np.ceil(b / seqs_per_iter)
+    prefill = iters * prefill_step(sm, i, seqs_per_iter).total_s
+    steps = o - 1.0
+    decode_total = np.zeros_like(prefill + steps)
+    for k in range(decode_points):
+        ctx = i + (k + 0.5) / decode_points * steps
+        decode_total = decode_total + steps / decode_points * decode_step(sm, b, ctx).total_s
+    total = prefill + decode_total
+    tpot = np.where(steps > 0, decode_total / np.maximum(steps, 1.0), 0.0)
+    d_mid = decode_step(sm, b, i + o / 2.0)
+    return ServingPoint(
+        concurrency=b + 0.0 * total,
+        decode_step_s=d_mid.total_s,
+        prefill_marginal_s=prefill / b,
+        ttft_s=prefill,
+        tpot_s=tpot,
+        e2e_s=total,
+        output_tok_s=b * o / total,
+        total_tok_s=b * (i + o) / total,
+        request_s=b / total,
+        prefill_time_share=prefill / total,
+        memory_bound_share=d_mid.memory_s / np.maximum(d_mid.memory_s, d_mid.compute_s),
+    )

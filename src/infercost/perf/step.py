@@ -1,0 +1,302 @@
+"""Time of one engine iteration (step): prefill, decode, or a mixed chunked-prefill batch.
+
+Roofline with efficiencies: a step takes the slower of its memory traffic and its arithmetic,
+plus tensor/pipeline-parallel communication and a fixed per-step overhead::
+
+    t = max(bytes / (bandwidth x MBU), FLOP / (peak x MFU)) + t_comm + t_overhead
+
+Bytes: the weights each GPU reads once per step (dense part, LM head, and the routed experts
+the step's tokens touch), the KV cache of every sequence in the batch, and the KV written.
+FLOP: 2 x active linear parameters per token, the LM head once per sequence, and attention,
+4 x heads x head_dim per (token, context token) pair per layer (QK^T and PV; Kaplan et al. 2020,
+arXiv:2001.08361, table 1), summed causally for a prompt. All figures are per GPU of one
+pipeline stage; every input may be a numpy array and results broadcast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from infercost.catalog.schema import Accelerator, EngineProfile, ModelArch, QuantFormat
+from infercost.catalog.loader import PCIE_X16_BYTES_S
+from infercost.errors import InputError
+from infercost.perf.memory import (
+    kv_bytes_per_token_per_layer,
+    kv_shard_factor,
+    weight_bytes,
+)
+from infercost.perf.moe import expected_experts_touched
+from infercost.perf.params import param_counts
+
+FloatArray = npt.NDArray[np.float64]
+ArrayLike = float | int | FloatArray
+
+ACTIVATION_BYTES = 2.0  #: bf16/fp16 activations exchanged by TP all-reduces and PP hand-offs
+
+
+@dataclass(frozen=True, slots=True)
+class StepModel:
+    """Per-GPU constants of one deployment that step times need (floats or arrays).
+
+    Built by :func:`step_model`; a sweep may build one with array fields (one element per
+    configuration) and every function here broadcasts over them.
+
+    Attributes:
+        dense_bytes: weights read every step per GPU (attention, dense FFN, shared experts,
+            norms, router, LM head), bytes.
+        expert_bytes: bytes of one routed expert (all MoE layers) held per GPU.
+        num_experts, experts_per_token: routing (0 for dense models).
+        kv_layer_token_bytes: KV bytes per token per full-attention layer on this GPU.
+        full_layers, sliding_layers, sliding_window: attention layers on this GPU by kind.
+        linear_flop_per_token: 2 x active linear parameters on this GPU (no LM head).
+        lm_head_flop_per_seq: 2 x vocab x hidden / TP, once per sequence per step.
+        attn_flop_per_ctx: attention FLOP per (query token, context token) pair per layer.
+        hidden_size: residual width (all-reduce message size per token).
+        mem_bw_bytes_s, peak_flop_s: the accelerator's peak bandwidth and dense FLOP/s at the
+            compute dtype.
+        mbu, mfu, step_overhead_s, allreduce_latency_s: engine efficiencies.
+        tp, pp: parallelism.
+        link_bytes_s: per-direction scale-up bandwidth used for TP/PP traffic.
+    """
+
+    dense_bytes: ArrayLike
+    expert_bytes: ArrayLike
+    num_experts: int
+    experts_per_token: int
+    kv_layer_token_bytes: ArrayLike
+    full_layers: ArrayLike
+    sliding_layers: ArrayLike
+    sliding_window: float
+    linear_flop_per_token: ArrayLike
+    lm_head_flop_per_seq: ArrayLike
+    attn_flop_per_ctx: ArrayLike
+    hidden_size: int
+    mem_bw_bytes_s: ArrayLike
+    peak_flop_s: ArrayLike
+    mbu: ArrayLike
+    mfu: ArrayLike
+    step_overhead_s: ArrayLike
+    allreduce_latency_s: ArrayLike
+    tp: ArrayLike
+    pp: ArrayLike
+    link_bytes_s: ArrayLike
+
+
+def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
+    """The dtype matmuls run at: the format's native dtype where ``acc`` supports it, else its
+    weight-only fallback (dequantise to bf16). Raises InputError if neither is published."""
+    for dtype in (fmt.compute_dtype, fmt.fallback_compute_dtype):
+        if acc.flop_s(dtype) is not None:
+            return dtype
+    raise InputError(
+        f"{acc.name} has no published dense {fmt.compute_dtype} or {fmt.fallback_compute_dtype} "
+        f"tensor FLOP/s (catalog notes: {acc.notes[:160]}). Add a measured figure in a user "
+        "catalog (INFERCOST_CATALOG_DIR) or pick another GPU."
+    )
+
+
+def link_bytes_s(acc: Accelerator) -> float:
+    """Per-direction GPU-to-GPU bandwidth: the scale-up link, else PCIe x16 of its generation
+    (Gen4 when unstated)."""
+    if acc.interconnect_bytes_s:
+        return acc.interconnect_bytes_s
+    return PCIE_X16_BYTES_S.get(acc.pcie_gen or 4, PCIE_X16_BYTES_S[4])
+
+
+def step_model(
+    m: ModelArch,
+    acc: Accelerator,
+    weight_fmt: QuantFormat,
+    kv_bytes_per_elem: float,
+    engine: EngineProfile,
+    tp: int = 1,
+    pp: int = 1,
+    ep: int = 1,
+) -> StepModel:
+    """Per-GPU step-time constants for ``m`` on ``acc`` at the given precision and parallelism.
+
+    Raises:
+        InputError: the accelerator lacks the compute dtype (see :func:`compute_dtype`).
+    """
+    counts = param_counts(m)
+    w = weight_bytes(m, weight_fmt, counts)
+    dtype = compute_dtype(acc, weight_fmt)
+    peak = acc.flop_s(dtype)
+    assert peak is not None  # compute_dtype guarantees it
+    expert_shards = max(tp, ep) * pp
+    dense_read = (w.dense + w.lm_head) / (tp * pp)
+    expert_bytes = w.per_expert_all_layers / expert_shards
+    shard = float(kv_shard_factor(m, tp, 1))  # per layer; layers split by PP below
+    kv_layer = kv_bytes_per_token_per_layer(m, kv_bytes_per_elem) * shard
+    linear_params = counts.attention + counts.dense_ffn
+    if m.is_moe:
+        per_expert = counts.experts // (m.num_experts * m.num_moe_layers)
+        linear_params += (
+            counts.shared_experts
+            + counts.router
+            + per_expert * m.experts_per_token * m.num_moe_layers
+        )
+    if m.attention_kind == "mla":
+        # absorbed MLA decode: scores over (kv_lora_rank + rope) and values over kv_lora_rank
+        attn = 2.0 * (m.num_heads / tp) * (2 * m.kv_lora_rank + m.qk_rope_head_dim)
+    else:
+        attn = 4.0 * (m.num_heads / tp) * m.head_dim
+    return StepModel(
+        dense_bytes=dense_read,
+        expert_bytes=expert_bytes,
+        num_experts=m.num_experts,
+        experts_per_token=m.experts_per_token,
+        kv_layer_token_bytes=kv_layer,
+        full_layers=(m.num_layers - m.num_sliding_layers) / pp,
+        sliding_layers=m.num_sliding_layers / pp,
+        sliding_window=float(m.sliding_window or 0),
+        linear_flop_per_token=2.0 * linear_params / (tp * pp),
+        lm_head_flop_per_seq=2.0 * m.vocab_size * m.hidden_size / tp / pp,
+        attn_flop_per_ctx=attn,
+        hidden_size=m.hidden_size,
+        mem_bw_bytes_s=acc.mem_bw_bytes_s,
+        peak_flop_s=peak,
+        mbu=engine.mbu,
+        mfu=engine.mfu,
+        step_overhead_s=engine.step_overhead_s,
+        allreduce_latency_s=engine.allreduce_latency_s,
+        tp=tp,
+        pp=pp,
+        link_bytes_s=link_bytes_s(acc),
+    )
+
+
+def _effective_context(sm: StepModel, context: ArrayLike) -> FloatArray:
+    """Context tokens summed over this GPU's layers, window-capped for sliding layers."""
+    ctx = np.asarray(context, dtype=np.float64)
+    capped = np.minimum(ctx, sm.sliding_window) if sm.sliding_window else ctx
+    return np.asarray(
+        np.asarray(sm.full_layers) * ctx + np.asarray(sm.sliding_layers) * capped,
+        dtype=np.float64,
+    )
+
+
+def _prefill_pair_sum(sm: StepModel, tokens: ArrayLike, ctx_before: ArrayLike) -> FloatArray:
+    """Sum over this GPU's layers of (query, context) pairs for a causal chunk of ``tokens``
+    appended after ``ctx_before`` tokens: n x c0 + n^2 / 2 per full layer, window-capped."""
+    n = np.asarray(tokens, dtype=np.float64)
+    c0 = np.asarray(ctx_before, dtype=np.float64)
+    full = n * c0 + n * n / 2.0
+    if sm.sliding_window:
+        w = sm.sliding_window
+        sliding = np.minimum(full, n * w)
+    else:
+        sliding = full
+    return np.asarray(
+        np.asarray(sm.full_layers) * full + np.asarray(sm.sliding_layers) * sliding,
+        dtype=np.float64,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StepTime:
+    """Breakdown of one step, seconds (arrays broadcast over the inputs).
+
+    Attributes:
+        memory_s: bytes / (bandwidth x MBU).
+        compute_s: FLOP / (peak x MFU).
+        comm_s: TP all-reduces and PP hand-offs.
+        overhead_s: fixed per-step engine overhead.
+        total_s: max(memory_s, compute_s) + comm_s + overhead_s.
+        read_bytes: bytes moved per GPU.
+        flop: FLOP per GPU.
+    """
+
+    memory_s: FloatArray
+    compute_s: FloatArray
+    comm_s: FloatArray
+    overhead_s: FloatArray
+    total_s: FloatArray
+    read_bytes: FloatArray
+    flop: FloatArray
+
+
+def comm_s(sm: StepModel, tokens: ArrayLike) -> FloatArray:
+    """TP and PP communication time of one step carrying ``tokens`` tokens.
+
+    TP: two all-reduces per layer (after attention and after the FFN; Shoeybi et al.,
+    Megatron-LM, arXiv:1909.08053), each latency + 2 (TP-1)/TP x message / link bandwidth
+    (ring all-reduce). PP: (PP-1) hand-offs of the hidden states.
+    """
+    t = np.asarray(tokens, dtype=np.float64)
+    tp = np.asarray(sm.tp, dtype=np.float64)
+    pp = np.asarray(sm.pp, dtype=np.float64)
+    layers = np.asarray(sm.full_layers) + np.asarray(sm.sliding_layers)
+    msg = t * sm.hidden_size * ACTIVATION_BYTES
+    link = np.asarray(sm.link_bytes_s, dtype=np.float64)
+    per_allreduce = sm.allreduce_latency_s + 2.0 * (tp - 1.0) / tp * msg / link
+    tp_s = np.where(tp > 1, 2.0 * layers * per_allreduce, 0.0)
+    pp_s = (pp - 1.0) * (sm.allreduce_latency_s + msg / link)
+    return np.asarray(tp_s + pp_s, dtype=np.float64)
+
+
+def mixed_step(
+    sm: StepModel,
+    decode_seqs: ArrayLike,
+    decode_context: ArrayLike,
+    prefill_tokens: ArrayLike = 0.0,
+    prefill_ctx_before: ArrayLike = 0.0,
+    prefill_seqs: ArrayLike = 0.0,
+) -> StepTime:
+    """One iteration holding ``decode_seqs`` decoding sequences at mean context
+    ``decode_context`` plus a prefill of ``prefill_tokens`` (from ``prefill_seqs`` sequences,
+    each appended after ``prefill_ctx_before`` cached tokens), as vLLM's chunked-prefill
+    scheduler builds it. Pure decode: prefill_tokens = 0. Pure prefill: decode_seqs = 0.
+    """
+    b = np.asarray(decode_seqs, dtype=np.float64)
+    p = np.asarray(prefill_tokens, dtype=np.float64)
+    ps = np.asarray(prefill_seqs, dtype=np.float64)
+    tokens = b + p
+    experts = expected_experts_touched(sm.num_experts, sm.experts_per_token, tokens)
+    kv_tok = np.asarray(sm.kv_layer_token_bytes, dtype=np.float64)
+    layers_total = np.asarray(sm.full_layers) + np.asarray(sm.sliding_layers)
+    kv_read = b * kv_tok * _effective_context(sm, decode_context) + ps * kv_tok * _effective_context(
+        sm, prefill_ctx_before
+    )
+    kv_write = tokens * kv_tok * layers_total
+    read_bytes = np.asarray(sm.dense_bytes) + experts * np.asarray(sm.expert_bytes) + kv_read + kv_write
+    seqs = b + ps
+    attn_pairs = b * _effective_context(sm, decode_context) + ps * _prefill_pair_sum(
+        sm, np.where(ps > 0, p / np.maximum(ps, 1.0), 0.0), prefill_ctx_before
+    )
+    flop = (
+        np.asarray(sm.linear_flop_per_token) * tokens
+        + np.asarray(sm.lm_head_flop_per_seq) * seqs
+        + np.asarray(sm.attn_flop_per_ctx) * attn_pairs
+    )
+    memory_s = read_bytes / (np.asarray(sm.mem_bw_bytes_s) * np.asarray(sm.mbu))
+    compute_s = flop / (np.asarray(sm.peak_flop_s) * np.asarray(sm.mfu))
+    c = comm_s(sm, tokens)
+    overhead = np.asarray(sm.step_overhead_s, dtype=np.float64) + 0.0 * tokens
+    total = np.maximum(memory_s, compute_s) + c + overhead
+    return StepTime(
+        memory_s=np.asarray(memory_s, dtype=np.float64),
+        compute_s=np.asarray(compute_s, dtype=np.float64),
+        comm_s=c,
+        overhead_s=overhead,
+        total_s=np.asarray(total, dtype=np.float64),
+        read_bytes=np.asarray(read_bytes, dtype=np.float64),
+        flop=np.asarray(flop, dtype=np.float64),
+    )
+
+
+def decode_step(sm: StepModel, batch: ArrayLike, context: ArrayLike) -> StepTime:
+    """One decode iteration: ``batch`` sequences each at ``context`` tokens."""
+    return mixed_step(sm, batch, context)
+
+
+def prefill_step(
+    sm: StepModel, tokens_per_seq: ArrayLike, num_seqs: ArrayLike = 1.0, ctx_before: ArrayLike = 0.0
+) -> StepTime:
+    """One prefill iteration of ``num_seqs`` prompts of ``tokens_per_seq`` new tokens each."""
+    n = np.asarray(tokens_per_seq, dtype=np.float64)
+    s = np.asarray(num_seqs, dtype=np.float64)
+    return mixed_step(sm, 0.0, 0.0, n * s, ctx_before, s)

@@ -1,0 +1,554 @@
+"""The ``infercost.predict()`` facade: names → catalog → perf → cost → :class:`Prediction`.
+
+One steady-state prediction for one deployment and workload, exactly as the ``predict``
+contract in DESIGN.md: a configuration that does not fit returns ``fits=False`` with the
+reason and what would fit, and null performance figures.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from infercost.catalog import (
+    get_accelerator,
+    get_engine,
+    get_model,
+    get_quant_format,
+    load_model_config_file,
+)
+from infercost.catalog.names import normalize
+from infercost.catalog.pricing import default_gpu_hour_usd, get_offer
+from infercost.catalog.schema import (
+    DTYPE_BYTES,
+    Accelerator,
+    EngineProfile,
+    ModelArch,
+    QuantFormat,
+)
+from infercost.cost.tokens import split_usd_per_m
+from infercost.errors import InputError
+from infercost.explain import Trail
+from infercost.perf.errors_band import error_band_for
+from infercost.perf.memory import (
+    activation_workspace_bytes,
+    kv_bytes_per_sequence,
+    kv_bytes_per_token,
+    kv_shard_factor,
+    max_concurrency,
+    memory_budget,
+    weight_bytes,
+    weight_bytes_per_gpu,
+)
+from infercost.perf.params import param_counts
+from infercost.perf.serving import ServingPoint, steady_state
+from infercost.perf.step import compute_dtype, step_model
+
+#: The ``predict --json`` keys, in order. Written out, never derived from a model's fields;
+#: a golden test pins it (DESIGN.md "Contracts").
+PREDICT_JSON_KEYS: tuple[str, ...] = (
+    "model",
+    "gpu",
+    "engine",
+    "num_gpus",
+    "tp",
+    "pp",
+    "ep",
+    "weight_dtype",
+    "kv_dtype",
+    "isl",
+    "osl",
+    "concurrency",
+    "fits",
+    "reason",
+    "weights_bytes_per_gpu",
+    "kv_bytes_per_token",
+    "max_concurrency",
+    "output_tok_s",
+    "total_tok_s",
+    "output_tok_s_per_gpu",
+    "ttft_s",
+    "tpot_s",
+    "e2e_s",
+    "usd_per_gpu_hour",
+    "price_source",
+    "usd_per_m_input",
+    "usd_per_m_output",
+    "usd_per_m_blended",
+    "error_band",
+    "explain",
+)
+
+KV_DTYPES = ("bf16", "fp16", "fp8", "int8")
+
+
+class Prediction(BaseModel):
+    """One steady-state prediction. Field names are the ``predict --json`` keys.
+
+    Times in seconds, throughputs in tokens/s for the whole replica unless the name says
+    per GPU, bytes SI, money US$. Performance and cost fields are None when ``fits`` is False.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    gpu: str
+    engine: str
+    num_gpus: int
+    tp: int
+    pp: int
+    ep: int
+    weight_dtype: str
+    kv_dtype: str
+    isl: int
+    osl: int
+    concurrency: int | None
+    fits: bool
+    reason: str | None
+    weights_bytes_per_gpu: float
+    kv_bytes_per_token: float
+    max_concurrency: int
+    output_tok_s: float | None
+    total_tok_s: float | None
+    output_tok_s_per_gpu: float | None
+    ttft_s: float | None
+    tpot_s: float | None
+    e2e_s: float | None
+    usd_per_gpu_hour: float | None
+    price_source: str | None
+    usd_per_m_input: float | None
+    usd_per_m_output: float | None
+    usd_per_m_blended: float | None
+    error_band: dict[str, Any] | None
+    explain: list[dict[str, Any]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object, keys in :data:`PREDICT_JSON_KEYS` order."""
+        data = self.model_dump()
+        return {k: data[k] for k in PREDICT_JSON_KEYS}
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Catalog objects a prediction uses, after name resolution and defaulting."""
+
+    model: ModelArch
+    acc: Accelerator
+    engine: EngineProfile
+    weight_fmt: QuantFormat
+    kv_dtype: str
+    kv_bytes_per_elem: float
+    tp: int
+    pp: int
+    ep: int
+    num_gpus: int
+
+
+def default_weight_dtype(m: ModelArch) -> str:
+    """The checkpoint's own dtype (bf16, fp16, fp8 or mxfp4)."""
+    return m.checkpoint_dtype if m.checkpoint_dtype != "fp32" else "bf16"
+
+
+def resolve_kv_dtype(m: ModelArch, kv_dtype: str) -> str:
+    """``auto`` = the model's activation dtype (fp16 for fp16 checkpoints, else bf16), as
+    vLLM's ``--kv-cache-dtype auto`` does, fp8 checkpoints included.
+
+    Raises:
+        InputError: an unsupported KV dtype.
+    """
+    key = kv_dtype.strip().lower()
+    if key == "auto":
+        return "fp16" if m.checkpoint_dtype == "fp16" else "bf16"
+    key = {"bfloat16": "bf16", "float16": "fp16", "f16": "fp16", "fp8_e4m3": "fp8"}.get(key, key)
+    if key not in KV_DTYPES:
+        raise InputError(
+            f"Unknown --kv-dtype {kv_dtype!r}; use one of auto, {', '.join(KV_DTYPES)}."
+        )
+    return key
+
+
+def _positive_int(name: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise InputError(f"--{name.replace('_', '-')} must be a positive integer, got {value}.")
+
+
+def resolve(
+    model: str | None,
+    gpu: str,
+    *,
+    model_config: str | None = None,
+    num_gpus: int | None = None,
+    tp: int | None = None,
+    pp: int = 1,
+    ep: int = 1,
+    weight_dtype: str | None = None,
+    kv_dtype: str = "auto",
+    engine: str = "vllm",
+) -> Resolved:
+    """Resolve names and parallelism; raises the project's errors for unknown names and
+    inconsistent parallelism."""
+    for name, value in (("num_gpus", num_gpus), ("tp", tp), ("pp", pp), ("ep", ep)):
+        _positive_int(name, value)
+    if model_config:
+        arch = load_model_config_file(model_config)
+    elif model:
+        arch = get_model(model)
+    else:
+        raise InputError("Give --model NAME or --model-config PATH.")
+    acc = get_accelerator(gpu)
+    eng = get_engine(engine)
+    fmt = get_quant_format(weight_dtype or default_weight_dtype(arch))
+    kv = resolve_kv_dtype(arch, kv_dtype)
+    if tp is None:
+        tp = (num_gpus // pp) if num_gpus else 1
+    if num_gpus is None:
+        num_gpus = tp * pp
+    if num_gpus != tp * pp:
+        raise InputError(
+            f"--num-gpus {num_gpus} does not equal --tp {tp} x --pp {pp} = {tp * pp}; one "
+            "replica uses tp x pp GPUs. Drop --num-gpus or make them agree."
+        )
+    if ep > num_gpus or num_gpus % ep:
+        raise InputError(f"--ep {ep} must divide the {num_gpus} GPUs of the replica.")
+    if ep > 1 and not arch.is_moe:
+        raise InputError(f"--ep {ep} needs a mixture-of-experts model; {arch.id} is dense.")
+    if arch.num_heads % tp:
+        raise InputError(
+            f"--tp {tp} does not divide {arch.id}'s {arch.num_heads} attention heads; "
+            "use a TP that divides it (1, 2, 4, 8 usually)."
+        )
+    if arch.num_layers < pp:
+        raise InputError(f"--pp {pp} exceeds the model's {arch.num_layers} layers.")
+    return Resolved(
+        model=arch,
+        acc=acc,
+        engine=eng,
+        weight_fmt=fmt,
+        kv_dtype=kv,
+        kv_bytes_per_elem=DTYPE_BYTES[kv],
+        tp=tp,
+        pp=pp,
+        ep=ep,
+        num_gpus=num_gpus,
+    )
+
+
+def kv_budget_bytes_per_gpu(r: Resolved) -> tuple[float, float, float]:
+    """(weights per GPU, workspace per GPU, KV bytes available per GPU)."""
+    w = weight_bytes(r.model, r.weight_fmt)
+    weights_gpu = float(weight_bytes_per_gpu(w, r.tp, r.pp, r.ep))
+    act = float(activation_workspace_bytes(r.model, r.engine.max_num_batched_tokens, r.tp))
+    if r.engine.kv_fraction_of_free:
+        # TensorRT-LLM: KV gets the fraction of memory left after weights and workspace.
+        budget = memory_budget(
+            r.acc.memory_bytes, 1.0, weights_gpu, act,
+            r.engine.runtime_overhead_bytes, r.engine.nccl_buffer_bytes, r.tp,
+        )
+        kv = float(budget.kv_bytes) * r.engine.usable_memory_fraction
+        return weights_gpu, float(budget.workspace_bytes), kv
+    budget = memory_budget(
+        r.acc.memory_bytes, r.engine.usable_memory_fraction, weights_gpu, act,
+        r.engine.runtime_overhead_bytes, r.engine.nccl_buffer_bytes, r.tp,
+    )
+    return weights_gpu, float(budget.workspace_bytes), float(budget.kv_bytes)
+
+
+def kv_bytes_per_seq_per_gpu(r: Resolved, context: float) -> float:
+    """KV bytes one sequence of ``context`` tokens holds on one GPU."""
+    per_seq = kv_bytes_per_sequence(r.model, context, r.kv_bytes_per_elem)
+    return float(per_seq * kv_shard_factor(r.model, r.tp, r.pp))
+
+
+def max_concurrency_at(r: Resolved, context: float) -> int:
+    """Sequences of ``context`` tokens whose KV cache fits (KV-limited, before engine caps)."""
+    _, _, kv = kv_budget_bytes_per_gpu(r)
+    return int(max_concurrency(kv, kv_bytes_per_seq_per_gpu(r, context)))
+
+
+def _what_would_fit(r: Resolved, context: float, need: int) -> str:
+    """Suggestions: more GPUs (TP), a smaller weight dtype, fewer sequences, a shorter context."""
+    tips: list[str] = []
+    for tp in (2, 4, 8, 16):
+        if tp <= r.tp or r.model.num_heads % tp:
+            continue
+        alt = Resolved(**{**_as_kwargs(r), "tp": tp, "num_gpus": tp * r.pp})
+        if max_concurrency_at(alt, context) >= need:
+            tips.append(f"--tp {tp} ({tp * r.pp} GPUs)")
+            break
+    for dtype in ("fp8", "int4"):
+        fmt = get_quant_format(dtype)
+        if fmt.bytes_per_weight >= r.weight_fmt.bytes_per_weight:
+            continue
+        alt = Resolved(**{**_as_kwargs(r), "weight_fmt": fmt})
+        if max_concurrency_at(alt, context) >= need:
+            tips.append(f"--weight-dtype {dtype} at --tp {r.tp}")
+            break
+    if r.kv_dtype in ("bf16", "fp16"):
+        alt = Resolved(**{**_as_kwargs(r), "kv_dtype": "fp8", "kv_bytes_per_elem": 1.0})
+        if max_concurrency_at(alt, context) >= need:
+            tips.append("--kv-dtype fp8")
+    here = max_concurrency_at(r, context)
+    if 1 <= here < need:
+        tips.append(f"--concurrency {here}")
+    elif here < 1:
+        _, _, kv = kv_budget_bytes_per_gpu(r)
+        per_token = kv_bytes_per_seq_per_gpu(r, 1.0)
+        tokens = int(kv / per_token) if kv > 0 and per_token > 0 else 0
+        if tokens >= 1:
+            tips.append(f"a context of at most {tokens} tokens")
+    return "; ".join(tips) if tips else "a GPU with more memory"
+
+
+def _as_kwargs(r: Resolved) -> dict[str, Any]:
+    return {f: getattr(r, f) for f in Resolved.__slots__}
+
+
+def fit_reason(r: Resolved, context: float, need: int) -> str | None:
+    """Why the deployment cannot hold ``need`` sequences of ``context`` tokens, with what would
+    fit; None when it can."""
+    weights_gpu, workspace, kv = kv_budget_bytes_per_gpu(r)
+    mem_gb = r.acc.memory_bytes / 1e9
+    if kv <= 0:
+        over = -kv / 1e9
+        return (
+            f"does not fit: {r.model.id} at {r.weight_fmt.id} needs {weights_gpu / 1e9:.1f} GB "
+            f"of weights + {workspace / 1e9:.1f} GB workspace per GPU on {r.num_gpus}x "
+            f"{r.acc.id} ({mem_gb:.0f} GB, {r.engine.usable_memory_fraction:.0%} usable by "
+            f"{r.engine.id}); short by {over:.1f} GB before any KV cache. Would fit: "
+            f"{_what_would_fit(r, context, need)}."
+        )
+    have = int(max_concurrency(kv, kv_bytes_per_seq_per_gpu(r, context)))
+    if have < need:
+        return (
+            f"does not fit: the KV cache left per GPU ({kv / 1e9:.1f} GB) holds {have} "
+            f"sequences of {int(context)} tokens, fewer than the {need} asked for. Would fit: "
+            f"{_what_would_fit(r, context, need)}."
+        )
+    return None
+
+
+def _price(
+    r: Resolved, gpu_hour_usd: float | None, offer: str | None
+) -> tuple[float | None, str | None]:
+    if gpu_hour_usd is not None and offer is not None:
+        raise InputError("Give --gpu-hour-usd or --offer, not both.")
+    if gpu_hour_usd is not None:
+        if not math.isfinite(gpu_hour_usd) or gpu_hour_usd <= 0:
+            raise InputError(f"--gpu-hour-usd must be a positive number, got {gpu_hour_usd}.")
+        return gpu_hour_usd, "user (--gpu-hour-usd)"
+    if offer is not None:
+        o = get_offer(offer)
+        if normalize(o.gpu) != normalize(r.acc.id):
+            raise InputError(f"Offer {o.id!r} is for {o.gpu}, not {r.acc.id}.")
+        return float(o.usd_per_gpu_hour), o.describe()
+    found = default_gpu_hour_usd(r.acc.id)
+    if found is None:
+        return None, None
+    return found
+
+
+def serve(
+    r: Resolved, concurrency: float, isl: float, osl: float, cached_prefix_share: float = 0.0
+) -> ServingPoint:
+    """Steady state of the resolved deployment (pipeline stages run ``pp`` micro-batches)."""
+    sm = step_model(r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep)
+    per_stage = concurrency / r.pp
+    sp = steady_state(
+        sm, per_stage, isl, osl, r.engine.max_num_batched_tokens,
+        r.engine.request_overhead_s, cached_prefix_share,
+    )
+    if r.pp == 1:
+        return sp
+    # PP: each of pp micro-batches passes pp stages per token; stage throughput is unchanged.
+    return ServingPoint(
+        concurrency=sp.concurrency * r.pp,
+        decode_step_s=sp.decode_step_s * r.pp,
+        prefill_marginal_s=sp.prefill_marginal_s * r.pp,
+        ttft_s=sp.ttft_s * r.pp,
+        tpot_s=sp.tpot_s * r.pp,
+        e2e_s=sp.e2e_s * r.pp,
+        output_tok_s=sp.output_tok_s,
+        total_tok_s=sp.total_tok_s,
+        request_s=sp.request_s,
+        prefill_time_share=sp.prefill_time_share,
+        memory_bound_share=sp.memory_bound_share,
+    )
+
+
+def predict(
+    model: str | None = None,
+    gpu: str = "",
+    isl: int = 0,
+    osl: int = 0,
+    *,
+    model_config: str | None = None,
+    num_gpus: int | None = None,
+    tp: int | None = None,
+    pp: int = 1,
+    ep: int = 1,
+    weight_dtype: str | None = None,
+    kv_dtype: str = "auto",
+    concurrency: int | None = None,
+    max_throughput: bool = False,
+    engine: str = "vllm",
+    gpu_hour_usd: float | None = None,
+    offer: str | None = None,
+    explain: bool = False,
+) -> Prediction:
+    """Predict memory fit, throughput, latency and $/M tokens for one deployment.
+
+    Args:
+        model: HF id, catalog id or common spelling; or ``model_config`` (a config.json path).
+        gpu: accelerator name.
+        isl, osl: prompt and output tokens per request.
+        num_gpus, tp, pp, ep: GPUs per replica and parallelism (num_gpus = tp x pp).
+        weight_dtype: storage format (default: the checkpoint's dtype).
+        kv_dtype: ``auto``, bf16, fp16, fp8, int8.
+        concurrency: requests in flight; or ``max_throughput`` for the largest batch that fits.
+        engine: efficiency profile name.
+        gpu_hour_usd, offer: price of a GPU-hour (default: a catalog offer, named in
+            ``price_source``).
+        explain: attach the formula trail.
+
+    Returns:
+        A :class:`Prediction`; ``fits`` False (with ``reason``) when it does not fit.
+
+    Raises:
+        UnknownNameError: unknown model, GPU, engine, dtype or offer.
+        InputError: inconsistent or out-of-range options.
+    """
+    if isl < 1 or osl < 1:
+        raise InputError(f"--isl and --osl must be at least 1 token (got {isl}, {osl}).")
+    if (concurrency is None) == (not max_throughput):
+        raise InputError("Give exactly one of --concurrency N or --max-throughput.")
+    _positive_int("concurrency", concurrency)
+    r = resolve(
+        model, gpu, model_config=model_config, num_gpus=num_gpus, tp=tp, pp=pp, ep=ep,
+        weight_dtype=weight_dtype, kv_dtype=kv_dtype, engine=engine,
+    )
+    trail = Trail()
+    m = r.model
+    counts = param_counts(m)
+    context = float(isl + osl)
+    weights_gpu, workspace, kv_avail = kv_budget_bytes_per_gpu(r)
+    kv_tok = kv_bytes_per_token(m, r.kv_bytes_per_elem)
+    kv_seq_gpu = kv_bytes_per_seq_per_gpu(r, context)
+    max_conc = int(max_concurrency(kv_avail, kv_seq_gpu))
+    dtype = compute_dtype(r.acc, r.weight_fmt)
+
+    trail.add("total_params", counts.total, "params", "derived from config.json shapes", m.source)
+    trail.add("active_params", counts.active, "params", "dense + k routed experts + shared", m.source)
+    trail.add(
+        "weights_bytes_per_gpu", weights_gpu, "B",
+        f"(dense+embeddings)/(TP·PP) + experts/(max(TP,EP)·PP) at {r.weight_fmt.bits_per_weight} "
+        "bits/weight for linear layers, 16 for embeddings/norms",
+        r.weight_fmt.source,
+    )
+    trail.add(
+        "kv_bytes_per_token", kv_tok, "B",
+        "MLA: (kv_lora_rank + rope_dim) x layers x bytes" if m.attention_kind == "mla"
+        else f"2 x {m.num_layers} layers x {m.num_kv_heads} KV heads x {m.head_dim} x "
+        f"{r.kv_bytes_per_elem:g} B",
+        m.source,
+    )
+    trail.add(
+        "kv_bytes_available_per_gpu", kv_avail, "B",
+        f"{r.acc.memory_bytes / 1e9:.0f} GB x {r.engine.usable_memory_fraction} usable - weights "
+        f"- workspace ({workspace / 1e9:.2f} GB: activations for "
+        f"{r.engine.max_num_batched_tokens} tokens, runtime, NCCL)",
+        f"{r.acc.source}; {r.engine.source}",
+    )
+    trail.add(
+        "max_concurrency", max_conc, "seqs",
+        f"floor(KV available / KV per sequence of {int(context)} tokens on one GPU "
+        f"= {kv_seq_gpu / 1e6:.2f} MB)", "",
+    )
+
+    base: dict[str, Any] = dict(
+        model=m.id, gpu=r.acc.id, engine=r.engine.id, num_gpus=r.num_gpus, tp=r.tp, pp=r.pp,
+        ep=r.ep, weight_dtype=r.weight_fmt.id, kv_dtype=r.kv_dtype, isl=isl, osl=osl,
+        weights_bytes_per_gpu=weights_gpu, kv_bytes_per_token=kv_tok, max_concurrency=max_conc,
+    )
+    need = concurrency if concurrency is not None else 1
+    reason = fit_reason(r, context, need)
+    if m.max_position_embeddings and context > m.max_position_embeddings and reason is None:
+        reason = (
+            f"refused: isl + osl = {int(context)} tokens exceeds {m.id}'s context of "
+            f"{m.max_position_embeddings} tokens (config.json max_position_embeddings). "
+            "Use a shorter prompt or output."
+        )
+    if reason is not None:
+        return Prediction(
+            **base, concurrency=concurrency, fits=False, reason=reason,
+            output_tok_s=None, total_tok_s=None, output_tok_s_per_gpu=None, ttft_s=None,
+            tpot_s=None, e2e_s=None, usd_per_gpu_hour=None, price_source=None,
+            usd_per_m_input=None, usd_per_m_output=None, usd_per_m_blended=None,
+            error_band=None, explain=trail.to_list() if explain else None,
+        )
+    batch = concurrency if concurrency is not None else max(min(max_conc, r.engine.max_num_seqs), 1)
+    if max_throughput:
+        trail.add(
+            "concurrency", batch, "seqs",
+            f"min(KV-limited {max_conc}, engine max_num_seqs {r.engine.max_num_seqs})",
+            r.engine.source,
+        )
+    sp = serve(r, float(batch), float(isl), float(osl))
+    out_tok_s = float(sp.output_tok_s)
+    trail.add(
+        "decode_step_s", float(sp.decode_step_s), "s",
+        f"max(bytes/(BW x MBU {r.engine.mbu}), FLOP/({dtype} peak x MFU {r.engine.mfu})) + "
+        f"TP comm + overhead {r.engine.step_overhead_s * 1e3:.2f} ms, at batch {batch}; "
+        f"memory-bound share {float(sp.memory_bound_share):.2f}",
+        f"{r.acc.id}: {r.acc.mem_bw_bytes_s / 1e12:.2f} TB/s, {dtype} "
+        f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s; engine {r.engine.id}",
+    )
+    trail.add(
+        "prefill_marginal_s", float(sp.prefill_marginal_s), "s",
+        f"extra iteration time of one {isl}-token prompt fused with the other decodes "
+        f"(chunks of {r.engine.max_num_batched_tokens} tokens)", "",
+    )
+    trail.add("output_tok_s", out_tok_s, "tok/s", "N x osl / (osl x t_decode + N x dt_prefill)", "")
+    trail.add("ttft_s", float(sp.ttft_s), "s", "request overhead + iterations carrying the prompt", "")
+    trail.add("tpot_s", float(sp.tpot_s), "s", "(cycle - own prefill) / (osl - 1)", "")
+    usd_gpu, price_source = _price(r, gpu_hour_usd, offer)
+    cost: dict[str, float | None] = dict(usd_per_m_input=None, usd_per_m_output=None, usd_per_m_blended=None)
+    if usd_gpu is not None:
+        per_in, per_out, blended = split_usd_per_m(
+            usd_gpu * r.num_gpus, out_tok_s, isl, osl, float(sp.prefill_time_share)
+        )
+        cost = dict(
+            usd_per_m_input=float(per_in), usd_per_m_output=float(per_out),
+            usd_per_m_blended=float(blended),
+        )
+        trail.add(
+            "usd_per_m_output", float(per_out), "USD/M tok",
+            f"${usd_gpu:.2f}/GPU-h x {r.num_gpus} GPUs x (1 - prefill share "
+            f"{float(sp.prefill_time_share):.3f}) / (output tok/s x 3600 / 1e6)",
+            price_source or "",
+        )
+        trail.add(
+            "usd_per_m_input", float(per_in), "USD/M tok",
+            "replica $/h x prefill share / (input tok/s x 3600 / 1e6)", price_source or "",
+        )
+    else:
+        price_source = (
+            f"no catalog offer for {r.acc.id}: pass --gpu-hour-usd or --offer for $/M figures"
+        )
+    band = error_band_for(r.engine.id, r.acc, m, float(sp.memory_bound_share))
+    return Prediction(
+        **base, concurrency=int(batch), fits=True, reason=None,
+        output_tok_s=out_tok_s, total_tok_s=float(sp.total_tok_s),
+        output_tok_s_per_gpu=out_tok_s / r.num_gpus, ttft_s=float(sp.ttft_s),
+        tpot_s=float(sp.tpot_s), e2e_s=float(sp.e2e_s), usd_per_gpu_hour=usd_gpu,
+        price_source=price_source, **cost, error_band=band,
+        explain=trail.to_list() if explain else None,
+    )
+
+
+__all__ = ["PREDICT_JSON_KEYS", "Prediction", "predict"]
+
+_ = np  # numpy is used through perf; kept for type clarity in annotations

@@ -1,0 +1,62 @@
+"""Rich rendering of a :class:`~infercost.predict.Prediction` (presentation only)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from infercost.predict import Prediction
+
+
+def _fmt(value: float | None, scale: float = 1.0, digits: int = 2, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    return f"{value * scale:,.{digits}f}{unit}"
+
+
+def render_prediction(p: Prediction, console: Console) -> None:
+    """Print the prediction as a two-column table, then the explain trail if present."""
+    t = Table(title=f"{p.model} on {p.num_gpus}x {p.gpu} ({p.engine})", show_header=False)
+    t.add_column("quantity", style="bold")
+    t.add_column("value")
+    band = p.error_band or {}
+
+    def b(key: str) -> str:
+        v = band.get(key)
+        return f"  ±{v:.0%}" if isinstance(v, float) else ""
+
+    rows = [
+        ("parallelism", f"TP {p.tp} x PP {p.pp}, EP {p.ep}"),
+        ("weights / KV dtype", f"{p.weight_dtype} / {p.kv_dtype}"),
+        ("ISL / OSL", f"{p.isl} / {p.osl} tokens"),
+        ("concurrency (max KV-limited)", f"{p.concurrency} ({p.max_concurrency})"),
+        ("weights per GPU", _fmt(p.weights_bytes_per_gpu, 1e-9, 1, " GB")),
+        ("KV cache per token", _fmt(p.kv_bytes_per_token, 1e-3, 1, " kB")),
+        ("output throughput", _fmt(p.output_tok_s, 1, 0, " tok/s") + b("output_tok_s")),
+        ("total throughput", _fmt(p.total_tok_s, 1, 0, " tok/s")),
+        ("output per GPU", _fmt(p.output_tok_s_per_gpu, 1, 0, " tok/s")),
+        ("TTFT", _fmt(p.ttft_s, 1e3, 1, " ms") + b("ttft_s")),
+        ("TPOT", _fmt(p.tpot_s, 1e3, 1, " ms") + b("tpot_s")),
+        ("E2E", _fmt(p.e2e_s, 1, 2, " s")),
+        ("$/GPU-hour", _fmt(p.usd_per_gpu_hour, 1, 2)),
+        ("$/M input", _fmt(p.usd_per_m_input, 1, 3)),
+        ("$/M output", _fmt(p.usd_per_m_output, 1, 3)),
+        ("$/M blended", _fmt(p.usd_per_m_blended, 1, 3)),
+    ]
+    for k, v in rows:
+        t.add_row(k, v)
+    console.print(t)
+    if p.price_source:
+        console.print(f"[dim]price: {p.price_source}[/dim]")
+    if band:
+        console.print(f"[dim]error band: {band.get('basis', '')}"
+                      + (" — extrapolating" if band.get("extrapolating") else "") + "[/dim]")
+    if p.explain:
+        console.print("[bold]explain[/bold] (formula trail, in evaluation order)")
+        for term in p.explain:
+            v = term["value"]
+            shown = f"{v:,.6g}" if isinstance(v, float | int) else str(v)
+            console.print(f"  [bold]{term['name']}[/bold] = {shown} {term['unit']}", highlight=False)
+            console.print(f"      {term['formula']}", highlight=False, style="dim")
+            if term["source"]:
+                console.print(f"      source: {term['source']}", highlight=False, style="dim")

@@ -15,7 +15,9 @@ from rich.console import Console
 from infercost.cli import calibrate as _calibrate
 from infercost.cli import catalog as _catalog
 from infercost.cli import economics as _economics
+from infercost.cli import plan as _plan
 from infercost.cli import predict as _predict
+from infercost.cli import simulate as _simulate
 from infercost.errors import InfercostError
 
 app = typer.Typer(
@@ -26,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (_predict, _catalog, _economics, _calibrate):
+for _module in (_predict, _catalog, _economics, _calibrate, _simulate, _plan):
     _module.register(app)
 
 _stderr = Console(stderr=True)

@@ -145,7 +145,7 @@ def write_offers_csv(offers: Iterable[Offer], path: Path) -> Path:
     return path
 
 
-def fetch_gpuhunt_items() -> list[Any]:  # pragma: no cover - network
+def fetch_gpuhunt_items() -> list[Any]:
     """Every GPU offer gpuhunt knows (network access).
 
     Raises:

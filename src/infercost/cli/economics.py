@@ -1,9 +1,312 @@
-"""CLI command group (being built)."""
+"""Economics commands: ``tco``, ``offers`` (and ``offers refresh``), ``api-price``.
+
+Thin: each command parses its options, calls one library function and renders the result as a
+rich table or, with ``--json``, one JSON object. No arithmetic here.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from infercost.catalog import get_accelerator
+from infercost.catalog.offers_refresh import refresh_offers
+from infercost.catalog.pricing import (
+    CATALOG_DIR_ENV,
+    PRICING_KINDS,
+    STALE_AFTER_DAYS,
+    filter_offers,
+    load_offers,
+)
+from infercost.cost.api import api_price, list_api_prices
+from infercost.cost.money import round_usd
+from infercost.cost.tco import owned_hardware, tco
+from infercost.errors import InputError
+
+_out = Console(highlight=False, soft_wrap=True)
+
+
+def _print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, indent=2, default=str))
+
+
+def _stale_note(count: int, total: int, max_age_days: int, hint: str) -> str:
+    return (
+        f"[yellow]{count} of {total} prices are older than {max_age_days} days (STALE): "
+        f"check them before use{hint}.[/yellow]"
+    )
+
+
+def tco_command(
+    gpu_price_usd: float = typer.Option(..., help="Purchase price of one GPU, US$."),
+    power_w: float | None = typer.Option(
+        None, help="Average draw per GPU while serving, W (default: the --gpu's TDP)."
+    ),
+    usd_per_kwh: float = typer.Option(..., help="Electricity price, US$/kWh."),
+    years: float = typer.Option(3.0, help="Depreciation life, years."),
+    utilization: float = typer.Option(1.0, help="Share of hours doing paid work, 0-1."),
+    hosting_usd: float = typer.Option(0.0, help="Hosting/colo/cooling over the life, US$."),
+    pue: float = typer.Option(1.0, help="Facility power usage effectiveness (>= 1)."),
+    power_billing: str = typer.Option(
+        "all-hours",
+        help="all-hours: power_w drawn every hour of the life; utilized-hours: power_w while "
+        "busy and --idle-power-w while idle.",
+    ),
+    idle_power_w: float = typer.Option(0.0, help="Idle draw per GPU, W (utilized-hours)."),
+    server_price_usd: float = typer.Option(0.0, help="Server price (chassis, CPUs), US$."),
+    gpus_per_server: int = typer.Option(1, help="GPUs sharing --server-price-usd."),
+    residual_value_fraction: float = typer.Option(
+        0.0, help="Resale value at end of life, fraction of purchase."
+    ),
+    networking_usd: float = typer.Option(0.0, help="Networking over the life, per GPU, US$."),
+    maintenance_usd_per_year: float = typer.Option(0.0, help="Support/repairs per GPU-year."),
+    people_usd_per_month: float = typer.Option(0.0, help="This GPU's share of staff, US$/month."),
+    gpu: str | None = typer.Option(None, help="Accelerator, to take --power-w from its TDP."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Owned-hardware total cost of ownership and the $/GPU-hour it implies."""
+    if power_w is None:
+        tdp = get_accelerator(gpu).tdp_w if gpu else None
+        if tdp is None:
+            raise InputError(
+                "Give --power-w (average draw per GPU, W), or --gpu with a catalogued TDP."
+            )
+        power_w = tdp
+    if power_billing not in ("all-hours", "utilized-hours"):
+        raise InputError(
+            f"--power-billing must be all-hours or utilized-hours, got {power_billing!r}."
+        )
+    result = tco(
+        owned_hardware(
+            gpu_price_usd=gpu_price_usd,
+            server_price_usd=server_price_usd,
+            gpus_per_server=gpus_per_server,
+            years=years,
+            residual_value_fraction=residual_value_fraction,
+            power_w=power_w,
+            idle_power_w=idle_power_w,
+            power_billing=power_billing,
+            usd_per_kwh=usd_per_kwh,
+            pue=pue,
+            hosting_usd=hosting_usd,
+            networking_usd=networking_usd,
+            maintenance_usd_per_year=maintenance_usd_per_year,
+            people_usd_per_month=people_usd_per_month,
+            utilization=utilization,
+        )
+    )
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    how = {t.name: t.formula for t in result.terms}
+    table = Table(title="Owned GPU: total cost of ownership (per GPU, whole life)")
+    table.add_column("component")
+    table.add_column("US$", justify="right")
+    table.add_column("how")
+    for name, value, formula in (
+        ("purchase", result.purchase_usd, how["purchase_usd"]),
+        ("residual value", -result.residual_value_usd, "purchase x residual fraction"),
+        ("depreciation", result.depreciation_usd, how["depreciation_usd"]),
+        ("electricity", result.electricity_usd, how["electricity_usd"]),
+        ("hosting", result.hosting_usd, "given"),
+        ("networking", result.networking_usd, "given"),
+        ("maintenance", result.maintenance_usd, "per year x years"),
+        ("people", result.people_usd, "per month x 12 x years"),
+        ("total", result.total_usd, how["total_usd"]),
+    ):
+        table.add_row(name, f"{round_usd(value):,}", formula)
+    _out.print(table)
+    _out.print(
+        f"energy {result.energy_kwh:,.1f} kWh ({result.inputs.power_billing}); "
+        f"{result.hours_utilized:,.0f} of {result.hours_total:,.0f} h utilised"
+    )
+    _out.print(
+        f"[bold]${round_usd(result.usd_per_gpu_hour, 4)}/GPU-hour[/bold] at utilisation "
+        f"{result.inputs.utilization} (${round_usd(result.usd_per_gpu_hour_full_use, 4)} at 100 %)"
+    )
+
+
+offers_app = typer.Typer(
+    help="Cloud GPU offers (dated snapshot), sorted by $/GPU-hour.", no_args_is_help=False
+)
+
+
+@offers_app.callback(invoke_without_command=True)
+def offers_command(
+    ctx: typer.Context,
+    gpu: str | None = typer.Option(None, help="Accelerator (id or spelling: H100, a100-80gb)."),
+    provider: str | None = typer.Option(None, help="Provider name (AWS, GCP, Lambda, ...)."),
+    kind: str | None = typer.Option(None, help="Pricing kind: " + ", ".join(PRICING_KINDS)),
+    max_age_days: int = typer.Option(STALE_AFTER_DAYS, help="Flag prices older than this."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """List offers: $/instance-hour, $/GPU-hour, source and date; stale prices flagged."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if kind is not None and kind not in PRICING_KINDS:
+        raise InputError(f"--kind must be one of {', '.join(PRICING_KINDS)}; got {kind!r}.")
+    gpu_id = get_accelerator(gpu).id if gpu else None
+    today = date.today()
+    offers = filter_offers(load_offers(), gpu=gpu_id, provider=provider, pricing_kind=kind)
+    rows = [o.to_dict(today, max_age_days) for o in offers]
+    stale = sum(1 for r in rows if r["stale"])
+    if as_json:
+        _print_json(
+            {
+                "offers": rows,
+                "stale_after_days": max_age_days,
+                "stale_count": stale,
+                "today": today.isoformat(),
+            }
+        )
+        return
+    table = Table(title=f"GPU offers ({len(rows)}), cheapest GPU-hour first")
+    for col, justify in (
+        ("id", "left"),
+        ("gpu", "left"),
+        ("kind", "left"),
+        ("GPUs", "right"),
+        ("$/inst-h", "right"),
+        ("$/GPU-h", "right"),
+        ("as of", "left"),
+        ("src", "right"),
+    ):
+        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    sources: list[str] = []
+    for r in rows:
+        if r["source"] not in sources:
+            sources.append(str(r["source"]))
+        as_of = str(r["as_of"]) + (" [yellow]STALE[/yellow]" if r["stale"] else "")
+        table.add_row(
+            str(r["id"]),
+            str(r["gpu"]),
+            str(r["pricing_kind"]),
+            str(r["gpus_per_instance"]),
+            f"{r['usd_per_hour']:.2f}",
+            f"{r['usd_per_gpu_hour']:.3f}",
+            as_of,
+            f"[{sources.index(str(r['source'])) + 1}]",
+        )
+    _out.print(table)
+    for i, src in enumerate(sources, start=1):
+        _out.print(f"[{i}] {src}", markup=False)
+    if stale:
+        _out.print(
+            _stale_note(stale, len(rows), max_age_days, ", or run `infercost offers refresh`")
+        )
+
+
+@offers_app.command("refresh")
+def offers_refresh_command(
+    out_dir: Path | None = typer.Option(
+        None,
+        help=f"User catalog directory to write offers/gpuhunt_<date>.csv into "
+        f"(default: the first ${CATALOG_DIR_ENV} entry, else ~/.infercost/catalog).",
+    ),
+) -> None:
+    """Fetch current offers through gpuhunt (network) and write a new dated snapshot file."""
+    if out_dir is None:
+        env = [p for p in os.environ.get(CATALOG_DIR_ENV, "").split(os.pathsep) if p]
+        out_dir = Path(env[0]) if env else Path.home() / ".infercost" / "catalog"
+    path, count, quarantined = refresh_offers(out_dir)
+    _out.print(f"wrote {count} offers to {path}")
+    if quarantined:
+        _out.print(f"[yellow]{len(quarantined)} items not imported[/yellow] (first 10):")
+        for q in quarantined[:10]:
+            _out.print(f"  {q.item}: {q.reason}")
+    if str(out_dir) not in os.environ.get(CATALOG_DIR_ENV, "").split(os.pathsep):
+        _out.print(f"set {CATALOG_DIR_ENV}={out_dir} so that infercost reads the new file.")
+
+
+def api_price_command(
+    model: str = typer.Argument(..., help="API model name (gpt-4o, claude-sonnet-4, ...)."),
+    provider: str | None = typer.Option(None, help="Provider id (openai, anthropic, ...)."),
+    max_age_days: int = typer.Option(STALE_AFTER_DAYS, help="Flag prices older than this."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """An API price sheet: $/M input, output, cached input, cache write, batch, tiers."""
+    sheet = api_price(model, provider)
+    data = sheet.to_dict(date.today(), max_age_days)
+    if as_json:
+        _print_json(data)
+        return
+    table = Table(title=f"{sheet.provider} {sheet.model} (US$ per million tokens)")
+    table.add_column("token kind")
+    table.add_column("$/M", justify="right")
+    for key in (
+        "usd_per_m_input",
+        "usd_per_m_output",
+        "usd_per_m_cached_input",
+        "usd_per_m_cache_write",
+    ):
+        value = data[key]
+        table.add_row(
+            key.removeprefix("usd_per_m_"), "unpublished" if value is None else str(value)
+        )
+    _out.print(table)
+    if sheet.batch_discount is not None:
+        _out.print(f"batch API: {sheet.batch_discount:.0%} off")
+    for t in sheet.context_tiers:
+        _out.print(
+            f"prompts above {t.above_input_tokens:,} tokens: input ${t.usd_per_m_input}/M, "
+            f"output ${t.usd_per_m_output}/M"
+        )
+    stale = " [yellow]STALE[/yellow]" if data["stale"] else ""
+    _out.print(f"source: {sheet.source}; as of {sheet.as_of}{stale}")
+
+
+def api_prices_command(
+    provider: str | None = typer.Option(
+        None, help="Only this provider; also lists every model genai-prices prices there."
+    ),
+    max_age_days: int = typer.Option(STALE_AFTER_DAYS, help="Flag prices older than this."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """List API price sheets (our dated history, your files, genai-prices per provider)."""
+    today = date.today()
+    sheets = [p.to_dict(today, max_age_days) for p in list_api_prices(provider)]
+    stale = sum(1 for s in sheets if s["stale"])
+    if as_json:
+        _print_json({"api_prices": sheets, "stale_after_days": max_age_days})
+        return
+    table = Table(title="API prices, US$ per million tokens")
+    for col in ("provider", "model", "input", "output", "cached in", "as of", "src"):
+        table.add_column(col, overflow="fold")
+    sources: list[str] = []
+    for r in sheets:
+        if r["source"] not in sources:
+            sources.append(str(r["source"]))
+        table.add_row(
+            str(r["provider"]),
+            str(r["model"]),
+            *("-" if r[k] is None else str(r[k]) for k in _API_KEYS),
+            str(r["as_of"]) + (" [yellow]STALE[/yellow]" if r["stale"] else ""),
+            f"[{sources.index(str(r['source'])) + 1}]",
+        )
+    _out.print(table)
+    for i, src in enumerate(sources, start=1):
+        _out.print(f"[{i}] {src}", markup=False)
+    if stale:
+        _out.print(
+            _stale_note(stale, len(sheets), max_age_days, " against the provider's price page")
+        )
+    if provider is None:
+        _out.print("genai-prices prices many more models: pass --provider openai (or another).")
+
+
+_API_KEYS = ("usd_per_m_input", "usd_per_m_output", "usd_per_m_cached_input")
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to ``app``."""
+    app.command("tco")(tco_command)
+    app.add_typer(offers_app, name="offers")
+    app.command("api-price")(api_price_command)
+    app.command("api-prices")(api_prices_command)

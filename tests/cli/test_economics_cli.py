@@ -1,0 +1,134 @@
+"""The economics commands: tco, offers, api-price(s); JSON figures and error exits."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from infercost.catalog.offers_refresh import fetch_gpuhunt_items
+from infercost.cli import app, main
+from infercost.errors import InputError
+
+runner = CliRunner()
+
+TCO_ARGS = [
+    "tco",
+    "--gpu-price-usd", "30000",
+    "--power-w", "700",
+    "--usd-per-kwh", "0.10",
+    "--years", "3",
+    "--hosting-usd", "5000",
+    "--utilization", "0.9",
+    "--json",
+]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _no_user_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INFERCOST_CATALOG_DIR", raising=False)
+
+
+def run_json(args: list[str]) -> dict[str, object]:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.output)
+    return data
+
+
+class TestTco:
+    def test_issue_command_gives_what_the_inputs_imply(self) -> None:
+        # 700 W x 26,280 h = 18,396 kWh x $0.10 = $1,839.60; total 30,000 + 1,839.60 + 5,000 =
+        # $36,839.60; 26,280 h x 0.9 = 23,652 h; 36,839.60 / 23,652 = $1.557568/GPU-hour.
+        d = run_json(TCO_ARGS)
+        assert d["electricity_usd"] == pytest.approx(1839.6)
+        assert d["total_usd"] == pytest.approx(36839.6)
+        assert d["hours_utilized"] == pytest.approx(23652)
+        assert d["usd_per_gpu_hour"] == pytest.approx(36839.6 / 23652)
+        assert d["inputs"]["power_billing"] == "all-hours"  # type: ignore[index]
+
+    def test_power_billed_on_utilised_hours_only(self) -> None:
+        # 700 W x 23,652 h = 16,556.4 kWh -> $1,655.64.
+        d = run_json([*TCO_ARGS, "--power-billing", "utilized-hours"])
+        assert d["electricity_usd"] == pytest.approx(1655.64)
+
+    def test_plain_output_names_the_rate(self) -> None:
+        result = runner.invoke(app, TCO_ARGS[:-1])
+        assert result.exit_code == 0
+        assert "$1.5576/GPU-hour" in result.output
+        assert "1,839.60" in result.output
+
+    def test_power_from_the_gpu_tdp(self) -> None:
+        args = [a for a in TCO_ARGS if a not in ("--power-w", "700")]
+        d = run_json([*args, "--gpu", "h100-sxm"])
+        assert d["inputs"]["power_w"] == 700.0  # type: ignore[index]  # H100 SXM TDP, 700 W
+
+    def test_bad_utilization_exits_one_without_traceback(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        args = [*TCO_ARGS[:-3], "--utilization", "1.5"]
+        with pytest.raises(SystemExit) as exit_info:
+            main(args)
+        assert exit_info.value.code == 1
+        err = capsys.readouterr().err
+        assert "utilization" in err
+        assert "Traceback" not in err
+
+
+class TestOffers:
+    def test_filters_and_sorts_and_flags_stale(self) -> None:
+        d = run_json(["offers", "--gpu", "A100-80GB", "--kind", "on-demand", "--json"])
+        offers = d["offers"]
+        assert isinstance(offers, list)
+        assert [o["usd_per_gpu_hour"] for o in offers] == [1.10, 1.48, 2.50]
+        assert all(o["source"] and o["as_of"] for o in offers)
+        # Every shipped price is from 2025, over 180 days before any date this test runs on.
+        assert d["stale_count"] == len(offers)
+
+    def test_plain_output_lists_sources_and_stale_note(self) -> None:
+        result = runner.invoke(app, ["offers", "--gpu", "l4"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0
+        assert "runpod-l4-on-demand-2025-07-22" in result.output
+        assert "[1] article 'What Drives AI Inference Cost" in result.output
+        assert "STALE" in result.output
+
+    def test_unknown_kind_is_an_input_error(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["offers", "--kind", "hourly"])
+        assert exit_info.value.code == 1
+        assert "--kind must be one of" in capsys.readouterr().err
+
+    def test_refresh_without_gpuhunt_says_what_to_install(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: object
+    ) -> None:
+        monkeypatch.setitem(sys.modules, "gpuhunt", None)  # import fails: no network either
+        with pytest.raises(SystemExit) as exit_info:
+            main(["offers", "refresh", "--out-dir", str(tmp_path)])
+        assert exit_info.value.code == 1
+        # (the CLI's rich printer currently drops the "[refresh]" markup-like text; the
+        # library message below carries it in full)
+        assert "needs the optional gpuhunt package: pip install" in capsys.readouterr().err
+
+    def test_missing_gpuhunt_message_names_the_extra(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setitem(sys.modules, "gpuhunt", None)
+        with pytest.raises(InputError, match=re.escape("pip install 'infercost[refresh]'")):
+            fetch_gpuhunt_items()
+
+
+class TestApiPrice:
+    def test_article_row_when_genai_prices_lacks_it(self) -> None:
+        d = run_json(["api-price", "llama-70b", "--provider", "Groq", "--json"])
+        assert (d["usd_per_m_input"], d["usd_per_m_output"]) == (0.59, 0.79)
+        assert d["as_of"] == "2025-01-01"
+        assert d["stale"] is True
+
+    def test_unknown_model_exits_one(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["api-price", "no-such-model-xyz"])
+        assert exit_info.value.code == 1
+        assert "infercost api-prices" in capsys.readouterr().err

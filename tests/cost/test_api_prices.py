@@ -1,0 +1,213 @@
+"""API price sheets: the genai-prices adapter, lookup order, costing, unpriced tokens."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from genai_prices import types as gp
+
+from infercost.catalog.pricing import ApiPrice, ContextTier
+from infercost.cost.api import (
+    api_price,
+    api_price_history,
+    blended_usd_per_m,
+    from_genai_model,
+    monthly_usd,
+    request_usd,
+)
+from infercost.errors import InputError, UnknownNameError
+
+AT = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def fake_provider(model: gp.ModelInfo) -> gp.Provider:
+    return gp.Provider(
+        id="acme",
+        name="Acme",
+        api_pattern="https://acme",
+        pricing_urls=["https://acme/pricing"],
+        models=[model],
+    )
+
+
+def tiered(base: str, above_200k: str) -> gp.TieredPrices:
+    return gp.TieredPrices(base=Decimal(base), tiers=[gp.Tier(200_000, Decimal(above_200k))])
+
+
+def tiered_sheet() -> ApiPrice:
+    """$1.25 in / $10 out / $0.125 cached; above 200k prompt tokens $2.50 / $15 / $0.25."""
+    model = gp.ModelInfo(
+        id="acme-pro",
+        match=gp.ClauseEquals(equals="acme-pro"),
+        prices=gp.ModelPrice(
+            input_mtok=tiered("1.25", "2.5"),
+            output_mtok=tiered("10", "15"),
+            cache_read_mtok=tiered("0.125", "0.25"),
+        ),
+        price_variants=[
+            gp.PriceVariant(
+                when={"processing": "batch"},
+                prices=gp.ModelPrice(input_mtok=Decimal("0.625"), output_mtok=Decimal(5)),
+            )
+        ],
+    )
+    return from_genai_model(fake_provider(model), model, AT)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INFERCOST_CATALOG_DIR", raising=False)
+
+
+class TestGenaiAdapter:
+    def test_tiers_batch_and_cache_are_carried(self) -> None:
+        sheet = tiered_sheet()
+        assert (sheet.usd_per_m_input, sheet.usd_per_m_output) == (Decimal("1.25"), Decimal(10))
+        assert sheet.usd_per_m_cached_input == Decimal("0.125")
+        assert sheet.context_tiers == (
+            ContextTier(
+                above_input_tokens=200_000,
+                usd_per_m_input=Decimal("2.5"),
+                usd_per_m_output=Decimal(15),
+                usd_per_m_cached_input=Decimal("0.25"),
+            ),
+        )
+        # batch output $5 vs $10 standard: 1 - 5/10 = 50 % off.
+        assert sheet.batch_discount == Decimal("0.5")
+        assert sheet.source.startswith("genai-prices ")
+        assert sheet.source.endswith("(https://acme/pricing)")
+
+    def test_conditional_price_in_force_sets_as_of(self) -> None:
+        model = gp.ModelInfo(
+            id="acme-mini",
+            match=gp.ClauseEquals(equals="acme-mini"),
+            prices=[
+                gp.ConditionalPrice(
+                    prices=gp.ModelPrice(input_mtok=Decimal(1), output_mtok=Decimal(4))
+                ),
+                gp.ConditionalPrice(
+                    constraint=gp.StartDateConstraint(start_date=date(2026, 3, 1)),
+                    prices=gp.ModelPrice(input_mtok=Decimal("0.5"), output_mtok=Decimal(2)),
+                ),
+            ],
+        )
+        sheet = from_genai_model(fake_provider(model), model, AT)
+        assert (sheet.usd_per_m_input, sheet.as_of) == (Decimal("0.5"), date(2026, 3, 1))
+        before = from_genai_model(fake_provider(model), model, datetime(2026, 1, 1, tzinfo=UTC))
+        assert before.usd_per_m_input == Decimal(1)
+
+
+class TestRequestUsd:
+    def test_below_the_tier_pays_base_prices(self) -> None:
+        # 100k x $1.25/M = $0.125; 1k x $10/M = $0.01; total $0.135.
+        cost = request_usd(tiered_sheet(), 100_000, 1_000)
+        assert cost.total_usd == Decimal("0.135")
+        assert cost.tier_above_input_tokens is None
+
+    def test_exactly_at_the_threshold_is_not_above_it(self) -> None:
+        # 200,000 x 1.25 / 1e6 = $0.25 (the tier starts *above* 200k, as genai-prices bills).
+        assert request_usd(tiered_sheet(), 200_000, 0).total_usd == Decimal("0.25")
+
+    def test_above_the_tier_every_token_pays_the_tier(self) -> None:
+        # 250k x $2.50/M = $0.625; 1k x $15/M = $0.015; total $0.64.
+        cost = request_usd(tiered_sheet(), 250_000, 1_000)
+        assert cost.total_usd == Decimal("0.64")
+        assert cost.tier_above_input_tokens == 200_000
+
+    def test_cached_tokens_count_toward_the_tier(self) -> None:
+        # Prompt 150k uncached + 60k cached = 210k > 200k: tier prices.
+        # 150,000 x 2.5 / 1e6 = 0.375; 60,000 x 0.25 / 1e6 = 0.015.
+        cost = request_usd(tiered_sheet(), 150_000, 0, cached_input_tokens=60_000)
+        assert (cost.input_usd, cost.cached_input_usd) == (Decimal("0.375"), Decimal("0.015"))
+
+    def test_batch_discount_applies_to_every_kind(self) -> None:
+        # (0.125 + 0.01) x (1 - 0.5) = 0.0675.
+        assert request_usd(tiered_sheet(), 100_000, 1_000, batch=True).total_usd == Decimal(
+            "0.0675"
+        )
+
+    def test_batch_without_a_published_discount_is_an_error(self) -> None:
+        sheet = api_price("gpt-4o", use_genai_prices=False)  # article row: no batch column
+        with pytest.raises(InputError, match="no published batch price"):
+            request_usd(sheet, 1, 1, batch=True)
+
+    def test_without_a_cache_price_cached_tokens_pay_the_input_price(self) -> None:
+        # Article row gpt-4o: $2.50/M input, no cache price: 1M cached tokens -> $2.50.
+        sheet = api_price("gpt-4o", use_genai_prices=False)
+        assert request_usd(sheet, 0, 0, cached_input_tokens=1_000_000).total_usd == Decimal("2.50")
+
+    def test_unpublished_input_price_is_an_error_not_zero(self) -> None:
+        sheet = api_price("claude-haiku", use_genai_prices=False)
+        with pytest.raises(InputError, match=r"no published input price.*not assumed to be \$0"):
+            request_usd(sheet, 1_000, 10)
+
+    def test_output_only_traffic_can_use_an_output_only_sheet(self) -> None:
+        sheet = api_price("claude-haiku", use_genai_prices=False)
+        assert request_usd(sheet, 0, 1_000_000).total_usd == Decimal("1.25")
+
+    def test_negative_tokens_are_refused(self) -> None:
+        with pytest.raises(InputError, match="output_tokens"):
+            request_usd(tiered_sheet(), 1, -1)
+
+
+class TestLookup:
+    def test_user_file_beats_genai_prices(self, tmp_path: Path) -> None:
+        (tmp_path / "api_prices").mkdir()
+        (tmp_path / "api_prices" / "contract.csv").write_text(
+            "provider,model,usd_per_m_input,usd_per_m_output,as_of,source\n"
+            "OpenAI,gpt-4o,2.00,8.00,2026-11-01,our contract\n"
+        )
+        sheet = api_price("gpt-4o", extra_dirs=[str(tmp_path)])
+        assert (sheet.usd_per_m_input, sheet.source) == (Decimal("2.00"), "our contract")
+
+    def test_genai_prices_beats_article_history(self) -> None:
+        sheet = api_price("gpt-4o")
+        assert sheet.source.startswith("genai-prices")
+        assert sheet.usd_per_m_input is not None
+        assert sheet.usd_per_m_output is not None
+        assert 0 < sheet.usd_per_m_input < sheet.usd_per_m_output
+        assert sheet.as_of <= date.today()
+
+    def test_article_history_when_genai_prices_lacks_the_model(self) -> None:
+        sheet = api_price("llama-70b", "Groq")
+        assert (sheet.usd_per_m_input, sheet.usd_per_m_output) == (
+            Decimal("0.59"),
+            Decimal("0.79"),
+        )
+        assert sheet.as_of == date(2025, 1, 1)
+
+    def test_unpriced_model_is_an_error(self) -> None:
+        with pytest.raises(UnknownNameError, match="api-price 'no-such-model-xyz'"):
+            api_price("no-such-model-xyz")
+
+    def test_history_is_oldest_first(self) -> None:
+        dates = [p.as_of for p in api_price_history("gpt-4o")]
+        assert dates == sorted(dates)
+        assert dates[0] == date(2025, 1, 1)  # the article row
+
+
+class TestBlendAndMonth:
+    def test_blend_is_the_token_weighted_mean(self) -> None:
+        # 25 % input at $1.25 + 75 % output at $10: 0.3125 + 7.5 = $7.8125/M.
+        assert blended_usd_per_m(tiered_sheet(), 0.25) == Decimal("7.8125")
+
+    def test_blend_share_outside_zero_one_is_refused(self) -> None:
+        with pytest.raises(InputError, match="input_share"):
+            blended_usd_per_m(tiered_sheet(), 1.5)
+
+    def test_month_of_tokens(self) -> None:
+        # 2M tok/day x 30 days = 60M tokens x $0.50/M = $30.
+        assert monthly_usd(Decimal("0.50"), 2_000_000) == Decimal(30)
+
+    def test_blend_at_a_long_prompt_uses_the_tier(self) -> None:
+        # 25 % x $2.50 + 75 % x $15 = 0.625 + 11.25 = $11.875/M for 250k-token prompts.
+        assert blended_usd_per_m(tiered_sheet(), 0.25, prompt_tokens=250_000) == Decimal("11.875")
+
+    def test_blend_of_output_only_traffic_needs_no_input_price(self) -> None:
+        sheet = api_price("claude-haiku", use_genai_prices=False)
+        assert blended_usd_per_m(sheet, 0) == Decimal("1.25")
+        with pytest.raises(InputError, match="input"):
+            blended_usd_per_m(sheet, 0.5)

@@ -1,0 +1,107 @@
+"""$/used GPU-hour from offers: instance bundling, spot refusal, staleness."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from infercost.catalog.pricing import Offer
+from infercost.cost.gpu_hour import (
+    instances_needed,
+    price_from_offer,
+    price_from_usd_per_gpu_hour,
+    usd_per_used_gpu_hour,
+)
+from infercost.errors import InputError
+
+
+def make_offer(**kw: object) -> Offer:
+    values: dict[str, object] = {
+        "id": "aws-p5",
+        "provider": "AWS",
+        "instance": "p5.48xlarge",
+        "gpu": "h100-sxm",
+        "gpus_per_instance": 8,
+        "pricing_kind": "on-demand",
+        "usd_per_hour": Decimal("98.32"),
+        "as_of": date(2026, 10, 1),
+        "source": "test fixture",
+    }
+    values.update(kw)
+    return Offer.model_validate(values)
+
+
+class TestInstancesNeeded:
+    @pytest.mark.parametrize(
+        ("used", "per_instance", "expected"),
+        [(1, 8, 1), (2, 8, 1), (8, 8, 1), (9, 8, 2), (16, 8, 2), (3, 1, 3)],
+    )
+    def test_whole_instances(self, used: int, per_instance: int, expected: int) -> None:
+        assert instances_needed(used, per_instance) == expected
+
+    @pytest.mark.parametrize("used", [0, -1])
+    def test_no_gpus_is_refused(self, used: int) -> None:
+        with pytest.raises(InputError, match="GPUs used"):
+            instances_needed(used, 8)
+
+
+class TestBundling:
+    def test_two_of_eight_costs_four_times_the_list_per_gpu(self) -> None:
+        # One whole p5 instance ($98.32/h) carries 2 used GPUs: 98.32 / 2 = $49.16 per used
+        # GPU-hour, 4x the $12.29 list per-GPU price (98.32 / 8).
+        price = usd_per_used_gpu_hour(Decimal("98.32"), 8, 2)
+        assert price == Decimal("49.16")
+        assert price == 4 * Decimal("98.32") / 8
+
+    def test_nine_gpus_pay_for_two_instances(self) -> None:
+        # ceil(9/8) = 2 instances: 2 x 98.32 = 196.64 $/h; / 9 = 21.8489 $/used GPU-hour.
+        p = price_from_offer(make_offer(), 9)
+        assert p.usd_per_replica_hour == Decimal("196.64")
+        assert p.gpus_paid == 16
+        assert p.usd_per_gpu_hour == Decimal("196.64") / 9
+
+    def test_full_instance_is_the_list_per_gpu_price(self) -> None:
+        assert price_from_offer(make_offer(), 8).usd_per_gpu_hour == Decimal("12.29")
+
+
+class TestSpot:
+    def test_spot_refused_for_slo_serving(self) -> None:
+        with pytest.raises(InputError, match=r"spot.*--allow-spot"):
+            price_from_offer(make_offer(pricing_kind="spot"), 8)
+
+    def test_spot_allowed_when_opted_in(self) -> None:
+        p = price_from_offer(make_offer(pricing_kind="spot"), 8, allow_spot=True)
+        assert p.pricing_kind == "spot"
+
+    def test_spot_allowed_for_batch_work(self) -> None:
+        p = price_from_offer(make_offer(pricing_kind="spot"), 8, slo_serving=False)
+        assert p.usd_per_gpu_hour == Decimal("12.29")
+
+
+class TestStale:
+    def test_old_price_is_flagged_in_source(self) -> None:
+        p = price_from_offer(make_offer(as_of=date(2025, 1, 1)), 8, today=date(2026, 11, 30))
+        assert p.stale
+        assert p.source.endswith("(STALE)")
+
+    def test_recent_price_is_not_flagged(self) -> None:
+        p = price_from_offer(make_offer(as_of=date(2026, 10, 1)), 8, today=date(2026, 11, 30))
+        assert not p.stale
+
+
+class TestUserRate:
+    def test_flat_rate_has_no_bundling(self) -> None:
+        # 4 GPUs at $2.49 -> 4 x 2.49 = $9.96 per replica-hour.
+        p = price_from_usd_per_gpu_hour(2.49, 4)
+        assert p.usd_per_replica_hour == Decimal("9.96")
+        assert p.usd_per_gpu_hour == Decimal("2.49")
+
+    def test_negative_rate_is_refused(self) -> None:
+        with pytest.raises(InputError, match="GPU-hour price"):
+            price_from_usd_per_gpu_hour(-1.0, 1)
+
+    def test_nan_rate_is_refused(self) -> None:
+        with pytest.raises(InputError, match="finite"):
+            price_from_usd_per_gpu_hour(float("nan"), 1)

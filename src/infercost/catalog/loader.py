@@ -223,21 +223,29 @@ def load_model_aliases() -> tuple[tuple[str, str, str], ...]:
 def load_engines() -> tuple[EngineProfile, ...]:
     """Every serving-engine profile (``engines.toml``, then user overrides by id)."""
     out: dict[str, EngineProfile] = {}
+    # engines.toml holds full profiles; engine_fits.toml (written by `infercost calibrate fit`)
+    # and user files may override some fields of an existing profile.
+    files = ["engines.toml", "engine_fits.toml"]
     sources = [
-        (
-            "package:engines.toml",
-            resources.files(_DATA).joinpath("engines.toml").read_text("utf-8"),
-        )
+        (f"package:{name}", resources.files(_DATA).joinpath(name).read_text("utf-8"))
+        for name in files
+        if resources.files(_DATA).joinpath(name).is_file()
     ]
     sources += [
-        (str(d / "engines.toml"), (d / "engines.toml").read_text("utf-8"))
+        (str(d / name), (d / name).read_text("utf-8"))
         for d in _user_dirs()
-        if (d / "engines.toml").is_file()
+        for name in files
+        if (d / name).is_file()
     ]
     for label, text in sources:
-        for key, body in tomllib.loads(text).items():
+        try:
+            tables = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise CatalogError(label, f"not valid TOML ({err})") from err
+        for key, body in tables.items():
+            base = out[key].model_dump(exclude={"id"}) if key in out else {}
             try:
-                out[key] = EngineProfile(id=key, **body)
+                out[key] = EngineProfile(id=key, **{**base, **body})
             except ValidationError as err:
                 raise CatalogError(label, f"[{key}] {_validation_message(err)}") from err
     return tuple(out.values())

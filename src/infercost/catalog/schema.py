@@ -198,6 +198,9 @@ class EngineProfile(CatalogEntry):
             sampling) not hidden behind GPU work.
         request_overhead_s: fixed time per request before its first token (tokenise, admit).
         allreduce_latency_s: latency of one small TP all-reduce (NCCL/custom all-reduce).
+        comm_efficiency: achieved fraction of the per-direction link bandwidth in TP
+            collectives (NCCL all-reduce bus bandwidth vs link peak).
+        token_overhead_s: per-token time per step outside the roofline (sampling, scheduling).
         usable_memory_fraction: fraction of device memory the engine may use
             (vLLM ``gpu_memory_utilization``; TensorRT-LLM ``kv_cache_free_gpu_mem_fraction``
             applies to memory left after weights, see ``kv_fraction_of_free``).
@@ -215,6 +218,8 @@ class EngineProfile(CatalogEntry):
     step_overhead_s: float = Field(ge=0)
     request_overhead_s: float = Field(ge=0)
     allreduce_latency_s: float = Field(ge=0)
+    comm_efficiency: float = Field(default=0.7, gt=0, le=1)
+    token_overhead_s: float = Field(default=0.0, ge=0)
     usable_memory_fraction: float = Field(gt=0, le=1)
     kv_fraction_of_free: bool = False
     runtime_overhead_bytes: float = Field(ge=0)

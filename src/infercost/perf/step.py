@@ -60,6 +60,10 @@ class StepModel:
         mbu, mfu, step_overhead_s, allreduce_latency_s: engine efficiencies.
         tp, pp: parallelism.
         link_bytes_s: per-direction scale-up bandwidth used for TP/PP traffic.
+        comm_efficiency: achieved fraction of ``link_bytes_s`` for collectives (NCCL bus
+            bandwidth is below the link peak; fitted by calibration).
+        token_overhead_s: time per token in the step not covered by the roofline (sampling,
+            per-sequence scheduling and bookkeeping; fitted by calibration).
     """
 
     dense_bytes: ArrayLike
@@ -83,6 +87,8 @@ class StepModel:
     tp: ArrayLike
     pp: ArrayLike
     link_bytes_s: ArrayLike
+    comm_efficiency: ArrayLike = 1.0
+    token_overhead_s: ArrayLike = 0.0
 
 
 def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
@@ -166,6 +172,8 @@ def step_model(
         tp=tp,
         pp=pp,
         link_bytes_s=link_bytes_s(acc),
+        comm_efficiency=engine.comm_efficiency,
+        token_overhead_s=engine.token_overhead_s,
     )
 
 
@@ -204,7 +212,7 @@ class StepTime:
         memory_s: bytes / (bandwidth x MBU).
         compute_s: FLOP / (peak x MFU).
         comm_s: TP all-reduces and PP hand-offs.
-        overhead_s: fixed per-step engine overhead.
+        overhead_s: per-step engine overhead (fixed + per token).
         total_s: max(memory_s, compute_s) + comm_s + overhead_s.
         read_bytes: bytes moved per GPU.
         flop: FLOP per GPU.
@@ -231,7 +239,7 @@ def comm_s(sm: StepModel, tokens: ArrayLike) -> FloatArray:
     pp = np.asarray(sm.pp, dtype=np.float64)
     layers = np.asarray(sm.full_layers) + np.asarray(sm.sliding_layers)
     msg = t * sm.hidden_size * ACTIVATION_BYTES
-    link = np.asarray(sm.link_bytes_s, dtype=np.float64)
+    link = np.asarray(sm.link_bytes_s, dtype=np.float64) * np.asarray(sm.comm_efficiency)
     per_allreduce = sm.allreduce_latency_s + 2.0 * (tp - 1.0) / tp * msg / link
     tp_s = np.where(tp > 1, 2.0 * layers * per_allreduce, 0.0)
     pp_s = (pp - 1.0) * (sm.allreduce_latency_s + msg / link)
@@ -275,7 +283,9 @@ def mixed_step(
     memory_s = read_bytes / (np.asarray(sm.mem_bw_bytes_s) * np.asarray(sm.mbu))
     compute_s = flop / (np.asarray(sm.peak_flop_s) * np.asarray(sm.mfu))
     c = comm_s(sm, tokens)
-    overhead = np.asarray(sm.step_overhead_s, dtype=np.float64) + 0.0 * tokens
+    overhead = np.asarray(sm.step_overhead_s, dtype=np.float64) + np.asarray(
+        sm.token_overhead_s, dtype=np.float64
+    ) * tokens
     total = np.maximum(memory_s, compute_s) + c + overhead
     return StepTime(
         memory_s=np.asarray(memory_s, dtype=np.float64),

@@ -1,0 +1,140 @@
+"""Prediction error on shared/validation/calibration.csv: leave-one-source-out, per source,
+per GPU and per model, with the roofline-only ablation and the uncalibrated defaults beside it.
+
+Run: python benchmarks/calibration_error.py [--csv PATH] [--write-bands]
+--write-bands writes src/infercost/catalog/data/error_bands.json from the held-out errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from infercost.calibrate.error import (
+    ROOFLINE_ONLY,
+    RowError,
+    default_params,
+    leave_one_source_out,
+    score,
+    summarize,
+)
+from infercost.calibrate.evaluate import prepare, scorable
+from infercost.calibrate.importers import import_file
+from infercost.errors import InfercostError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CSV = ROOT.parent / "shared" / "validation" / "calibration.csv"
+METRIC_SHORT = {
+    "output_throughput_tok_s": "thru",
+    "output_throughput_per_gpu_tok_s": "thru/gpu",
+    "ttft_mean_s": "TTFT",
+    "itl_mean_s": "ITL",
+    "tpot_mean_s": "TPOT",
+    "e2e_mean_s": "E2E",
+    "prefill_throughput_tok_s": "pp tok/s",
+    "decode_throughput_tok_s": "tg tok/s",
+    "request_throughput_req_s": "req/s",
+}
+
+
+def _table(title: str, stats: dict[tuple[str, str], tuple[int, float, float]]) -> None:
+    print(f"\n{title}")
+    print(f"  {'group':34s} {'metric':9s} {'n':>4s} {'median':>8s} {'p90':>8s}")
+    for (group, metric), (n, med, p90) in stats.items():
+        print(f"  {group:34s} {METRIC_SHORT.get(metric, metric):9s} {n:4d} {med:8.1%} {p90:8.1%}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    ap.add_argument("--write-bands", action="store_true")
+    args = ap.parse_args()
+    if not args.csv.is_file():
+        print(f"calibration file not found: {args.csv}", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    measurements = import_file(args.csv)
+    preps, skipped = [], defaultdict(int)
+    for m in measurements:
+        why = scorable(m)
+        if why:
+            skipped[why] += 1
+            continue
+        try:
+            preps.append(prepare(m))
+        except InfercostError as err:
+            skipped[str(err)[:80]] += 1
+    print(f"{len(measurements)} rows, {len(preps)} scored; not scored: {dict(skipped)}")
+
+    held, fits = leave_one_source_out(preps)
+    engines = sorted({p.r.engine.id for p in preps})
+    defaults = score(preps, {e: default_params(e) for e in engines})
+    roofline = score(preps, dict.fromkeys(engines, ROOFLINE_ONLY))
+
+    _table("Leave-one-source-out (fit on the other sources of the same engine):",
+           summarize(held, "source"))
+    _table("Uncalibrated defaults (engines.toml literature values):", summarize(defaults, "source"))
+    _table("Roofline-only ablation (MBU = MFU = 1, no overheads):", summarize(roofline, "source"))
+    _table("Held-out error per GPU:", summarize(held, "gpu"))
+    _table("Held-out error per model:", summarize(held, "model"))
+    pooled = defaultdict(list)
+    for r in held:
+        pooled[r.metric].append(r.ape)
+    print("\nPooled held-out:")
+    for metric, v in sorted(pooled.items()):
+        print(f"  {METRIC_SHORT.get(metric, metric):9s} n={len(v):4d} median {np.median(v):6.1%}"
+              f" p90 {np.percentile(v, 90):6.1%}")
+    print("\nFits used for each held-out source:")
+    for s, fit in fits.items():
+        vals = ", ".join(f"{k}={v:.4g}" for k, v in fit.values.items())
+        print(f"  {s}: {fit.engine} fitted on {','.join(fit.sources)} -> {vals}")
+    print(f"\nwall time {time.perf_counter() - t0:.1f} s")
+    if args.write_bands:
+        write_bands(held)
+    return 0
+
+
+_BAND_METRICS = {
+    "output_throughput_tok_s": "output_tok_s",
+    "output_throughput_per_gpu_tok_s": "output_tok_s",
+    "ttft_mean_s": "ttft_s",
+    "itl_mean_s": "tpot_s",
+    "tpot_mean_s": "tpot_s",
+    "e2e_mean_s": "e2e_s",
+}
+
+
+def write_bands(rows: list[RowError]) -> None:
+    """Median held-out APE per regime (and coarser keys) and metric -> error_bands.json."""
+    groups: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    pooled: dict[str, list[float]] = defaultdict(list)
+    for r in rows:
+        metric = _BAND_METRICS.get(r.metric)
+        if metric is None:
+            continue
+        parts = r.regime.split("|")
+        for depth in (4, 3, 2, 1):
+            groups["|".join(parts[:depth])][metric].append(r.ape)
+        pooled[metric].append(r.ape)
+    def med(d: dict[str, list[float]]) -> dict[str, float]:
+        return {k: round(float(np.median(v)), 3) for k, v in d.items() if len(v) >= 3}
+    out = {
+        "description": "median absolute relative error of held-out (leave-one-source-out) "
+        "predictions on shared/validation/calibration.csv, per regime "
+        "engine|gpu generation|dense or moe|memory- or compute-bound decode",
+        "regimes": {k: med(v) for k, v in sorted(groups.items()) if med(v)},
+        "pooled": med(pooled),
+    }
+    path = ROOT / "src" / "infercost" / "catalog" / "data" / "error_bands.json"
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Prediction-error statistics: leave-one-source-out, pooled, per GPU and model (pure).
+
+For each source prefix S, the engine's efficiencies are fitted on the other sources of the
+same engine (or left at the literature defaults when S is the engine's only source) and S is
+predicted; the absolute percentage error |pred / measured - 1| is collected per metric. The
+roofline-only ablation predicts with MBU = MFU = 1 and no overheads (pure datasheet physics).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from infercost.calibrate.evaluate import Params, Prepared, engine_id, predict_measurement
+from infercost.calibrate.fit import FitResult, fit_engine, source_prefix
+from infercost.catalog import get_engine
+from infercost.errors import InfercostError
+
+ROOFLINE_ONLY = Params(
+    mbu=1.0, mfu=1.0, step_overhead_s=0.0, request_overhead_s=0.0, comm_efficiency=1.0,
+    token_overhead_s=0.0,
+)
+
+
+def default_params(engine: str) -> Params:
+    """The engine's literature-default efficiencies from ``engines.toml`` (before any fit)."""
+    from infercost.catalog.loader import load_engines
+
+    e = next((x for x in load_engines() if x.id == engine), None) or get_engine(engine)
+    return Params(
+        mbu=e.mbu, mfu=e.mfu, step_overhead_s=e.step_overhead_s,
+        request_overhead_s=e.request_overhead_s, comm_efficiency=e.comm_efficiency,
+        token_overhead_s=e.token_overhead_s,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One scored measurement: id, source, engine, gpu, model, metric, measured, predicted."""
+
+    id: str
+    source: str
+    engine: str
+    gpu: str
+    model: str
+    metric: str
+    measured: float
+    predicted: float
+    regime: str
+
+    @property
+    def ape(self) -> float:
+        """Absolute percentage error as a fraction."""
+        return abs(self.predicted / self.measured - 1.0)
+
+
+def _regime(p: Prepared, params: Params) -> str:
+    from infercost.perf.serving import steady_state
+    from infercost.calibrate.evaluate import _with_params
+
+    sm = _with_params(p.sm, params)
+    n = float(max(p.max_batch, 1)) if p.m.concurrency is None else float(p.m.concurrency)
+    sp = steady_state(sm, n, float(p.m.isl or 1), float(max(p.m.osl or 1, 1)))
+    bound = "memory" if float(sp.memory_bound_share) >= 0.999 else "compute"
+    kind = "moe" if p.r.model.is_moe else "dense"
+    return f"{p.r.engine.id}|{p.r.acc.generation}|{kind}|{bound}"
+
+
+def score(preps: Sequence[Prepared], params_for: dict[str, Params]) -> list[RowError]:
+    """Predict every measurement with its engine's params; rows that fail are skipped."""
+    out = []
+    for p in preps:
+        eng = p.r.engine.id
+        params = params_for.get(eng) or default_params(eng)
+        try:
+            value = float(predict_measurement(p, params))
+        except InfercostError:
+            continue
+        out.append(
+            RowError(
+                p.m.id, source_prefix(p.m.id), eng, p.r.acc.id, p.r.model.id, p.m.metric,
+                p.m.value, value, _regime(p, params),
+            )
+        )
+    return out
+
+
+def leave_one_source_out(preps: Sequence[Prepared]) -> tuple[list[RowError], dict[str, FitResult]]:
+    """Held-out errors per source, and the fit used for each held-out source."""
+    sources = sorted({source_prefix(p.m.id) for p in preps})
+    rows: list[RowError] = []
+    fits: dict[str, FitResult] = {}
+    for s in sources:
+        held = [p for p in preps if source_prefix(p.m.id) == s]
+        eng = held[0].r.engine.id
+        train = [
+            p for p in preps if source_prefix(p.m.id) != s and p.r.engine.id == eng
+        ]
+        if train:
+            fit = fit_engine(eng, train)
+            fits[s] = fit
+            rows += score(held, {eng: fit.params()})
+        else:
+            rows += score(held, {eng: default_params(eng)})
+    return rows, fits
+
+
+def summarize(rows: Sequence[RowError], key: str) -> dict[tuple[str, str], tuple[int, float, float]]:
+    """(group, metric) -> (count, median APE, p90 APE), grouping by a RowError attribute."""
+    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in rows:
+        groups[(str(getattr(r, key)), r.metric)].append(r.ape)
+    return {
+        k: (len(v), float(np.median(v)), float(np.percentile(v, 90)))
+        for k, v in sorted(groups.items())
+    }
+
+
+def engine_of(raw: str) -> str:
+    """Catalog engine id of a source's engine name."""
+    return engine_id(raw)

@@ -1,0 +1,220 @@
+"""Predict a :class:`Measurement`'s metric with the physics, vectorised over engine parameters.
+
+The fit (``fit.py``) and the error report (``error.py``) both call :func:`predict_measurement`
+with arrays of candidate efficiencies (MBU, MFU, per-step and per-request overhead); every
+formula in ``perf`` broadcasts, so one call scores a whole parameter grid.
+
+How each measurement mode maps onto the physics:
+
+- ``max_throughput``: the engine's batch = min(KV-limited sequences at isl + osl, the engine's
+  max_num_seqs), steady-state continuous batching at that batch.
+- ``static_batch``: :func:`~infercost.perf.serving.static_batch` at the stated batch; a
+  first-token latency is one prefill iteration plus the request overhead.
+- ``closed_loop``: steady state at the stated concurrency.
+- ``request_rate`` (finite): open loop; the in-flight count N solves Little's law
+  N = rate x E2E(N) (fixed-point iteration); TTFT adds half a decode iteration of waiting for
+  the running iteration to end. Past capacity the row is marked saturated.
+- ``request_rate`` = inf: all R requests arrive at once (R from the notes, "N requests"); they
+  run in waves of the engine's batch; mean TTFT = (waves - 1) / 2 x wave time + half a wave's
+  prefill time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from infercost.calibrate.measurement import Measurement
+from infercost.errors import InfercostError
+from infercost.perf.serving import static_batch, steady_state
+from infercost.perf.step import StepModel, decode_step, prefill_step, step_model
+from infercost.predict import (
+    Resolved,
+    kv_budget_bytes_per_gpu,
+    kv_bytes_per_seq_per_gpu,
+    resolve,
+)
+
+FloatArray = npt.NDArray[np.float64]
+
+_ENGINE_NAMES = {
+    "tensorrt-llm": "trtllm",
+    "trt-llm": "trtllm",
+    "vllm": "vllm",
+    "sglang": "sglang",
+    "llama.cpp": "llamacpp",
+}
+
+
+def engine_id(raw: str) -> str:
+    """Catalog engine id for an engine name as a source writes it (``TensorRT-LLM``)."""
+    low = raw.strip().lower()
+    for key, value in _ENGINE_NAMES.items():
+        if low.startswith(key):
+            return value
+    return low
+
+
+def _dtype(raw: str, default: str | None) -> str | None:
+    low = raw.strip().lower()
+    if low in {"", "not stated", "auto"}:
+        return default
+    return {"f16": "fp16", "float16": "fp16", "bfloat16": "bf16"}.get(low, low)
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """Engine efficiencies being evaluated (scalars or broadcastable arrays)."""
+
+    mbu: float | FloatArray
+    mfu: float | FloatArray
+    step_overhead_s: float | FloatArray
+    request_overhead_s: float | FloatArray
+    comm_efficiency: float | FloatArray = 0.7
+    token_overhead_s: float | FloatArray = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A measurement resolved against the catalog, ready to evaluate repeatedly."""
+
+    m: Measurement
+    r: Resolved
+    sm: StepModel
+    max_batch: int
+    num_requests: int
+
+
+def scorable(m: Measurement) -> str | None:
+    """Why a measurement cannot be scored (None when it can): variable lengths, no isl/osl."""
+    if m.dataset is not None or m.isl is None or m.osl is None:
+        return "variable-length dataset (no fixed ISL/OSL)"
+    return None
+
+
+def prepare(m: Measurement) -> Prepared:
+    """Resolve names and build the step model for ``m``.
+
+    Raises:
+        InfercostError: an unknown model/GPU or a configuration that does not fit.
+    """
+    eng = engine_id(m.engine)
+    kv = _dtype(m.kv_dtype, "auto") or "auto"
+    r = resolve(
+        m.model,
+        m.gpu,
+        num_gpus=m.num_gpus,
+        tp=m.tp,
+        pp=m.pp,
+        ep=m.ep,
+        weight_dtype=_dtype(m.weight_dtype, None),
+        kv_dtype=kv,
+        engine=eng,
+    )
+    sm = step_model(r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep)
+    isl = m.isl or 1
+    osl = max(m.osl or 1, 1)
+    _, _, kv_avail = kv_budget_bytes_per_gpu(r)
+    per_seq = kv_bytes_per_seq_per_gpu(r, float(isl + osl))
+    kv_limited = int(max(kv_avail, 0.0) // per_seq)
+    max_batch = max(min(kv_limited, r.engine.max_num_seqs), 0)
+    found = re.search(r"(\d[\d,]*)\s+requests", m.notes)
+    num_requests = int(found.group(1).replace(",", "")) if found else 500
+    return Prepared(m=m, r=r, sm=sm, max_batch=max_batch, num_requests=num_requests)
+
+
+def _with_params(sm: StepModel, p: Params) -> StepModel:
+    return dataclasses.replace(
+        sm,
+        mbu=p.mbu,
+        mfu=p.mfu,
+        step_overhead_s=p.step_overhead_s,
+        comm_efficiency=p.comm_efficiency,
+        token_overhead_s=p.token_overhead_s,
+    )
+
+
+def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
+    """The predicted value of ``prep.m.metric`` in its base unit, broadcast over ``p``.
+
+    Raises:
+        InfercostError: the measured configuration does not fit in memory per the physics.
+    """
+    m = prep.m
+    sm = _with_params(prep.sm, p)
+    isl = float(m.isl or 1)
+    osl = float(max(m.osl or 1, 1))
+    budget = float(prep.r.engine.max_num_batched_tokens)
+    req = np.asarray(p.request_overhead_s, dtype=np.float64)
+    metric = m.metric
+    if metric == "prefill_throughput_tok_s":
+        return np.asarray(isl / prefill_step(sm, isl, 1.0).total_s, dtype=np.float64)
+    if metric == "decode_throughput_tok_s":
+        return np.asarray(1.0 / decode_step(sm, 1.0, osl / 2.0).total_s, dtype=np.float64)
+    if m.mode == "static_batch":
+        batch = float(m.concurrency or 1)
+        if metric == "ttft_mean_s" and osl <= 1.0:
+            return np.asarray(prefill_step(sm, isl, batch).total_s + req, dtype=np.float64)
+        sp = static_batch(sm, batch, isl, osl, budget)
+        values = {
+            "output_throughput_tok_s": sp.output_tok_s,
+            "output_throughput_per_gpu_tok_s": sp.output_tok_s / prep.r.num_gpus,
+            "e2e_mean_s": sp.e2e_s + req,
+            "ttft_mean_s": sp.ttft_s + req,
+            "tpot_mean_s": sp.tpot_s,
+            "itl_mean_s": sp.tpot_s,
+            "request_throughput_req_s": sp.request_s,
+        }
+        return np.asarray(values[metric], dtype=np.float64)
+    if prep.max_batch < 1:
+        raise InfercostError(f"{m.id}: the physics says this configuration holds no sequence")
+    if m.mode in ("max_throughput", "closed_loop"):
+        n = float(m.concurrency or prep.max_batch)
+        sp = steady_state(sm, n, isl, osl, budget, req)
+        return np.asarray(_pick(metric, sp, prep.r.num_gpus), dtype=np.float64)
+    # request_rate
+    if m.request_rate_qps is None:
+        n = float(min(prep.num_requests, prep.max_batch))
+        sp = steady_state(sm, n, isl, osl, budget, req)
+        if metric == "ttft_mean_s":
+            waves = np.ceil(prep.num_requests / n)
+            wave_s = n / sp.request_s
+            wave_prefill_s = n * sp.prefill_marginal_s
+            return np.asarray((waves - 1.0) / 2.0 * wave_s + wave_prefill_s / 2.0 + req)
+        return np.asarray(_pick(metric, sp, prep.r.num_gpus), dtype=np.float64)
+    rate = float(m.request_rate_qps)
+    n_arr = np.full(
+        np.broadcast(
+            sm.mbu, sm.mfu, sm.step_overhead_s, sm.comm_efficiency, sm.token_overhead_s, req
+        ).shape,
+        1.0,
+    )
+    for _ in range(30):
+        sp = steady_state(sm, n_arr, isl, osl, budget, req)
+        n_arr = np.clip(rate * sp.e2e_s, 1.0, float(prep.max_batch))
+    sp = steady_state(sm, n_arr, isl, osl, budget, req)
+    if metric == "output_throughput_tok_s":
+        return np.asarray(np.minimum(rate * osl, sp.output_tok_s), dtype=np.float64)
+    if metric == "ttft_mean_s":
+        return np.asarray(sp.ttft_s + 0.5 * sp.decode_step_s, dtype=np.float64)
+    return np.asarray(_pick(metric, sp, prep.r.num_gpus), dtype=np.float64)
+
+
+def _pick(metric: str, sp: object, num_gpus: int) -> FloatArray:
+    values = {
+        "output_throughput_tok_s": sp.output_tok_s,  # type: ignore[attr-defined]
+        "output_throughput_per_gpu_tok_s": sp.output_tok_s / num_gpus,  # type: ignore[attr-defined]
+        "request_throughput_req_s": sp.request_s,  # type: ignore[attr-defined]
+        "ttft_mean_s": sp.ttft_s,  # type: ignore[attr-defined]
+        "ttft_p50_s": sp.ttft_s,  # type: ignore[attr-defined]
+        "tpot_mean_s": sp.tpot_s,  # type: ignore[attr-defined]
+        "itl_mean_s": sp.tpot_s,  # type: ignore[attr-defined]
+        "e2e_mean_s": sp.e2e_s,  # type: ignore[attr-defined]
+    }
+    if metric not in values:
+        raise InfercostError(f"metric {metric} cannot be predicted in this mode")
+    return np.asarray(values[metric], dtype=np.float64)

@@ -196,6 +196,12 @@ class TestShippedSnapshot:
             got = get_offer(offer_id).usd_per_gpu_hour
             assert abs(got - per_gpu) <= Decimal("0.005"), offer_id
 
+    def test_bundled_per_gpu_quotes_are_whole_instances(self) -> None:
+        # The source quotes MI300X at $6/GPU-h on Azure; the VM carries 8 GPUs: 8 x 6 = $48/h.
+        azure = get_offer("azure-nd-mi300x-v5-on-demand-2026-05-18")
+        assert (azure.gpus_per_instance, azure.usd_per_hour) == (8, Decimal(48))
+        assert azure.usd_per_gpu_hour == Decimal(6)
+
     def test_api_history_has_every_article_row(self) -> None:
         # 17 rows in shared/reference/prices/api_prices_from_articles.csv.
         assert len(load_api_prices()) == 17
@@ -209,18 +215,19 @@ class TestShippedSnapshot:
 class TestDefaultGpuHourUsd:
     def test_h100_is_the_lower_median_on_demand_offer(self) -> None:
         # On-demand H100 per-GPU prices in the snapshot, sorted: 1.49 (Hyperbolic),
-        # 2.23 (CoreWeave), 2.34 (RunPod midpoint), 2.49 (Lambda), 3.00 (GCP A3-High),
-        # 3.75 (generic midpoint), 3.90 (AWS), 6.155 (CoreWeave 49.24/8), 6.16, 6.98 (Azure),
-        # 11.54 (GCP a3-highgpu-1g), 12.29 (AWS p5 98.32/8): 12 offers, lower median = 6th.
+        # 2.23 (CoreWeave), 2.34 (RunPod 2025 midpoint), 2.49 (Lambda 2025), 2.99 (Lambda 2026),
+        # 3.00 (GCP A3-High), 3.49 (RunPod 2026), 3.75 (generic midpoint), 3.90 (AWS),
+        # 6.155 (CoreWeave 49.24/8), 6.16, 6.98 (Azure), 11.54 (GCP a3-highgpu-1g),
+        # 12.29 (AWS p5 98.32/8): 14 offers, lower median = 7th = 3.49.
         result = default_gpu_hour_usd("h100-sxm")
         assert result is not None
         price, text = result
-        assert price == pytest.approx(3.75)
-        assert "generic-h100-sxm-on-demand-2025-11" in text
-        assert "as of 2025-11-01" in text
+        assert price == pytest.approx(3.49)
+        assert "runpod-h100-sxm-on-demand-2026-05-18" in text
+        assert "as of 2026-05-18" in text
 
     def test_accelerator_without_offers_has_no_default(self) -> None:
-        assert default_gpu_hour_usd("mi300x") is None
+        assert default_gpu_hour_usd("tpu-v5e") is None
 
     @pytest.mark.parametrize(
         ("prices", "expected"),

@@ -106,17 +106,25 @@ def import_trtllm_bench_text(
     )
     integral = all(v is not None and v == int(v) for v in (isl_mean, osl_mean))
     isl, osl, dataset, length_note = lengths(
-        overrides, isl_mean=isl_mean, osl_mean=osl_mean,
-        fixed=False if not integral else None, dataset="trtllm-bench dataset",
-    )  # fmt: skip
+        overrides,
+        isl_mean=isl_mean,
+        osl_mean=osl_mean,
+        fixed=False if not integral else None,
+        dataset="trtllm-bench dataset",
+    )
     mode: Mode = "max_throughput"
     concurrency = overrides.get("concurrency")
     if concurrency is not None:
         mode = "closed_loop"
-    config.update(isl=isl, osl=osl, dataset=dataset, mode=mode, concurrency=concurrency,
-                  request_rate_qps=None,
-                  notes=join_notes("trtllm-bench throughput report", length_note,
-                                   str(config["notes"])))  # fmt: skip
+    config.update(
+        isl=isl,
+        osl=osl,
+        dataset=dataset,
+        mode=mode,
+        concurrency=concurrency,
+        request_rate_qps=None,
+        notes=join_notes("trtllm-bench throughput report", length_note, str(config["notes"])),
+    )
     builder = Builder(path, path.stem)
     done: set[str] = set()
     for key, metric, factor in _TRT_METRICS:
@@ -213,11 +221,19 @@ def import_llama_bench(path: str | Path, **overrides: Unpack[Overrides]) -> list
             "kv_dtype": type_k if type_k == type_v else f"{type_k}/{type_v}",
         }
         config = resolve_config(path, where, stated, overrides, tool="llama-bench")
-        config.update(isl=n_prompt if n_prompt else n_depth, osl=n_gen, dataset=None,
-                      mode="static_batch", concurrency=1, request_rate_qps=None,
-                      notes=join_notes(f"llama-bench test {model_type}: n_prompt={n_prompt}, "
-                                       f"n_gen={n_gen}, n_depth={n_depth}",
-                                       str(config["notes"])))  # fmt: skip
+        config.update(
+            isl=n_prompt if n_prompt else n_depth,
+            osl=n_gen,
+            dataset=None,
+            mode="static_batch",
+            concurrency=1,
+            request_rate_qps=None,
+            notes=join_notes(
+                f"llama-bench test {model_type}: n_prompt={n_prompt}, "
+                f"n_gen={n_gen}, n_depth={n_depth}",
+                str(config["notes"]),
+            ),
+        )
         if n_prompt > 0 and n_gen > 0:
             avg_ns = get_number(record, "avg_ns", path, where)
             builder.add(where, config, "e2e_mean_s", avg_ns * S_PER_NS)

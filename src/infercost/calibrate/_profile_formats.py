@@ -141,10 +141,15 @@ def import_genai_perf_json(path: str | Path, **overrides: Unpack[Overrides]) -> 
         fixed=fixed,
         dataset=f"{tool} inputs",
     )
-    config.update(isl=isl, osl=osl, dataset=dataset, mode=mode, concurrency=concurrency,
-                  request_rate_qps=qps,
-                  notes=join_notes(f"{tool} profile export", note, length_note,
-                                   str(config["notes"])))  # fmt: skip
+    config.update(
+        isl=isl,
+        osl=osl,
+        dataset=dataset,
+        mode=mode,
+        concurrency=concurrency,
+        request_rate_qps=qps,
+        notes=join_notes(f"{tool} profile export", note, length_note, str(config["notes"])),
+    )
     builder = Builder(path, path.stem)
     builder.add(
         "output_token_throughput",
@@ -249,8 +254,9 @@ def import_guidellm_json(path: str | Path, **overrides: Unpack[Overrides]) -> li
         if "concurrency" in overrides:
             mode, concurrency, qps = "closed_loop", overrides["concurrency"], None
         worker = opt_mapping(bench, "worker") or {}
-        config = resolve_config(path, where, {"model": worker.get("backend_model")}, overrides,
-                                tool="guidellm")  # fmt: skip
+        config = resolve_config(
+            path, where, {"model": worker.get("backend_model")}, overrides, tool="guidellm"
+        )
         metrics = get_mapping(bench, "metrics", path, where)
         prompt = _guidellm_summary(metrics, "prompt_token_count", path, where, required=False)
         output = _guidellm_summary(metrics, "output_token_count", path, where, required=False)
@@ -264,10 +270,17 @@ def import_guidellm_json(path: str | Path, **overrides: Unpack[Overrides]) -> li
             fixed=fixed,
             dataset="guidellm data",
         )
-        config.update(isl=isl, osl=osl, dataset=dataset, mode=mode, concurrency=concurrency,
-                      request_rate_qps=qps,
-                      notes=join_notes(f"guidellm benchmark {strategy.get('type_')}",
-                                       length_note, str(config["notes"])))  # fmt: skip
+        config.update(
+            isl=isl,
+            osl=osl,
+            dataset=dataset,
+            mode=mode,
+            concurrency=concurrency,
+            request_rate_qps=qps,
+            notes=join_notes(
+                f"guidellm benchmark {strategy.get('type_')}", length_note, str(config["notes"])
+            ),
+        )
         rps = _guidellm_summary(metrics, "requests_per_second", path, where, required=True)
         tps = _guidellm_summary(metrics, "output_tokens_per_second", path, where, required=True)
         assert rps is not None and tps is not None  # required=True raises instead

@@ -55,8 +55,18 @@ _SERVING_LATENCIES: tuple[tuple[str, Metric], ...] = (
     ("mean_tpot_ms", "tpot_mean_s"),
     ("mean_itl_ms", "itl_mean_s"),
 )
-_METADATA_KEYS = ("gpu", "num_gpus", "tp", "pp", "ep", "weight_dtype", "kv_dtype", "engine",
-                  "engine_version", "model")  # fmt: skip
+_METADATA_KEYS = (
+    "gpu",
+    "num_gpus",
+    "tp",
+    "pp",
+    "ep",
+    "weight_dtype",
+    "kv_dtype",
+    "engine",
+    "engine_version",
+    "model",
+)
 
 
 def _serving_records(path: Path, data: object) -> list[Mapping[str, object]]:
@@ -122,10 +132,18 @@ def _serving_run(
             str(config["notes"]),
         ),
     )
-    builder.add(where, config, "output_throughput_tok_s",
-                get_number(record, "output_throughput", path, where))  # fmt: skip
-    builder.add(where, config, "request_throughput_req_s",
-                get_number(record, "request_throughput", path, where))  # fmt: skip
+    builder.add(
+        where,
+        config,
+        "output_throughput_tok_s",
+        get_number(record, "output_throughput", path, where),
+    )
+    builder.add(
+        where,
+        config,
+        "request_throughput_req_s",
+        get_number(record, "request_throughput", path, where),
+    )
     for key, metric in (*_SERVING_LATENCIES, (e2e_key, "e2e_mean_s")):
         value_ms = opt_number(record, key, path, where)
         if value_ms is not None:
@@ -175,8 +193,9 @@ def import_vllm_json(path: str | Path, **overrides: Unpack[Overrides]) -> list[M
     records = _serving_records(path, parse_json(path, read_text(path)))
     for index, record in enumerate(records):
         where = f"run {index + 1}" if len(records) > 1 else ""
-        _serving_run(builder, record, where, overrides, tool="vLLM bench serve",
-                     e2e_key="mean_e2el_ms")  # fmt: skip
+        _serving_run(
+            builder, record, where, overrides, tool="vLLM bench serve", e2e_key="mean_e2el_ms"
+        )
     return builder.measurements
 
 
@@ -198,6 +217,12 @@ def import_sglang_jsonl(path: str | Path, **overrides: Unpack[Overrides]) -> lis
     builder = Builder(path, path.stem)
     records = parse_jsonl(path, read_text(path))
     for number, record in enumerate(records, start=1):
-        _serving_run(builder, record, f"record {number}", overrides,
-                     tool="SGLang bench_serving", e2e_key="mean_e2e_latency_ms")  # fmt: skip
+        _serving_run(
+            builder,
+            record,
+            f"record {number}",
+            overrides,
+            tool="SGLang bench_serving",
+            e2e_key="mean_e2e_latency_ms",
+        )
     return builder.measurements

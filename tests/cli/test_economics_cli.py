@@ -132,3 +132,83 @@ class TestApiPrice:
             main(["api-price", "no-such-model-xyz"])
         assert exit_info.value.code == 1
         assert "infercost api-prices" in capsys.readouterr().err
+
+
+COST_ARGS = [
+    "cost", "--model", "llama-3.1-70b", "--gpu", "H100", "--isl", "1000", "--osl", "300",
+    "--num-gpus", "2", "--weight-dtype", "fp8", "--concurrency", "32",
+]  # fmt: skip
+
+
+class TestCost:
+    def test_json_reports_list_and_all_in_rates(self) -> None:
+        # $2/GPU-h at utilisation 0.5: effective rate 2 / 0.5 = $4/GPU-h, so every all-in $/M
+        # is 2x the full-load figure.
+        d = run_json([*COST_ARGS, "--gpu-hour-usd", "2", "--utilization", "0.5", "--json"])
+        assert d["usd_per_gpu_hour_list"] == 2.0
+        assert d["usd_per_gpu_hour_effective"] == pytest.approx(4.0)
+        assert d["usd_per_m_output"] == pytest.approx(2 * d["usd_per_m_output_full_load"])  # type: ignore[operator]
+        assert d["price_source"] == "user (--gpu-hour-usd)"
+
+    def test_owned_hardware_prices_by_full_use_tco(self) -> None:
+        # W3 inputs: 36,839.60 / 26,280 h = $1.40181 per GPU-hour at full use; the
+        # deployment's utilisation (default 1) is applied once, by the overheads.
+        d = run_json(
+            [*COST_ARGS, "--gpu-price-usd", "30000", "--usd-per-kwh", "0.10",
+             "--hosting-usd", "5000", "--json"]
+        )  # fmt: skip
+        assert d["usd_per_gpu_hour_list"] == pytest.approx(36839.6 / 26280)
+        assert d["pricing_kind"] == "owned"
+
+    def test_default_offer_is_named_and_flagged_stale(self) -> None:
+        d = run_json([*COST_ARGS, "--json"])
+        assert "runpod-h100-sxm-on-demand-2026-05-18" in str(d["price_source"])
+        assert d["price_stale"] is True
+
+    def test_spot_offer_is_refused_without_opt_in(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            main([*COST_ARGS, "--offer", "gcp-a3-high-spot-2025-12-08"])
+        assert exit_info.value.code == 1
+        assert "spot" in capsys.readouterr().err
+
+    def test_plain_table(self) -> None:
+        result = runner.invoke(app, [*COST_ARGS, "--gpu-hour-usd", "2"], env={"COLUMNS": "160"})
+        assert result.exit_code == 0, result.output
+        assert "$/M output tokens" in result.output
+        assert "user (--gpu-hour-usd)" in result.output
+
+    def test_not_fitting_exits_two(self) -> None:
+        args = [a if a != "fp8" else "bf16" for a in COST_ARGS]
+        args[args.index("2")] = "1"
+        result = runner.invoke(app, [*args, "--gpu-hour-usd", "2"])
+        assert result.exit_code == 2
+
+
+class TestCompareGpus:
+    def test_issue_example_ranks_offers(self, tmp_path: object) -> None:
+        html = f"{tmp_path}/c.html"
+        d = run_json(
+            ["compare-gpus", "--model", "llama-3.1-70b", "--isl", "1000", "--osl", "300",
+             "--json", "--html", html]
+        )  # fmt: skip
+        rows = d["results"]
+        assert isinstance(rows, list)
+        assert rows[0]["why"] == "cheapest $/M output"
+        priced = [r["usd_per_m_output"] for r in rows if r["usd_per_m_output"] is not None]
+        assert priced == sorted(priced)
+        assert all(r["source"] and r["as_of"] for r in rows)
+        with open(html) as fh:
+            assert "plotly" in fh.read()
+
+    def test_plain_table_with_latency_target(self) -> None:
+        result = runner.invoke(
+            app,
+            ["compare-gpus", "--model", "llama-3.1-8b", "--isl", "500", "--osl", "200",
+             "--max-tpot-ms", "30", "--top", "5"],
+            env={"COLUMNS": "200"},
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "TPOT <= 30 ms" in result.output
+        assert "cheapest $/M output" in result.output

@@ -1,4 +1,5 @@
-"""Economics commands: ``tco``, ``offers`` (and ``offers refresh``), ``api-price``.
+"""Economics commands: ``tco``, ``offers`` (+ ``refresh``), ``api-price(s)``, ``cost``,
+``compare-gpus``.
 
 Thin: each command parses its options, calls one library function and renders the result as a
 rich table or, with ``--json``, one JSON object. No arithmetic here.
@@ -23,12 +24,19 @@ from infercost.catalog.pricing import (
     PRICING_KINDS,
     STALE_AFTER_DAYS,
     filter_offers,
+    get_offer,
     load_offers,
 )
 from infercost.cost.api import api_price, list_api_prices
+from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.money import round_usd
+from infercost.cost.overheads import overheads, useful_fraction
 from infercost.cost.tco import owned_hardware, tco
 from infercost.errors import InputError
+from infercost.plan.compare import compare_gpus
+from infercost.plan.deployment_cost import deployment_cost
+from infercost.report.charts_cost import write_compare_html
+from infercost.report.cost_tables import render_compare_table, render_cost_table
 
 _out = Console(highlight=False, soft_wrap=True)
 
@@ -304,9 +312,127 @@ def api_prices_command(
 _API_KEYS = ("usd_per_m_input", "usd_per_m_output", "usd_per_m_cached_input")
 
 
+def cost_command(
+    model: str | None = typer.Option(None, help="HF id, catalog id or common spelling."),
+    gpu: str = typer.Option(..., help="Accelerator (H100, h100-sxm, MI300X, ...)."),
+    isl: int = typer.Option(..., help="Input tokens per request."),
+    osl: int = typer.Option(..., help="Output tokens per request."),
+    model_config: str | None = typer.Option(None, help="A config.json on disk instead."),
+    num_gpus: int | None = typer.Option(None, help="GPUs per replica (= tp x pp)."),
+    tp: int | None = typer.Option(None, help="Tensor parallelism."),
+    pp: int = typer.Option(1, help="Pipeline parallelism."),
+    ep: int = typer.Option(1, help="Expert parallelism (MoE)."),
+    weight_dtype: str | None = typer.Option(None, help="bf16, fp8, int4, fp4, ..."),
+    kv_dtype: str = typer.Option("auto", help="auto, bf16, fp16, fp8, int8."),
+    concurrency: int | None = typer.Option(None, help="Requests in flight."),
+    max_throughput: bool = typer.Option(
+        False, "--max-throughput", help="Largest batch the KV cache holds."
+    ),
+    engine: str = typer.Option("vllm", help="vllm, sglang, trtllm, llamacpp."),
+    gpu_hour_usd: float | None = typer.Option(None, help="Price of one GPU-hour, US$."),
+    offer: str | None = typer.Option(None, help="Catalog offer id (infercost offers)."),
+    allow_spot: bool = typer.Option(False, help="Accept a spot offer's interruption risk."),
+    gpu_price_usd: float | None = typer.Option(
+        None, help="Owned hardware: GPU purchase price, US$ (prices by TCO)."
+    ),
+    usd_per_kwh: float | None = typer.Option(None, help="Owned: electricity, US$/kWh."),
+    years: float = typer.Option(3.0, help="Owned: depreciation life, years."),
+    hosting_usd: float = typer.Option(0.0, help="Owned: hosting over the life, US$/GPU."),
+    power_w: float | None = typer.Option(None, help="Owned: draw per GPU, W (default TDP)."),
+    pue: float = typer.Option(1.0, help="Owned: facility PUE."),
+    utilization: float = typer.Option(1.0, help="Share of paid capacity serving, 0-1."),
+    replicas: int = typer.Option(1, help="Replicas the traffic needs."),
+    spare_replicas: int = typer.Option(0, help="Spare replicas (N+1 = 1)."),
+    zones: int = typer.Option(1, help="Zones; >1 sizes the fleet to survive a zone loss."),
+    ops_usd_per_month: float = typer.Option(0.0, help="People/operations, US$/month."),
+    retry_share: float = typer.Option(0.0, help="Share of output tokens lost to retries."),
+    reasoning_share: float = typer.Option(
+        0.0, help="Share of output tokens that are hidden reasoning (not useful)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """All-in $/M input, output, blended, per request and per useful token of a deployment."""
+    acc = get_accelerator(gpu)
+    owned = None
+    if gpu_price_usd is not None:
+        if usd_per_kwh is None:
+            raise InputError("Owned hardware needs --usd-per-kwh (electricity price).")
+        draw = power_w if power_w is not None else acc.tdp_w
+        if draw is None:
+            raise InputError(f"{acc.id} has no catalogued TDP; give --power-w.")
+        owned = tco(
+            owned_hardware(
+                gpu_price_usd=gpu_price_usd, power_w=draw, usd_per_kwh=usd_per_kwh,
+                years=years, hosting_usd=hosting_usd, pue=pue,
+            )
+        )  # fmt: skip
+    replica_gpus = num_gpus or (tp or 1) * pp
+    price = resolve_price(
+        acc.id, replica_gpus, gpu_hour_usd=gpu_hour_usd,
+        offer=get_offer(offer) if offer else None, owned=owned, allow_spot=allow_spot,
+    )  # fmt: skip
+    result = deployment_cost(
+        price,
+        overheads(
+            utilization=utilization, replicas_needed=replicas, spare_replicas=spare_replicas,
+            zones=zones, ops_usd_per_month=ops_usd_per_month,
+        ),
+        useful_fraction=useful_fraction(retry_share=retry_share, reasoning_share=reasoning_share),
+        model=model, gpu=acc.id, isl=isl, osl=osl, model_config=model_config,
+        num_gpus=num_gpus, tp=tp, pp=pp, ep=ep, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
+        concurrency=concurrency, max_throughput=max_throughput, engine=engine,
+    )  # fmt: skip
+    data = result.to_dict()
+    if as_json:
+        _print_json(data)
+        return
+    pred = result.prediction
+    if not result.fits:
+        Console(stderr=True).print(
+            f"{pred.model} on {pred.num_gpus}x {pred.gpu}: {pred.reason}", markup=False
+        )
+        raise typer.Exit(code=2)
+    render_cost_table(_out, data)
+
+
+def compare_gpus_command(
+    model: str = typer.Option(..., help="HF id, catalog id or common spelling."),
+    isl: int = typer.Option(..., help="Input tokens per request."),
+    osl: int = typer.Option(..., help="Output tokens per request."),
+    max_tpot_ms: float | None = typer.Option(None, help="Latency target: TPOT, ms."),
+    max_ttft_s: float | None = typer.Option(None, help="Latency target: TTFT, s."),
+    engine: str = typer.Option("vllm", help="vllm, sglang, trtllm, llamacpp."),
+    allow_spot: bool = typer.Option(False, help="Include spot offers."),
+    weight_dtype: list[str] | None = typer.Option(
+        None, help="Weight dtypes to try (default: checkpoint dtype + native fp8/fp4)."
+    ),
+    top: int | None = typer.Option(None, help="Show only the first N rows."),
+    html: Path | None = typer.Option(None, help="Also write a plotly chart to this HTML file."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Rank every GPU offer by $/M output at its best configuration, and say why each lost."""
+    result = compare_gpus(
+        model, isl, osl, engine=engine, allow_spot=allow_spot,
+        weight_dtypes=weight_dtype or None,
+        max_tpot_s=max_tpot_ms / 1000 if max_tpot_ms is not None else None,
+        max_ttft_s=max_ttft_s,
+    )  # fmt: skip
+    if html is not None:
+        write_compare_html(result, html)
+    data = result.to_dict()
+    if as_json:
+        _print_json(data)
+        return
+    render_compare_table(_out, data, top)
+    if html is not None:
+        _out.print(f"chart written to {html}")
+
+
 def register(app: typer.Typer) -> None:
     """Add this group's commands to ``app``."""
     app.command("tco")(tco_command)
     app.add_typer(offers_app, name="offers")
     app.command("api-price")(api_price_command)
     app.command("api-prices")(api_prices_command)
+    app.command("cost")(cost_command)
+    app.command("compare-gpus")(compare_gpus_command)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from infercost.catalog.pricing import STALE_AFTER_DAYS, Offer
+from infercost.catalog.pricing import STALE_AFTER_DAYS, Offer, default_offer
 from infercost.cost.money import usd
+from infercost.cost.tco import TcoBreakdown
 from infercost.errors import InputError
 
 
@@ -145,4 +146,76 @@ def price_from_usd_per_gpu_hour(
         instances=1,
         pricing_kind=pricing_kind,
         source=source,
+    )
+
+
+def price_from_tco(breakdown: TcoBreakdown, gpus_used: int) -> GpuHourPrice:
+    """The hourly price of ``gpus_used`` owned GPUs at their full-use TCO rate.
+
+    The TCO rate at 100 % use (total ÷ all hours of the life) is used, so that a deployment's
+    own utilisation is applied once, by :mod:`infercost.cost.overheads`.
+
+    Raises:
+        InputError: ``gpus_used`` < 1.
+    """
+    _check_gpus(gpus_used)
+    rate = breakdown.usd_per_gpu_hour_full_use
+    hw = breakdown.inputs
+    return GpuHourPrice(
+        usd_per_gpu_hour=rate,
+        usd_per_replica_hour=rate * gpus_used,
+        gpus_used=gpus_used,
+        gpus_paid=gpus_used,
+        instances=1,
+        pricing_kind="owned",
+        source=(
+            f"owned: TCO ${breakdown.total_usd:,.0f} per GPU over {hw.years} y "
+            f"(GPU ${hw.gpu_price_usd:,}, {hw.power_w} W at ${hw.usd_per_kwh}/kWh, PUE {hw.pue})"
+            f" ÷ {breakdown.hours_total:,.0f} h"
+        ),
+    )
+
+
+def resolve_price(
+    gpu_id: str,
+    gpus_used: int,
+    *,
+    gpu_hour_usd: float | None = None,
+    offer: Offer | None = None,
+    owned: TcoBreakdown | None = None,
+    allow_spot: bool = False,
+    slo_serving: bool = True,
+    today: date | None = None,
+) -> GpuHourPrice:
+    """One GPU-hour price from exactly one of a typed rate, an offer or a TCO; else the
+    catalog's default on-demand offer for ``gpu_id`` (bundling applied in every offer case).
+
+    Raises:
+        InputError: more than one source given; an offer for another accelerator; a refused
+            spot offer; no source given and no catalog offer for ``gpu_id``.
+    """
+    given = [x for x in (gpu_hour_usd, offer, owned) if x is not None]
+    if len(given) > 1:
+        raise InputError(
+            "Give one price: --gpu-hour-usd, --offer, or owned-hardware TCO inputs "
+            "(--gpu-price-usd ...), not several."
+        )
+    if gpu_hour_usd is not None:
+        return price_from_usd_per_gpu_hour(gpu_hour_usd, gpus_used, source="user (--gpu-hour-usd)")
+    if owned is not None:
+        return price_from_tco(owned, gpus_used)
+    if offer is None:
+        offer = default_offer(gpu_id)
+        if offer is None:
+            raise InputError(
+                f"No catalog offer for {gpu_id}: give --gpu-hour-usd, --offer or owned-hardware "
+                "inputs (--gpu-price-usd ...)."
+            )
+    elif offer.gpu != gpu_id:
+        raise InputError(
+            f"Offer {offer.id!r} is for {offer.gpu}, not {gpu_id}; pick an offer for {gpu_id} "
+            f"(infercost offers --gpu {gpu_id})."
+        )
+    return price_from_offer(
+        offer, gpus_used, slo_serving=slo_serving, allow_spot=allow_spot, today=today
     )

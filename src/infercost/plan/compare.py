@@ -1,0 +1,373 @@
+"""Compare GPUs and offers for one model: ``infercost compare-gpus``.
+
+For every accelerator that has an offer, every replica size in ``num_gpus_options`` (TP = GPUs)
+and every weight dtype the accelerator runs natively (its checkpoint dtype, fp8 and fp4 where
+the catalog lists those FLOP/s), :func:`infercost.predict` finds the operating point: the
+largest batch that fits (no latency target) or the largest power-of-two batch whose TPOT and
+TTFT meet the target. Physics is computed once per configuration at $1/GPU-hour; an offer's
+$/M output is that figure x the offer's $/used GPU-hour (whole instances billed). Each offer
+is ranked at its cheapest configuration by $/M output.
+
+Why an offer lost to the winner: its $/M output ratio splits exactly into a price factor
+(its $/used GPU-hour ÷ the winner's) and a performance factor (the winner's output tokens per
+GPU-hour of decode time ÷ its own); the larger factor names the reason: ``price``, or
+``memory`` (its batch is capped by KV-cache memory below the winner's, or it needs more GPUs),
+``bandwidth`` (lower memory bandwidth) or ``compute``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from infercost.catalog import get_accelerator, get_model
+from infercost.catalog.pricing import Offer, load_offers
+from infercost.catalog.schema import Accelerator
+from infercost.cost.gpu_hour import usd_per_used_gpu_hour
+from infercost.errors import InfercostError, InputError
+from infercost.predict import Prediction, default_weight_dtype, predict
+
+NUM_GPUS_OPTIONS: tuple[int, ...] = (1, 2, 4, 8)
+SERVING_KINDS: tuple[str, ...] = ("on-demand", "reserved-1y", "reserved-3y", "committed", "owned")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """One evaluated configuration of one accelerator (priced at $1/GPU-hour)."""
+
+    gpu: str
+    num_gpus: int
+    weight_dtype: str
+    prediction: Prediction
+
+    @property
+    def usd_per_m_output_per_usd_gpu_hour(self) -> float:
+        """$/M output at $1 per GPU-hour (scales linearly with the price)."""
+        return float(self.prediction.usd_per_m_output or math.inf)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferResult:
+    """One offer at its cheapest configuration (or why none fits)."""
+
+    offer: Offer
+    config: Config | None
+    usd_per_gpu_hour: Decimal | None
+    usd_per_m_input: float | None
+    usd_per_m_output: float | None
+    usd_per_m_blended: float | None
+    stale: bool
+    reason: str = ""
+    why: str = ""
+    rank: int = 0
+    price_factor: float | None = None
+    perf_factor: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready row."""
+        p = self.config.prediction if self.config else None
+        return {
+            "rank": self.rank,
+            "offer": self.offer.id,
+            "provider": self.offer.provider,
+            "gpu": self.offer.gpu,
+            "pricing_kind": self.offer.pricing_kind,
+            "gpus_per_instance": self.offer.gpus_per_instance,
+            "fits": self.config is not None,
+            "num_gpus": self.config.num_gpus if self.config else None,
+            "weight_dtype": self.config.weight_dtype if self.config else None,
+            "concurrency": p.concurrency if p else None,
+            "output_tok_s": p.output_tok_s if p else None,
+            "ttft_s": p.ttft_s if p else None,
+            "tpot_s": p.tpot_s if p else None,
+            "usd_per_gpu_hour": float(self.usd_per_gpu_hour) if self.usd_per_gpu_hour else None,
+            "usd_per_m_input": self.usd_per_m_input,
+            "usd_per_m_output": self.usd_per_m_output,
+            "usd_per_m_blended": self.usd_per_m_blended,
+            "why": self.why,
+            "price_factor": self.price_factor,
+            "perf_factor": self.perf_factor,
+            "source": self.offer.source,
+            "as_of": self.offer.as_of.isoformat(),
+            "stale": self.stale,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Ranked offers for one model and workload."""
+
+    model: str
+    isl: int
+    osl: int
+    max_tpot_s: float | None
+    max_ttft_s: float | None
+    results: tuple[OfferResult, ...]
+    skipped_gpus: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: the query and one row per offer, best first."""
+        return {
+            "model": self.model,
+            "isl": self.isl,
+            "osl": self.osl,
+            "max_tpot_s": self.max_tpot_s,
+            "max_ttft_s": self.max_ttft_s,
+            "currency": "USD",
+            "results": [r.to_dict() for r in self.results],
+        }
+
+
+def native_weight_dtypes(acc: Accelerator, checkpoint_dtype: str) -> list[str]:
+    """The checkpoint dtype, plus fp8 and fp4 where the accelerator lists those FLOP/s."""
+    dtypes = [checkpoint_dtype]
+    for dtype in ("fp8", "fp4"):
+        if acc.flop_s(dtype) and dtype not in dtypes:
+            dtypes.append(dtype)
+    return dtypes
+
+
+def _meets(p: Prediction, max_tpot_s: float | None, max_ttft_s: float | None) -> bool:
+    if not p.fits or p.tpot_s is None or p.ttft_s is None:
+        return False
+    return (max_tpot_s is None or p.tpot_s <= max_tpot_s) and (
+        max_ttft_s is None or p.ttft_s <= max_ttft_s
+    )
+
+
+def operating_point(
+    base: dict[str, Any], max_tpot_s: float | None, max_ttft_s: float | None
+) -> tuple[Prediction | None, str, bool]:
+    """The best prediction for one configuration (or None and why not), and whether it fits.
+
+    No target: the largest batch that fits. With a target: among batches 1, 2, 4, ... up to
+    that largest batch, the one with the most output tokens/s meeting TPOT and TTFT.
+    """
+    try:
+        top = predict(max_throughput=True, gpu_hour_usd=1.0, **base)
+    except InfercostError as err:
+        return None, str(err), False
+    if not top.fits:
+        return None, top.reason or "does not fit", False
+    if max_tpot_s is None and max_ttft_s is None:
+        return top, "", True
+    cap = int(top.concurrency or 1)
+    batches = sorted({*(2**i for i in range(int(math.log2(cap)) + 1)), cap})
+    best: Prediction | None = None
+    for c in batches:
+        p = predict(concurrency=c, gpu_hour_usd=1.0, **base)
+        if _meets(p, max_tpot_s, max_ttft_s) and (
+            best is None or (p.output_tok_s or 0) > (best.output_tok_s or 0)
+        ):
+            best = p
+    if best is None:
+        first = predict(concurrency=1, gpu_hour_usd=1.0, **base)
+        return (
+            None,
+            (
+                f"latency: misses the target even at batch 1 (TPOT {first.tpot_s or 0:.3f} s, "
+                f"TTFT {first.ttft_s or 0:.3f} s)"
+            ),
+            True,
+        )
+    return best, "", True
+
+
+def evaluate_gpu(
+    model: str,
+    gpu: str,
+    isl: int,
+    osl: int,
+    *,
+    num_gpus_options: Sequence[int] = NUM_GPUS_OPTIONS,
+    weight_dtypes: Sequence[str] | None = None,
+    engine: str = "vllm",
+    max_tpot_s: float | None = None,
+    max_ttft_s: float | None = None,
+) -> tuple[list[Config], str, int | None]:
+    """Configurations of ``gpu`` that fit and meet the target; why none did; and the fewest
+    GPUs on which the model fits at all (None: not even at the largest option).
+
+    Raises:
+        UnknownNameError: unknown model or GPU.
+    """
+    acc = get_accelerator(gpu)
+    arch = get_model(model)
+    dtypes = (
+        list(weight_dtypes)
+        if weight_dtypes
+        else native_weight_dtypes(acc, default_weight_dtype(arch))
+    )
+    configs: list[Config] = []
+    reasons: list[str] = []
+    min_fit: int | None = None
+    for n in num_gpus_options:
+        for dtype in dtypes:
+            base: dict[str, Any] = {
+                "model": model, "gpu": acc.id, "isl": isl, "osl": osl, "num_gpus": n,
+                "tp": n, "weight_dtype": dtype, "engine": engine,
+            }  # fmt: skip
+            p, why, fits = operating_point(base, max_tpot_s, max_ttft_s)
+            if fits and (min_fit is None or n < min_fit):
+                min_fit = n
+            if p is None:
+                reasons.append(f"{n}x {dtype}: {why}")
+            else:
+                configs.append(Config(acc.id, n, dtype, p))
+    reason = "" if configs else (reasons[-1] if reasons else "no configuration tried")
+    return configs, reason, min_fit
+
+
+def _why(
+    loser: OfferResult,
+    winner: OfferResult,
+    accs: dict[str, Accelerator],
+    min_fit: dict[str, int | None],
+) -> str:
+    lc, wc = loser.config, winner.config
+    assert lc is not None and wc is not None
+    assert loser.usd_per_gpu_hour is not None and winner.usd_per_gpu_hour is not None
+    assert loser.usd_per_m_output is not None and winner.usd_per_m_output is not None
+    price_factor = float(loser.usd_per_gpu_hour / winner.usd_per_gpu_hour)
+    perf_factor = loser.usd_per_m_output / winner.usd_per_m_output / price_factor
+    lp, wp = lc.prediction, wc.prediction
+    price_text = (
+        f"${loser.usd_per_gpu_hour:.2f} vs ${winner.usd_per_gpu_hour:.2f} per used GPU-hour"
+    )
+    perf_text = (
+        f"{lp.output_tok_s_per_gpu or 0:,.0f} vs {wp.output_tok_s_per_gpu or 0:,.0f} output "
+        f"tok/s per GPU"
+    )
+    if price_factor >= perf_factor:
+        bundle = ""
+        if lc.num_gpus < loser.offer.gpus_per_instance:
+            bundle = f"; pays for {loser.offer.gpus_per_instance} GPUs to use {lc.num_gpus}"
+        return f"price x{price_factor:.2f}: {price_text}{bundle} ({perf_text})"
+    la, wa = accs[lc.gpu], accs[wc.gpu]
+    kv_capped = (lp.concurrency or 0) >= lp.max_concurrency and (lp.concurrency or 0) < (
+        wp.concurrency or 0
+    )
+    loser_fit, winner_fit = min_fit.get(lc.gpu), min_fit.get(wc.gpu)
+    needs_more = loser_fit is not None and winner_fit is not None and loser_fit > winner_fit
+    if kv_capped or needs_more:
+        kind = "memory"
+        details = []
+        if needs_more:
+            details.append(f"fits on {loser_fit}+ GPUs vs {winner_fit}+")
+        if kv_capped:
+            details.append(f"KV cache caps the batch at {lp.concurrency} vs {wp.concurrency}")
+        detail = "; ".join(details)
+    elif la.mem_bw_bytes_s < wa.mem_bw_bytes_s:
+        kind = "bandwidth"
+        detail = (
+            f"{la.mem_bw_bytes_s / 1e12:.2f} vs {wa.mem_bw_bytes_s / 1e12:.2f} TB/s memory "
+            "bandwidth"
+        )
+    else:
+        kind = "compute"
+        detail = f"{lc.weight_dtype} on {lc.gpu} vs {wc.weight_dtype} on {wc.gpu}"
+    return f"{kind} x{perf_factor:.2f}: {perf_text}; {detail} ({price_text})"
+
+
+def compare_gpus(
+    model: str,
+    isl: int,
+    osl: int,
+    *,
+    offers: Iterable[Offer] | None = None,
+    kinds: Sequence[str] = SERVING_KINDS,
+    allow_spot: bool = False,
+    num_gpus_options: Sequence[int] = NUM_GPUS_OPTIONS,
+    weight_dtypes: Sequence[str] | None = None,
+    engine: str = "vllm",
+    max_tpot_s: float | None = None,
+    max_ttft_s: float | None = None,
+    today: date | None = None,
+) -> Comparison:
+    """Rank every offer by $/M output at its cheapest configuration, with why each lost.
+
+    Raises:
+        InputError: non-positive token counts or latency targets.
+        UnknownNameError: unknown model.
+    """
+    if isl < 1 or osl < 1:
+        raise InputError(f"--isl and --osl must be at least 1 token (got {isl}, {osl}).")
+    for name, v in (("--max-tpot-ms", max_tpot_s), ("--max-ttft-s", max_ttft_s)):
+        if v is not None and not v > 0:
+            raise InputError(f"{name} must be positive, got {v}.")
+    arch = get_model(model)
+    wanted = set(kinds) | ({"spot"} if allow_spot else set())
+    pool = [
+        o for o in (offers if offers is not None else load_offers()) if o.pricing_kind in wanted
+    ]
+    accs: dict[str, Accelerator] = {}
+    per_gpu: dict[str, tuple[list[Config], str, int | None]] = {}
+    skipped: dict[str, str] = {}
+    for gpu in sorted({o.gpu for o in pool}):
+        try:
+            accs[gpu] = get_accelerator(gpu)
+        except InfercostError as err:
+            skipped[gpu] = str(err)
+            continue
+        per_gpu[gpu] = evaluate_gpu(
+            arch.id, gpu, isl, osl, num_gpus_options=num_gpus_options,
+            weight_dtypes=weight_dtypes, engine=engine, max_tpot_s=max_tpot_s,
+            max_ttft_s=max_ttft_s,
+        )  # fmt: skip
+    results: list[OfferResult] = []
+    for offer in pool:
+        if offer.gpu not in per_gpu:
+            continue
+        configs, reason, _ = per_gpu[offer.gpu]
+        stale = offer.is_stale(today)
+        best: tuple[float, Config, Decimal] | None = None
+        for c in configs:
+            rate = usd_per_used_gpu_hour(offer.usd_per_hour, offer.gpus_per_instance, c.num_gpus)
+            cost = float(rate) * c.usd_per_m_output_per_usd_gpu_hour
+            if best is None or cost < best[0]:
+                best = (cost, c, rate)
+        if best is None:
+            results.append(OfferResult(offer, None, None, None, None, None, stale, reason=reason))
+            continue
+        cost, c, rate = best
+        p = c.prediction
+        results.append(
+            OfferResult(
+                offer, c, rate,
+                usd_per_m_input=float(rate) * float(p.usd_per_m_input or math.inf),
+                usd_per_m_output=cost,
+                usd_per_m_blended=float(rate) * float(p.usd_per_m_blended or math.inf),
+                stale=stale,
+            )
+        )  # fmt: skip
+    min_fit = {gpu: v[2] for gpu, v in per_gpu.items()}
+    results.sort(key=lambda r: (r.usd_per_m_output is None, r.usd_per_m_output or 0, r.offer.id))
+    ranked: list[OfferResult] = []
+    winner = results[0] if results and results[0].config is not None else None
+    for i, r in enumerate(results, start=1):
+        if r.config is None:
+            why = r.reason if r.reason.startswith("latency") else f"memory: {r.reason}"
+            ranked.append(_replace(r, rank=i, why=why))
+        elif winner is None or r is winner:
+            ranked.append(_replace(r, rank=i, why="cheapest $/M output"))
+        else:
+            assert r.usd_per_gpu_hour is not None and winner.usd_per_gpu_hour is not None
+            assert r.usd_per_m_output is not None and winner.usd_per_m_output is not None
+            pf = float(r.usd_per_gpu_hour / winner.usd_per_gpu_hour)
+            ranked.append(
+                _replace(
+                    r, rank=i, why=_why(r, winner, accs, min_fit), price_factor=pf,
+                    perf_factor=r.usd_per_m_output / winner.usd_per_m_output / pf,
+                )
+            )  # fmt: skip
+    return Comparison(arch.id, isl, osl, max_tpot_s, max_ttft_s, tuple(ranked), skipped)
+
+
+def _replace(r: OfferResult, **changes: Any) -> OfferResult:
+    values = {name: getattr(r, name) for name in OfferResult.__slots__}
+    values.update(changes)
+    return OfferResult(**values)

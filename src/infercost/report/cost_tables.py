@@ -1,0 +1,87 @@
+"""Terminal tables for ``infercost cost`` and ``infercost compare-gpus`` (rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _money(x: Any, places: int = 4) -> str:
+    return "-" if x is None else f"${x:,.{places}f}"
+
+
+def render_cost_table(console: Console, data: dict[str, Any]) -> None:
+    """The all-in cost table of one deployment (``DeploymentCost.to_dict()``)."""
+    p = data["prediction"]
+    console.print(
+        f"{p['model']} on {p['num_gpus']}x {p['gpu']} ({p['weight_dtype']}, {p['engine']}), "
+        f"isl {p['isl']} / osl {p['osl']}, batch {p['concurrency']}: "
+        f"{p['output_tok_s']:,.0f} output tok/s, TTFT {p['ttft_s']:.3f} s, "
+        f"TPOT {p['tpot_s'] * 1000:.1f} ms",
+        markup=False,
+    )
+    table = Table(title="Cost per token, all in (US$)")
+    table.add_column("metric")
+    table.add_column("all in", justify="right")
+    table.add_column("full load, list price", justify="right")
+    rows = (
+        ("$/M input tokens", "usd_per_m_input", "usd_per_m_input_full_load"),
+        ("$/M output tokens", "usd_per_m_output", "usd_per_m_output_full_load"),
+        ("$/M blended (this isl:osl mix)", "usd_per_m_blended", None),
+        ("$/M useful output tokens", "usd_per_m_useful_output", None),
+        ("$ per request", "usd_per_request", None),
+        ("$ per 1k requests", "usd_per_1k_requests", None),
+        ("$/GPU-hour", "usd_per_gpu_hour_effective", "usd_per_gpu_hour_list"),
+    )
+    for label, key, full in rows:
+        table.add_row(label, _money(data[key]), _money(data[full]) if full else "")
+    console.print(table)
+    console.print(f"price: {data['price_source']}", markup=False)
+    console.print(
+        f"utilisation {data['utilization']:.0%}, replicas {data['replicas_needed']} needed / "
+        f"{data['replicas_paid']} paid ({data['gpus_paid']} GPUs), ops "
+        f"${data['ops_usd_per_month']:,.0f}/month; fleet ${data['fleet_usd_per_month']:,.0f}"
+        f"/month; useful share of output {data['useful_fraction']:.0%}",
+        markup=False,
+    )
+
+
+def render_compare_table(console: Console, data: dict[str, Any], top: int | None) -> None:
+    """Ranked offers with configuration, $/M and why each lost (``Comparison.to_dict()``)."""
+    target = []
+    if data["max_tpot_s"] is not None:
+        target.append(f"TPOT <= {data['max_tpot_s'] * 1000:.0f} ms")
+    if data["max_ttft_s"] is not None:
+        target.append(f"TTFT <= {data['max_ttft_s']:.2f} s")
+    rows = data["results"][:top] if top else data["results"]
+    table = Table(
+        title=f"{data['model']}, isl {data['isl']} / osl {data['osl']}, "
+        f"{', '.join(target) or 'max throughput'}: offers by $/M output"
+    )
+    for col in ("#", "offer", "config", "$/GPU-h", "$/M in", "$/M out", "why", "as of"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        config = (
+            f"{r['num_gpus']}x {r['gpu']} {r['weight_dtype']} b{r['concurrency']}"
+            if r["fits"]
+            else f"{r['gpu']}: none"
+        )
+        table.add_row(
+            str(r["rank"]),
+            r["offer"],
+            config,
+            _money(r["usd_per_gpu_hour"], 2),
+            _money(r["usd_per_m_input"], 3),
+            _money(r["usd_per_m_output"], 3),
+            r["why"],
+            r["as_of"] + (" [yellow]STALE[/yellow]" if r["stale"] else ""),
+        )
+    console.print(table)
+    stale = sum(1 for r in data["results"] if r["stale"])
+    if stale:
+        console.print(
+            f"[yellow]{stale} of {len(data['results'])} offer prices are older than 180 days "
+            "(STALE); sources: infercost offers.[/yellow]"
+        )

@@ -12,8 +12,10 @@ from infercost.cost.gpu_hour import (
     instances_needed,
     price_from_offer,
     price_from_usd_per_gpu_hour,
+    resolve_price,
     usd_per_used_gpu_hour,
 )
+from infercost.cost.tco import owned_hardware, tco
 from infercost.errors import InputError
 
 
@@ -105,3 +107,36 @@ class TestUserRate:
     def test_nan_rate_is_refused(self) -> None:
         with pytest.raises(InputError, match="finite"):
             price_from_usd_per_gpu_hour(float("nan"), 1)
+
+
+class TestResolvePrice:
+    def test_one_source_only(self) -> None:
+        with pytest.raises(InputError, match="Give one price"):
+            resolve_price("h100-sxm", 1, gpu_hour_usd=2.0, offer=make_offer())
+
+    def test_offer_for_another_gpu_is_refused(self) -> None:
+        with pytest.raises(InputError, match="is for h100-sxm, not l4"):
+            resolve_price("l4", 1, offer=make_offer())
+
+    def test_default_offer_is_bundled_and_named(self) -> None:
+        # The H100 default is a 1-GPU $3.49 offer (see tests/catalog/test_pricing.py): two
+        # GPUs pay two instances, 2 x 3.49 = $6.98 per replica-hour.
+        p = resolve_price("h100-sxm", 2)
+        assert p.usd_per_replica_hour == Decimal("6.98")
+        assert "runpod-h100-sxm-on-demand-2026-05-18" in p.source
+
+    def test_no_offer_and_no_price_is_an_error(self) -> None:
+        with pytest.raises(InputError, match="No catalog offer for tpu-v5e"):
+            resolve_price("tpu-v5e", 1)
+
+    def test_owned_uses_the_full_use_rate(self) -> None:
+        # W3: 36,839.60 / 26,280 h per GPU; 4 GPUs -> 4 x that per replica-hour.
+        b = tco(
+            owned_hardware(
+                gpu_price_usd=30000, power_w=700, usd_per_kwh=0.10, years=3, hosting_usd=5000
+            )
+        )
+        p = resolve_price("h100-sxm", 4, owned=b)
+        assert p.usd_per_gpu_hour == Decimal("36839.6") / Decimal(26280)
+        assert p.usd_per_replica_hour == 4 * p.usd_per_gpu_hour
+        assert p.pricing_kind == "owned"

@@ -19,6 +19,11 @@ from infercost.cost.tco import owned_hardware, tco
 from infercost.errors import InputError
 
 
+@pytest.fixture(autouse=True)
+def _no_user_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INFERCOST_CATALOG_DIR", raising=False)
+
+
 def make_offer(**kw: object) -> Offer:
     values: dict[str, object] = {
         "id": "aws-p5",

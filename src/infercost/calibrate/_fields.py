@@ -217,8 +217,8 @@ def resolve_config(
             raise input_error(
                 path,
                 where,
-                f"{tool} output does not state the {key}; pass {key}=... "
-                f"(CLI: infercost calibrate import FILE {_OPTION[key]} ...)",
+                f"{tool} output does not state the {key}; give it with {_OPTION[key]} "
+                f"(library: {key}=...)",
             )
     parallel = {key: as_int(merged.get(key, 1), key, path, where) for key in ("tp", "pp", "ep")}
     assumed = [key for key in ("tp", "pp", "ep") if key not in merged]

@@ -33,7 +33,7 @@ SHARED_CSV = Path(__file__).resolve().parents[3] / "shared" / "validation" / "ca
 
 def by_metric(measurements: list[Measurement]) -> dict[str, Measurement]:
     """The measurements of one run keyed by metric (fails if a metric repeats)."""
-    keyed = {m.metric: m for m in measurements}
+    keyed: dict[str, Measurement] = {m.metric: m for m in measurements}
     assert len(keyed) == len(measurements)
     return keyed
 

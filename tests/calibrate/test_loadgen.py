@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_openai import FakeOpenAIServer
@@ -32,6 +33,8 @@ OSL = 16
 ISL = 32
 E2E_S = TTFT_S + (OSL - 1) / TOKENS_PER_S  # 0.55 s
 
+Sweep = tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]  # summaries, requests seen
+
 
 def config(url: str, **kw: object) -> LoadgenConfig:
     fields: dict[str, object] = {
@@ -40,17 +43,17 @@ def config(url: str, **kw: object) -> LoadgenConfig:
         "metadata": {"engine": "vLLM", "gpu": "H100-SXM-80GB", "tp": "1"},
     }  # fmt: skip
     fields.update(kw)
-    return LoadgenConfig(**fields)  # type: ignore[arg-type]
+    return LoadgenConfig(**fields)  # type: ignore[arg-type]  # test helper: kwargs by name
 
 
 class TestAgainstFakeServer:
     @pytest.fixture(scope="class")
-    def sweep(self) -> tuple[list[dict[str, object]], list[tuple[str, dict[str, object]]]]:
+    def sweep(self) -> Sweep:
         with FakeOpenAIServer(TTFT_S, TOKENS_PER_S) as server:
             summaries = run_sweep(config(server.url))
             return summaries, list(server.requests)
 
-    def test_recovers_ttft_and_token_rate_within_5_percent(self, sweep: tuple) -> None:
+    def test_recovers_ttft_and_token_rate_within_5_percent(self, sweep: Sweep) -> None:
         summaries, _ = sweep
         for summary in summaries:
             assert summary["mean_ttft_ms"] == pytest.approx(TTFT_S * 1e3, rel=0.05)
@@ -58,7 +61,7 @@ class TestAgainstFakeServer:
             assert 1e3 / summary["mean_itl_ms"] == pytest.approx(TOKENS_PER_S, rel=0.05)
             assert summary["mean_e2el_ms"] == pytest.approx(E2E_S * 1e3, rel=0.05)
 
-    def test_counts_and_closed_loop_throughput(self, sweep: tuple) -> None:
+    def test_counts_and_closed_loop_throughput(self, sweep: Sweep) -> None:
         summaries, _ = sweep
         assert [s["max_concurrency"] for s in summaries] == [1, 4]
         for summary, clients in zip(summaries, (1, 4), strict=True):
@@ -70,7 +73,7 @@ class TestAgainstFakeServer:
             assert summary["output_throughput"] == pytest.approx(expected, rel=0.10)
             assert summary["request_throughput"] == pytest.approx(clients / E2E_S, rel=0.10)
 
-    def test_requests_are_streaming_completions_with_max_tokens(self, sweep: tuple) -> None:
+    def test_requests_are_streaming_completions_with_max_tokens(self, sweep: Sweep) -> None:
         _, requests = sweep
         assert len(requests) == 4 + 4 + 4  # 4 warm-up (largest concurrency), then 4 per level
         assert {path for path, _ in requests} == {"/v1/completions"}
@@ -80,7 +83,7 @@ class TestAgainstFakeServer:
             assert len(str(body["prompt"]).split()) == ISL
 
     def test_result_file_round_trips_through_the_importer(
-        self, sweep: tuple, tmp_path: Path
+        self, sweep: Sweep, tmp_path: Path
     ) -> None:
         summaries, _ = sweep
         path = write_results(summaries, tmp_path / "run.json")
@@ -141,7 +144,7 @@ class TestConfig:
     )
     def test_bad_config_is_refused(self, kw: dict[str, object], message: str) -> None:
         with pytest.raises(InputError, match=message):
-            config(kw.pop("endpoint", "http://127.0.0.1:1"), **kw)
+            config(str(kw.pop("endpoint", "http://127.0.0.1:1")), **kw)
 
     def test_prompt_has_isl_words_and_differs_per_request(self) -> None:
         first, second = prompt_text(50, 0), prompt_text(50, 1)

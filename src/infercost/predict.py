@@ -21,7 +21,6 @@ from infercost.catalog import (
     get_quant_format,
     load_model_config_file,
 )
-from infercost.catalog.names import normalize
 from infercost.catalog.pricing import default_gpu_hour_usd, get_offer
 from infercost.catalog.schema import (
     DTYPE_BYTES,
@@ -30,6 +29,7 @@ from infercost.catalog.schema import (
     ModelArch,
     QuantFormat,
 )
+from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.tokens import split_usd_per_m
 from infercost.errors import InputError
 from infercost.explain import Trail
@@ -334,21 +334,20 @@ def fit_reason(r: Resolved, context: float, need: int) -> str | None:
 def _price(
     r: Resolved, gpu_hour_usd: float | None, offer: str | None
 ) -> tuple[float | None, str | None]:
+    """($ per used GPU-hour, source text); bundling applied (k of n GPUs pays the instance).
+    (None, None) when no price was given and the catalog has no offer for the GPU."""
     if gpu_hour_usd is not None and offer is not None:
         raise InputError("Give --gpu-hour-usd or --offer, not both.")
-    if gpu_hour_usd is not None:
-        if not math.isfinite(gpu_hour_usd) or gpu_hour_usd <= 0:
-            raise InputError(f"--gpu-hour-usd must be a positive number, got {gpu_hour_usd}.")
-        return gpu_hour_usd, "user (--gpu-hour-usd)"
-    if offer is not None:
-        o = get_offer(offer)
-        if normalize(o.gpu) != normalize(r.acc.id):
-            raise InputError(f"Offer {o.id!r} is for {o.gpu}, not {r.acc.id}.")
-        return float(o.usd_per_gpu_hour), o.describe()
-    found = default_gpu_hour_usd(r.acc.id)
-    if found is None:
+    if gpu_hour_usd is not None and (not math.isfinite(gpu_hour_usd) or gpu_hour_usd <= 0):
+        raise InputError(f"--gpu-hour-usd must be a positive number, got {gpu_hour_usd}.")
+    if gpu_hour_usd is None and offer is None and default_gpu_hour_usd(r.acc.id) is None:
         return None, None
-    return found
+    price = resolve_price(
+        r.acc.id, r.num_gpus, gpu_hour_usd=gpu_hour_usd,
+        offer=get_offer(offer) if offer is not None else None,
+        slo_serving=False,
+    )
+    return float(price.usd_per_gpu_hour), price.source
 
 
 def serve(

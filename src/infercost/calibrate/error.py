@@ -29,7 +29,9 @@ def default_params(engine: str) -> Params:
     """The engine's literature-default efficiencies from ``engines.toml`` (before any fit)."""
     from infercost.catalog.loader import load_engines
 
-    e = next((x for x in load_engines() if x.id == engine), None) or get_engine(engine)
+    e = next((x for x in load_engines(with_fits=False) if x.id == engine), None) or get_engine(
+        engine
+    )
     return Params(
         mbu=e.mbu, mfu=e.mfu, step_overhead_s=e.step_overhead_s,
         request_overhead_s=e.request_overhead_s, comm_efficiency=e.comm_efficiency,

@@ -103,7 +103,11 @@ def prepare(m: Measurement) -> Prepared:
         InfercostError: an unknown model/GPU or a configuration that does not fit.
     """
     eng = engine_id(m.engine)
-    kv = _dtype(m.kv_dtype, "auto") or "auto"
+    weight = _dtype(m.weight_dtype, None)
+    # TensorRT-LLM's FP8 recipe also quantises the KV cache to FP8 (perf-overview notes in the
+    # calibration rows); when a TensorRT-LLM source leaves the KV dtype unstated, follow it.
+    kv_default = "fp8" if eng == "trtllm" and weight == "fp8" else "auto"
+    kv = _dtype(m.kv_dtype, kv_default) or kv_default
     r = resolve(
         m.model,
         m.gpu,

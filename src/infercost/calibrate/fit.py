@@ -153,3 +153,32 @@ def profile_toml(fit: FitResult, today: date) -> str:
 def parameter_grid_size(points: int = 7) -> int:
     """Configurations evaluated per grid stage."""
     return len(list(itertools.product(*(range(points) for _ in _STAGE1))))
+
+
+def fit_all(preps: Sequence[Prepared], points: int = 7) -> dict[str, FitResult]:
+    """Fit every engine that has measurements in ``preps``.
+
+    Raises:
+        InputError: ``preps`` is empty.
+    """
+    if not preps:
+        raise InputError("No measurements to fit. Import a result file first.")
+    by_engine: dict[str, list[Prepared]] = {}
+    for p in preps:
+        by_engine.setdefault(p.r.engine.id, []).append(p)
+    return {eng: fit_engine(eng, group, points) for eng, group in sorted(by_engine.items())}
+
+
+def profiles_toml(fits: dict[str, FitResult], today: date, provenance: str) -> str:
+    """A whole ``engine_fits.toml``: a header naming the data, then one table per engine."""
+    header = (
+        "# Engine efficiencies fitted by `infercost calibrate fit` "
+        f"({provenance}). Overrides engines.toml field by field.\n\n"
+    )
+    body = "\n".join(
+        profile_toml(f, today).replace(
+            "\nas_of", f'\nsource = "calibrate.fit on {provenance}"\nas_of'
+        )
+        for f in fits.values()
+    )
+    return header + body

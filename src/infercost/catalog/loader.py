@@ -220,12 +220,13 @@ def load_model_aliases() -> tuple[tuple[str, str, str], ...]:
 
 
 @functools.cache
-def load_engines() -> tuple[EngineProfile, ...]:
-    """Every serving-engine profile (``engines.toml``, then user overrides by id)."""
+def load_engines(with_fits: bool = True) -> tuple[EngineProfile, ...]:
+    """Every serving-engine profile: ``engines.toml`` (literature defaults), then the fitted
+    ``engine_fits.toml`` and user files overriding by id (``with_fits=False``: defaults only)."""
     out: dict[str, EngineProfile] = {}
     # engines.toml holds full profiles; engine_fits.toml (written by `infercost calibrate fit`)
     # and user files may override some fields of an existing profile.
-    files = ["engines.toml", "engine_fits.toml"]
+    files = ["engines.toml", "engine_fits.toml"] if with_fits else ["engines.toml"]
     sources = [
         (f"package:{name}", resources.files(_DATA).joinpath(name).read_text("utf-8"))
         for name in files

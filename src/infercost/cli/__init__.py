@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from infercost.cli import calibrate as _calibrate
 from infercost.cli import catalog as _catalog
@@ -39,5 +40,5 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except InfercostError as err:
-        _stderr.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
+        _stderr.print(f"[red]error:[/red] {escape(str(err))}", highlight=False, soft_wrap=True)
         sys.exit(1)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from infercost.predict import predict as predict_fn
 from infercost.report.predict_table import render_prediction
@@ -60,6 +61,8 @@ def predict_cmd(
         return
     console = Console()
     if not p.fits:
-        Console(stderr=True).print(f"[red]{p.model} on {p.num_gpus}x {p.gpu}:[/red] {p.reason}")
+        Console(stderr=True).print(
+            f"[red]{p.model} on {p.num_gpus}x {p.gpu}:[/red] {escape(p.reason or '')}"
+        )
         raise typer.Exit(code=2)
     render_prediction(p, console)

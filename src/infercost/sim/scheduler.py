@@ -1,0 +1,622 @@
+"""One replica's continuous-batching scheduler and iteration loop (vLLM-like).
+
+Each engine iteration (vLLM V1 scheduler, "Optimization and Tuning" docs):
+
+1. **KV room for decode.** Every decoding sequence appends one token (``E`` with speculative
+   decoding) to its KV cache. If the cache cannot hold that growth, the most recently admitted
+   request is **preempted by recompute**: its blocks are freed and it goes back to the front of
+   the waiting queue; when readmitted it prefills its prompt plus the tokens it already
+   generated (tokens already streamed keep their times, so TTFT is unchanged and E2E grows).
+2. **Token budget.** Decode tokens come first (b x q, q = k + 1 with speculation); the rest of
+   ``max_num_batched_tokens`` goes to prompt chunks: first the requests already prefilling, in
+   admission order, then new requests from the waiting queue (FCFS, head-of-line blocking),
+   while fewer than ``max_num_seqs`` run and the KV cache admits them.
+3. **Admission** reserves KV for the whole prompt (vLLM allocates per chunk; prompts of one or
+   two chunks make the difference small). ``admission="full"`` also reserves the outputs, as
+   TensorRT-LLM's default ``GUARANTEED_NO_EVICT`` capacity scheduler does: it never preempts.
+4. **Prefix caching.** A request whose ``prefix_id`` is resident skips the block-aligned prefix
+   in prefill and shares its blocks (counted once in the cache). The first request of a prefix
+   makes it resident; a prefix no running request uses stays cached until its blocks are
+   needed (LRU eviction before any preemption). vLLM always recomputes the prompt's last token.
+5. **Speculative decoding** (k drafts, acceptance a): a verify iteration runs k + 1 tokens per
+   sequence and keeps E = (1 - a^(k+1)) / (1 - a) on average (Leviathan et al. 2023,
+   arXiv:2211.17192, eq. 1); the sequence advances E tokens per iteration (the mean, so runs
+   stay deterministic). A draft model adds k decode steps per iteration (the first fused with
+   the draft's share of the prompt chunks).
+
+KV accounting is in tokens: private tokens of running sequences, plus resident prefixes, plus
+half a block per running sequence (its last block is on average half full).
+
+Between events (an arrival to admit, a finish, a KV shortfall) decode-only iterations differ
+only in context length, and step time is piecewise linear in it, so a run of n such
+iterations is summed in closed form (:meth:`Replica._decode_run`), checked for linearity and
+split where a roofline or sliding-window kink falls inside. This keeps 10^5 requests within
+seconds at any load.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+
+from infercost.errors import InputError
+from infercost.perf.step import StepModel, mixed_step
+from infercost.sim.steptime import FastStep
+
+WAITING, PREFILLING, DECODING, DONE, REJECTED = 0, 1, 2, 3, 4
+ADMISSION_POLICIES = ("prompt", "full")
+_LINEAR_RTOL = 1e-9
+
+
+def expected_tokens_per_step(num_draft_tokens: int, acceptance_rate: float) -> float:
+    """Expected tokens a verify step keeps per sequence: (1 - a^(k+1)) / (1 - a), = k + 1 at
+    a = 1 (Leviathan et al. 2023, arXiv:2211.17192, eq. 1). At a = 0.8, k = 4: 3.3616."""
+    a = acceptance_rate
+    k = num_draft_tokens
+    if a >= 1.0:
+        return float(k + 1)
+    return (1.0 - a ** (k + 1)) / (1.0 - a)
+
+
+@dataclass(frozen=True, slots=True)
+class SpecDecoding:
+    """Speculative decoding.
+
+    Attributes:
+        num_draft_tokens: k drafts proposed per verify step (>= 1).
+        acceptance_rate: a, probability each draft token is accepted (0..1).
+        draft: step model of the draft model on the same GPUs, or None when drafting is
+            free (n-gram / prompt-lookup proposers).
+
+    Raises:
+        InputError: k < 1 or a outside [0, 1].
+    """
+
+    num_draft_tokens: int
+    acceptance_rate: float
+    draft: StepModel | None = None
+
+    def __post_init__(self) -> None:
+        if self.num_draft_tokens < 1:
+            raise InputError(f"--spec-tokens must be >= 1, got {self.num_draft_tokens}.")
+        if not 0.0 <= self.acceptance_rate <= 1.0:
+            raise InputError(f"--spec-acceptance must lie in [0, 1], got {self.acceptance_rate}.")
+
+    @property
+    def tokens_per_step(self) -> float:
+        """E, expected tokens kept per verify step per sequence."""
+        return expected_tokens_per_step(self.num_draft_tokens, self.acceptance_rate)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaConfig:
+    """One replica's engine limits and step physics.
+
+    Attributes:
+        step: per-GPU step constants (``perf.step.step_model``), one configuration.
+        max_num_seqs: running sequences at most (vLLM ``max_num_seqs``).
+        max_num_batched_tokens: tokens per iteration (chunked-prefill budget).
+        kv_capacity_tokens: KV-cache tokens the replica holds (all blocks x block size).
+        block_size: tokens per KV block (vLLM default 16).
+        request_overhead_s: time from arrival until the scheduler sees a request (HTTP,
+            tokenisation), seconds; counted in TTFT.
+        admission: ``prompt`` (vLLM: reserve the prompt, preempt on shortfall) or ``full``
+            (TensorRT-LLM GUARANTEED_NO_EVICT: reserve prompt + output, never preempt).
+        prefix_caching: share KV blocks of requests with the same prefix id.
+        spec: speculative decoding, or None.
+        max_model_len: longest isl + osl accepted (longer requests are rejected), or None.
+
+    Raises:
+        InputError: non-positive limits or an unknown admission policy.
+    """
+
+    step: StepModel
+    max_num_seqs: int
+    max_num_batched_tokens: int
+    kv_capacity_tokens: float
+    block_size: int = 16
+    request_overhead_s: float = 0.0
+    admission: str = "prompt"
+    prefix_caching: bool = True
+    spec: SpecDecoding | None = None
+    max_model_len: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_num_seqs < 1 or self.max_num_batched_tokens < 1 or self.block_size < 1:
+            raise InputError(
+                "max_num_seqs, max_num_batched_tokens and block_size must be >= 1 "
+                f"(got {self.max_num_seqs}, {self.max_num_batched_tokens}, {self.block_size})."
+            )
+        if not math.isfinite(self.kv_capacity_tokens) or self.kv_capacity_tokens <= 0:
+            raise InputError(
+                f"The KV cache holds {self.kv_capacity_tokens} tokens; the weights leave no room "
+                "for it. Use more GPUs (--tp), a smaller --weight-dtype or --kv-dtype fp8."
+            )
+        if self.admission not in ADMISSION_POLICIES:
+            raise InputError(
+                f"Unknown admission policy {self.admission!r}; use one of {ADMISSION_POLICIES}."
+            )
+        if not math.isfinite(self.request_overhead_s) or self.request_overhead_s < 0:
+            raise InputError(f"request_overhead_s must be >= 0, got {self.request_overhead_s}.")
+
+
+class Requests:
+    """Per-request state shared by the replicas of one simulation (plain lists, indexed by
+    request number; each request is touched only by the replica it is routed to)."""
+
+    __slots__ = (
+        "ctx_entry",
+        "epoch",
+        "finish_s",
+        "first_s",
+        "g_entry",
+        "gen",
+        "isl",
+        "osl",
+        "pf_done",
+        "pf_target",
+        "pid",
+        "preempts",
+        "ptok",
+        "reserve",
+        "sched_s",
+        "shared",
+        "state",
+    )
+
+    def __init__(self, isl: list[int], osl: list[int], pid: list[int], ptok: list[int]) -> None:
+        n = len(isl)
+        nan = math.nan
+        self.isl = isl
+        self.osl = osl
+        self.pid = pid
+        self.ptok = ptok  # block-aligned shareable prefix tokens
+        self.state = [WAITING] * n
+        self.first_s = [nan] * n
+        self.finish_s = [nan] * n
+        self.sched_s = [nan] * n
+        self.preempts = [0] * n
+        self.gen = [0.0] * n  # tokens generated (at decode entry for decoding requests)
+        self.pf_target = [0] * n
+        self.pf_done = [0] * n
+        self.g_entry = [0] * n
+        self.ctx_entry = [0.0] * n
+        self.shared = [0] * n
+        self.reserve = [0.0] * n
+        self.epoch = [0] * n
+
+
+class Replica:
+    """State and iteration loop of one replica.
+
+    Call :meth:`advance_until` with each arrival time (ready time) before :meth:`enqueue`,
+    then ``advance_until(inf)`` to drain. Times are seconds on the simulation clock.
+    """
+
+    def __init__(self, cfg: ReplicaConfig, reqs: Requests) -> None:
+        self.cfg = cfg
+        self.reqs = reqs
+        self.fast = FastStep(cfg.step)
+        spec = cfg.spec
+        self.k = spec.num_draft_tokens if spec else 0
+        self.q = float(self.k + 1)
+        self.E = spec.tokens_per_step if spec else 1.0
+        self.draft = FastStep(spec.draft) if spec is not None and spec.draft is not None else None
+        self.cap = float(cfg.kv_capacity_tokens)
+        self.half_block = cfg.block_size / 2.0
+        self.full = cfg.admission == "full"
+        self.t = 0.0
+        self.G = 0  # decode iterations so far
+        self.C = 0.0  # sum of decoding sequences' contexts, tokens
+        self.b = 0  # decoding sequences
+        self.kv_private = 0.0
+        self.kv_shared = 0.0
+        self.kv_future = 0.0
+        self.running: dict[int, None] = {}
+        self.prefilling: list[int] = []
+        self.waiting: deque[int] = deque()
+        self.heap: list[tuple[int, int, int]] = []
+        self.resident: dict[int, list[int]] = {}  # prefix id -> [tokens, refcount]
+        self.lru: OrderedDict[int, int] = OrderedDict()  # unreferenced prefixes -> tokens
+        self.iterations = 0
+        self.decode_runs = 0
+        self.preemptions = 0
+        self.busy_s = 0.0
+        self.kv_util_integral_s = 0.0
+        self.kv_util_max_frac = 0.0
+        self.completed = 0
+
+    # ----------------------------------------------------------------- queue and KV
+    @property
+    def outstanding(self) -> int:
+        """Requests routed here and not finished (running + waiting)."""
+        return len(self.running) + len(self.waiting)
+
+    def fits_alone(self, i: int) -> bool:
+        """Whether request ``i`` could ever fit in an empty cache."""
+        r = self.reqs
+        return r.isl[i] + r.osl[i] + self.half_block <= self.cap
+
+    def enqueue(self, i: int) -> None:
+        """Add a ready request to the waiting queue."""
+        self.waiting.append(i)
+
+    def _kv_used(self) -> float:
+        return self.kv_private + self.kv_shared + self.half_block * len(self.running)
+
+    def _admit(self, i: int) -> bool:
+        """Admit waiting request ``i`` to prefill if the KV cache holds it; evict unreferenced
+        prefixes (LRU) first if needed."""
+        r = self.reqs
+        gen = int(r.gen[i])
+        target = r.isl[i] + gen
+        pid = r.pid[i] if self.cfg.prefix_caching else -1
+        shared = r.ptok[i] if pid >= 0 else 0
+        entry = self.resident.get(pid) if shared else None
+        new_prefix = shared if (shared and entry is None) else 0
+        hit = min(shared, target - 1) if entry is not None else 0
+        reserve = float(r.osl[i] - gen) if self.full else 0.0
+        # Room for the prompt (and outputs under "full"); under "prompt", also for one decode
+        # step of the running sequences (a watermark that keeps a just-admitted request from
+        # being preempted at the next iteration).
+        need = (target - shared) + self.half_block + new_prefix + reserve
+        if not self.full:
+            need += self.b * self.E
+        used = self._kv_used() + self.kv_future
+        if used + need > self.cap:
+            for victim in [p for p in self.lru if p != pid]:
+                if used + need <= self.cap:
+                    break
+                tokens = self.lru.pop(victim)
+                del self.resident[victim]
+                self.kv_shared -= tokens
+                used -= tokens
+            if used + need > self.cap:
+                return False
+        if shared:
+            if entry is None:
+                self.resident[pid] = [shared, 1]
+                self.kv_shared += shared
+            else:
+                if entry[1] == 0:
+                    self.lru.pop(pid, None)
+                entry[1] += 1
+        r.shared[i] = shared
+        r.pf_target[i] = target
+        r.pf_done[i] = hit
+        r.reserve[i] = reserve
+        r.state[i] = PREFILLING
+        if math.isnan(r.sched_s[i]):
+            r.sched_s[i] = self.t
+        self.kv_private += target - shared
+        self.kv_future += reserve
+        self.running[i] = None
+        self.prefilling.append(i)
+        return True
+
+    def _release(self, i: int, private: float, grown: float) -> None:
+        r = self.reqs
+        self.kv_private -= private
+        self.kv_future -= r.reserve[i] - grown
+        del self.running[i]
+        shared = r.shared[i]
+        if shared:
+            pid = r.pid[i]
+            entry = self.resident[pid]
+            entry[1] -= 1
+            if entry[1] == 0:
+                self.lru[pid] = entry[0]
+
+    def _preempt_last(self) -> None:
+        """Preempt the most recently admitted running request (recompute)."""
+        r = self.reqs
+        i = next(reversed(self.running))
+        if r.state[i] == DECODING:
+            steps = self.G - r.g_entry[i]
+            grown = self.E * steps
+            ctx = r.ctx_entry[i] + grown
+            self.C -= ctx
+            self.b -= 1
+            r.epoch[i] += 1
+            r.gen[i] = min(r.gen[i] + grown, float(r.osl[i] - 1))
+            self._release(i, ctx - r.shared[i], grown)
+        else:
+            self.prefilling.remove(i)
+            self._release(i, float(r.pf_target[i] - r.shared[i]), 0.0)
+        r.state[i] = WAITING
+        r.preempts[i] += 1
+        self.preemptions += 1
+        self.waiting.appendleft(i)
+
+    def _finish(self, i: int, t_s: float) -> None:
+        r = self.reqs
+        grown = self.E * (self.G - r.g_entry[i])
+        ctx = r.ctx_entry[i] + grown
+        self.C -= ctx
+        self.b -= 1
+        self._release(i, ctx - r.shared[i], grown)
+        r.state[i] = DONE
+        r.finish_s[i] = t_s
+        self.completed += 1
+
+    def _finish_due(self, t_s: float) -> None:
+        heap = self.heap
+        r = self.reqs
+        G = self.G
+        while heap and heap[0][0] <= G:
+            _, ep, i = heapq.heappop(heap)
+            if r.state[i] == DECODING and r.epoch[i] == ep:
+                self._finish(i, t_s)
+
+    def _next_finish_g(self) -> int:
+        heap = self.heap
+        r = self.reqs
+        while heap:
+            g, ep, i = heap[0]
+            if r.state[i] == DECODING and r.epoch[i] == ep:
+                return g
+            heapq.heappop(heap)
+        raise AssertionError("decoding sequences without a finish entry")
+
+    def _to_decode(self, i: int, t_s: float) -> None:
+        """Prefill of ``i`` completed at ``t_s``: it samples a token, then decodes."""
+        r = self.reqs
+        r.gen[i] += 1.0
+        if math.isnan(r.first_s[i]):
+            r.first_s[i] = t_s
+        remaining = r.osl[i] - r.gen[i]
+        ctx = float(r.pf_target[i])
+        r.ctx_entry[i] = ctx
+        r.g_entry[i] = self.G
+        if remaining <= 0:
+            r.state[i] = DECODING
+            self.C += ctx
+            self.b += 1
+            self._finish(i, t_s)
+            return
+        r.state[i] = DECODING
+        self.C += ctx
+        self.b += 1
+        steps = math.ceil(remaining / self.E - 1e-9)
+        heapq.heappush(self.heap, (self.G + max(steps, 1), r.epoch[i], i))
+
+    # ----------------------------------------------------------------- step times
+    def _decode_step_s(self, ctx_sum: float) -> float:
+        b = self.b
+        t = self.fast.time_s(b, ctx_sum, query_per_seq=self.q)
+        if self.draft is not None:
+            t += self.k * self.draft.time_s(b, ctx_sum)
+        return t
+
+    def _decode_run(self, ctx0: float, n_max: int, budget_s: float) -> tuple[int, float]:
+        """Run up to ``n_max`` decode-only iterations starting at context sum ``ctx0``.
+
+        Stops after the first iteration that ends at or after ``budget_s`` from now.
+
+        Returns:
+            (iterations run, seconds they took).
+        """
+        d_ctx = self.b * self.E
+        g = self._decode_step_s
+        elapsed = 0.0
+        j = 0
+        while j < n_max:
+            end = n_max
+            while True:
+                m = end - j
+                if m <= 4:
+                    for jj in range(j, end):
+                        elapsed += g(ctx0 + jj * d_ctx)
+                        if elapsed >= budget_s:
+                            return jj + 1, elapsed
+                    j = end
+                    break
+                t0 = g(ctx0 + j * d_ctx)
+                t1 = g(ctx0 + (end - 1) * d_ctx)
+                tol = _LINEAR_RTOL * (t0 if t0 > t1 else t1)
+                linear = True
+                for frac in (0.25, 0.5, 0.75):
+                    x = j + frac * (m - 1)
+                    if abs(g(ctx0 + x * d_ctx) - (t0 + frac * (t1 - t0))) > tol:
+                        linear = False
+                        break
+                if not linear:
+                    end = j + m // 2
+                    continue
+                beta = (t1 - t0) / (m - 1)
+                total = m * t0 + beta * m * (m - 1) / 2.0
+                if elapsed + total < budget_s:
+                    elapsed += total
+                    j = end
+                    break
+                need = budget_s - elapsed
+                a = t0 - beta / 2.0
+                disc = a * a + 2.0 * beta * need
+                n = 2.0 * need / (a + math.sqrt(disc if disc > 0 else 0.0)) if a > 0 else m
+                k = min(max(math.ceil(n - 1e-9), 1), m)
+                while k > 1 and (k - 1) * t0 + beta * (k - 1) * (k - 2) / 2.0 >= need:
+                    k -= 1
+                while k < m and k * t0 + beta * k * (k - 1) / 2.0 < need:
+                    k += 1
+                return j + k, elapsed + k * t0 + beta * k * (k - 1) / 2.0
+        return n_max, elapsed
+
+    # ----------------------------------------------------------------- the loop
+    def advance_until(self, until_s: float) -> None:
+        """Run iterations until the replica is idle or at an iteration boundary >= ``until_s``.
+
+        An idle replica's clock moves to ``until_s`` (when finite).
+        """
+        r = self.reqs
+        cfg = self.cfg
+        E = self.E
+        q = self.q
+        prompt_mode = not self.full
+        while True:
+            if not self.running and not self.waiting:
+                if self.t < until_s < math.inf:
+                    self.t = until_s
+                return
+            if self.t >= until_s:
+                return
+            # 1. KV room for this iteration's decode growth (preempt by recompute).
+            if prompt_mode and self.b:
+                while self.b and self._kv_used() + self.b * E > self.cap:
+                    self._preempt_last()
+            b = self.b
+            # 2. prompt chunks within the token budget.
+            budget = cfg.max_num_batched_tokens - b * q
+            chunks: list[tuple[int, int]] = []
+            if budget > 0:
+                for i in self.prefilling:
+                    n = r.pf_target[i] - r.pf_done[i]
+                    if n > budget:
+                        n = int(budget)
+                    chunks.append((i, n))
+                    budget -= n
+                    if budget <= 0:
+                        break
+                waiting = self.waiting
+                while budget > 0 and waiting and len(self.running) < cfg.max_num_seqs:
+                    i = waiting[0]
+                    if not self._admit(i):
+                        break
+                    waiting.popleft()
+                    n = r.pf_target[i] - r.pf_done[i]
+                    if n > budget:
+                        n = int(budget)
+                    chunks.append((i, n))
+                    budget -= n
+            if chunks:
+                self._mixed_iteration(chunks)
+                continue
+            if b == 0:
+                # Nothing runs and the head request cannot be admitted into an empty cache.
+                i = self.waiting.popleft()
+                r.state[i] = REJECTED
+                continue
+            # 3. decode-only run until the next event.
+            n_max = self._next_finish_g() - self.G
+            if prompt_mode:
+                room = self.cap - self._kv_used()
+                n_kv = int(room // (b * E))
+                n_max = min(n_max, max(n_kv, 1))
+            used0 = self._kv_used()
+            n, dt = self._decode_run(self.C, n_max, until_s - self.t)
+            grown = n * b * E
+            self.t += dt
+            self.G += n
+            self.C += grown
+            self.kv_private += grown
+            self.kv_future -= grown
+            self.iterations += n
+            self.decode_runs += 1
+            self.busy_s += dt
+            used1 = self._kv_used()
+            self.kv_util_integral_s += 0.5 * (used0 + used1) * dt / self.cap
+            if used1 / self.cap > self.kv_util_max_frac:
+                self.kv_util_max_frac = used1 / self.cap
+            self._finish_due(self.t)
+
+    def _iteration_s(self, chunks: list[tuple[int, int]]) -> float:
+        """Seconds of an iteration with prompt ``chunks`` ((request, tokens) pairs) and the
+        running decodes (plus the draft model's share with speculation)."""
+        r = self.reqs
+        fast = self.fast
+        b = self.b
+        tokens = 0
+        eff = 0.0
+        pairs = 0.0
+        for i, n in chunks:
+            c0 = r.pf_done[i]
+            tokens += n
+            eff += fast.eff_context(c0)
+            pairs += fast.chunk_pairs(n, c0)
+        seqs = len(chunks)
+        dt = fast.time_s(b, self.C, tokens, seqs, eff, pairs, self.q)
+        draft = self.draft
+        if draft is not None:
+            d_eff = 0.0
+            d_pairs = 0.0
+            for i, n in chunks:
+                c0 = r.pf_done[i]
+                d_eff += draft.eff_context(c0)
+                d_pairs += draft.chunk_pairs(n, c0)
+            dt += draft.time_s(b, self.C, tokens, seqs, d_eff, d_pairs)
+            if b:
+                dt += (self.k - 1) * draft.time_s(b, self.C)
+        return dt
+
+    def _mixed_iteration(self, chunks: list[tuple[int, int]]) -> None:
+        """One iteration with prompt chunks (and the running decodes)."""
+        r = self.reqs
+        b = self.b
+        dt = self._iteration_s(chunks)
+        used = self._kv_used()
+        self.t += dt
+        self.busy_s += dt
+        self.iterations += 1
+        self.kv_util_integral_s += used * dt / self.cap
+        if used / self.cap > self.kv_util_max_frac:
+            self.kv_util_max_frac = used / self.cap
+        t = self.t
+        if b:
+            grown = b * self.E
+            self.G += 1
+            self.C += grown
+            self.kv_private += grown
+            self.kv_future -= grown
+            self._finish_due(t)
+        done = False
+        for i, n in chunks:
+            r.pf_done[i] += n
+            if r.pf_done[i] >= r.pf_target[i]:
+                done = True
+        if done:
+            still = []
+            for i in self.prefilling:
+                if r.pf_done[i] >= r.pf_target[i]:
+                    self._to_decode(i, t)
+                else:
+                    still.append(i)
+            self.prefilling = still
+
+
+class ReferenceReplica(Replica):
+    """The same scheduler, stepped one iteration at a time through
+    :func:`infercost.perf.step.mixed_step` (numpy, tens of microseconds a call).
+
+    For validation and as the speed baseline of ``benchmarks/sim_speed.py``. Iterations with
+    several prompt chunks pass their mean chunk size and mean offset, ``mixed_step``'s own
+    description of a mixed batch, so results match :class:`Replica` exactly only when each
+    iteration carries at most one chunk. Speculative decoding is not supported here.
+    """
+
+    def __init__(self, cfg: ReplicaConfig, reqs: Requests) -> None:
+        if cfg.spec is not None:
+            raise InputError("The reference stepper does not model speculative decoding.")
+        super().__init__(cfg, reqs)
+
+    def _decode_step_s(self, ctx_sum: float) -> float:
+        b = self.b
+        return float(mixed_step(self.cfg.step, b, ctx_sum / b).total_s)
+
+    def _decode_run(self, ctx0: float, n_max: int, budget_s: float) -> tuple[int, float]:
+        d_ctx = self.b * self.E
+        elapsed = 0.0
+        for j in range(n_max):
+            elapsed += self._decode_step_s(ctx0 + j * d_ctx)
+            if elapsed >= budget_s:
+                return j + 1, elapsed
+        return n_max, elapsed
+
+    def _iteration_s(self, chunks: list[tuple[int, int]]) -> float:
+        r = self.reqs
+        b = self.b
+        seqs = len(chunks)
+        tokens = sum(n for _, n in chunks)
+        offset = sum(r.pf_done[i] for i, _ in chunks) / seqs
+        ctx = self.C / b if b else 0.0
+        return float(mixed_step(self.cfg.step, b, ctx, tokens, offset, seqs).total_s)

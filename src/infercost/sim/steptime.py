@@ -1,0 +1,200 @@
+"""Scalar fast path of :func:`infercost.perf.step.mixed_step` for the simulator's inner loop.
+
+``mixed_step`` broadcasts numpy arrays; one call costs tens of microseconds, far too slow for
+the millions of iterations a simulation of 10^5 requests runs. :class:`FastStep` computes the
+same roofline with plain float arithmetic from the fields of one
+:class:`~infercost.perf.step.StepModel` (a test pins agreement with ``mixed_step`` to 1e-9).
+
+It also generalises ``mixed_step`` in the two ways the scheduler needs:
+
+- several prefill chunks of different lengths and offsets in one iteration (``mixed_step``
+  takes one chunk size and offset for all prefilling sequences);
+- speculative-decoding verify steps, where each decoding sequence runs ``q = k + 1`` query
+  tokens (k drafts plus the bonus position) against its context: linear-layer and LM-head
+  FLOP scale with q, the KV cache is read once, and attention FLOP is q x the decode pairs
+  (the q^2 / 2 pairs among the new tokens are dropped; q is small against the context).
+
+Physics, sources and symbols are those of :mod:`infercost.perf.step`: the GEMMs (weights) and
+the attention kernels (KV cache) each take the slower of their memory traffic and arithmetic,
+and their times add, plus communication and overhead. If ``mixed_step`` changes, the
+agreement test (tests/sim/test_steptime.py) fails until this mirror follows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infercost.errors import InputError
+from infercost.perf.step import ACTIVATION_BYTES, StepModel
+
+
+def _scalar(name: str, value: object) -> float:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim != 0:
+        raise InputError(
+            f"The simulator needs a StepModel of one configuration, but its field {name!r} "
+            f"has shape {arr.shape}; build it with perf.step.step_model(...) for one deployment."
+        )
+    v = float(arr)
+    if not np.isfinite(v) or v < 0:
+        raise InputError(f"StepModel field {name!r} must be finite and >= 0, got {v}.")
+    return v
+
+
+class FastStep:
+    """Step times of one deployment as plain-float functions (seconds).
+
+    Attributes are the StepModel's constants pre-multiplied into per-unit costs: seconds of
+    memory traffic per byte, seconds of compute per FLOP, and so on.
+
+    Raises:
+        InputError: a StepModel with array-valued fields or negative/non-finite figures.
+    """
+
+    __slots__ = (
+        "_cmp_attn_s",
+        "_cmp_lm_head_s",
+        "_cmp_token_s",
+        "_comm_const_s",
+        "_comm_per_token_s",
+        "_expert_miss",
+        "_full",
+        "_layers",
+        "_mem_attn_ctx_s",
+        "_mem_expert_s",
+        "_mem_fixed_s",
+        "_mem_kv_write_s",
+        "_num_experts",
+        "_overhead_s",
+        "_sliding",
+        "_token_overhead_s",
+        "_window",
+    )
+
+    def __init__(self, sm: StepModel) -> None:
+        f = {name: _scalar(name, getattr(sm, name)) for name in _SCALAR_FIELDS}
+        bw = f["mem_bw_bytes_s"] * f["mbu"]
+        flops = f["peak_flop_s"] * f["mfu"]
+        if bw <= 0 or flops <= 0:
+            raise InputError(
+                "StepModel bandwidth x MBU and peak FLOP/s x MFU must be positive; check the "
+                "accelerator and engine profile."
+            )
+        self._full = f["full_layers"]
+        self._sliding = f["sliding_layers"]
+        self._layers = f["full_layers"] + f["sliding_layers"]
+        self._window = float(sm.sliding_window)
+        self._num_experts = float(sm.num_experts)
+        self._expert_miss = 1.0 - sm.experts_per_token / sm.num_experts if sm.num_experts else 1.0
+        kv = f["kv_layer_token_bytes"]
+        self._mem_fixed_s = f["dense_bytes"] / bw
+        self._mem_expert_s = f["expert_bytes"] / bw
+        self._mem_attn_ctx_s = kv / bw  # per (sequence, effective context token) read
+        self._mem_kv_write_s = kv * self._layers / bw  # per new token written
+        self._cmp_token_s = f["linear_flop_per_token"] / flops
+        self._cmp_lm_head_s = f["lm_head_flop_per_seq"] / flops
+        self._cmp_attn_s = f["attn_flop_per_ctx"] / flops
+        tp, pp = f["tp"], f["pp"]
+        link = f["link_bytes_s"] * f["comm_efficiency"]
+        lat = f["allreduce_latency_s"]
+        msg_per_token = sm.hidden_size * ACTIVATION_BYTES
+        comm_const = 0.0
+        comm_tok = 0.0
+        if tp > 1:
+            comm_const += 2.0 * self._layers * lat
+            comm_tok += 2.0 * self._layers * 2.0 * (tp - 1.0) / tp * msg_per_token / link
+        comm_const += (pp - 1.0) * lat
+        comm_tok += (pp - 1.0) * msg_per_token / link if pp > 1 else 0.0
+        self._comm_const_s = comm_const
+        self._comm_per_token_s = comm_tok
+        self._overhead_s = f["step_overhead_s"]
+        self._token_overhead_s = f["token_overhead_s"]
+
+    def eff_context(self, context: float) -> float:
+        """Context tokens summed over this GPU's layers, window-capped on sliding layers."""
+        w = self._window
+        if w and context > w:
+            return self._full * context + self._sliding * w
+        return self._layers * context
+
+    def chunk_pairs(self, tokens: float, ctx_before: float) -> float:
+        """Causal (query, context) pairs of a prefill chunk summed over this GPU's layers:
+        n x c0 + n^2 / 2 per full layer, capped at n x window on sliding layers."""
+        full = tokens * ctx_before + tokens * tokens / 2.0
+        w = self._window
+        if w:
+            return self._full * full + self._sliding * min(full, tokens * w)
+        return self._layers * full
+
+    def time_s(
+        self,
+        decode_seqs: float,
+        decode_ctx_sum: float,
+        prefill_tokens: float = 0.0,
+        prefill_seqs: float = 0.0,
+        prefill_eff_ctx_sum: float = 0.0,
+        prefill_pairs: float = 0.0,
+        query_per_seq: float = 1.0,
+    ) -> float:
+        """Seconds of one iteration.
+
+        Args:
+            decode_seqs: b decoding sequences.
+            decode_ctx_sum: their contexts summed (tokens); the mean ``sum / b`` enters the
+                window cap, as in ``mixed_step``.
+            prefill_tokens: new prompt tokens of all chunks in the iteration.
+            prefill_seqs: sequences those chunks belong to.
+            prefill_eff_ctx_sum: sum over chunks of :meth:`eff_context` of their offsets.
+            prefill_pairs: sum over chunks of :meth:`chunk_pairs`.
+            query_per_seq: tokens each decoding sequence runs (k + 1 for a speculative
+                verify step, 1 otherwise).
+        """
+        b = decode_seqs
+        dec_tokens = b * query_per_seq
+        tokens = dec_tokens + prefill_tokens
+        dec_eff = self.eff_context(decode_ctx_sum / b) * b if b > 0 else 0.0
+        weights = self._mem_fixed_s
+        if self._num_experts:
+            touched = self._num_experts * (1.0 - self._expert_miss ** max(tokens, 0.0))
+            weights += touched * self._mem_expert_s
+        linear = self._cmp_token_s * tokens + self._cmp_lm_head_s * (dec_tokens + prefill_seqs)
+        kv = self._mem_attn_ctx_s * (dec_eff + prefill_eff_ctx_sum) + self._mem_kv_write_s * tokens
+        attn = self._cmp_attn_s * (dec_eff * query_per_seq + prefill_pairs)
+        # GEMMs and attention are separate kernels, each with its own roofline (perf.step).
+        return (
+            (weights if weights > linear else linear)
+            + (kv if kv > attn else attn)
+            + self._comm_const_s
+            + self._comm_per_token_s * tokens
+            + self._overhead_s
+            + self._token_overhead_s * tokens
+        )
+
+    def decode_time_s(
+        self, decode_seqs: float, decode_ctx_sum: float, query_per_seq: float = 1.0
+    ) -> float:
+        """Seconds of a decode-only iteration (see :meth:`time_s`)."""
+        return self.time_s(decode_seqs, decode_ctx_sum, query_per_seq=query_per_seq)
+
+
+_SCALAR_FIELDS = (
+    "dense_bytes",
+    "expert_bytes",
+    "kv_layer_token_bytes",
+    "full_layers",
+    "sliding_layers",
+    "linear_flop_per_token",
+    "lm_head_flop_per_seq",
+    "attn_flop_per_ctx",
+    "mem_bw_bytes_s",
+    "peak_flop_s",
+    "mbu",
+    "mfu",
+    "step_overhead_s",
+    "allreduce_latency_s",
+    "tp",
+    "pp",
+    "link_bytes_s",
+    "comm_efficiency",
+    "token_overhead_s",
+)

@@ -1,0 +1,235 @@
+"""Trace replay: read request arrivals and lengths from a CSV or JSON-lines file.
+
+Columns (CSV header or JSON keys; the first spelling is canonical):
+
+- ``timestamp`` (``arrival_s``, ``time``, ``ts``): seconds (a number) or an ISO-8601 date-time;
+  made relative to the earliest row.
+- ``input_tokens`` (``isl``, ``prompt_tokens``, ``input_length``): prompt tokens, whole >= 1.
+- ``output_tokens`` (``osl``, ``completion_tokens``, ``output_length``): output tokens, >= 1.
+- optional ``prefix_id`` (``session_id``, ``conversation_id``): requests sharing an id share
+  a cached prompt prefix; with it, ``prefix_tokens`` (how long that prefix is, <= input_tokens)
+  must also be present.
+
+A row that cannot be used (missing or non-numeric field, a length < 1, a prefix longer than
+the prompt, a bad time) is quarantined with its line number and the reason, never silently
+dropped; :class:`TraceLoad` carries both the workload and the quarantined rows, and the CLI
+prints the count. Rows are sorted by time (stable), so an unsorted trace is replayed in time
+order. I/O lives here and nowhere else in ``sim``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infercost.errors import InputError
+from infercost.sim.workload import Workload
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "timestamp": ("timestamp", "arrival_s", "time", "ts", "arrival_time"),
+    "input_tokens": ("input_tokens", "isl", "prompt_tokens", "input_length"),
+    "output_tokens": ("output_tokens", "osl", "completion_tokens", "output_length"),
+    "prefix_id": ("prefix_id", "session_id", "conversation_id"),
+    "prefix_tokens": ("prefix_tokens", "prefix_length"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedRow:
+    """A trace row that was not replayed.
+
+    Attributes:
+        line: 1-based line number in the file (the CSV header is line 1).
+        reason: what was wrong with it.
+    """
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TraceLoad:
+    """A loaded trace.
+
+    Attributes:
+        workload: the usable rows, sorted by time, times relative to the first.
+        quarantined: the rows left out, with reasons.
+        path: the file read.
+    """
+
+    workload: Workload
+    quarantined: tuple[QuarantinedRow, ...]
+    path: str
+
+
+def _columns(keys: Iterable[str], path: str) -> dict[str, str]:
+    """Canonical name -> the file's spelling; raises if a required column is absent."""
+    lower = {k.strip().lower(): k for k in keys}
+    found: dict[str, str] = {}
+    for canon, spellings in _ALIASES.items():
+        for s in spellings:
+            if s in lower:
+                found[canon] = lower[s]
+                break
+    missing = [c for c in ("timestamp", "input_tokens", "output_tokens") if c not in found]
+    if missing:
+        raise InputError(
+            f"Trace {path} has no column for {', '.join(missing)} (found: "
+            f"{', '.join(sorted(lower)) or 'none'}). Name them timestamp, input_tokens, "
+            "output_tokens (optional prefix_id with prefix_tokens)."
+        )
+    if "prefix_id" in found and "prefix_tokens" not in found:
+        raise InputError(
+            f"Trace {path} has a prefix_id column but no prefix_tokens column; add "
+            "prefix_tokens (the length of the shared prefix) or drop prefix_id."
+        )
+    return found
+
+
+def _time_s(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a time")
+    if isinstance(value, int | float):
+        t = float(value)
+    else:
+        text = str(value).strip()
+        try:
+            t = float(text)
+        except ValueError:
+            t = datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    if not math.isfinite(t):
+        raise ValueError(f"time {value!r} is not finite")
+    return t
+
+
+def _tokens(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or value is None or str(value).strip() == "":
+        raise ValueError(f"{name} is missing")
+    x = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
+    if not math.isfinite(x) or x != math.floor(x):
+        raise ValueError(f"{name} = {value!r} is not a whole number")
+    if x < minimum:
+        raise ValueError(f"{name} = {int(x)} is below {minimum}")
+    return int(x)
+
+
+def _rows_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    fh = path.open(newline="", encoding="utf-8")
+    reader = csv.DictReader(fh)
+    header = list(reader.fieldnames or [])
+
+    def gen() -> Iterator[tuple[int, dict[str, Any]]]:
+        with fh:
+            for row in reader:
+                yield reader.line_num, row
+
+    return header, gen()
+
+
+def _rows_jsonl(
+    path: Path,
+) -> tuple[list[str], list[tuple[int, dict[str, Any] | None, str]]]:
+    out: list[tuple[int, dict[str, Any] | None, str]] = []
+    keys: list[str] = []
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as err:
+                out.append((line_no, None, f"not valid JSON ({err.msg})"))
+                continue
+            if not isinstance(obj, dict):
+                out.append((line_no, None, "not a JSON object"))
+                continue
+            for k in obj:
+                if k not in keys:
+                    keys.append(k)
+            out.append((line_no, obj, ""))
+    return keys, out
+
+
+def load_trace(path: str | Path, time_scale: float = 1.0) -> TraceLoad:
+    """Read a CSV (``.csv``) or JSON-lines (``.jsonl``/``.json``) trace.
+
+    Args:
+        path: the file.
+        time_scale: multiply inter-arrival times by this (0.5 replays twice as fast).
+
+    Returns:
+        A :class:`TraceLoad`.
+
+    Raises:
+        InputError: a missing or unreadable file, an unknown extension, absent required
+            columns, a non-positive ``time_scale``, or no usable row at all.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"Trace file {p} does not exist; give a CSV or JSONL path.")
+    if not math.isfinite(time_scale) or time_scale <= 0:
+        raise InputError(f"--trace-time-scale must be positive, got {time_scale}.")
+    suffix = p.suffix.lower()
+    parsed: list[tuple[int, dict[str, Any] | None, str]]
+    if suffix == ".csv":
+        header, rows = _rows_csv(p)
+        parsed = [(ln, row, "") for ln, row in rows]
+    elif suffix in (".jsonl", ".json", ".ndjson"):
+        header, parsed = _rows_jsonl(p)
+    else:
+        raise InputError(f"Trace {p} has extension {suffix!r}; use .csv or .jsonl.")
+    cols = _columns(header, str(p))
+    quarantined: list[QuarantinedRow] = []
+    times: list[float] = []
+    isl: list[int] = []
+    osl: list[int] = []
+    pids: list[int] = []
+    ptoks: list[int] = []
+    pid_codes: dict[str, int] = {}
+    for line_no, row, early in parsed:
+        if row is None:
+            quarantined.append(QuarantinedRow(line_no, early))
+            continue
+        try:
+            t = _time_s(row.get(cols["timestamp"]))
+            i = _tokens(row.get(cols["input_tokens"]), "input_tokens", 1)
+            o = _tokens(row.get(cols["output_tokens"]), "output_tokens", 1)
+            pid, ptok = -1, 0
+            raw_pid = row.get(cols["prefix_id"]) if "prefix_id" in cols else None
+            if raw_pid is not None and str(raw_pid).strip() != "":
+                ptok = _tokens(row.get(cols["prefix_tokens"]), "prefix_tokens", 0)
+                if ptok > i:
+                    raise ValueError(f"prefix_tokens = {ptok} exceeds input_tokens = {i}")
+                pid = pid_codes.setdefault(str(raw_pid).strip(), len(pid_codes))
+        except (ValueError, TypeError, OverflowError) as err:
+            quarantined.append(QuarantinedRow(line_no, str(err)))
+            continue
+        times.append(t)
+        isl.append(i)
+        osl.append(o)
+        pids.append(pid)
+        ptoks.append(ptok)
+    if not times:
+        reasons = "; ".join(f"line {q.line}: {q.reason}" for q in quarantined[:3])
+        raise InputError(
+            f"Trace {p} has no usable row ({len(quarantined)} quarantined: {reasons})."
+        )
+    t_arr = np.asarray(times, dtype=np.float64)
+    order = np.argsort(t_arr, kind="stable")
+    rel = (t_arr[order] - t_arr[order][0]) * time_scale
+    wl = Workload(
+        rel,
+        np.asarray(isl, dtype=np.int64)[order],
+        np.asarray(osl, dtype=np.int64)[order],
+        np.asarray(pids, dtype=np.int64)[order],
+        np.asarray(ptoks, dtype=np.int64)[order],
+    )
+    return TraceLoad(wl, tuple(quarantined), str(p))

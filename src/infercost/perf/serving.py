@@ -7,11 +7,12 @@ the running sequences and, spread over the ``osl`` iterations of a request's lif
 prefills of the N requests that replace finished ones. So over one request cycle::
 
     t_decode   = step(N sequences decoding at mean context isl + osl/2)
-    dt_prefill = step(N decoding + one isl-token prompt) - t_decode   (prefill's marginal time)
-    T_cycle    = osl x t_decode + N x dt_prefill
+    t_first    = ceil(isl / budget) iterations carrying the prompt with the N - 1 other decodes
+    dt_prefill = t_first - (the same iterations without the prompt)   (prefill's marginal time)
+    T_cycle    = t_first + (osl - 1) x t_decode + (N - 1) x dt_prefill   (one request's life)
     output tok/s = N x osl / T_cycle
-    TTFT  = request overhead + ceil(isl / budget) iterations that carry the prompt
-    TPOT  = (T_cycle - TTFT_iterations) / (osl - 1)      (other requests' prefills included)
+    TTFT  = request overhead + t_first
+    TPOT  = (T_cycle - t_first) / (osl - 1)      (other requests' prefills included)
     E2E   = TTFT + (osl - 1) x TPOT
 
 The GPU time a cycle spends on prefill, N x dt_prefill / T_cycle, is the share of cost charged
@@ -101,10 +102,13 @@ def steady_state(
     t_others = decode_step(sm, others, ctx).total_s
     t_others = np.where(others > 0, t_others, 0.0)
     prefill_marginal = chunks * (mix.total_s - t_others)
-    t_cycle = o * t_d + n * prefill_marginal
+    first_token_s = chunks * mix.total_s
+    # One request's life: its own prompt iterations, then osl - 1 decode iterations during
+    # which the other N - 1 requests' prompts are each fused in once.
+    t_cycle = first_token_s + (o - 1.0) * t_d + others * prefill_marginal
     output_tok_s = n * o / t_cycle
-    ttft = np.asarray(request_overhead_s, dtype=np.float64) + chunks * mix.total_s
-    tpot = np.where(o > 1.0, (t_cycle - chunks * mix.total_s) / np.maximum(o - 1.0, 1.0), 0.0)
+    ttft = np.asarray(request_overhead_s, dtype=np.float64) + first_token_s
+    tpot = np.where(o > 1.0, (t_cycle - first_token_s) / np.maximum(o - 1.0, 1.0), 0.0)
     e2e = ttft + (o - 1.0) * tpot
     request_s = n / t_cycle
     share = n * prefill_marginal / t_cycle

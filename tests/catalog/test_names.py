@@ -1,0 +1,65 @@
+"""Name resolution: documented spellings resolve; unknown names suggest candidates."""
+
+from __future__ import annotations
+
+import pytest
+
+from infercost.catalog import get_accelerator, get_engine, get_model, get_quant_format
+from infercost.errors import UnknownNameError
+
+
+@pytest.mark.parametrize(
+    ("spelling", "expected"),
+    [
+        ("H100", "h100-sxm"),
+        ("h100-sxm", "h100-sxm"),
+        ("H100-SXM-80GB", "h100-sxm"),
+        ("H200-SXM-141GB", "h200-sxm"),
+        ("MI300X-192GB", "mi300x"),
+        ("GH200-480GB", "gh200-96gb"),
+        ("A100-SXM4-80GB", "a100-80gb-sxm"),
+        ("RTX-4090-24GB", "rtx-4090"),
+        ("NVIDIA H100 SXM", "h100-sxm"),
+    ],
+)
+def test_gpu_spellings(spelling: str, expected: str) -> None:
+    assert get_accelerator(spelling).id == expected
+
+
+@pytest.mark.parametrize(
+    ("spelling", "expected"),
+    [
+        ("meta-llama/Llama-3.1-70B-Instruct", "meta-llama/Llama-3.1-70B-Instruct"),
+        ("llama-3.1-70b", "meta-llama/Llama-3.1-70B"),
+        ("Llama-3.1-70B-Instruct", "meta-llama/Llama-3.1-70B-Instruct"),
+        ("meta-llama/Meta-Llama-3-70B-Instruct", "meta-llama/Llama-3.1-70B"),
+        ("codellama/CodeLlama-7b-hf", "meta-llama/Llama-2-7b-hf"),
+        ("Llama-2-70b-chat-hf", "meta-llama/Llama-2-70b-hf"),
+        ("mixtral-8x22b", "mistralai/Mixtral-8x22B-v0.1"),
+        ("deepseek-r1", "deepseek-ai/DeepSeek-R1"),
+        ("Qwen3-30B-A3B", "Qwen/Qwen3-30B-A3B"),
+    ],
+)
+def test_model_spellings(spelling: str, expected: str) -> None:
+    assert get_model(spelling).id == expected
+
+
+def test_unknown_gpu_lists_candidates() -> None:
+    with pytest.raises(UnknownNameError) as info:
+        get_accelerator("H1000")
+    assert "h100" in " ".join(info.value.candidates)
+    assert "Did you mean" in str(info.value)
+
+
+def test_unknown_model_lists_candidates() -> None:
+    with pytest.raises(UnknownNameError) as info:
+        get_model("llama-3.1-80b")
+    assert any("Llama-3.1" in c for c in info.value.candidates)
+
+
+def test_dtype_and_engine_spellings() -> None:
+    assert get_quant_format("awq").id == "int4"
+    assert get_quant_format("NVFP4").id == "nvfp4"
+    assert get_engine("TensorRT-LLM").id == "trtllm"
+    with pytest.raises(UnknownNameError):
+        get_quant_format("fp7")

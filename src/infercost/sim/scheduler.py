@@ -142,6 +142,20 @@ class ReplicaConfig:
             raise InputError(f"request_overhead_s must be >= 0, got {self.request_overhead_s}.")
 
 
+def decode_iteration(cfg: ReplicaConfig, batch: int, context: float) -> tuple[float, float]:
+    """One decode-only iteration of ``batch`` sequences at mean ``context`` tokens: its time
+    (verify step plus k draft steps with speculation), seconds, and the output tokens per
+    second it yields, batch x E / time."""
+    fast = FastStep(cfg.step)
+    spec = cfg.spec
+    q = float(spec.num_draft_tokens + 1) if spec else 1.0
+    t = fast.time_s(batch, batch * context, query_per_seq=q)
+    if spec is not None and spec.draft is not None:
+        t += spec.num_draft_tokens * FastStep(spec.draft).time_s(batch, batch * context)
+    e = spec.tokens_per_step if spec else 1.0
+    return t, batch * e / t
+
+
 class Requests:
     """Per-request state shared by the replicas of one simulation (plain lists, indexed by
     request number; each request is touched only by the replica it is routed to)."""
@@ -264,7 +278,8 @@ class Replica:
         need = (target - shared) + self.half_block + new_prefix + reserve
         if not self.full:
             need += self.b * self.E
-        used = self._kv_used() + self.kv_future
+        # kv_future (outputs still to come) is tracked in both modes, reserved only in full.
+        used = self._kv_used() + (self.kv_future if self.full else 0.0)
         if used + need > self.cap:
             for victim in [p for p in self.lru if p != pid]:
                 if used + need <= self.cap:

@@ -113,7 +113,10 @@ def _time_s(value: Any) -> float:
 def _tokens(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, bool) or value is None or str(value).strip() == "":
         raise ValueError(f"{name} is missing")
-    x = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
+    try:
+        x = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
+    except ValueError:
+        raise ValueError(f"{name} = {value!r} is not a number") from None
     if not math.isfinite(x) or x != math.floor(x):
         raise ValueError(f"{name} = {value!r} is not a whole number")
     if x < minimum:

@@ -77,9 +77,13 @@ def main() -> int:
     defaults = score(preps, {e: default_params(e) for e in engines})
     roofline = score(preps, dict.fromkeys(engines, ROOFLINE_ONLY))
 
-    _table("Leave-one-source-out (fit on the other sources of the same engine):",
-           summarize(held, "source"))
-    _table("Uncalibrated defaults (engines.toml literature values):", summarize(defaults, "source"))
+    _table(
+        "Leave-one-source-out (fit on the other sources of the same engine):",
+        summarize(held, "source"),
+    )
+    _table(
+        "Uncalibrated defaults (engines.toml literature values):", summarize(defaults, "source")
+    )
     _table("Roofline-only ablation (MBU = MFU = 1, no overheads):", summarize(roofline, "source"))
     _table("Held-out error per GPU:", summarize(held, "gpu"))
     _table("Held-out error per model:", summarize(held, "model"))
@@ -88,8 +92,10 @@ def main() -> int:
         pooled[r.metric].append(r.ape)
     print("\nPooled held-out:")
     for metric, v in sorted(pooled.items()):
-        print(f"  {METRIC_SHORT.get(metric, metric):9s} n={len(v):4d} median {np.median(v):6.1%}"
-              f" p90 {np.percentile(v, 90):6.1%}")
+        print(
+            f"  {METRIC_SHORT.get(metric, metric):9s} n={len(v):4d} median {np.median(v):6.1%}"
+            f" p90 {np.percentile(v, 90):6.1%}"
+        )
     print("\nFits used for each held-out source:")
     for s, fit in fits.items():
         vals = ", ".join(f"{k}={v:.4g}" for k, v in fit.values.items())
@@ -122,8 +128,10 @@ def write_bands(rows: list[RowError]) -> None:
         for depth in (4, 3, 2, 1):
             groups["|".join(parts[:depth])][metric].append(r.ape)
         pooled[metric].append(r.ape)
+
     def med(d: dict[str, list[float]]) -> dict[str, float]:
         return {k: round(float(np.median(v)), 3) for k, v in d.items() if len(v) >= 3}
+
     out = {
         "description": "median absolute relative error of held-out (leave-one-source-out) "
         "predictions on shared/validation/calibration.csv, per regime "

@@ -44,8 +44,10 @@ def main() -> None:
     total = res.total_s
     t_grid = time.perf_counter() - t0
     n = total.size
-    print(f"grid: {len(models)} deployments x {batch.size} batches x {context.size} contexts "
-          f"= {n:,} configurations in {t_grid * 1e3:.1f} ms -> {n / t_grid:,.0f} configs/s")
+    print(
+        f"grid: {len(models)} deployments x {batch.size} batches x {context.size} contexts "
+        f"= {n:,} configurations in {t_grid * 1e3:.1f} ms -> {n / t_grid:,.0f} configs/s"
+    )
 
     sample = 2000
     rng = np.random.default_rng(0)
@@ -56,10 +58,14 @@ def main() -> None:
     ]
     t_loop = time.perf_counter() - t0
     per_s_loop = sample / t_loop
-    print(f"loop: {sample} configurations one by one in {t_loop * 1e3:.0f} ms -> "
-          f"{per_s_loop:,.0f} configs/s")
+    print(
+        f"loop: {sample} configurations one by one in {t_loop * 1e3:.0f} ms -> "
+        f"{per_s_loop:,.0f} configs/s"
+    )
     print(f"speed-up of the broadcast grid: {n / t_grid / per_s_loop:,.0f}x")
-    worst = max(abs(v - float(total[i, j, k])) / v for v, (i, j, k) in zip(loop_vals, idx, strict=True))
+    worst = max(
+        abs(v - float(total[i, j, k])) / v for v, (i, j, k) in zip(loop_vals, idx, strict=True)
+    )
     print(f"max relative difference grid vs loop on the sample: {worst:.1e}")
 
 

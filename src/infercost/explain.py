@@ -19,7 +19,8 @@ class Term:
         value: its value in the unit named by ``unit``.
         unit: unit text for display ("B", "s", "tok/s", "USD/M tok").
         formula: the formula in words/symbols, with the input values substituted where useful.
-        source: where the inputs come from (catalog entry, config.json key, default and its source).
+        source: where the inputs come from (catalog entry, config.json key, default and
+            its source).
     """
 
     name: str

@@ -245,14 +245,24 @@ def kv_budget_bytes_per_gpu(r: Resolved) -> tuple[float, float, float]:
     if r.engine.kv_fraction_of_free:
         # TensorRT-LLM: KV gets the fraction of memory left after weights and workspace.
         budget = memory_budget(
-            r.acc.memory_bytes, 1.0, weights_gpu, act,
-            r.engine.runtime_overhead_bytes, r.engine.nccl_buffer_bytes, r.tp,
+            r.acc.memory_bytes,
+            1.0,
+            weights_gpu,
+            act,
+            r.engine.runtime_overhead_bytes,
+            r.engine.nccl_buffer_bytes,
+            r.tp,
         )
         kv = float(budget.kv_bytes) * r.engine.usable_memory_fraction
         return weights_gpu, float(budget.workspace_bytes), kv
     budget = memory_budget(
-        r.acc.memory_bytes, r.engine.usable_memory_fraction, weights_gpu, act,
-        r.engine.runtime_overhead_bytes, r.engine.nccl_buffer_bytes, r.tp,
+        r.acc.memory_bytes,
+        r.engine.usable_memory_fraction,
+        weights_gpu,
+        act,
+        r.engine.runtime_overhead_bytes,
+        r.engine.nccl_buffer_bytes,
+        r.tp,
     )
     return weights_gpu, float(budget.workspace_bytes), float(budget.kv_bytes)
 
@@ -343,7 +353,9 @@ def _price(
     if gpu_hour_usd is None and offer is None and default_gpu_hour_usd(r.acc.id) is None:
         return None, None
     price = resolve_price(
-        r.acc.id, r.num_gpus, gpu_hour_usd=gpu_hour_usd,
+        r.acc.id,
+        r.num_gpus,
+        gpu_hour_usd=gpu_hour_usd,
         offer=get_offer(offer) if offer is not None else None,
         slo_serving=False,
     )
@@ -357,8 +369,13 @@ def serve(
     sm = step_model(r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep)
     per_stage = concurrency / r.pp
     sp = steady_state(
-        sm, per_stage, isl, osl, r.engine.max_num_batched_tokens,
-        r.engine.request_overhead_s, cached_prefix_share,
+        sm,
+        per_stage,
+        isl,
+        osl,
+        r.engine.max_num_batched_tokens,
+        r.engine.request_overhead_s,
+        cached_prefix_share,
     )
     if r.pp == 1:
         return sp
@@ -426,8 +443,16 @@ def predict(
         raise InputError("Give exactly one of --concurrency N or --max-throughput.")
     _positive_int("concurrency", concurrency)
     r = resolve(
-        model, gpu, model_config=model_config, num_gpus=num_gpus, tp=tp, pp=pp, ep=ep,
-        weight_dtype=weight_dtype, kv_dtype=kv_dtype, engine=engine,
+        model,
+        gpu,
+        model_config=model_config,
+        num_gpus=num_gpus,
+        tp=tp,
+        pp=pp,
+        ep=ep,
+        weight_dtype=weight_dtype,
+        kv_dtype=kv_dtype,
+        engine=engine,
     )
     trail = Trail()
     m = r.model
@@ -440,38 +465,61 @@ def predict(
     dtype = compute_dtype(r.acc, r.weight_fmt)
 
     trail.add("total_params", counts.total, "params", "derived from config.json shapes", m.source)
-    trail.add("active_params", counts.active, "params", "dense + k routed experts + shared", m.source)
     trail.add(
-        "weights_bytes_per_gpu", weights_gpu, "B",
+        "active_params", counts.active, "params", "dense + k routed experts + shared", m.source
+    )
+    trail.add(
+        "weights_bytes_per_gpu",
+        weights_gpu,
+        "B",
         f"(dense+embeddings)/(TP·PP) + experts/(max(TP,EP)·PP) at {r.weight_fmt.bits_per_weight} "
         "bits/weight for linear layers, 16 for embeddings/norms",
         r.weight_fmt.source,
     )
     trail.add(
-        "kv_bytes_per_token", kv_tok, "B",
-        "MLA: (kv_lora_rank + rope_dim) x layers x bytes" if m.attention_kind == "mla"
+        "kv_bytes_per_token",
+        kv_tok,
+        "B",
+        "MLA: (kv_lora_rank + rope_dim) x layers x bytes"
+        if m.attention_kind == "mla"
         else f"2 x {m.num_layers} layers x {m.num_kv_heads} KV heads x {m.head_dim} x "
         f"{r.kv_bytes_per_elem:g} B",
         m.source,
     )
     trail.add(
-        "kv_bytes_available_per_gpu", kv_avail, "B",
+        "kv_bytes_available_per_gpu",
+        kv_avail,
+        "B",
         f"{r.acc.memory_bytes / 1e9:.0f} GB x {r.engine.usable_memory_fraction} usable - weights "
         f"- workspace ({workspace / 1e9:.2f} GB: activations for "
         f"{r.engine.max_num_batched_tokens} tokens, runtime, NCCL)",
         f"{r.acc.source}; {r.engine.source}",
     )
     trail.add(
-        "max_concurrency", max_conc, "seqs",
+        "max_concurrency",
+        max_conc,
+        "seqs",
         f"floor(KV available / KV per sequence of {int(context)} tokens on one GPU "
-        f"= {kv_seq_gpu / 1e6:.2f} MB)", "",
+        f"= {kv_seq_gpu / 1e6:.2f} MB)",
+        "",
     )
 
-    base: dict[str, Any] = dict(
-        model=m.id, gpu=r.acc.id, engine=r.engine.id, num_gpus=r.num_gpus, tp=r.tp, pp=r.pp,
-        ep=r.ep, weight_dtype=r.weight_fmt.id, kv_dtype=r.kv_dtype, isl=isl, osl=osl,
-        weights_bytes_per_gpu=weights_gpu, kv_bytes_per_token=kv_tok, max_concurrency=max_conc,
-    )
+    base: dict[str, Any] = {
+        "model": m.id,
+        "gpu": r.acc.id,
+        "engine": r.engine.id,
+        "num_gpus": r.num_gpus,
+        "tp": r.tp,
+        "pp": r.pp,
+        "ep": r.ep,
+        "weight_dtype": r.weight_fmt.id,
+        "kv_dtype": r.kv_dtype,
+        "isl": isl,
+        "osl": osl,
+        "weights_bytes_per_gpu": weights_gpu,
+        "kv_bytes_per_token": kv_tok,
+        "max_concurrency": max_conc,
+    }
     need = concurrency if concurrency is not None else 1
     reason = fit_reason(r, context, need)
     if m.max_position_embeddings and context > m.max_position_embeddings and reason is None:
@@ -482,23 +530,41 @@ def predict(
         )
     if reason is not None:
         return Prediction(
-            **base, concurrency=concurrency, fits=False, reason=reason,
-            output_tok_s=None, total_tok_s=None, output_tok_s_per_gpu=None, ttft_s=None,
-            tpot_s=None, e2e_s=None, usd_per_gpu_hour=None, price_source=None,
-            usd_per_m_input=None, usd_per_m_output=None, usd_per_m_blended=None,
-            error_band=None, explain=trail.to_list() if explain else None,
+            **base,
+            concurrency=concurrency,
+            fits=False,
+            reason=reason,
+            output_tok_s=None,
+            total_tok_s=None,
+            output_tok_s_per_gpu=None,
+            ttft_s=None,
+            tpot_s=None,
+            e2e_s=None,
+            usd_per_gpu_hour=None,
+            price_source=None,
+            usd_per_m_input=None,
+            usd_per_m_output=None,
+            usd_per_m_blended=None,
+            error_band=None,
+            explain=trail.to_list() if explain else None,
         )
-    batch = concurrency if concurrency is not None else max(min(max_conc, r.engine.max_num_seqs), 1)
+    batch = (
+        concurrency if concurrency is not None else max(min(max_conc, r.engine.max_num_seqs), 1)
+    )
     if max_throughput:
         trail.add(
-            "concurrency", batch, "seqs",
+            "concurrency",
+            batch,
+            "seqs",
             f"min(KV-limited {max_conc}, engine max_num_seqs {r.engine.max_num_seqs})",
             r.engine.source,
         )
     sp = serve(r, float(batch), float(isl), float(osl))
     out_tok_s = float(sp.output_tok_s)
     trail.add(
-        "decode_step_s", float(sp.decode_step_s), "s",
+        "decode_step_s",
+        float(sp.decode_step_s),
+        "s",
         f"max(bytes/(BW x MBU {r.engine.mbu}), FLOP/({dtype} peak x MFU {r.engine.mfu})) + "
         f"TP comm + overhead {r.engine.step_overhead_s * 1e3:.2f} ms, at batch {batch}; "
         f"memory-bound share {float(sp.memory_bound_share):.2f}",
@@ -506,32 +572,49 @@ def predict(
         f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s; engine {r.engine.id}",
     )
     trail.add(
-        "prefill_marginal_s", float(sp.prefill_marginal_s), "s",
+        "prefill_marginal_s",
+        float(sp.prefill_marginal_s),
+        "s",
         f"extra iteration time of one {isl}-token prompt fused with the other decodes "
-        f"(chunks of {r.engine.max_num_batched_tokens} tokens)", "",
+        f"(chunks of {r.engine.max_num_batched_tokens} tokens)",
+        "",
     )
-    trail.add("output_tok_s", out_tok_s, "tok/s", "N x osl / (osl x t_decode + N x dt_prefill)", "")
-    trail.add("ttft_s", float(sp.ttft_s), "s", "request overhead + iterations carrying the prompt", "")
+    trail.add(
+        "output_tok_s", out_tok_s, "tok/s", "N x osl / (osl x t_decode + N x dt_prefill)", ""
+    )
+    trail.add(
+        "ttft_s", float(sp.ttft_s), "s", "request overhead + iterations carrying the prompt", ""
+    )
     trail.add("tpot_s", float(sp.tpot_s), "s", "(cycle - own prefill) / (osl - 1)", "")
     usd_gpu, price_source = _price(r, gpu_hour_usd, offer)
-    cost: dict[str, float | None] = dict(usd_per_m_input=None, usd_per_m_output=None, usd_per_m_blended=None)
+    cost: dict[str, float | None] = {
+        "usd_per_m_input": None,
+        "usd_per_m_output": None,
+        "usd_per_m_blended": None,
+    }
     if usd_gpu is not None:
         per_in, per_out, blended = split_usd_per_m(
             usd_gpu * r.num_gpus, out_tok_s, isl, osl, float(sp.prefill_time_share)
         )
-        cost = dict(
-            usd_per_m_input=float(per_in), usd_per_m_output=float(per_out),
-            usd_per_m_blended=float(blended),
-        )
+        cost = {
+            "usd_per_m_input": float(per_in),
+            "usd_per_m_output": float(per_out),
+            "usd_per_m_blended": float(blended),
+        }
         trail.add(
-            "usd_per_m_output", float(per_out), "USD/M tok",
+            "usd_per_m_output",
+            float(per_out),
+            "USD/M tok",
             f"${usd_gpu:.2f}/GPU-h x {r.num_gpus} GPUs x (1 - prefill share "
             f"{float(sp.prefill_time_share):.3f}) / (output tok/s x 3600 / 1e6)",
             price_source or "",
         )
         trail.add(
-            "usd_per_m_input", float(per_in), "USD/M tok",
-            "replica $/h x prefill share / (input tok/s x 3600 / 1e6)", price_source or "",
+            "usd_per_m_input",
+            float(per_in),
+            "USD/M tok",
+            "replica $/h x prefill share / (input tok/s x 3600 / 1e6)",
+            price_source or "",
         )
     else:
         price_source = (
@@ -539,11 +622,20 @@ def predict(
         )
     band = error_band_for(r.engine.id, r.acc, m, float(sp.memory_bound_share))
     return Prediction(
-        **base, concurrency=int(batch), fits=True, reason=None,
-        output_tok_s=out_tok_s, total_tok_s=float(sp.total_tok_s),
-        output_tok_s_per_gpu=out_tok_s / r.num_gpus, ttft_s=float(sp.ttft_s),
-        tpot_s=float(sp.tpot_s), e2e_s=float(sp.e2e_s), usd_per_gpu_hour=usd_gpu,
-        price_source=price_source, **cost, error_band=band,
+        **base,
+        concurrency=int(batch),
+        fits=True,
+        reason=None,
+        output_tok_s=out_tok_s,
+        total_tok_s=float(sp.total_tok_s),
+        output_tok_s_per_gpu=out_tok_s / r.num_gpus,
+        ttft_s=float(sp.ttft_s),
+        tpot_s=float(sp.tpot_s),
+        e2e_s=float(sp.e2e_s),
+        usd_per_gpu_hour=usd_gpu,
+        price_source=price_source,
+        **cost,
+        error_band=band,
         explain=trail.to_list() if explain else None,
     )
 

@@ -15,11 +15,36 @@ from infercost.errors import InputError, UnknownNameError
 runner = CliRunner()
 
 GOLDEN_KEYS = (
-    "model", "gpu", "engine", "num_gpus", "tp", "pp", "ep", "weight_dtype", "kv_dtype", "isl",
-    "osl", "concurrency", "fits", "reason", "weights_bytes_per_gpu", "kv_bytes_per_token",
-    "max_concurrency", "output_tok_s", "total_tok_s", "output_tok_s_per_gpu", "ttft_s", "tpot_s",
-    "e2e_s", "usd_per_gpu_hour", "price_source", "usd_per_m_input", "usd_per_m_output",
-    "usd_per_m_blended", "error_band", "explain",
+    "model",
+    "gpu",
+    "engine",
+    "num_gpus",
+    "tp",
+    "pp",
+    "ep",
+    "weight_dtype",
+    "kv_dtype",
+    "isl",
+    "osl",
+    "concurrency",
+    "fits",
+    "reason",
+    "weights_bytes_per_gpu",
+    "kv_bytes_per_token",
+    "max_concurrency",
+    "output_tok_s",
+    "total_tok_s",
+    "output_tok_s_per_gpu",
+    "ttft_s",
+    "tpot_s",
+    "e2e_s",
+    "usd_per_gpu_hour",
+    "price_source",
+    "usd_per_m_input",
+    "usd_per_m_output",
+    "usd_per_m_blended",
+    "error_band",
+    "explain",
 )
 
 
@@ -30,14 +55,29 @@ def test_json_keys_are_pinned() -> None:
 
 
 def test_public_api_is_sorted_and_complete() -> None:
-    assert infercost.__all__ == sorted(infercost.__all__)
+    # ruff RUF022 order: CONSTANTS, then Classes, then functions, each alphabetical.
+    def style(n: str) -> tuple[bool, bool, str]:
+        return (not n.isupper(), not n[0].isupper(), n)
+
+    assert infercost.__all__ == sorted(infercost.__all__, key=style)
     for name in infercost.__all__:
         assert hasattr(infercost, name)
 
 
 def test_issue_example_refuses_then_predicts_with_tp_2() -> None:
-    base = ["predict", "--model", "meta-llama/Llama-3.1-70B-Instruct", "--gpu", "H100",
-            "--isl", "1000", "--osl", "300", "--concurrency", "16"]
+    base = [
+        "predict",
+        "--model",
+        "meta-llama/Llama-3.1-70B-Instruct",
+        "--gpu",
+        "H100",
+        "--isl",
+        "1000",
+        "--osl",
+        "300",
+        "--concurrency",
+        "16",
+    ]
     refused = runner.invoke(app, base)
     assert refused.exit_code == 2
     assert "does not fit" in refused.output and "--tp 2" in refused.output
@@ -50,8 +90,21 @@ def test_issue_example_refuses_then_predicts_with_tp_2() -> None:
 
 def test_not_fitting_with_json_exits_0_with_nulls() -> None:
     res = runner.invoke(
-        app, ["predict", "--model", "llama-3.1-70b", "--gpu", "H100", "--isl", "1000",
-              "--osl", "300", "--concurrency", "16", "--json"],
+        app,
+        [
+            "predict",
+            "--model",
+            "llama-3.1-70b",
+            "--gpu",
+            "H100",
+            "--isl",
+            "1000",
+            "--osl",
+            "300",
+            "--concurrency",
+            "16",
+            "--json",
+        ],
     )
     assert res.exit_code == 0
     data = json.loads(res.output)

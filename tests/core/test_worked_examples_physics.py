@@ -68,7 +68,12 @@ class TestW7OptimisationStack:
     def test_batching_raises_throughput_and_lowers_cost(self) -> None:
         runs = [
             predict(
-                "llama-3.1-70b", "H100", 512, 512, concurrency=b, weight_dtype="int4",
+                "llama-3.1-70b",
+                "H100",
+                512,
+                512,
+                concurrency=b,
+                weight_dtype="int4",
                 gpu_hour_usd=2.0,
             )
             for b in (1, 16, 64)

@@ -18,8 +18,12 @@ MODELS = ["llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "deepseek-v3", "gpt-o
 
 def _sm(model: str, tp: int):  # type: ignore[no-untyped-def]
     return step_model(
-        get_model(model), get_accelerator("H100"), get_quant_format("fp8"), 1.0,
-        get_engine("vllm"), tp=tp,
+        get_model(model),
+        get_accelerator("H100"),
+        get_quant_format("fp8"),
+        1.0,
+        get_engine("vllm"),
+        tp=tp,
     )
 
 
@@ -67,7 +71,9 @@ def test_longer_prompts_take_longer_to_prefill(n: int, extra: int) -> None:
 def test_prefill_attention_grows_with_the_square_of_the_prompt() -> None:
     # Attention FLOP of a fresh prompt: 4 x heads x head_dim x n^2 / 2 per layer, so the
     # attention part of 2n tokens is 4x that of n tokens.
-    sm = dataclasses.replace(_sm("llama-3.1-8b", 1), linear_flop_per_token=0.0, lm_head_flop_per_seq=0.0)
+    sm = dataclasses.replace(
+        _sm("llama-3.1-8b", 1), linear_flop_per_token=0.0, lm_head_flop_per_seq=0.0
+    )
     f1 = float(prefill_step(sm, 4096).flop)
     f2 = float(prefill_step(sm, 8192).flop)
     assert f2 / f1 == 4.0
@@ -84,9 +90,15 @@ def test_moe_experts_touched_batch_1_and_large_batch() -> None:
 def test_moe_decode_reads_fewer_bytes_at_batch_1_than_at_large_batch() -> None:
     sm = _sm("mixtral-8x7b", 1)
     b1 = float(decode_step(sm, 1, 100).read_bytes)
-    b256 = float(decode_step(sm, 256, 100).read_bytes) - 255 * float(
-        sm.kv_layer_token_bytes  # type: ignore[arg-type]
-    ) * 32 * 101  # remove the extra KV reads/writes of 255 more sequences
+    b256 = (
+        float(decode_step(sm, 256, 100).read_bytes)
+        - 255
+        * float(
+            sm.kv_layer_token_bytes  # type: ignore[arg-type]
+        )
+        * 32
+        * 101
+    )  # remove the extra KV reads/writes of 255 more sequences
     assert b1 < 0.4 * b256  # batch 1 reads 2 of 8 experts; batch 256 reads all 8
 
 

@@ -20,7 +20,11 @@ from infercost.catalog import get_engine
 from infercost.errors import InfercostError
 
 ROOFLINE_ONLY = Params(
-    mbu=1.0, mfu=1.0, step_overhead_s=0.0, request_overhead_s=0.0, comm_efficiency=1.0,
+    mbu=1.0,
+    mfu=1.0,
+    step_overhead_s=0.0,
+    request_overhead_s=0.0,
+    comm_efficiency=1.0,
     token_overhead_s=0.0,
 )
 
@@ -33,8 +37,11 @@ def default_params(engine: str) -> Params:
         engine
     )
     return Params(
-        mbu=e.mbu, mfu=e.mfu, step_overhead_s=e.step_overhead_s,
-        request_overhead_s=e.request_overhead_s, comm_efficiency=e.comm_efficiency,
+        mbu=e.mbu,
+        mfu=e.mfu,
+        step_overhead_s=e.step_overhead_s,
+        request_overhead_s=e.request_overhead_s,
+        comm_efficiency=e.comm_efficiency,
         token_overhead_s=e.token_overhead_s,
     )
 
@@ -60,8 +67,8 @@ class RowError:
 
 
 def _regime(p: Prepared, params: Params) -> str:
-    from infercost.perf.serving import steady_state
     from infercost.calibrate.evaluate import _with_params
+    from infercost.perf.serving import steady_state
 
     sm = _with_params(p.sm, params)
     n = float(max(p.max_batch, 1)) if p.m.concurrency is None else float(p.m.concurrency)
@@ -83,8 +90,15 @@ def score(preps: Sequence[Prepared], params_for: dict[str, Params]) -> list[RowE
             continue
         out.append(
             RowError(
-                p.m.id, source_prefix(p.m.id), eng, p.r.acc.id, p.r.model.id, p.m.metric,
-                p.m.value, value, _regime(p, params),
+                p.m.id,
+                source_prefix(p.m.id),
+                eng,
+                p.r.acc.id,
+                p.r.model.id,
+                p.m.metric,
+                p.m.value,
+                value,
+                _regime(p, params),
             )
         )
     return out
@@ -98,9 +112,7 @@ def leave_one_source_out(preps: Sequence[Prepared]) -> tuple[list[RowError], dic
     for s in sources:
         held = [p for p in preps if source_prefix(p.m.id) == s]
         eng = held[0].r.engine.id
-        train = [
-            p for p in preps if source_prefix(p.m.id) != s and p.r.engine.id == eng
-        ]
+        train = [p for p in preps if source_prefix(p.m.id) != s and p.r.engine.id == eng]
         if train:
             fit = fit_engine(eng, train)
             fits[s] = fit
@@ -110,7 +122,9 @@ def leave_one_source_out(preps: Sequence[Prepared]) -> tuple[list[RowError], dic
     return rows, fits
 
 
-def summarize(rows: Sequence[RowError], key: str) -> dict[tuple[str, str], tuple[int, float, float]]:
+def summarize(
+    rows: Sequence[RowError], key: str
+) -> dict[tuple[str, str], tuple[int, float, float]]:
     """(group, metric) -> (count, median APE, p90 APE), grouping by a RowError attribute."""
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
     for r in rows:

@@ -129,7 +129,14 @@ def fit_engine(engine: str, preps: Sequence[Prepared], points: int = 7) -> FitRe
     best["request_overhead_s"] = 0.005
     if latency:
         ro = np.linspace(*BOUNDS["request_overhead_s"], 31)
-        params = Params(**{**best, "request_overhead_s": ro})
+        params = Params(
+            mbu=best["mbu"],
+            mfu=best["mfu"],
+            step_overhead_s=best["step_overhead_s"],
+            token_overhead_s=best["token_overhead_s"],
+            comm_efficiency=best["comm_efficiency"],
+            request_overhead_s=ro,
+        )
         lat_loss = _loss(latency, params)
         best["request_overhead_s"] = float(ro[int(np.argmin(lat_loss))])
         loss_value = float(_loss(preps, Params(**best)))

@@ -63,7 +63,8 @@ def _sliding_layers(
         pattern = int(
             text.get("sliding_window_pattern", _GEMMA3_TEXT_DEFAULTS["sliding_window_pattern"])
         )
-        # every `pattern`-th layer is global (transformers Gemma3: (i + 1) % pattern != 0 → sliding)
+        # every `pattern`-th layer is global
+        # (transformers Gemma3: layer i slides when (i + 1) % pattern != 0)
         return int(window), sum(1 for i in range(num_layers) if (i + 1) % pattern != 0)
     if model_type == "gemma2" and window:
         return int(window), num_layers // 2  # Gemma 2 alternates local and global layers
@@ -116,7 +117,7 @@ def arch_from_hf_config(cfg: dict[str, Any], model_id: str, source: str, as_of: 
     tie = text_cfg.get("tie_word_embeddings", cfg.get("tie_word_embeddings", tie_default))
 
     kwargs: dict[str, Any] = {}
-    if "kv_lora_rank" in text_cfg and text_cfg["kv_lora_rank"]:
+    if text_cfg.get("kv_lora_rank"):
         kwargs.update(
             attention_kind="mla",
             kv_lora_rank=int(text_cfg["kv_lora_rank"]),

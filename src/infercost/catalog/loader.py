@@ -9,6 +9,7 @@ or replace package rows with the same id). Everything is validated on load; a ba
 from __future__ import annotations
 
 import csv
+import io
 import functools
 import json
 import os
@@ -41,10 +42,9 @@ def _user_dirs() -> list[Path]:
 
 def _csv_rows(name: str) -> Iterator[tuple[str, int, dict[str, str]]]:
     """(file label, 1-based data row number, row) for the package file and user overrides."""
-    ref = resources.files(_DATA).joinpath(name)
-    with ref.open("r", encoding="utf-8", newline="") as fh:
-        for i, row in enumerate(csv.DictReader(fh), start=1):
-            yield f"package:{name}", i, row
+    text = resources.files(_DATA).joinpath(name).read_text("utf-8")
+    for i, row in enumerate(csv.DictReader(io.StringIO(text, newline="")), start=1):
+        yield f"package:{name}", i, row
     for d in _user_dirs():
         path = d / name
         if path.is_file():
@@ -108,7 +108,7 @@ def _accelerator(row: dict[str, str], label: str, i: int) -> Accelerator:
             aliases=tuple(a.strip() for a in row.get("aliases", "").split("|") if a.strip()),
             notes=row.get("notes", "").strip(),
             source=row.get("source", "").strip(),
-            as_of=row.get("as_of", "").strip(),  # type: ignore[arg-type]
+            as_of=row.get("as_of", "").strip(),
         )
     except ValidationError as err:
         raise CatalogError(label, _validation_message(err), i) from err

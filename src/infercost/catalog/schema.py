@@ -134,7 +134,8 @@ class ModelArch(CatalogEntry):
         num_shared_experts: always-on experts per MoE layer.
         moe_intermediate_size: FFN width of one routed expert.
         shared_expert_intermediate_size: FFN width of one shared expert.
-        num_dense_layers: layers with a dense FFN in an MoE model (DeepSeek ``first_k_dense_replace``).
+        num_dense_layers: layers with a dense FFN in an MoE model
+            (DeepSeek ``first_k_dense_replace``).
         max_position_embeddings: the context the config states.
         checkpoint_dtype: dtype of the published weights (bf16, fp16, fp8, mxfp4).
         quantized_modules_note: what the checkpoint's ``quantization_config`` leaves unquantized.

@@ -26,12 +26,19 @@ def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     rows = []
     for m in load_models():
         c = param_counts(m)
-        rows.append({
-            "id": m.id, "model_type": m.model_type, "total_params": c.total,
-            "active_params": c.active, "attention": m.attention_kind,
-            "layers": m.num_layers, "checkpoint_dtype": m.checkpoint_dtype,
-            "source": m.source, "as_of": m.as_of.isoformat(),
-        })
+        rows.append(
+            {
+                "id": m.id,
+                "model_type": m.model_type,
+                "total_params": c.total,
+                "active_params": c.active,
+                "attention": m.attention_kind,
+                "layers": m.num_layers,
+                "checkpoint_dtype": m.checkpoint_dtype,
+                "source": m.source,
+                "as_of": m.as_of.isoformat(),
+            }
+        )
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
@@ -40,9 +47,14 @@ def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         t.add_column(col, overflow="fold")
     for r in rows:
         t.add_row(
-            str(r["id"]), str(r["model_type"]), f"{r['total_params'] / 1e9:.2f}",
-            f"{r['active_params'] / 1e9:.2f}", str(r["attention"]), str(r["checkpoint_dtype"]),
-            str(r["as_of"]), str(r["source"])[:70],
+            str(r["id"]),
+            str(r["model_type"]),
+            f"{float(str(r['total_params'])) / 1e9:.2f}",
+            f"{float(str(r['active_params'])) / 1e9:.2f}",
+            str(r["attention"]),
+            str(r["checkpoint_dtype"]),
+            str(r["as_of"]),
+            str(r["source"])[:70],
         )
     Console().print(t)
 
@@ -51,11 +63,15 @@ def gpus(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every catalogued accelerator."""
     rows = [
         {
-            "id": a.id, "name": a.name, "memory_gib": a.memory_bytes / 2**30,
+            "id": a.id,
+            "name": a.name,
+            "memory_gib": a.memory_bytes / 2**30,
             "mem_bw_tb_s": a.mem_bw_bytes_s / 1e12,
             "dense_tflop_s": {k: v / 1e12 for k, v in a.dense_flop_s.items()},
             "interconnect_gb_s_per_direction": (a.interconnect_bytes_s or 0) / 1e9 or None,
-            "aliases": list(a.aliases), "source": a.source, "as_of": a.as_of.isoformat(),
+            "aliases": list(a.aliases),
+            "source": a.source,
+            "as_of": a.as_of.isoformat(),
         }
         for a in load_accelerators()
     ]
@@ -69,10 +85,15 @@ def gpus(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         f = r["dense_tflop_s"]
         assert isinstance(f, dict)
         t.add_row(
-            str(r["id"]), f"{r['memory_gib']:.0f}", f"{r['mem_bw_tb_s']:.2f}",
+            str(r["id"]),
+            f"{r['memory_gib']:.0f}",
+            f"{r['mem_bw_tb_s']:.2f}",
             *(f"{f[k]:.0f}" if k in f else "" for k in ("bf16", "fp8", "int8", "fp4")),
-            f"{r['interconnect_gb_s_per_direction']:.0f}" if r["interconnect_gb_s_per_direction"] else "PCIe",
-            str(r["as_of"]), str(r["source"])[:60],
+            f"{r['interconnect_gb_s_per_direction']:.0f}"
+            if r["interconnect_gb_s_per_direction"]
+            else "PCIe",
+            str(r["as_of"]),
+            str(r["source"])[:60],
         )
     Console().print(t)
 
@@ -88,8 +109,13 @@ def engines(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         t.add_column(col, overflow="fold")
     for e in load_engines():
         t.add_row(
-            e.id, f"{e.mbu:.2f}", f"{e.mfu:.2f}", f"{e.step_overhead_s * 1e3:.2f}",
-            f"{e.request_overhead_s * 1e3:.1f}", f"{e.usable_memory_fraction:.2f}",
-            str(e.max_num_seqs), e.fitted_on or "literature defaults",
+            e.id,
+            f"{e.mbu:.2f}",
+            f"{e.mfu:.2f}",
+            f"{e.step_overhead_s * 1e3:.2f}",
+            f"{e.request_overhead_s * 1e3:.1f}",
+            f"{e.usable_memory_fraction:.2f}",
+            str(e.max_num_seqs),
+            e.fitted_on or "literature defaults",
         )
     Console().print(t)

@@ -20,8 +20,12 @@ def register(app: typer.Typer) -> None:
 
 
 def predict_cmd(
-    model: Annotated[str | None, typer.Option(help="HF id, catalog id or common spelling.")] = None,
-    gpu: Annotated[str, typer.Option(help="Accelerator (H100, h100-sxm, MI300X-192GB, ...).")] = "",
+    model: Annotated[
+        str | None, typer.Option(help="HF id, catalog id or common spelling.")
+    ] = None,
+    gpu: Annotated[
+        str, typer.Option(help="Accelerator (H100, h100-sxm, MI300X-192GB, ...).")
+    ] = "",
     isl: Annotated[int, typer.Option(help="Input tokens per request.")] = 0,
     osl: Annotated[int, typer.Option(help="Output tokens per request.")] = 0,
     model_config: Annotated[
@@ -41,7 +45,9 @@ def predict_cmd(
     ] = False,
     engine: Annotated[str, typer.Option(help="vllm, sglang, trtllm, llamacpp.")] = "vllm",
     gpu_hour_usd: Annotated[float | None, typer.Option(help="Price of one GPU-hour, US$.")] = None,
-    offer: Annotated[str | None, typer.Option(help="A catalog offer id (infercost offers).")] = None,
+    offer: Annotated[
+        str | None, typer.Option(help="A catalog offer id (infercost offers).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show the formula trail.")] = False,
 ) -> None:
@@ -51,9 +57,22 @@ def predict_cmd(
     if not isl or not osl:
         raise typer.BadParameter("--isl and --osl are required (tokens per request).")
     p = predict_fn(
-        model, gpu, isl, osl, model_config=model_config, num_gpus=num_gpus, tp=tp, pp=pp,
-        ep=ep, weight_dtype=weight_dtype, kv_dtype=kv_dtype, concurrency=concurrency,
-        max_throughput=max_throughput, engine=engine, gpu_hour_usd=gpu_hour_usd, offer=offer,
+        model,
+        gpu,
+        isl,
+        osl,
+        model_config=model_config,
+        num_gpus=num_gpus,
+        tp=tp,
+        pp=pp,
+        ep=ep,
+        weight_dtype=weight_dtype,
+        kv_dtype=kv_dtype,
+        concurrency=concurrency,
+        max_throughput=max_throughput,
+        engine=engine,
+        gpu_hour_usd=gpu_hour_usd,
+        offer=offer,
         explain=explain,
     )
     if as_json:

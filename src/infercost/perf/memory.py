@@ -65,9 +65,11 @@ def weight_bytes(m: ModelArch, fmt: QuantFormat, counts: ParamCounts | None = No
     b = fmt.bytes_per_weight
     attn_b = UNQUANTIZED_BYTES_PER_WEIGHT if experts_only_quantized(m, fmt) else b
     small = (c.norms + c.router) * UNQUANTIZED_BYTES_PER_WEIGHT
-    dense = c.attention * attn_b + (c.dense_ffn + c.shared_experts) * (
-        attn_b if experts_only_quantized(m, fmt) else b
-    ) + small
+    dense = (
+        c.attention * attn_b
+        + (c.dense_ffn + c.shared_experts) * (attn_b if experts_only_quantized(m, fmt) else b)
+        + small
+    )
     per_expert = (c.experts / m.num_experts) * b if m.is_moe else 0.0
     embedding = m.vocab_size * m.hidden_size * UNQUANTIZED_BYTES_PER_WEIGHT
     lm_head = 0.0 if m.tie_word_embeddings else embedding
@@ -80,7 +82,9 @@ def weight_bytes(m: ModelArch, fmt: QuantFormat, counts: ParamCounts | None = No
     )
 
 
-def weight_bytes_per_gpu(w: WeightBytes, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike) -> FloatArray:
+def weight_bytes_per_gpu(
+    w: WeightBytes, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike
+) -> FloatArray:
     """Weight bytes one GPU holds: dense/(TP·PP) + experts/(max(TP,EP)·PP) + vocab/(TP·PP)."""
     tp_a = np.asarray(tp, dtype=np.float64)
     pp_a = np.asarray(pp, dtype=np.float64)
@@ -109,7 +113,9 @@ def kv_bytes_per_token(m: ModelArch, kv_bytes_per_elem: float) -> float:
     return kv_bytes_per_token_per_layer(m, kv_bytes_per_elem) * m.num_layers
 
 
-def kv_bytes_per_sequence(m: ModelArch, context: ArrayLike, kv_bytes_per_elem: float) -> FloatArray:
+def kv_bytes_per_sequence(
+    m: ModelArch, context: ArrayLike, kv_bytes_per_elem: float
+) -> FloatArray:
     """KV-cache bytes of one sequence of ``context`` tokens over all layers (one replica).
 
     Sliding-window layers hold at most ``sliding_window`` tokens; full-attention layers hold all.

@@ -99,7 +99,8 @@ def param_counts(m: ModelArch) -> ParamCounts:
     """Total and active parameters of ``m``.
 
     Active counts the LM head and the embedding matrix in full (as Mistral's Mixtral and
-    Qwen's published "active" figures do), the k routed experts each token uses, and everything dense.
+    Qwen's published "active" figures do), the k routed experts each token uses, and everything
+    dense.
     """
     attention = attention_params_per_layer(m) * m.num_layers
     norms = 2 * m.hidden_size * m.num_layers + m.hidden_size

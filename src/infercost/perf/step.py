@@ -1,9 +1,12 @@
 """Time of one engine iteration (step): prefill, decode, or a mixed chunked-prefill batch.
 
-Roofline with efficiencies: a step takes the slower of its memory traffic and its arithmetic,
-plus tensor/pipeline-parallel communication and a fixed per-step overhead::
+Roofline with efficiencies, per kernel class: the GEMMs (which read the weights) and the
+attention kernels (which read the KV cache) run one after the other, so each takes the slower
+of its memory traffic and its arithmetic, and their times add; then tensor/pipeline-parallel
+communication and a per-step overhead (fixed + per token)::
 
-    t = max(bytes / (bandwidth x MBU), FLOP / (peak x MFU)) + t_comm + t_overhead
+    t = max(W / (BW x MBU), F_linear / (peak x MFU))
+      + max(KV / (BW x MBU), F_attention / (peak x MFU)) + t_comm + t_overhead
 
 Bytes: the weights each GPU reads once per step (dense part, LM head, and the routed experts
 the step's tokens touch), the KV cache of every sequence in the batch, and the KV written.
@@ -20,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from infercost.catalog.schema import Accelerator, EngineProfile, ModelArch, QuantFormat
 from infercost.catalog.loader import PCIE_X16_BYTES_S
+from infercost.catalog.schema import Accelerator, EngineProfile, ModelArch, QuantFormat
 from infercost.errors import InputError
 from infercost.perf.memory import (
     kv_bytes_per_token_per_layer,
@@ -209,11 +212,11 @@ class StepTime:
     """Breakdown of one step, seconds (arrays broadcast over the inputs).
 
     Attributes:
-        memory_s: bytes / (bandwidth x MBU).
-        compute_s: FLOP / (peak x MFU).
+        memory_s: all bytes / (bandwidth x MBU) (for regime reporting).
+        compute_s: all FLOP / (peak x MFU) (for regime reporting).
         comm_s: TP all-reduces and PP hand-offs.
         overhead_s: per-step engine overhead (fixed + per token).
-        total_s: max(memory_s, compute_s) + comm_s + overhead_s.
+        total_s: GEMM roofline + attention roofline + comm_s + overhead_s.
         read_bytes: bytes moved per GPU.
         flop: FLOP per GPU.
     """
@@ -266,11 +269,13 @@ def mixed_step(
     experts = expected_experts_touched(sm.num_experts, sm.experts_per_token, tokens)
     kv_tok = np.asarray(sm.kv_layer_token_bytes, dtype=np.float64)
     layers_total = np.asarray(sm.full_layers) + np.asarray(sm.sliding_layers)
-    kv_read = b * kv_tok * _effective_context(sm, decode_context) + ps * kv_tok * _effective_context(
-        sm, prefill_ctx_before
-    )
+    kv_read = b * kv_tok * _effective_context(
+        sm, decode_context
+    ) + ps * kv_tok * _effective_context(sm, prefill_ctx_before)
     kv_write = tokens * kv_tok * layers_total
-    read_bytes = np.asarray(sm.dense_bytes) + experts * np.asarray(sm.expert_bytes) + kv_read + kv_write
+    read_bytes = (
+        np.asarray(sm.dense_bytes) + experts * np.asarray(sm.expert_bytes) + kv_read + kv_write
+    )
     seqs = b + ps
     attn_pairs = b * _effective_context(sm, decode_context) + ps * _prefill_pair_sum(
         sm, np.where(ps > 0, p / np.maximum(ps, 1.0), 0.0), prefill_ctx_before
@@ -280,13 +285,25 @@ def mixed_step(
         + np.asarray(sm.lm_head_flop_per_seq) * seqs
         + np.asarray(sm.attn_flop_per_ctx) * attn_pairs
     )
-    memory_s = read_bytes / (np.asarray(sm.mem_bw_bytes_s) * np.asarray(sm.mbu))
-    compute_s = flop / (np.asarray(sm.peak_flop_s) * np.asarray(sm.mfu))
+    bw = np.asarray(sm.mem_bw_bytes_s) * np.asarray(sm.mbu)
+    peak = np.asarray(sm.peak_flop_s) * np.asarray(sm.mfu)
+    weight_read = np.asarray(sm.dense_bytes) + experts * np.asarray(sm.expert_bytes)
+    linear_flop = (
+        np.asarray(sm.linear_flop_per_token) * tokens + np.asarray(sm.lm_head_flop_per_seq) * seqs
+    )
+    attn_flop = np.asarray(sm.attn_flop_per_ctx) * attn_pairs
+    # GEMMs (weights) and attention (KV cache) are separate kernels that run one after the
+    # other, so each has its own roofline and their times add.
+    gemm_s = np.maximum(weight_read / bw, linear_flop / peak)
+    attn_s = np.maximum((kv_read + kv_write) / bw, attn_flop / peak)
+    memory_s = read_bytes / bw
+    compute_s = flop / peak
     c = comm_s(sm, tokens)
-    overhead = np.asarray(sm.step_overhead_s, dtype=np.float64) + np.asarray(
-        sm.token_overhead_s, dtype=np.float64
-    ) * tokens
-    total = np.maximum(memory_s, compute_s) + c + overhead
+    overhead = (
+        np.asarray(sm.step_overhead_s, dtype=np.float64)
+        + np.asarray(sm.token_overhead_s, dtype=np.float64) * tokens
+    )
+    total = gemm_s + attn_s + c + overhead
     return StepTime(
         memory_s=np.asarray(memory_s, dtype=np.float64),
         compute_s=np.asarray(compute_s, dtype=np.float64),
@@ -304,7 +321,10 @@ def decode_step(sm: StepModel, batch: ArrayLike, context: ArrayLike) -> StepTime
 
 
 def prefill_step(
-    sm: StepModel, tokens_per_seq: ArrayLike, num_seqs: ArrayLike = 1.0, ctx_before: ArrayLike = 0.0
+    sm: StepModel,
+    tokens_per_seq: ArrayLike,
+    num_seqs: ArrayLike = 1.0,
+    ctx_before: ArrayLike = 0.0,
 ) -> StepTime:
     """One prefill iteration of ``num_seqs`` prompts of ``tokens_per_seq`` new tokens each."""
     n = np.asarray(tokens_per_seq, dtype=np.float64)

@@ -49,14 +49,19 @@ def render_prediction(p: Prediction, console: Console) -> None:
     if p.price_source:
         console.print(f"[dim]price: {p.price_source}[/dim]")
     if band:
-        console.print(f"[dim]error band: {band.get('basis', '')}"
-                      + (" — extrapolating" if band.get("extrapolating") else "") + "[/dim]")
+        console.print(
+            f"[dim]error band: {band.get('basis', '')}"
+            + (" — extrapolating" if band.get("extrapolating") else "")
+            + "[/dim]"
+        )
     if p.explain:
         console.print("[bold]explain[/bold] (formula trail, in evaluation order)")
         for term in p.explain:
             v = term["value"]
             shown = f"{v:,.6g}" if isinstance(v, float | int) else str(v)
-            console.print(f"  [bold]{term['name']}[/bold] = {shown} {term['unit']}", highlight=False)
+            console.print(
+                f"  [bold]{term['name']}[/bold] = {shown} {term['unit']}", highlight=False
+            )
             console.print(f"      {term['formula']}", highlight=False, style="dim")
             if term["source"]:
                 console.print(f"      source: {term['source']}", highlight=False, style="dim")

@@ -1,0 +1,590 @@
+"""Broadcast grids of deployments, evaluated in one vectorised pass.
+
+One grid holds every combination of
+
+    GPU (G) x weight dtype (W) x parallel layout (P: GPUs per replica, TP, PP, EP)
+            x KV-cache dtype (K) x concurrency (C)
+
+for one model and engine. Each :class:`~infercost.perf.step.StepModel` field becomes an array
+shaped to broadcast over ``(G, W, P, K, C)`` (a field that depends only on the layout has
+shape ``(1, 1, P, 1, 1)``, one that depends on the GPU ``(G, 1, 1, 1, 1)``, ...), so the perf
+formulas (:func:`~infercost.perf.serving.steady_state`, :mod:`~infercost.perf.memory`) run
+once over the whole grid. No Python loop touches a configuration; the only loops build the
+per-format and per-GPU constants (W + G x W small scalar calls).
+
+The per-GPU constants mirror :func:`infercost.perf.step.step_model` and the memory budget
+mirrors :func:`infercost.predict.kv_budget_bytes_per_gpu`; ``tests/plan/test_sweep.py`` pins
+both against the scalar functions at sampled grid points, so a change there shows up here.
+
+Pipeline parallelism is treated as :func:`infercost.predict.serve` treats it: each of the
+``pp`` stages runs ``N / pp`` sequences; latencies are ``pp`` times a stage's, throughput is a
+stage's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from infercost.catalog import get_quant_format, load_quant_formats
+from infercost.catalog.pricing import Offer, load_offers
+from infercost.catalog.schema import (
+    DTYPE_BYTES,
+    Accelerator,
+    EngineProfile,
+    ModelArch,
+    QuantFormat,
+)
+from infercost.cost.gpu_hour import usd_per_used_gpu_hour
+from infercost.cost.tokens import split_usd_per_m, usd_per_m_tokens
+from infercost.errors import InfercostError, InputError
+from infercost.perf.memory import (
+    activation_workspace_bytes,
+    kv_bytes_per_sequence,
+    kv_shard_factor,
+    max_concurrency,
+    memory_budget,
+    weight_bytes,
+    weight_bytes_per_gpu,
+)
+from infercost.perf.serving import steady_state
+from infercost.perf.step import StepModel, compute_dtype, link_bytes_s, step_model
+from infercost.predict import default_weight_dtype, resolve_kv_dtype
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+AXES: tuple[str, ...] = ("gpu", "weight_dtype", "layout", "kv_dtype", "concurrency")
+"""Names of the five grid axes, in array order."""
+
+DEFAULT_KINDS: tuple[str, ...] = ("on-demand", "reserved-1y", "reserved-3y", "committed", "owned")
+"""Offer pricing kinds a search may use by default (spot only when asked)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layouts:
+    """Parallel layouts of one replica, one element per layout (shape ``(P,)``).
+
+    Attributes:
+        num_gpus: GPUs per replica (= tp x pp).
+        tp, pp, ep: tensor, pipeline and expert parallelism.
+    """
+
+    num_gpus: IntArray
+    tp: IntArray
+    pp: IntArray
+    ep: IntArray
+
+    def __len__(self) -> int:
+        return int(self.num_gpus.shape[0])
+
+    def describe(self, i: int) -> str:
+        """``4x (TP4)``, ``8x (TP4 PP2)``, ``8x (TP8 EP8)``."""
+        parts = [f"TP{self.tp[i]}"]
+        if self.pp[i] > 1:
+            parts.append(f"PP{self.pp[i]}")
+        if self.ep[i] > 1:
+            parts.append(f"EP{self.ep[i]}")
+        return f"{self.num_gpus[i]}x ({' '.join(parts)})"
+
+
+def layouts(m: ModelArch, max_gpus: int = 8, num_gpus: Sequence[int] | None = None) -> Layouts:
+    """Every layout with ``tp x pp`` GPUs, 1 <= GPUs <= ``max_gpus`` (or exactly ``num_gpus``).
+
+    Rules (as :func:`infercost.predict.resolve` enforces them): TP divides the attention heads,
+    PP is at most the layer count; for MoE models EP is 1 or the whole replica.
+
+    Raises:
+        InputError: ``max_gpus`` < 1 or a GPU count below 1.
+    """
+    counts = sorted(set(num_gpus)) if num_gpus is not None else list(range(1, max_gpus + 1))
+    if not counts or counts[0] < 1:
+        raise InputError(f"GPUs per replica must be >= 1, got {list(counts) or max_gpus}.")
+    rows: list[tuple[int, int, int, int]] = []
+    for n in counts:
+        for tp in range(1, n + 1):
+            pp = n // tp
+            if n % tp or m.num_heads % tp or pp > m.num_layers:
+                continue
+            rows.append((n, tp, pp, 1))
+            if m.is_moe and n > 1:
+                rows.append((n, tp, pp, n))
+    arr = np.asarray(rows, dtype=np.int64).reshape(-1, 4)
+    return Layouts(arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy(), arr[:, 3].copy())
+
+
+def concurrency_levels(max_concurrency: int, count: int = 64) -> IntArray:
+    """``count`` distinct batch sizes from 1 to ``max_concurrency``, close to geometric.
+
+    Level i is max(previous + 1, round(max ** (i / (count - 1)))), so small batches are all
+    present and large ones are spaced by a constant ratio; fewer than ``count`` when
+    ``max_concurrency`` < ``count`` (then every integer 1..max).
+
+    Raises:
+        InputError: ``max_concurrency`` < 1 or ``count`` < 1.
+    """
+    if max_concurrency < 1 or count < 1:
+        raise InputError(
+            f"Need a maximum concurrency >= 1 and a level count >= 1, got {max_concurrency} "
+            f"and {count}."
+        )
+    if max_concurrency <= count:
+        return np.arange(1, max_concurrency + 1, dtype=np.int64)
+    levels: list[int] = []
+    for i in range(count):
+        target = round(max_concurrency ** (i / (count - 1))) if count > 1 else 1
+        # keep room for the remaining levels below the maximum
+        room = max_concurrency - (count - 1 - i)
+        levels.append(min(max(levels[-1] + 1 if levels else 1, target), room))
+    return np.asarray(levels, dtype=np.int64)
+
+
+def _axis(values: FloatArray | IntArray | Sequence[float], axis: int) -> FloatArray:
+    """``values`` reshaped to lie along ``axis`` of the 5-D grid."""
+    shape = [1, 1, 1, 1, 1]
+    arr = np.asarray(values, dtype=np.float64)
+    shape[axis] = arr.shape[0]
+    return arr.reshape(shape)
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """A broadcast grid of deployments of one model on one engine (isl/osl-independent).
+
+    Attributes:
+        model, engine: what is deployed and how.
+        gpus: the G accelerators.
+        weight_fmts: the W weight storage formats.
+        kv_dtypes: the K KV-cache dtypes (resolved: bf16, fp16, fp8, int8).
+        layouts: the P parallel layouts.
+        concurrency: the C batch sizes (requests in flight per replica), shape ``(C,)``.
+        supported: ``(G, W)``: the GPU has the format's compute dtype (native or fallback).
+        compute_dtypes: ``(G, W)`` compute dtype names ("" where unsupported).
+        step: per-GPU step constants, fields broadcasting over ``(G, W, P, K, 1)``.
+        weights_bytes_per_gpu: ``(1, W, P, 1, 1)`` weight bytes one GPU holds.
+        kv_bytes_per_gpu: ``(G, W, P, 1, 1)`` KV-cache bytes left per GPU (<= 0: no fit).
+    """
+
+    model: ModelArch
+    engine: EngineProfile
+    gpus: tuple[Accelerator, ...]
+    weight_fmts: tuple[QuantFormat, ...]
+    kv_dtypes: tuple[str, ...]
+    layouts: Layouts
+    concurrency: IntArray
+    supported: BoolArray
+    compute_dtypes: npt.NDArray[np.str_]
+    step: StepModel
+    weights_bytes_per_gpu: FloatArray
+    kv_bytes_per_gpu: FloatArray
+
+    @property
+    def shape(self) -> tuple[int, int, int, int, int]:
+        """(G, W, P, K, C)."""
+        return (
+            len(self.gpus),
+            len(self.weight_fmts),
+            len(self.layouts),
+            len(self.kv_dtypes),
+            int(self.concurrency.shape[0]),
+        )
+
+    @property
+    def size(self) -> int:
+        """Candidates in the grid: G x W x P x K x C."""
+        return math.prod(self.shape)
+
+
+def weight_formats(names: Iterable[str] | None, m: ModelArch) -> tuple[QuantFormat, ...]:
+    """The formats ``names`` spell, or by default the checkpoint's format followed by every
+    catalogued format that differs from those before it in (bits, compute dtype, fallback)
+    (so fp16 is dropped beside bf16: the same bytes and the same tensor-core rate).
+
+    Raises:
+        UnknownNameError: an unknown dtype name.
+    """
+    if names is not None:
+        fmts = [get_quant_format(n) for n in names]
+        return tuple(dict.fromkeys(fmts))
+    first = get_quant_format(default_weight_dtype(m))
+    chosen = [first]
+    seen = {(first.bits_per_weight, first.compute_dtype, first.fallback_compute_dtype)}
+    for fmt in load_quant_formats():
+        key = (fmt.bits_per_weight, fmt.compute_dtype, fmt.fallback_compute_dtype)
+        if key not in seen:
+            seen.add(key)
+            chosen.append(fmt)
+    return tuple(chosen)
+
+
+def kv_dtypes_for(names: Iterable[str] | None, m: ModelArch) -> tuple[str, ...]:
+    """Resolved KV dtypes (``auto`` -> the activation dtype); default ``auto`` and ``fp8``.
+
+    Raises:
+        InputError: an unknown KV dtype.
+    """
+    raw = list(names) if names is not None else ["auto", "fp8"]
+    return tuple(dict.fromkeys(resolve_kv_dtype(m, n) for n in raw))
+
+
+def build_grid(
+    m: ModelArch,
+    gpus: Sequence[Accelerator],
+    engine: EngineProfile,
+    *,
+    weight_fmts: Sequence[QuantFormat],
+    kv_dtypes: Sequence[str],
+    layout: Layouts,
+    concurrency: Sequence[int] | IntArray,
+) -> Grid:
+    """Build the broadcast step constants and memory budget of every configuration.
+
+    Formulas: those of :func:`infercost.perf.step.step_model` (per-GPU shares of weights,
+    KV, FLOP by TP/PP/EP) and :func:`infercost.predict.kv_budget_bytes_per_gpu`
+    (usable memory - weights - workspace), evaluated on arrays.
+
+    Raises:
+        InputError: an empty axis, or a concurrency level below 1.
+    """
+    conc = np.asarray(concurrency, dtype=np.int64)
+    if not gpus or not weight_fmts or not kv_dtypes or len(layout) == 0 or conc.size == 0:
+        raise InputError(
+            "Every grid axis needs at least one value (GPUs, weight dtypes, KV dtypes, "
+            "layouts that divide the model's heads, concurrency levels)."
+        )
+    if int(conc.min()) < 1:
+        raise InputError(f"Concurrency levels must be >= 1, got {int(conc.min())}.")
+    g_n, w_n = len(gpus), len(weight_fmts)
+    # Model-only constants per format, from step_model at TP = PP = EP = 1 on a probe
+    # accelerator that lists every compute dtype (the per-GPU figures are set below).
+    dtypes = {f.compute_dtype for f in weight_fmts} | {
+        f.fallback_compute_dtype for f in weight_fmts
+    }
+    probe = gpus[0].model_copy(update={"dense_flop_s": dict.fromkeys(sorted(dtypes), 1.0)})
+    base = [step_model(m, probe, f, 1.0, engine, 1, 1, 1) for f in weight_fmts]
+    b0 = base[0]
+    supported = np.zeros((g_n, w_n), dtype=bool)
+    peak = np.full((g_n, w_n), np.nan)
+    cdt = np.full((g_n, w_n), "", dtype=object)
+    for gi, acc in enumerate(gpus):
+        for wi, fmt in enumerate(weight_fmts):
+            try:
+                dtype = compute_dtype(acc, fmt)
+            except InfercostError:
+                continue
+            supported[gi, wi] = True
+            peak[gi, wi] = acc.flop_s(dtype) or np.nan
+            cdt[gi, wi] = dtype
+    tp = _axis(layout.tp, 2)
+    pp = _axis(layout.pp, 2)
+    ep = _axis(layout.ep, 2)
+    kv_elem = _axis([DTYPE_BYTES[k] for k in kv_dtypes], 3)
+    shard_tp = np.asarray(kv_shard_factor(m, tp, 1.0), dtype=np.float64)
+    sm = StepModel(
+        dense_bytes=_axis([float(s.dense_bytes) for s in base], 1) / (tp * pp),
+        expert_bytes=_axis([float(s.expert_bytes) for s in base], 1) / (np.maximum(tp, ep) * pp),
+        num_experts=b0.num_experts,
+        experts_per_token=b0.experts_per_token,
+        kv_layer_token_bytes=float(b0.kv_layer_token_bytes) * kv_elem * shard_tp,
+        full_layers=float(b0.full_layers) / pp,
+        sliding_layers=float(b0.sliding_layers) / pp,
+        sliding_window=b0.sliding_window,
+        linear_flop_per_token=float(b0.linear_flop_per_token) / (tp * pp),
+        lm_head_flop_per_seq=float(b0.lm_head_flop_per_seq) / (tp * pp),
+        attn_flop_per_ctx=float(b0.attn_flop_per_ctx) / tp,
+        hidden_size=b0.hidden_size,
+        mem_bw_bytes_s=_axis([a.mem_bw_bytes_s for a in gpus], 0),
+        peak_flop_s=peak.reshape(g_n, w_n, 1, 1, 1),
+        mbu=engine.mbu,
+        mfu=engine.mfu,
+        step_overhead_s=engine.step_overhead_s,
+        allreduce_latency_s=engine.allreduce_latency_s,
+        tp=tp,
+        pp=pp,
+        link_bytes_s=_axis([link_bytes_s(a) for a in gpus], 0),
+        comm_efficiency=engine.comm_efficiency,
+        token_overhead_s=engine.token_overhead_s,
+    )
+    tp_f, pp_f, ep_f = (np.asarray(a, dtype=np.float64) for a in (layout.tp, layout.pp, layout.ep))
+    weights = np.stack(
+        [weight_bytes_per_gpu(weight_bytes(m, f), tp_f, pp_f, ep_f) for f in weight_fmts]
+    ).reshape(1, w_n, len(layout), 1, 1)
+    act = activation_workspace_bytes(m, engine.max_num_batched_tokens, tp)
+    memory = _axis([a.memory_bytes for a in gpus], 0)
+    if engine.kv_fraction_of_free:
+        # TensorRT-LLM: the fraction applies to the memory left after weights and workspace.
+        budget = memory_budget(
+            memory, 1.0, weights, act, engine.runtime_overhead_bytes, engine.nccl_buffer_bytes, tp
+        )
+        kv = budget.kv_bytes * engine.usable_memory_fraction
+    else:
+        budget = memory_budget(
+            memory, engine.usable_memory_fraction, weights, act,
+            engine.runtime_overhead_bytes, engine.nccl_buffer_bytes, tp,
+        )  # fmt: skip
+        kv = budget.kv_bytes
+    return Grid(
+        model=m,
+        engine=engine,
+        gpus=tuple(gpus),
+        weight_fmts=tuple(weight_fmts),
+        kv_dtypes=tuple(kv_dtypes),
+        layouts=layout,
+        concurrency=conc,
+        supported=supported,
+        compute_dtypes=cdt.astype(str),
+        step=sm,
+        weights_bytes_per_gpu=np.asarray(weights, dtype=np.float64),
+        kv_bytes_per_gpu=np.asarray(kv, dtype=np.float64),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GpuPrices:
+    """The cheapest $/used GPU-hour per GPU and replica size among the allowed offers.
+
+    Attributes:
+        usd_per_gpu_hour: ``(G, P)`` dollars per used GPU-hour (NaN: no offer), instance
+            bundling applied (``ceil(k / n) x instance $/h ÷ k``).
+        offer_ids: ``(G, P)`` the offer that gives it ("" when none, "user" for a typed rate).
+        stale: ``(G, P)`` the offer's price is older than the staleness limit.
+    """
+
+    usd_per_gpu_hour: FloatArray
+    offer_ids: npt.NDArray[np.str_]
+    stale: BoolArray
+
+
+def gpu_prices(
+    gpus: Sequence[Accelerator],
+    layout: Layouts,
+    *,
+    gpu_hour_usd: float | None = None,
+    offers: Iterable[Offer] | None = None,
+    kinds: Sequence[str] = DEFAULT_KINDS,
+    allow_spot: bool = False,
+) -> GpuPrices:
+    """$/used GPU-hour for every (GPU, layout): a typed rate for all, else the cheapest offer.
+
+    Raises:
+        InputError: a typed rate that is not a positive finite number.
+    """
+    g_n, p_n = len(gpus), len(layout)
+    price = np.full((g_n, p_n), np.nan)
+    ids = np.full((g_n, p_n), "", dtype=object)
+    stale = np.zeros((g_n, p_n), dtype=bool)
+    if gpu_hour_usd is not None:
+        if not (math.isfinite(gpu_hour_usd) and gpu_hour_usd > 0):
+            raise InputError(f"--gpu-hour-usd must be a positive number, got {gpu_hour_usd}.")
+        price[:] = gpu_hour_usd
+        ids[:] = "user"
+        return GpuPrices(price, ids.astype(str), stale)
+    wanted = set(kinds) | ({"spot"} if allow_spot else set())
+    index = {a.id: i for i, a in enumerate(gpus)}
+    sizes = sorted({int(n) for n in layout.num_gpus})
+    col = {n: np.flatnonzero(layout.num_gpus == n) for n in sizes}
+    for offer in offers if offers is not None else load_offers():
+        gi = index.get(offer.gpu)
+        if gi is None or offer.pricing_kind not in wanted:
+            continue
+        for n in sizes:
+            rate = float(usd_per_used_gpu_hour(offer.usd_per_hour, offer.gpus_per_instance, n))
+            cols = col[n]
+            better = ~(price[gi, cols] <= rate)  # NaN (no price yet) counts as worse
+            price[gi, cols[better]] = rate
+            ids[gi, cols[better]] = offer.id
+            stale[gi, cols[better]] = offer.is_stale()
+    return GpuPrices(price, ids.astype(str), stale)
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """Every configuration of a :class:`Grid` evaluated at one workload (arrays ``(G,W,P,K,C)``
+    unless noted).
+
+    Attributes:
+        grid: the configurations.
+        isl, osl: prompt and output tokens per request.
+        max_concurrency: ``(G, W, P, K, 1)`` sequences of isl + osl tokens whose KV cache fits.
+        fits: supported dtype, weights fit, and concurrency <= max_concurrency.
+        output_tok_s, ttft_s, tpot_s, e2e_s: replica throughput (tokens/s) and mean latencies
+            (s), from :func:`infercost.perf.serving.steady_state`.
+        prefill_time_share: share of GPU time on prefill (charged to input tokens).
+        prices: the $/used GPU-hour table.
+        replica_usd_per_hour: ``(G, 1, P, 1, 1)`` dollars per replica-hour (NaN: no price).
+        usd_per_m_output_incl_input: dollars per million output tokens with all the replica's
+            time charged to them (= cost per request ÷ osl x 1e6); the ranking metric.
+        usd_per_m_input, usd_per_m_output: the prefill/decode split of
+            :func:`infercost.cost.tokens.split_usd_per_m` (as ``predict`` reports them).
+    """
+
+    grid: Grid
+    isl: float
+    osl: float
+    max_concurrency: FloatArray
+    fits: BoolArray
+    output_tok_s: FloatArray
+    ttft_s: FloatArray
+    tpot_s: FloatArray
+    e2e_s: FloatArray
+    prefill_time_share: FloatArray
+    prices: GpuPrices
+    replica_usd_per_hour: FloatArray
+    usd_per_m_output_incl_input: FloatArray
+    usd_per_m_input: FloatArray
+    usd_per_m_output: FloatArray
+
+    @property
+    def output_tok_s_per_user(self) -> FloatArray:
+        """Output tokens per second one request sees over its life: osl ÷ E2E."""
+        return np.asarray(self.osl / self.e2e_s, dtype=np.float64)
+
+
+def evaluate(
+    grid: Grid,
+    isl: float,
+    osl: float,
+    prices: GpuPrices,
+    *,
+    cached_prefix_share: float = 0.0,
+) -> Sweep:
+    """Memory fit, steady-state serving and $/M of every configuration, in one pass.
+
+    Raises:
+        InputError: isl or osl below 1, or a context beyond the model's
+            ``max_position_embeddings``.
+    """
+    if isl < 1 or osl < 1:
+        raise InputError(f"--isl and --osl must be at least 1 token (got {isl}, {osl}).")
+    m = grid.model
+    context = float(isl + osl)
+    if m.max_position_embeddings and context > m.max_position_embeddings:
+        raise InputError(
+            f"isl + osl = {int(context)} tokens exceeds {m.id}'s context of "
+            f"{m.max_position_embeddings} tokens (config.json max_position_embeddings). "
+            "Use a shorter prompt or output."
+        )
+    layout = grid.layouts
+    tp = _axis(layout.tp, 2)
+    pp = _axis(layout.pp, 2)
+    per_seq = np.stack(
+        [kv_bytes_per_sequence(m, context, DTYPE_BYTES[k]) for k in grid.kv_dtypes]
+    ).reshape(1, 1, 1, -1, 1) * kv_shard_factor(m, tp, pp)
+    max_conc = max_concurrency(grid.kv_bytes_per_gpu, per_seq)
+    conc = _axis(grid.concurrency, 4)
+    supported = grid.supported.reshape(grid.shape[0], grid.shape[1], 1, 1, 1)
+    fits = supported & (grid.kv_bytes_per_gpu > 0) & (conc <= max_conc)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sp = steady_state(
+            grid.step, conc / pp, isl, osl, grid.engine.max_num_batched_tokens,
+            grid.engine.request_overhead_s, cached_prefix_share,
+        )  # fmt: skip
+        replica = (prices.usd_per_gpu_hour * layout.num_gpus).reshape(
+            grid.shape[0], 1, len(layout), 1, 1
+        )
+        incl = usd_per_m_tokens(replica, sp.output_tok_s)
+        per_in, per_out, _ = split_usd_per_m(
+            replica, sp.output_tok_s, isl, osl, sp.prefill_time_share
+        )
+    return Sweep(
+        grid=grid,
+        isl=float(isl),
+        osl=float(osl),
+        max_concurrency=np.asarray(max_conc, dtype=np.float64),
+        fits=np.asarray(fits, dtype=bool),
+        output_tok_s=sp.output_tok_s,
+        ttft_s=sp.ttft_s * pp,
+        tpot_s=sp.tpot_s * pp,
+        e2e_s=sp.e2e_s * pp,
+        prefill_time_share=sp.prefill_time_share,
+        prices=prices,
+        replica_usd_per_hour=np.asarray(replica, dtype=np.float64),
+        usd_per_m_output_incl_input=np.asarray(incl, dtype=np.float64),
+        usd_per_m_input=np.asarray(per_in, dtype=np.float64),
+        usd_per_m_output=np.asarray(per_out, dtype=np.float64),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One configuration of a sweep, as plain scalars (for tables and JSON)."""
+
+    gpu: str
+    num_gpus: int
+    tp: int
+    pp: int
+    ep: int
+    weight_dtype: str
+    compute_dtype: str
+    kv_dtype: str
+    concurrency: int
+    max_concurrency: int
+    output_tok_s: float
+    output_tok_s_per_gpu: float
+    ttft_s: float
+    tpot_s: float
+    e2e_s: float
+    usd_per_gpu_hour: float | None
+    offer: str
+    price_stale: bool
+    usd_per_m_output_incl_input: float | None
+    usd_per_m_input: float | None
+    usd_per_m_output: float | None
+    usd_per_1k_requests: float | None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict of every field."""
+        return {name: getattr(self, name) for name in Candidate.__slots__}
+
+    @property
+    def layout(self) -> str:
+        """``4x H100 TP4`` style description."""
+        extra = (f" PP{self.pp}" if self.pp > 1 else "") + (f" EP{self.ep}" if self.ep > 1 else "")
+        return f"{self.num_gpus}x {self.gpu} TP{self.tp}{extra}"
+
+
+def _nan_none(x: float) -> float | None:
+    return None if not math.isfinite(x) else float(x)
+
+
+def candidate(sweep: Sweep, index: tuple[int, int, int, int, int]) -> Candidate:
+    """The configuration at grid ``index`` = (gpu, weight dtype, layout, kv dtype, concurrency)."""
+    g, w, p, k, c = index
+    grid = sweep.grid
+    lay = grid.layouts
+
+    def at(a: FloatArray) -> float:
+        return float(np.broadcast_to(a, grid.shape)[index])
+
+    out = at(sweep.output_tok_s)
+    price = float(sweep.prices.usd_per_gpu_hour[g, p])
+    incl = _nan_none(at(sweep.usd_per_m_output_incl_input))
+    return Candidate(
+        gpu=grid.gpus[g].id,
+        num_gpus=int(lay.num_gpus[p]),
+        tp=int(lay.tp[p]),
+        pp=int(lay.pp[p]),
+        ep=int(lay.ep[p]),
+        weight_dtype=grid.weight_fmts[w].id,
+        compute_dtype=str(grid.compute_dtypes[g, w]),
+        kv_dtype=grid.kv_dtypes[k],
+        concurrency=int(grid.concurrency[c]),
+        max_concurrency=int(sweep.max_concurrency[g, w, p, k, 0]),
+        output_tok_s=out,
+        output_tok_s_per_gpu=out / int(lay.num_gpus[p]),
+        ttft_s=at(sweep.ttft_s),
+        tpot_s=at(sweep.tpot_s),
+        e2e_s=at(sweep.e2e_s),
+        usd_per_gpu_hour=_nan_none(price),
+        offer=str(sweep.prices.offer_ids[g, p]),
+        price_stale=bool(sweep.prices.stale[g, p]),
+        usd_per_m_output_incl_input=incl,
+        usd_per_m_input=_nan_none(at(sweep.usd_per_m_input)),
+        usd_per_m_output=_nan_none(at(sweep.usd_per_m_output)),
+        usd_per_1k_requests=None if incl is None else incl * sweep.osl / 1e3,
+    )

@@ -81,13 +81,23 @@ class TestDetect:
         # Arrivals at 10 req/s, service one at a time at 5 req/s: request i finishes at
         # 0.2 (i + 1) s. Second half of arrivals (50 s to 99.9 s): 499 arrive, completions
         # in that window are those with 0.2 (i + 1) in (50, 99.9], 249 of them: growth 250
-        # >> max(0.05 x 499, 3 sqrt(499) = 67). Sustainable: 249 / 49.9 s = 4.99 req/s.
+        # >> max(0.05 x 499, 3 sqrt(499) = 67). Sustainable: 249 completions / 49.9 s.
         arr = np.arange(1000) * 0.1
         fin = 0.2 * (np.arange(1000) + 1)
         sat = detect(arr, fin, np.zeros(1000, dtype=bool))
         assert sat.overloaded
         assert sat.backlog_growth == pytest.approx(250.0)
         assert sat.sustainable_rate_req_s == pytest.approx(249 / 49.9)
+
+    def test_short_overloaded_run_falls_back_to_later_completions(self) -> None:
+        # 100 arrivals in 1 s; the server finishes them one per 0.1 s from 5 s on, so none
+        # completes inside the arrival window. Fallback: requests finishing after t_mid, one
+        # per 0.1 s between their 25th and 75th percentile times -> 10 req/s.
+        arr = np.arange(100) * 0.01
+        fin = 5.0 + 0.1 * np.arange(100)
+        sat = detect(arr, fin, np.zeros(100, dtype=bool))
+        assert sat.overloaded
+        assert sat.sustainable_rate_req_s == pytest.approx(10.0)
 
     def test_short_run_is_flagged_unreliable(self) -> None:
         # Latency (100 s) far longer than the run's first half (5 s).

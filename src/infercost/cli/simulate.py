@@ -1,9 +1,394 @@
-"""CLI command group (being built)."""
+"""``infercost simulate``: iteration-level serving simulation under an arrival process.
+
+Resolves the deployment like ``predict`` (names -> catalog -> per-GPU step constants, KV
+capacity), builds a workload (Poisson/gamma arrivals with length distributions, or a trace
+file), runs :func:`infercost.sim.simulate` and prints latency percentiles, throughput,
+goodput and the saturation verdict. An overloaded run prints OVERLOADED with the sustainable
+rate and no percentiles (they grow with run length). ``--find-max-rate`` bisects for the
+highest rate meeting the SLO.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import numpy as np
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from infercost.errors import InputError
+from infercost.perf.step import step_model
+from infercost.predict import (
+    Resolved,
+    fit_reason,
+    kv_budget_bytes_per_gpu,
+    kv_bytes_per_seq_per_gpu,
+    resolve,
+)
+from infercost.sim import (
+    ReplicaConfig,
+    SimResult,
+    Slo,
+    SpecDecoding,
+    Stats,
+    TraceLoad,
+    Workload,
+    find_max_rate,
+    gamma_arrivals,
+    length_dist,
+    load_trace,
+    simulate,
+    synthetic_workload,
+)
+from infercost.sim.engine import ProgressFn
+
+#: Runs with more requests than this show a progress bar (plain output only).
+PROGRESS_MIN_REQUESTS = 20_000
+ARRIVALS = ("poisson", "gamma")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to ``app``."""
+    """Add ``simulate`` to ``app``."""
+    app.command(
+        "simulate",
+        help="Simulate serving under an arrival process: tail latency, goodput, saturation.",
+    )(simulate_cmd)
+
+
+def replica_config(
+    r: Resolved,
+    mean_context: float,
+    spec: SpecDecoding | None = None,
+) -> ReplicaConfig:
+    """One replica of the resolved deployment: its step constants, the engine's limits, and
+    the KV tokens its cache holds (KV bytes available per GPU over the KV bytes per token per
+    GPU at ``mean_context``, which only matters for sliding-window models).
+
+    TensorRT-LLM admits with GUARANTEED_NO_EVICT (reserve the outputs too); the others admit
+    on the prompt and preempt by recompute.
+
+    Raises:
+        InputError: pipeline parallelism (not simulated) or weights that leave no KV cache.
+    """
+    if r.pp > 1:
+        raise InputError(
+            "The simulator models one pipeline stage; use --tp (or run `infercost predict` "
+            "for --pp > 1)."
+        )
+    _, _, kv_avail = kv_budget_bytes_per_gpu(r)
+    if kv_avail <= 0:
+        reason = fit_reason(r, mean_context, 1) or "no room is left for the KV cache"
+        raise InputError(f"{r.model.id} on {r.num_gpus}x {r.acc.id}: {reason}")
+    per_token = kv_bytes_per_seq_per_gpu(r, mean_context) / mean_context
+    sm = step_model(r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep)
+    return ReplicaConfig(
+        step=sm,
+        max_num_seqs=r.engine.max_num_seqs,
+        max_num_batched_tokens=r.engine.max_num_batched_tokens,
+        kv_capacity_tokens=kv_avail / per_token,
+        request_overhead_s=r.engine.request_overhead_s,
+        admission="full" if r.engine.id == "trtllm" else "prompt",
+        spec=spec,
+        max_model_len=r.model.max_position_embeddings or None,
+    )
+
+
+def _workload(
+    rate: float,
+    arrival: str,
+    burstiness: float,
+    num_requests: int | None,
+    duration: float | None,
+    isl: int,
+    osl: int,
+    length_kind: str,
+    length_cv: float,
+    prefix_share: float,
+    num_prefixes: int,
+    prefix_tokens: int,
+    seed: int,
+) -> Workload:
+    rng = np.random.default_rng(seed)
+    shape = 1.0 if arrival == "poisson" else burstiness
+    arr = gamma_arrivals(rate, shape, rng, num_requests, duration)
+    return synthetic_workload(
+        arr,
+        length_dist(length_kind, isl, length_cv),
+        length_dist(length_kind, osl, length_cv),
+        rng,
+        prefix_share,
+        num_prefixes,
+        prefix_tokens,
+    )
+
+
+@contextmanager
+def _progress(enabled: bool, total: int) -> Iterator[ProgressFn | None]:
+    if not enabled or total < PROGRESS_MIN_REQUESTS:
+        yield None
+        return
+    with Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} requests"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("sim", total=total)
+
+        def update(done: int, _total: int) -> None:
+            bar.update(task, completed=done)
+
+        yield update
+
+
+def _ms(x: float | None) -> str:
+    return "-" if x is None or not math.isfinite(x) else f"{x * 1e3:,.1f}"
+
+
+def _render(res: SimResult, head: str, console: Console) -> None:
+    s = res.summary
+    sat = res.saturation
+    console.print(head)
+    console.print(
+        f"requests {s.completed:,} completed, {s.rejected:,} rejected of {s.num_requests:,}; "
+        f"{s.duration_s:,.1f} s; {s.request_throughput_req_s:,.2f} req/s, "
+        f"{s.output_tok_s:,.0f} output tok/s, {s.total_tok_s:,.0f} total tok/s"
+    )
+    if s.rejected:
+        console.print(
+            f"[yellow]{s.rejected} request(s) rejected: longer than the model's context or "
+            "the whole KV cache.[/yellow]"
+        )
+    if sat.overloaded:
+        sus = sat.sustainable_rate_req_s
+        console.print(
+            f"[bold red]OVERLOADED[/bold red]: {escape(sat.reason)}. Sustainable rate "
+            f"[bold]{sus:,.2f} req/s[/bold] per deployment ({len(res.replicas)} replica(s)). "
+            "Latency percentiles of an unstable run grow with its length and are not shown; "
+            "lower --rate or add --replicas."
+            if sus is not None
+            else f"[bold red]OVERLOADED[/bold red]: {escape(sat.reason)}."
+        )
+    else:
+        table = Table(title="latency (ms)")
+        for col in ("metric", "mean", "p50", "p90", "p95", "p99"):
+            table.add_column(col, justify="right" if col != "metric" else "left")
+        rows: list[tuple[str, Stats]] = [
+            ("TTFT", s.ttft),
+            ("TPOT", s.tpot),
+            ("E2E", s.e2e),
+            ("queueing", s.queue),
+        ]
+        for name, st in rows:
+            table.add_row(name, *(_ms(v) for v in (st.mean, st.p50, st.p90, st.p95, st.p99)))
+        console.print(table)
+        console.print(f"ITL mean {_ms(s.itl_mean_s)} ms; saturation: {escape(sat.reason)}")
+    d = res.to_dict()
+    console.print(
+        f"KV cache utilisation mean {d['kv_util_mean_frac']:.0%}, max "
+        f"{d['kv_util_max_frac']:.0%}; preemptions {d['preemptions']:,}; "
+        f"iterations {d['iterations']:,}"
+    )
+    if s.goodput_req_s is not None and s.slo_attainment_frac is not None:
+        met = d["slo_met"]
+        console.print(
+            f"SLO: goodput {s.goodput_req_s:,.2f} req/s, attainment "
+            f"{s.slo_attainment_frac:.1%}, p99 targets "
+            + ("[green]met[/green]" if met else "[red]missed[/red]")
+        )
+
+
+def simulate_cmd(
+    model: Annotated[
+        str | None, typer.Option(help="HF id, catalog id or common spelling.")
+    ] = None,
+    gpu: Annotated[
+        str, typer.Option(help="Accelerator (H100, h100-sxm, MI300X-192GB, ...).")
+    ] = "",
+    isl: Annotated[int, typer.Option(help="Mean input tokens per request.")] = 0,
+    osl: Annotated[int, typer.Option(help="Mean output tokens per request.")] = 0,
+    model_config: Annotated[
+        str | None, typer.Option(help="A Hugging Face config.json on disk instead of --model.")
+    ] = None,
+    num_gpus: Annotated[int | None, typer.Option(help="GPUs per replica (= tp).")] = None,
+    tp: Annotated[int | None, typer.Option(help="Tensor parallelism.")] = None,
+    pp: Annotated[int, typer.Option(help="Pipeline parallelism (only 1 is simulated).")] = 1,
+    ep: Annotated[int, typer.Option(help="Expert parallelism (MoE).")] = 1,
+    weight_dtype: Annotated[
+        str | None, typer.Option(help="bf16, fp16, fp8, int8, int4, fp4/nvfp4, mxfp4, q8_0, q4_0.")
+    ] = None,
+    kv_dtype: Annotated[str, typer.Option(help="auto, bf16, fp16, fp8, int8.")] = "auto",
+    engine: Annotated[str, typer.Option(help="vllm, sglang, trtllm, llamacpp.")] = "vllm",
+    replicas: Annotated[int, typer.Option(help="Identical replicas behind the router.")] = 1,
+    router: Annotated[str, typer.Option(help="round-robin or least-loaded.")] = "round-robin",
+    rate: Annotated[
+        float | None, typer.Option(help="Mean request rate, requests/s (inf: all at t = 0).")
+    ] = None,
+    arrival: Annotated[str, typer.Option(help="poisson or gamma.")] = "poisson",
+    burstiness: Annotated[
+        float, typer.Option(help="Gamma shape: 1 = Poisson, < 1 burstier (with --arrival gamma).")
+    ] = 1.0,
+    trace: Annotated[
+        str | None, typer.Option(help="Replay a CSV/JSONL trace instead of --rate.")
+    ] = None,
+    trace_time_scale: Annotated[
+        float, typer.Option(help="Multiply the trace's inter-arrival times (0.5 = 2x faster).")
+    ] = 1.0,
+    duration: Annotated[float | None, typer.Option(help="Arrivals for this many seconds.")] = None,
+    num_requests: Annotated[
+        int | None, typer.Option(help="Number of requests (default 2000 without --duration).")
+    ] = None,
+    lengths: Annotated[
+        str, typer.Option("--length-dist", help="fixed, normal or lognormal lengths.")
+    ] = "fixed",
+    length_cv: Annotated[
+        float, typer.Option(help="Std / mean of the lengths (normal, lognormal).")
+    ] = 0.5,
+    prefix_share: Annotated[
+        float, typer.Option(help="Fraction of requests starting with a shared prefix.")
+    ] = 0.0,
+    prefix_tokens: Annotated[int, typer.Option(help="Tokens of each shared prefix.")] = 0,
+    num_prefixes: Annotated[int, typer.Option(help="Distinct shared prefixes.")] = 1,
+    spec_tokens: Annotated[
+        int, typer.Option(help="Speculative decoding: draft tokens k per step (0 = off).")
+    ] = 0,
+    spec_acceptance: Annotated[
+        float, typer.Option(help="Speculative decoding: acceptance rate a per draft token.")
+    ] = 0.7,
+    draft_model: Annotated[
+        str | None, typer.Option(help="Draft model (same GPUs and TP); none = free drafts.")
+    ] = None,
+    slo_ttft_p99: Annotated[float | None, typer.Option(help="SLO: p99 TTFT, seconds.")] = None,
+    slo_tpot_p99: Annotated[float | None, typer.Option(help="SLO: p99 TPOT, seconds.")] = None,
+    find_max_rate_flag: Annotated[
+        bool,
+        typer.Option("--find-max-rate", help="Search the highest rate meeting the SLO."),
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Random seed (arrivals, lengths, prefixes).")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Simulate one deployment under load; OVERLOADED runs report the sustainable rate."""
+    if not gpu:
+        raise InputError("--gpu is required (for example --gpu H100).")
+    if arrival not in ARRIVALS:
+        raise InputError(f"Unknown --arrival {arrival!r}; use poisson or gamma.")
+    if trace is None and (isl < 1 or osl < 1):
+        raise InputError("--isl and --osl are required (mean tokens per request) without --trace.")
+    if trace is not None and (rate is not None or find_max_rate_flag):
+        raise InputError("--trace replays its own arrivals; drop --rate / --find-max-rate.")
+    if trace is None and rate is None and not find_max_rate_flag:
+        raise InputError("Give --rate (requests/s), --trace FILE, or --find-max-rate with an SLO.")
+    if num_requests is None and duration is None:
+        num_requests = 2000
+    slo = Slo(slo_ttft_p99, slo_tpot_p99)
+    r = resolve(
+        model,
+        gpu,
+        model_config=model_config,
+        num_gpus=num_gpus,
+        tp=tp,
+        pp=pp,
+        ep=ep,
+        weight_dtype=weight_dtype,
+        kv_dtype=kv_dtype,
+        engine=engine,
+    )
+    spec = None
+    if spec_tokens:
+        draft = None
+        if draft_model:
+            d = resolve(draft_model, gpu, tp=r.tp, engine=engine)
+            draft = step_model(d.model, d.acc, d.weight_fmt, d.kv_bytes_per_elem, d.engine, d.tp)
+        spec = SpecDecoding(spec_tokens, spec_acceptance, draft)
+    loaded: TraceLoad | None = None
+    if trace is not None:
+        loaded = load_trace(trace, trace_time_scale)
+        wl = loaded.workload
+    else:
+        wl_args = (arrival, burstiness, num_requests, duration, isl, osl, lengths, length_cv)
+        wl = _workload(rate or 1.0, *wl_args, prefix_share, num_prefixes, prefix_tokens, seed)
+    mean_ctx = float(np.mean(wl.input_tokens) + np.mean(wl.output_tokens))
+    cfg = replica_config(r, mean_ctx, spec)
+    err = Console(stderr=True, highlight=False)
+    if loaded is not None and loaded.quarantined:
+        first = loaded.quarantined[0]
+        err.print(
+            f"[yellow]{len(loaded.quarantined)} trace row(s) quarantined[/yellow] (first: line "
+            f"{first.line}: {escape(first.reason)}); replaying {wl.num_requests:,} rows."
+        )
+    search_out: dict[str, Any] | None = None
+    if find_max_rate_flag:
+        n = num_requests or max(int(wl.num_requests), 200)
+
+        def make(rt: float) -> Workload:
+            return _workload(
+                rt, arrival, burstiness, n, None, isl, osl, lengths, length_cv,
+                prefix_share, num_prefixes, prefix_tokens, seed,
+            )  # fmt: skip
+
+        search, probe = find_max_rate(make, cfg, slo, replicas=replicas, router=router)
+        search_out = {
+            "rate_req_s": search.rate_req_s,
+            "sustainable_rate_req_s": probe.saturation.sustainable_rate_req_s,
+            "probes": [{"rate_req_s": p, "passed": ok} for p, ok in search.probes],
+            "reason": search.reason,
+        }
+        if rate is None:
+            rate = search.rate_req_s if search.rate_req_s > 0 else None
+            if rate is not None:
+                wl = make(rate)
+    res: SimResult | None = None
+    if rate is not None or trace is not None:
+        with _progress(not as_json and sys.stderr.isatty(), wl.num_requests) as progress:
+            res = simulate(
+                wl,
+                cfg,
+                replicas=replicas,
+                router=router,
+                slo=slo if slo.is_set else None,
+                progress=progress,
+            )
+    head = (
+        f"{r.model.id}: {replicas} replica(s) of {r.num_gpus}x {r.acc.id} (TP{r.tp}, "
+        f"{r.weight_fmt.id}, "
+        f"KV {r.kv_dtype}, engine {r.engine.id}); "
+        + (f"trace {trace}" if trace else f"{arrival} arrivals at {rate:g} req/s" if rate else "")
+    )
+    if as_json:
+        out: dict[str, Any] = {
+            "model": r.model.id,
+            "gpu": r.acc.id,
+            "engine": r.engine.id,
+            "num_gpus": r.num_gpus,
+            "tp": r.tp,
+            "weight_dtype": r.weight_fmt.id,
+            "kv_dtype": r.kv_dtype,
+            "arrival": "trace" if trace else arrival,
+            "rate_req_s": None if rate is None else ("inf" if math.isinf(rate) else rate),
+            "seed": seed,
+            "kv_capacity_tokens": cfg.kv_capacity_tokens,
+            "quarantined_rows": len(loaded.quarantined) if loaded else 0,
+            "result": res.to_dict() if res is not None else None,
+            "max_rate_search": search_out,
+        }
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        return
+    console = Console(highlight=False)
+    if search_out is not None:
+        sus = search_out["sustainable_rate_req_s"]
+        console.print(
+            f"max rate meeting the SLO: [bold]{search_out['rate_req_s']:,.2f} req/s[/bold] "
+            f"(sustainable {sus:,.2f} req/s; {escape(search_out['reason'])})"
+        )
+    if res is not None:
+        _render(res, head, console)

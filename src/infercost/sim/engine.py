@@ -19,7 +19,15 @@ import numpy.typing as npt
 from infercost.errors import InputError
 from infercost.sim.metrics import Slo, Summary, summarize
 from infercost.sim.saturation import Saturation, detect
-from infercost.sim.scheduler import REJECTED, ReferenceReplica, Replica, ReplicaConfig, Requests
+from infercost.sim.scheduler import (
+    REJECTED,
+    ReferenceReplica,
+    Replica,
+    ReplicaConfig,
+    Requests,
+    decode_iteration,
+)
+from infercost.sim.steptime import FastStep
 from infercost.sim.workload import Workload
 
 FloatArray = npt.NDArray[np.float64]
@@ -180,6 +188,23 @@ class SimResult:
         return {k: out[k] for k in SIM_JSON_KEYS}
 
 
+def unloaded_e2e_s(workload: Workload, config: ReplicaConfig) -> float:
+    """E2E of the median-length request on an idle replica: request overhead + its prompt
+    in budget-sized chunks + (osl - 1) decode steps at batch 1 and mean context, seconds."""
+    isl = float(np.median(workload.input_tokens))
+    osl = float(np.median(workload.output_tokens))
+    fast = FastStep(config.step)
+    chunks = math.ceil(isl / config.max_num_batched_tokens)
+    per = isl / chunks
+    prefill = sum(
+        fast.time_s(0, 0.0, per, 1, fast.eff_context(k * per), fast.chunk_pairs(per, k * per))
+        for k in range(chunks)
+    )
+    step_s, _ = decode_iteration(config, 1, isl + osl / 2.0)
+    tokens_per_step = config.spec.tokens_per_step if config.spec else 1.0
+    return config.request_overhead_s + prefill + (osl - 1.0) / tokens_per_step * step_s
+
+
 def simulate(
     workload: Workload,
     config: ReplicaConfig,
@@ -286,5 +311,5 @@ def simulate(
         )
         for rep in reps
     )
-    sat = detect(timings.arrival_s, timings.finish_s, rejected)
+    sat = detect(timings.arrival_s, timings.finish_s, rejected, unloaded_e2e_s(workload, config))
     return SimResult(timings, summary, sat, stats, router, slo)

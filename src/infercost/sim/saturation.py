@@ -11,12 +11,19 @@ the run was and mean nothing. Over the second half of the arrival window W = (t_
 
 A stable queue's backlog fluctuates around its mean, so growth is noise of order sqrt(A)
 (Poisson counting noise) and tends to 0 relative to A; an overloaded one grows by
-(lambda - mu) |W|. The sustainable rate is then D / |W|: completions per second while the
-server was saturated. A run whose first half is shorter than twice the median E2E of its
-first-half requests is flagged ``reliable=False`` (requests still in flight from the start-up
-transient bias D low). When every request arrives at once (infinite rate), the run is a closed
-batch: OVERLOADED by definition, and the sustainable rate is the completion rate between the
-25th and 75th percentile completion times.
+(lambda - mu) |W|.
+
+The sustainable rate is the completion rate while saturated, D / |W|. Completions after the
+last arrival are not used: the drain runs without new prompts to prefill and completes faster
+than the server can sustain. If fewer than 20 requests complete inside W (a short run at a
+rate far past capacity), the fallback is the completion rate between the 25th and 75th
+percentile completion times of the requests finishing after t_mid.
+
+A run whose first half is shorter than twice the unloaded latency (``latency_floor_s``, else
+the median E2E of the first ten requests) is flagged ``reliable=False``: requests in flight
+from the start-up transient bias D low by up to rate x latency. When every request arrives at
+once (infinite rate), the run is a closed batch: OVERLOADED by definition, with the fallback
+estimate over all completions as the sustainable rate.
 
 **SLO search.** :func:`max_rate_meeting` bisects the request rate between a low probe and the
 sustainable rate; a rate passes when its run is not overloaded and meets the SLO.
@@ -37,6 +44,7 @@ FloatArray = npt.NDArray[np.float64]
 
 GROWTH_FRAC = 0.05
 GROWTH_SIGMAS = 3.0
+MIN_WINDOW_COMPLETIONS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +71,14 @@ class Saturation:
 
 
 def detect(
-    arrival_s: FloatArray, finish_s: FloatArray, rejected: npt.NDArray[np.bool_]
+    arrival_s: FloatArray,
+    finish_s: FloatArray,
+    rejected: npt.NDArray[np.bool_],
+    latency_floor_s: float | None = None,
 ) -> Saturation:
     """Judge one run from per-request arrays of shape (n,), seconds (finish NaN when the
     request never finished; rejected requests leave the system at arrival).
+    ``latency_floor_s``: a typical request's E2E on an idle server, for the reliability flag.
 
     Raises:
         InputError: an empty run.
@@ -79,19 +91,14 @@ def detect(
     t_first = float(arrival_s[0])
     t_last = float(arrival_s[-1])
     if t_last <= t_first:
-        done = np.sort(leave[np.isfinite(leave)])
-        rate = math.nan
-        if done.size >= 4:
-            lo, hi = done[done.size // 4], done[(3 * done.size) // 4]
-            if hi > lo:
-                rate = ((3 * done.size) // 4 - done.size // 4) / float(hi - lo)
+        rate = _saturated_rate(finish_s, t_first - 1.0)
         return Saturation(
             overloaded=True,
             offered_rate_req_s=math.inf,
-            completion_rate_req_s=rate,
+            completion_rate_req_s=math.nan if rate is None else rate,
             backlog_growth=float(n),
-            sustainable_rate_req_s=rate if math.isfinite(rate) else None,
-            reliable=done.size >= 4,
+            sustainable_rate_req_s=rate,
+            reliable=rate is not None,
             reason="every request arrived at once (infinite rate): a closed batch, saturated "
             "by construction",
         )
@@ -113,10 +120,12 @@ def detect(
     growth = arrivals - completions
     threshold = max(GROWTH_FRAC * arrivals, GROWTH_SIGMAS * math.sqrt(arrivals))
     overloaded = growth > threshold
-    first = slice(0, mid)
-    e2e_first = leave[first] - arrival_s[first]
-    e2e_first = e2e_first[np.isfinite(e2e_first)]
-    typical = float(np.median(e2e_first)) if e2e_first.size else math.inf
+    if latency_floor_s is not None:
+        typical = latency_floor_s
+    else:
+        early = leave[:10] - arrival_s[:10]
+        early = early[np.isfinite(early)]
+        typical = float(np.median(early)) if early.size else math.inf
     reliable = (t_mid - t_first) >= 2.0 * typical
     offered = arrivals / window
     done_rate = completions / window
@@ -133,17 +142,38 @@ def detect(
     if not reliable:
         reason += (
             "; the run is short against request latency (first half "
-            f"{t_mid - t_first:.3g} s < 2 x median E2E {typical:.3g} s), lengthen it to be sure"
+            f"{t_mid - t_first:.3g} s < 2 x unloaded E2E {typical:.3g} s); lengthen it "
+            "to be sure"
         )
     return Saturation(
         overloaded=bool(overloaded),
         offered_rate_req_s=offered,
         completion_rate_req_s=done_rate,
         backlog_growth=growth,
-        sustainable_rate_req_s=done_rate if overloaded else None,
+        sustainable_rate_req_s=(
+            (
+                done_rate
+                if completions >= MIN_WINDOW_COMPLETIONS
+                else _saturated_rate(finish_s, t_mid)
+            )
+            if overloaded
+            else None
+        ),
         reliable=bool(reliable),
         reason=reason,
     )
+
+
+def _saturated_rate(finish_s: FloatArray, after_s: float) -> float | None:
+    """Completions per second between the 25th and 75th percentile completion times of the
+    requests finishing after ``after_s`` (when the backlog is established, the server runs
+    saturated through the middle of its completions), or None with fewer than 4."""
+    done = np.sort(finish_s[np.isfinite(finish_s) & (finish_s > after_s)])
+    if done.size < 4:
+        return None
+    lo, hi = done.size // 4, (3 * done.size) // 4
+    span = float(done[hi] - done[lo])
+    return (hi - lo) / span if span > 0 else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,102 @@
+"""``infercost simulate``: JSON contract, OVERLOADED output, trace quarantine, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from infercost.cli import app, main
+from infercost.sim import SIM_JSON_KEYS
+
+runner = CliRunner()
+BASE = ["simulate", "--model", "llama-3.1-8b", "--gpu", "H100", "--isl", "467", "--osl", "256"]
+
+
+def _json(args: list[str]) -> dict[str, Any]:
+    result = runner.invoke(app, [*BASE, *args, "--json"])
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.output)
+    return data
+
+
+def test_sim_json_keys_are_pinned() -> None:
+    # The published JSON format is written out, not derived (DESIGN.md contracts).
+    assert SIM_JSON_KEYS == (
+        "num_requests", "completed", "rejected", "replicas", "router", "duration_s",
+        "request_throughput_req_s", "output_tok_s", "total_tok_s", "overloaded",
+        "saturation_reliable", "saturation_reason", "offered_rate_req_s",
+        "sustainable_rate_req_s", "ttft_s", "tpot_s", "e2e_s", "queue_s", "itl_mean_s",
+        "unstable_latency", "slo", "goodput_req_s", "slo_attainment_frac", "slo_met",
+        "preemptions", "kv_util_mean_frac", "kv_util_max_frac", "iterations",
+    )  # fmt: skip
+
+
+def test_json_below_capacity_is_deterministic_for_a_seed() -> None:
+    a = _json(["--rate", "5", "--num-requests", "300", "--seed", "4"])
+    b = _json(["--rate", "5", "--num-requests", "300", "--seed", "4"])
+    assert a == b
+    res = a["result"]
+    assert list(res) == list(SIM_JSON_KEYS)
+    assert res["overloaded"] is False
+    assert res["completed"] == 300
+    # p50 <= p90 <= p99 and TPOT below TTFT + E2E: basic shape of the percentiles.
+    assert res["ttft_s"]["p50"] <= res["ttft_s"]["p90"] <= res["ttft_s"]["p99"]
+    assert res["tpot_s"]["mean"] < res["e2e_s"]["mean"]
+    assert a["rate_req_s"] == 5.0
+
+
+def test_overloaded_plain_output_names_the_sustainable_rate() -> None:
+    # Far past capacity (1,000 req/s for an 8B model on one H100): OVERLOADED, the
+    # sustainable rate printed, no latency table.
+    result = runner.invoke(app, [*BASE, "--rate", "1000", "--num-requests", "3000"])
+    assert result.exit_code == 0, result.output
+    assert "OVERLOADED" in result.output
+    assert "Sustainable rate" in result.output
+    assert "latency (ms)" not in result.output
+    data = _json(["--rate", "1000", "--num-requests", "3000"])["result"]
+    assert data["overloaded"] is True
+    assert data["ttft_s"] is None
+    assert 0 < data["sustainable_rate_req_s"] < 1000
+
+
+def test_trace_rows_quarantined_and_counted(tmp_path: Path) -> None:
+    p = tmp_path / "trace.csv"
+    p.write_text("timestamp,input_tokens,output_tokens\n0,100,10\n0.5,bad,10\n1.0,200,20\n")
+    result = runner.invoke(
+        app,
+        ["simulate", "--model", "llama-3.1-8b", "--gpu", "H100", "--trace", str(p), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["quarantined_rows"] == 1
+    assert data["result"]["num_requests"] == 2
+
+
+def test_find_max_rate_reports_a_rate_below_capacity() -> None:
+    data = _json(["--find-max-rate", "--slo-ttft-p99", "0.2", "--num-requests", "400"])
+    search = data["max_rate_search"]
+    assert 0 < search["rate_req_s"] < search["sustainable_rate_req_s"]
+    assert data["result"]["slo_met"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--num-requests", "10"], "Give --rate"),
+        (["--rate", "1", "--arrival", "weibull"], "poisson or gamma"),
+        (["--rate", "-2"], "--rate must be a positive"),
+        (["--rate", "1", "--pp", "2", "--tp", "1"], "one pipeline stage"),
+        (["--rate", "1", "--slo-ttft-p99", "0"], "--slo-ttft-p99"),
+    ],
+)
+def test_errors_exit_1_with_a_message(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([*BASE, *args])
+    assert exc.value.code != 0
+    assert message in capsys.readouterr().err

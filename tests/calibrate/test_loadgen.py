@@ -56,7 +56,9 @@ class TestAgainstFakeServer:
     def test_recovers_ttft_and_token_rate_within_5_percent(self, sweep: Sweep) -> None:
         summaries, _ = sweep
         for summary in summaries:
-            assert summary["mean_ttft_ms"] == pytest.approx(TTFT_S * 1e3, rel=0.05)
+            # Median: one request delayed by the OS scheduler must not decide the test.
+            assert summary["median_ttft_ms"] == pytest.approx(TTFT_S * 1e3, rel=0.05)
+            assert summary["mean_ttft_ms"] == pytest.approx(TTFT_S * 1e3, rel=0.10)
             assert 1e3 / summary["mean_tpot_ms"] == pytest.approx(TOKENS_PER_S, rel=0.05)
             assert 1e3 / summary["mean_itl_ms"] == pytest.approx(TOKENS_PER_S, rel=0.05)
             assert summary["mean_e2el_ms"] == pytest.approx(E2E_S * 1e3, rel=0.05)
@@ -88,7 +90,7 @@ class TestAgainstFakeServer:
         summaries, _ = sweep
         path = write_results(summaries, tmp_path / "run.json")
         measurements = import_file(path)
-        ttft = [m for m in measurements if m.metric == "ttft_mean_s"]
+        ttft = [m for m in measurements if m.metric == "ttft_p50_s"]
         assert [(m.mode, m.concurrency) for m in ttft] == [("closed_loop", 1), ("closed_loop", 4)]
         assert {(m.engine, m.gpu, m.tp, m.model, m.isl, m.osl) for m in ttft} == {
             ("vLLM", "H100-SXM-80GB", 1, "fake-model", ISL, OSL)
@@ -115,7 +117,10 @@ class TestBounds:
                                           max_requests=2))  # fmt: skip
             paths = {path for path, _ in server.requests}
         assert paths == {"/v1/chat/completions"}
-        assert summary["mean_ttft_ms"] == pytest.approx(TTFT_S * 1e3, rel=0.05)
+        # Two requests only: this checks the chat path is streamed and timed; the 5% bound
+        # on TTFT and token rate is checked on the completions sweep above.
+        assert summary["median_ttft_ms"] == pytest.approx(TTFT_S * 1e3, rel=0.10)
+        assert 1e3 / summary["mean_tpot_ms"] == pytest.approx(TOKENS_PER_S, rel=0.10)
         assert summary["backend"] == "openai-chat"
 
     def test_failing_server_is_reported(self) -> None:

@@ -258,21 +258,21 @@ def family_verdicts(
                     "unsupported dtype",
                     f"{acc.id} publishes no dense FLOP/s for the compute dtype of any of "
                     f"{fmts} (catalog: {sorted(acc.dense_flop_s) or 'none'}); add a measured "
-                    "figure in a user catalog to include it.",
+                    "figure in a user catalog to include it",
                 )
             )
         elif not fits_any[g]:
             if kv_best[g] <= 0:
                 detail = (
-                    f"weights + workspace exceed usable memory on every layout up to "
-                    f"{top_n} GPUs (short by {-kv_best[g] / GB:.1f} GB per GPU at best); "
-                    "use more GPUs per replica or a smaller weight dtype."
+                    f"weights + workspace exceed usable memory on every layout tried (up to "
+                    f"{top_n} GPUs per replica; short by {-kv_best[g] / GB:.1f} GB per GPU at "
+                    "best); use more GPUs per replica or a smaller weight dtype"
                 )
             else:
                 detail = (
                     f"at most {kv_best[g] / GB:.1f} GB per GPU is left for the KV cache, less "
                     f"than one sequence of {int(sweep.isl + sweep.osl)} tokens needs; use more "
-                    "GPUs per replica, a smaller weight dtype or --kv-dtypes fp8."
+                    "GPUs per replica, a smaller weight dtype or --kv-dtypes fp8"
                 )
             out.append(Family(acc.id, "memory", detail))
         elif not both_any[g]:
@@ -317,7 +317,7 @@ def family_verdicts(
                     acc.id,
                     "price",
                     f"configurations meet every target but no allowed offer prices {acc.id}; "
-                    "pass --gpu-hour-usd or add an offer (INFERCOST_CATALOG_DIR/offers).",
+                    "pass --gpu-hour-usd or add an offer (INFERCOST_CATALOG_DIR/offers)",
                 )
             )
         else:
@@ -353,6 +353,19 @@ def _versus(mine: Candidate, winner: Candidate | None) -> Family:
     return Family(mine.gpu, kind, text, mine, ratio)
 
 
+def smallest_fit(sweep: Sweep) -> Candidate | None:
+    """The configuration with the fewest GPUs per replica that fits (memory and dtype only),
+    the fastest of those; None when nothing fits. Says what one replica needs."""
+    shape = sweep.grid.shape
+    fits = np.broadcast_to(sweep.fits, shape)
+    if not fits.any():
+        return None
+    n = np.broadcast_to(sweep.grid.layouts.num_gpus.reshape(1, 1, -1, 1, 1), shape)
+    fewest = n[fits].min()
+    tok = np.where(fits & (n == fewest), np.broadcast_to(sweep.output_tok_s, shape), -np.inf)
+    return candidate(sweep, tuple(int(v) for v in np.unravel_index(int(np.argmax(tok)), shape)))  # type: ignore[arg-type]
+
+
 def run_sweep(
     model: str,
     isl: int,
@@ -382,7 +395,11 @@ def run_sweep(
         raise InputError(f"cached prefix share must lie in [0, 1), got {cached_prefix_share}.")
     m = get_model(model)
     eng = get_engine(engine)
-    accs = tuple(dict.fromkeys(get_accelerator(g) for g in gpus)) if gpus else load_accelerators()
+    accs = (
+        tuple({a.id: a for a in (get_accelerator(g) for g in gpus)}.values())
+        if gpus
+        else load_accelerators()
+    )
     lay = layouts(m, max_gpus, num_gpus)
     conc = concurrency_levels(max_concurrency or eng.max_num_seqs, concurrency_count)
     grid = build_grid(

@@ -209,8 +209,7 @@ def weight_formats(names: Iterable[str] | None, m: ModelArch) -> tuple[QuantForm
         UnknownNameError: an unknown dtype name.
     """
     if names is not None:
-        fmts = [get_quant_format(n) for n in names]
-        return tuple(dict.fromkeys(fmts))
+        return tuple({f.id: f for f in (get_quant_format(n) for n in names)}.values())
     first = get_quant_format(default_weight_dtype(m))
     chosen = [first]
     seen = {(first.bits_per_weight, first.compute_dtype, first.fallback_compute_dtype)}

@@ -1,0 +1,387 @@
+"""Self-host vs API: monthly cost curves and the break-even volume (``infercost plan breakeven``).
+
+Volume V is tokens per day, input and output together (as API bills and as worked example W2
+counts them). With input share s, cached share c of the input, and API prices per million:
+
+    API $/M blended  = s x ((1 - c) x input + c x cached input) + (1 - s) x output
+    API $/month(V)   = V x days/month ÷ 1e6 x blended
+
+Self-hosting pays for replicas sized for the busiest hour, never above the target
+utilisation, plus spares and people:
+
+    capacity/day     = tok/s per replica x 86,400 x max utilisation
+    replicas(V)      = max(min replicas, ceil(V x peak-to-average ÷ capacity/day)) + spares
+    self-host $/month(V) = replicas(V) x GPUs per replica x $/GPU-hour x hours/month + ops
+
+The self-host curve is a staircase, the API curve a line through zero, so the break-even is
+the smallest V where the line reaches the staircase: on step k (V in (V_{k-1}, V_k],
+V_k = k x capacity/day ÷ peak-to-average) the crossing is S_k ÷ slope, kept when it lies on
+that step; every step is checked at once. If one more replica costs at least what the API
+charges for the tokens it adds (self-host $/M at full load >= API $/M), the API is cheaper at
+every volume and there is no break-even.
+
+Defaults follow W2: a 730-hour GPU month (8,760 h ÷ 12) and a 30-day traffic month.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from infercost.catalog import get_accelerator
+from infercost.catalog.pricing import default_offer, get_offer
+from infercost.cost.api import api_price
+from infercost.cost.gpu_hour import usd_per_used_gpu_hour
+from infercost.errors import InputError
+from infercost.plan.search import search
+from infercost.units import (
+    DAYS_PER_MONTH,
+    HOURS_PER_DAY,
+    HOURS_PER_MONTH,
+    S_PER_HOUR,
+    TOKENS_PER_M,
+)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+S_PER_DAY = HOURS_PER_DAY * S_PER_HOUR
+
+
+def _positive(name: str, value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"{name} must be a positive number, got {value!r}.")
+
+
+def _non_negative(name: str, value: float) -> None:
+    if not (math.isfinite(value) and value >= 0):
+        raise InputError(f"{name} must be a number >= 0, got {value!r}.")
+
+
+def _fraction(name: str, value: float) -> None:
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise InputError(f"{name} must lie in [0, 1], got {value!r}.")
+
+
+@dataclass(frozen=True, slots=True)
+class BreakevenInputs:
+    """Everything the comparison needs (US$, tokens/s, fractions).
+
+    Attributes:
+        api_input_usd_per_m, api_output_usd_per_m: API prices per million tokens.
+        input_share: share of the daily tokens that are input (prompt) tokens.
+        gpu_hour_usd: $ per used GPU-hour.
+        tok_s: tokens/s (input + output, counted like the volume) one replica serves.
+        ops_usd_per_month: people and operations while self-hosting.
+        gpus_per_replica: GPUs one replica uses.
+        api_cached_input_usd_per_m, cached_share: cached-input price and the share of input
+            tokens billed at it (None: no caching discount).
+        max_utilization: highest share of capacity the fleet is planned to use.
+        peak_to_average: busiest hour ÷ average (replicas are sized for the busiest hour).
+        spare_replicas: replicas kept for failures (N + spare).
+        min_replicas: replicas kept even at tiny volume.
+        hours_per_month: GPU billing hours per month.
+        days_per_month: traffic days per month.
+        description: where the figures come from.
+    """
+
+    api_input_usd_per_m: float
+    api_output_usd_per_m: float
+    input_share: float
+    gpu_hour_usd: float
+    tok_s: float
+    ops_usd_per_month: float = 0.0
+    gpus_per_replica: int = 1
+    api_cached_input_usd_per_m: float | None = None
+    cached_share: float = 0.0
+    max_utilization: float = 1.0
+    peak_to_average: float = 1.0
+    spare_replicas: int = 0
+    min_replicas: int = 1
+    hours_per_month: float = HOURS_PER_MONTH
+    days_per_month: float = DAYS_PER_MONTH
+    description: str = "given"
+
+    def __post_init__(self) -> None:
+        _non_negative("--api-input-usd-per-m", self.api_input_usd_per_m)
+        _non_negative("--api-output-usd-per-m", self.api_output_usd_per_m)
+        _fraction("--input-share", self.input_share)
+        _positive("--gpu-hour-usd", self.gpu_hour_usd)
+        _positive("--tok-s", self.tok_s)
+        _non_negative("--ops-usd-per-month", self.ops_usd_per_month)
+        _fraction("--cached-share", self.cached_share)
+        if self.cached_share > 0 and self.api_cached_input_usd_per_m is None:
+            raise InputError("--cached-share needs --api-cached-input-usd-per-m.")
+        if self.api_cached_input_usd_per_m is not None:
+            _non_negative("--api-cached-input-usd-per-m", self.api_cached_input_usd_per_m)
+        if not (math.isfinite(self.max_utilization) and 0 < self.max_utilization <= 1):
+            raise InputError(
+                f"--max-utilization must lie in (0, 1], got {self.max_utilization!r}."
+            )
+        if not (math.isfinite(self.peak_to_average) and self.peak_to_average >= 1):
+            raise InputError(f"--peak-to-average must be >= 1, got {self.peak_to_average!r}.")
+        if self.gpus_per_replica < 1 or self.spare_replicas < 0 or self.min_replicas < 1:
+            raise InputError(
+                "Need --gpus-per-replica >= 1, --spare-replicas >= 0 and --min-replicas >= 1 "
+                f"(got {self.gpus_per_replica}, {self.spare_replicas}, {self.min_replicas})."
+            )
+        _positive("--hours-per-month", self.hours_per_month)
+        _positive("--days-per-month", self.days_per_month)
+
+    @property
+    def api_blended_usd_per_m(self) -> float:
+        """s x ((1 - c) x input + c x cached) + (1 - s) x output."""
+        cached = self.api_cached_input_usd_per_m or 0.0
+        per_input = (1 - self.cached_share) * self.api_input_usd_per_m + self.cached_share * cached
+        return self.input_share * per_input + (1 - self.input_share) * self.api_output_usd_per_m
+
+    @property
+    def api_usd_per_month_per_token_day(self) -> float:
+        """Slope of the API line: days/month ÷ 1e6 x blended ($/month per token/day)."""
+        return self.days_per_month / TOKENS_PER_M * self.api_blended_usd_per_m
+
+    @property
+    def replica_usd_per_month(self) -> float:
+        """GPUs per replica x $/GPU-hour x hours/month."""
+        return self.gpus_per_replica * self.gpu_hour_usd * self.hours_per_month
+
+    @property
+    def capacity_tokens_per_day(self) -> float:
+        """Tokens per day one replica serves at the busiest hour's pace, at max utilisation,
+        expressed as daily volume: tok/s x 86,400 x max utilisation ÷ peak-to-average."""
+        return self.tok_s * S_PER_DAY * self.max_utilization / self.peak_to_average
+
+    @property
+    def self_host_usd_per_m_full_load(self) -> float:
+        """$/M tokens of one fully used replica: $/hour ÷ (tok/s x 3600 ÷ 1e6)."""
+        return self.gpus_per_replica * self.gpu_hour_usd / (self.tok_s * S_PER_HOUR / TOKENS_PER_M)
+
+
+def replicas_for(inp: BreakevenInputs, tokens_per_day: FloatArray | float) -> IntArray:
+    """max(min replicas, ceil(V ÷ capacity/day)) + spares, elementwise."""
+    v = np.asarray(tokens_per_day, dtype=np.float64)
+    need = np.ceil(v / inp.capacity_tokens_per_day - 1e-12)
+    return np.asarray(np.maximum(need, inp.min_replicas) + inp.spare_replicas, dtype=np.int64)
+
+
+def api_usd_per_month(inp: BreakevenInputs, tokens_per_day: FloatArray | float) -> FloatArray:
+    """V x days/month ÷ 1e6 x blended $/M."""
+    v = np.asarray(tokens_per_day, dtype=np.float64)
+    return np.asarray(v * inp.api_usd_per_month_per_token_day, dtype=np.float64)
+
+
+def self_host_usd_per_month(
+    inp: BreakevenInputs, tokens_per_day: FloatArray | float
+) -> FloatArray:
+    """replicas(V) x replica $/month + ops $/month."""
+    reps = replicas_for(inp, tokens_per_day)
+    return np.asarray(reps * inp.replica_usd_per_month + inp.ops_usd_per_month, dtype=np.float64)
+
+
+def breakeven_tokens_per_day(inp: BreakevenInputs) -> float | None:
+    """Smallest daily volume at which the API costs at least as much as self-hosting; None
+    when the API is cheaper at every volume (module docstring)."""
+    a = inp.api_usd_per_month_per_token_day
+    g = inp.replica_usd_per_month
+    cap = inp.capacity_tokens_per_day
+    fixed = inp.spare_replicas * g + inp.ops_usd_per_month
+    if a <= 0 or a * cap <= g:
+        return None  # each replica costs at least what the API charges for its tokens
+    # Step k (k >= min replicas) covers V in (V_{k-1}, V_k]; a crossing needs
+    # k g + fixed <= a V_k = a k cap, i.e. k >= fixed / (a cap - g).
+    k_max = max(inp.min_replicas, math.ceil(fixed / (a * cap - g)) + 1)
+    k = np.arange(inp.min_replicas, k_max + 1, dtype=np.float64)
+    lower = np.where(k == inp.min_replicas, 0.0, (k - 1) * cap)
+    upper = k * cap
+    crossing = np.maximum((k * g + fixed) / a, lower)
+    ok = crossing <= upper
+    return float(crossing[np.argmax(ok)]) if ok.any() else None
+
+
+@dataclass(frozen=True, slots=True)
+class Breakeven:
+    """Monthly cost curves and the break-even volume.
+
+    Attributes:
+        inputs: the comparison's inputs.
+        breakeven_tokens_per_day: the volume where self-hosting becomes cheaper (None: never).
+        tokens_per_day: shape (n,), volumes of the curves.
+        api_usd_per_month, self_host_usd_per_month: shape (n,), the two curves.
+        replicas: shape (n,), replicas self-hosting needs at each volume.
+    """
+
+    inputs: BreakevenInputs
+    breakeven_tokens_per_day: float | None
+    tokens_per_day: FloatArray
+    api_usd_per_month: FloatArray
+    self_host_usd_per_month: FloatArray
+    replicas: IntArray
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (``plan breakeven --json``)."""
+        inp = self.inputs
+        be = self.breakeven_tokens_per_day
+        at_be: dict[str, Any] | None = None
+        if be is not None:
+            at_be = {
+                "api_usd_per_month": float(api_usd_per_month(inp, be)),
+                "self_host_usd_per_month": float(self_host_usd_per_month(inp, be)),
+                "replicas": int(replicas_for(inp, be)),
+            }
+        return {
+            "breakeven_tokens_per_day": be,
+            "breakeven_tokens_per_month": None if be is None else be * inp.days_per_month,
+            "at_breakeven": at_be,
+            "api_blended_usd_per_m": inp.api_blended_usd_per_m,
+            "self_host_usd_per_m_full_load": inp.self_host_usd_per_m_full_load,
+            "replica_usd_per_month": inp.replica_usd_per_month,
+            "capacity_tokens_per_day_per_replica": inp.capacity_tokens_per_day,
+            "ops_usd_per_month": inp.ops_usd_per_month,
+            "input_share": inp.input_share,
+            "gpu_hour_usd": inp.gpu_hour_usd,
+            "tok_s": inp.tok_s,
+            "gpus_per_replica": inp.gpus_per_replica,
+            "max_utilization": inp.max_utilization,
+            "peak_to_average": inp.peak_to_average,
+            "spare_replicas": inp.spare_replicas,
+            "hours_per_month": inp.hours_per_month,
+            "days_per_month": inp.days_per_month,
+            "description": inp.description,
+            "curve": [
+                {
+                    "tokens_per_day": float(v),
+                    "api_usd_per_month": float(a),
+                    "self_host_usd_per_month": float(s),
+                    "replicas": int(r),
+                }
+                for v, a, s, r in zip(
+                    self.tokens_per_day,
+                    self.api_usd_per_month,
+                    self.self_host_usd_per_month,
+                    self.replicas,
+                    strict=True,
+                )
+            ],
+        }
+
+
+def breakeven(
+    inp: BreakevenInputs, volumes_tokens_per_day: FloatArray | None = None, points: int = 25
+) -> Breakeven:
+    """Both cost curves over ``volumes_tokens_per_day`` (default: ``points`` volumes spaced
+    geometrically from 1 % to 4x the break-even, or to 10 replicas' capacity without one),
+    and the break-even volume.
+
+    Raises:
+        InputError: a non-positive or non-finite volume, or fewer than 2 points.
+    """
+    be = breakeven_tokens_per_day(inp)
+    if volumes_tokens_per_day is None:
+        if points < 2:
+            raise InputError(f"Need at least 2 curve points, got {points}.")
+        top = 4.0 * be if be is not None else 10.0 * inp.capacity_tokens_per_day
+        v = np.geomspace(top / 400.0, top, points)
+    else:
+        v = np.asarray(volumes_tokens_per_day, dtype=np.float64)
+        if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v <= 0):
+            raise InputError("Volumes must be positive numbers of tokens per day.")
+    return Breakeven(
+        inputs=inp,
+        breakeven_tokens_per_day=be,
+        tokens_per_day=v,
+        api_usd_per_month=api_usd_per_month(inp, v),
+        self_host_usd_per_month=self_host_usd_per_month(inp, v),
+        replicas=replicas_for(inp, v),
+    )
+
+
+def inputs_from_names(
+    model: str,
+    gpu: str,
+    isl: int,
+    osl: int,
+    api_model: str,
+    *,
+    api_provider: str | None = None,
+    offer: str | None = None,
+    gpu_hour_usd: float | None = None,
+    max_ttft_s: float | None = None,
+    max_tpot_s: float | None = None,
+    weight_dtype: str | None = None,
+    engine: str = "vllm",
+    cached_share: float = 0.0,
+    **options: Any,
+) -> BreakevenInputs:
+    """Break-even inputs from names: the cheapest replica of ``model`` on ``gpu`` under the
+    targets (:func:`infercost.plan.search.search`), priced by ``offer`` (default: the
+    catalog's default on-demand offer, instance bundling applied) or ``gpu_hour_usd``, against
+    ``api_model``'s price sheet (:func:`infercost.cost.api.api_price`). The input share is
+    isl ÷ (isl + osl); the replica's tokens/s counts input and output alike.
+    ``options``: the remaining :class:`BreakevenInputs` fields (ops, utilisation, spares ...).
+
+    Raises:
+        UnknownNameError: unknown model, GPU, offer or API model.
+        InputError: no configuration serves the workload (the reason is given), or a price
+            sheet without an input or output price.
+    """
+    acc = get_accelerator(gpu)
+    if offer is not None and gpu_hour_usd is not None:
+        raise InputError("Give --offer or --gpu-hour-usd, not both.")
+    chosen = get_offer(offer) if offer is not None else None
+    if chosen is not None and chosen.gpu != acc.id:
+        raise InputError(f"Offer {chosen.id!r} is for {chosen.gpu}, not {acc.id}.")
+    if chosen is None and gpu_hour_usd is None:
+        chosen = default_offer(acc.id)
+        if chosen is None:
+            raise InputError(f"No on-demand offer for {acc.id}: give --offer or --gpu-hour-usd.")
+    result = search(
+        model, isl, osl, max_ttft_s=max_ttft_s, max_tpot_s=max_tpot_s, top=0, gpus=[acc.id],
+        weight_dtypes=[weight_dtype] if weight_dtype else None, engine=engine,
+        gpu_hour_usd=gpu_hour_usd, offers=(chosen,) if chosen is not None else None,
+        kinds=(chosen.pricing_kind,) if chosen is not None else ("on-demand",),
+        allow_spot=chosen is not None and chosen.pricing_kind == "spot",
+    )  # fmt: skip
+    if result.winner is None:
+        fam = result.families[0]
+        raise InputError(
+            f"No replica of {model} on {acc.id} serves isl {isl} / osl {osl}: "
+            f"{fam.constraint}: {fam.detail}."
+        )
+    w = result.winner
+    assert w.usd_per_gpu_hour is not None
+    rate = (
+        float(usd_per_used_gpu_hour(chosen.usd_per_hour, chosen.gpus_per_instance, w.num_gpus))
+        if chosen is not None
+        else w.usd_per_gpu_hour
+    )
+    sheet = api_price(api_model, api_provider)
+    if sheet.usd_per_m_input is None or sheet.usd_per_m_output is None:
+        raise InputError(
+            f"{sheet.provider} {sheet.model} has no published input or output price "
+            f"({sheet.source}); give --api-input-usd-per-m and --api-output-usd-per-m."
+        )
+    return BreakevenInputs(
+        api_input_usd_per_m=float(sheet.usd_per_m_input),
+        api_output_usd_per_m=float(sheet.usd_per_m_output),
+        input_share=isl / (isl + osl),
+        gpu_hour_usd=rate,
+        tok_s=w.output_tok_s * (isl + osl) / osl,
+        gpus_per_replica=w.num_gpus,
+        api_cached_input_usd_per_m=(
+            float(sheet.usd_per_m_cached_input)
+            if sheet.usd_per_m_cached_input is not None
+            else None
+        ),
+        cached_share=cached_share,
+        description=(
+            f"self-host: {w.layout} {w.weight_dtype} (KV {w.kv_dtype}) batch {w.concurrency}, "
+            f"{w.output_tok_s:,.0f} output tok/s, ${rate:.2f}/GPU-h "
+            f"({chosen.id if chosen is not None else 'user rate'}); API: {sheet.provider} "
+            f"{sheet.model} (as of {sheet.as_of})"
+        ),
+        **options,
+    )

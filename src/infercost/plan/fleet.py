@@ -1,0 +1,588 @@
+"""Fleet sizing from a traffic description: ``infercost plan fleet``.
+
+Traffic is output tokens per day (or requests per day x osl, or all tokens per day x
+osl ÷ (isl + osl)), shaped over the day by a 24-hour profile (relative load per hour, mean 1)
+or by a peak-to-average ratio, and grown by ``(1 + growth per month) ** months``.
+
+    average output tok/s   = output tokens/day ÷ 86,400
+    peak output tok/s      = average x max(profile)
+    static replicas        = max(min replicas, ceil(peak x (1 + headroom) ÷ replica tok/s))
+    utilisation            = average ÷ (replicas x replica tok/s)
+    $/month                = replica-hours/day x GPUs per replica x $/GPU-hour x days/month
+    $/M output             = $/month ÷ (output tokens/day x days/month ÷ 1e6)
+
+Autoscaling (per minute of the day, the day repeating): the replicas needed at minute t are
+``ceil(load(t) x (1 + headroom) ÷ replica tok/s)``; a replica takes ``lag`` minutes to start,
+so the fleet running at t is the most needed over [t - scale-down delay, t + lag], and never
+below the minimum. Its replica-hours give the autoscaled cost and utilisation.
+
+Purchase mix: ``R`` reserved replicas run all day at the reserved rate; the autoscaled
+replicas above ``R`` (the burst) run on spot for up to ``max_spot_share`` of the burst when
+spot is cheaper, the rest on-demand. Daily cost(R) = 24 R x reserved $/h + burst replica-hours
+(R) x burst $/h, evaluated for every R from 0 to the peak at once; the cheapest R wins (a
+reserved replica pays off when the fleet needs it for more than reserved ÷ burst of the day).
+
+Capacity per replica comes from the user (``replica_output_tok_s``) or from the cheapest
+configuration under the latency targets (:func:`infercost.plan.search.search`), which also
+says what one replica needs (a 70B model in bf16 does not fit one 80 GB GPU).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from infercost.catalog import get_accelerator
+from infercost.catalog.pricing import Offer, default_offer, load_offers
+from infercost.cost.gpu_hour import usd_per_used_gpu_hour
+from infercost.errors import InputError
+from infercost.plan.search import run_sweep, search, smallest_fit
+from infercost.plan.sweep import Candidate
+from infercost.units import HOURS_PER_DAY, S_PER_HOUR, TOKENS_PER_M
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+S_PER_DAY = HOURS_PER_DAY * S_PER_HOUR
+MINUTES_PER_DAY = 1440
+HOURS = 24
+
+
+def _positive(name: str, value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"{name} must be a positive number, got {value!r}.")
+
+
+def normalise_profile(weights: Sequence[float] | FloatArray) -> FloatArray:
+    """24 relative hourly loads scaled to mean 1 (hour 0 = midnight to 1 am).
+
+    Raises:
+        InputError: not 24 values, a negative or non-finite value, or all zero.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (HOURS,):
+        raise InputError(
+            f"A daily profile has 24 hourly values (hour 0 first); got {w.size}. "
+            "Give relative loads such as 0.3,0.2,...,1.8."
+        )
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise InputError("Profile values must be finite, non-negative and not all zero.")
+    return np.asarray(w / w.mean(), dtype=np.float64)
+
+
+def diurnal_profile(peak_to_average: float, peak_hour: int = 14) -> FloatArray:
+    """A one-peak day with the given peak-to-average ratio: weights ∝ exp(κ cos(2π(h - peak)/24))
+    (a von Mises shape), κ solved by bisection so that max ÷ mean = the ratio.
+
+    Raises:
+        InputError: a ratio below 1 or at least 24 (one busy hour), or an hour outside 0-23.
+    """
+    if not (math.isfinite(peak_to_average) and 1.0 <= peak_to_average < HOURS):
+        raise InputError(
+            f"--peak-to-average must lie in [1, 24), got {peak_to_average!r} (1 = flat day)."
+        )
+    if not 0 <= peak_hour < HOURS:
+        raise InputError(f"--peak-hour must be 0-23, got {peak_hour}.")
+    theta = 2.0 * np.pi * (np.arange(HOURS) - peak_hour) / HOURS
+
+    def ratio(kappa: float) -> float:
+        return float(1.0 / np.mean(np.exp(kappa * (np.cos(theta) - 1.0))))
+
+    lo, hi = 0.0, 1.0
+    while ratio(hi) < peak_to_average:
+        hi *= 2.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if ratio(mid) < peak_to_average else (lo, mid)
+    return normalise_profile(np.exp(hi * (np.cos(theta) - 1.0)))
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """Demand over one day.
+
+    Attributes:
+        output_tokens_per_day: output tokens per day today.
+        isl, osl: mean prompt and output tokens per request.
+        profile: shape (24,), relative load per hour, mean 1.
+        growth_per_month: compound growth rate per month (0.1 = +10 %).
+        months: horizon the fleet is sized for.
+    """
+
+    output_tokens_per_day: float
+    isl: float
+    osl: float
+    profile: FloatArray
+    growth_per_month: float = 0.0
+    months: float = 0.0
+
+    @property
+    def growth_factor(self) -> float:
+        """(1 + growth per month) ** months."""
+        return float((1.0 + self.growth_per_month) ** self.months)
+
+    @property
+    def sized_output_tokens_per_day(self) -> float:
+        """Output tokens per day at the end of the horizon."""
+        return self.output_tokens_per_day * self.growth_factor
+
+    @property
+    def average_output_tok_s(self) -> float:
+        """Mean output tokens/s at the end of the horizon."""
+        return self.sized_output_tokens_per_day / S_PER_DAY
+
+    @property
+    def peak_output_tok_s(self) -> float:
+        """Busiest hour's output tokens/s at the end of the horizon."""
+        return self.average_output_tok_s * float(self.profile.max())
+
+
+def traffic(
+    *,
+    isl: float,
+    osl: float,
+    output_tokens_per_day: float | None = None,
+    requests_per_day: float | None = None,
+    tokens_per_day: float | None = None,
+    profile: Sequence[float] | None = None,
+    peak_to_average: float | None = None,
+    peak_hour: int = 14,
+    growth_per_month: float = 0.0,
+    months: float = 0.0,
+) -> Traffic:
+    """Build :class:`Traffic` from exactly one volume and at most one shape.
+
+    ``tokens_per_day`` counts input and output tokens: output = tokens x osl ÷ (isl + osl).
+    Without a profile or ratio the day is flat.
+
+    Raises:
+        InputError: not exactly one volume, both a profile and a ratio, a non-positive volume
+            or token count, growth below -100 % or a negative horizon.
+    """
+    given = [v for v in (output_tokens_per_day, requests_per_day, tokens_per_day) if v is not None]
+    if len(given) != 1:
+        raise InputError(
+            "Give exactly one of --output-tokens-per-day, --requests-per-day or --tokens-per-day."
+        )
+    if isl < 0:
+        raise InputError(f"--isl must be >= 0 tokens, got {isl}.")
+    _positive("--osl", osl)
+    if output_tokens_per_day is not None:
+        out = output_tokens_per_day
+    elif requests_per_day is not None:
+        out = requests_per_day * osl
+    else:
+        assert tokens_per_day is not None
+        out = tokens_per_day * osl / (isl + osl)
+    _positive("the daily volume", out)
+    if profile is not None and peak_to_average is not None:
+        raise InputError("Give --profile or --peak-to-average, not both.")
+    if profile is not None:
+        shape = normalise_profile(profile)
+    elif peak_to_average is not None:
+        shape = diurnal_profile(peak_to_average, peak_hour)
+    else:
+        shape = np.ones(HOURS)
+    if not (math.isfinite(growth_per_month) and growth_per_month > -1.0):
+        raise InputError(f"--growth-per-month must be > -1, got {growth_per_month!r}.")
+    if not (math.isfinite(months) and months >= 0):
+        raise InputError(f"--months must be >= 0, got {months!r}.")
+    return Traffic(float(out), float(isl), float(osl), shape, growth_per_month, months)
+
+
+@dataclass(frozen=True, slots=True)
+class Replica:
+    """One replica: its capacity and price.
+
+    Attributes:
+        output_tok_s: output tokens/s one replica sustains at its operating point.
+        gpus: GPUs per replica.
+        usd_per_gpu_hour: on-demand $/used GPU-hour.
+        reserved_usd_per_gpu_hour, spot_usd_per_gpu_hour: other purchase options (None: not
+            offered).
+        description: what the replica is and where its figures come from.
+    """
+
+    output_tok_s: float
+    gpus: int
+    usd_per_gpu_hour: float
+    reserved_usd_per_gpu_hour: float | None = None
+    spot_usd_per_gpu_hour: float | None = None
+    description: str = "given"
+
+    def __post_init__(self) -> None:
+        _positive("replica output tok/s", self.output_tok_s)
+        _positive("$/GPU-hour", self.usd_per_gpu_hour)
+        if self.gpus < 1:
+            raise InputError(f"GPUs per replica must be >= 1, got {self.gpus}.")
+        for name, v in (
+            ("reserved $/GPU-hour", self.reserved_usd_per_gpu_hour),
+            ("spot $/GPU-hour", self.spot_usd_per_gpu_hour),
+        ):
+            if v is not None:
+                _positive(name, v)
+
+    @property
+    def usd_per_hour(self) -> float:
+        """On-demand $ per replica-hour."""
+        return self.usd_per_gpu_hour * self.gpus
+
+
+@dataclass(frozen=True, slots=True)
+class Mix:
+    """Cheapest reserved / on-demand / spot purchase mix for the autoscaled fleet.
+
+    Attributes:
+        reserved_replicas: replicas bought reserved (run all day).
+        on_demand_replica_hours_per_day, spot_replica_hours_per_day: burst above them.
+        usd_per_month: the mix's monthly cost.
+        all_on_demand_usd_per_month: the same autoscaled fleet all on-demand.
+        cost_by_reserved_usd_per_month: shape (peak + 1,), monthly cost for R = 0..peak.
+    """
+
+    reserved_replicas: int
+    on_demand_replica_hours_per_day: float
+    spot_replica_hours_per_day: float
+    usd_per_month: float
+    all_on_demand_usd_per_month: float
+    cost_by_reserved_usd_per_month: FloatArray
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "reserved_replicas": self.reserved_replicas,
+            "on_demand_replica_hours_per_day": self.on_demand_replica_hours_per_day,
+            "spot_replica_hours_per_day": self.spot_replica_hours_per_day,
+            "usd_per_month": self.usd_per_month,
+            "all_on_demand_usd_per_month": self.all_on_demand_usd_per_month,
+            "saving_vs_all_on_demand_usd_per_month": (
+                self.all_on_demand_usd_per_month - self.usd_per_month
+            ),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FleetPlan:
+    """A sized fleet (figures at the end of the growth horizon).
+
+    Attributes:
+        traffic, replica: the inputs.
+        headroom, min_replicas, autoscaling_lag_min, scale_down_delay_min, days_per_month:
+            the sizing options.
+        average_output_tok_s, peak_output_tok_s: demand.
+        static_replicas, static_gpus: fleet sized for the peak with headroom.
+        static_utilization: average ÷ static capacity.
+        static_usd_per_month, static_usd_per_m_output: its cost.
+        autoscaled_replicas: shape (1440,), replicas running each minute of the day.
+        autoscaled_replica_hours_per_day, autoscaled_utilization, autoscaled_usd_per_month,
+        autoscaled_usd_per_m_output: the autoscaled fleet.
+        mix: cheapest purchase mix (None when neither reserved nor spot is priced).
+        growth_months, growth_static_replicas, growth_usd_per_month: shape (M + 1,), the
+            static fleet month by month over the horizon.
+    """
+
+    traffic: Traffic
+    replica: Replica
+    headroom: float
+    min_replicas: int
+    autoscaling_lag_min: float
+    scale_down_delay_min: float
+    days_per_month: float
+    average_output_tok_s: float
+    peak_output_tok_s: float
+    static_replicas: int
+    static_gpus: int
+    static_utilization: float
+    static_usd_per_month: float
+    static_usd_per_m_output: float
+    autoscaled_replicas: IntArray
+    autoscaled_replica_hours_per_day: float
+    autoscaled_utilization: float
+    autoscaled_usd_per_month: float
+    autoscaled_usd_per_m_output: float
+    mix: Mix | None
+    growth_months: IntArray
+    growth_static_replicas: IntArray
+    growth_usd_per_month: FloatArray
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (``plan fleet --json``)."""
+        t, r = self.traffic, self.replica
+        return {
+            "replica": {
+                "description": r.description,
+                "gpus": r.gpus,
+                "output_tok_s": r.output_tok_s,
+                "usd_per_gpu_hour": r.usd_per_gpu_hour,
+                "reserved_usd_per_gpu_hour": r.reserved_usd_per_gpu_hour,
+                "spot_usd_per_gpu_hour": r.spot_usd_per_gpu_hour,
+            },
+            "output_tokens_per_day": t.output_tokens_per_day,
+            "sized_output_tokens_per_day": t.sized_output_tokens_per_day,
+            "growth_factor": t.growth_factor,
+            "isl": t.isl,
+            "osl": t.osl,
+            "profile": [float(x) for x in t.profile],
+            "headroom": self.headroom,
+            "min_replicas": self.min_replicas,
+            "autoscaling_lag_min": self.autoscaling_lag_min,
+            "scale_down_delay_min": self.scale_down_delay_min,
+            "days_per_month": self.days_per_month,
+            "average_output_tok_s": self.average_output_tok_s,
+            "peak_output_tok_s": self.peak_output_tok_s,
+            "static_replicas": self.static_replicas,
+            "static_gpus": self.static_gpus,
+            "static_utilization": self.static_utilization,
+            "static_usd_per_month": self.static_usd_per_month,
+            "static_usd_per_m_output": self.static_usd_per_m_output,
+            "autoscaled_peak_replicas": int(self.autoscaled_replicas.max()),
+            "autoscaled_min_replicas": int(self.autoscaled_replicas.min()),
+            "autoscaled_replica_hours_per_day": self.autoscaled_replica_hours_per_day,
+            "autoscaled_utilization": self.autoscaled_utilization,
+            "autoscaled_usd_per_month": self.autoscaled_usd_per_month,
+            "autoscaled_usd_per_m_output": self.autoscaled_usd_per_m_output,
+            "mix": self.mix.to_dict() if self.mix else None,
+            "growth": [
+                {"month": int(m), "static_replicas": int(n), "usd_per_month": float(c)}
+                for m, n, c in zip(
+                    self.growth_months,
+                    self.growth_static_replicas,
+                    self.growth_usd_per_month,
+                    strict=True,
+                )
+            ],
+        }
+
+
+def replicas_needed(
+    load_tok_s: FloatArray | float, capacity_tok_s: float, headroom: float
+) -> IntArray:
+    """ceil(load x (1 + headroom) ÷ capacity), elementwise (a tiny tolerance absorbs float
+    round-off so that an exact multiple is not rounded up)."""
+    x = np.asarray(load_tok_s, dtype=np.float64) * (1.0 + headroom) / capacity_tok_s
+    return np.asarray(np.ceil(x - 1e-9), dtype=np.int64)
+
+
+def autoscaled(
+    needed_per_minute: IntArray, lag_min: float, delay_min: float, min_replicas: int
+) -> IntArray:
+    """Replicas running each minute of a repeating day: the most needed over
+    [t - delay, t + lag] (a replica must start ``lag`` minutes before it is needed and is kept
+    ``delay`` minutes after), at least ``min_replicas``. Shape (1440,)."""
+    lag, delay = math.ceil(lag_min), math.ceil(delay_min)
+    n = needed_per_minute.shape[0]
+    idx = (np.arange(n)[:, None] + np.arange(-delay, lag + 1)[None, :]) % n
+    return np.asarray(np.maximum(needed_per_minute[idx].max(axis=1), min_replicas), dtype=np.int64)
+
+
+def purchase_mix(
+    running: IntArray,
+    replica: Replica,
+    days_per_month: float,
+    max_spot_share: float,
+) -> Mix | None:
+    """Cheapest number of reserved replicas under the autoscaled fleet ``running`` (per minute),
+    bursting to spot (up to ``max_spot_share`` of burst hours, when cheaper) and on-demand.
+    None when neither a reserved nor a spot price is known."""
+    if replica.reserved_usd_per_gpu_hour is None and replica.spot_usd_per_gpu_hour is None:
+        return None
+    od = replica.usd_per_hour
+    spot = (replica.spot_usd_per_gpu_hour or math.inf) * replica.gpus
+    share = max_spot_share if spot < od else 0.0
+    burst_rate = share * (spot if math.isfinite(spot) else 0.0) + (1.0 - share) * od
+    reserved_rate = (replica.reserved_usd_per_gpu_hour or math.inf) * replica.gpus
+    peak = int(running.max())
+    r = np.arange(peak + 1)
+    excess_h = np.maximum(running[None, :] - r[:, None], 0).sum(axis=1) / 60.0
+    with np.errstate(invalid="ignore"):
+        reserved_cost = np.where(r > 0, r * HOURS_PER_DAY * reserved_rate, 0.0)
+    daily = reserved_cost + excess_h * burst_rate
+    best = int(np.argmin(daily))
+    all_od = float(running.sum() / 60.0 * od * days_per_month)
+    return Mix(
+        reserved_replicas=best,
+        on_demand_replica_hours_per_day=float(excess_h[best] * (1.0 - share)),
+        spot_replica_hours_per_day=float(excess_h[best] * share),
+        usd_per_month=float(daily[best] * days_per_month),
+        all_on_demand_usd_per_month=all_od,
+        cost_by_reserved_usd_per_month=np.asarray(daily * days_per_month, dtype=np.float64),
+    )
+
+
+def size_fleet(
+    t: Traffic,
+    replica: Replica,
+    *,
+    headroom: float = 0.3,
+    min_replicas: int = 1,
+    autoscaling_lag_min: float = 10.0,
+    scale_down_delay_min: float = 0.0,
+    days_per_month: float = 30.0,
+    max_spot_share: float = 0.5,
+) -> FleetPlan:
+    """Size a fleet for ``t`` on ``replica`` (module docstring for every formula).
+
+    Raises:
+        InputError: negative headroom, lag or delay; min replicas below 0; a non-positive
+            month; a spot share outside [0, 1].
+    """
+    if not (math.isfinite(headroom) and headroom >= 0):
+        raise InputError(f"--headroom must be >= 0 (0.3 = 30 %), got {headroom!r}.")
+    if min_replicas < 0:
+        raise InputError(f"--min-replicas must be >= 0, got {min_replicas}.")
+    for name, v in (("--autoscaling-lag-min", autoscaling_lag_min),
+                    ("--scale-down-delay-min", scale_down_delay_min)):  # fmt: skip
+        if not (math.isfinite(v) and 0 <= v <= MINUTES_PER_DAY):
+            raise InputError(f"{name} must lie in [0, 1440] minutes, got {v!r}.")
+    _positive("--days-per-month", days_per_month)
+    if not 0.0 <= max_spot_share <= 1.0:
+        raise InputError(f"--max-spot-share must lie in [0, 1], got {max_spot_share!r}.")
+    cap = replica.output_tok_s
+    avg, peak = t.average_output_tok_s, t.peak_output_tok_s
+    static = max(min_replicas, int(replicas_needed(peak, cap, headroom)))
+    static = max(static, 1)
+    static_month = static * replica.usd_per_hour * HOURS_PER_DAY * days_per_month
+    m_tokens_month = t.sized_output_tokens_per_day * days_per_month / TOKENS_PER_M
+    per_minute = avg * np.repeat(t.profile, 60)
+    needed = replicas_needed(per_minute, cap, headroom)
+    running = autoscaled(needed, autoscaling_lag_min, scale_down_delay_min, min_replicas)
+    rep_hours = float(running.sum() / 60.0)
+    auto_month = rep_hours * replica.usd_per_hour * days_per_month
+    served_tokens = avg * S_PER_DAY
+    months = np.arange(math.ceil(t.months) + 1)
+    growth_avg = np.asarray(
+        t.output_tokens_per_day * (1.0 + t.growth_per_month) ** months / S_PER_DAY,
+        dtype=np.float64,
+    )
+    growth_static = np.maximum(
+        replicas_needed(growth_avg * float(t.profile.max()), cap, headroom), max(min_replicas, 1)
+    )
+    return FleetPlan(
+        traffic=t,
+        replica=replica,
+        headroom=headroom,
+        min_replicas=min_replicas,
+        autoscaling_lag_min=autoscaling_lag_min,
+        scale_down_delay_min=scale_down_delay_min,
+        days_per_month=days_per_month,
+        average_output_tok_s=avg,
+        peak_output_tok_s=peak,
+        static_replicas=static,
+        static_gpus=static * replica.gpus,
+        static_utilization=avg / (static * cap),
+        static_usd_per_month=static_month,
+        static_usd_per_m_output=static_month / m_tokens_month,
+        autoscaled_replicas=running,
+        autoscaled_replica_hours_per_day=rep_hours,
+        autoscaled_utilization=(
+            served_tokens / (rep_hours * S_PER_HOUR * cap) if rep_hours > 0 else 0.0
+        ),
+        autoscaled_usd_per_month=auto_month,
+        autoscaled_usd_per_m_output=auto_month / m_tokens_month,
+        mix=purchase_mix(running, replica, days_per_month, max_spot_share),
+        growth_months=np.asarray(months, dtype=np.int64),
+        growth_static_replicas=np.asarray(growth_static, dtype=np.int64),
+        growth_usd_per_month=np.asarray(
+            growth_static * replica.usd_per_hour * HOURS_PER_DAY * days_per_month,
+            dtype=np.float64,
+        ),
+    )
+
+
+def _cheapest(offers: Sequence[Offer], gpu: str, kinds: set[str], gpus: int) -> float | None:
+    rates = [
+        float(usd_per_used_gpu_hour(o.usd_per_hour, o.gpus_per_instance, gpus))
+        for o in offers
+        if o.gpu == gpu and o.pricing_kind in kinds
+    ]
+    return min(rates) if rates else None
+
+
+def replica_from_search(
+    model: str,
+    gpu: str,
+    isl: int,
+    osl: int,
+    *,
+    max_ttft_s: float | None = None,
+    max_tpot_s: float | None = None,
+    weight_dtype: str | None = None,
+    num_gpus: int | None = None,
+    engine: str = "vllm",
+    gpu_hour_usd: float | None = None,
+    reserved_usd_per_gpu_hour: float | None = None,
+    spot_usd_per_gpu_hour: float | None = None,
+    offers: Sequence[Offer] | None = None,
+) -> tuple[Replica, Candidate]:
+    """The cheapest replica of ``model`` on ``gpu`` meeting the targets, priced on-demand (the
+    catalog's default offer unless ``gpu_hour_usd``), with the catalog's cheapest reserved and
+    spot offers for the mix unless given.
+
+    Raises:
+        UnknownNameError: unknown model, GPU, dtype or engine.
+        InputError: no configuration fits or meets the targets; the message says why and what
+            one replica needs.
+    """
+    acc = get_accelerator(gpu)
+    pool = tuple(offers) if offers is not None else load_offers()
+    if gpu_hour_usd is None:
+        offer = default_offer(acc.id, pool)
+        if offer is None:
+            raise InputError(
+                f"No on-demand offer for {acc.id} in the catalog: give --gpu-hour-usd."
+            )
+        pool_od: tuple[Offer, ...] = (offer,)
+    else:
+        pool_od = ()
+    result = search(
+        model, isl, osl, max_ttft_s=max_ttft_s, max_tpot_s=max_tpot_s, top=0, gpus=[acc.id],
+        weight_dtypes=[weight_dtype] if weight_dtype else None,
+        num_gpus=[num_gpus] if num_gpus else None, engine=engine, gpu_hour_usd=gpu_hour_usd,
+        offers=pool_od, kinds=("on-demand",),
+    )  # fmt: skip
+    if result.winner is None:
+        fam = result.families[0]
+        hint = ""
+        if fam.constraint == "memory":
+            wider = smallest_fit(
+                run_sweep(
+                    model, isl, osl, gpus=[acc.id], max_gpus=16, engine=engine, gpu_hour_usd=1.0,
+                    weight_dtypes=[weight_dtype] if weight_dtype else None,
+                )
+            )  # fmt: skip
+            if wider is not None:
+                hint = (
+                    f" The smallest replica that holds it is {wider.layout} "
+                    f"({wider.weight_dtype} weights, KV {wider.kv_dtype})."
+                )
+        raise InputError(
+            f"No replica of {model} on {acc.id} serves isl {isl} / osl {osl}: "
+            f"{fam.constraint}: {fam.detail}.{hint}"
+        )
+    w = result.winner
+    assert w.usd_per_gpu_hour is not None
+    n = w.num_gpus
+    reserved = reserved_usd_per_gpu_hour
+    if reserved is None:
+        reserved = _cheapest(pool, acc.id, {"reserved-1y", "reserved-3y", "committed"}, n)
+    spot = spot_usd_per_gpu_hour
+    if spot is None:
+        spot = _cheapest(pool, acc.id, {"spot"}, n)
+    replica = Replica(
+        output_tok_s=w.output_tok_s,
+        gpus=n,
+        usd_per_gpu_hour=w.usd_per_gpu_hour,
+        reserved_usd_per_gpu_hour=reserved,
+        spot_usd_per_gpu_hour=spot,
+        description=(
+            f"{w.layout} {w.weight_dtype} (KV {w.kv_dtype}), batch {w.concurrency}: "
+            f"{w.output_tok_s:,.0f} output tok/s, TTFT {w.ttft_s:.2f} s, TPOT "
+            f"{w.tpot_s * 1e3:.0f} ms; {w.offer}"
+        ),
+    )
+    return replica, w

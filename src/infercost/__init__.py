@@ -24,11 +24,11 @@ from infercost.errors import (
 from infercost.predict import PREDICT_JSON_KEYS, Prediction, predict
 
 __all__ = [
+    "PREDICT_JSON_KEYS",
     "CatalogError",
     "DoesNotFitError",
     "InfercostError",
     "InputError",
-    "PREDICT_JSON_KEYS",
     "Prediction",
     "UnknownNameError",
     "get_accelerator",

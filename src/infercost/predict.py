@@ -548,15 +548,14 @@ def predict(
             error_band=None,
             explain=trail.to_list() if explain else None,
         )
-    batch = (
-        concurrency if concurrency is not None else max(min(max_conc, r.engine.max_num_seqs), 1)
-    )
+    cap = r.engine.max_num_seqs_offline or r.engine.max_num_seqs
+    batch = concurrency if concurrency is not None else max(min(max_conc, cap), 1)
     if max_throughput:
         trail.add(
             "concurrency",
             batch,
             "seqs",
-            f"min(KV-limited {max_conc}, engine max_num_seqs {r.engine.max_num_seqs})",
+            f"min(KV-limited {max_conc}, engine cap {cap} sequences)",
             r.engine.source,
         )
     sp = serve(r, float(batch), float(isl), float(osl))

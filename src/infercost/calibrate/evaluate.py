@@ -125,7 +125,10 @@ def prepare(m: Measurement) -> Prepared:
     _, _, kv_avail = kv_budget_bytes_per_gpu(r)
     per_seq = kv_bytes_per_seq_per_gpu(r, float(isl + osl))
     kv_limited = int(max(kv_avail, 0.0) // per_seq)
-    max_batch = max(min(kv_limited, r.engine.max_num_seqs), 0)
+    cap = r.engine.max_num_seqs
+    if m.mode == "max_throughput" and r.engine.max_num_seqs_offline:
+        cap = r.engine.max_num_seqs_offline
+    max_batch = max(min(kv_limited, cap), 0)
     found = re.search(r"(\d[\d,]*)\s+requests", m.notes)
     num_requests = int(found.group(1).replace(",", "")) if found else 500
     return Prepared(m=m, r=r, sm=sm, max_batch=max_batch, num_requests=num_requests)

@@ -7,13 +7,16 @@ Few physical parameters per engine, each bounded to its physical range:
 - ``step_overhead_s`` in [0.5, 8] ms: fixed time per iteration;
 - ``token_overhead_s`` in [0, 16] µs: time per token per iteration outside the roofline;
 - ``comm_efficiency`` in [0.15, 1]: achieved fraction of link bandwidth in TP all-reduces;
-- ``request_overhead_s`` in [0, 30] ms: time per request before its first token
-  (second stage, on latency rows only).
+- ``request_overhead_s`` in [0, 30] ms: time per request before its first token.
+
+Identifiability: in compute-bound steps MFU and the per-token overhead trade off (both scale
+with tokens); memory-bound rows with many tokens separate them. The fit reports the point it
+found; predictions, not the individual values, are what the data pins down.
 
 Loss: mean absolute log ratio (a robust, scale-free loss: over- and under-prediction by the
 same factor cost the same), each source weighted equally so a large source does not drown a
 small one. Search: an exhaustive vectorised grid over the bounded box (every formula in
-``perf`` broadcasts), then a finer grid around the best point.
+``perf`` broadcasts), then grids of halving width around the best point.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from infercost.calibrate.evaluate import Params, Prepared, predict_measurement
+from infercost.calibrate.measurement import Measurement
 from infercost.errors import InfercostError, InputError
 
 FloatArray = npt.NDArray[np.float64]
@@ -39,8 +43,14 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "comm_efficiency": (0.15, 1.0),
     "request_overhead_s": (0.0, 0.030),
 }
-_STAGE1 = ("mbu", "mfu", "step_overhead_s", "token_overhead_s", "comm_efficiency")
-_LATENCY_METRICS = {"ttft_mean_s", "ttft_p50_s", "ttft_p99_s", "e2e_mean_s"}
+_STAGE1 = (
+    "mbu",
+    "mfu",
+    "step_overhead_s",
+    "token_overhead_s",
+    "comm_efficiency",
+    "request_overhead_s",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +81,16 @@ def source_prefix(measurement_id: str) -> str:
     return measurement_id.split("-", 1)[0]
 
 
-def _grid(center: dict[str, float] | None, names: Sequence[str], points: int) -> list[FloatArray]:
+def _grid(
+    center: dict[str, float] | None, names: Sequence[str], points: int, shrink: float = 1.0
+) -> list[FloatArray]:
+    """Axes of a grid over the bounds, or around ``center`` with half-width ``shrink`` x one
+    step of the full grid (clipped to the bounds)."""
     axes = []
     for k, name in enumerate(names):
         lo, hi = BOUNDS[name]
         if center is not None:
-            span = (hi - lo) / (points - 1)
+            span = (hi - lo) / (points - 1) * shrink
             lo, hi = max(lo, center[name] - span), min(hi, center[name] + span)
         shape = [1] * len(names)
         shape[k] = points
@@ -87,12 +101,21 @@ def _grid(center: dict[str, float] | None, names: Sequence[str], points: int) ->
 def _loss(preps: Sequence[Prepared], params: Params) -> FloatArray:
     """Source-weighted mean |log(pred / measured)| over the broadcast parameter grid."""
     by_source: dict[str, list[FloatArray]] = {}
+    shape = np.broadcast_shapes(
+        *(
+            np.shape(v)
+            for v in (
+                params.mbu, params.mfu, params.step_overhead_s, params.token_overhead_s,
+                params.comm_efficiency, params.request_overhead_s,
+            )
+        )
+    )
     for p in preps:
         try:
             pred = predict_measurement(p, params)
         except InfercostError:
             continue
-        err = np.abs(np.log(np.maximum(pred, 1e-12) / p.m.value))
+        err = np.broadcast_to(np.abs(np.log(np.maximum(pred, 1e-12) / p.m.value)), shape)
         by_source.setdefault(source_prefix(p.m.id), []).append(err)
     if not by_source:
         raise InputError("No measurement could be evaluated; nothing to fit.")
@@ -100,7 +123,7 @@ def _loss(preps: Sequence[Prepared], params: Params) -> FloatArray:
     return np.asarray(np.mean(np.stack(per_source), axis=0), dtype=np.float64)
 
 
-def fit_engine(engine: str, preps: Sequence[Prepared], points: int = 7) -> FitResult:
+def fit_engine(engine: str, preps: Sequence[Prepared], points: int = 5) -> FitResult:
     """Fit the engine's efficiencies to ``preps`` (all of one engine).
 
     Raises:
@@ -110,36 +133,24 @@ def fit_engine(engine: str, preps: Sequence[Prepared], points: int = 7) -> FitRe
         raise InputError(f"No measurements for engine {engine!r}; nothing to fit.")
     best: dict[str, float] | None = None
     loss_value = float("inf")
-    for center in (None, "refine", "refine"):
-        axes = _grid(best if center else None, _STAGE1, points)
+    # Full grid, then grids of shrinking half-width around the best point (1, 1/2, ... 1/32 of
+    # a full-grid step), so the search converges inside the bounded box.
+    for stage in range(7):
+        shrink = 0.5 ** (stage - 1) if stage else 1.0
+        axes = _grid(best if stage else None, _STAGE1, points, shrink)
         params = Params(
             mbu=axes[0],
             mfu=axes[1],
             step_overhead_s=axes[2],
             token_overhead_s=axes[3],
             comm_efficiency=axes[4],
-            request_overhead_s=0.005,
+            request_overhead_s=axes[5],
         )
         loss = _loss(preps, params)
         idx = np.unravel_index(int(np.argmin(loss)), loss.shape)
         best = {name: float(axes[k].ravel()[idx[k]]) for k, name in enumerate(_STAGE1)}
         loss_value = float(loss[idx])
     assert best is not None
-    latency = [p for p in preps if p.m.metric in _LATENCY_METRICS]
-    best["request_overhead_s"] = 0.005
-    if latency:
-        ro = np.linspace(*BOUNDS["request_overhead_s"], 31)
-        params = Params(
-            mbu=best["mbu"],
-            mfu=best["mfu"],
-            step_overhead_s=best["step_overhead_s"],
-            token_overhead_s=best["token_overhead_s"],
-            comm_efficiency=best["comm_efficiency"],
-            request_overhead_s=ro,
-        )
-        lat_loss = _loss(latency, params)
-        best["request_overhead_s"] = float(ro[int(np.argmin(lat_loss))])
-        loss_value = float(_loss(preps, Params(**best)))
     sources = tuple(sorted({source_prefix(p.m.id) for p in preps}))
     return FitResult(engine, best, loss_value, len(preps), sources)
 
@@ -157,12 +168,12 @@ def profile_toml(fit: FitResult, today: date) -> str:
     return "\n".join(lines) + "\n"
 
 
-def parameter_grid_size(points: int = 7) -> int:
+def parameter_grid_size(points: int = 5) -> int:
     """Configurations evaluated per grid stage."""
     return len(list(itertools.product(*(range(points) for _ in _STAGE1))))
 
 
-def fit_all(preps: Sequence[Prepared], points: int = 7) -> dict[str, FitResult]:
+def fit_all(preps: Sequence[Prepared], points: int = 5) -> dict[str, FitResult]:
     """Fit every engine that has measurements in ``preps``.
 
     Raises:
@@ -189,3 +200,28 @@ def profiles_toml(fits: dict[str, FitResult], today: date, provenance: str) -> s
         for f in fits.values()
     )
     return header + body
+
+
+def prepare_all(
+    measurements: Sequence[Measurement],
+) -> tuple[list[Prepared], list[tuple[str, str]]]:
+    """Resolve each measurement against the catalog.
+
+    Returns:
+        (prepared measurements, [(measurement id, why it was not used)]). Nothing is dropped
+        silently: every unused row is listed with its reason.
+    """
+    from infercost.calibrate.evaluate import prepare, scorable
+
+    used: list[Prepared] = []
+    unused: list[tuple[str, str]] = []
+    for m in measurements:
+        why = scorable(m)
+        if why is not None:
+            unused.append((m.id, why))
+            continue
+        try:
+            used.append(prepare(m))
+        except InfercostError as err:
+            unused.append((m.id, str(err)))
+    return used, unused

@@ -208,7 +208,9 @@ class EngineProfile(CatalogEntry):
         kv_fraction_of_free: True when the fraction applies to free memory after weights.
         runtime_overhead_bytes: CUDA context, library workspaces, CUDA graphs.
         nccl_buffer_bytes: communication buffers when TP >= 2.
-        max_num_seqs: the engine's default cap on running sequences.
+        max_num_seqs: the engine's default cap on running sequences when serving.
+        max_num_seqs_offline: the cap an offline throughput benchmark builds with (None: the
+            same as ``max_num_seqs``); trtllm-bench sizes its engine to the KV cache.
         max_num_batched_tokens: default token budget per iteration (chunked prefill size).
     """
 
@@ -226,6 +228,7 @@ class EngineProfile(CatalogEntry):
     runtime_overhead_bytes: float = Field(ge=0)
     nccl_buffer_bytes: float = Field(ge=0)
     max_num_seqs: int = Field(gt=0)
+    max_num_seqs_offline: int | None = Field(default=None, gt=0)
     max_num_batched_tokens: int = Field(gt=0)
     fitted_on: str = ""
     notes: str = ""

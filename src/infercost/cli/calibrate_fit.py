@@ -1,0 +1,116 @@
+"""``infercost calibrate fit``: fit engine efficiencies to measurement files, save a profile."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from infercost.calibrate.error import score
+from infercost.calibrate.fit import fit_all, prepare_all, profiles_toml
+from infercost.calibrate.importers import import_file
+from infercost.calibrate.measurement import Measurement
+from infercost.errors import InputError
+
+
+def register_fit(calibrate_app: typer.Typer) -> None:
+    """Add ``fit`` to the ``calibrate`` group."""
+    calibrate_app.command(
+        "fit", help="Fit MBU, MFU and overheads per engine to result files; save a profile."
+    )(fit_cmd)
+
+
+def fit_cmd(
+    files: Annotated[list[Path], typer.Argument(help="Result files (any importable format).")],
+    gpu: Annotated[str | None, typer.Option(help="GPU, when the files do not say.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model, when the files do not say.")] = None,
+    engine: Annotated[str | None, typer.Option(help="Engine, when the files do not say.")] = None,
+    tp: Annotated[int | None, typer.Option(help="Tensor parallelism of the runs.")] = None,
+    weight_dtype: Annotated[str | None, typer.Option(help="Weight dtype of the runs.")] = None,
+    kv_dtype: Annotated[str | None, typer.Option(help="KV-cache dtype of the runs.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the fitted profile (TOML) here, e.g. DIR/engine_fits.toml."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fit and report the in-sample error of the fit; save with --out and use it through
+    INFERCOST_CATALOG_DIR=DIR."""
+    overrides: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "gpu": gpu,
+            "model": model,
+            "engine": engine,
+            "tp": tp,
+            "weight_dtype": weight_dtype,
+            "kv_dtype": kv_dtype,
+        }.items()
+        if v is not None
+    }
+    measurements: list[Measurement] = []
+    for path in files:
+        measurements += import_file(path, **overrides)
+    preps, unused = prepare_all(measurements)
+    if not preps:
+        raise InputError(
+            f"None of the {len(measurements)} measurements could be used "
+            f"(first reason: {unused[0][1] if unused else 'none'}). Check --gpu/--model."
+        )
+    fits = fit_all(preps)
+    rows = score(preps, {e: f.params() for e, f in fits.items()})
+    errors = [abs(r.predicted / r.measured - 1.0) for r in rows]
+    median = sorted(errors)[len(errors) // 2] if errors else float("nan")
+    if out is not None:
+        provenance = ", ".join(str(p) for p in files)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(profiles_toml(fits, date.today(), provenance), encoding="utf-8")
+    if as_json:
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "fits": {
+                        e: {"values": f.values, "loss": f.loss, "rows": f.num_rows}
+                        for e, f in fits.items()
+                    },
+                    "in_sample_median_ape": median,
+                    "unused": [{"id": i, "reason": why} for i, why in unused],
+                    "saved_to": str(out) if out else None,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        return
+    console = Console()
+    t = Table(title="fitted engine efficiencies")
+    for col in ("engine", "rows", "MBU", "MFU", "step ms", "token µs", "comm eff", "req ms"):
+        t.add_column(col)
+    for e, f in fits.items():
+        v = f.values
+        t.add_row(
+            e,
+            str(f.num_rows),
+            f"{v['mbu']:.3f}",
+            f"{v['mfu']:.3f}",
+            f"{v['step_overhead_s'] * 1e3:.2f}",
+            f"{v['token_overhead_s'] * 1e6:.2f}",
+            f"{v['comm_efficiency']:.2f}",
+            f"{v['request_overhead_s'] * 1e3:.1f}",
+        )
+    console.print(t)
+    console.print(f"in-sample median absolute error: {median:.1%} over {len(rows)} measurements")
+    if unused:
+        console.print(
+            f"[yellow]{len(unused)} measurements not used[/yellow] (first: "
+            f"{unused[0][0]}: {unused[0][1]})",
+            highlight=False,
+        )
+    if out is not None:
+        console.print(f"saved to {out}; use it with INFERCOST_CATALOG_DIR={out.parent}")

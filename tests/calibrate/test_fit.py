@@ -1,0 +1,109 @@
+"""The fit recovers known efficiencies from measurements the physics itself generated."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infercost.calibrate.error import ROOFLINE_ONLY, score
+from infercost.calibrate.evaluate import Params, predict_measurement, prepare
+from infercost.calibrate.fit import BOUNDS, fit_engine, prepare_all, profiles_toml
+from infercost.calibrate.measurement import Measurement
+from infercost.errors import InputError
+
+TRUTH = Params(
+    mbu=0.70, mfu=0.50, step_overhead_s=0.003, request_overhead_s=0.010,
+    comm_efficiency=0.60, token_overhead_s=4e-6,
+)
+
+
+def _m(i: int, **kw: object) -> Measurement:
+    base: dict[str, object] = {
+        "id": f"SYN-{i:03d}", "source": "synthetic", "engine": "vLLM", "model": "llama-3.1-8b",
+        "gpu": "H100", "num_gpus": 1, "tp": 1, "weight_dtype": "bf16", "kv_dtype": "bf16",
+        "isl": 1000, "osl": 200, "dataset": None, "mode": "closed_loop", "concurrency": 1,
+        "request_rate_qps": None, "metric": "output_throughput_tok_s", "value": 1.0,
+    }
+    base.update(kw)
+    return Measurement(**base)  # type: ignore[arg-type]
+
+
+def _synthetic() -> list[Measurement]:
+    """A spread of regimes: batch 1 (bandwidth), large batch (compute), TP 4 (comms),
+    prefill-heavy TTFT rows (request overhead)."""
+    specs: list[dict[str, object]] = []
+    for conc in (1, 8, 64, 256):
+        for isl, osl in ((128, 512), (2000, 200)):
+            specs.append({"concurrency": conc, "isl": isl, "osl": osl})
+            specs.append({"concurrency": conc, "isl": isl, "osl": osl, "metric": "ttft_mean_s"})
+    for conc in (4, 128):
+        specs.append({"concurrency": conc, "model": "llama-3.1-70b", "tp": 4, "num_gpus": 4})
+    out = []
+    for i, spec in enumerate(specs):
+        draft = _m(i, **spec)
+        value = float(predict_measurement(prepare(draft), TRUTH))
+        out.append(draft.model_copy(update={"value": value}))
+    return out
+
+
+def test_fit_recovers_the_generating_parameters() -> None:
+    preps, unused = prepare_all(_synthetic())
+    assert not unused
+    fit = fit_engine("vllm", preps)
+    v = fit.values
+    # Identifiable parameters land close to the truth.
+    assert v["mbu"] == pytest.approx(0.70, abs=0.04)
+    assert v["request_overhead_s"] == pytest.approx(0.010, abs=0.002)
+    # In compute-bound steps MFU and the per-token overhead trade off: only the time per token
+    # 2 x 7.5e9 active linear params / (989e12 x MFU) + token overhead is identified.
+    # Truth: 1.5e10 / (989e12 x 0.5) + 4e-6 = 3.43e-5 s.
+    per_token_s = 2 * 7.505e9 / (989e12 * v["mfu"]) + v["token_overhead_s"]
+    assert per_token_s == pytest.approx(2 * 7.505e9 / (989e12 * 0.5) + 4e-6, rel=0.03)
+    errors = [r.ape for r in score(preps, {"vllm": fit.params()})]
+    assert float(np.median(errors)) < 0.02
+
+
+def test_fitted_values_stay_inside_physical_bounds() -> None:
+    preps, _ = prepare_all(_synthetic())
+    fit = fit_engine("vllm", preps)
+    for name, value in fit.values.items():
+        lo, hi = BOUNDS[name]
+        assert lo <= value <= hi, name
+
+
+def test_roofline_only_is_faster_than_any_fit() -> None:
+    # MBU = MFU = 1 and no overheads bound throughput from above.
+    preps, _ = prepare_all(_synthetic())
+    thru = [p for p in preps if p.m.metric == "output_throughput_tok_s"]
+    ideal = score(thru, {"vllm": ROOFLINE_ONLY})
+    for r in ideal:
+        assert r.predicted >= r.measured
+
+
+def test_profile_toml_is_dated_and_loadable(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from infercost.catalog import loader
+
+    preps, _ = prepare_all(_synthetic())
+    fits = {"vllm": fit_engine("vllm", preps)}
+    (tmp_path / "engine_fits.toml").write_text(profiles_toml(fits, date(2026, 11, 30), "syn"))
+    monkeypatch.setenv("INFERCOST_CATALOG_DIR", str(tmp_path))
+    loader.load_engines.cache_clear()
+    try:
+        vllm = next(e for e in loader.load_engines() if e.id == "vllm")
+        assert vllm.mbu == pytest.approx(fits["vllm"].values["mbu"], rel=1e-5)
+        assert "syn" in vllm.source and str(vllm.as_of) == "2026-11-30"
+    finally:
+        monkeypatch.delenv("INFERCOST_CATALOG_DIR")
+        loader.load_engines.cache_clear()
+
+
+def test_unusable_rows_are_listed_with_reasons() -> None:
+    rows = [_m(0, model="no-such-model"), _m(1, isl=None, osl=None, dataset="ShareGPT")]
+    preps, unused = prepare_all(rows)
+    assert preps == []
+    assert [u[0] for u in unused] == ["SYN-000", "SYN-001"]
+    assert "Unknown model" in unused[0][1] and "variable-length" in unused[1][1]
+    with pytest.raises(InputError):
+        fit_engine("vllm", preps)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infercost.calibrate.evaluate import Params, Prepared, engine_id, predict_measurement
-from infercost.calibrate.fit import FitResult, fit_engine, source_prefix
+from infercost.calibrate.fit import BOUNDS, FitResult, fit_engine, source_prefix
 from infercost.catalog import get_engine
 from infercost.errors import InfercostError
 
@@ -114,7 +114,9 @@ def leave_one_source_out(preps: Sequence[Prepared]) -> tuple[list[RowError], dic
         eng = held[0].r.engine.id
         train = [p for p in preps if source_prefix(p.m.id) != s and p.r.engine.id == eng]
         if train:
-            fit = fit_engine(eng, train)
+            d = default_params(eng)
+            prior = {k: float(np.asarray(getattr(d, k))) for k in BOUNDS}
+            fit = fit_engine(eng, train, prior=prior)
             fits[s] = fit
             rows += score(held, {eng: fit.params()})
         else:

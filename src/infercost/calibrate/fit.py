@@ -123,8 +123,32 @@ def _loss(preps: Sequence[Prepared], params: Params) -> FloatArray:
     return np.asarray(np.mean(np.stack(per_source), axis=0), dtype=np.float64)
 
 
-def fit_engine(engine: str, preps: Sequence[Prepared], points: int = 5) -> FitResult:
+def _prior_penalty(axes: Sequence[FloatArray], prior: dict[str, float]) -> FloatArray:
+    """Mean over parameters of the distance from the prior, each scaled by its bound's span."""
+    total: FloatArray = np.zeros(())
+    for k, name in enumerate(_STAGE1):
+        lo, hi = BOUNDS[name]
+        total = total + np.abs(axes[k] - prior[name]) / (hi - lo)
+    return np.asarray(total / len(_STAGE1), dtype=np.float64)
+
+
+def fit_engine(
+    engine: str,
+    preps: Sequence[Prepared],
+    points: int = 5,
+    prior: dict[str, float] | None = None,
+    prior_weight: float = 0.02,
+) -> FitResult:
     """Fit the engine's efficiencies to ``preps`` (all of one engine).
+
+    Args:
+        engine: engine id.
+        preps: its measurements.
+        points: grid points per parameter per stage.
+        prior: values to pull toward (default: none); with ``prior_weight`` w the loss is
+            mean |log ratio| + w x mean(|param - prior| / bound span). A weak pull keeps
+            parameters the data does not determine (few rows, one regime) at their
+            literature values instead of at an arbitrary corner of the box.
 
     Raises:
         InputError: no usable measurements.
@@ -147,6 +171,8 @@ def fit_engine(engine: str, preps: Sequence[Prepared], points: int = 5) -> FitRe
             request_overhead_s=axes[5],
         )
         loss = _loss(preps, params)
+        if prior is not None:
+            loss = loss + prior_weight * _prior_penalty(axes, prior)
         idx = np.unravel_index(int(np.argmin(loss)), loss.shape)
         best = {name: float(axes[k].ravel()[idx[k]]) for k, name in enumerate(_STAGE1)}
         loss_value = float(loss[idx])
@@ -184,7 +210,14 @@ def fit_all(preps: Sequence[Prepared], points: int = 5) -> dict[str, FitResult]:
     by_engine: dict[str, list[Prepared]] = {}
     for p in preps:
         by_engine.setdefault(p.r.engine.id, []).append(p)
-    return {eng: fit_engine(eng, group, points) for eng, group in sorted(by_engine.items())}
+    from infercost.calibrate.error import default_params
+
+    out = {}
+    for eng, group in sorted(by_engine.items()):
+        d = default_params(eng)
+        prior = {name: float(np.asarray(getattr(d, name))) for name in _STAGE1}
+        out[eng] = fit_engine(eng, group, points, prior=prior)
+    return out
 
 
 def profiles_toml(fits: dict[str, FitResult], today: date, provenance: str) -> str:

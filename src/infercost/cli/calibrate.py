@@ -1,4 +1,4 @@
-"""``infercost calibrate``: import measurements, measure an endpoint (and, later, fit).
+"""``infercost calibrate``: import measurements, measure an endpoint, fit efficiencies.
 
 Commands:
 
@@ -6,7 +6,7 @@ Commands:
   :mod:`infercost.calibrate.importers`) and show its measurements, or print them as JSON.
 - ``calibrate run --endpoint URL ...``: closed-loop sweep of an OpenAI-compatible server
   (:mod:`infercost.calibrate.loadgen`), written in the vLLM ``bench serve`` result layout.
-- ``calibrate fit``: reserved for the fit (calibrate/fit.py); see the marked spot below.
+- ``calibrate fit``: fit engine efficiencies (cli/calibrate_fit.py, calibrate/fit.py).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from rich.table import Table
 from infercost.calibrate.importers import FORMATS, Format, Overrides, detect_format, import_file
 from infercost.calibrate.loadgen import Api, LoadgenConfig, run_sweep, write_results
 from infercost.calibrate.measurement import Measurement
+from infercost.cli.calibrate_fit import register_fit
 from infercost.errors import InputError
 
 calibrate_app = typer.Typer(
@@ -224,5 +225,5 @@ def run_cmd(
 
 
 # --- `calibrate fit` ----------------------------------------------------------------------------
-# Reserved: the lead adds `infercost calibrate fit` here (library code in calibrate/fit.py),
-# registered on `calibrate_app` like the commands above. Not implemented in this module yet.
+# Defined in cli/calibrate_fit.py (library code in calibrate/fit.py).
+register_fit(calibrate_app)

@@ -100,3 +100,24 @@ def test_errors_exit_1_with_a_message(
         main([*BASE, *args])
     assert exc.value.code != 0
     assert message in capsys.readouterr().err
+
+
+def test_draft_model_takes_memory_and_lowers_latency_at_low_load() -> None:
+    # Llama-3.1-70B TP4 keeps 2 x 80 layers x 8 KV heads x 128 x 2 B / 4 GPUs = 81,920 KV bytes
+    # per token per GPU; the Llama-3.2-1B draft adds 2 x 16 x 8 x 64 x 2 B / 4 = 8,192 and
+    # its weights leave the KV budget: capacity = (KV bytes - draft weights) / 90,112.
+    from infercost.perf.memory import weight_bytes, weight_bytes_per_gpu
+    from infercost.predict import resolve
+
+    args = ["--model", "llama-3.1-70b", "--gpu", "H200", "--tp", "4", "--isl", "1000"]
+    args += ["--osl", "300", "--rate", "0.5", "--num-requests", "100", "--json"]
+    plain = json.loads(runner.invoke(app, ["simulate", *args]).stdout)
+    spec_args = ["--spec-tokens", "4", "--spec-acceptance", "0.8", "--draft-model", "llama-3.2-1b"]
+    spec = json.loads(runner.invoke(app, ["simulate", *args, *spec_args]).stdout)
+    d = resolve("llama-3.2-1b", "H200", tp=4)
+    w = float(weight_bytes_per_gpu(weight_bytes(d.model, d.weight_fmt), 4, 1, 1))
+    kv_bytes = plain["kv_capacity_tokens"] * 81_920
+    assert spec["kv_capacity_tokens"] == pytest.approx((kv_bytes - w) / 90_112, rel=1e-9)
+    # At 0.5 req/s decode is memory-bound: 3.36 tokens per verify step for one 70B step plus
+    # four 1B steps, so TPOT falls well below the plain figure.
+    assert spec["result"]["tpot_s"]["mean"] < 0.7 * plain["result"]["tpot_s"]["mean"]

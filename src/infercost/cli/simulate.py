@@ -25,6 +25,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from infercost.errors import InputError
+from infercost.perf.memory import weight_bytes, weight_bytes_per_gpu
 from infercost.perf.step import step_model
 from infercost.predict import (
     Resolved,
@@ -67,10 +68,13 @@ def replica_config(
     r: Resolved,
     mean_context: float,
     spec: SpecDecoding | None = None,
+    draft: Resolved | None = None,
 ) -> ReplicaConfig:
     """One replica of the resolved deployment: its step constants, the engine's limits, and
     the KV tokens its cache holds (KV bytes available per GPU over the KV bytes per token per
-    GPU at ``mean_context``, which only matters for sliding-window models).
+    GPU at ``mean_context``, which only matters for sliding-window models). A ``draft`` model
+    for speculative decoding takes its weights out of the KV budget and adds its own KV per
+    token.
 
     TensorRT-LLM admits with GUARANTEED_NO_EVICT (reserve the outputs too); the others admit
     on the prompt and preempt by recompute.
@@ -84,10 +88,14 @@ def replica_config(
             "for --pp > 1)."
         )
     _, _, kv_avail = kv_budget_bytes_per_gpu(r)
+    per_token = kv_bytes_per_seq_per_gpu(r, mean_context) / mean_context
+    if draft is not None:
+        w = weight_bytes(draft.model, draft.weight_fmt)
+        kv_avail -= float(weight_bytes_per_gpu(w, draft.tp, draft.pp, draft.ep))
+        per_token += kv_bytes_per_seq_per_gpu(draft, mean_context) / mean_context
     if kv_avail <= 0:
         reason = fit_reason(r, mean_context, 1) or "no room is left for the KV cache"
         raise InputError(f"{r.model.id} on {r.num_gpus}x {r.acc.id}: {reason}")
-    per_token = kv_bytes_per_seq_per_gpu(r, mean_context) / mean_context
     sm = step_model(r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep)
     return ReplicaConfig(
         step=sm,
@@ -304,12 +312,15 @@ def simulate_cmd(
         engine=engine,
     )
     spec = None
+    d: Resolved | None = None
     if spec_tokens:
-        draft = None
+        draft_step = None
         if draft_model:
-            d = resolve(draft_model, gpu, tp=r.tp, engine=engine)
-            draft = step_model(d.model, d.acc, d.weight_fmt, d.kv_bytes_per_elem, d.engine, d.tp)
-        spec = SpecDecoding(spec_tokens, spec_acceptance, draft)
+            d = resolve(draft_model, gpu, tp=r.tp, kv_dtype=kv_dtype, engine=engine)
+            draft_step = step_model(
+                d.model, d.acc, d.weight_fmt, d.kv_bytes_per_elem, d.engine, d.tp
+            )
+        spec = SpecDecoding(spec_tokens, spec_acceptance, draft_step)
     loaded: TraceLoad | None = None
     if trace is not None:
         loaded = load_trace(trace, trace_time_scale)
@@ -318,7 +329,7 @@ def simulate_cmd(
         wl_args = (arrival, burstiness, num_requests, duration, isl, osl, lengths, length_cv)
         wl = _workload(rate or 1.0, *wl_args, prefix_share, num_prefixes, prefix_tokens, seed)
     mean_ctx = float(np.mean(wl.input_tokens) + np.mean(wl.output_tokens))
-    cfg = replica_config(r, mean_ctx, spec)
+    cfg = replica_config(r, mean_ctx, spec, d)
     err = Console(stderr=True, highlight=False)
     if loaded is not None and loaded.quarantined:
         first = loaded.quarantined[0]

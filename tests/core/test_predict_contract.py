@@ -121,12 +121,17 @@ def test_not_fitting_with_json_exits_0_with_nulls() -> None:
         (["--model", "llama-3.1-8b", "--gpu", "H100", "--weight-dtype", "fp7"], "Unknown dtype"),
     ],
 )
-def test_user_errors_are_one_line_without_traceback(args: list[str], needle: str) -> None:
+def test_user_errors_are_one_line_without_traceback(
+    args: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     from infercost.cli import main
 
     with pytest.raises(SystemExit) as info:
         main(["predict", *args, "--isl", "100", "--osl", "100", "--concurrency", "1"])
     assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert needle in " ".join(err.split())
+    assert "Traceback" not in err
 
 
 def test_user_errors_raise_project_exceptions_in_the_library() -> None:

@@ -121,3 +121,13 @@ def test_draft_model_takes_memory_and_lowers_latency_at_low_load() -> None:
     # At 0.5 req/s decode is memory-bound: 3.36 tokens per verify step for one 70B step plus
     # four 1B steps, so TPOT falls well below the plain figure.
     assert spec["result"]["tpot_s"]["mean"] < 0.7 * plain["result"]["tpot_s"]["mean"]
+
+
+def test_rate_profile_drives_arrivals() -> None:
+    # Rates 1 and 3 req/s over the two halves of a 100 s period, for 400 s: about
+    # 4 x (50 + 150) = 800 requests (Poisson sd 28).
+    data = _json(["--rate-profile", "1,3", "--profile-period", "100", "--duration", "400"])
+    assert data["arrival"] == "profile"
+    assert 700 < data["result"]["num_requests"] < 900
+    result = runner.invoke(app, [*BASE, "--rate-profile", "1,x", "--duration", "10"])
+    assert result.exit_code != 0

@@ -46,6 +46,7 @@ from infercost.sim import (
     gamma_arrivals,
     length_dist,
     load_trace,
+    profile_arrivals,
     simulate,
     synthetic_workload,
 )
@@ -123,10 +124,15 @@ def _workload(
     num_prefixes: int,
     prefix_tokens: int,
     seed: int,
+    profile: list[float] | None = None,
+    profile_period_s: float = 86_400.0,
 ) -> Workload:
     rng = np.random.default_rng(seed)
-    shape = 1.0 if arrival == "poisson" else burstiness
-    arr = gamma_arrivals(rate, shape, rng, num_requests, duration)
+    if profile is not None:
+        arr = profile_arrivals(profile, rng, profile_period_s, num_requests, duration)
+    else:
+        shape = 1.0 if arrival == "poisson" else burstiness
+        arr = gamma_arrivals(rate, shape, rng, num_requests, duration)
     return synthetic_workload(
         arr,
         length_dist(length_kind, isl, length_cv),
@@ -136,6 +142,21 @@ def _workload(
         num_prefixes,
         prefix_tokens,
     )
+
+
+def parse_profile(text: str) -> list[float]:
+    """``"1,2.5,4"`` -> rates in req/s for equal segments of one period.
+
+    Raises:
+        InputError: an entry that is not a number.
+    """
+    try:
+        return [float(x) for x in text.replace(";", ",").split(",") if x.strip()]
+    except ValueError:
+        raise InputError(
+            f"--rate-profile {text!r} must be comma-separated rates in requests/s, one per "
+            "equal segment of the period (24 for hourly rates over a day)."
+        ) from None
 
 
 @contextmanager
@@ -243,6 +264,16 @@ def simulate_cmd(
         float | None, typer.Option(help="Mean request rate, requests/s (inf: all at t = 0).")
     ] = None,
     arrival: Annotated[str, typer.Option(help="poisson or gamma.")] = "poisson",
+    rate_profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated req/s for equal segments of --profile-period (e.g. 24 hourly "
+            "rates): a non-homogeneous Poisson process instead of --rate."
+        ),
+    ] = None,
+    profile_period: Annotated[
+        float, typer.Option(help="Period of --rate-profile, seconds (default one day).")
+    ] = 86_400.0,
     burstiness: Annotated[
         float, typer.Option(help="Gamma shape: 1 = Poisson, < 1 burstier (with --arrival gamma).")
     ] = 1.0,
@@ -292,10 +323,16 @@ def simulate_cmd(
         raise InputError(f"Unknown --arrival {arrival!r}; use poisson or gamma.")
     if trace is None and (isl < 1 or osl < 1):
         raise InputError("--isl and --osl are required (mean tokens per request) without --trace.")
-    if trace is not None and (rate is not None or find_max_rate_flag):
+    if trace is not None and (rate is not None or find_max_rate_flag or rate_profile):
         raise InputError("--trace replays its own arrivals; drop --rate / --find-max-rate.")
-    if trace is None and rate is None and not find_max_rate_flag:
-        raise InputError("Give --rate (requests/s), --trace FILE, or --find-max-rate with an SLO.")
+    if rate_profile is not None and (rate is not None or find_max_rate_flag):
+        raise InputError("--rate-profile sets the arrivals; drop --rate / --find-max-rate.")
+    profile = parse_profile(rate_profile) if rate_profile is not None else None
+    if trace is None and rate is None and profile is None and not find_max_rate_flag:
+        raise InputError(
+            "Give --rate (requests/s), --rate-profile, --trace FILE, or --find-max-rate with "
+            "an SLO."
+        )
     if num_requests is None and duration is None:
         num_requests = 2000
     slo = Slo(slo_ttft_p99, slo_tpot_p99)
@@ -327,7 +364,10 @@ def simulate_cmd(
         wl = loaded.workload
     else:
         wl_args = (arrival, burstiness, num_requests, duration, isl, osl, lengths, length_cv)
-        wl = _workload(rate or 1.0, *wl_args, prefix_share, num_prefixes, prefix_tokens, seed)
+        wl = _workload(
+            rate or 1.0, *wl_args, prefix_share, num_prefixes, prefix_tokens, seed, profile,
+            profile_period,
+        )  # fmt: skip
     mean_ctx = float(np.mean(wl.input_tokens) + np.mean(wl.output_tokens))
     cfg = replica_config(r, mean_ctx, spec, d)
     err = Console(stderr=True, highlight=False)
@@ -359,7 +399,7 @@ def simulate_cmd(
             if rate is not None:
                 wl = make(rate)
     res: SimResult | None = None
-    if rate is not None or trace is not None:
+    if rate is not None or trace is not None or profile is not None:
         with _progress(not as_json and sys.stderr.isatty(), wl.num_requests) as progress:
             res = simulate(
                 wl,
@@ -373,7 +413,15 @@ def simulate_cmd(
         f"{r.model.id}: {replicas} replica(s) of {r.num_gpus}x {r.acc.id} (TP{r.tp}, "
         f"{r.weight_fmt.id}, "
         f"KV {r.kv_dtype}, engine {r.engine.id}); "
-        + (f"trace {trace}" if trace else f"{arrival} arrivals at {rate:g} req/s" if rate else "")
+        + (
+            f"trace {trace}"
+            if trace
+            else f"rate profile over {profile_period:g} s"
+            if profile
+            else f"{arrival} arrivals at {rate:g} req/s"
+            if rate
+            else ""
+        )
     )
     if as_json:
         out: dict[str, Any] = {
@@ -384,7 +432,7 @@ def simulate_cmd(
             "tp": r.tp,
             "weight_dtype": r.weight_fmt.id,
             "kv_dtype": r.kv_dtype,
-            "arrival": "trace" if trace else arrival,
+            "arrival": "trace" if trace else "profile" if profile else arrival,
             "rate_req_s": None if rate is None else ("inf" if math.isinf(rate) else rate),
             "seed": seed,
             "kv_capacity_tokens": cfg.kv_capacity_tokens,

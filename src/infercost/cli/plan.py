@@ -1,9 +1,738 @@
-"""CLI command group (being built)."""
+"""``infercost plan ...``: decisions (search, pareto, fleet, breakeven, hybrid, cascade,
+payback, scenarios).
+
+Thin: each command parses its options, calls the library in ``infercost.plan`` and renders
+the result as a rich table (``infercost.report.plan_tables``), one JSON object (``--json``)
+and, with ``--html FILE``, a plotly chart (``infercost.report.plan_charts``).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
 import typer
+from rich.console import Console
+
+from infercost.cost.trend import price_elasticity
+from infercost.errors import InputError
+from infercost.plan.breakeven import BreakevenInputs, breakeven, inputs_from_names
+from infercost.plan.fleet import (
+    Replica,
+    diurnal_profile,
+    replica_from_search,
+    size_fleet,
+    traffic,
+)
+from infercost.plan.hybrid import hybrid
+from infercost.plan.pareto import pareto
+from infercost.plan.payback import (
+    DistillationPayback,
+    FeatureRoi,
+    distillation_payback,
+    prefix_cache_roi,
+    speculative_roi,
+)
+from infercost.plan.routing import cascade, parse_tier, tier_cost_usd_per_m
+from infercost.plan.scenarios import (
+    Generations,
+    GrowthScenarios,
+    growth_scenarios,
+    hardware_generations,
+    project,
+)
+from infercost.plan.search import search
+from infercost.report import plan_charts, plan_tables
+
+plan_app = typer.Typer(
+    help="Decisions: cheapest configuration, frontier, fleet, self-host vs API, routing, "
+    "payback, scenarios.",
+    no_args_is_help=True,
+)
+_out = Console(highlight=False, soft_wrap=True)
+
+JSON_OPT = typer.Option(False, "--json", help="Print one JSON object.")
+HTML_OPT = typer.Option(None, "--html", help="Also write a plotly chart to this HTML file.")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to ``app``."""
+    """Add the ``plan`` group to ``app``."""
+    app.add_typer(plan_app, name="plan")
+
+
+def _emit(data: dict[str, Any], as_json: bool, html: Path | None, fig: go.Figure | None) -> bool:
+    """Write the chart if asked; print JSON if asked. True when the caller should stop."""
+    if html is not None and fig is not None:
+        plan_charts.write_html(fig, html)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, default=str))
+        return True
+    return False
+
+
+def _chart_note(html: Path | None) -> None:
+    if html is not None:
+        _out.print(f"chart written to {html}", markup=False)
+
+
+def _csv(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def _floats(text: str | None, name: str) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise InputError(f"{name} must be comma-separated numbers, got {text!r}.") from None
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else value / 1e3
+
+
+def _sweep_options(
+    gpu: list[str] | None,
+    weight_dtypes: str | None,
+    kv_dtypes: str | None,
+    max_gpus: int,
+    concurrency_levels: int,
+    max_concurrency: int | None,
+    engine: str,
+    gpu_hour_usd: float | None,
+    allow_spot: bool,
+    cached_share: float,
+) -> dict[str, Any]:
+    return {
+        "gpus": gpu or None,
+        "weight_dtypes": _csv(weight_dtypes),
+        "kv_dtypes": _csv(kv_dtypes),
+        "max_gpus": max_gpus,
+        "concurrency_count": concurrency_levels,
+        "max_concurrency": max_concurrency,
+        "engine": engine,
+        "gpu_hour_usd": gpu_hour_usd,
+        "allow_spot": allow_spot,
+        "cached_prefix_share": cached_share,
+    }
+
+
+MODEL_OPT = typer.Option(..., help="Model (HF id, catalog id or common spelling).")
+ISL_OPT = typer.Option(..., help="Input (prompt) tokens per request.")
+OSL_OPT = typer.Option(..., help="Output tokens per request.")
+TTFT_OPT = typer.Option(None, help="Mean time-to-first-token target, seconds.")
+TPOT_OPT = typer.Option(None, help="Mean time-per-output-token target, milliseconds.")
+GPU_OPT = typer.Option(None, "--gpu", help="Accelerator to include (repeat; default: all).")
+WDT_OPT = typer.Option(
+    None, help="Weight dtypes, comma-separated (default: checkpoint + every catalog format)."
+)
+KVDT_OPT = typer.Option(None, help="KV-cache dtypes, comma-separated (default: auto,fp8).")
+MAXG_OPT = typer.Option(8, help="Largest replica, GPUs (every TP x PP layout up to it).")
+CONC_OPT = typer.Option(64, help="Concurrency levels tried (1 .. max, near-geometric).")
+MAXC_OPT = typer.Option(None, help="Largest concurrency (default: engine max_num_seqs).")
+ENGINE_OPT = typer.Option("vllm", help="Efficiency profile: vllm, sglang, trtllm, llamacpp.")
+RATE_OPT = typer.Option(None, help="One $/GPU-hour for every GPU instead of catalog offers.")
+SPOT_OPT = typer.Option(False, "--allow-spot", help="Let spot offers price configurations.")
+CACHE_OPT = typer.Option(0.0, help="Share of each prompt served from the prefix cache.")
+
+
+@plan_app.command("search")
+def search_command(
+    model: str = MODEL_OPT,
+    isl: int = ISL_OPT,
+    osl: int = OSL_OPT,
+    max_ttft_s: float | None = TTFT_OPT,
+    max_tpot_ms: float | None = TPOT_OPT,
+    gpu: list[str] | None = GPU_OPT,
+    weight_dtypes: str | None = WDT_OPT,
+    kv_dtypes: str | None = KVDT_OPT,
+    max_gpus: int = MAXG_OPT,
+    concurrency_levels: int = CONC_OPT,
+    max_concurrency: int | None = MAXC_OPT,
+    engine: str = ENGINE_OPT,
+    gpu_hour_usd: float | None = RATE_OPT,
+    allow_spot: bool = SPOT_OPT,
+    cached_share: float = CACHE_OPT,
+    top: int = typer.Option(5, help="Runners-up to list."),
+    families: int | None = typer.Option(None, help="Show only this many GPU families."),
+    as_json: bool = JSON_OPT,
+    html: Path | None = HTML_OPT,
+) -> None:
+    """Cheapest configuration under TTFT/TPOT targets, runners-up, and why each GPU lost."""
+    result = search(
+        model,
+        isl,
+        osl,
+        max_ttft_s=max_ttft_s,
+        max_tpot_s=_ms(max_tpot_ms),
+        top=top,
+        **_sweep_options(
+            gpu,
+            weight_dtypes,
+            kv_dtypes,
+            max_gpus,
+            concurrency_levels,
+            max_concurrency,
+            engine,
+            gpu_hour_usd,
+            allow_spot,
+            cached_share,
+        ),
+    )
+    fig = plan_charts.search_figure(result) if html else None
+    if _emit(result.to_dict(), as_json, html, fig):
+        return
+    plan_tables.render_search(_out, result, families)
+    _chart_note(html)
+
+
+@plan_app.command("pareto")
+def pareto_command(
+    model: str = MODEL_OPT,
+    isl: int = ISL_OPT,
+    osl: int = OSL_OPT,
+    max_ttft_s: float | None = TTFT_OPT,
+    max_tpot_ms: float | None = TPOT_OPT,
+    gpu: list[str] | None = GPU_OPT,
+    weight_dtypes: str | None = WDT_OPT,
+    kv_dtypes: str | None = KVDT_OPT,
+    max_gpus: int = MAXG_OPT,
+    concurrency_levels: int = CONC_OPT,
+    max_concurrency: int | None = MAXC_OPT,
+    engine: str = ENGINE_OPT,
+    gpu_hour_usd: float | None = RATE_OPT,
+    allow_spot: bool = SPOT_OPT,
+    cached_share: float = CACHE_OPT,
+    rows: int = typer.Option(15, help="Frontier rows to print (thinned evenly)."),
+    as_json: bool = JSON_OPT,
+    html: Path | None = HTML_OPT,
+) -> None:
+    """Frontier of $/M output vs TPOT and vs tokens/s per user; operating point for an SLO."""
+    if rows < 2:
+        raise InputError(f"--rows must be at least 2, got {rows}.")
+    result = pareto(
+        model,
+        isl,
+        osl,
+        max_ttft_s=max_ttft_s,
+        max_tpot_s=_ms(max_tpot_ms),
+        **_sweep_options(
+            gpu,
+            weight_dtypes,
+            kv_dtypes,
+            max_gpus,
+            concurrency_levels,
+            max_concurrency,
+            engine,
+            gpu_hour_usd,
+            allow_spot,
+            cached_share,
+        ),
+    )
+    fig = plan_charts.pareto_figure(result) if html else None
+    if _emit(result.to_dict(), as_json, html, fig):
+        return
+    plan_tables.render_pareto(_out, result, rows)
+    _chart_note(html)
+
+
+@plan_app.command("fleet")
+def fleet_command(
+    isl: float = typer.Option(..., help="Input tokens per request (0 if unknown)."),
+    osl: float = typer.Option(..., help="Output tokens per request."),
+    output_tokens_per_day: float | None = typer.Option(None, help="Output tokens per day."),
+    requests_per_day: float | None = typer.Option(None, help="Requests per day."),
+    tokens_per_day: float | None = typer.Option(None, help="Input + output tokens per day."),
+    profile: str | None = typer.Option(None, help="24 relative hourly loads, comma-separated."),
+    peak_to_average: float | None = typer.Option(None, help="Busiest hour ÷ average."),
+    peak_hour: int = typer.Option(14, help="Hour of the peak for --peak-to-average."),
+    growth_per_month: float = typer.Option(0.0, help="Compound growth per month (0.1 = 10 %)."),
+    months: float = typer.Option(0.0, help="Horizon to size for, months."),
+    replica_output_tok_s: float | None = typer.Option(
+        None, help="Output tok/s one replica sustains (instead of --model/--gpu)."
+    ),
+    gpus_per_replica: int = typer.Option(1, help="GPUs per replica (with the simple flags)."),
+    gpu_hour_usd: float | None = typer.Option(None, help="On-demand $/GPU-hour."),
+    reserved_usd_per_gpu_hour: float | None = typer.Option(None, help="Reserved $/GPU-hour."),
+    spot_usd_per_gpu_hour: float | None = typer.Option(None, help="Spot $/GPU-hour."),
+    model: str | None = typer.Option(None, help="Model: size the replica by search."),
+    gpu: str | None = typer.Option(None, help="Accelerator for --model."),
+    weight_dtype: str | None = typer.Option(None, help="Weight dtype for --model."),
+    num_gpus: int | None = typer.Option(None, help="GPUs per replica for --model."),
+    max_ttft_s: float | None = TTFT_OPT,
+    max_tpot_ms: float | None = TPOT_OPT,
+    engine: str = ENGINE_OPT,
+    headroom: float = typer.Option(0.3, help="Capacity above the peak (0.3 = 30 %)."),
+    min_replicas: int = typer.Option(1, help="Replicas kept at all times."),
+    autoscaling_lag_min: float = typer.Option(10.0, help="Minutes for a replica to start."),
+    scale_down_delay_min: float = typer.Option(0.0, help="Minutes a replica is kept after."),
+    days_per_month: float = typer.Option(30.0, help="Days in the billing month."),
+    max_spot_share: float = typer.Option(0.5, help="Most of the burst on spot, 0-1."),
+    as_json: bool = JSON_OPT,
+    html: Path | None = HTML_OPT,
+) -> None:
+    """Replicas at peak with headroom, autoscaled fleet, utilisation, $/month and the cheapest
+    reserved / on-demand / spot mix."""
+    t = traffic(
+        isl=isl,
+        osl=osl,
+        output_tokens_per_day=output_tokens_per_day,
+        requests_per_day=requests_per_day,
+        tokens_per_day=tokens_per_day,
+        profile=_floats(profile, "--profile"),
+        peak_to_average=peak_to_average,
+        peak_hour=peak_hour,
+        growth_per_month=growth_per_month,
+        months=months,
+    )
+    if model is not None:
+        if gpu is None:
+            raise InputError("--model needs --gpu (the accelerator to size replicas on).")
+        replica, _ = replica_from_search(
+            model,
+            gpu,
+            round(isl) or 1,
+            round(osl),
+            max_ttft_s=max_ttft_s,
+            max_tpot_s=_ms(max_tpot_ms),
+            weight_dtype=weight_dtype,
+            num_gpus=num_gpus,
+            engine=engine,
+            gpu_hour_usd=gpu_hour_usd,
+            reserved_usd_per_gpu_hour=reserved_usd_per_gpu_hour,
+            spot_usd_per_gpu_hour=spot_usd_per_gpu_hour,
+        )
+    else:
+        if replica_output_tok_s is None or gpu_hour_usd is None:
+            raise InputError(
+                "Give --replica-output-tok-s and --gpu-hour-usd, or --model and --gpu to size "
+                "the replica from the catalog."
+            )
+        replica = Replica(
+            replica_output_tok_s,
+            gpus_per_replica,
+            gpu_hour_usd,
+            reserved_usd_per_gpu_hour,
+            spot_usd_per_gpu_hour,
+            f"given: {gpus_per_replica} GPU(s), {replica_output_tok_s:,.0f} output tok/s, "
+            f"${gpu_hour_usd:g}/GPU-h",
+        )
+    plan = size_fleet(
+        t,
+        replica,
+        headroom=headroom,
+        min_replicas=min_replicas,
+        autoscaling_lag_min=autoscaling_lag_min,
+        scale_down_delay_min=scale_down_delay_min,
+        days_per_month=days_per_month,
+        max_spot_share=max_spot_share,
+    )
+    fig = plan_charts.fleet_figure(plan) if html else None
+    if _emit(plan.to_dict(), as_json, html, fig):
+        return
+    plan_tables.render_fleet(_out, plan)
+    _chart_note(html)
+
+
+@plan_app.command("breakeven")
+def breakeven_command(
+    api_input_usd_per_m: float | None = typer.Option(None, help="API $/M input tokens."),
+    api_output_usd_per_m: float | None = typer.Option(None, help="API $/M output tokens."),
+    input_share: float | None = typer.Option(None, help="Share of tokens that are input, 0-1."),
+    gpu_hour_usd: float | None = typer.Option(None, help="$ per used GPU-hour."),
+    tok_s: float | None = typer.Option(None, help="Tokens/s (input + output) per replica."),
+    ops_usd_per_month: float = typer.Option(0.0, help="People/operations $/month."),
+    gpus_per_replica: int = typer.Option(1, help="GPUs per replica (simple flags)."),
+    api_cached_input_usd_per_m: float | None = typer.Option(None, help="API $/M cached input."),
+    cached_share: float = typer.Option(0.0, help="Share of input billed as cached, 0-1."),
+    max_utilization: float = typer.Option(1.0, help="Highest planned use of capacity, 0-1."),
+    peak_to_average: float = typer.Option(1.0, help="Busiest hour ÷ average (sizing)."),
+    spare_replicas: int = typer.Option(0, help="Spare replicas for failures (N + spare)."),
+    min_replicas: int = typer.Option(1, help="Replicas kept at any volume."),
+    hours_per_month: float = typer.Option(730.0, help="GPU billing hours per month."),
+    days_per_month: float = typer.Option(30.0, help="Traffic days per month."),
+    volumes: str | None = typer.Option(None, help="Tokens/day to tabulate, comma-separated."),
+    model: str | None = typer.Option(None, help="Model to self-host (full version)."),
+    gpu: str | None = typer.Option(None, help="Accelerator for --model."),
+    offer: str | None = typer.Option(None, help="Offer id pricing the GPU (default: catalog)."),
+    api_model: str | None = typer.Option(None, help="API model whose price sheet to use."),
+    api_provider: str | None = typer.Option(None, help="API provider for --api-model."),
+    isl: int = typer.Option(1000, help="Input tokens per request (full version)."),
+    osl: int = typer.Option(300, help="Output tokens per request (full version)."),
+    weight_dtype: str | None = typer.Option(None, help="Weight dtype for --model."),
+    max_ttft_s: float | None = TTFT_OPT,
+    max_tpot_ms: float | None = TPOT_OPT,
+    engine: str = ENGINE_OPT,
+    as_json: bool = JSON_OPT,
+    html: Path | None = HTML_OPT,
+) -> None:
+    """Self-host vs API: monthly cost curves and the break-even tokens per day."""
+    common: dict[str, Any] = {
+        "ops_usd_per_month": ops_usd_per_month,
+        "max_utilization": max_utilization,
+        "peak_to_average": peak_to_average,
+        "spare_replicas": spare_replicas,
+        "min_replicas": min_replicas,
+        "hours_per_month": hours_per_month,
+        "days_per_month": days_per_month,
+    }
+    if model is not None:
+        if gpu is None or api_model is None:
+            raise InputError("--model needs --gpu and --api-model.")
+        inp = inputs_from_names(
+            model,
+            gpu,
+            isl,
+            osl,
+            api_model,
+            api_provider=api_provider,
+            offer=offer,
+            gpu_hour_usd=gpu_hour_usd,
+            max_ttft_s=max_ttft_s,
+            max_tpot_s=_ms(max_tpot_ms),
+            weight_dtype=weight_dtype,
+            engine=engine,
+            cached_share=cached_share,
+            **common,
+        )
+    else:
+        missing = [
+            name
+            for name, v in (
+                ("--api-input-usd-per-m", api_input_usd_per_m),
+                ("--api-output-usd-per-m", api_output_usd_per_m),
+                ("--input-share", input_share),
+                ("--gpu-hour-usd", gpu_hour_usd),
+                ("--tok-s", tok_s),
+            )
+            if v is None
+        ]
+        if missing:
+            raise InputError(
+                f"Missing {', '.join(missing)}; or give --model, --gpu and --api-model."
+            )
+        assert api_input_usd_per_m is not None and api_output_usd_per_m is not None
+        assert input_share is not None and gpu_hour_usd is not None and tok_s is not None
+        inp = BreakevenInputs(
+            api_input_usd_per_m,
+            api_output_usd_per_m,
+            input_share,
+            gpu_hour_usd,
+            tok_s,
+            gpus_per_replica=gpus_per_replica,
+            api_cached_input_usd_per_m=api_cached_input_usd_per_m,
+            cached_share=cached_share,
+            description=(
+                f"self-host: {gpus_per_replica} GPU(s) at ${gpu_hour_usd:g}/GPU-h, "
+                f"{tok_s:,.0f} tok/s; API ${api_input_usd_per_m:g}/M in, "
+                f"${api_output_usd_per_m:g}/M out, {input_share:.0%} input"
+            ),
+            **common,
+        )
+    vols = _floats(volumes, "--volumes")
+    result = breakeven(inp, np.asarray(vols, dtype=np.float64) if vols else None)
+    fig = plan_charts.breakeven_figure(result) if html else None
+    if _emit(result.to_dict(), as_json, html, fig):
+        return
+    plan_tables.render_breakeven(_out, result)
+    _chart_note(html)
+
+
+@plan_app.command("hybrid")
+def hybrid_command(
+    tokens_per_day: float = typer.Option(..., help="Input + output tokens per day."),
+    profile: str | None = typer.Option(None, help="24 relative hourly loads, comma-separated."),
+    peak_to_average: float | None = typer.Option(None, help="Busiest hour ÷ average."),
+    peak_hour: int = typer.Option(14, help="Hour of the peak for --peak-to-average."),
+    tok_s: float | None = typer.Option(None, help="Tokens/s (input + output) per replica."),
+    replica_usd_per_hour: float | None = typer.Option(None, help="$ per replica-hour."),
+    api_usd_per_m: float | None = typer.Option(None, help="API $/M at this token mix."),
+    ops_usd_per_month: float = typer.Option(0.0, help="Operations $/month when self-hosting."),
+    max_utilization: float = typer.Option(1.0, help="Highest planned use of capacity, 0-1."),
+    days_per_month: float = typer.Option(30.0, help="Days per month."),
+    model: str | None = typer.Option(None, help="Model to self-host (priced from the catalog)."),
+    gpu: str | None = typer.Option(None, help="Accelerator for --model."),
+    api_model: str | None = typer.Option(None, help="API model for --model."),
+    offer: str | None = typer.Option(None, help="Offer id for --model (e.g. a reserved one)."),
+    gpu_hour_usd: float | None = typer.Option(None, help="$/GPU-hour for --model."),
+    isl: int = typer.Option(1000, help="Input tokens per request (for --model)."),
+    osl: int = typer.Option(300, help="Output tokens per request (for --model)."),
+    max_tpot_ms: float | None = TPOT_OPT,
+    as_json: bool = JSON_OPT,
+    html: Path | None = HTML_OPT,
+) -> None:
+    """Own replicas for the baseline, API for the peaks: the best baseline and the savings."""
+    shape: list[float] | None = _floats(profile, "--profile")
+    if peak_to_average is not None:
+        if shape is not None:
+            raise InputError("Give --profile or --peak-to-average, not both.")
+        shape = [float(x) for x in diurnal_profile(peak_to_average, peak_hour)]
+    if model is not None:
+        if gpu is None or api_model is None:
+            raise InputError("--model needs --gpu and --api-model.")
+        inp = inputs_from_names(
+            model,
+            gpu,
+            isl,
+            osl,
+            api_model,
+            offer=offer,
+            gpu_hour_usd=gpu_hour_usd,
+            max_tpot_s=_ms(max_tpot_ms),
+        )
+        tok_s = inp.tok_s
+        replica_usd_per_hour = inp.replica_usd_per_hour
+        api_usd_per_m = inp.api_blended_usd_per_m
+        if not as_json:
+            _out.print(inp.description, markup=False)
+    if tok_s is None or replica_usd_per_hour is None or api_usd_per_m is None:
+        raise InputError(
+            "Give --tok-s, --replica-usd-per-hour and --api-usd-per-m, or --model, --gpu and "
+            "--api-model."
+        )
+    result = hybrid(
+        tokens_per_day,
+        tok_s,
+        replica_usd_per_hour,
+        api_usd_per_m,
+        profile=shape,
+        ops_usd_per_month=ops_usd_per_month,
+        max_utilization=max_utilization,
+        days_per_month=days_per_month,
+    )
+    fig = plan_charts.hybrid_figure(result) if html else None
+    if _emit(result.to_dict(), as_json, html, fig):
+        return
+    plan_tables.render_hybrid(_out, result)
+    _chart_note(html)
+
+
+@plan_app.command("cascade")
+def cascade_command(
+    tier: list[str] = typer.Option(
+        ...,
+        "--tier",
+        help="NAME:SHARE:COST, cheapest first (repeat). COST: $/M, api:MODEL or MODEL@GPU.",
+    ),
+    mode: str = typer.Option("router", help="router (served once) or cascade (escalate)."),
+    attempt_fraction: float = typer.Option(
+        1.0, help="cascade: share of an escalated attempt's tokens paid, 0-1."
+    ),
+    router_usd_per_m: float = typer.Option(0.0, help="router: classifier $/M tokens."),
+    baseline: str | None = typer.Option(
+        None, help="Baseline cost (default: the last tier): $/M, api:MODEL or MODEL@GPU."
+    ),
+    isl: int = typer.Option(1000, help="Input tokens per request (catalog costs)."),
+    osl: int = typer.Option(300, help="Output tokens per request (catalog costs)."),
+    as_json: bool = JSON_OPT,
+    html: Path | None = HTML_OPT,
+) -> None:
+    """Blended cost of routed or cascaded tiers and the saving against the baseline."""
+    tiers = [parse_tier(s, isl, osl) for s in tier]
+    base = tier_cost_usd_per_m(baseline, isl, osl)[0] if baseline else None
+    result = cascade(
+        tiers,
+        mode=mode,
+        attempt_fraction=attempt_fraction,
+        router_usd_per_m=router_usd_per_m,
+        baseline_usd_per_m=base,
+    )
+    fig = plan_charts.cascade_figure(result) if html else None
+    if _emit(result.to_dict(), as_json, html, fig):
+        return
+    plan_tables.render_cascade(_out, result)
+    _chart_note(html)
+
+
+@plan_app.command("payback")
+def payback_command(
+    training_usd: float | None = typer.Option(None, help="Distillation: training cost, US$."),
+    teacher: str | None = typer.Option(None, help="Teacher cost: $/M, api:MODEL or MODEL@GPU."),
+    student: str | None = typer.Option(None, help="Student cost: $/M, api:MODEL or MODEL@GPU."),
+    tokens_per_month: float = typer.Option(0.0, help="Tokens per month (distillation)."),
+    traffic_share: float = typer.Option(1.0, help="Share of requests moved to the student."),
+    quality_retention: float = typer.Option(1.0, help="Share of moved requests kept, 0-1."),
+    extra_ops_usd_per_month: float = typer.Option(0.0, help="Extra operations $/month."),
+    model: str | None = typer.Option(None, help="Serving features: the model."),
+    gpu: str | None = typer.Option(None, help="Serving features: the accelerator."),
+    isl: int = typer.Option(1000, help="Input tokens per request."),
+    osl: int = typer.Option(300, help="Output tokens per request."),
+    draft_tokens: int | None = typer.Option(None, help="Speculative decoding: k drafts."),
+    acceptance: float = typer.Option(0.7, help="Speculative decoding: acceptance rate a."),
+    draft_model: str | None = typer.Option(None, help="Draft model on the same GPUs."),
+    draft_step_ratio: float | None = typer.Option(None, help="Draft step ÷ target step."),
+    cached_share: float | None = typer.Option(None, help="Prefix caching: cached share."),
+    output_tokens_per_month: float = typer.Option(0.0, help="For the monthly saving."),
+    weight_dtype: str | None = typer.Option(None, help="Weight dtype of the operating point."),
+    num_gpus: int | None = typer.Option(None, help="GPUs per replica of the operating point."),
+    max_ttft_s: float | None = TTFT_OPT,
+    max_tpot_ms: float | None = TPOT_OPT,
+    gpu_hour_usd: float | None = typer.Option(None, help="$/GPU-hour (default: offers)."),
+    engine: str = ENGINE_OPT,
+    as_json: bool = JSON_OPT,
+    html: Path | None = HTML_OPT,
+) -> None:
+    """Distillation payback months; speculative-decoding and prefix-cache ROI at the
+    operating point."""
+    data: dict[str, Any] = {}
+    fig: go.Figure | None = None
+    distill: DistillationPayback | None = None
+    features: list[FeatureRoi] = []
+    if training_usd is not None:
+        if teacher is None or student is None:
+            raise InputError("Distillation needs --teacher and --student costs.")
+        distill = distillation_payback(
+            training_usd,
+            tier_cost_usd_per_m(teacher, isl, osl)[0],
+            tier_cost_usd_per_m(student, isl, osl)[0],
+            tokens_per_month,
+            traffic_share=traffic_share,
+            quality_retention=quality_retention,
+            extra_ops_usd_per_month=extra_ops_usd_per_month,
+        )
+        data["distillation"] = distill.to_dict()
+        fig = plan_charts.distillation_figure(distill)
+    point: dict[str, Any] = {
+        "max_ttft_s": max_ttft_s,
+        "max_tpot_s": _ms(max_tpot_ms),
+        "weight_dtype": weight_dtype,
+        "num_gpus": num_gpus,
+        "gpu_hour_usd": gpu_hour_usd,
+        "engine": engine,
+        "output_tokens_per_month": output_tokens_per_month,
+    }
+    if (draft_tokens is not None or cached_share is not None) and (model is None or gpu is None):
+        raise InputError("Speculative decoding and prefix caching need --model and --gpu.")
+    if draft_tokens is not None:
+        assert model is not None and gpu is not None
+        features.append(
+            speculative_roi(
+                model,
+                gpu,
+                isl,
+                osl,
+                num_draft_tokens=draft_tokens,
+                acceptance_rate=acceptance,
+                draft_model=draft_model,
+                draft_step_ratio=draft_step_ratio,
+                **point,
+            )
+        )
+    if cached_share is not None:
+        assert model is not None and gpu is not None
+        features.append(
+            prefix_cache_roi(model, gpu, isl, osl, cached_prefix_share=cached_share, **point)
+        )
+    if distill is None and not features:
+        raise InputError(
+            "Nothing to compute: give --training-usd (distillation), --draft-tokens "
+            "(speculative decoding) or --cached-share (prefix caching)."
+        )
+    for f in features:
+        key = "speculative_decoding" if f.feature.startswith("spec") else "prefix_caching"
+        data[key] = f.to_dict()
+        fig = fig or plan_charts.feature_figure(f)
+    if _emit(data, as_json, html, fig if html else None):
+        return
+    if distill is not None:
+        plan_tables.render_distillation(_out, distill)
+    for f in features:
+        plan_tables.render_feature(_out, f)
+    _chart_note(html)
+
+
+@plan_app.command("scenarios")
+def scenarios_command(
+    usd_per_m: float | None = typer.Option(None, help="$/M today (default: from --model)."),
+    tokens_per_month: float = typer.Option(0.0, help="Tokens per month today."),
+    decline_per_year: float | None = typer.Option(
+        None, help="Price decline per year, 0-1 (default: the hardware trend of --model)."
+    ),
+    years: float = typer.Option(5.0, help="Horizon, years."),
+    volume_growth_per_year: float = typer.Option(0.0, help="Organic volume growth per year."),
+    elasticity: float | None = typer.Option(None, help="Price elasticity of volume (< 0)."),
+    price_ratio: float | None = typer.Option(None, help="Observed new ÷ old price."),
+    volume_ratio: float | None = typer.Option(None, help="Observed new ÷ old volume."),
+    model: str | None = typer.Option(None, help="Model for the hardware-generation trend."),
+    isl: int = typer.Option(1000, help="Input tokens per request."),
+    osl: int = typer.Option(300, help="Output tokens per request."),
+    gpu: list[str] | None = GPU_OPT,
+    output_tokens_per_day: float | None = typer.Option(None, help="Growth: output tokens/day."),
+    replica_output_tok_s: float | None = typer.Option(None, help="Growth: replica tok/s."),
+    gpu_hour_usd: float | None = typer.Option(None, help="Growth: $/GPU-hour."),
+    gpus_per_replica: int = typer.Option(1, help="Growth: GPUs per replica."),
+    peak_to_average: float | None = typer.Option(None, help="Growth: busiest hour ÷ average."),
+    multipliers: str = typer.Option("1,10,100", help="Growth multipliers, comma-separated."),
+    output_expansion: float = typer.Option(1.0, help="Output tokens per request multiplier."),
+    headroom: float = typer.Option(0.3, help="Growth: capacity above the peak."),
+    api_input_usd_per_m: float | None = typer.Option(None, help="Growth: API $/M input."),
+    api_output_usd_per_m: float | None = typer.Option(None, help="Growth: API $/M output."),
+    as_json: bool = JSON_OPT,
+    html: Path | None = HTML_OPT,
+) -> None:
+    """Growth 1x/10x/100x, price projection with elasticity, and the hardware trend."""
+    generations: Generations | None = None
+    if model is not None:
+        generations = hardware_generations(model, isl, osl, gpus=gpu or None)
+    if elasticity is None:
+        if (price_ratio is None) != (volume_ratio is None):
+            raise InputError("Give both --price-ratio and --volume-ratio, or --elasticity.")
+        elasticity = (
+            price_elasticity(price_ratio, volume_ratio)
+            if price_ratio is not None and volume_ratio is not None
+            else 0.0
+        )
+    if decline_per_year is None:
+        if generations is None or generations.decline_per_year is None:
+            raise InputError("Give --decline-per-year, or --model to take it from the catalog.")
+        decline_per_year = generations.projected_decline_per_year
+    if usd_per_m is None:
+        if generations is None:
+            raise InputError("Give --usd-per-m, or --model to take today's cheapest $/M.")
+        usd_per_m = float(generations.usd_per_m.min())
+    projection = project(
+        usd_per_m,
+        tokens_per_month,
+        decline_per_year=decline_per_year,
+        years=years,
+        volume_growth_per_year=volume_growth_per_year,
+        elasticity=elasticity,
+    )
+    growth: GrowthScenarios | None = None
+    if output_tokens_per_day is not None:
+        if replica_output_tok_s is None or gpu_hour_usd is None:
+            raise InputError("Growth needs --replica-output-tok-s and --gpu-hour-usd.")
+        base = traffic(
+            isl=isl,
+            osl=osl,
+            output_tokens_per_day=output_tokens_per_day,
+            peak_to_average=peak_to_average,
+        )
+        growth = growth_scenarios(
+            base,
+            Replica(
+                replica_output_tok_s,
+                gpus_per_replica,
+                gpu_hour_usd,
+                description=f"{replica_output_tok_s:,.0f} output tok/s",
+            ),
+            multipliers=_floats(multipliers, "--multipliers") or [],
+            headroom=headroom,
+            output_expansion=output_expansion,
+            api_input_usd_per_m=api_input_usd_per_m,
+            api_output_usd_per_m=api_output_usd_per_m,
+        )
+    data: dict[str, Any] = {
+        "projection": projection.to_dict(),
+        "growth": growth.to_dict() if growth else None,
+        "generations": generations.to_dict() if generations else None,
+    }
+    fig = plan_charts.scenarios_figure(projection, growth, generations) if html else None
+    if _emit(data, as_json, html, fig):
+        return
+    plan_tables.render_scenarios(_out, projection, growth, generations)
+    _chart_note(html)

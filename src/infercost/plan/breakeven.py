@@ -145,6 +145,11 @@ class BreakevenInputs:
         return self.days_per_month / TOKENS_PER_M * self.api_blended_usd_per_m
 
     @property
+    def replica_usd_per_hour(self) -> float:
+        """GPUs per replica x $/GPU-hour."""
+        return self.gpus_per_replica * self.gpu_hour_usd
+
+    @property
     def replica_usd_per_month(self) -> float:
         """GPUs per replica x $/GPU-hour x hours/month."""
         return self.gpus_per_replica * self.gpu_hour_usd * self.hours_per_month

@@ -316,8 +316,8 @@ def family_verdicts(
                 Family(
                     acc.id,
                     "price",
-                    f"configurations meet every target but no allowed offer prices {acc.id}; "
-                    "pass --gpu-hour-usd or add an offer (INFERCOST_CATALOG_DIR/offers)",
+                    "meets every target, but no offer prices it: use --gpu-hour-usd or add "
+                    "an offer",
                 )
             )
         else:
@@ -344,10 +344,9 @@ def _versus(mine: Candidate, winner: Candidate | None) -> Family:
     price_f = mine.usd_per_gpu_hour / winner.usd_per_gpu_hour
     thru_f = winner.output_tok_s_per_gpu / mine.output_tok_s_per_gpu
     text = (
-        f"x{ratio:.2f} the winner's cost = price x{price_f:.2f} "
-        f"(${mine.usd_per_gpu_hour:.2f} vs ${winner.usd_per_gpu_hour:.2f} per used GPU-h) "
-        f"x throughput x{thru_f:.2f} ({mine.output_tok_s_per_gpu:,.0f} vs "
-        f"{winner.output_tok_s_per_gpu:,.0f} output tok/s per GPU)"
+        f"cost x{ratio:.2f} = price x{price_f:.2f} (${mine.usd_per_gpu_hour:.2f} vs "
+        f"${winner.usd_per_gpu_hour:.2f}/GPU-h) x throughput x{thru_f:.2f} "
+        f"({mine.output_tok_s_per_gpu:,.0f} vs {winner.output_tok_s_per_gpu:,.0f} tok/s/GPU)"
     )
     kind = "price" if price_f >= thru_f else "throughput"
     return Family(mine.gpu, kind, text, mine, ratio)

@@ -1,0 +1,357 @@
+"""Rich tables for ``infercost plan ...``: one renderer per plan result."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from infercost.plan.breakeven import Breakeven
+from infercost.plan.fleet import FleetPlan
+from infercost.plan.hybrid import HybridResult
+from infercost.plan.pareto import ParetoResult
+from infercost.plan.payback import DistillationPayback, FeatureRoi
+from infercost.plan.routing import CascadeResult
+from infercost.plan.scenarios import Generations, GrowthScenarios, Projection
+from infercost.plan.search import SearchResult
+from infercost.plan.sweep import Candidate
+
+
+def _usd(x: float | None, places: int = 2) -> str:
+    return "-" if x is None else f"${x:,.{places}f}"
+
+
+def _config_row(c: Candidate) -> list[str]:
+    return [
+        f"{c.layout} {c.weight_dtype}/{c.kv_dtype}",
+        str(c.concurrency),
+        f"{c.output_tok_s:,.0f}",
+        f"{c.ttft_s:.3f}",
+        f"{c.tpot_s * 1e3:.1f}",
+        _usd(c.usd_per_gpu_hour),
+        _usd(c.usd_per_m_output_incl_input, 3),
+    ]
+
+
+_CONFIG_COLS = ("config (weights/KV)", "batch", "tok/s", "TTFT s", "TPOT ms", "$/GPU-h", "$/M")
+
+
+def _config_table(title: str, rows: list[Candidate], rank: bool = True) -> Table:
+    """Compact rows; $/M is output tokens with every GPU-second charged to them."""
+    table = Table(title=title)
+    if rank:
+        table.add_column("#")
+    for col in _CONFIG_COLS:
+        table.add_column(
+            col, overflow="fold", justify="left" if col.startswith("config") else "right"
+        )
+    for i, c in enumerate(rows, start=1):
+        table.add_row(*([str(i)] if rank else []), *_config_row(c))
+    return table
+
+
+def _offers(console: Console, rows: list[Candidate]) -> None:
+    """One line per distinct offer behind the rows."""
+    seen: list[str] = []
+    for c in rows:
+        if c.offer and c.offer not in seen:
+            seen.append(c.offer)
+            stale = any(r.price_stale for r in rows if r.offer == c.offer)
+            console.print(
+                f"  price: {c.offer}" + (" (STALE: older than 180 days)" if stale else ""),
+                markup=False,
+            )
+
+
+def render_search(console: Console, r: SearchResult, families: int | None = None) -> None:
+    """Winner and runners-up, then each GPU family's verdict."""
+    console.print(
+        f"{r.model} ({r.engine}), isl {r.isl} / osl {r.osl}, {r.targets.describe()}: "
+        f"{r.candidates_evaluated:,} configurations in {r.elapsed_s:.2f} s, "
+        f"{r.feasible:,} feasible",
+        markup=False,
+    )
+    ranked = [c for c in (r.winner, *r.runners_up) if c is not None]
+    if ranked:
+        console.print(
+            _config_table(
+                "Cheapest configurations ($/M output, prefill time included)",
+                ranked,
+            )
+        )
+    else:
+        console.print("[red]No configuration meets every constraint.[/red]")
+    table = Table(title="GPU families: best configuration or binding constraint")
+    for col in ("GPU", "verdict", "$/M", "best configuration; why"):
+        table.add_column(col, overflow="fold")
+    for f in r.families[:families] if families else r.families:
+        best = (
+            f"{f.best.layout} {f.best.weight_dtype}/{f.best.kv_dtype} b{f.best.concurrency}; "
+            if f.best
+            else ""
+        )
+        table.add_row(
+            f.gpu,
+            f.constraint,
+            _usd(f.best.usd_per_m_output_incl_input if f.best else None, 3),
+            best + f.detail,
+        )
+    console.print(table)
+    for note in r.notes:
+        console.print(f"[yellow]note: {note}[/yellow]")
+
+
+def render_pareto(console: Console, r: ParetoResult, rows: int = 15) -> None:
+    """The TPOT frontier (thinned to ``rows``) and the operating point."""
+    console.print(
+        f"{r.model}, isl {r.isl} / osl {r.osl}: {r.points:,} priced configurations, "
+        f"{len(r.tpot_frontier)} on the TPOT frontier, {len(r.per_user_frontier)} on the "
+        "per-user frontier",
+        markup=False,
+    )
+    front = list(r.tpot_frontier)
+    if len(front) > rows:
+        step = (len(front) - 1) / (rows - 1)
+        front = [front[round(i * step)] for i in range(rows)]
+    console.print(_config_table("Frontier: $/M output vs TPOT (fastest first)", front))
+    _offers(console, front)
+    if r.operating_point is not None:
+        console.print(
+            _config_table(
+                f"Operating point for {r.targets.describe()}", [r.operating_point], rank=False
+            )
+        )
+    else:
+        console.print(f"[red]No configuration meets {r.targets.describe()}.[/red]")
+
+
+def render_fleet(console: Console, p: FleetPlan) -> None:
+    """Demand, static and autoscaled fleets, and the purchase mix."""
+    console.print(f"replica: {p.replica.description}", markup=False)
+    t = Table(title="Fleet sizing")
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    t.add_column("how")
+    rows = [
+        (
+            "average output tok/s",
+            f"{p.average_output_tok_s:,.0f}",
+            "output tokens/day x growth ÷ 86,400",
+        ),
+        ("peak output tok/s", f"{p.peak_output_tok_s:,.0f}", "average x max(profile)"),
+        (
+            "static replicas",
+            f"{p.static_replicas:,} ({p.static_gpus:,} GPUs)",
+            f"ceil(peak x (1 + {p.headroom:g}) ÷ {p.replica.output_tok_s:,.0f} tok/s)",
+        ),
+        ("static utilisation", f"{p.static_utilization:.1%}", "average ÷ capacity"),
+        (
+            "static $/month",
+            _usd(p.static_usd_per_month, 0),
+            f"replicas x ${p.replica.usd_per_hour:,.2f}/h x 24 x {p.days_per_month:g} days",
+        ),
+        ("static $/M output", _usd(p.static_usd_per_m_output, 4), "$/month ÷ M tokens/month"),
+        (
+            "autoscaled replica-hours/day",
+            f"{p.autoscaled_replica_hours_per_day:,.1f}",
+            f"lag {p.autoscaling_lag_min:g} min, min {p.min_replicas} replicas",
+        ),
+        ("autoscaled utilisation", f"{p.autoscaled_utilization:.1%}", ""),
+        ("autoscaled $/month", _usd(p.autoscaled_usd_per_month, 0), ""),
+        ("autoscaled $/M output", _usd(p.autoscaled_usd_per_m_output, 4), ""),
+    ]
+    if p.mix is not None:
+        m = p.mix
+        rows += [
+            ("reserved replicas (mix)", f"{m.reserved_replicas:,}", "cheapest R over 0..peak"),
+            (
+                "on-demand / spot replica-h/day",
+                f"{m.on_demand_replica_hours_per_day:,.1f} / {m.spot_replica_hours_per_day:,.1f}",
+                "burst above the reserved baseline",
+            ),
+            (
+                "mix $/month",
+                _usd(m.usd_per_month, 0),
+                f"saves {_usd(m.all_on_demand_usd_per_month - m.usd_per_month, 0)} vs all "
+                "on-demand",
+            ),
+        ]
+    for row in rows:
+        t.add_row(*row)
+    console.print(t)
+
+
+def render_breakeven(console: Console, b: Breakeven) -> None:
+    """Break-even volume and a few curve points."""
+    inp = b.inputs
+    be = b.breakeven_tokens_per_day
+    console.print(inp.description, markup=False)
+    console.print(
+        f"API blended ${inp.api_blended_usd_per_m:.4f}/M; self-host "
+        f"${inp.self_host_usd_per_m_full_load:.4f}/M at full load; replica "
+        f"${inp.replica_usd_per_month:,.2f}/month + ops "
+        f"${inp.ops_usd_per_month:,.2f}/month",
+        markup=False,
+    )
+    if be is None:
+        console.print(
+            "[bold]No break-even:[/bold] one more replica costs at least what the API charges "
+            "for the tokens it serves; the API is cheaper at every volume."
+        )
+    else:
+        console.print(
+            f"[bold]Break-even: {be:,.0f} tokens/day[/bold] ({be * inp.days_per_month:,.0f} "
+            "tokens/month)"
+        )
+    t = Table(title="Monthly cost by daily volume")
+    for col in ("tokens/day", "API $/month", "self-host $/month", "replicas", "cheaper"):
+        t.add_column(col, justify="right")
+    step = max(1, len(b.tokens_per_day) // 10)
+    for i in range(0, len(b.tokens_per_day), step):
+        a, s = b.api_usd_per_month[i], b.self_host_usd_per_month[i]
+        t.add_row(
+            f"{b.tokens_per_day[i]:,.0f}",
+            _usd(float(a)),
+            _usd(float(s)),
+            str(b.replicas[i]),
+            "API" if a < s else "self-host",
+        )
+    console.print(t)
+
+
+def render_hybrid(console: Console, h: HybridResult) -> None:
+    """Best baseline and the comparison with the pure options."""
+    t = Table(title="Hybrid: own baseline + API overflow")
+    t.add_column("option")
+    t.add_column("own replicas", justify="right")
+    t.add_column("tokens to API", justify="right")
+    t.add_column("$/month", justify="right")
+    best = h.best_index
+    for name, i in (("pure API", 0), ("best hybrid", best), ("pure self-host", -1)):
+        t.add_row(
+            name, str(h.baselines[i]), f"{h.api_share[i]:.1%}", _usd(float(h.usd_per_month[i]), 0)
+        )
+    console.print(t)
+    console.print(
+        f"saving vs pure API {_usd(h.pure_api_usd_per_month - h.best_usd_per_month, 0)}/month, "
+        f"vs pure self-host {_usd(h.pure_self_host_usd_per_month - h.best_usd_per_month, 0)}"
+        "/month",
+        markup=False,
+    )
+
+
+def render_cascade(console: Console, c: CascadeResult) -> None:
+    """Tiers, their contributions and the saving."""
+    t = Table(title=f"Cascade ({c.mode})")
+    for col in ("tier", "share", "reach", "escalates", "$/M", "contribution", "source"):
+        t.add_column(col, overflow="fold")
+    for tier, r, e, k in zip(
+        c.tiers, c.reach, c.escalation_rate, c.usd_per_m_by_tier, strict=True
+    ):
+        t.add_row(
+            tier.name,
+            f"{tier.share:.1%}",
+            f"{r:.1%}",
+            f"{e:.1%}",
+            _usd(tier.usd_per_m, 4),
+            _usd(k, 4),
+            tier.source,
+        )
+    console.print(t)
+    console.print(
+        f"blended ${c.blended_usd_per_m:.4f}/M vs baseline ${c.baseline_usd_per_m:.4f}/M: "
+        f"{c.times_cheaper:.2f}x cheaper ({c.saving_fraction:.1%} saved)",
+        markup=False,
+    )
+
+
+def render_distillation(console: Console, d: DistillationPayback) -> None:
+    """Distillation payback figures."""
+    t = Table(title="Distillation payback")
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    t.add_row("saving per M tokens moved", _usd(d.saving_usd_per_m_moved, 4))
+    t.add_row("monthly saving", _usd(d.monthly_saving_usd))
+    t.add_row("training cost", _usd(d.training_usd))
+    t.add_row("payback", "never" if d.payback_months is None else f"{d.payback_months:.1f} months")
+    console.print(t)
+
+
+def render_feature(console: Console, r: FeatureRoi) -> None:
+    """Before/after figures of a serving feature."""
+    op = r.operating_point
+    console.print(
+        f"{r.feature} at {op.layout} {op.weight_dtype} batch {op.concurrency}: {r.detail}",
+        markup=False,
+    )
+    t = Table(title=r.feature)
+    for col in ("", "before", "after"):
+        t.add_column(col, justify="right")
+    t.add_row("output tok/s", f"{r.output_tok_s_before:,.0f}", f"{r.output_tok_s_after:,.0f}")
+    t.add_row("TTFT s", f"{r.ttft_s_before:.3f}", f"{r.ttft_s_after:.3f}")
+    t.add_row("TPOT ms", f"{r.tpot_s_before * 1e3:.1f}", f"{r.tpot_s_after * 1e3:.1f}")
+    t.add_row("$/M out (all)", _usd(r.usd_per_m_before, 4), _usd(r.usd_per_m_after, 4))
+    console.print(t)
+    saving = r.monthly_saving_usd
+    if saving is not None and r.tokens_per_month:
+        console.print(f"monthly saving {_usd(saving)}", markup=False)
+
+
+def render_scenarios(
+    console: Console,
+    projection: Projection,
+    growth: GrowthScenarios | None,
+    generations: Generations | None,
+) -> None:
+    """Growth scenarios, the projection, and the hardware trend."""
+    if growth is not None:
+        t = Table(title=f"Growth (output expansion x{growth.output_expansion:g})")
+        for col in (
+            "scale",
+            "output tok/day",
+            "replicas",
+            "GPUs",
+            "self-host $/month",
+            "API $/month",
+        ):
+            t.add_column(col, justify="right")
+        for row in growth.to_dict()["scenarios"]:
+            t.add_row(
+                f"{row['multiplier']:g}x",
+                f"{row['output_tokens_per_day']:,.0f}",
+                str(row["replicas"]),
+                str(row["gpus"]),
+                _usd(row["self_host_usd_per_month"], 0),
+                _usd(row["api_usd_per_month"], 0),
+            )
+        console.print(t)
+    t = Table(title="Projection")
+    for col in ("year", "$/M", "tokens/month", "$/month"):
+        t.add_column(col, justify="right")
+    for p in projection.to_dict()["points"]:
+        if float(p["year"]).is_integer():
+            t.add_row(
+                f"{p['year']:g}",
+                _usd(p["usd_per_m"], 4),
+                f"{p['tokens_per_month']:,.0f}",
+                _usd(p["usd_per_month"]),
+            )
+    console.print(t)
+    if generations is not None:
+        t = Table(title=f"{generations.model}: cheapest $/M by hardware generation")
+        for col in ("year", "GPU", "$/M out (all)", "config"):
+            t.add_column(col, overflow="fold")
+        for g, y, u, c in zip(
+            generations.gpus,
+            generations.years,
+            generations.usd_per_m,
+            generations.configs,
+            strict=True,
+        ):
+            t.add_row(str(y), g, _usd(float(u), 3), c)
+        console.print(t)
+        if generations.annual_factor is not None:
+            console.print(
+                f"trend: x{generations.annual_factor:.2f} cheaper per year of hardware "
+                f"generation (decline {generations.decline_per_year:.0%}/year)",
+                markup=False,
+            )

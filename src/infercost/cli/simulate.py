@@ -188,6 +188,13 @@ def _render(res: SimResult, head: str, console: Console) -> None:
     s = res.summary
     sat = res.saturation
     console.print(head)
+    if s.completed == 0:
+        console.print(
+            f"[red]No request completed[/red]: {s.rejected:,} of {s.num_requests:,} rejected "
+            "(longer than the model's context or the whole KV cache). Shorten --isl/--osl or "
+            "add GPUs (--tp)."
+        )
+        return
     console.print(
         f"requests {s.completed:,} completed, {s.rejected:,} rejected of {s.num_requests:,}; "
         f"{s.duration_s:,.1f} s; {s.request_throughput_req_s:,.2f} req/s, "

@@ -21,7 +21,7 @@ from infercost.sim import (
     expected_tokens_per_step,
     simulate,
 )
-from infercost.sim.scheduler import decode_iteration
+from infercost.sim.config import decode_iteration
 
 BIG_KV = 1e9
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from infercost.errors import InputError
 from infercost.sim.arrivals import gamma_arrivals, poisson_arrivals, profile_arrivals
+from infercost.sim.config import ReplicaConfig, SpecDecoding, expected_tokens_per_step
 from infercost.sim.engine import (
     ROUTERS,
     SIM_JSON_KEYS,
@@ -32,11 +33,6 @@ from infercost.sim.engine import (
 from infercost.sim.lengths import Empirical, Fixed, LengthDist, LogNormal, Normal, length_dist
 from infercost.sim.metrics import Slo, Stats, Summary
 from infercost.sim.saturation import RateSearch, Saturation, detect, max_rate_meeting
-from infercost.sim.scheduler import (
-    ReplicaConfig,
-    SpecDecoding,
-    expected_tokens_per_step,
-)
 from infercost.sim.trace import QuarantinedRow, TraceLoad, load_trace
 from infercost.sim.workload import Workload, synthetic_workload
 

@@ -17,16 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from infercost.errors import InputError
+from infercost.sim.config import ReplicaConfig, decode_iteration
 from infercost.sim.metrics import Slo, Summary, summarize
 from infercost.sim.saturation import Saturation, detect
-from infercost.sim.scheduler import (
-    REJECTED,
-    ReferenceReplica,
-    Replica,
-    ReplicaConfig,
-    Requests,
-    decode_iteration,
-)
+from infercost.sim.scheduler import REJECTED, ReferenceReplica, Replica, Requests
 from infercost.sim.steptime import FastStep
 from infercost.sim.workload import Workload
 

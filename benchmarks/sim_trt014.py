@@ -18,13 +18,18 @@ below the measured saturation point (finite rates only), as the issue's target a
 lengths, to test whether a row came from a variable-length dataset (its INF throughput is set
 by the longest outputs).
 
+``--max-num-seqs N`` overrides the profile's cap on running sequences (the served engines'
+``max_batch_size`` is not stated in the source; INF-rate TTFT is the figure that shows it).
+
 Run: python benchmarks/sim_trt014.py [--csv PATH] [--seeds 3] [--lognormal-cv 0]
+     [--max-num-seqs N]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import math
 import sys
 from collections import defaultdict
@@ -111,6 +116,7 @@ def main() -> int:
     ap.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--lognormal-cv", type=float, default=0.0)
+    ap.add_argument("--max-num-seqs", type=int, default=None)
     args = ap.parse_args()
     global LENGTH_CV
     LENGTH_CV = args.lognormal_cv
@@ -122,9 +128,19 @@ def main() -> int:
     errors_all: dict[str, list[float]] = defaultdict(list)
     sat_hits = 0
     print("TRT014 (TensorRT-LLM v0.14 online serving, 500 requests) vs infercost simulate")
+    data_printed_profile = False
     for (model, gpu, tp, isl, osl), by_rate in sorted(data.items()):
         r = resolve(model, gpu, tp=tp, weight_dtype="bf16", engine="trtllm")
         cfg = replica_config(r, float(isl + osl))
+        if args.max_num_seqs:
+            cfg = dataclasses.replace(cfg, max_num_seqs=args.max_num_seqs)
+        if not data_printed_profile:
+            print(
+                f"engine profile trtllm: max_num_seqs {cfg.max_num_seqs}, token budget "
+                f"{cfg.max_num_batched_tokens}, admission {cfg.admission}, MBU {r.engine.mbu}, "
+                f"MFU {r.engine.mfu}, step overhead {r.engine.step_overhead_s * 1e3:g} ms"
+            )
+            data_printed_profile = True
         base_ttft = by_rate["2"]["ttft_mean"]
         meas_sat = next(
             (q for q in RATES[:-1] if by_rate[q]["ttft_mean"] >= SAT_TTFT_FACTOR * base_ttft),

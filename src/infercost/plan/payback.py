@@ -210,12 +210,13 @@ def operating_point(
     max_tpot_s: float | None = None,
     weight_dtype: str | None = None,
     num_gpus: int | None = None,
+    concurrency: int | None = None,
     engine: str = "vllm",
     gpu_hour_usd: float | None = None,
 ) -> Candidate:
     """The cheapest configuration of ``model`` on ``gpu`` under the targets, priced by
     ``gpu_hour_usd`` or the catalog's offers; without either, the configuration with the most
-    output tokens per GPU-hour and no $ figures.
+    output tokens per GPU-hour and no $ figures. ``concurrency`` fixes the batch.
 
     Raises:
         InputError: none fits or meets the targets (the binding constraint is given).
@@ -229,6 +230,8 @@ def operating_point(
         "weight_dtypes": [weight_dtype] if weight_dtype else None,
         "num_gpus": [num_gpus] if num_gpus else None,
     }
+    if concurrency is not None:
+        options.update(max_concurrency=concurrency, concurrency_count=1)
     result = search(model, isl, osl, gpu_hour_usd=gpu_hour_usd, **options)
     if result.winner is None and result.families and result.families[0].constraint == "price":
         unpriced = search(model, isl, osl, gpu_hour_usd=1.0, **options)

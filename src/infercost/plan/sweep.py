@@ -123,7 +123,7 @@ def concurrency_levels(max_concurrency: int, count: int = 64) -> IntArray:
 
     Level i is max(previous + 1, round(max ** (i / (count - 1)))), so small batches are all
     present and large ones are spaced by a constant ratio; fewer than ``count`` when
-    ``max_concurrency`` < ``count`` (then every integer 1..max).
+    ``max_concurrency`` < ``count`` (then every integer 1..max); one level is the maximum.
 
     Raises:
         InputError: ``max_concurrency`` < 1 or ``count`` < 1.
@@ -133,11 +133,13 @@ def concurrency_levels(max_concurrency: int, count: int = 64) -> IntArray:
             f"Need a maximum concurrency >= 1 and a level count >= 1, got {max_concurrency} "
             f"and {count}."
         )
+    if count == 1:
+        return np.asarray([max_concurrency], dtype=np.int64)
     if max_concurrency <= count:
         return np.arange(1, max_concurrency + 1, dtype=np.int64)
     levels: list[int] = []
     for i in range(count):
-        target = round(max_concurrency ** (i / (count - 1))) if count > 1 else 1
+        target = round(max_concurrency ** (i / (count - 1)))
         # keep room for the remaining levels below the maximum
         room = max_concurrency - (count - 1 - i)
         levels.append(min(max(levels[-1] + 1 if levels else 1, target), room))

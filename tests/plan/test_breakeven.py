@@ -1,0 +1,139 @@
+"""Self-host vs API: worked example W2, the staircase crossing, no break-even, names."""
+
+from __future__ import annotations
+
+import pytest
+
+from infercost.errors import InputError
+from infercost.plan.breakeven import (
+    BreakevenInputs,
+    api_usd_per_month,
+    breakeven,
+    breakeven_tokens_per_day,
+    inputs_from_names,
+    replicas_for,
+    self_host_usd_per_month,
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INFERCOST_CATALOG_DIR", raising=False)
+
+
+def w2(**changes: float) -> BreakevenInputs:
+    """W2 inputs: API $2.50/M in, $10.00/M out, 50 % input; one H100 at $2.49/h serving
+    1,500 tok/s; operations $5,000/month; 730-hour GPU month, 30-day traffic month."""
+    values: dict[str, float] = {
+        "api_input_usd_per_m": 2.5,
+        "api_output_usd_per_m": 10.0,
+        "input_share": 0.5,
+        "gpu_hour_usd": 2.49,
+        "tok_s": 1500.0,
+        "ops_usd_per_month": 5000.0,
+    }
+    values.update(changes)
+    return BreakevenInputs(**values)  # type: ignore[arg-type]
+
+
+class TestW2:
+    def test_blend_and_self_host_per_million(self) -> None:
+        # 0.5 x 2.50 + 0.5 x 10.00 = $6.25/M (article: $6.25). $2.49 ÷ (1,500 x 3,600 ÷ 1e6
+        # = 5.4 M/h) = $0.4611/M (article: $0.46).
+        inp = w2()
+        assert inp.api_blended_usd_per_m == pytest.approx(6.25)
+        assert inp.self_host_usd_per_m_full_load == pytest.approx(0.461111, rel=1e-5)
+
+    @pytest.mark.parametrize(
+        ("tokens_per_day", "api_usd"),
+        [
+            # V x 30 ÷ 1e6 x 6.25. The article printed 563, 5,625, 28,125, 56,250 and
+            # 281,250: 30x these, the 30-day month counted twice.
+            (100_000, 18.75),
+            (1_000_000, 187.5),
+            (5_000_000, 937.5),
+            (10_000_000, 1875.0),
+            (50_000_000, 9375.0),
+        ],
+    )
+    def test_api_column(self, tokens_per_day: float, api_usd: float) -> None:
+        assert float(api_usd_per_month(w2(), tokens_per_day)) == pytest.approx(api_usd)
+
+    def test_self_host_column_and_capacity(self) -> None:
+        # One GPU makes 1,500 x 86,400 = 129.6M tokens/day, so every volume in the table,
+        # 50M included, needs one GPU: 2.49 x 730 = $1,817.70 + $5,000 = $6,817.70/month.
+        # (The article's "2,700 + 5,000" at 50M/day implies 1.5 GPUs.)
+        inp = w2()
+        assert inp.capacity_tokens_per_day == pytest.approx(129.6e6)
+        assert int(replicas_for(inp, 50e6)) == 1
+        assert float(self_host_usd_per_month(inp, 100_000)) == pytest.approx(6817.70)
+        assert float(self_host_usd_per_month(inp, 50e6)) == pytest.approx(6817.70)
+
+    def test_break_even_volume(self) -> None:
+        # 6,817.70 ÷ (30 x 6.25 ÷ 1e6 = 1.875e-4 $/month per token/day) = 36,361,066.7
+        # tokens/day, inside the one-GPU step (<= 129.6M). The article concluded "roughly
+        # 3-5 million tokens per day" from its 30x-too-high API column.
+        be = breakeven_tokens_per_day(w2())
+        assert be == pytest.approx(36_361_066.67, rel=1e-9)
+        result = breakeven(w2())
+        assert result.to_dict()["breakeven_tokens_per_day"] == be
+        # the curves cross there: API below self-host just under it, above just over
+        assert (
+            float(api_usd_per_month(w2(), be * 0.99))
+            < 6817.70
+            < float(api_usd_per_month(w2(), be * 1.01))
+        )
+
+
+class TestStaircase:
+    def test_crossing_on_the_second_step(self) -> None:
+        # 300 tok/s per GPU: 25.92M tokens/day per replica. Step 1 (<= 25.92M): crossing at
+        # 6,817.70 ÷ 1.875e-4 = 36.36M, beyond the step. Step 2 (25.92M, 51.84M]: two GPUs
+        # 3,635.40 + 5,000 = 8,635.40 ÷ 1.875e-4 = 46,055,466.7 tokens/day, on the step.
+        assert breakeven_tokens_per_day(w2(tok_s=300.0)) == pytest.approx(46_055_466.67)
+
+    def test_never_when_a_replica_costs_more_than_the_api_for_its_tokens(self) -> None:
+        # 100 tok/s: 8.64M tokens/day per GPU cost $1,817.70/month; the API charges
+        # 8.64M x 1.875e-4 = $1,620 for them: every extra GPU loses, no break-even.
+        assert breakeven_tokens_per_day(w2(tok_s=100.0)) is None
+        assert breakeven(w2(tok_s=100.0)).to_dict()["breakeven_tokens_per_day"] is None
+
+    def test_spares_peak_and_utilisation_raise_the_break_even(self) -> None:
+        # N+1: two GPUs from the start: (2 x 1,817.70 + 5,000) ÷ 1.875e-4 = 46,055,466.7.
+        assert breakeven_tokens_per_day(w2(spare_replicas=1)) == pytest.approx(46_055_466.67)
+        # peak 3x average and at most 60 % use: capacity/day = 129.6M x 0.6 ÷ 3 = 25.92M,
+        # the same staircase as 300 tok/s above.
+        inp = w2(peak_to_average=3.0, max_utilization=0.6)
+        assert inp.capacity_tokens_per_day == pytest.approx(25.92e6)
+        assert breakeven_tokens_per_day(inp) == pytest.approx(46_055_466.67)
+
+    def test_cached_input_lowers_the_api_blend(self) -> None:
+        # half the input cached at $1.25: 0.5 x (0.5 x 2.5 + 0.5 x 1.25) + 0.5 x 10 = 5.9375
+        inp = w2(api_cached_input_usd_per_m=1.25, cached_share=0.5)
+        assert inp.api_blended_usd_per_m == pytest.approx(5.9375)
+
+
+class TestInputs:
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("input_share", 1.5), ("tok_s", 0.0), ("gpu_hour_usd", -1.0), ("max_utilization", 0.0)],
+    )
+    def test_bad_values(self, field: str, value: float) -> None:
+        with pytest.raises(InputError):
+            w2(**{field: value})
+
+    def test_cached_share_needs_a_price(self) -> None:
+        with pytest.raises(InputError, match="cached-input"):
+            w2(cached_share=0.5)
+
+    def test_from_names(self) -> None:
+        # gpt-4o at $2.50/$10.00 (genai-prices or our sheet); input share 1000/1300.
+        inp = inputs_from_names(
+            "llama-3.1-8b", "h100", 1000, 300, "gpt-4o", gpu_hour_usd=2.0, ops_usd_per_month=1000.0
+        )
+        assert inp.input_share == pytest.approx(1000 / 1300)
+        assert inp.gpu_hour_usd == 2.0
+        assert inp.api_output_usd_per_m > inp.api_input_usd_per_m > 0
+        assert inp.ops_usd_per_month == 1000.0
+        be = breakeven_tokens_per_day(inp)
+        assert be is not None and be > 0

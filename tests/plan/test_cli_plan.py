@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -35,10 +36,10 @@ def _no_user_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("INFERCOST_CATALOG_DIR", raising=False)
 
 
-def run_json(args: list[str]) -> dict[str, object]:
+def run_json(args: list[str]) -> dict[str, Any]:
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
-    data: dict[str, object] = json.loads(result.output)
+    data: dict[str, Any] = json.loads(result.output)
     return data
 
 
@@ -97,14 +98,14 @@ class TestCommands:
     def test_search(self, tmp_path: Path) -> None:
         data = run_json(SEARCH)
         assert data["winner"] is not None
-        assert {f["gpu"] for f in data["families"]} == {"h100-sxm", "l40s"}  # type: ignore[union-attr,index]
+        assert {f["gpu"] for f in data["families"]} == {"h100-sxm", "l40s"}
         out = run_table_and_chart(SEARCH, tmp_path)
         assert "Cheapest configurations" in out and "binding constraint" in out
 
     def test_pareto(self, tmp_path: Path) -> None:
         args = ["plan", "pareto", *SEARCH[2:]]
         data = run_json(args)
-        assert len(data["tpot_frontier"]) >= 2  # type: ignore[arg-type]
+        assert len(data["tpot_frontier"]) >= 2
         assert data["operating_point"] is not None
         assert "Frontier" in run_table_and_chart(args, tmp_path)
 
@@ -152,7 +153,7 @@ class TestCommands:
                 "40",
             ]
         )
-        assert "h100-sxm" in data["replica"]["description"]  # type: ignore[index]
+        assert "h100-sxm" in data["replica"]["description"]
 
     def test_hybrid(self, tmp_path: Path) -> None:
         # the two-level day of test_hybrid.py: best baseline one replica, $1,756.80
@@ -189,7 +190,7 @@ class TestCommands:
         ]
         data = run_json(args)
         assert data["blended_usd_per_m"] == pytest.approx(0.073)
-        assert round(data["times_cheaper"], 1) == 6.3  # type: ignore[call-overload]
+        assert round(data["times_cheaper"], 1) == 6.3
         assert "6.30x cheaper" in run_table_and_chart(args, tmp_path)
 
     def test_payback(self, tmp_path: Path) -> None:
@@ -222,8 +223,8 @@ class TestCommands:
             "40",
         ]
         data = run_json(args)
-        assert data["distillation"]["payback_months"] == pytest.approx(50_000 / 655.2)  # type: ignore[index]
-        assert data["speculative_decoding"]["throughput_ratio"] > 0  # type: ignore[index]
+        assert data["distillation"]["payback_months"] == pytest.approx(50_000 / 655.2)
+        assert data["speculative_decoding"]["throughput_ratio"] > 0
         assert "Distillation payback" in run_table_and_chart(args, tmp_path)
 
     def test_scenarios(self, tmp_path: Path) -> None:
@@ -256,9 +257,9 @@ class TestCommands:
             "2",
         ]
         data = run_json(args)
-        growth = data["growth"]["scenarios"]  # type: ignore[index]
+        growth = data["growth"]["scenarios"]
         assert [row["replicas"] for row in growth] == [226, 2257, 22570]
-        points = data["projection"]["points"]  # type: ignore[index]
+        points = data["projection"]["points"]
         assert points[-1]["usd_per_m"] == pytest.approx(0.25)
         assert "Projection" in run_table_and_chart(args, tmp_path)
 

@@ -9,6 +9,7 @@ import pytest
 
 from infercost.errors import InputError
 from infercost.plan.fleet import (
+    FleetPlan,
     Replica,
     autoscaled,
     diurnal_profile,
@@ -32,7 +33,7 @@ class TestW5CapacityPlanningRubric:
     """W5: 1M users x 10 sessions/day x 500 output tokens; peak = 3x average; 1,000 tok/s per
     H100; +30 % headroom; $2/GPU-hour; 30-day month."""
 
-    def plan(self):  # type: ignore[no-untyped-def]
+    def plan(self) -> FleetPlan:
         t = traffic(isl=0, osl=500, requests_per_day=1_000_000 * 10, peak_to_average=3.0)
         return size_fleet(t, Replica(1000.0, 1, 2.0), headroom=0.3)
 

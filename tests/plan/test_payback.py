@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from infercost.errors import InputError
@@ -13,7 +15,7 @@ def _no_user_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("INFERCOST_CATALOG_DIR", raising=False)
 
 
-POINT = {"weight_dtype": "bf16", "num_gpus": 1, "gpu_hour_usd": 2.0}
+POINT: dict[str, Any] = {"weight_dtype": "bf16", "num_gpus": 1, "gpu_hour_usd": 2.0}
 
 
 class TestDistillation:
@@ -113,11 +115,16 @@ class TestSpeculativeDecoding:
 
     def test_draft_model_costs_time(self) -> None:
         # The same k and a with a real 1B draft is slower than free drafting.
-        kw = {"num_draft_tokens": 4, "acceptance_rate": 0.8, "concurrency": 4, **POINT}
-        free = speculative_roi("llama-3.1-8b", "h100", 1000, 300, **kw)  # type: ignore[arg-type]
+        kw: dict[str, Any] = {
+            "num_draft_tokens": 4,
+            "acceptance_rate": 0.8,
+            "concurrency": 4,
+            **POINT,
+        }
+        free = speculative_roi("llama-3.1-8b", "h100", 1000, 300, **kw)
         drafted = speculative_roi(
             "llama-3.1-8b", "h100", 1000, 300, draft_model="llama-3.2-1b", **kw
-        )  # type: ignore[arg-type]
+        )
         assert drafted.output_tok_s_after < free.output_tok_s_after
 
     def test_bad_input(self) -> None:

@@ -11,7 +11,15 @@ import pytest
 
 from infercost.catalog.pricing import Offer
 from infercost.errors import InputError
-from infercost.plan.search import Targets, feasible_cost, run_sweep, search, smallest_fit
+from infercost.plan.search import (
+    Family,
+    SearchResult,
+    Targets,
+    feasible_cost,
+    run_sweep,
+    search,
+    smallest_fit,
+)
 from infercost.predict import predict
 
 
@@ -36,7 +44,7 @@ def make_offer(offer_id: str, gpu: str, usd_per_hour: str, gpus: int = 1) -> Off
     )
 
 
-def family(result, gpu):  # type: ignore[no-untyped-def]
+def family(result: SearchResult, gpu: str) -> Family:
     return next(f for f in result.families if f.gpu == gpu)
 
 
@@ -54,7 +62,7 @@ class TestWinner:
         )
         assert r.winner is not None
         ranked = [r.winner, *r.runners_up]
-        costs = [c.usd_per_m_output_incl_input for c in ranked]
+        costs = [c.usd_per_m_output_incl_input or 0.0 for c in ranked]
         assert costs == sorted(costs)
         # each runner-up is a different (GPU, dtype, layout, KV dtype)
         keys = {(c.gpu, c.weight_dtype, c.num_gpus, c.tp, c.pp, c.kv_dtype) for c in ranked}

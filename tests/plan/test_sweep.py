@@ -14,6 +14,7 @@ from infercost.catalog.pricing import Offer
 from infercost.errors import InputError
 from infercost.perf.step import StepModel, step_model
 from infercost.plan.sweep import (
+    Grid,
     build_grid,
     candidate,
     concurrency_levels,
@@ -89,7 +90,7 @@ class TestConcurrencyLevels:
             concurrency_levels(0)
 
 
-def _grid(model: str, engine: str = "vllm", gpus: tuple[str, ...] | None = None):  # type: ignore[no-untyped-def]
+def _grid(model: str, engine: str = "vllm", gpus: tuple[str, ...] | None = None) -> Grid:
     m = get_model(model)
     accs = tuple(get_accelerator(g) for g in gpus) if gpus else load_accelerators()
     return build_grid(
@@ -178,6 +179,7 @@ class TestGridMatchesScalarFunctions:
             ):
                 assert mine == pytest.approx(theirs, rel=1e-9)
             # all GPU time charged to output: $2 x GPUs / (tok/s x 3600 / 1e6)
+            assert p.output_tok_s is not None
             assert c.usd_per_m_output_incl_input == pytest.approx(
                 2.0 * c.num_gpus / (p.output_tok_s * 3600 / 1e6), rel=1e-9
             )

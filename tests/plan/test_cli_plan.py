@@ -102,6 +102,11 @@ class TestCommands:
         out = run_table_and_chart(SEARCH, tmp_path)
         assert "Cheapest configurations" in out and "binding constraint" in out
 
+    def test_search_with_p99_targets(self) -> None:
+        data = run_json([*SEARCH, "--tpot-p99-ms", "40", "--ttft-p99-s", "1", "--shortlist", "2"])
+        assert data["p99"] is not None
+        assert len(data["p99"]["shortlist"]) == 2
+
     def test_pareto(self, tmp_path: Path) -> None:
         args = ["plan", "pareto", *SEARCH[2:]]
         data = run_json(args)

@@ -45,6 +45,7 @@ from infercost.plan.scenarios import (
     project,
 )
 from infercost.plan.search import search
+from infercost.plan.tail import TailResult, search_p99
 from infercost.report import plan_charts, plan_tables
 
 plan_app = typer.Typer(
@@ -159,34 +160,54 @@ def search_command(
     cached_share: float = CACHE_OPT,
     top: int = typer.Option(5, help="Runners-up to list."),
     families: int | None = typer.Option(None, help="Show only this many GPU families."),
+    ttft_p99_s: float | None = typer.Option(None, help="p99 TTFT target, s (simulated)."),
+    tpot_p99_ms: float | None = typer.Option(None, help="p99 TPOT target, ms (simulated)."),
+    shortlist: int = typer.Option(6, help="Configurations simulated for p99 targets."),
+    load: float = typer.Option(0.8, help="Simulated arrival rate ÷ steady-state rate."),
+    length_cv: float = typer.Option(0.0, help="Simulated length spread (std ÷ mean)."),
+    num_requests: int = typer.Option(300, help="Requests per simulation."),
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
 ) -> None:
-    """Cheapest configuration under TTFT/TPOT targets, runners-up, and why each GPU lost."""
-    result = search(
-        model,
-        isl,
-        osl,
-        max_ttft_s=max_ttft_s,
-        max_tpot_s=_ms(max_tpot_ms),
-        top=top,
-        **_sweep_options(
-            gpu,
-            weight_dtypes,
-            kv_dtypes,
-            max_gpus,
-            concurrency_levels,
-            max_concurrency,
-            engine,
-            gpu_hour_usd,
-            allow_spot,
-            cached_share,
-        ),
+    """Cheapest configuration under TTFT/TPOT targets, runners-up, and why each GPU lost;
+    with p99 targets, the cheapest short-listed configuration that meets them in simulation."""
+    options = _sweep_options(
+        gpu,
+        weight_dtypes,
+        kv_dtypes,
+        max_gpus,
+        concurrency_levels,
+        max_concurrency,
+        engine,
+        gpu_hour_usd,
+        allow_spot,
+        cached_share,
     )
+    result = search(
+        model, isl, osl, max_ttft_s=max_ttft_s, max_tpot_s=_ms(max_tpot_ms), top=top, **options
+    )
+    tail: TailResult | None = None
+    if ttft_p99_s is not None or tpot_p99_ms is not None:
+        tail = search_p99(
+            model,
+            isl,
+            osl,
+            ttft_p99_s=ttft_p99_s,
+            tpot_p99_s=_ms(tpot_p99_ms),
+            shortlist=shortlist,
+            load=load,
+            num_requests=num_requests,
+            length_cv=length_cv,
+            **options,
+        )
+    data = result.to_dict()
+    data["p99"] = tail.to_dict() if tail else None
     fig = plan_charts.search_figure(result) if html else None
-    if _emit(result.to_dict(), as_json, html, fig):
+    if _emit(data, as_json, html, fig):
         return
     plan_tables.render_search(_out, result, families)
+    if tail is not None:
+        plan_tables.render_tail(_out, tail)
     _chart_note(html)
 
 

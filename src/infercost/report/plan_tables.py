@@ -14,6 +14,7 @@ from infercost.plan.routing import CascadeResult
 from infercost.plan.scenarios import Generations, GrowthScenarios, Projection
 from infercost.plan.search import SearchResult
 from infercost.plan.sweep import Candidate
+from infercost.plan.tail import TailResult
 
 
 def _usd(x: float | None, places: int = 2) -> str:
@@ -355,3 +356,51 @@ def render_scenarios(
                 f"generation (decline {generations.decline_per_year:.0%}/year)",
                 markup=False,
             )
+
+
+def render_tail(console: Console, t: TailResult) -> None:
+    """The short-list simulated against p99 targets."""
+    targets = []
+    if t.ttft_p99_s is not None:
+        targets.append(f"p99 TTFT <= {t.ttft_p99_s:.2f} s")
+    if t.tpot_p99_s is not None:
+        targets.append(f"p99 TPOT <= {t.tpot_p99_s * 1e3:.0f} ms")
+    table = Table(
+        title=f"Short-list simulated ({', '.join(targets)}; Poisson at {t.load:.0%} of "
+        f"steady-state rate, {t.num_requests} requests)"
+    )
+    for col in (
+        "config (weights/KV)",
+        "batch",
+        "p99 TTFT s",
+        "p99 TPOT ms",
+        "$/M at load",
+        "verdict",
+    ):
+        table.add_column(col, overflow="fold")
+    for c in t.checks:
+        k = c.config
+        if not c.simulated:
+            verdict = c.reason
+        elif c.overloaded:
+            verdict = "overloaded"
+        else:
+            verdict = "meets" if c.passes else "misses"
+        table.add_row(
+            f"{k.layout} {k.weight_dtype}/{k.kv_dtype}",
+            str(k.concurrency),
+            "-" if c.ttft_p99_s is None else f"{c.ttft_p99_s:.3f}",
+            "-" if c.tpot_p99_s is None else f"{c.tpot_p99_s * 1e3:.1f}",
+            _usd(c.usd_per_m_at_load, 3),
+            verdict,
+        )
+    console.print(table)
+    w = t.winner
+    if w is None:
+        console.print("[red]No short-listed configuration meets the p99 targets.[/red]")
+    else:
+        console.print(
+            f"p99 winner: {w.config.layout} {w.config.weight_dtype}/{w.config.kv_dtype}, "
+            f"batch cap {w.config.concurrency}, {_usd(w.usd_per_m_at_load, 3)}/M output",
+            markup=False,
+        )

@@ -12,17 +12,34 @@ from infercost.calibrate.measurement import Measurement
 from infercost.errors import InputError
 
 TRUTH = Params(
-    mbu=0.70, mfu=0.50, step_overhead_s=0.003, request_overhead_s=0.010,
-    comm_efficiency=0.60, token_overhead_s=4e-6,
+    mbu=0.70,
+    mfu=0.50,
+    step_overhead_s=0.003,
+    request_overhead_s=0.010,
+    comm_efficiency=0.60,
+    token_overhead_s=4e-6,
 )
 
 
 def _m(i: int, **kw: object) -> Measurement:
     base: dict[str, object] = {
-        "id": f"SYN-{i:03d}", "source": "synthetic", "engine": "vLLM", "model": "llama-3.1-8b",
-        "gpu": "H100", "num_gpus": 1, "tp": 1, "weight_dtype": "bf16", "kv_dtype": "bf16",
-        "isl": 1000, "osl": 200, "dataset": None, "mode": "closed_loop", "concurrency": 1,
-        "request_rate_qps": None, "metric": "output_throughput_tok_s", "value": 1.0,
+        "id": f"SYN-{i:03d}",
+        "source": "synthetic",
+        "engine": "vLLM",
+        "model": "llama-3.1-8b",
+        "gpu": "H100",
+        "num_gpus": 1,
+        "tp": 1,
+        "weight_dtype": "bf16",
+        "kv_dtype": "bf16",
+        "isl": 1000,
+        "osl": 200,
+        "dataset": None,
+        "mode": "closed_loop",
+        "concurrency": 1,
+        "request_rate_qps": None,
+        "metric": "output_throughput_tok_s",
+        "value": 1.0,
     }
     base.update(kw)
     return Measurement(**base)  # type: ignore[arg-type]

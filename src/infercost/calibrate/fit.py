@@ -105,8 +105,12 @@ def _loss(preps: Sequence[Prepared], params: Params) -> FloatArray:
         *(
             np.shape(v)
             for v in (
-                params.mbu, params.mfu, params.step_overhead_s, params.token_overhead_s,
-                params.comm_efficiency, params.request_overhead_s,
+                params.mbu,
+                params.mfu,
+                params.step_overhead_s,
+                params.token_overhead_s,
+                params.comm_efficiency,
+                params.request_overhead_s,
             )
         )
     )

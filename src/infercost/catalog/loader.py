@@ -9,8 +9,8 @@ or replace package rows with the same id). Everything is validated on load; a ba
 from __future__ import annotations
 
 import csv
-import io
 import functools
+import io
 import json
 import os
 import tomllib

@@ -22,8 +22,8 @@ import numpy as np
 
 from infercost.catalog import load_quant_formats
 from infercost.errors import InfercostError
+from infercost.plan.candidate import candidate
 from infercost.plan.search import run_sweep, search
-from infercost.plan.sweep import candidate
 from infercost.predict import KV_DTYPES, predict
 
 TARGET_S = 2.0

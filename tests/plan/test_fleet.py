@@ -8,16 +8,8 @@ import numpy as np
 import pytest
 
 from infercost.errors import InputError
-from infercost.plan.fleet import (
-    FleetPlan,
-    Replica,
-    autoscaled,
-    diurnal_profile,
-    normalise_profile,
-    replica_from_search,
-    size_fleet,
-    traffic,
-)
+from infercost.plan.fleet import FleetPlan, Replica, autoscaled, replica_from_search, size_fleet
+from infercost.plan.traffic import diurnal_profile, normalise_profile, traffic
 
 # Two-level day used by several tests: hours 0-11 at weight 1, hours 12-23 at weight 3;
 # normalised to mean 1 that is 0.5 and 1.5.

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from infercost.errors import InputError
-from infercost.plan.fleet import Replica, traffic
+from infercost.plan.fleet import Replica
 from infercost.plan.scenarios import (
     annual_factor_from_points,
     growth_scenarios,
     hardware_generations,
     project,
 )
+from infercost.plan.traffic import traffic
 
 
 @pytest.fixture(autouse=True)

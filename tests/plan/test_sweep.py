@@ -13,17 +13,10 @@ from infercost.catalog import get_accelerator, get_engine, get_model, load_accel
 from infercost.catalog.pricing import Offer
 from infercost.errors import InputError
 from infercost.perf.step import StepModel, step_model
-from infercost.plan.sweep import (
-    Grid,
-    build_grid,
-    candidate,
-    concurrency_levels,
-    evaluate,
-    gpu_prices,
-    kv_dtypes_for,
-    layouts,
-    weight_formats,
-)
+from infercost.plan.candidate import candidate
+from infercost.plan.layouts import concurrency_levels, layouts
+from infercost.plan.prices import gpu_prices
+from infercost.plan.sweep import Grid, build_grid, evaluate, kv_dtypes_for, weight_formats
 from infercost.predict import predict
 
 

@@ -20,13 +20,7 @@ from rich.console import Console
 from infercost.cost.trend import price_elasticity
 from infercost.errors import InputError
 from infercost.plan.breakeven import BreakevenInputs, breakeven, inputs_from_names
-from infercost.plan.fleet import (
-    Replica,
-    diurnal_profile,
-    replica_from_search,
-    size_fleet,
-    traffic,
-)
+from infercost.plan.fleet import Replica, replica_from_search, size_fleet
 from infercost.plan.hybrid import hybrid
 from infercost.plan.pareto import pareto
 from infercost.plan.payback import (
@@ -46,6 +40,7 @@ from infercost.plan.scenarios import (
 )
 from infercost.plan.search import search
 from infercost.plan.tail import TailResult, search_p99
+from infercost.plan.traffic import diurnal_profile, traffic
 from infercost.report import plan_charts, plan_tables
 
 plan_app = typer.Typer(

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from infercost.errors import InputError
-from infercost.plan.fleet import HOURS, normalise_profile
+from infercost.plan.traffic import HOURS, normalise_profile
 from infercost.units import DAYS_PER_MONTH, HOURS_PER_DAY, S_PER_HOUR, TOKENS_PER_M
 
 FloatArray = npt.NDArray[np.float64]

@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from infercost.plan.candidate import Candidate, candidate
 from infercost.plan.search import Targets, feasible_cost, ranked_configs, run_sweep
-from infercost.plan.sweep import Candidate, Sweep, candidate
+from infercost.plan.sweep import Sweep
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -42,8 +42,8 @@ from infercost.catalog.schema import DTYPE_BYTES
 from infercost.errors import InputError
 from infercost.perf.serving import ServingPoint, steady_state
 from infercost.perf.step import StepModel, decode_step, prefill_step, step_model
+from infercost.plan.candidate import Candidate
 from infercost.plan.search import search
-from infercost.plan.sweep import Candidate
 from infercost.predict import default_weight_dtype, resolve
 from infercost.sim import expected_tokens_per_step
 from infercost.units import TOKENS_PER_M

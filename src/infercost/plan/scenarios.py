@@ -39,9 +39,10 @@ import numpy as np
 import numpy.typing as npt
 
 from infercost.errors import InputError
-from infercost.plan.fleet import Replica, Traffic, replicas_needed
+from infercost.plan.candidate import candidate
+from infercost.plan.fleet import Replica, replicas_needed
 from infercost.plan.search import Targets, feasible_cost, run_sweep
-from infercost.plan.sweep import candidate
+from infercost.plan.traffic import Traffic
 from infercost.units import HOURS_PER_DAY, S_PER_HOUR, TOKENS_PER_M
 
 FloatArray = npt.NDArray[np.float64]

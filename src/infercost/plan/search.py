@@ -42,19 +42,10 @@ import numpy.typing as npt
 from infercost.catalog import get_accelerator, get_engine, get_model, load_accelerators
 from infercost.catalog.pricing import Offer
 from infercost.errors import InputError
-from infercost.plan.sweep import (
-    DEFAULT_KINDS,
-    Candidate,
-    Sweep,
-    build_grid,
-    candidate,
-    concurrency_levels,
-    evaluate,
-    gpu_prices,
-    kv_dtypes_for,
-    layouts,
-    weight_formats,
-)
+from infercost.plan.candidate import Candidate, candidate
+from infercost.plan.layouts import concurrency_levels, layouts
+from infercost.plan.prices import DEFAULT_KINDS, gpu_prices
+from infercost.plan.sweep import Sweep, build_grid, evaluate, kv_dtypes_for, weight_formats
 from infercost.units import GB
 
 FloatArray = npt.NDArray[np.float64]

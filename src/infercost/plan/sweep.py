@@ -31,7 +31,6 @@ import numpy as np
 import numpy.typing as npt
 
 from infercost.catalog import get_quant_format, load_quant_formats
-from infercost.catalog.pricing import Offer, load_offers
 from infercost.catalog.schema import (
     DTYPE_BYTES,
     Accelerator,
@@ -39,7 +38,6 @@ from infercost.catalog.schema import (
     ModelArch,
     QuantFormat,
 )
-from infercost.cost.gpu_hour import usd_per_used_gpu_hour
 from infercost.cost.tokens import split_usd_per_m, usd_per_m_tokens
 from infercost.errors import InfercostError, InputError
 from infercost.perf.memory import (
@@ -53,6 +51,8 @@ from infercost.perf.memory import (
 )
 from infercost.perf.serving import steady_state
 from infercost.perf.step import StepModel, compute_dtype, link_bytes_s, step_model
+from infercost.plan.layouts import Layouts
+from infercost.plan.prices import GpuPrices
 from infercost.predict import default_weight_dtype, resolve_kv_dtype
 
 FloatArray = npt.NDArray[np.float64]
@@ -61,89 +61,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 AXES: tuple[str, ...] = ("gpu", "weight_dtype", "layout", "kv_dtype", "concurrency")
 """Names of the five grid axes, in array order."""
-
-DEFAULT_KINDS: tuple[str, ...] = ("on-demand", "reserved-1y", "reserved-3y", "committed", "owned")
-"""Offer pricing kinds a search may use by default (spot only when asked)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Layouts:
-    """Parallel layouts of one replica, one element per layout (shape ``(P,)``).
-
-    Attributes:
-        num_gpus: GPUs per replica (= tp x pp).
-        tp, pp, ep: tensor, pipeline and expert parallelism.
-    """
-
-    num_gpus: IntArray
-    tp: IntArray
-    pp: IntArray
-    ep: IntArray
-
-    def __len__(self) -> int:
-        return int(self.num_gpus.shape[0])
-
-    def describe(self, i: int) -> str:
-        """``4x (TP4)``, ``8x (TP4 PP2)``, ``8x (TP8 EP8)``."""
-        parts = [f"TP{self.tp[i]}"]
-        if self.pp[i] > 1:
-            parts.append(f"PP{self.pp[i]}")
-        if self.ep[i] > 1:
-            parts.append(f"EP{self.ep[i]}")
-        return f"{self.num_gpus[i]}x ({' '.join(parts)})"
-
-
-def layouts(m: ModelArch, max_gpus: int = 8, num_gpus: Sequence[int] | None = None) -> Layouts:
-    """Every layout with ``tp x pp`` GPUs, 1 <= GPUs <= ``max_gpus`` (or exactly ``num_gpus``).
-
-    Rules (as :func:`infercost.predict.resolve` enforces them): TP divides the attention heads,
-    PP is at most the layer count; for MoE models EP is 1 or the whole replica.
-
-    Raises:
-        InputError: ``max_gpus`` < 1 or a GPU count below 1.
-    """
-    counts = sorted(set(num_gpus)) if num_gpus is not None else list(range(1, max_gpus + 1))
-    if not counts or counts[0] < 1:
-        raise InputError(f"GPUs per replica must be >= 1, got {list(counts) or max_gpus}.")
-    rows: list[tuple[int, int, int, int]] = []
-    for n in counts:
-        for tp in range(1, n + 1):
-            pp = n // tp
-            if n % tp or m.num_heads % tp or pp > m.num_layers:
-                continue
-            rows.append((n, tp, pp, 1))
-            if m.is_moe and n > 1:
-                rows.append((n, tp, pp, n))
-    arr = np.asarray(rows, dtype=np.int64).reshape(-1, 4)
-    return Layouts(arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy(), arr[:, 3].copy())
-
-
-def concurrency_levels(max_concurrency: int, count: int = 64) -> IntArray:
-    """``count`` distinct batch sizes from 1 to ``max_concurrency``, close to geometric.
-
-    Level i is max(previous + 1, round(max ** (i / (count - 1)))), so small batches are all
-    present and large ones are spaced by a constant ratio; fewer than ``count`` when
-    ``max_concurrency`` < ``count`` (then every integer 1..max); one level is the maximum.
-
-    Raises:
-        InputError: ``max_concurrency`` < 1 or ``count`` < 1.
-    """
-    if max_concurrency < 1 or count < 1:
-        raise InputError(
-            f"Need a maximum concurrency >= 1 and a level count >= 1, got {max_concurrency} "
-            f"and {count}."
-        )
-    if count == 1:
-        return np.asarray([max_concurrency], dtype=np.int64)
-    if max_concurrency <= count:
-        return np.arange(1, max_concurrency + 1, dtype=np.int64)
-    levels: list[int] = []
-    for i in range(count):
-        target = round(max_concurrency ** (i / (count - 1)))
-        # keep room for the remaining levels below the maximum
-        room = max_concurrency - (count - 1 - i)
-        levels.append(min(max(levels[-1] + 1 if levels else 1, target), room))
-    return np.asarray(levels, dtype=np.int64)
 
 
 def _axis(values: FloatArray | IntArray | Sequence[float], axis: int) -> FloatArray:
@@ -346,64 +263,6 @@ def build_grid(
 
 
 @dataclass(frozen=True, slots=True)
-class GpuPrices:
-    """The cheapest $/used GPU-hour per GPU and replica size among the allowed offers.
-
-    Attributes:
-        usd_per_gpu_hour: ``(G, P)`` dollars per used GPU-hour (NaN: no offer), instance
-            bundling applied (``ceil(k / n) x instance $/h ÷ k``).
-        offer_ids: ``(G, P)`` the offer that gives it ("" when none, "user" for a typed rate).
-        stale: ``(G, P)`` the offer's price is older than the staleness limit.
-    """
-
-    usd_per_gpu_hour: FloatArray
-    offer_ids: npt.NDArray[np.str_]
-    stale: BoolArray
-
-
-def gpu_prices(
-    gpus: Sequence[Accelerator],
-    layout: Layouts,
-    *,
-    gpu_hour_usd: float | None = None,
-    offers: Iterable[Offer] | None = None,
-    kinds: Sequence[str] = DEFAULT_KINDS,
-    allow_spot: bool = False,
-) -> GpuPrices:
-    """$/used GPU-hour for every (GPU, layout): a typed rate for all, else the cheapest offer.
-
-    Raises:
-        InputError: a typed rate that is not a positive finite number.
-    """
-    g_n, p_n = len(gpus), len(layout)
-    price = np.full((g_n, p_n), np.nan)
-    ids = np.full((g_n, p_n), "", dtype=object)
-    stale = np.zeros((g_n, p_n), dtype=bool)
-    if gpu_hour_usd is not None:
-        if not (math.isfinite(gpu_hour_usd) and gpu_hour_usd > 0):
-            raise InputError(f"--gpu-hour-usd must be a positive number, got {gpu_hour_usd}.")
-        price[:] = gpu_hour_usd
-        ids[:] = "user"
-        return GpuPrices(price, ids.astype(str), stale)
-    wanted = set(kinds) | ({"spot"} if allow_spot else set())
-    index = {a.id: i for i, a in enumerate(gpus)}
-    sizes = sorted({int(n) for n in layout.num_gpus})
-    col = {n: np.flatnonzero(layout.num_gpus == n) for n in sizes}
-    for offer in offers if offers is not None else load_offers():
-        gi = index.get(offer.gpu)
-        if gi is None or offer.pricing_kind not in wanted:
-            continue
-        for n in sizes:
-            rate = float(usd_per_used_gpu_hour(offer.usd_per_hour, offer.gpus_per_instance, n))
-            cols = col[n]
-            better = ~(price[gi, cols] <= rate)  # NaN (no price yet) counts as worse
-            price[gi, cols[better]] = rate
-            ids[gi, cols[better]] = offer.id
-            stale[gi, cols[better]] = offer.is_stale()
-    return GpuPrices(price, ids.astype(str), stale)
-
-
-@dataclass(frozen=True, slots=True)
 class Sweep:
     """Every configuration of a :class:`Grid` evaluated at one workload (arrays ``(G,W,P,K,C)``
     unless noted).
@@ -508,84 +367,4 @@ def evaluate(
         usd_per_m_output_incl_input=np.asarray(incl, dtype=np.float64),
         usd_per_m_input=np.asarray(per_in, dtype=np.float64),
         usd_per_m_output=np.asarray(per_out, dtype=np.float64),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One configuration of a sweep, as plain scalars (for tables and JSON)."""
-
-    gpu: str
-    num_gpus: int
-    tp: int
-    pp: int
-    ep: int
-    weight_dtype: str
-    compute_dtype: str
-    kv_dtype: str
-    concurrency: int
-    max_concurrency: int
-    output_tok_s: float
-    output_tok_s_per_gpu: float
-    ttft_s: float
-    tpot_s: float
-    e2e_s: float
-    usd_per_gpu_hour: float | None
-    offer: str
-    price_stale: bool
-    usd_per_m_output_incl_input: float | None
-    usd_per_m_input: float | None
-    usd_per_m_output: float | None
-    usd_per_1k_requests: float | None
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready dict of every field."""
-        return {name: getattr(self, name) for name in Candidate.__slots__}
-
-    @property
-    def layout(self) -> str:
-        """``4x H100 TP4`` style description."""
-        extra = (f" PP{self.pp}" if self.pp > 1 else "") + (f" EP{self.ep}" if self.ep > 1 else "")
-        return f"{self.num_gpus}x {self.gpu} TP{self.tp}{extra}"
-
-
-def _nan_none(x: float) -> float | None:
-    return None if not math.isfinite(x) else float(x)
-
-
-def candidate(sweep: Sweep, index: tuple[int, int, int, int, int]) -> Candidate:
-    """The configuration at grid ``index`` = (gpu, weight dtype, layout, kv dtype, concurrency)."""
-    g, w, p, k, c = index
-    grid = sweep.grid
-    lay = grid.layouts
-
-    def at(a: FloatArray) -> float:
-        return float(np.broadcast_to(a, grid.shape)[index])
-
-    out = at(sweep.output_tok_s)
-    price = float(sweep.prices.usd_per_gpu_hour[g, p])
-    incl = _nan_none(at(sweep.usd_per_m_output_incl_input))
-    return Candidate(
-        gpu=grid.gpus[g].id,
-        num_gpus=int(lay.num_gpus[p]),
-        tp=int(lay.tp[p]),
-        pp=int(lay.pp[p]),
-        ep=int(lay.ep[p]),
-        weight_dtype=grid.weight_fmts[w].id,
-        compute_dtype=str(grid.compute_dtypes[g, w]),
-        kv_dtype=grid.kv_dtypes[k],
-        concurrency=int(grid.concurrency[c]),
-        max_concurrency=int(sweep.max_concurrency[g, w, p, k, 0]),
-        output_tok_s=out,
-        output_tok_s_per_gpu=out / int(lay.num_gpus[p]),
-        ttft_s=at(sweep.ttft_s),
-        tpot_s=at(sweep.tpot_s),
-        e2e_s=at(sweep.e2e_s),
-        usd_per_gpu_hour=_nan_none(price),
-        offer=str(sweep.prices.offer_ids[g, p]),
-        price_stale=bool(sweep.prices.stale[g, p]),
-        usd_per_m_output_incl_input=incl,
-        usd_per_m_input=_nan_none(at(sweep.usd_per_m_input)),
-        usd_per_m_output=_nan_none(at(sweep.usd_per_m_output)),
-        usd_per_1k_requests=None if incl is None else incl * sweep.osl / 1e3,
     )

@@ -25,8 +25,8 @@ import numpy as np
 
 from infercost.errors import InputError
 from infercost.perf.step import step_model
+from infercost.plan.candidate import Candidate, candidate
 from infercost.plan.search import Targets, feasible_cost, ranked_configs, run_sweep
-from infercost.plan.sweep import Candidate, candidate
 from infercost.predict import kv_budget_bytes_per_gpu, kv_bytes_per_seq_per_gpu, resolve
 from infercost.sim import (
     Fixed,

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from infercost.plan.breakeven import Breakeven
+from infercost.plan.candidate import Candidate
 from infercost.plan.fleet import FleetPlan
 from infercost.plan.hybrid import HybridResult
 from infercost.plan.pareto import ParetoResult
@@ -20,7 +21,6 @@ from infercost.plan.payback import DistillationPayback, FeatureRoi
 from infercost.plan.routing import CascadeResult
 from infercost.plan.scenarios import Generations, GrowthScenarios, Projection
 from infercost.plan.search import SearchResult
-from infercost.plan.sweep import Candidate
 
 #: the most background points a Pareto chart draws (a seeded sample of the rest is dropped,
 #: so the HTML stays a few MB at most); frontier and operating points are always drawn.

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infercost.plan.breakeven import Breakeven
+from infercost.plan.candidate import Candidate
 from infercost.plan.fleet import FleetPlan
 from infercost.plan.hybrid import HybridResult
 from infercost.plan.pareto import ParetoResult
@@ -13,7 +14,6 @@ from infercost.plan.payback import DistillationPayback, FeatureRoi
 from infercost.plan.routing import CascadeResult
 from infercost.plan.scenarios import Generations, GrowthScenarios, Projection
 from infercost.plan.search import SearchResult
-from infercost.plan.sweep import Candidate
 from infercost.plan.tail import TailResult
 
 

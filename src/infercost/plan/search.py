@@ -46,6 +46,7 @@ from infercost.plan.candidate import Candidate, candidate
 from infercost.plan.layouts import concurrency_levels, layouts
 from infercost.plan.prices import DEFAULT_KINDS, gpu_prices
 from infercost.plan.sweep import Sweep, build_grid, evaluate, kv_dtypes_for, weight_formats
+from infercost.predict import default_weight_dtype
 from infercost.units import GB
 
 FloatArray = npt.NDArray[np.float64]
@@ -450,6 +451,12 @@ def search(
     notes = []
     if any(c.price_stale for c in (winner, *runners) if c is not None):
         notes.append("some offer prices are older than 180 days (STALE): check them")
+    checkpoint = default_weight_dtype(grid.model)
+    if winner is not None and winner.weight_dtype != checkpoint:
+        notes.append(
+            f"the winner stores weights as {winner.weight_dtype} (checkpoint: {checkpoint}); "
+            "check its quality, or restrict --weight-dtypes"
+        )
     max_conc = sweep_options.get("max_concurrency")
     if max_conc and max_conc > eng.max_num_seqs:
         notes.append(

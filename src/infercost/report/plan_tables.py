@@ -350,10 +350,18 @@ def render_scenarios(
         ):
             t.add_row(str(y), g, _usd(float(u), 3), c)
         console.print(t)
-        if generations.annual_factor is not None:
+        f = generations.annual_factor
+        if f is not None and f >= 1.0:
             console.print(
-                f"trend: x{generations.annual_factor:.2f} cheaper per year of hardware "
-                f"generation (decline {generations.decline_per_year:.0%}/year)",
+                f"trend: x{f:.2f} cheaper per year of hardware generation (decline "
+                f"{generations.decline_per_year:.0%}/year)",
+                markup=False,
+            )
+        elif f is not None:
+            console.print(
+                f"trend: at today's offers newer hardware is x{1 / f:.2f} dearer per $/M per "
+                "year of launch date; the projection assumes no decline unless "
+                "--decline-per-year is given",
                 markup=False,
             )
 

@@ -76,6 +76,7 @@ class Params:
     request_overhead_s: float | FloatArray
     comm_efficiency: float | FloatArray = 0.7
     token_overhead_s: float | FloatArray = 0.0
+    allreduce_latency_s: float | FloatArray = 10e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,7 @@ def _with_params(sm: StepModel, p: Params) -> StepModel:
         step_overhead_s=p.step_overhead_s,
         comm_efficiency=p.comm_efficiency,
         token_overhead_s=p.token_overhead_s,
+        allreduce_latency_s=p.allreduce_latency_s,
     )
 
 
@@ -195,9 +197,7 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
         return np.asarray(_pick(metric, sp, prep.r.num_gpus), dtype=np.float64)
     rate = float(m.request_rate_qps)
     n_arr = np.full(
-        np.broadcast(
-            sm.mbu, sm.mfu, sm.step_overhead_s, sm.comm_efficiency, sm.token_overhead_s, req
-        ).shape,
+        np.broadcast_shapes(*(np.shape(getattr(p, f.name)) for f in dataclasses.fields(Params))),
         1.0,
     )
     for _ in range(30):

@@ -5,7 +5,9 @@ Few physical parameters per engine, each bounded to its physical range:
 - ``mbu`` in [0.5, 0.95]: achieved fraction of peak memory bandwidth;
 - ``mfu`` in [0.2, 0.8]: achieved fraction of peak dense FLOP/s;
 - ``step_overhead_s`` in [0.5, 8] ms: fixed time per iteration;
-- ``token_overhead_s`` in [0, 16] µs: time per token per iteration outside the roofline;
+- ``token_overhead_s`` (kept at the engine's value, not fitted): time per token per
+  iteration outside the roofline;
+- ``allreduce_latency_s`` in [2, 50] µs: latency of one small TP all-reduce;
 - ``comm_efficiency`` in [0.15, 1]: achieved fraction of link bandwidth in TP all-reduces;
 - ``request_overhead_s`` in [0, 30] ms: time per request before its first token.
 
@@ -22,6 +24,7 @@ small one. Search: an exhaustive vectorised grid over the bounded box (every for
 from __future__ import annotations
 
 import itertools
+from dataclasses import fields
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -40,17 +43,20 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "mfu": (0.2, 0.8),
     "step_overhead_s": (0.0005, 0.008),
     "token_overhead_s": (0.0, 16e-6),
+    "allreduce_latency_s": (2e-6, 50e-6),
     "comm_efficiency": (0.15, 1.0),
     "request_overhead_s": (0.0, 0.030),
 }
-_STAGE1 = (
+FIT_PARAMS = (
     "mbu",
     "mfu",
     "step_overhead_s",
-    "token_overhead_s",
+    "allreduce_latency_s",
     "comm_efficiency",
     "request_overhead_s",
 )
+"""The parameters the fit searches; the per-token overhead stays at the engine's value (it is
+not separable from MFU in compute-bound steps, see the module docstring)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,19 +107,7 @@ def _grid(
 def _loss(preps: Sequence[Prepared], params: Params) -> FloatArray:
     """Source-weighted mean |log(pred / measured)| over the broadcast parameter grid."""
     by_source: dict[str, list[FloatArray]] = {}
-    shape = np.broadcast_shapes(
-        *(
-            np.shape(v)
-            for v in (
-                params.mbu,
-                params.mfu,
-                params.step_overhead_s,
-                params.token_overhead_s,
-                params.comm_efficiency,
-                params.request_overhead_s,
-            )
-        )
-    )
+    shape = np.broadcast_shapes(*(np.shape(getattr(params, f.name)) for f in fields(Params)))
     for p in preps:
         try:
             pred = predict_measurement(p, params)
@@ -130,10 +124,10 @@ def _loss(preps: Sequence[Prepared], params: Params) -> FloatArray:
 def _prior_penalty(axes: Sequence[FloatArray], prior: dict[str, float]) -> FloatArray:
     """Mean over parameters of the distance from the prior, each scaled by its bound's span."""
     total: FloatArray = np.zeros(())
-    for k, name in enumerate(_STAGE1):
+    for k, name in enumerate(FIT_PARAMS):
         lo, hi = BOUNDS[name]
         total = total + np.abs(axes[k] - prior[name]) / (hi - lo)
-    return np.asarray(total / len(_STAGE1), dtype=np.float64)
+    return np.asarray(total / len(FIT_PARAMS), dtype=np.float64)
 
 
 def fit_engine(
@@ -159,28 +153,23 @@ def fit_engine(
     """
     if not preps:
         raise InputError(f"No measurements for engine {engine!r}; nothing to fit.")
+    fixed = {"token_overhead_s": (prior or {}).get("token_overhead_s", 0.0)}
     best: dict[str, float] | None = None
     loss_value = float("inf")
     # Full grid, then grids of shrinking half-width around the best point (1, 1/2, ... 1/32 of
     # a full-grid step), so the search converges inside the bounded box.
     for stage in range(7):
         shrink = 0.5 ** (stage - 1) if stage else 1.0
-        axes = _grid(best if stage else None, _STAGE1, points, shrink)
-        params = Params(
-            mbu=axes[0],
-            mfu=axes[1],
-            step_overhead_s=axes[2],
-            token_overhead_s=axes[3],
-            comm_efficiency=axes[4],
-            request_overhead_s=axes[5],
-        )
+        axes = _grid(best if stage else None, FIT_PARAMS, points, shrink)
+        params = Params(**dict(zip(FIT_PARAMS, axes, strict=True)), **fixed)
         loss = _loss(preps, params)
         if prior is not None:
             loss = loss + prior_weight * _prior_penalty(axes, prior)
         idx = np.unravel_index(int(np.argmin(loss)), loss.shape)
-        best = {name: float(axes[k].ravel()[idx[k]]) for k, name in enumerate(_STAGE1)}
+        best = {name: float(axes[k].ravel()[idx[k]]) for k, name in enumerate(FIT_PARAMS)}
         loss_value = float(loss[idx])
     assert best is not None
+    best.update(fixed)
     sources = tuple(sorted({source_prefix(p.m.id) for p in preps}))
     return FitResult(engine, best, loss_value, len(preps), sources)
 
@@ -200,7 +189,7 @@ def profile_toml(fit: FitResult, today: date) -> str:
 
 def parameter_grid_size(points: int = 5) -> int:
     """Configurations evaluated per grid stage."""
-    return len(list(itertools.product(*(range(points) for _ in _STAGE1))))
+    return len(list(itertools.product(*(range(points) for _ in FIT_PARAMS))))
 
 
 def fit_all(preps: Sequence[Prepared], points: int = 5) -> dict[str, FitResult]:
@@ -219,7 +208,7 @@ def fit_all(preps: Sequence[Prepared], points: int = 5) -> dict[str, FitResult]:
     out = {}
     for eng, group in sorted(by_engine.items()):
         d = default_params(eng)
-        prior = {name: float(np.asarray(getattr(d, name))) for name in _STAGE1}
+        prior = {f.name: float(np.asarray(getattr(d, f.name))) for f in fields(Params)}
         out[eng] = fit_engine(eng, group, points, prior=prior)
     return out
 

@@ -24,9 +24,8 @@ small one. Search: an exhaustive vectorised grid over the bounded box (every for
 from __future__ import annotations
 
 import itertools
-from dataclasses import fields
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 
 import numpy as np

@@ -7,6 +7,7 @@ reason and what would fit, and null performance figures.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,8 @@ from infercost.catalog import (
     get_quant_format,
     load_model_config_file,
 )
-from infercost.catalog.pricing import default_gpu_hour_usd, get_offer
+from infercost.catalog.names import dtype_hint
+from infercost.catalog.pricing import default_offer, get_offer
 from infercost.catalog.schema import (
     DTYPE_BYTES,
     Accelerator,
@@ -193,6 +195,8 @@ def resolve(
     inconsistent parallelism."""
     for name, value in (("num_gpus", num_gpus), ("tp", tp), ("pp", pp), ("ep", ep)):
         _positive_int(name, value)
+    if model_config and model:
+        raise InputError("Give --model NAME or --model-config PATH, not both.")
     if model_config:
         arch = load_model_config_file(model_config)
     elif model:
@@ -201,7 +205,13 @@ def resolve(
         raise InputError("Give --model NAME or --model-config PATH.")
     acc = get_accelerator(gpu)
     eng = get_engine(engine)
-    fmt = get_quant_format(weight_dtype or default_weight_dtype(arch))
+    if eng.vendors and acc.vendor not in eng.vendors:
+        raise InputError(
+            f"{eng.id} runs on {', '.join(eng.vendors)} accelerators, not on {acc.name}; "
+            "pick another --engine (vllm and sglang support AMD)."
+        )
+    hint = dtype_hint(model) if model and not model_config else None
+    fmt = get_quant_format(weight_dtype or hint or default_weight_dtype(arch))
     kv = resolve_kv_dtype(arch, kv_dtype)
     if tp is None:
         tp = (num_gpus // pp) if num_gpus else 1
@@ -212,10 +222,10 @@ def resolve(
             f"--num-gpus {num_gpus} does not equal --tp {tp} x --pp {pp} = {tp * pp}; one "
             "replica uses tp x pp GPUs. Drop --num-gpus or make them agree."
         )
-    if ep > num_gpus or num_gpus % ep:
-        raise InputError(f"--ep {ep} must divide the {num_gpus} GPUs of the replica.")
     if ep > 1 and not arch.is_moe:
         raise InputError(f"--ep {ep} needs a mixture-of-experts model; {arch.id} is dense.")
+    if ep > num_gpus or num_gpus % ep:
+        raise InputError(f"--ep {ep} must divide the {num_gpus} GPUs of the replica.")
     if arch.num_heads % tp:
         raise InputError(
             f"--tp {tp} does not divide {arch.id}'s {arch.num_heads} attention heads; "
@@ -321,13 +331,13 @@ def fit_reason(r: Resolved, context: float, need: int) -> str | None:
     """Why the deployment cannot hold ``need`` sequences of ``context`` tokens, with what would
     fit; None when it can."""
     weights_gpu, workspace, kv = kv_budget_bytes_per_gpu(r)
-    mem_gb = r.acc.memory_bytes / 1e9
+    mem_gib = r.acc.memory_bytes / 2**30
     if kv <= 0:
         over = -kv / 1e9
         return (
             f"does not fit: {r.model.id} at {r.weight_fmt.id} needs {weights_gpu / 1e9:.1f} GB "
             f"of weights + {workspace / 1e9:.1f} GB workspace per GPU on {r.num_gpus}x "
-            f"{r.acc.id} ({mem_gb:.0f} GB, {r.engine.usable_memory_fraction:.0%} usable by "
+            f"{r.acc.id} ({mem_gib:.0f} GiB, {r.engine.usable_memory_fraction:.0%} usable by "
             f"{r.engine.id}); short by {over:.1f} GB before any KV cache. Would fit: "
             f"{_what_would_fit(r, context, need)}."
         )
@@ -342,24 +352,40 @@ def fit_reason(r: Resolved, context: float, need: int) -> str | None:
 
 
 def _price(
-    r: Resolved, gpu_hour_usd: float | None, offer: str | None
+    r: Resolved, gpu_hour_usd: float | None, offer: str | None, allow_spot: bool = False
 ) -> tuple[float | None, str | None]:
-    """($ per used GPU-hour, source text); bundling applied (k of n GPUs pays the instance).
-    (None, None) when no price was given and the catalog has no offer for the GPU."""
+    """($ per used GPU-hour, source text), or (None, None) when no price was given and the
+    catalog has no offer for the GPU.
+
+    A replica of k GPUs on an n-GPU instance: when k divides n, n / k replicas are packed per
+    instance and each GPU costs instance $/h / n; otherwise whole instances are billed and the
+    idle GPUs are charged to the replica (``cost.gpu_hour``). Spot offers are refused for
+    latency serving unless ``allow_spot``.
+    """
     if gpu_hour_usd is not None and offer is not None:
         raise InputError("Give --gpu-hour-usd or --offer, not both.")
     if gpu_hour_usd is not None and (not math.isfinite(gpu_hour_usd) or gpu_hour_usd <= 0):
         raise InputError(f"--gpu-hour-usd must be a positive number, got {gpu_hour_usd}.")
-    if gpu_hour_usd is None and offer is None and default_gpu_hour_usd(r.acc.id) is None:
+    if gpu_hour_usd is not None:
+        price = resolve_price(r.acc.id, r.num_gpus, gpu_hour_usd=gpu_hour_usd)
+        return float(price.usd_per_gpu_hour), price.source
+    chosen = get_offer(offer) if offer is not None else default_offer(r.acc.id)
+    if chosen is None:
         return None, None
+    n = chosen.gpus_per_instance
+    packed = r.num_gpus < n and n % r.num_gpus == 0
     price = resolve_price(
         r.acc.id,
-        r.num_gpus,
-        gpu_hour_usd=gpu_hour_usd,
-        offer=get_offer(offer) if offer is not None else None,
-        slo_serving=False,
+        n if packed else r.num_gpus,
+        offer=chosen,
+        allow_spot=allow_spot,
+        slo_serving=True,
     )
-    return float(price.usd_per_gpu_hour), price.source
+    note = (
+        f" ({n // r.num_gpus} replicas of {r.num_gpus} GPUs packed per instance)" if packed else ""
+    )
+    default = "" if offer is not None else "default offer (median on-demand): "
+    return float(price.usd_per_gpu_hour), default + price.source + note
 
 
 def serve(
@@ -413,6 +439,7 @@ def predict(
     engine: str = "vllm",
     gpu_hour_usd: float | None = None,
     offer: str | None = None,
+    allow_spot: bool = False,
     explain: bool = False,
 ) -> Prediction:
     """Predict memory fit, throughput, latency and $/M tokens for one deployment.
@@ -428,6 +455,7 @@ def predict(
         engine: efficiency profile name.
         gpu_hour_usd, offer: price of a GPU-hour (default: a catalog offer, named in
             ``price_source``).
+        allow_spot: accept a spot offer (interruptible) for latency serving.
         explain: attach the formula trail.
 
     Returns:
@@ -520,14 +548,18 @@ def predict(
         "kv_bytes_per_token": kv_tok,
         "max_concurrency": max_conc,
     }
-    need = concurrency if concurrency is not None else 1
-    reason = fit_reason(r, context, need)
-    if m.max_position_embeddings and context > m.max_position_embeddings and reason is None:
+    # The engine runs at most `cap` sequences at once; more requests wait in its queue
+    # without holding KV cache.
+    serve_cap = r.engine.max_num_seqs
+    need = min(concurrency, serve_cap) if concurrency is not None else 1
+    reason = None
+    if m.max_position_embeddings and context > m.max_position_embeddings:
         reason = (
             f"refused: isl + osl = {int(context)} tokens exceeds {m.id}'s context of "
             f"{m.max_position_embeddings} tokens (config.json max_position_embeddings). "
             "Use a shorter prompt or output."
         )
+    reason = reason or fit_reason(r, context, need)
     if reason is not None:
         return Prediction(
             **base,
@@ -550,6 +582,7 @@ def predict(
         )
     cap = r.engine.max_num_seqs_offline or r.engine.max_num_seqs
     batch = concurrency if concurrency is not None else max(min(max_conc, cap), 1)
+    running = min(batch, serve_cap) if concurrency is not None else batch
     if max_throughput:
         trail.add(
             "concurrency",
@@ -558,7 +591,28 @@ def predict(
             f"min(KV-limited {max_conc}, engine cap {cap} sequences)",
             r.engine.source,
         )
-    sp = serve(r, float(batch), float(isl), float(osl))
+    sp = serve(r, float(running), float(isl), float(osl))
+    if running < batch:
+        # Closed loop with more clients than the engine runs: throughput is that of `running`
+        # sequences; by Little's law E2E = N / request rate (+ the per-request overhead, which
+        # is spent off the GPU), and the extra time is queueing
+        # before the first token (TTFT includes queueing, as vLLM bench serve measures it).
+        e2e_q = batch / sp.request_s + r.engine.request_overhead_s
+        ttft_unqueued = float(sp.ttft_s)
+        sp = dataclasses.replace(
+            sp,
+            concurrency=np.asarray(float(batch)),
+            e2e_s=np.asarray(e2e_q),
+            ttft_s=np.asarray(e2e_q - (osl - 1) * sp.tpot_s),
+        )
+        trail.add(
+            "queueing",
+            float(sp.ttft_s) - ttft_unqueued,
+            "s",
+            f"{batch} requests in flight but the engine runs {running} at once "
+            f"(max_num_seqs); E2E = N / request rate, the rest waits before its first token",
+            r.engine.source,
+        )
     out_tok_s = float(sp.output_tok_s)
     trail.add(
         "decode_step_s",
@@ -585,7 +639,7 @@ def predict(
         "ttft_s", float(sp.ttft_s), "s", "request overhead + iterations carrying the prompt", ""
     )
     trail.add("tpot_s", float(sp.tpot_s), "s", "(cycle - own prefill) / (osl - 1)", "")
-    usd_gpu, price_source = _price(r, gpu_hour_usd, offer)
+    usd_gpu, price_source = _price(r, gpu_hour_usd, offer, allow_spot)
     cost: dict[str, float | None] = {
         "usd_per_m_input": None,
         "usd_per_m_output": None,
@@ -629,7 +683,7 @@ def predict(
         total_tok_s=float(sp.total_tok_s),
         output_tok_s_per_gpu=out_tok_s / r.num_gpus,
         ttft_s=float(sp.ttft_s),
-        tpot_s=float(sp.tpot_s),
+        tpot_s=float(sp.tpot_s) if osl > 1 else None,
         e2e_s=float(sp.e2e_s),
         usd_per_gpu_hour=usd_gpu,
         price_source=price_source,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError
+
 from infercost.catalog.schema import ModelArch
 from infercost.errors import InputError
 
@@ -51,11 +53,96 @@ def _require(cfg: dict[str, Any], key: str, where: str) -> Any:
     return cfg[key]
 
 
+def _quantized_dtype(quant: dict[str, Any], where: str) -> tuple[str, str]:
+    """(weight format id, note) from a ``quantization_config`` block.
+
+    Recognised: ``fp8`` (DeepSeek/vLLM FP8), ``mxfp4`` (gpt-oss), ``awq``/``gptq`` (``bits``,
+    4 by default), ``compressed-tensors`` (``config_groups.*.weights``: ``num_bits`` and
+    ``type`` float/int), ``bitsandbytes`` (``load_in_4bit``/``load_in_8bit``), ``modelopt``
+    (``quant_algo`` FP8 / NVFP4). Anything else is an error: guessing 16 bits would cost a
+    quantized checkpoint as if it were bf16.
+    """
+    method = str(quant.get("quant_method", "")).lower()
+    if method == "fp8":
+        block = quant.get("weight_block_size")
+        blocks = (
+            f", {block[0]}x{block[1]} blocks"
+            if isinstance(block, list) and len(block) == 2
+            else ""
+        )
+        return "fp8", f"fp8 ({quant.get('fmt', 'e4m3')}) weights{blocks}"
+    if method == "mxfp4":
+        skipped = quant.get("modules_to_not_convert", [])
+        return "mxfp4", "mxfp4 MoE experts; bf16: " + ", ".join(str(s) for s in skipped)
+    if method in {"awq", "gptq"}:
+        bits = int(quant.get("bits", quant.get("w_bit", 4)))
+        if bits not in (4, 8):
+            raise InputError(f"{where}: {method} with {bits} bits is not supported (4 or 8).")
+        group = quant.get("group_size", quant.get("q_group_size", 128))
+        return ("int4" if bits == 4 else "int8"), f"{method} {bits}-bit, group size {group}"
+    if method == "compressed-tensors":
+        groups = quant.get("config_groups") or {}
+        for group in groups.values() if isinstance(groups, dict) else []:
+            weights = group.get("weights") if isinstance(group, dict) else None
+            if isinstance(weights, dict):
+                bits, kind = int(weights.get("num_bits", 0)), str(weights.get("type", ""))
+                fmt = {
+                    (8, "float"): "fp8",
+                    (8, "int"): "int8",
+                    (4, "int"): "int4",
+                    (4, "float"): "nvfp4",
+                }.get((bits, kind))
+                if fmt:
+                    return fmt, f"compressed-tensors {kind}{bits} weights"
+        raise InputError(
+            f"{where}: compressed-tensors config without a recognisable weights group "
+            "(num_bits 4/8, type int/float). Pass --weight-dtype."
+        )
+    if method == "bitsandbytes":
+        if quant.get("load_in_4bit"):
+            return "int4", "bitsandbytes 4-bit (costed as int4 with group scales)"
+        if quant.get("load_in_8bit"):
+            return "int8", "bitsandbytes 8-bit"
+    if method == "modelopt":
+        algo = str(quant.get("quant_algo", "")).upper()
+        if algo in {"FP8", "NVFP4"}:
+            return algo.lower(), f"NVIDIA ModelOpt {algo}"
+    raise InputError(
+        f"{where}: quantization_config.quant_method {method!r} is not recognised "
+        "(fp8, mxfp4, awq, gptq, compressed-tensors, bitsandbytes, modelopt). "
+        "Pass --weight-dtype to say how the weights are stored."
+    )
+
+
+def _positive_int(cfg: dict[str, Any], key: str, where: str, default: Any = None) -> int:
+    """``cfg[key]`` as a positive integer (booleans, fractions, NaN and <= 0 are errors)."""
+    value = cfg.get(key, default)
+    if value is None:
+        raise InputError(
+            f"{where}: config.json has no {key!r}; a Hugging Face decoder config states it. "
+            "Pass the model's own config.json (from its Hugging Face repository)."
+        )
+    ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+    if isinstance(value, float) and value.is_integer() and value > 0:
+        ok, value = True, int(value)
+    if not ok:
+        raise InputError(f"{where}: {key} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
 def _sliding_layers(
     text: dict[str, Any], model_type: str, num_layers: int
 ) -> tuple[int | None, int]:
     """(window tokens, number of sliding-window layers) as the config states them."""
     window = text.get("sliding_window")
+    if window is not None and (
+        not isinstance(window, int) or isinstance(window, bool) or window <= 0
+    ):
+        if window in (0, False):
+            return None, 0
+        raise InputError(
+            f"sliding_window must be a positive number of tokens, got {window!r}; fix the config."
+        )
     layer_types = text.get("layer_types")
     if isinstance(layer_types, list) and window:
         return int(window), sum(1 for t in layer_types if t == "sliding_attention")
@@ -108,12 +195,17 @@ def arch_from_hf_config(cfg: dict[str, Any], model_id: str, source: str, as_of: 
         for key, value in _GEMMA3_TEXT_DEFAULTS.items():
             text_cfg.setdefault(key, value)
 
-    num_layers = int(_require(text_cfg, "num_hidden_layers", where))
-    hidden = int(_require(text_cfg, "hidden_size", where))
-    num_heads = int(_require(text_cfg, "num_attention_heads", where))
-    num_kv_heads = int(text_cfg.get("num_key_value_heads") or num_heads)
-    head_dim = int(text_cfg.get("head_dim") or hidden // num_heads)
-    vocab = int(_require(text_cfg, "vocab_size", where))
+    num_layers = _positive_int(text_cfg, "num_hidden_layers", where)
+    hidden = _positive_int(text_cfg, "hidden_size", where)
+    num_heads = _positive_int(text_cfg, "num_attention_heads", where)
+    num_kv_heads = _positive_int(text_cfg, "num_key_value_heads", where, num_heads)
+    if num_kv_heads > num_heads or num_heads % num_kv_heads:
+        raise InputError(
+            f"{where}: num_key_value_heads {num_kv_heads} must divide num_attention_heads "
+            f"{num_heads} (grouped-query attention shares each KV head among a group of heads)."
+        )
+    head_dim = _positive_int(text_cfg, "head_dim", where, hidden // num_heads or None)
+    vocab = _positive_int(text_cfg, "vocab_size", where)
     tie = text_cfg.get("tie_word_embeddings", cfg.get("tie_word_embeddings", tie_default))
 
     kwargs: dict[str, Any] = {}
@@ -132,17 +224,21 @@ def arch_from_hf_config(cfg: dict[str, Any], model_id: str, source: str, as_of: 
     # Mixture of experts: routed experts are n_routed_experts (DeepSeek), num_experts (Qwen MoE)
     # or num_local_experts (Mixtral, gpt-oss). Expert FFN width: moe_intermediate_size where
     # stated, else intermediate_size (Mixtral, gpt-oss state only that).
-    num_experts = int(
-        text_cfg.get("n_routed_experts")
-        or text_cfg.get("num_experts")
-        or text_cfg.get("num_local_experts")
-        or 0
+    experts_key = next(
+        (k for k in ("n_routed_experts", "num_experts", "num_local_experts") if text_cfg.get(k)),
+        None,
     )
-    intermediate = int(_require(text_cfg, "intermediate_size", where))
+    num_experts = _positive_int(text_cfg, experts_key, where) if experts_key else 0
+    intermediate = _positive_int(text_cfg, "intermediate_size", where)
     if num_experts:
         k = text_cfg.get("num_experts_per_tok") or text_cfg.get("experts_per_token")
         if not k:
             raise InputError(f"{where}: MoE config has no 'num_experts_per_tok'.")
+        if not isinstance(k, int) or isinstance(k, bool) or not 0 < k <= num_experts:
+            raise InputError(
+                f"{where}: num_experts_per_tok {k!r} must be an integer between 1 and the "
+                f"{num_experts} experts."
+            )
         moe_inter = int(text_cfg.get("moe_intermediate_size") or intermediate)
         n_shared = int(text_cfg.get("n_shared_experts") or 0)
         shared_inter = int(text_cfg.get("shared_expert_intermediate_size") or 0)
@@ -165,43 +261,42 @@ def arch_from_hf_config(cfg: dict[str, Any], model_id: str, source: str, as_of: 
     window, n_sliding = _sliding_layers(text_cfg, model_type, num_layers)
 
     torch_dtype = str(cfg.get("torch_dtype") or text_cfg.get("torch_dtype") or "bfloat16")
-    checkpoint_dtype = _DTYPE_NAMES.get(torch_dtype, "bf16")
+    if torch_dtype not in _DTYPE_NAMES:
+        raise InputError(
+            f"{where}: torch_dtype {torch_dtype!r} is not a checkpoint dtype infercost knows "
+            f"({', '.join(_DTYPE_NAMES)}). Fix the config or pass --weight-dtype."
+        )
+    checkpoint_dtype = _DTYPE_NAMES[torch_dtype]
     quant_note = ""
     quant = cfg.get("quantization_config")
     if isinstance(quant, dict):
-        method = str(quant.get("quant_method", ""))
-        if method == "fp8":
-            checkpoint_dtype = "fp8"
-            block = quant.get("weight_block_size")
-            quant_note = f"fp8 ({quant.get('fmt', 'e4m3')}) weights" + (
-                f", {block[0]}x{block[1]} blocks" if block else ""
-            )
-        elif method == "mxfp4":
-            checkpoint_dtype = "mxfp4"
-            skipped = quant.get("modules_to_not_convert", [])
-            quant_note = "mxfp4 MoE experts; bf16: " + ", ".join(str(s) for s in skipped)
-        elif method:
-            quant_note = f"quantization_config.quant_method = {method}"
-
-    return ModelArch(
-        id=model_id,
-        model_type=model_type,
-        num_layers=num_layers,
-        hidden_size=hidden,
-        num_heads=num_heads,
-        num_kv_heads=num_kv_heads,
-        head_dim=head_dim,
-        intermediate_size=intermediate,
-        vocab_size=vocab,
-        tie_word_embeddings=bool(tie),
-        gated_mlp=gated,
-        attention_bias=bool(text_cfg.get("attention_bias", model_type in {"qwen2", "qwen2_moe"})),
-        sliding_window=window,
-        num_sliding_layers=n_sliding,
-        max_position_embeddings=int(text_cfg.get("max_position_embeddings") or 0),
-        checkpoint_dtype=checkpoint_dtype,
-        quantized_modules_note=quant_note,
-        source=source,
-        as_of=as_of,
-        **kwargs,
-    )
+        checkpoint_dtype, quant_note = _quantized_dtype(quant, where)
+    try:
+        return ModelArch(
+            id=model_id,
+            model_type=model_type,
+            num_layers=num_layers,
+            hidden_size=hidden,
+            num_heads=num_heads,
+            num_kv_heads=num_kv_heads,
+            head_dim=head_dim,
+            intermediate_size=intermediate,
+            vocab_size=vocab,
+            tie_word_embeddings=bool(tie),
+            gated_mlp=gated,
+            attention_bias=bool(
+                text_cfg.get("attention_bias", model_type in {"qwen2", "qwen2_moe"})
+            ),
+            sliding_window=window,
+            num_sliding_layers=n_sliding,
+            max_position_embeddings=int(text_cfg.get("max_position_embeddings") or 0),
+            checkpoint_dtype=checkpoint_dtype,
+            quantized_modules_note=quant_note,
+            source=source,
+            as_of=as_of,
+            **kwargs,
+        )
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{where}: {field}: {first['msg']}; fix the config.json.") from err

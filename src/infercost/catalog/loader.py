@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from infercost.catalog.hf_config import arch_from_hf_config
 from infercost.catalog.schema import Accelerator, EngineProfile, ModelArch, QuantFormat
-from infercost.errors import CatalogError, InfercostError
+from infercost.errors import CatalogError, InfercostError, InputError
 from infercost.units import GIB, GIGA, TERA
 
 _DATA = "infercost.catalog.data"
@@ -152,15 +152,17 @@ def parse_model_config(text: str, model_id: str, source: str, as_of: date) -> Mo
     """Parse the text of a ``config.json`` into a :class:`ModelArch`.
 
     Raises:
-        CatalogError: the text is not a JSON object.
-        InputError: the config lacks a required key or has an unsupported model_type.
+        InputError: the text is not a JSON object, the config lacks a required key, has an
+            invalid value or an unsupported model_type.
     """
     try:
         cfg = json.loads(text)
     except json.JSONDecodeError as err:
-        raise CatalogError(source, f"not valid JSON ({err.msg} at line {err.lineno})") from err
+        raise InputError(
+            f"{source}: not valid JSON ({err.msg} at line {err.lineno}); pass a config.json."
+        ) from err
     if not isinstance(cfg, dict):
-        raise CatalogError(source, "a config.json must hold one JSON object")
+        raise InputError(f"{source}: a config.json must hold one JSON object.")
     return arch_from_hf_config(cfg, model_id, source, as_of)
 
 
@@ -171,14 +173,19 @@ def load_model_config_file(path: str | Path) -> ModelArch:
         InputError: the file does not exist or is not a usable config.
     """
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"--model-config {str(p)!r} is a directory; pass its config.json file.")
     if not p.is_file():
-        from infercost.errors import InputError
-
-        raise InputError(f"Model config file {str(p)!r} does not exist. Pass a config.json path.")
+        raise InputError(f"--model-config {str(p)!r} does not exist. Pass a config.json path.")
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"--model-config {str(p)!r} is not UTF-8 text (byte {err.start}); pass a JSON "
+            "config.json."
+        ) from err
     stat_date = date.fromtimestamp(p.stat().st_mtime)
-    return parse_model_config(
-        p.read_text("utf-8"), p.parent.name or p.stem, f"file {p}", stat_date
-    )
+    return parse_model_config(text, p.parent.name or p.stem, f"{p}", stat_date)
 
 
 @functools.cache

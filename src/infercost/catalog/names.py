@@ -43,3 +43,27 @@ def closest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
         key = family_key(name)
         hits = [k for k in pool if key and (key in k or k in key)][:n]
     return [pool[h] for h in hits]
+
+
+_DTYPE_TOKENS = (
+    ("mxfp4", "mxfp4"),
+    ("nvfp4", "nvfp4"),
+    ("awq", "int4"),
+    ("gptq", "int4"),
+    ("w4a16", "int4"),
+    ("int4", "int4"),
+    ("w8a8", "int8"),
+    ("int8", "int8"),
+    ("fp8", "fp8"),
+)
+
+
+def dtype_hint(name: str) -> str | None:
+    """The weight format a repository name announces (``...-AWQ``, ``-FP8``, ``-INT4``,
+    ``-w8a8``), or None. Quantized repos keep the base model's config.json shapes, so the name
+    is what says how the weights are stored."""
+    tokens = set(normalize(name).split("-"))
+    for token, fmt in _DTYPE_TOKENS:
+        if token in tokens:
+            return fmt
+    return None

@@ -208,6 +208,7 @@ class EngineProfile(CatalogEntry):
         kv_fraction_of_free: True when the fraction applies to free memory after weights.
         runtime_overhead_bytes: CUDA context, library workspaces, CUDA graphs.
         nccl_buffer_bytes: communication buffers when TP >= 2.
+        vendors: accelerator vendors the engine runs on (empty: any).
         max_num_seqs: the engine's default cap on running sequences when serving.
         max_num_seqs_offline: the cap an offline throughput benchmark builds with (None: the
             same as ``max_num_seqs``); trtllm-bench sizes its engine to the KV cache.
@@ -227,6 +228,7 @@ class EngineProfile(CatalogEntry):
     kv_fraction_of_free: bool = False
     runtime_overhead_bytes: float = Field(ge=0)
     nccl_buffer_bytes: float = Field(ge=0)
+    vendors: tuple[str, ...] = ()
     max_num_seqs: int = Field(gt=0)
     max_num_seqs_offline: int | None = Field(default=None, gt=0)
     max_num_batched_tokens: int = Field(gt=0)

@@ -63,6 +63,12 @@ def fit_cmd(
             f"None of the {len(measurements)} measurements could be used "
             f"(first reason: {unused[0][1] if unused else 'none'}). Check --gpu/--model."
         )
+    if len(preps) < 3:
+        raise InputError(
+            f"Only {len(preps)} usable measurement(s); a fit needs at least 3 (better: 12 or "
+            "more across batch sizes and prompt lengths). Measure more points with "
+            "`infercost calibrate run --concurrency 1,4,16,64`."
+        )
     fits = fit_all(preps)
     rows = score(preps, {e: f.params() for e, f in fits.items()})
     errors = [abs(r.predicted / r.measured - 1.0) for r in rows]
@@ -105,6 +111,11 @@ def fit_cmd(
             f"{v['request_overhead_s'] * 1e3:.1f}",
         )
     console.print(t)
+    if len(preps) < 12:
+        console.print(
+            f"[yellow]only {len(preps)} measurements: parameters the data does not pin down "
+            "stay near the engine's defaults (weak prior); check the in-sample error.[/yellow]"
+        )
     console.print(f"in-sample median absolute error: {median:.1%} over {len(rows)} measurements")
     if unused:
         console.print(

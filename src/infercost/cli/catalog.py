@@ -10,7 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from infercost.catalog import load_accelerators, load_engines, load_models
+from infercost.catalog import (
+    load_accelerators,
+    load_engines,
+    load_models,
+    load_quant_formats,
+)
 from infercost.perf.params import param_counts
 
 
@@ -19,6 +24,9 @@ def register(app: typer.Typer) -> None:
     app.command("models", help="List catalogued models with parameter counts and sources.")(models)
     app.command("gpus", help="List catalogued accelerators with figures and sources.")(gpus)
     app.command("engines", help="List engine efficiency profiles.")(engines)
+    app.command("dtypes", help="List weight/KV storage formats (bits per weight, sources).")(
+        dtypes
+    )
 
 
 def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
@@ -117,5 +125,26 @@ def engines(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             f"{e.usable_memory_fraction:.2f}",
             str(e.max_num_seqs),
             e.fitted_on or "literature defaults",
+        )
+    Console().print(t)
+
+
+def dtypes(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every weight/KV storage format with its bits per weight and compute dtype."""
+    rows = [f.model_dump(mode="json") for f in load_quant_formats()]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    t = Table(title="storage formats (--weight-dtype / --kv-dtype)")
+    for col in ("id", "bits/weight", "compute", "fallback", "aliases", "source"):
+        t.add_column(col, overflow="fold")
+    for f in load_quant_formats():
+        t.add_row(
+            f.id,
+            f"{f.bits_per_weight:g}",
+            f.compute_dtype,
+            f.fallback_compute_dtype,
+            ", ".join(f.aliases),
+            f.source[:60],
         )
     Console().print(t)

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from infercost.errors import InfercostError
 from infercost.predict import predict as predict_fn
 from infercost.report.predict_table import render_prediction
 
@@ -26,8 +27,8 @@ def predict_cmd(
     gpu: Annotated[
         str, typer.Option(help="Accelerator (H100, h100-sxm, MI300X-192GB, ...).")
     ] = "",
-    isl: Annotated[int, typer.Option(help="Input tokens per request.")] = 0,
-    osl: Annotated[int, typer.Option(help="Output tokens per request.")] = 0,
+    isl: Annotated[int | None, typer.Option(help="Input tokens per request.")] = None,
+    osl: Annotated[int | None, typer.Option(help="Output tokens per request.")] = None,
     model_config: Annotated[
         str | None, typer.Option(help="A Hugging Face config.json on disk instead of --model.")
     ] = None,
@@ -48,33 +49,42 @@ def predict_cmd(
     offer: Annotated[
         str | None, typer.Option(help="A catalog offer id (infercost offers).")
     ] = None,
+    allow_spot: Annotated[
+        bool, typer.Option("--allow-spot", help="Accept an interruptible spot --offer.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show the formula trail.")] = False,
 ) -> None:
     """Predict one deployment; exit 0 with fits=false in --json, exit 2 in plain output."""
     if not gpu:
         raise typer.BadParameter("--gpu is required (for example --gpu H100).")
-    if not isl or not osl:
+    if isl is None or osl is None:
         raise typer.BadParameter("--isl and --osl are required (tokens per request).")
-    p = predict_fn(
-        model,
-        gpu,
-        isl,
-        osl,
-        model_config=model_config,
-        num_gpus=num_gpus,
-        tp=tp,
-        pp=pp,
-        ep=ep,
-        weight_dtype=weight_dtype,
-        kv_dtype=kv_dtype,
-        concurrency=concurrency,
-        max_throughput=max_throughput,
-        engine=engine,
-        gpu_hour_usd=gpu_hour_usd,
-        offer=offer,
-        explain=explain,
-    )
+    try:
+        p = predict_fn(
+            model,
+            gpu,
+            isl,
+            osl,
+            model_config=model_config,
+            num_gpus=num_gpus,
+            tp=tp,
+            pp=pp,
+            ep=ep,
+            weight_dtype=weight_dtype,
+            kv_dtype=kv_dtype,
+            concurrency=concurrency,
+            max_throughput=max_throughput,
+            engine=engine,
+            gpu_hour_usd=gpu_hour_usd,
+            offer=offer,
+            allow_spot=allow_spot,
+            explain=explain,
+        )
+    except InfercostError as err:
+        if as_json:  # scripts parsing --json get a JSON object on stdout too
+            sys.stdout.write(json.dumps({"error": str(err), "type": type(err).__name__}) + "\n")
+        raise
     if as_json:
         sys.stdout.write(json.dumps(p.to_dict(), indent=2) + "\n")
         return

@@ -34,29 +34,37 @@ def regime_key(engine: str, acc: Accelerator, m: ModelArch, memory_bound_share: 
 def error_band_for(
     engine: str, acc: Accelerator, m: ModelArch, memory_bound_share: float
 ) -> dict[str, Any]:
-    """Relative error band per metric for this regime, falling back to coarser keys.
+    """Relative error band per metric for this regime.
 
-    Returns a dict ``{"output_tok_s": 0.12, ..., "basis": "...", "extrapolating": bool}``.
+    For each metric the most specific regime key that has a held-out figure for it is used
+    (engine|generation|dense-or-moe|bound, then coarser keys, then the pooled figure).
+
+    Returns:
+        ``{"output_tok_s": 0.12, "ttft_s": ..., "tpot_s": ..., "basis": {...},
+        "extrapolating": bool}``; ``extrapolating`` is True when the engine or the GPU
+        generation has no measurements at all.
     """
     bands = _bands()
+    regimes: dict[str, dict[str, float]] = bands.get("regimes", {})
     key = regime_key(engine, acc, m, memory_bound_share)
     parts = key.split("|")
-    candidates = [
-        key,
-        "|".join(parts[:3]),
-        "|".join(parts[:2]),
-        parts[0],
-    ]
-    for cand in candidates:
-        if cand in bands.get("regimes", {}):
-            entry = dict(bands["regimes"][cand])
-            entry["basis"] = f"held-out calibration error, regime {cand}"
-            entry["extrapolating"] = cand != key and cand.count("|") < 2
-            return entry
-    pooled = bands.get("pooled")
-    if pooled:
-        entry = dict(pooled)
-        entry["basis"] = "pooled held-out calibration error (no measurements in this regime)"
-        entry["extrapolating"] = True
-        return entry
-    return {"basis": "uncalibrated: no error table shipped", "extrapolating": True}
+    candidates = ["|".join(parts[:depth]) for depth in (4, 3, 2, 1)]
+    out: dict[str, Any] = {}
+    basis: dict[str, str] = {}
+    metrics = sorted({k for r in regimes.values() for k in r} | set(bands.get("pooled", {})))
+    for metric in metrics:
+        for cand in candidates:
+            if metric in regimes.get(cand, {}):
+                out[metric] = regimes[cand][metric]
+                basis[metric] = cand
+                break
+        else:
+            if metric in bands.get("pooled", {}):
+                out[metric] = bands["pooled"][metric]
+                basis[metric] = "pooled"
+    out["basis"] = {
+        "description": "median |error| of held-out (leave-one-source-out) predictions",
+        "regime_used": basis,
+    }
+    out["extrapolating"] = "|".join(parts[:2]) not in regimes
+    return out

@@ -100,10 +100,11 @@ def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
     for dtype in (fmt.compute_dtype, fmt.fallback_compute_dtype):
         if acc.flop_s(dtype) is not None:
             return dtype
+    wanted = " or ".join(dict.fromkeys((fmt.compute_dtype, fmt.fallback_compute_dtype)))
     raise InputError(
-        f"{acc.name} has no published dense {fmt.compute_dtype} or {fmt.fallback_compute_dtype} "
-        f"tensor FLOP/s (catalog notes: {acc.notes[:160]}). Add a measured figure in a user "
-        "catalog (INFERCOST_CATALOG_DIR) or pick another GPU."
+        f"{acc.name} has no published dense {wanted} tensor FLOP/s, so its compute time cannot "
+        f"be predicted (see `infercost gpus`). Add a measured figure for {acc.id} in a user "
+        "catalog (INFERCOST_CATALOG_DIR/accelerators.csv) or pick another GPU."
     )
 
 

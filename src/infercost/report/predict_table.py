@@ -49,9 +49,22 @@ def render_prediction(p: Prediction, console: Console) -> None:
     if p.price_source:
         console.print(f"[dim]price: {p.price_source}[/dim]")
     if band:
+        figures = ", ".join(
+            f"{label} ±{band[key]:.0%}"
+            for key, label in (
+                ("output_tok_s", "throughput"),
+                ("ttft_s", "TTFT"),
+                ("tpot_s", "TPOT"),
+            )
+            if isinstance(band.get(key), float)
+        )
         console.print(
-            f"[dim]error band: {band.get('basis', '')}"
-            + (" — extrapolating" if band.get("extrapolating") else "")
+            f"[dim]error band (median held-out calibration error): {figures or 'none'}"
+            + (
+                " — extrapolating: no measurements for this engine and GPU family"
+                if band.get("extrapolating")
+                else ""
+            )
             + "[/dim]"
         )
     if p.explain:

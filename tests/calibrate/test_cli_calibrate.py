@@ -83,3 +83,27 @@ def test_run_rejects_a_bad_concurrency_list(capsys: pytest.CaptureFixture[str]) 
     )  # fmt: skip
     assert code == 2
     assert "give integers like 1,2,4" in " ".join(err.split())
+
+
+def test_import_refuses_options_that_relabel_the_file(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(
+        ["calibrate", "import", str(FIXTURES / "vllm_bench_serve.json"), "--gpu", "H100",
+         "--model", "llama-3.1-70b"],
+        capsys,
+    )  # fmt: skip
+    assert (code, out) == (1, "")
+    text = " ".join(err.split())
+    assert (
+        "the file says model 'meta-llama/Llama-3.1-8B-Instruct', but --model gives "
+        "'llama-3.1-70b'; drop --model or fix the file" in text
+    )
+    assert "Traceback" not in err
+
+
+def test_import_of_a_markdown_file_names_the_supported_formats(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run_cli(["calibrate", "import", str(FIXTURES / "README.md")], capsys)
+    assert code == 1
+    assert "format not recognised; supported: calibration-csv, vllm" in " ".join(err.split())
+    assert "Traceback" not in err

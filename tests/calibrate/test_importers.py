@@ -7,6 +7,7 @@ also shows the arithmetic behind the expected values).
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from infercost.calibrate.importers import (
     parse_concurrency,
 )
 from infercost.calibrate.measurement import Measurement
-from infercost.errors import InputError
+from infercost.errors import InputError, UnknownNameError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_CSV = Path(__file__).resolve().parents[3] / "shared" / "validation" / "calibration.csv"
@@ -194,6 +195,7 @@ class TestVllmJson:
 
     def test_sweep_array_and_overrides(self, tmp_path: Path) -> None:
         run = json.loads((FIXTURES / "vllm_bench_serve.json").read_text())
+        del run["gpu"], run["tp"]  # options fill only what the file does not state
         second = {**run, "request_rate": 2.0, "max_concurrency": None, "mean_e2el_ms": 3100.0}
         path = write(tmp_path, "sweep.json", json.dumps([run, second]))
         ms = import_file(path, gpu="H200-SXM-141GB", tp=2)
@@ -254,7 +256,7 @@ class TestSglangJsonl:
     def test_bad_line_is_named(self, tmp_path: Path) -> None:
         text = (FIXTURES / "sglang_bench_serving.jsonl").read_text() + "{not json\n"
         with pytest.raises(InputError, match=r"line 3.*invalid JSON"):
-            import_sglang_jsonl(write(tmp_path, "s.jsonl", text), model="m", gpu="g")
+            import_sglang_jsonl(write(tmp_path, "s.jsonl", text), model="m", gpu="H100")
 
 
 class TestGenaiPerfJson:
@@ -289,14 +291,14 @@ class TestGenaiPerfJson:
         data["time_to_first_token"]["unit"] = "fortnights"
         path = write(tmp_path, "p.json", json.dumps(data))
         with pytest.raises(InputError, match=r"\(time_to_first_token\).*'fortnights'"):
-            import_genai_perf_json(path, gpu="g", engine="vLLM")
+            import_genai_perf_json(path, gpu="H100", engine="vLLM")
 
     def test_missing_throughput_block_is_named(self, tmp_path: Path) -> None:
         data = json.loads((FIXTURES / "profile_export_genai_perf.json").read_text())
         del data["request_throughput"]
         path = write(tmp_path, "p.json", json.dumps(data))
         with pytest.raises(InputError, match="'request_throughput' is missing"):
-            import_genai_perf_json(path, gpu="g", engine="vLLM")
+            import_genai_perf_json(path, gpu="H100", engine="vLLM")
 
 
 class TestGuidellmJson:
@@ -327,7 +329,7 @@ class TestGuidellmJson:
         data["benchmarks"][1]["args"]["strategy"]["type_"] = "sometimes"
         path = write(tmp_path, "g.json", json.dumps(data))
         with pytest.raises(InputError, match=r"benchmarks\[1\].*'strategy.type_' is 'sometimes'"):
-            import_guidellm_json(path, gpu="g", engine="vLLM")
+            import_guidellm_json(path, gpu="H100", engine="vLLM")
 
 
 class TestTrtllmBenchText:
@@ -397,6 +399,75 @@ class TestLlamaBench:
             import_llama_bench(write(tmp_path, "b.csv", text))
 
 
+class TestFactsFromOptions:
+    """Options fill only what a file does not state; a contradiction names field and values."""
+
+    def test_model_option_contradicting_the_file_is_refused(self) -> None:
+        with pytest.raises(
+            InputError,
+            match=r"the file says model 'meta-llama/Llama-3\.1-8B-Instruct', but --model gives "
+            r"'llama-3\.1-70b'; drop --model or fix the file",
+        ):
+            import_file(FIXTURES / "vllm_bench_serve.json", gpu="H100", model="llama-3.1-70b")
+
+    def test_llama_bench_csv_keeps_its_model_and_gpus(self) -> None:
+        path = FIXTURES / "llama_bench.csv"
+        with pytest.raises(InputError, match=r"row 1\).*the file says model 'models/Qwen2\.5"):
+            import_file(path, model="llama-3.1-8b")
+        with pytest.raises(
+            InputError,
+            match=r"the file says gpu 'NVIDIA GeForce RTX 4080', but --gpu gives 'H100'; drop",
+        ):
+            import_file(path, gpu="H100")
+        with pytest.raises(InputError, match=r"the file says num_gpus 2, but --num-gpus gives 1"):
+            import_file(path, num_gpus=1)
+
+    def test_agreeing_spellings_are_accepted_and_the_file_wins(self) -> None:
+        ms = import_file(
+            FIXTURES / "vllm_bench_serve.json", gpu="H100", model="llama-3.1-8b", tp=1,
+            engine="vllm", concurrency=16, isl=1024,
+        )  # fmt: skip
+        assert {(m.gpu, m.model, m.engine, m.tp, m.concurrency) for m in ms} == {
+            ("H100-SXM-80GB", "meta-llama/Llama-3.1-8B-Instruct", "vLLM", 1, 16)
+        }
+
+    @pytest.mark.parametrize(
+        ("facts", "message"),
+        [
+            ({"tp": 2}, "the file says tp 1, but --tp gives 2"),
+            ({"isl": 2048}, "the file says isl 1024, but --isl gives 2048"),
+            ({"engine": "SGLang"}, "the file says engine 'vLLM', but --engine gives 'SGLang'"),
+            (
+                {"concurrency": 8},
+                "the file says the load is a closed loop of 16 clients, but --concurrency "
+                "gives 8; drop --concurrency or fix the file",
+            ),
+        ],
+    )
+    def test_each_stated_fact_is_checked(self, facts: dict[str, object], message: str) -> None:
+        with pytest.raises(InputError, match=re.escape(message)):
+            import_file(FIXTURES / "vllm_bench_serve.json", **facts)  # type: ignore[arg-type]
+
+    def test_trtllm_file_model_wins_over_a_different_option(self) -> None:
+        with pytest.raises(
+            InputError, match=re.escape("the file says model 'meta-llama/Llama-3.1-8B'")
+        ):
+            import_file(FIXTURES / "trtllm_bench_v017.txt", gpu="H100", model="qwen2.5-7b")
+        with pytest.raises(InputError, match="the file says weight_dtype 'fp8'"):
+            import_file(FIXTURES / "trtllm_bench_v017.txt", gpu="H100", weight_dtype="bf16")
+
+    def test_unknown_gpu_option_lists_candidates(self) -> None:
+        with pytest.raises(UnknownNameError, match=r"Unknown GPU 'H10'\. Did you mean: .*h100"):
+            import_file(FIXTURES / "sglang_bench_serving.jsonl", model="llama-3.1-8b", gpu="H10")
+
+    def test_names_unknown_to_the_catalog_are_noted(self) -> None:
+        pp, _ = import_file(FIXTURES / "llama_bench.csv")
+        assert "GPU 'NVIDIA GeForce RTX 4080' is not in the catalog" in pp.notes
+        aiperf = import_file(FIXTURES / "profile_export_aiperf.json", gpu="H100", engine="vLLM")
+        assert "model 'Qwen/Qwen3-0.6B' is not in the catalog" in aiperf[0].notes
+        assert aiperf[0].model == "Qwen/Qwen3-0.6B"  # kept: it may be a user's model
+
+
 class TestDetection:
     @pytest.mark.parametrize(
         ("name", "kind"),
@@ -415,6 +486,18 @@ class TestDetection:
     )
     def test_each_fixture_is_recognised(self, name: str, kind: str) -> None:
         assert detect_format(FIXTURES / name) == kind
+
+    def test_markdown_that_mentions_trtllm_bench_is_not_a_report(self) -> None:
+        # fixtures/README.md names '= PERFORMANCE OVERVIEW' and 'Request Throughput (req/sec)'.
+        with pytest.raises(
+            InputError, match=r"README\.md: format not recognised; supported: calibration-csv"
+        ):
+            detect_format(FIXTURES / "README.md")
+
+    def test_trtllm_banner_without_a_metric_line_is_not_a_report(self, tmp_path: Path) -> None:
+        text = "= PERFORMANCE OVERVIEW\nRequest Throughput (req/sec) is the rate.\n"
+        with pytest.raises(InputError, match="format not recognised"):
+            detect_format(write(tmp_path, "notes.txt", text))
 
     def test_unknown_content_lists_the_formats(self, tmp_path: Path) -> None:
         with pytest.raises(InputError, match="format not recognised; supported: calibration-csv"):

@@ -17,18 +17,20 @@ from infercost.calibrate._fields import (
     S_PER_NS,
     Builder,
     Overrides,
+    agreed,
     as_int,
     as_number,
     get_number,
     input_error,
     join_notes,
     lengths,
+    load_fact,
     parse_json,
     parse_jsonl,
     read_text,
     resolve_config,
 )
-from infercost.calibrate.measurement import Measurement, Metric, Mode
+from infercost.calibrate.measurement import Measurement, Metric
 from infercost.units import S_PER_MS
 
 # --------------------------------------------------------------------------------------------
@@ -106,16 +108,17 @@ def import_trtllm_bench_text(
     )
     integral = all(v is not None and v == int(v) for v in (isl_mean, osl_mean))
     isl, osl, dataset, length_note = lengths(
+        path,
+        "",
         overrides,
         isl_mean=isl_mean,
         osl_mean=osl_mean,
         fixed=False if not integral else None,
-        dataset="trtllm-bench dataset",
+        dataset=None,
+        label="trtllm-bench dataset",
     )
-    mode: Mode = "max_throughput"
-    concurrency = overrides.get("concurrency")
-    if concurrency is not None:
-        mode = "closed_loop"
+    # The report does not state the client's load (the offline run is max throughput).
+    mode, concurrency, _ = load_fact(path, "", None, overrides, ("max_throughput", None, None))
     config.update(
         isl=isl,
         osl=osl,
@@ -205,11 +208,15 @@ def import_llama_bench(path: str | Path, **overrides: Unpack[Overrides]) -> list
         model_type = str(record.get("model_type") or "")
         gpus = [g.strip() for g in str(record.get("gpu_info") or "").split(",") if g.strip()]
         split = str(record.get("split_mode") or "layer")
-        num_gpus = overrides.get("num_gpus", max(len(gpus), 1))
+        num_gpus = as_int(
+            agreed(path, where, "num_gpus", len(gpus), overrides) if gpus
+            else overrides.get("num_gpus", 1),
+            "num_gpus", path, where,
+        )  # fmt: skip
         commit, build = record.get("build_commit"), record.get("build_number")
         type_k, type_v = str(record.get("type_k") or ""), str(record.get("type_v") or "")
         stated: dict[str, object] = {
-            "model": record.get("model_filename") or model_type or None,
+            "model": record.get("model_filename"),
             "gpu": gpus[0] if gpus else None,
             "engine": "llama.cpp",
             "engine_version": f"b{build} ({commit})" if build and commit else commit,
@@ -220,13 +227,19 @@ def import_llama_bench(path: str | Path, **overrides: Unpack[Overrides]) -> list
             "weight_dtype": _gguf_weight_dtype(model_type),
             "kv_dtype": type_k if type_k == type_v else f"{type_k}/{type_v}",
         }
-        config = resolve_config(path, where, stated, overrides, tool="llama-bench")
+        config = resolve_config(
+            path, where, stated, overrides, tool="llama-bench",
+            defaults={"model": model_type},  # "qwen2 7B Q4_K - Medium" describes, not names
+        )  # fmt: skip
+        mode, concurrency, _ = load_fact(
+            path, where, ("static_batch", 1, None), overrides, ("static_batch", 1, None)
+        )
         config.update(
-            isl=n_prompt if n_prompt else n_depth,
-            osl=n_gen,
+            isl=agreed(path, where, "isl", n_prompt if n_prompt else n_depth, overrides),
+            osl=agreed(path, where, "osl", n_gen, overrides),
             dataset=None,
-            mode="static_batch",
-            concurrency=1,
+            mode=mode,
+            concurrency=concurrency,
             request_rate_qps=None,
             notes=join_notes(
                 f"llama-bench test {model_type}: n_prompt={n_prompt}, "

@@ -20,6 +20,7 @@ from infercost.calibrate._fields import (
     input_error,
     join_notes,
     lengths,
+    load_fact,
     opt_mapping,
     opt_number,
     parse_json,
@@ -119,15 +120,16 @@ def import_genai_perf_json(path: str | Path, **overrides: Unpack[Overrides]) -> 
         else as_int(raw_concurrency, "input_config.concurrency", path, "")
     )
     note = ""
-    mode: Mode
+    stated_load: tuple[Mode, int | None, float | None] | None = None
     if raw_rate is not None:
-        mode, concurrency, qps = "request_rate", cap, rate
-    else:
-        mode, concurrency, qps = "closed_loop", cap or 1, None
-        if cap is None:
-            note = f"concurrency not in input_config; {tool}'s default of 1 assumed"
-    if "concurrency" in overrides:
-        mode, concurrency, qps = "closed_loop", overrides["concurrency"], None
+        stated_load = ("request_rate", cap, rate)
+    elif cap is not None:
+        stated_load = ("closed_loop", cap, None)
+    elif "concurrency" not in overrides:
+        note = f"concurrency not in input_config; {tool}'s default of 1 assumed"
+    mode, concurrency, qps = load_fact(
+        path, "input_config", stated_load, overrides, ("closed_loop", 1, None)
+    )
 
     isl_block = opt_mapping(data, "input_sequence_length") or {}
     osl_block = opt_mapping(data, "output_sequence_length") or {}
@@ -135,11 +137,14 @@ def import_genai_perf_json(path: str | Path, **overrides: Unpack[Overrides]) -> 
     if all(k in block for block in (isl_block, osl_block) for k in ("min", "max")):
         fixed = isl_block["min"] == isl_block["max"] and osl_block["min"] == osl_block["max"]
     isl, osl, dataset, length_note = lengths(
+        path,
+        "",
         overrides,
         isl_mean=opt_number(isl_block, "avg", path, "input_sequence_length"),
         osl_mean=opt_number(osl_block, "avg", path, "output_sequence_length"),
         fixed=fixed,
-        dataset=f"{tool} inputs",
+        dataset=None,
+        label=f"{tool} inputs",
     )
     config.update(
         isl=isl,
@@ -250,9 +255,10 @@ def import_guidellm_json(path: str | Path, **overrides: Unpack[Overrides]) -> li
             raise input_error(path, where, "each benchmark must be a JSON object")
         args = opt_mapping(bench, "args") or opt_mapping(bench, "config") or {}
         strategy = get_mapping(args, "strategy", path, f"{where}.args")
-        mode, concurrency, qps = _guidellm_mode(strategy, path, where)
-        if "concurrency" in overrides:
-            mode, concurrency, qps = "closed_loop", overrides["concurrency"], None
+        stated_load = _guidellm_mode(strategy, path, where)
+        mode, concurrency, qps = load_fact(
+            path, f"{where}.args.strategy", stated_load, overrides, stated_load
+        )
         worker = opt_mapping(bench, "worker") or {}
         config = resolve_config(
             path, where, {"model": worker.get("backend_model")}, overrides, tool="guidellm"
@@ -264,11 +270,14 @@ def import_guidellm_json(path: str | Path, **overrides: Unpack[Overrides]) -> li
         if prompt and output and all(k in d for d in (prompt, output) for k in ("min", "max")):
             fixed = prompt["min"] == prompt["max"] and output["min"] == output["max"]
         isl, osl, dataset, length_note = lengths(
+            path,
+            where,
             overrides,
             isl_mean=opt_number(prompt or {}, "mean", path, f"{where}.prompt_token_count"),
             osl_mean=opt_number(output or {}, "mean", path, f"{where}.output_token_count"),
             fixed=fixed,
-            dataset="guidellm data",
+            dataset=None,
+            label="guidellm data",
         )
         config.update(
             isl=isl,

@@ -17,6 +17,7 @@ from infercost.calibrate._fields import (
     input_error,
     join_notes,
     lengths,
+    load_fact,
     load_mode,
     opt_number,
     parse_json,
@@ -106,17 +107,19 @@ def _serving_run(
     rate = rate_qps(record["request_rate"], "request_rate", path, where)
     cap = record.get("max_concurrency")
     max_concurrency = None if cap is None else as_int(cap, "max_concurrency", path, where)
-    mode, concurrency, qps = load_mode(rate, max_concurrency)
-    if "concurrency" in overrides:
-        mode, concurrency, qps = "closed_loop", overrides["concurrency"], None
+    stated_load = load_mode(rate, max_concurrency)
+    mode, concurrency, qps = load_fact(path, where, stated_load, overrides, stated_load)
     fixed = _all_equal(record.get("input_lens"), record.get("output_lens"))
     dataset = record.get("dataset_name")
     isl, osl, dataset_label, length_note = lengths(
+        path,
+        where,
         overrides,
         isl_mean=total_in / completed,
         osl_mean=total_out / completed,
         fixed=_sglang_fixed(record) if fixed is None else fixed,
         dataset=str(dataset) if dataset else None,
+        label="varying lengths",
     )
     config.update(
         isl=isl,

@@ -4,8 +4,10 @@ One function per format, and :func:`import_file`, which detects the format from 
 Each function returns every measurement in the file or raises
 :class:`~infercost.errors.InputError` naming the file, the place and the field; it never drops a
 row it cannot read. Facts a file does not state (the GPU, often the model, the parallelism)
-come from keyword arguments (:class:`~infercost.calibrate._fields.Overrides`), which also win
-over what the file says. Values are converted to base units (seconds, tok/s, req/s).
+come from keyword arguments (:class:`~infercost.calibrate._fields.Overrides`); they only fill
+gaps: one that contradicts what the file states is an error naming the field and both values
+(agreeing spellings such as ``H100`` for ``H100-SXM-80GB`` are accepted). Values are converted
+to base units (seconds, tok/s, req/s).
 
 Formats and the documentation each reader follows:
 
@@ -23,7 +25,9 @@ Formats and the documentation each reader follows:
   ``{"successful": {"mean", "median", "percentiles"}}`` status distributions).
 - ``trtllm-bench``: the text report of ``trtllm-bench throughput`` (``= PERFORMANCE OVERVIEW``
   ``Key: value`` lines), both the older ``Token Throughput`` and newer ``Total Output
-  Throughput`` wordings.
+  Throughput`` wordings. Detected only by a ``= PERFORMANCE OVERVIEW`` banner line together
+  with a ``Request Throughput (req/sec): <number>`` (or token throughput) line, so a text that
+  merely mentions them (documentation) is not taken for a report.
 - ``llama-bench``: ``llama-bench -o json`` / ``-o jsonl`` / ``-o csv`` (``n_prompt``,
   ``n_gen``, ``avg_ts``, ``avg_ns`` per test).
 """
@@ -80,6 +84,15 @@ FORMATS: tuple[str, ...] = get_args(Format)
 # reading and format detection
 
 
+# trtllm-bench: the banner line of the metrics section and a metric line with a number.
+_TRT_BANNER = re.compile(r"^=\s*PERFORMANCE OVERVIEW\s*$", re.MULTILINE)
+_TRT_METRIC_LINE = re.compile(
+    r"^\s*(?:Request Throughput \(req/sec\)|Token Throughput \(tokens/sec\)"
+    r"|Total Output Throughput \(tokens/sec\))\s*:\s*[-+]?\d[\d.eE+-]*\s*$",
+    re.MULTILINE,
+)
+
+
 def _json_lines_or_none(text: str) -> list[object] | None:
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) < 1:
@@ -129,9 +142,7 @@ def _detect(path: Path, text: str) -> Format:
             kind = _kind_of_record(records[0]) if records else None
         else:
             kind = _kind_of_record(data[0] if isinstance(data, list) and data else data)
-    if kind is None and (
-        "= PERFORMANCE OVERVIEW" in text or "Request Throughput (req/sec)" in text
-    ):
+    if kind is None and _TRT_BANNER.search(text) and _TRT_METRIC_LINE.search(text):
         kind = "trtllm-bench"
     if kind is None:
         header = next(csv.reader(io.StringIO(text)), [])
@@ -144,8 +155,9 @@ def _detect(path: Path, text: str) -> Format:
         raise input_error(
             path,
             "",
-            "format not recognised; supported: " + ", ".join(FORMATS) + ". Pass format=... "
-            "(CLI --format) if the file is one of them.",
+            "format not recognised; supported: " + ", ".join(FORMATS) + " (a trtllm-bench "
+            "report needs its '= PERFORMANCE OVERVIEW' section with a 'Request Throughput "
+            "(req/sec): N' line). Pass format=... (CLI --format) if the file is one of them.",
         )
     return kind
 
@@ -158,12 +170,15 @@ def import_file(
     Args:
         path: a result file in one of :data:`FORMATS`.
         format: skip detection and read the file as this format.
-        **overrides: facts the file does not state (``gpu``, ``model``, ``tp`` ...); they win
-            over the file. The calibration CSV states everything and takes none.
+        **overrides: facts the file does not state (``gpu``, ``model``, ``tp`` ...); one the
+            file states must agree with it. The calibration CSV states everything and takes
+            none.
 
     Raises:
         InputError: unreadable file, unknown format, a missing or malformed field (the
-            message names the file, the place and the field), or a fact that is stated nowhere.
+            message names the file, the place and the field), a fact that is stated nowhere,
+            or an override that contradicts the file (names the field and both values).
+        UnknownNameError: a ``gpu`` override the catalog does not know.
     """
     path = Path(path)
     kind = format or detect_format(path)

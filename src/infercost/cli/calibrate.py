@@ -40,7 +40,10 @@ def register(app: typer.Typer) -> None:
 
 
 # Options shared by `import` (facts a file may not state) and `run` (facts stored in the file).
-GpuOpt = Annotated[str | None, typer.Option(help="GPU as you name it (H100-SXM-80GB, ...).")]
+# For `import` they only fill gaps: one that contradicts the file is an error.
+GpuOpt = Annotated[
+    str | None, typer.Option(help="GPU, a catalog name (H100-SXM-80GB, H100, ...).")
+]
 NumGpusOpt = Annotated[int | None, typer.Option(help="GPUs per replica (default tp x pp).")]
 TpOpt = Annotated[int | None, typer.Option(help="Tensor parallelism.")]
 PpOpt = Annotated[int | None, typer.Option(help="Pipeline parallelism.")]
@@ -78,7 +81,10 @@ def import_cmd(
         int | None, typer.Option(help="Closed-loop clients, when the file does not say.")
     ] = None,
 ) -> None:
-    """Import FILE and show its measurements; options supply facts the file does not state."""
+    """Import FILE and show its measurements.
+
+    Options supply facts the file does not state; one that contradicts the file is an error.
+    """
     if format is not None and format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}.")
     overrides = cast(

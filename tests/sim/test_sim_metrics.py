@@ -92,12 +92,32 @@ class TestDetect:
     def test_short_overloaded_run_falls_back_to_later_completions(self) -> None:
         # 100 arrivals in 1 s; the server finishes them one per 0.1 s from 5 s on, so none
         # completes inside the arrival window. Fallback: requests finishing after t_mid, one
-        # per 0.1 s between their 25th and 75th percentile times -> 10 req/s.
+        # per 0.1 s between their 25th and 75th percentile times (10 req/s), bounded by what
+        # the run completed: 100 requests from 0 s to 14.9 s.
         arr = np.arange(100) * 0.01
         fin = 5.0 + 0.1 * np.arange(100)
         sat = detect(arr, fin, np.zeros(100, dtype=bool))
         assert sat.overloaded
-        assert sat.sustainable_rate_req_s == pytest.approx(10.0)
+        assert sat.sustainable_rate_req_s == pytest.approx(100 / 14.9)
+
+    def test_fallback_keeps_a_quartile_rate_below_the_run_rate(self) -> None:
+        # 100 at t = 0; 50 finish one per 0.1 s (0.1 .. 5.0 s), 50 one per 0.2 s (5.2 .. 15 s).
+        # Quartiles: completions 25 .. 75 at 2.6 s and 10.2 s -> 50 / 7.6 s = 6.58 req/s, under
+        # the run's 100 / 15 s = 6.67 req/s, so the quartile rate stands.
+        fin = np.concatenate((0.1 * (np.arange(50) + 1), 5.0 + 0.2 * (np.arange(50) + 1)))
+        sat = detect(np.zeros(100), fin, np.zeros(100, dtype=bool))
+        assert sat.sustainable_rate_req_s == pytest.approx(50 / 7.6)
+
+    @pytest.mark.parametrize("spacing_s", [0.0, 1e-6])
+    def test_bunched_completions_give_the_run_rate(self, spacing_s: float) -> None:
+        # 100 requests at once (or 1e6 req/s) that all finish within 0.1 s of 6 s: the quartile
+        # span (50 completions in 0.05 s) would say 1,000 req/s; the run completed
+        # 100 / 6.099 s = 16.4 req/s, and that is the sustainable rate it shows.
+        arr = np.arange(100) * spacing_s
+        fin = 6.0 + 0.001 * np.arange(100)
+        sat = detect(arr, fin, np.zeros(100, dtype=bool))
+        assert sat.overloaded
+        assert sat.sustainable_rate_req_s == pytest.approx(100 / 6.099)
 
     def test_short_run_is_flagged_unreliable(self) -> None:
         # Latency (100 s) far longer than the run's first half (5 s).

@@ -334,6 +334,10 @@ def simulate_cmd(
         raise InputError("--trace replays its own arrivals; drop --rate / --find-max-rate.")
     if rate_profile is not None and (rate is not None or find_max_rate_flag):
         raise InputError("--rate-profile sets the arrivals; drop --rate / --find-max-rate.")
+    if rate is not None and not rate > 0:  # 0 would run a 1 req/s default; NaN fails too
+        raise InputError(
+            f"--rate must be a positive number of requests per second (or inf), got {rate:g}."
+        )
     profile = parse_profile(rate_profile) if rate_profile is not None else None
     if trace is None and rate is None and profile is None and not find_max_rate_flag:
         raise InputError(
@@ -372,8 +376,8 @@ def simulate_cmd(
     else:
         wl_args = (arrival, burstiness, num_requests, duration, isl, osl, lengths, length_cv)
         wl = _workload(
-            rate or 1.0, *wl_args, prefix_share, num_prefixes, prefix_tokens, seed, profile,
-            profile_period,
+            1.0 if rate is None else rate, *wl_args, prefix_share, num_prefixes, prefix_tokens,
+            seed, profile, profile_period,
         )  # fmt: skip
     mean_ctx = float(np.mean(wl.input_tokens) + np.mean(wl.output_tokens))
     cfg = replica_config(r, mean_ctx, spec, d)

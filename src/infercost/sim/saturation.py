@@ -17,13 +17,19 @@ The sustainable rate is the completion rate while saturated, D / |W|. Completion
 last arrival are not used: the drain runs without new prompts to prefill and completes faster
 than the server can sustain. If fewer than 20 requests complete inside W (a short run at a
 rate far past capacity), the fallback is the completion rate between the 25th and 75th
-percentile completion times of the requests finishing after t_mid.
+percentile completion times of the requests finishing after t_mid, bounded by the run's own
+completion rate, completed / (last completion - first arrival): a run cannot show a server
+sustaining more than it completed. The bound matters when requests that started together
+finish together (all at once, equal lengths): their completions bunch into a few steps and
+the quartile span alone reads the bunching, not a rate (745 req/s for a run of 100 requests
+that completed 14.7 req/s). It is not applied to the window estimate D / |W|, which a long
+run measures directly (and a run that was idle before it saturated would bias it low).
 
 A run whose first half is shorter than twice the unloaded latency (``latency_floor_s``, else
 the median E2E of the first ten requests) is flagged ``reliable=False``: requests in flight
 from the start-up transient bias D low by up to rate x latency. When every request arrives at
 once (infinite rate), the run is a closed batch: OVERLOADED by definition, with the fallback
-estimate over all completions as the sustainable rate.
+estimate over all completions (bounded as above) as the sustainable rate.
 
 **SLO search.** :func:`max_rate_meeting` bisects the request rate between a low probe and the
 sustainable rate; a rate passes when its run is not overloaded and meets the SLO.
@@ -91,7 +97,7 @@ def detect(
     t_first = float(arrival_s[0])
     t_last = float(arrival_s[-1])
     if t_last <= t_first:
-        rate = _saturated_rate(finish_s, t_first - 1.0)
+        rate = _saturated_rate(finish_s, t_first - 1.0, t_first)
         return Saturation(
             overloaded=True,
             offered_rate_req_s=math.inf,
@@ -154,7 +160,7 @@ def detect(
             (
                 done_rate
                 if completions >= MIN_WINDOW_COMPLETIONS
-                else _saturated_rate(finish_s, t_mid)
+                else _saturated_rate(finish_s, t_mid, t_first)
             )
             if overloaded
             else None
@@ -164,16 +170,23 @@ def detect(
     )
 
 
-def _saturated_rate(finish_s: FloatArray, after_s: float) -> float | None:
+def _saturated_rate(finish_s: FloatArray, after_s: float, start_s: float) -> float | None:
     """Completions per second between the 25th and 75th percentile completion times of the
     requests finishing after ``after_s`` (when the backlog is established, the server runs
-    saturated through the middle of its completions), or None with fewer than 4."""
-    done = np.sort(finish_s[np.isfinite(finish_s) & (finish_s > after_s)])
+    saturated through the middle of its completions), at most the run's completion rate,
+    completed / (last completion - ``start_s``, the first arrival); None with fewer than 4
+    completions after ``after_s``."""
+    finished = finish_s[np.isfinite(finish_s)]
+    done = np.sort(finished[finished > after_s])
     if done.size < 4:
         return None
+    run_s = float(done[-1]) - start_s
+    if run_s <= 0:
+        return None
+    run_rate = finished.size / run_s
     lo, hi = done.size // 4, (3 * done.size) // 4
     span = float(done[hi] - done[lo])
-    return (hi - lo) / span if span > 0 else None
+    return min((hi - lo) / span, run_rate) if span > 0 else run_rate
 
 
 @dataclass(frozen=True, slots=True)

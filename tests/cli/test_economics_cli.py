@@ -127,6 +127,49 @@ class TestApiPrice:
         assert d["as_of"] == "2025-01-01"
         assert d["stale"] is True
 
+    def test_newest_sheet_is_chosen_and_the_reason_printed(self) -> None:
+        result = runner.invoke(app, ["api-price", "deepseek-v3", "--provider", "deepseek"])
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.output.split())
+        assert "│ input │ 0.27 │" in text and "│ output │ 1.1 │" in text
+        assert "chosen: newest dated sheet: genai-prices" in text
+        assert "is newer than our history (article 'LLM inference economics" in text
+        d = run_json(["api-price", "deepseek-v3", "--json"])
+        assert (d["model"], d["usd_per_m_input"], d["usd_per_m_output"]) == (
+            "deepseek-chat", 0.27, 1.1,
+        )  # fmt: skip
+        assert str(d["chosen_because"]).startswith("newest dated sheet: genai-prices")
+
+    def test_a_price_the_source_lacks_is_not_called_unpublished(self) -> None:
+        result = runner.invoke(app, ["api-price", "claude-haiku"])
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.output.replace("│", " ").split())
+        assert "unpublished │" not in result.output
+        assert (
+            "input not in the price data (textbook chapter 'Cost modeling for inference: "
+            "tokens, GPUs, dollars')" in text
+        )
+
+    def test_unknown_provider_of_a_model(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["api-price", "gpt-4o", "--provider", "nope"])
+        assert exit_info.value.code == 1
+        err = " ".join(capsys.readouterr().err.split())
+        assert "Unknown API provider 'nope'. Providers that price 'gpt-4o': " in err
+        assert "OpenAI" in err and "Did you mean" not in err
+
+    def test_listing_an_unknown_provider_exits_one(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["api-prices", "--provider", "nope"])
+        assert exit_info.value.code == 1
+        captured = capsys.readouterr()
+        assert "Unknown API provider 'nope'. Providers with API prices: " in " ".join(
+            captured.err.split()
+        )
+        assert "API prices, US$" not in captured.out  # no empty table
+
     def test_unknown_model_exits_one(self, capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit) as exit_info:
             main(["api-price", "no-such-model-xyz"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +14,10 @@ from infercost.cost.api import (
     api_price,
     api_price_history,
     blended_usd_per_m,
+    choose_api_price,
     from_genai_model,
+    genai_prices_label,
+    list_api_prices,
     monthly_usd,
     request_usd,
 )
@@ -80,6 +83,36 @@ class TestGenaiAdapter:
         assert sheet.source.startswith("genai-prices ")
         assert sheet.source.endswith("(https://acme/pricing)")
 
+    def test_time_of_day_prices_quote_the_peak_whatever_the_clock(self) -> None:
+        # DeepSeek-style: $0.27/$1.10 from 00:30 to 16:30 UTC, $0.135/$0.55 otherwise. The
+        # sheet must not depend on when the command runs.
+        model = gp.ModelInfo(
+            id="acme-chat",
+            match=gp.ClauseEquals(equals="acme-chat"),
+            prices=[
+                gp.ConditionalPrice(
+                    prices=gp.ModelPrice(input_mtok=Decimal("0.135"), output_mtok=Decimal("0.55"))
+                ),
+                gp.ConditionalPrice(
+                    constraint=gp.TimeOfDateConstraint(
+                        start_time=time(0, 30, tzinfo=UTC), end_time=time(16, 30, tzinfo=UTC)
+                    ),
+                    prices=gp.ModelPrice(input_mtok=Decimal("0.27"), output_mtok=Decimal("1.1")),
+                ),
+            ],
+        )
+        for hour in (3, 20):
+            at = datetime(2026, 6, 1, hour, tzinfo=UTC)
+            sheet = from_genai_model(fake_provider(model), model, at)
+            assert (sheet.usd_per_m_input, sheet.usd_per_m_output) == (
+                Decimal("0.27"),
+                Decimal("1.1"),
+            )
+            assert sheet.notes == (
+                "time-of-day prices: the day's highest, in force 00:30-16:30 UTC, are quoted; "
+                "$0.135/M input, $0.55/M output at other hours"
+            )
+
     def test_conditional_price_in_force_sets_as_of(self) -> None:
         model = gp.ModelInfo(
             id="acme-mini",
@@ -131,7 +164,7 @@ class TestRequestUsd:
 
     def test_batch_without_a_published_discount_is_an_error(self) -> None:
         sheet = api_price("gpt-4o", use_genai_prices=False)  # article row: no batch column
-        with pytest.raises(InputError, match="no published batch price"):
+        with pytest.raises(InputError, match="the batch price is not in the price data"):
             request_usd(sheet, 1, 1, batch=True)
 
     def test_without_a_cache_price_cached_tokens_pay_the_input_price(self) -> None:
@@ -141,7 +174,11 @@ class TestRequestUsd:
 
     def test_unpublished_input_price_is_an_error_not_zero(self) -> None:
         sheet = api_price("claude-haiku", use_genai_prices=False)
-        with pytest.raises(InputError, match=r"no published input price.*not assumed to be \$0"):
+        with pytest.raises(
+            InputError,
+            match=r"the input price is not in the price data \(textbook chapter 'Cost modeling "
+            r"for inference.*not assumed to be \$0",
+        ):
             request_usd(sheet, 1_000, 10)
 
     def test_output_only_traffic_can_use_an_output_only_sheet(self) -> None:
@@ -178,6 +215,95 @@ class TestLookup:
             Decimal("0.79"),
         )
         assert sheet.as_of == date(2025, 1, 1)
+
+    def test_newest_dated_sheet_wins_deepseek_v3(self) -> None:
+        # Our 2025-01 article row says $0.07/$0.28 (its 0.07 is the cache-hit input price);
+        # genai-prices prices DeepSeek's API name for V3, deepseek-chat, at $0.27/$1.10 and is
+        # dated later, so it wins, with the reason and the name mapping said.
+        for provider in (None, "deepseek", "DeepSeek"):
+            choice = choose_api_price("deepseek-v3", provider)
+            sheet = choice.price
+            assert (sheet.model, sheet.usd_per_m_input, sheet.usd_per_m_output) == (
+                "deepseek-chat",
+                Decimal("0.27"),
+                Decimal("1.1"),
+            )
+            assert sheet.as_of > date(2025, 1, 1)
+            assert choice.reason == (
+                f"newest dated sheet: {genai_prices_label()} as of {sheet.as_of} is newer than "
+                "our history (article 'LLM inference economics: tokens per dollar' (early-2025 "
+                "API table)) as of 2025-01-01"
+            )
+            assert [p.as_of for p in choice.considered] == [sheet.as_of, date(2025, 1, 1)]
+            assert "genai-prices lists 'deepseek-v3' as 'deepseek-chat'" in sheet.notes
+
+    @pytest.mark.parametrize("newer", [True, False])
+    def test_history_and_genai_prices_compare_by_date(
+        self, newer: bool, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A shipped history row dated after genai-prices' sheet wins; on the same date
+        # genai-prices does.
+        genai = choose_api_price("gpt-4o").price
+        as_of = date(genai.as_of.year + 1, 1, 1) if newer else genai.as_of
+        row = ApiPrice(
+            provider="OpenAI", model="gpt-4o", usd_per_m_input=Decimal("9"),
+            usd_per_m_output=Decimal("99"), as_of=as_of, source="article X",
+        )  # fmt: skip
+
+        def history(dirs: object = None, *, shipped: bool = True) -> tuple[ApiPrice, ...]:
+            return (row,) if shipped else ()
+
+        monkeypatch.setattr("infercost.cost.api.load_api_prices", history)
+        choice = choose_api_price("gpt-4o")
+        label = genai_prices_label()
+        if newer:
+            assert choice.price.source == "article X"
+            assert choice.reason == (
+                f"newest dated sheet: our history (article X) as of {as_of} is newer than "
+                f"{label} as of {genai.as_of}"
+            )
+        else:
+            assert choice.price.source.startswith(label)
+            assert choice.reason == (
+                f"{label} and our history (article X) are both dated {as_of}; genai-prices is "
+                "preferred (maintained, with cache and batch prices)"
+            )
+
+    def test_user_file_reason_names_the_override(self, tmp_path: Path) -> None:
+        (tmp_path / "api_prices").mkdir()
+        (tmp_path / "api_prices" / "contract.csv").write_text(
+            "provider,model,usd_per_m_input,usd_per_m_output,as_of,source\n"
+            "DeepSeek,deepseek-v3,0.20,0.90,2024-06-01,our contract\n"
+        )
+        choice = choose_api_price("deepseek-v3", extra_dirs=[str(tmp_path)])
+        assert (choice.price.source, choice.price.usd_per_m_input) == (
+            "our contract",
+            Decimal("0.20"),
+        )  # older than both other sheets, still chosen: it is what we pay
+        assert choice.reason == (
+            "your price file (INFERCOST_CATALOG_DIR/api_prices) overrides every other source"
+        )
+
+    def test_unknown_provider_lists_the_providers_that_price_the_model(self) -> None:
+        with pytest.raises(UnknownNameError) as err:
+            api_price("gpt-4o", "nope")
+        message = str(err.value)
+        assert message.startswith("Unknown API provider 'nope'. Providers that price 'gpt-4o': ")
+        assert "OpenAI" in message and "Did you mean: gpt-4o" not in message
+        assert "OpenAI" in err.value.candidates
+
+    def test_known_provider_without_the_model_names_who_prices_it(self) -> None:
+        with pytest.raises(
+            UnknownNameError, match=r"^anthropic has no API price for 'gpt-4o' in any source\. "
+        ):
+            api_price("gpt-4o", "anthropic")
+
+    def test_listing_an_unknown_provider_is_an_error_listing_providers(self) -> None:
+        with pytest.raises(
+            UnknownNameError, match=r"^Unknown API provider 'nope'\. Providers with API prices: "
+        ) as err:
+            list_api_prices("nope")
+        assert "OpenAI" in str(err.value) and "DeepSeek" in str(err.value)
 
     def test_unpriced_model_is_an_error(self) -> None:
         with pytest.raises(UnknownNameError, match="api-price 'no-such-model-xyz'"):

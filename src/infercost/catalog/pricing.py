@@ -214,8 +214,9 @@ class ContextTier(BaseModel):
 class ApiPrice(CatalogEntry):
     """One provider's API price sheet for one model, in US$ per million tokens.
 
-    A price left ``None`` is unpublished (or unknown to the source): costing a token kind
-    whose price is ``None`` raises, it is never read as $0.
+    A price left ``None`` is not in the price data (the source lacks it; the provider may
+    still publish one): costing a token kind whose price is ``None`` raises, it is never read
+    as $0.
 
     Attributes:
         provider: API provider.

@@ -15,6 +15,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from infercost.catalog import get_accelerator
@@ -27,7 +28,7 @@ from infercost.catalog.pricing import (
     get_offer,
     load_offers,
 )
-from infercost.cost.api import api_price, list_api_prices
+from infercost.cost.api import choose_api_price, list_api_prices, missing_price_text
 from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.money import round_usd
 from infercost.cost.overheads import overheads, useful_fraction
@@ -239,10 +240,20 @@ def api_price_command(
     max_age_days: int = typer.Option(STALE_AFTER_DAYS, help="Flag prices older than this."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """An API price sheet: $/M input, output, cached input, cache write, batch, tiers."""
-    sheet = api_price(model, provider)
-    data = sheet.to_dict(date.today(), max_age_days)
+    """An API price sheet: $/M input, output, cached input, cache write, batch, tiers.
+
+    Your price files win; otherwise the newest dated sheet among genai-prices and our history.
+    """
+    choice = choose_api_price(model, provider)
+    sheet = choice.price
+    today = date.today()
+    data = sheet.to_dict(today, max_age_days)
     if as_json:
+        data["chosen_because"] = choice.reason
+        data["considered"] = [
+            {"source": p.source, "as_of": p.as_of.isoformat(), "model": p.model}
+            for p in choice.considered
+        ]
         _print_json(data)
         return
     table = Table(title=f"{sheet.provider} {sheet.model} (US$ per million tokens)")
@@ -256,7 +267,8 @@ def api_price_command(
     ):
         value = data[key]
         table.add_row(
-            key.removeprefix("usd_per_m_"), "unpublished" if value is None else str(value)
+            key.removeprefix("usd_per_m_"),
+            missing_price_text(sheet) if value is None else str(value),
         )
     _out.print(table)
     if sheet.batch_discount is not None:
@@ -266,8 +278,11 @@ def api_price_command(
             f"prompts above {t.above_input_tokens:,} tokens: input ${t.usd_per_m_input}/M, "
             f"output ${t.usd_per_m_output}/M"
         )
+    if sheet.notes:
+        _out.print(f"notes: {sheet.notes}", markup=False)
     stale = " [yellow]STALE[/yellow]" if data["stale"] else ""
-    _out.print(f"source: {sheet.source}; as of {sheet.as_of}{stale}")
+    _out.print(f"source: {escape(sheet.source)}; as of {sheet.as_of}{stale}")
+    _out.print(f"chosen: {choice.reason}", markup=False)
 
 
 def api_prices_command(

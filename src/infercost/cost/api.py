@@ -1,16 +1,25 @@
 """LLM API prices: one :class:`~infercost.catalog.pricing.ApiPrice` from three sources.
 
-Lookup order for :func:`api_price` (first match wins):
+Sources:
 
-1. the user's price files (``<INFERCOST_CATALOG_DIR>/api_prices/*.csv``: negotiated prices);
-2. the ``genai-prices`` package (maintained, offline, per-provider sheets with cached-input,
-   cache-write, long-context tiers and batch variants);
-3. our dated history from articles (``infercost/catalog/data/api_prices``), newest row.
+- the user's price files (``<INFERCOST_CATALOG_DIR>/api_prices/*.csv``: negotiated prices);
+- the ``genai-prices`` package (maintained, offline, per-provider sheets with cached-input,
+  cache-write, long-context tiers and batch variants);
+- our dated history from articles (``infercost/catalog/data/api_prices``).
 
-A model that none of them prices raises :class:`~infercost.errors.UnknownNameError`; a token
-kind whose price is unpublished (for example the input price of a row that printed only the
-output price) raises :class:`~infercost.errors.InputError`. Nothing is ever priced at $0 by
-default.
+Rule of :func:`choose_api_price` (and :func:`api_price`): a user file wins outright (it is a
+price you pay). Otherwise the newest dated sheet among genai-prices and our history wins,
+comparing ``as_of``; on the same date genai-prices is preferred (maintained, carries cache and
+batch prices). The choice comes with its reason in words, which ``infercost api-price`` prints.
+A few models are named differently by genai-prices (:data:`GENAI_MODEL_NAMES`: our
+``deepseek-v3`` is DeepSeek's API model ``deepseek-chat``). When prices vary by time of day
+(DeepSeek's off-peak discount), the highest, peak, prices are quoted and the others noted.
+
+A model that none of them prices, or a provider that none of them knows, raises
+:class:`~infercost.errors.UnknownNameError` (with the providers that do price the model); a
+token kind whose price is not in the price data (for example the input price of a row that
+printed only the output price) raises :class:`~infercost.errors.InputError`. Nothing is ever
+priced at $0 by default.
 
 Costs: tokens x $/M ÷ 1e6 per token kind; the long-context tier is chosen by the request's
 whole prompt (uncached + cached + cache-write tokens) and applies to all its tokens, as the
@@ -28,12 +37,25 @@ from decimal import Decimal
 from importlib.metadata import version
 from typing import Any
 
-from infercost.catalog.pricing import ApiPrice, ContextTier, latest_api_prices, load_api_prices
+from infercost.catalog.pricing import (
+    CATALOG_DIR_ENV,
+    ApiPrice,
+    ContextTier,
+    latest_api_prices,
+    load_api_prices,
+)
 from infercost.cost.money import usd
 from infercost.errors import InputError, UnknownNameError
 from infercost.units import TOKENS_PER_M
 
 _BATCH_CONTEXT: Mapping[str, str] = {"processing": "batch"}
+
+GENAI_MODEL_NAMES: Mapping[str, str] = {
+    # DeepSeek's API serves V3 as "deepseek-chat"; genai-prices describes that model as
+    # DeepSeek-V3 and does not match the name "deepseek-v3".
+    "deepseek-v3": "deepseek-chat",
+}
+"""Our model name -> genai-prices' model id, where genai-prices does not match our name."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,13 +110,54 @@ def _tier_starts(*values: Any) -> list[int]:
     return sorted(starts)
 
 
+def _peak_time(model: Any, at: datetime) -> tuple[datetime, str]:
+    """``at``, or for time-of-day prices the time on ``at``'s day when the highest prices are
+    in force, with a note naming the other prices (empty when prices do not vary by hour)."""
+    windows = [
+        c.constraint
+        for c in (model.prices if isinstance(model.prices, list) else [])
+        if hasattr(c.constraint, "start_time") and hasattr(c.constraint, "end_time")
+    ]
+    if not windows:
+        return at, ""
+    day = at.astimezone(UTC)
+    times = [
+        day.replace(hour=t.hour, minute=t.minute, second=0, microsecond=0)
+        for w in windows
+        for t in (w.start_time, w.end_time)
+    ]
+
+    def rank(when: datetime) -> tuple[Decimal, Decimal]:
+        p = model.get_prices(when)
+        return _price_at(p.output_mtok, None) or Decimal(0), _price_at(
+            p.input_mtok, None
+        ) or Decimal(0)
+
+    peak = max(times, key=rank)
+    others = sorted({rank(t) for t in times} - {rank(peak)})
+    if not others:
+        return at, ""
+    window = next((w for w in windows if w.active(peak)), None)
+    hours = (
+        f", in force {window.start_time:%H:%M}-{window.end_time:%H:%M} UTC"
+        if window is not None
+        else ""
+    )
+    note = f"time-of-day prices: the day's highest{hours}, are quoted; " + "; ".join(
+        f"${i}/M input, ${o}/M output at other hours" for o, i in others
+    )
+    return peak, note
+
+
 def from_genai_model(provider: Any, model: Any, at: datetime) -> ApiPrice:
     """Our :class:`ApiPrice` for a genai-prices ``Provider`` and ``ModelInfo`` at time ``at``.
 
-    Standard prices in force at ``at``; the batch discount from the ``processing=batch``
-    variant (1 - batch output ÷ output); long-context tiers from ``TieredPrices``; ``as_of`` the
-    start of the conditional price in force, else :func:`genai_prices_as_of`.
+    Standard prices in force at ``at`` (for time-of-day prices, the highest on ``at``'s day,
+    with the others in ``notes``); the batch discount from the ``processing=batch`` variant
+    (1 - batch output ÷ output); long-context tiers from ``TieredPrices``; ``as_of`` the start
+    of the conditional price in force, else :func:`genai_prices_as_of`.
     """
+    at, time_note = _peak_time(model, at)
     std = model.get_prices(at)
     batch = model.get_prices(at, _BATCH_CONTEXT)
     input_p = _price_at(std.input_mtok, None)
@@ -133,25 +196,135 @@ def from_genai_model(provider: Any, model: Any, at: datetime) -> ApiPrice:
         batch_discount=batch_discount,
         context_tiers=tiers,
         as_of=as_of,
-        source=f"genai-prices {version('genai-prices')}" + (f" ({urls[0]})" if urls else ""),
-        notes=model.price_comments or "",
+        source=f"{genai_prices_label()}" + (f" ({urls[0]})" if urls else ""),
+        notes="; ".join(n for n in (model.price_comments or "", time_note) if n),
     )
+
+
+def genai_prices_label() -> str:
+    """``genai-prices <installed version>``, how outputs name that source."""
+    return f"genai-prices {version('genai-prices')}"
+
+
+def _genai_provider_id(provider: str) -> str | None:
+    """genai-prices' id of a provider named by its id or name (any case), else None."""
+    key = provider.strip().lower()
+    for prov in _genai_snapshot().providers:
+        if key in (prov.id.lower(), prov.name.lower()):
+            return str(prov.id)
+    return None
+
+
+def _genai_find(model: str, provider: str | None) -> tuple[Any, Any, str] | None:
+    """(provider, model info, the name that matched) in genai-prices, or None."""
+    provider_id = None
+    if provider is not None:
+        provider_id = _genai_provider_id(provider)
+        if provider_id is None:
+            return None
+    snapshot = _genai_snapshot()
+    names = [model]
+    alias = GENAI_MODEL_NAMES.get(model.strip().lower())
+    if alias is not None:
+        names.append(alias)
+    for name in names:
+        try:
+            prov, info = snapshot.find_provider_model(name, None, provider_id, None)
+        except LookupError:
+            continue
+        return prov, info, name
+    return None
 
 
 def genai_api_price(
     model: str, provider: str | None = None, at: datetime | None = None
 ) -> ApiPrice | None:
-    """The genai-prices sheet for ``model`` (optionally at ``provider``), or None if unknown."""
-    snapshot = _genai_snapshot()
-    try:
-        prov, info = snapshot.find_provider_model(model, None, provider, None)
-    except LookupError:
+    """The genai-prices sheet for ``model`` (optionally at ``provider``), or None if unknown.
+
+    ``model`` may be our name for a model genai-prices names otherwise
+    (:data:`GENAI_MODEL_NAMES`); the sheet then carries genai-prices' model id and says so in
+    its notes."""
+    found = _genai_find(model, provider)
+    if found is None:
         return None
-    return from_genai_model(prov, info, at or datetime.now(UTC))
+    prov, info, name = found
+    sheet = from_genai_model(prov, info, at or datetime.now(UTC))
+    if name != model:
+        note = f"genai-prices lists {model!r} as {info.id!r}"
+        sheet = sheet.model_copy(update={"notes": "; ".join(n for n in (note, sheet.notes) if n)})
+    return sheet
 
 
 def _genai_model_ids() -> list[str]:
     return [m.id for p in _genai_snapshot().providers for m in p.models]
+
+
+def api_providers(extra_dirs: Iterable[str] | None = None) -> list[str]:
+    """Every provider with API prices: our history and user files, then genai-prices' ids
+    (one spelling per provider, case-insensitive), sorted."""
+    dirs = tuple(extra_dirs) if extra_dirs is not None else None
+    names: dict[str, str] = {}
+    for p in load_api_prices(dirs):
+        names.setdefault(p.provider.lower(), p.provider)
+    for prov in _genai_snapshot().providers:
+        if prov.name.lower() not in names:
+            names.setdefault(prov.id.lower(), prov.id)
+    return sorted(names.values(), key=str.lower)
+
+
+def providers_pricing(model: str, extra_dirs: Iterable[str] | None = None) -> list[str]:
+    """The providers that price ``model``: in our history and user files, or in genai-prices."""
+    dirs = tuple(extra_dirs) if extra_dirs is not None else None
+    names: dict[str, str] = {}
+    for p in load_api_prices(dirs):
+        if p.model.lower() == model.strip().lower():
+            names.setdefault(p.provider.lower(), p.provider)
+    for prov in _genai_snapshot().providers:
+        if prov.name.lower() in names or prov.id.lower() in names:
+            continue
+        if _genai_find(model, prov.id) is not None:
+            names[prov.id.lower()] = prov.id
+    return sorted(names.values(), key=str.lower)
+
+
+def _is_known_provider(provider: str, dirs: tuple[str, ...] | None) -> bool:
+    key = provider.strip().lower()
+    in_files = any(p.provider.lower() == key for p in load_api_prices(dirs))
+    return in_files or _genai_provider_id(provider) is not None
+
+
+def _unknown_provider(provider: str, message: str, candidates: list[str]) -> UnknownNameError:
+    err = UnknownNameError("API provider", provider, candidates)
+    err.args = (message,)
+    return err
+
+
+def check_provider(
+    provider: str, model: str | None = None, *, extra_dirs: Iterable[str] | None = None
+) -> None:
+    """Raise unless some source knows ``provider`` (case-insensitive id or name).
+
+    Raises:
+        UnknownNameError: an unknown provider; the message lists the providers that price
+            ``model`` (when given and priced somewhere), else every provider.
+    """
+    dirs = tuple(extra_dirs) if extra_dirs is not None else None
+    if _is_known_provider(provider, dirs):
+        return
+    pricing = providers_pricing(model, dirs) if model else []
+    if pricing:
+        raise _unknown_provider(
+            provider,
+            f"Unknown API provider {provider!r}. Providers that price {model!r}: "
+            f"{', '.join(pricing)}; pass one of them to --provider, or drop --provider.",
+            pricing,
+        )
+    known = api_providers(dirs)
+    raise _unknown_provider(
+        provider,
+        f"Unknown API provider {provider!r}. Providers with API prices: {', '.join(known)}.",
+        difflib.get_close_matches(provider.lower(), [k.lower() for k in known], n=5),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,6 +342,96 @@ def _newest(prices: Iterable[ApiPrice], model: str, provider: str | None) -> Api
     return max(found, key=lambda p: p.as_of) if found else None
 
 
+@dataclass(frozen=True, slots=True)
+class PriceChoice:
+    """The sheet :func:`choose_api_price` chose, why, and every sheet it compared.
+
+    Attributes:
+        price: the chosen sheet.
+        reason: the rule that chose it, in words ("newest dated sheet: ...").
+        considered: the sheets compared, the chosen one first.
+    """
+
+    price: ApiPrice
+    reason: str
+    considered: tuple[ApiPrice, ...]
+
+
+def _label(price: ApiPrice) -> str:
+    """A sheet's source in a few words: ``genai-prices 0.2.3`` or ``our history (...)``."""
+    if price.source.startswith("genai-prices"):
+        return price.source.split(" (", 1)[0]
+    return f"our history ({price.source})"
+
+
+def choose_api_price(
+    model: str,
+    provider: str | None = None,
+    *,
+    extra_dirs: Iterable[str] | None = None,
+    use_genai_prices: bool = True,
+) -> PriceChoice:
+    """The price sheet for ``model`` and why: a user file, else the newest dated sheet among
+    genai-prices and our history (same date: genai-prices).
+
+    Raises:
+        UnknownNameError: an unknown ``provider`` (lists the providers that price the model),
+            a provider that does not price the model, or a model no source prices (carries
+            the closest model names).
+        CatalogError: a price file fails validation.
+    """
+    dirs = tuple(extra_dirs) if extra_dirs is not None else None
+    if provider is not None:
+        check_provider(provider, model, extra_dirs=dirs)
+    user = _newest(load_api_prices(dirs, shipped=False), model, provider)
+    if user is not None:
+        return PriceChoice(
+            user,
+            f"your price file ({CATALOG_DIR_ENV}/api_prices) overrides every other source",
+            (user,),
+        )
+    genai = genai_api_price(model, provider) if use_genai_prices else None
+    history = _newest(load_api_prices(dirs), model, provider)
+    if genai is not None and history is not None:
+        chosen, other = (genai, history) if genai.as_of >= history.as_of else (history, genai)
+        if genai.as_of == history.as_of:
+            reason = (
+                f"{_label(genai)} and {_label(history)} are both dated {genai.as_of}; "
+                "genai-prices is preferred (maintained, with cache and batch prices)"
+            )
+        else:
+            reason = (
+                f"newest dated sheet: {_label(chosen)} as of {chosen.as_of} is newer than "
+                f"{_label(other)} as of {other.as_of}"
+            )
+        return PriceChoice(chosen, reason, (chosen, other))
+    if genai is not None or history is not None:
+        only = genai or history
+        assert only is not None
+        missing = "our history" if genai is not None else genai_prices_label()
+        skipped = "" if use_genai_prices or genai is not None else " (genai-prices not used)"
+        return PriceChoice(
+            only,
+            f"only {_label(only)} prices it; {missing} has no sheet for it{skipped}",
+            (only,),
+        )
+    if provider is not None:
+        pricing = providers_pricing(model, dirs)
+        if pricing:
+            raise _provider_lacks(provider, model, pricing)
+    names = sorted({p.model for p in load_api_prices(dirs)} | set(_genai_model_ids()))
+    raise UnknownNameError("api-price", model, difflib.get_close_matches(model, names, n=5))
+
+
+def _provider_lacks(provider: str, model: str, pricing: list[str]) -> UnknownNameError:
+    err = UnknownNameError("api-price", model, pricing)
+    err.args = (
+        f"{provider} has no API price for {model!r} in any source. Providers that price it: "
+        f"{', '.join(pricing)}; pass one of them to --provider, or drop --provider.",
+    )
+    return err
+
+
 def api_price(
     model: str,
     provider: str | None = None,
@@ -176,25 +439,15 @@ def api_price(
     extra_dirs: Iterable[str] | None = None,
     use_genai_prices: bool = True,
 ) -> ApiPrice:
-    """The price sheet for ``model``: user file, else genai-prices, else our dated history.
+    """The price sheet for ``model`` by the rule of :func:`choose_api_price`.
 
     Raises:
-        UnknownNameError: no source prices the model; carries the closest model names.
+        UnknownNameError: an unknown provider, or no source prices the model.
         CatalogError: a price file fails validation.
     """
-    dirs = tuple(extra_dirs) if extra_dirs is not None else None
-    user = _newest(load_api_prices(dirs, shipped=False), model, provider)
-    if user is not None:
-        return user
-    if use_genai_prices:
-        found = genai_api_price(model, provider)
-        if found is not None:
-            return found
-    shipped = _newest(load_api_prices(dirs), model, provider)
-    if shipped is not None:
-        return shipped
-    names = sorted({p.model for p in load_api_prices(dirs)} | set(_genai_model_ids()))
-    raise UnknownNameError("api-price", model, difflib.get_close_matches(model, names, n=5))
+    return choose_api_price(
+        model, provider, extra_dirs=extra_dirs, use_genai_prices=use_genai_prices
+    ).price
 
 
 def api_price_history(
@@ -223,23 +476,30 @@ def list_api_prices(
     provider: str | None = None, *, extra_dirs: Iterable[str] | None = None
 ) -> list[ApiPrice]:
     """Newest sheet per model from user files and our history, plus, when ``provider`` is
-    given, every model genai-prices prices at that provider; sorted by provider and model."""
+    given, every model genai-prices prices at that provider (for a model in both, the newer
+    sheet; same date: genai-prices; a user file always); sorted by provider and model.
+
+    Raises:
+        UnknownNameError: a ``provider`` no source knows; the message lists the providers.
+    """
     dirs = tuple(extra_dirs) if extra_dirs is not None else None
+    if provider is not None:
+        check_provider(provider, extra_dirs=dirs)
     sheets = {
         k: v
         for k, v in latest_api_prices(load_api_prices(dirs)).items()
         if provider is None or v.provider.lower() == provider.lower()
     }
-    if provider is not None:
-        snapshot = _genai_snapshot()
-        try:
-            prov = snapshot.find_provider(None, provider, None)
-        except LookupError:
-            prov = None
+    user_keys = {p.key for p in load_api_prices(dirs, shipped=False)}
+    provider_id = _genai_provider_id(provider) if provider is not None else None
+    if provider_id is not None:
+        prov = _genai_snapshot().find_provider(None, provider_id, None)
         now = datetime.now(UTC)
-        for info in prov.models if prov is not None else []:
+        for info in prov.models:
             sheet = from_genai_model(prov, info, now)
-            sheets.setdefault(sheet.key, sheet)
+            held = sheets.get(sheet.key)
+            if held is None or (held.key not in user_keys and sheet.as_of >= held.as_of):
+                sheets[sheet.key] = sheet
     return sorted(sheets.values(), key=lambda p: (p.provider.lower(), p.model.lower()))
 
 
@@ -270,12 +530,20 @@ class ApiCost:
         return self.input_usd + self.cached_input_usd + self.cache_write_usd + self.output_usd
 
 
+def missing_price_text(price: ApiPrice) -> str:
+    """What outputs say for a price the sheet lacks: ``not in the price data (<source>)``.
+
+    The source lacks the figure; that does not mean the provider does not publish one."""
+    source = _label(price) if price.source.startswith("genai-prices") else price.source
+    return f"not in the price data ({source})"
+
+
 def _need(value: Decimal | None, what: str, price: ApiPrice) -> Decimal:
     if value is None:
         raise InputError(
-            f"{price.provider} {price.model} has no published {what} price in "
-            f"{price.source} (as of {price.as_of}); it is not assumed to be $0. Add a row with "
-            "that price to a file under $INFERCOST_CATALOG_DIR/api_prices/."
+            f"{price.provider} {price.model}: the {what} price is {missing_price_text(price)}, "
+            f"as of {price.as_of}; it is not assumed to be $0. Add a row with that price to a "
+            f"file under ${CATALOG_DIR_ENV}/api_prices/."
         )
     return value
 

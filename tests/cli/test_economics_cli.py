@@ -120,6 +120,24 @@ class TestOffers:
             fetch_gpuhunt_items()
 
 
+class TestTcoTable:
+    def test_formulas_read_one_way(self) -> None:
+        # QA: "30000.0 + 0.0 ÷ 1" reads as (30000 + 0) ÷ 1 or 30000 + (0 ÷ 1); name the terms
+        # and bracket the division.
+        result = runner.invoke(
+            app,
+            ["tco", "--gpu-price-usd", "30000", "--server-price-usd", "40000",
+             "--gpus-per-server", "8", "--power-w", "700", "--usd-per-kwh", "0.10",
+             "--residual-value-fraction", "0.1"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.output.replace("│", " ").split())
+        assert "GPU price $30,000 + (server price $40,000 ÷ 8 GPUs per server)" in text
+        assert "purchase $35,000 x (1 - residual fraction 0.1)" in text
+        assert "energy 18,396 kWh x PUE 1 x $0.1/kWh" in text
+        assert "÷ 8 GPUs" in text and "30000.0 +" not in text
+
+
 class TestApiPrice:
     def test_article_row_when_genai_prices_lacks_it(self) -> None:
         d = run_json(["api-price", "llama-70b", "--provider", "Groq", "--json"])

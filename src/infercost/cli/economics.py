@@ -30,14 +30,17 @@ from infercost.catalog.pricing import (
 )
 from infercost.cost.api import choose_api_price, list_api_prices, missing_price_text
 from infercost.cost.gpu_hour import resolve_price
-from infercost.cost.money import round_usd
 from infercost.cost.overheads import overheads, useful_fraction
 from infercost.cost.tco import owned_hardware, tco
 from infercost.errors import InputError
 from infercost.plan.compare import compare_gpus
 from infercost.plan.deployment_cost import deployment_cost
 from infercost.report.charts_cost import write_compare_html
-from infercost.report.cost_tables import render_compare_table, render_cost_table
+from infercost.report.cost_tables import (
+    render_compare_table,
+    render_cost_table,
+    render_tco_table,
+)
 
 _out = Console(highlight=False, soft_wrap=True)
 
@@ -114,32 +117,7 @@ def tco_command(
     if as_json:
         _print_json(result.to_dict())
         return
-    how = {t.name: t.formula for t in result.terms}
-    table = Table(title="Owned GPU: total cost of ownership (per GPU, whole life)")
-    table.add_column("component")
-    table.add_column("US$", justify="right")
-    table.add_column("how")
-    for name, value, formula in (
-        ("purchase", result.purchase_usd, how["purchase_usd"]),
-        ("residual value", -result.residual_value_usd, "purchase x residual fraction"),
-        ("depreciation", result.depreciation_usd, how["depreciation_usd"]),
-        ("electricity", result.electricity_usd, how["electricity_usd"]),
-        ("hosting", result.hosting_usd, "given"),
-        ("networking", result.networking_usd, "given"),
-        ("maintenance", result.maintenance_usd, "per year x years"),
-        ("people", result.people_usd, "per month x 12 x years"),
-        ("total", result.total_usd, how["total_usd"]),
-    ):
-        table.add_row(name, f"{round_usd(value):,}", formula)
-    _out.print(table)
-    _out.print(
-        f"energy {result.energy_kwh:,.1f} kWh ({result.inputs.power_billing}); "
-        f"{result.hours_utilized:,.0f} of {result.hours_total:,.0f} h utilised"
-    )
-    _out.print(
-        f"[bold]${round_usd(result.usd_per_gpu_hour, 4)}/GPU-hour[/bold] at utilisation "
-        f"{result.inputs.utilization} (${round_usd(result.usd_per_gpu_hour_full_use, 4)} at 100 %)"
-    )
+    render_tco_table(_out, result)
 
 
 offers_app = typer.Typer(

@@ -1,15 +1,75 @@
-"""Terminal tables for ``infercost cost`` and ``infercost compare-gpus`` (rich)."""
+"""Terminal tables for ``infercost tco``, ``infercost cost`` and ``infercost compare-gpus``."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from infercost.cost.money import round_usd
+from infercost.cost.tco import TcoBreakdown
+
 
 def _money(x: Any, places: int = 4) -> str:
     return "-" if x is None else f"${x:,.{places}f}"
+
+
+def _n(value: Decimal | float | int) -> str:
+    """A number as people write it: thousands separated, no trailing ``.0``."""
+    return f"{Decimal(str(value)).normalize():,f}"
+
+
+def tco_formulas(result: TcoBreakdown) -> dict[str, str]:
+    """How each TCO line is computed, with names, units and parentheses so that the text reads
+    one way only ("GPU price $30,000 + (server price $0 ÷ 1 GPUs per server)")."""
+    hw = result.inputs
+    energy_kwh = result.energy_kwh.quantize(Decimal("0.1"))
+    return {
+        "purchase": f"GPU price ${_n(hw.gpu_price_usd)} + (server price "
+        f"${_n(hw.server_price_usd)} ÷ {hw.gpus_per_server} GPUs per server)",
+        "residual value": f"purchase x residual fraction {_n(hw.residual_value_fraction)}",
+        "depreciation": f"purchase ${_n(round_usd(result.purchase_usd))} x (1 - residual "
+        f"fraction {_n(hw.residual_value_fraction)})",
+        "electricity": f"energy {_n(energy_kwh)} kWh x PUE {_n(hw.pue)} x "
+        f"${_n(hw.usd_per_kwh)}/kWh",
+        "hosting": "given (--hosting-usd)",
+        "networking": "given (--networking-usd)",
+        "maintenance": f"${_n(hw.maintenance_usd_per_year)}/year x {_n(hw.years)} years",
+        "people": f"${_n(hw.people_usd_per_month)}/month x 12 x {_n(hw.years)} years",
+        "total": "depreciation + electricity + hosting + networking + maintenance + people",
+    }
+
+
+def render_tco_table(console: Console, result: TcoBreakdown) -> None:
+    """The owned-hardware TCO table with each line's formula, and the $/GPU-hour it implies."""
+    how = tco_formulas(result)
+    table = Table(title="Owned GPU: total cost of ownership (per GPU, whole life)")
+    table.add_column("component")
+    table.add_column("US$", justify="right")
+    table.add_column("how")
+    for name, value in (
+        ("purchase", result.purchase_usd),
+        ("residual value", -result.residual_value_usd),
+        ("depreciation", result.depreciation_usd),
+        ("electricity", result.electricity_usd),
+        ("hosting", result.hosting_usd),
+        ("networking", result.networking_usd),
+        ("maintenance", result.maintenance_usd),
+        ("people", result.people_usd),
+        ("total", result.total_usd),
+    ):
+        table.add_row(name, f"{round_usd(value):,}", how[name])
+    console.print(table, markup=False)
+    console.print(
+        f"energy {result.energy_kwh:,.1f} kWh ({result.inputs.power_billing}); "
+        f"{result.hours_utilized:,.0f} of {result.hours_total:,.0f} h utilised"
+    )
+    console.print(
+        f"[bold]${round_usd(result.usd_per_gpu_hour, 4)}/GPU-hour[/bold] at utilisation "
+        f"{result.inputs.utilization} (${round_usd(result.usd_per_gpu_hour_full_use, 4)} at 100 %)"
+    )
 
 
 def render_cost_table(console: Console, data: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from infercost.catalog import (
     get_quant_format,
     load_model_config_file,
 )
+from infercost.catalog.loader import apply_engine_profile
 from infercost.catalog.names import dtype_hint
 from infercost.catalog.pricing import default_offer, get_offer
 from infercost.catalog.schema import (
@@ -190,6 +191,7 @@ def resolve(
     weight_dtype: str | None = None,
     kv_dtype: str = "auto",
     engine: str = "vllm",
+    profile: str | None = None,
 ) -> Resolved:
     """Resolve names and parallelism; raises the project's errors for unknown names and
     inconsistent parallelism."""
@@ -205,6 +207,8 @@ def resolve(
         raise InputError("Give --model NAME or --model-config PATH.")
     acc = get_accelerator(gpu)
     eng = get_engine(engine)
+    if profile is not None:
+        eng = apply_engine_profile(eng, profile)
     if eng.vendors and acc.vendor not in eng.vendors:
         raise InputError(
             f"{eng.id} runs on {', '.join(eng.vendors)} accelerators, not on {acc.name}; "
@@ -439,6 +443,7 @@ def predict(
     engine: str = "vllm",
     gpu_hour_usd: float | None = None,
     offer: str | None = None,
+    profile: str | None = None,
     allow_spot: bool = False,
     explain: bool = False,
 ) -> Prediction:
@@ -456,6 +461,7 @@ def predict(
         gpu_hour_usd, offer: price of a GPU-hour (default: a catalog offer, named in
             ``price_source``).
         allow_spot: accept a spot offer (interruptible) for latency serving.
+        profile: a TOML engine profile (``infercost calibrate fit --out``) to apply.
         explain: attach the formula trail.
 
     Returns:
@@ -481,6 +487,7 @@ def predict(
         weight_dtype=weight_dtype,
         kv_dtype=kv_dtype,
         engine=engine,
+        profile=profile,
     )
     trail = Trail()
     m = r.model

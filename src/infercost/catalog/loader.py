@@ -257,3 +257,32 @@ def load_engines(with_fits: bool = True) -> tuple[EngineProfile, ...]:
             except ValidationError as err:
                 raise CatalogError(label, f"[{key}] {_validation_message(err)}") from err
     return tuple(out.values())
+
+
+def apply_engine_profile(engine: EngineProfile, path: str | Path) -> EngineProfile:
+    """``engine`` with the fields of its table in the TOML file at ``path`` (a profile written
+    by ``infercost calibrate fit``) applied on top.
+
+    Raises:
+        InputError: the file is missing, not TOML, has no table for this engine, or a field is
+            invalid.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(
+            f"--profile {str(p)!r} does not exist; pass a file written by "
+            "`infercost calibrate fit --out FILE`."
+        )
+    try:
+        tables = tomllib.loads(p.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"--profile {str(p)!r} is not valid TOML ({err}).") from err
+    if engine.id not in tables:
+        raise InputError(
+            f"--profile {str(p)!r} has no [{engine.id}] table (it has: "
+            f"{', '.join(tables) or 'none'}); fit this engine or pick --engine accordingly."
+        )
+    try:
+        return EngineProfile(**{**engine.model_dump(), **tables[engine.id], "id": engine.id})
+    except ValidationError as err:
+        raise InputError(f"--profile {str(p)!r}: {_validation_message(err)}") from err

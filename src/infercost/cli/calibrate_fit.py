@@ -96,7 +96,7 @@ def fit_cmd(
         return
     console = Console()
     t = Table(title="fitted engine efficiencies")
-    for col in ("engine", "rows", "MBU", "MFU", "step ms", "token µs", "comm eff", "req ms"):
+    for col in ("engine", "rows", "MBU", "MFU", "step ms", "all-reduce µs", "comm eff", "req ms"):
         t.add_column(col)
     for e, f in fits.items():
         v = f.values
@@ -106,7 +106,7 @@ def fit_cmd(
             f"{v['mbu']:.3f}",
             f"{v['mfu']:.3f}",
             f"{v['step_overhead_s'] * 1e3:.2f}",
-            f"{v['token_overhead_s'] * 1e6:.2f}",
+            f"{v['allreduce_latency_s'] * 1e6:.1f}",
             f"{v['comm_efficiency']:.2f}",
             f"{v['request_overhead_s'] * 1e3:.1f}",
         )
@@ -124,4 +124,7 @@ def fit_cmd(
             highlight=False,
         )
     if out is not None:
-        console.print(f"saved to {out}; use it with INFERCOST_CATALOG_DIR={out.parent}")
+        console.print(
+            f"saved to {out}; use it with `infercost predict --profile {out}` or "
+            f"INFERCOST_CATALOG_DIR={out.parent}"
+        )

@@ -45,6 +45,9 @@ def predict_cmd(
         bool, typer.Option("--max-throughput", help="Largest batch the KV cache holds.")
     ] = False,
     engine: Annotated[str, typer.Option(help="vllm, sglang, trtllm, llamacpp.")] = "vllm",
+    profile: Annotated[
+        str | None, typer.Option(help="Engine profile TOML from `infercost calibrate fit`.")
+    ] = None,
     gpu_hour_usd: Annotated[float | None, typer.Option(help="Price of one GPU-hour, US$.")] = None,
     offer: Annotated[
         str | None, typer.Option(help="A catalog offer id (infercost offers).")
@@ -79,6 +82,7 @@ def predict_cmd(
             gpu_hour_usd=gpu_hour_usd,
             offer=offer,
             allow_spot=allow_spot,
+            profile=profile,
             explain=explain,
         )
     except InfercostError as err:

@@ -14,6 +14,13 @@ def _fmt(value: float | None, scale: float = 1.0, digits: int = 2, unit: str = "
     return f"{value * scale:,.{digits}f}{unit}"
 
 
+def _usd(value: float | None) -> str:
+    """US dollars with enough digits to be non-zero: $0.0042, $1.94, $12.29."""
+    if value is None:
+        return "—"
+    return f"${value:,.4f}" if abs(value) < 0.1 else f"${value:,.2f}"
+
+
 def render_prediction(p: Prediction, console: Console) -> None:
     """Print the prediction as a two-column table, then the explain trail if present."""
     t = Table(title=f"{p.model} on {p.num_gpus}x {p.gpu} ({p.engine})", show_header=False)
@@ -38,10 +45,10 @@ def render_prediction(p: Prediction, console: Console) -> None:
         ("TTFT", _fmt(p.ttft_s, 1e3, 1, " ms") + b("ttft_s")),
         ("TPOT", _fmt(p.tpot_s, 1e3, 1, " ms") + b("tpot_s")),
         ("E2E", _fmt(p.e2e_s, 1, 2, " s")),
-        ("$/GPU-hour", _fmt(p.usd_per_gpu_hour, 1, 2)),
-        ("$/M input", _fmt(p.usd_per_m_input, 1, 3)),
-        ("$/M output", _fmt(p.usd_per_m_output, 1, 3)),
-        ("$/M blended", _fmt(p.usd_per_m_blended, 1, 3)),
+        ("$/GPU-hour", _usd(p.usd_per_gpu_hour)),
+        ("$/M input tokens", _usd(p.usd_per_m_input)),
+        ("$/M output tokens", _usd(p.usd_per_m_output)),
+        ("$/M blended", _usd(p.usd_per_m_blended)),
     ]
     for k, v in rows:
         t.add_row(k, v)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from infercost.predict import Prediction
@@ -54,7 +55,7 @@ def render_prediction(p: Prediction, console: Console) -> None:
         t.add_row(k, v)
     console.print(t)
     if p.price_source:
-        console.print(f"[dim]price: {p.price_source}[/dim]")
+        console.print(f"[dim]price: {escape(p.price_source)}[/dim]", highlight=False)
     if band:
         figures = ", ".join(
             f"{label} ±{band[key]:.0%}"
@@ -82,6 +83,8 @@ def render_prediction(p: Prediction, console: Console) -> None:
             console.print(
                 f"  [bold]{term['name']}[/bold] = {shown} {term['unit']}", highlight=False
             )
-            console.print(f"      {term['formula']}", highlight=False, style="dim")
+            console.print(f"      {term['formula']}", highlight=False, style="dim", markup=False)
             if term["source"]:
-                console.print(f"      source: {term['source']}", highlight=False, style="dim")
+                console.print(
+                    f"      source: {term['source']}", highlight=False, style="dim", markup=False
+                )

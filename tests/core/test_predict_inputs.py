@@ -204,3 +204,13 @@ def test_json_mode_errors_are_json_on_stdout(capsys: pytest.CaptureFixture[str])
 
 def test_quantized_catalog_model_names_resolve_to_the_base() -> None:
     assert get_model("Llama-3.1-8B-Instruct-AWQ").id.startswith("meta-llama/Llama-3.1-8B")
+
+
+def test_pipeline_parallel_splits_weights_and_serialises_stages() -> None:
+    # TP 4 and TP 2 x PP 2 both hold 1/4 of the weights per GPU (35.3 GB of 141.1 GB); with PP
+    # every token crosses 2 stages one after the other, so TPOT is longer than with TP 4.
+    tp4 = predict("llama-3.1-70b", "H100", 1000, 300, concurrency=32, tp=4)
+    pp2 = predict("llama-3.1-70b", "H100", 1000, 300, concurrency=32, tp=2, pp=2)
+    assert pp2.num_gpus == 4
+    assert pp2.weights_bytes_per_gpu == pytest.approx(tp4.weights_bytes_per_gpu, rel=1e-6)
+    assert (pp2.tpot_s or 0) > (tp4.tpot_s or 0)

@@ -157,3 +157,83 @@ def test_all_at_once_sustainable_rate_is_the_completion_rate(rate: str) -> None:
     assert data["request_throughput_req_s"] == pytest.approx(run_rate)
     assert data["sustainable_rate_req_s"] == pytest.approx(run_rate, rel=1e-3)
     assert 5.0 < data["sustainable_rate_req_s"] < 40.0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # numpy would raise "expected non-negative integer" with a traceback
+        (["--rate", "1", "--seed", "-1"], "--seed must be a whole number >= 0, got -1."),
+        # variability flags that would be dropped silently
+        (
+            ["--rate", "1", "--length-cv", "0.5"],
+            "--length-cv needs --length-dist normal or lognormal (lengths are fixed by default).",
+        ),
+        (
+            ["--rate", "1", "--burstiness", "0.25"],
+            "--burstiness needs --arrival gamma (arrivals are Poisson by default).",
+        ),
+        (
+            ["--rate", "1", "--spec-acceptance", "0.8"],
+            "--spec-acceptance needs --spec-tokens K (draft tokens per step; 0 = no speculation).",
+        ),
+        (["--rate", "1", "--draft-model", "llama-3.2-1b"], "--draft-model needs --spec-tokens K"),
+        # a --rate run after the search would be shown as if it were the answer
+        (
+            ["--rate", "5", "--find-max-rate", "--slo-ttft-p99", "0.2"],
+            "--find-max-rate searches for the rate itself; drop --rate",
+        ),
+    ],
+)
+def test_flags_that_would_be_ignored_are_refused(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([*BASE, *args])
+    assert exc.value.code == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert message in err and "Traceback" not in err
+
+
+def test_the_variability_flags_work_with_what_they_need() -> None:
+    data = _json(
+        [
+            "--rate", "2", "--num-requests", "200", "--length-dist", "lognormal",
+            "--length-cv", "0.5", "--arrival", "gamma", "--burstiness", "0.5",
+        ]
+    )  # fmt: skip
+    assert data["result"]["completed"] == 200
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--isl", "0", "--osl", "10", "--rate", "1"], "--isl must be >= 1 token, got 0."),
+        (["--isl", "10", "--osl", "-3", "--rate", "1"], "--osl must be >= 1 token, got -3."),
+        (["--osl", "10", "--rate", "1"], "--isl is required without --trace"),
+    ],
+)
+def test_token_counts_say_at_least_one(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "--model", "llama-3.1-8b", "--gpu", "H100", *args])
+    assert exc.value.code == 1
+    assert message in capsys.readouterr().err
+
+
+def test_trace_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["simulate", "--model", "llama-3.1-8b", "--gpu", "H100", "--trace"]
+    with pytest.raises(SystemExit):
+        main([*base, str(tmp_path)])
+    assert "is a directory; give a CSV or JSONL file" in capsys.readouterr().err
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"timestamp":0,\n')
+    with pytest.raises(SystemExit):
+        main([*base, str(bad)])
+    assert "invalid JSON on line 1" in capsys.readouterr().err
+    good = tmp_path / "t.csv"
+    good.write_text("timestamp,input_tokens,output_tokens\n0,100,10\n")
+    with pytest.raises(SystemExit):
+        main([*base, str(good), "--isl", "100"])
+    assert "--trace gives its own arrivals and lengths; drop --isl." in capsys.readouterr().err

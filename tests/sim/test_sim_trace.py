@@ -82,3 +82,26 @@ def test_missing_file_and_bad_extension(tmp_path: Path) -> None:
     q.write_text("")
     with pytest.raises(InputError, match=r"\.csv or \.jsonl"):
         load_trace(q)
+
+
+def test_a_directory_is_not_called_missing(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as exc:
+        load_trace(tmp_path)
+    assert str(exc.value) == f"Trace {tmp_path} is a directory; give a CSV or JSONL file."
+
+
+def test_malformed_jsonl_names_the_line(tmp_path: Path) -> None:
+    # A file in which no line is a JSON object: the error is the broken JSON on line 1, not
+    # "has no column for timestamp".
+    p = tmp_path / "t.jsonl"
+    p.write_text('{"timestamp":0,\n')
+    with pytest.raises(InputError) as exc:
+        load_trace(p)
+    assert str(exc.value).startswith(
+        f"Trace {p}: invalid JSON on line 1 (Expecting property name enclosed in double "
+        "quotes); write one JSON object per line"
+    )
+    q = tmp_path / "list.jsonl"
+    q.write_text("\n[1, 2]\n")
+    with pytest.raises(InputError, match=r"line 2 is not a JSON object; write one JSON object"):
+        load_trace(q)

@@ -244,6 +244,76 @@ def _render(res: SimResult, head: str, console: Console) -> None:
         )
 
 
+def _check_flags(
+    isl: int | None,
+    osl: int | None,
+    trace: str | None,
+    rate: float | None,
+    rate_profile: str | None,
+    find_max: bool,
+    arrival: str,
+    burstiness: float | None,
+    lengths: str,
+    length_cv: float | None,
+    spec_tokens: int,
+    spec_acceptance: float | None,
+    draft_model: str | None,
+    seed: int,
+) -> None:
+    """Refuse flags that contradict each other or would be silently ignored.
+
+    Raises:
+        InputError: the first such flag, naming the flag it needs or conflicts with.
+    """
+    if seed < 0:
+        raise InputError(f"--seed must be a whole number >= 0, got {seed}.")
+    if trace is None:
+        for name, v in (("--isl", isl), ("--osl", osl)):
+            if v is None:
+                raise InputError(
+                    f"{name} is required without --trace (mean tokens per request, >= 1)."
+                )
+            if v < 1:
+                raise InputError(f"{name} must be >= 1 token, got {v}.")
+    if trace is not None and (rate is not None or find_max or rate_profile):
+        raise InputError(
+            "--trace replays its own arrivals; drop --rate / --rate-profile / --find-max-rate."
+        )
+    if rate_profile is not None and (rate is not None or find_max):
+        raise InputError("--rate-profile sets the arrivals; drop --rate / --find-max-rate.")
+    if find_max and rate is not None:
+        raise InputError(
+            "--find-max-rate searches for the rate itself; drop --rate (or drop "
+            "--find-max-rate to simulate that rate)."
+        )
+    if trace is not None:
+        for flag, given in (
+            ("--isl", isl is not None),
+            ("--osl", osl is not None),
+            ("--length-dist", lengths != "fixed"),
+            ("--length-cv", length_cv is not None),
+            ("--arrival", arrival != "poisson"),
+            ("--burstiness", burstiness is not None),
+        ):
+            if given:
+                raise InputError(f"--trace gives its own arrivals and lengths; drop {flag}.")
+    if length_cv is not None and lengths == "fixed":
+        raise InputError(
+            "--length-cv needs --length-dist normal or lognormal (lengths are fixed by default)."
+        )
+    if burstiness is not None and arrival != "gamma":
+        raise InputError("--burstiness needs --arrival gamma (arrivals are Poisson by default).")
+    if spec_tokens == 0:
+        for flag, given in (
+            ("--spec-acceptance", spec_acceptance is not None),
+            ("--draft-model", draft_model is not None),
+        ):
+            if given:
+                raise InputError(
+                    f"{flag} needs --spec-tokens K (draft tokens per step; 0 = no speculation)."
+                )
+
+
 def simulate_cmd(
     model: Annotated[
         str | None, typer.Option(help="HF id, catalog id or common spelling.")
@@ -251,8 +321,8 @@ def simulate_cmd(
     gpu: Annotated[
         str, typer.Option(help="Accelerator (H100, h100-sxm, MI300X-192GB, ...).")
     ] = "",
-    isl: Annotated[int, typer.Option(help="Mean input tokens per request.")] = 0,
-    osl: Annotated[int, typer.Option(help="Mean output tokens per request.")] = 0,
+    isl: Annotated[int | None, typer.Option(help="Mean input tokens per request.")] = None,
+    osl: Annotated[int | None, typer.Option(help="Mean output tokens per request.")] = None,
     model_config: Annotated[
         str | None, typer.Option(help="A Hugging Face config.json on disk instead of --model.")
     ] = None,
@@ -282,8 +352,9 @@ def simulate_cmd(
         float, typer.Option(help="Period of --rate-profile, seconds (default one day).")
     ] = 86_400.0,
     burstiness: Annotated[
-        float, typer.Option(help="Gamma shape: 1 = Poisson, < 1 burstier (with --arrival gamma).")
-    ] = 1.0,
+        float | None,
+        typer.Option(help="Gamma shape: 1 = Poisson, < 1 burstier (needs --arrival gamma)."),
+    ] = None,
     trace: Annotated[
         str | None, typer.Option(help="Replay a CSV/JSONL trace instead of --rate.")
     ] = None,
@@ -298,8 +369,12 @@ def simulate_cmd(
         str, typer.Option("--length-dist", help="fixed, normal or lognormal lengths.")
     ] = "fixed",
     length_cv: Annotated[
-        float, typer.Option(help="Std / mean of the lengths (normal, lognormal).")
-    ] = 0.5,
+        float | None,
+        typer.Option(
+            help="Std / mean of the lengths (needs --length-dist normal or lognormal; "
+            "default 0.5)."
+        ),
+    ] = None,
     prefix_share: Annotated[
         float, typer.Option(help="Fraction of requests starting with a shared prefix.")
     ] = 0.0,
@@ -309,10 +384,17 @@ def simulate_cmd(
         int, typer.Option(help="Speculative decoding: draft tokens k per step (0 = off).")
     ] = 0,
     spec_acceptance: Annotated[
-        float, typer.Option(help="Speculative decoding: acceptance rate a per draft token.")
-    ] = 0.7,
+        float | None,
+        typer.Option(
+            help="Speculative decoding: acceptance rate a per draft token (needs "
+            "--spec-tokens; default 0.7)."
+        ),
+    ] = None,
     draft_model: Annotated[
-        str | None, typer.Option(help="Draft model (same GPUs and TP); none = free drafts.")
+        str | None,
+        typer.Option(
+            help="Draft model (same GPUs and TP; needs --spec-tokens); none = free drafts."
+        ),
     ] = None,
     slo_ttft_p99: Annotated[float | None, typer.Option(help="SLO: p99 TTFT, seconds.")] = None,
     slo_tpot_p99: Annotated[float | None, typer.Option(help="SLO: p99 TPOT, seconds.")] = None,
@@ -320,7 +402,9 @@ def simulate_cmd(
         bool,
         typer.Option("--find-max-rate", help="Search the highest rate meeting the SLO."),
     ] = False,
-    seed: Annotated[int, typer.Option(help="Random seed (arrivals, lengths, prefixes).")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Random seed, >= 0 (arrivals, lengths, prefixes).")
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Simulate one deployment under load; OVERLOADED runs report the sustainable rate."""
@@ -328,12 +412,13 @@ def simulate_cmd(
         raise InputError("--gpu is required (for example --gpu H100).")
     if arrival not in ARRIVALS:
         raise InputError(f"Unknown --arrival {arrival!r}; use poisson or gamma.")
-    if trace is None and (isl < 1 or osl < 1):
-        raise InputError("--isl and --osl are required (mean tokens per request) without --trace.")
-    if trace is not None and (rate is not None or find_max_rate_flag or rate_profile):
-        raise InputError("--trace replays its own arrivals; drop --rate / --find-max-rate.")
-    if rate_profile is not None and (rate is not None or find_max_rate_flag):
-        raise InputError("--rate-profile sets the arrivals; drop --rate / --find-max-rate.")
+    _check_flags(
+        isl, osl, trace, rate, rate_profile, find_max_rate_flag, arrival, burstiness, lengths,
+        length_cv, spec_tokens, spec_acceptance, draft_model, seed,
+    )  # fmt: skip
+    isl_mean, osl_mean = isl or 0, osl or 0
+    cv = 0.5 if length_cv is None else length_cv
+    shape = 1.0 if burstiness is None else burstiness
     if rate is not None and not rate > 0:  # 0 would run a 1 req/s default; NaN fails too
         raise InputError(
             f"--rate must be a positive number of requests per second (or inf), got {rate:g}."
@@ -368,13 +453,14 @@ def simulate_cmd(
             draft_step = step_model(
                 d.model, d.acc, d.weight_fmt, d.kv_bytes_per_elem, d.engine, d.tp
             )
-        spec = SpecDecoding(spec_tokens, spec_acceptance, draft_step)
+        acceptance = 0.7 if spec_acceptance is None else spec_acceptance
+        spec = SpecDecoding(spec_tokens, acceptance, draft_step)
     loaded: TraceLoad | None = None
     if trace is not None:
         loaded = load_trace(trace, trace_time_scale)
         wl = loaded.workload
     else:
-        wl_args = (arrival, burstiness, num_requests, duration, isl, osl, lengths, length_cv)
+        wl_args = (arrival, shape, num_requests, duration, isl_mean, osl_mean, lengths, cv)
         wl = _workload(
             1.0 if rate is None else rate, *wl_args, prefix_share, num_prefixes, prefix_tokens,
             seed, profile, profile_period,
@@ -394,7 +480,7 @@ def simulate_cmd(
 
         def make(rt: float) -> Workload:
             return _workload(
-                rt, arrival, burstiness, n, None, isl, osl, lengths, length_cv,
+                rt, arrival, shape, n, None, isl_mean, osl_mean, lengths, cv,
                 prefix_share, num_prefixes, prefix_tokens, seed,
             )  # fmt: skip
 
@@ -405,10 +491,9 @@ def simulate_cmd(
             "probes": [{"rate_req_s": p, "passed": ok} for p, ok in search.probes],
             "reason": search.reason,
         }
-        if rate is None:
-            rate = search.rate_req_s if search.rate_req_s > 0 else None
-            if rate is not None:
-                wl = make(rate)
+        rate = search.rate_req_s if search.rate_req_s > 0 else None
+        if rate is not None:
+            wl = make(rate)
     res: SimResult | None = None
     if rate is not None or trace is not None or profile is not None:
         with _progress(not as_json and sys.stderr.isatty(), wl.num_requests) as progress:

@@ -176,6 +176,8 @@ def load_trace(path: str | Path, time_scale: float = 1.0) -> TraceLoad:
             columns, a non-positive ``time_scale``, or no usable row at all.
     """
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"Trace {p} is a directory; give a CSV or JSONL file.")
     if not p.is_file():
         raise InputError(f"Trace file {p} does not exist; give a CSV or JSONL path.")
     if not math.isfinite(time_scale) or time_scale <= 0:
@@ -187,6 +189,17 @@ def load_trace(path: str | Path, time_scale: float = 1.0) -> TraceLoad:
         parsed = [(ln, row, "") for ln, row in rows]
     elif suffix in (".jsonl", ".json", ".ndjson"):
         header, parsed = _rows_jsonl(p)
+        if not header and parsed:  # no line is a JSON object: say why, not "no columns"
+            line_no, _, why = parsed[0]
+            what = (
+                f"invalid JSON on line {line_no} {why.removeprefix('not valid JSON ')}"
+                if why.startswith("not valid JSON")
+                else f"line {line_no} is {why}"
+            )
+            raise InputError(
+                f"Trace {p}: {what}; write one JSON object per line, e.g. "
+                '{"timestamp": 0, "input_tokens": 512, "output_tokens": 128}.'
+            )
     else:
         raise InputError(f"Trace {p} has extension {suffix!r}; use .csv or .jsonl.")
     cols = _columns(header, str(p))

@@ -273,3 +273,75 @@ class TestCompareGpus:
         assert result.exit_code == 0, result.output
         assert "TPOT <= 30 ms" in result.output
         assert "cheapest $/M output" in result.output
+        # the column says how prefill is charged (plan search charges all GPU time)
+        assert "$/M output (prefill charged to input)" in result.output
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            # was exit 0 with 47 rows "memory: Unknown dtype 'foo'"
+            (["--weight-dtype", "foo"], "Unknown dtype 'foo'."),
+            # was exit 0 with 47 rows labelled "memory"
+            (
+                ["--isl", "1000000"],
+                "isl + osl = 1,000,300 tokens exceeds meta-llama/Llama-3.1-8B's context of "
+                "131,072 tokens (config.json max_position_embeddings); use a shorter --isl or "
+                "--osl.",
+            ),
+            (["--top", "0"], "--top must be at least 1 (rows to show), got 0."),
+        ],
+    )
+    def test_bad_input_is_one_error(
+        self, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        base = ["compare-gpus", "--model", "llama-3.1-8b", "--isl", "1000", "--osl", "300"]
+        with pytest.raises(SystemExit) as exc:
+            main([*base, *args])
+        assert exc.value.code == 1
+        err = " ".join(capsys.readouterr().err.split())
+        assert message in err and err.count("error:") == 1
+
+
+class TestFlagNamesAndRanges:
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (
+                ["offers", "--provider", "nosuch"],
+                "Unknown provider 'nosuch'. Did you mean: AWS, Azure,",
+            ),
+            (
+                ["offers", "--max-age-days", "-1"],
+                "--max-age-days must be >= 0 (prices older than this many days are flagged "
+                "STALE), got -1.",
+            ),
+            (["api-prices", "--max-age-days", "-5"], "--max-age-days must be >= 0"),
+            (
+                ["cost", "--model", "llama-3.1-8b", "--gpu", "H100", "--isl", "100", "--osl",
+                 "100", "--gpu-hour-usd", "2", "--replicas", "0"],
+                "--replicas: Input should be greater than or equal to 1 (got 0)",
+            ),
+            (
+                ["cost", "--model", "llama-3.1-8b", "--gpu", "H100", "--isl", "100", "--osl",
+                 "100", "--gpu-hour-usd", "2", "--retry-share", "1.5"],
+                "--retry-share must be a fraction in [0, 1), got 1.5.",
+            ),
+            (
+                ["tco", "--gpu-price-usd", "-5", "--usd-per-kwh", "0.1", "--power-w", "700"],
+                "--gpu-price-usd: Input should be greater than or equal to 0 (got -5.0)",
+            ),
+        ],
+    )  # fmt: skip
+    def test_errors_name_the_flag(
+        self, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        with pytest.raises(SystemExit) as exc:
+            main(args)
+        assert exc.value.code == 1
+        assert message in " ".join(capsys.readouterr().err.split())
+
+    def test_a_known_provider_in_any_case_lists_its_offers(self) -> None:
+        d = run_json(["offers", "--provider", "lambda", "--json"])
+        offers = d["offers"]
+        assert isinstance(offers, list) and offers
+        assert {o["provider"] for o in offers} == {"Lambda"}

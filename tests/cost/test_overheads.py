@@ -53,7 +53,7 @@ class TestRedundancy:
         assert replicas_paid(needed, spare, zones) == expected
 
     def test_bad_counts_are_refused(self) -> None:
-        with pytest.raises(InputError, match="replicas_needed"):
+        with pytest.raises(InputError, match=r"Need --replicas >= 1, --spare-replicas >= 0"):
             replicas_paid(0)
 
 
@@ -72,9 +72,14 @@ class TestEffectiveRate:
         assert eff.gpus_paid == 8
         assert eff.fleet_usd_per_month == Decimal(17 * 730)
 
-    def test_bad_overhead_names_the_field(self) -> None:
-        with pytest.raises(InputError, match="spare_replicas"):
+    def test_bad_overhead_names_the_flag(self) -> None:
+        # `infercost cost` flags, not field names (replicas_needed is --replicas)
+        with pytest.raises(InputError, match=r"--spare-replicas: .* \(got -1\)"):
             overheads(spare_replicas=-1)
+        with pytest.raises(
+            InputError, match=r"--replicas: Input should be greater than or equal to 1 \(got 0\)"
+        ):
+            overheads(replicas_needed=0)
 
 
 class TestUsefulFraction:
@@ -83,5 +88,5 @@ class TestUsefulFraction:
         assert useful_fraction(retry_share=0.1, reasoning_share=0.2) == Decimal("0.72")
 
     def test_share_of_one_is_refused(self) -> None:
-        with pytest.raises(InputError, match="retry_share"):
+        with pytest.raises(InputError, match=r"--retry-share must be a fraction in \[0, 1\)"):
             useful_fraction(retry_share=1.0)

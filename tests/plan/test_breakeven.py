@@ -23,7 +23,8 @@ def _no_user_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def w2(**changes: float) -> BreakevenInputs:
     """W2 inputs: API $2.50/M in, $10.00/M out, 50 % input; one H100 at $2.49/h serving
-    1,500 tok/s; operations $5,000/month; 730-hour GPU month, 30-day traffic month."""
+    1,500 tok/s; operations $5,000/month; the article's 730-hour GPU month and 30-day
+    traffic month, passed explicitly (the default is one 730-hour month on both sides)."""
     values: dict[str, float] = {
         "api_input_usd_per_m": 2.5,
         "api_output_usd_per_m": 10.0,
@@ -31,6 +32,8 @@ def w2(**changes: float) -> BreakevenInputs:
         "gpu_hour_usd": 2.49,
         "tok_s": 1500.0,
         "ops_usd_per_month": 5000.0,
+        "hours_per_month": 730.0,
+        "days_per_month": 30.0,
     }
     values.update(changes)
     return BreakevenInputs(**values)  # type: ignore[arg-type]
@@ -83,6 +86,17 @@ class TestW2:
             < 6817.70
             < float(api_usd_per_month(w2(), be * 1.01))
         )
+
+
+class TestOneMonth:
+    def test_default_month_is_730_hours_on_both_sides(self) -> None:
+        # Without the article's 30-day traffic month, the API line counts 730 ÷ 24 =
+        # 30.4167 days: slope 30.4167 x 6.25 ÷ 1e6 = 1.90104e-4 $/month per token/day, and
+        # the break-even 6,817.70 ÷ 1.90104e-4 = 35,862,969.86 tokens/day.
+        inp = BreakevenInputs(2.5, 10.0, 0.5, 2.49, 1500.0, ops_usd_per_month=5000.0)
+        assert inp.hours_per_month == 730.0
+        assert inp.days_per_month == pytest.approx(730.0 / 24.0)
+        assert breakeven_tokens_per_day(inp) == pytest.approx(35_862_969.86, rel=1e-9)
 
 
 class TestStaircase:

@@ -28,6 +28,8 @@ W2_FLAGS = [
     "1500",
     "--ops-usd-per-month",
     "5000",
+    "--days-per-month",
+    "30",
 ]
 
 
@@ -131,10 +133,16 @@ class TestCommands:
             "1000",
             "--gpu-hour-usd",
             "2",
+            "--days-per-month",
+            "30",
         ]
         data = run_json(args)
         assert data["static_replicas"] == 226
         assert data["static_usd_per_month"] == pytest.approx(325_440.0)
+        # the default month is 730 h: 226 x $2 x 730 = $329,960
+        default_month = run_json(args[:-2])
+        assert default_month["static_usd_per_month"] == pytest.approx(329_960.0)
+        assert default_month["days_per_month"] == pytest.approx(730 / 24)
         assert "static replicas" in run_table_and_chart(args, tmp_path)
 
     def test_fleet_by_model_names_the_replica(self) -> None:
@@ -176,6 +184,8 @@ class TestCommands:
             "1",
             "--api-usd-per-m",
             "4",
+            "--days-per-month",
+            "30",
         ]
         data = run_json(args)
         assert data["best_replicas"] == 1
@@ -273,3 +283,187 @@ class TestCommands:
             main(["plan", "payback"])
         assert exc.value.code == 1
         assert "Nothing to compute" in capsys.readouterr().err
+
+
+def _error(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run through ``main``: exit 1, one message, no traceback; the message, one line."""
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return " ".join(err.split())
+
+
+FLEET_SIMPLE = [
+    "plan", "fleet", "--isl", "1000", "--osl", "200", "--output-tokens-per-day", "1e8",
+    "--replica-output-tok-s", "1000", "--gpu-hour-usd", "2",
+]  # fmt: skip
+FLEET_MODEL = [
+    "plan", "fleet", "--isl", "1000", "--osl", "200", "--output-tokens-per-day", "1e8",
+    "--model", "llama-3.1-8b", "--gpu", "h100", "--gpu-hour-usd", "2",
+]  # fmt: skip
+HYBRID_SIMPLE = [
+    "plan", "hybrid", "--tokens-per-day", "1e9", "--tok-s", "1000",
+    "--replica-usd-per-hour", "2", "--api-usd-per-m", "5",
+]  # fmt: skip
+SCENARIOS = ["plan", "scenarios", "--usd-per-m", "1", "--decline-per-year", "0.3"]
+CASCADE = ["plan", "cascade", "--tier", "a:0.6:0.02", "--tier", "b:0.4:0.46"]
+
+
+class TestConflictingFlags:
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (
+                [*FLEET_MODEL, "--replica-output-tok-s", "1000"],
+                "Give --replica-output-tok-s or --model/--gpu (which size the replica by "
+                "search), not both.",
+            ),
+            (
+                [*FLEET_SIMPLE, "--gpu", "h100"],
+                "--gpu only applies with --model; give --model or drop --gpu.",
+            ),
+            (
+                [*FLEET_MODEL, "--gpus-per-replica", "4", "--num-gpus", "2"],
+                "--gpus-per-replica 4 and --num-gpus 2 disagree; give one.",
+            ),
+            (
+                [*HYBRID_SIMPLE, "--model", "llama-3.1-8b", "--gpu", "h100", "--api-model",
+                 "gpt-4o"],
+                "Give --tok-s, --replica-usd-per-hour and --api-usd-per-m, or --model, --gpu "
+                "and --api-model, not both (--tok-s, --replica-usd-per-hour, --api-usd-per-m "
+                "would be ignored).",
+            ),
+            (
+                [*HYBRID_SIMPLE, "--api-model", "gpt-4o"],
+                "--api-model only applies with --model; give --model or drop --api-model.",
+            ),
+            (
+                [*W2_FLAGS, "--model", "llama-3.1-8b", "--gpu", "h100", "--api-model", "gpt-4o"],
+                "Give the simple flags (--api-input-usd-per-m, --tok-s, ...), or --model, --gpu "
+                "and --api-model, not both",
+            ),
+            (
+                ["plan", "breakeven", "--model", "llama-3.1-8b", "--gpu", "H100"],
+                "--model needs --api-model (the accelerator to self-host on and the API model "
+                "to compare with).",
+            ),
+            (
+                [*SCENARIOS, "--elasticity", "-1", "--price-ratio", "0.5", "--volume-ratio", "3"],
+                "Give --elasticity, or --price-ratio with --volume-ratio (which measure it), not "
+                "both (--price-ratio, --volume-ratio would be ignored).",
+            ),
+            (
+                [*CASCADE, "--mode", "cascade", "--router-usd-per-m", "0.01"],
+                "--router-usd-per-m is the classifier of --mode router",
+            ),
+            (
+                [*CASCADE, "--attempt-fraction", "0.5"],
+                "--attempt-fraction applies to --mode cascade",
+            ),
+        ],
+    )  # fmt: skip
+    def test_refused_with_what_to_give(
+        self, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert message in _error(args, capsys)
+
+    def test_gpus_per_replica_is_honoured_with_model(self) -> None:
+        # It used to be ignored with --model (the search picked its own replica size).
+        data = run_json([*FLEET_MODEL, "--gpus-per-replica", "4"])
+        assert data["replica"]["gpus"] == 4
+        assert data["replica"]["description"].startswith("4x h100-sxm")
+        assert run_json([*FLEET_SIMPLE, "--num-gpus", "2"])["replica"]["gpus"] == 2
+
+
+class TestRefusedValues:
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (
+                ["plan", "payback", "--training-usd", "50000", "--teacher", "0.46", "--student",
+                 "0.02"],
+                "Distillation needs --tokens-per-month (the volume the student would take "
+                "over)",
+            ),
+            (
+                [*SCENARIOS, "--elasticity", "0.5"],
+                "--elasticity must be a number <= 0",
+            ),
+            (
+                [*SCENARIOS, "--price-ratio", "0.5", "--volume-ratio", "0.8"],
+                "--price-ratio 0.5 with --volume-ratio 0.8 gives an elasticity of +0.322",
+            ),
+            ([*SCENARIOS, "--years", "1e6"], "--years must lie in (0, 50]"),
+            (
+                [*SEARCH, "--ttft-p99-s", "0"],
+                "--ttft-p99-s must be a positive number of seconds, got 0.",
+            ),
+            ([*SEARCH, "--families", "0"], "--families must be at least 1"),
+            ([*SEARCH, "--max-concurrency", "0"], "--max-concurrency must be at least 1"),
+            ([*SEARCH, "--weight-dtypes", ""], "--weight-dtypes is empty"),
+            ([*SEARCH, "--kv-dtypes", " , "], "--kv-dtypes is empty"),
+            ([*W2_FLAGS, "--volumes", ""], "--volumes is empty"),
+        ],
+    )  # fmt: skip
+    def test_refused(
+        self, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert message in _error(args, capsys)
+
+    def test_hybrid_with_a_huge_peak_answers(self) -> None:
+        # 1e15 tokens/day at 1 tok/s per replica: a MemoryError (259 GiB) before.
+        data = run_json(
+            [
+                "plan", "hybrid", "--tokens-per-day", "1e15", "--peak-to-average", "3",
+                "--tok-s", "1", "--replica-usd-per-hour", "2.49", "--api-usd-per-m", "6.25",
+            ]
+        )  # fmt: skip
+        assert data["pure_self_host_replicas"] == 34_722_222_223
+        assert data["best_replicas"] == 0
+
+
+class TestWording:
+    def test_search_header_names_p99_targets(self) -> None:
+        # only p99 targets: the header said "no latency target"
+        result = runner.invoke(
+            app, [*SEARCH[:-4], "--tpot-p99-ms", "40", "--shortlist", "1"], env={"COLUMNS": "200"}
+        )
+        assert result.exit_code == 0, result.output
+        assert "p99 TPOT <= 40 ms (simulated; no mean target)" in result.output
+        assert "no latency target" not in result.output
+        assert "$/M output (all GPU time)" in result.output
+
+    def test_tiny_targets_are_not_rounded_to_zero(self) -> None:
+        result = runner.invoke(
+            app, [*SEARCH[:-4], "--max-ttft-s", "0.004"], env={"COLUMNS": "200"}
+        )
+        assert result.exit_code == 0, result.output
+        assert "TTFT <= 0.004 s" in result.output
+
+    def test_a_dearer_cascade_says_more_expensive(self) -> None:
+        # 0.5 x 0.46 + 0.5 x 0.40 = $0.43/M against a $0.02/M baseline: 21.5x dearer
+        result = runner.invoke(
+            app, ["plan", "cascade", "--tier", "a:0.5:0.46", "--tier", "b:0.5:0.40",
+                  "--baseline", "0.02"],
+            env={"COLUMNS": "200"},
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert (
+            "blended $0.4300/M vs baseline $0.0200/M: 21.50x more expensive (2050.0% more than "
+            "the baseline)" in result.output
+        )
+        assert "cheaper" not in result.output
+
+    def test_negative_money_puts_the_sign_first(self) -> None:
+        # student dearer than teacher: 1 x 0.46 - 0.90 = -$0.44 per M moved
+        result = runner.invoke(
+            app,
+            ["plan", "payback", "--training-usd", "50000", "--teacher", "0.46", "--student",
+             "0.9", "--tokens-per-month", "1e9"],
+            env={"COLUMNS": "200"},
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "-$0.4400" in result.output and "-$440.00" in result.output
+        assert "$-" not in result.output

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+import infercost.plan.fleet as fleet_module
 from infercost.errors import InputError
 from infercost.plan.fleet import FleetPlan, Replica, autoscaled, replica_from_search, size_fleet
 from infercost.plan.traffic import diurnal_profile, normalise_profile, traffic
@@ -27,7 +28,7 @@ class TestW5CapacityPlanningRubric:
 
     def plan(self) -> FleetPlan:
         t = traffic(isl=0, osl=500, requests_per_day=1_000_000 * 10, peak_to_average=3.0)
-        return size_fleet(t, Replica(1000.0, 1, 2.0), headroom=0.3)
+        return size_fleet(t, Replica(1000.0, 1, 2.0), headroom=0.3, days_per_month=30.0)
 
     def test_average_and_peak(self) -> None:
         # 1e6 x 10 x 500 = 5e9 output tokens/day ÷ 86,400 s = 57,870.4 tok/s (article
@@ -46,6 +47,13 @@ class TestW5CapacityPlanningRubric:
         assert p.static_gpus == 226
         assert p.static_usd_per_month == pytest.approx(325_440.0)
         assert p.static_usd_per_m_output == pytest.approx(2.1696)
+        # over the default 730-hour billing month: 226 x $2 x 730 = $329,960; $/M unchanged
+        # (both the bill and the tokens scale with the month)
+        t = traffic(isl=0, osl=500, requests_per_day=1e7, peak_to_average=3.0)
+        default = size_fleet(t, Replica(1000.0, 1, 2.0), headroom=0.3)
+        assert default.days_per_month == pytest.approx(730.0 / 24.0)
+        assert default.static_usd_per_month == pytest.approx(329_960.0)
+        assert default.static_usd_per_m_output == pytest.approx(2.1696)
         # utilisation = 57,870.4 ÷ 226,000 = 25.6 %: idle hours are paid (the static fleet
         # is sized for the peak)
         assert p.static_utilization == pytest.approx(57_870.370 / 226_000, rel=1e-6)
@@ -116,7 +124,9 @@ class TestAutoscaling:
         # 750 minutes at 3 and 690 at 1 -> (2,250 + 690) ÷ 60 = 49 replica-hours per day,
         # against 3 x 24 = 72 for the static fleet.
         t = traffic(isl=0, osl=100, output_tokens_per_day=200 * 86_400, profile=TWO_LEVEL)
-        p = size_fleet(t, Replica(100.0, 1, 1.0), headroom=0.0, autoscaling_lag_min=30)
+        p = size_fleet(
+            t, Replica(100.0, 1, 1.0), headroom=0.0, autoscaling_lag_min=30, days_per_month=30.0
+        )
         assert p.static_replicas == 3
         assert p.autoscaled_replicas[689] == 1 and p.autoscaled_replicas[690] == 3
         assert p.autoscaled_replica_hours_per_day == pytest.approx(49.0)
@@ -147,6 +157,7 @@ class TestPurchaseMix:
             Replica(100.0, 1, 1.0, reserved_usd_per_gpu_hour=0.6),
             headroom=0.0,
             autoscaling_lag_min=30,
+            days_per_month=30.0,
         )
         assert p.mix is not None
         assert p.mix.reserved_replicas == 1
@@ -162,7 +173,9 @@ class TestPurchaseMix:
         # spot 12.5 replica-h/day, on-demand 12.5.
         t = traffic(isl=0, osl=100, output_tokens_per_day=200 * 86_400, profile=TWO_LEVEL)
         r = Replica(100.0, 1, 1.0, reserved_usd_per_gpu_hour=0.6, spot_usd_per_gpu_hour=0.5)
-        p = size_fleet(t, r, headroom=0.0, autoscaling_lag_min=30, max_spot_share=0.5)
+        p = size_fleet(
+            t, r, headroom=0.0, autoscaling_lag_min=30, max_spot_share=0.5, days_per_month=30.0
+        )
         assert p.mix is not None
         assert p.mix.reserved_replicas == 1
         assert p.mix.spot_replica_hours_per_day == pytest.approx(12.5)
@@ -181,3 +194,44 @@ class TestInputErrors:
         with pytest.raises(InputError, match="positive"):
             Replica(0.0, 1, 1.0)
         assert math.isfinite(size_fleet(t, Replica(100.0, 1, 1.0)).static_usd_per_month)
+
+
+class TestLargeFleets:
+    def test_purchase_mix_of_a_huge_fleet_is_exact_and_bounded(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The same day forced through the bounded path (threshold 1): only R = 0 and the fleet
+        # sizes of the day (1 and 3) are evaluated, and the optimum R = 1 at $1,182 is kept.
+        monkeypatch.setattr(fleet_module, "MAX_RESERVED_OPTIONS", 1)
+        t = traffic(isl=0, osl=100, output_tokens_per_day=200 * 86_400, profile=TWO_LEVEL)
+        r = Replica(100.0, 1, 1.0, reserved_usd_per_gpu_hour=0.6)
+        p = size_fleet(t, r, headroom=0.0, autoscaling_lag_min=30, days_per_month=30.0)
+        assert p.mix is not None
+        assert p.mix.reserved_options.tolist() == [0, 1, 3]
+        assert p.mix.cost_by_reserved_usd_per_month.tolist() == pytest.approx(
+            [49.0 * 30, 39.4 * 30, 43.2 * 30]
+        )
+        assert p.mix.reserved_replicas == 1
+        assert p.mix.usd_per_month == pytest.approx(1182.0)
+
+    def test_fifteen_billion_replicas_do_not_allocate_per_replica(self) -> None:
+        # 1e15 output tokens/day at 1 tok/s per replica: ceil(1e15 ÷ 86,400 x 1.3) =
+        # 15,046,296,297 replicas all day; the mix used to ask numpy for 112 GiB.
+        t = traffic(isl=0, osl=500, output_tokens_per_day=1e15)
+        p = size_fleet(t, Replica(1.0, 1, 2.0, reserved_usd_per_gpu_hour=1.0))
+        assert p.static_replicas == 15_046_296_297
+        assert p.mix is not None and p.mix.reserved_replicas == 15_046_296_297
+        assert p.mix.reserved_options.size == 2
+
+    def test_a_fleet_beyond_counting_is_an_input_error(self) -> None:
+        t = traffic(isl=0, osl=500, output_tokens_per_day=1e9, growth_per_month=0.5, months=600)
+        with pytest.raises(InputError, match=r"needs more than 1e\+15 replicas"):
+            size_fleet(t, Replica(1000.0, 1, 2.0))
+
+    def test_horizon_is_at_most_fifty_years(self) -> None:
+        # --months 1e9 allocated a 7.45 GiB month axis.
+        with pytest.raises(InputError) as exc:
+            traffic(isl=0, osl=500, output_tokens_per_day=1e9, months=1e9)
+        assert str(exc.value) == (
+            "--months must lie in [0, 600] (a horizon of at most 50 years), got 1000000000.0."
+        )

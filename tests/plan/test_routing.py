@@ -40,6 +40,29 @@ class TestW4:
         assert cascade(W4, router_usd_per_m=0.01).blended_usd_per_m == pytest.approx(0.083)
 
 
+class TestModeOptions:
+    TIERS = (Tier("small", 0.6, 0.02), Tier("big", 0.4, 0.46))
+
+    def test_router_cost_is_refused_in_cascade_mode(self) -> None:
+        # it used to be accepted and left out of the blend
+        with pytest.raises(InputError) as exc:
+            cascade(self.TIERS, mode="cascade", router_usd_per_m=0.01)
+        assert str(exc.value) == (
+            "--router-usd-per-m is the classifier of --mode router; a cascade has no router "
+            "(drop it, or use --mode router)."
+        )
+
+    def test_attempt_fraction_is_refused_in_router_mode(self) -> None:
+        with pytest.raises(InputError, match=r"^--attempt-fraction applies to --mode cascade"):
+            cascade(self.TIERS, mode="router", attempt_fraction=0.5)
+
+    def test_defaults_in_their_own_mode(self) -> None:
+        # router: 0.6 x 0.02 + 0.4 x 0.46 = 0.196; cascade: everyone pays small (1 x 0.02),
+        # 0.4 reach big (0.4 x 0.46): 0.02 + 0.184 = 0.204
+        assert cascade(self.TIERS).blended_usd_per_m == pytest.approx(0.196)
+        assert cascade(self.TIERS, mode="cascade").blended_usd_per_m == pytest.approx(0.204)
+
+
 class TestInputs:
     def test_shares_must_sum_to_one(self) -> None:
         with pytest.raises(InputError, match="sum to 1"):

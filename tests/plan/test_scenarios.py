@@ -32,7 +32,11 @@ class TestGrowth:
         # at 1x.
         base = traffic(isl=0, osl=500, output_tokens_per_day=5e9, peak_to_average=3.0)
         g = growth_scenarios(
-            base, Replica(1000.0, 1, 2.0), api_input_usd_per_m=2.5, api_output_usd_per_m=10.0
+            base,
+            Replica(1000.0, 1, 2.0),
+            api_input_usd_per_m=2.5,
+            api_output_usd_per_m=10.0,
+            days_per_month=30.0,  # the article's month (default: 730 h)
         )
         assert g.replicas.tolist() == [226, 2257, 22570]
         assert g.self_host_usd_per_month.tolist() == pytest.approx(
@@ -76,6 +80,22 @@ class TestProjection:
     def test_bad_decline(self) -> None:
         with pytest.raises(InputError, match="decline"):
             project(1.0, 1.0, decline_per_year=1.0)
+
+
+class TestProjectionLimits:
+    def test_horizon_is_capped(self) -> None:
+        # --years 1e6 made 4 million projection points and hung the table.
+        with pytest.raises(InputError) as exc:
+            project(1.0, 1e9, decline_per_year=0.3, years=1e6)
+        assert str(exc.value) == (
+            "--years must lie in (0, 50] (a projection horizon), got 1000000.0."
+        )
+        assert project(1.0, 1e9, decline_per_year=0.3, years=50).years[-1] == 50.0
+
+    def test_positive_elasticity_is_refused(self) -> None:
+        # the help says < 0: cheaper tokens bring more volume, not less
+        with pytest.raises(InputError, match=r"--elasticity must be a number <= 0 .* got 0.5"):
+            project(1.0, 1e9, decline_per_year=0.3, elasticity=0.5)
 
 
 class TestHardwareTrend:

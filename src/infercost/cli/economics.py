@@ -32,7 +32,7 @@ from infercost.cost.api import choose_api_price, list_api_prices, missing_price_
 from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.overheads import overheads, useful_fraction
 from infercost.cost.tco import owned_hardware, tco
-from infercost.errors import InputError
+from infercost.errors import InputError, UnknownNameError
 from infercost.plan.compare import compare_gpus
 from infercost.plan.deployment_cost import deployment_cost
 from infercost.report.charts_cost import write_compare_html
@@ -41,12 +41,22 @@ from infercost.report.cost_tables import (
     render_cost_table,
     render_tco_table,
 )
+from infercost.report.files import checked_html_path
 
 _out = Console(highlight=False, soft_wrap=True)
 
 
 def _print_json(obj: Any) -> None:
     typer.echo(json.dumps(obj, indent=2, default=str))
+
+
+def _check_max_age(max_age_days: int) -> None:
+    """Raises InputError for a negative --max-age-days."""
+    if max_age_days < 0:
+        raise InputError(
+            f"--max-age-days must be >= 0 (prices older than this many days are flagged "
+            f"STALE), got {max_age_days}."
+        )
 
 
 def _stale_note(count: int, total: int, max_age_days: int, hint: str) -> str:
@@ -139,9 +149,15 @@ def offers_command(
         return
     if kind is not None and kind not in PRICING_KINDS:
         raise InputError(f"--kind must be one of {', '.join(PRICING_KINDS)}; got {kind!r}.")
+    _check_max_age(max_age_days)
     gpu_id = get_accelerator(gpu).id if gpu else None
     today = date.today()
-    offers = filter_offers(load_offers(), gpu=gpu_id, provider=provider, pricing_kind=kind)
+    pool = load_offers()
+    if provider is not None:
+        providers = sorted({o.provider for o in pool}, key=str.lower)
+        if provider.lower() not in {p.lower() for p in providers}:
+            raise UnknownNameError("provider", provider, providers)
+    offers = filter_offers(pool, gpu=gpu_id, provider=provider, pricing_kind=kind)
     rows = [o.to_dict(today, max_age_days) for o in offers]
     stale = sum(1 for r in rows if r["stale"])
     if as_json:
@@ -222,6 +238,7 @@ def api_price_command(
 
     Your price files win; otherwise the newest dated sheet among genai-prices and our history.
     """
+    _check_max_age(max_age_days)
     choice = choose_api_price(model, provider)
     sheet = choice.price
     today = date.today()
@@ -271,6 +288,7 @@ def api_prices_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """List API price sheets (our dated history, your files, genai-prices per provider)."""
+    _check_max_age(max_age_days)
     today = date.today()
     sheets = [p.to_dict(today, max_age_days) for p in list_api_prices(provider)]
     stale = sum(1 for s in sheets if s["stale"])
@@ -400,13 +418,17 @@ def compare_gpus_command(
         None, help="Weight dtypes to try (default: checkpoint dtype + native fp8/fp4)."
     ),
     top: int | None = typer.Option(None, help="Show only the first N rows."),
-    html: Path | None = typer.Option(None, help="Also write a plotly chart to this HTML file."),
+    html: Path | None = typer.Option(
+        None, help="Also write a plotly chart to this HTML file.", callback=checked_html_path
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Rank every GPU offer by $/M output at its best configuration, and say why each lost."""
+    if top is not None and top < 1:
+        raise InputError(f"--top must be at least 1 (rows to show), got {top}.")
     result = compare_gpus(
         model, isl, osl, engine=engine, allow_spot=allow_spot,
-        weight_dtypes=weight_dtype or None,
+        weight_dtypes=weight_dtype if weight_dtype else None,
         max_tpot_s=max_tpot_ms / 1000 if max_tpot_ms is not None else None,
         max_ttft_s=max_ttft_s,
     )  # fmt: skip

@@ -40,8 +40,10 @@ from infercost.plan.scenarios import (
 )
 from infercost.plan.search import search
 from infercost.plan.tail import TailResult, search_p99
-from infercost.plan.traffic import diurnal_profile, traffic
+from infercost.plan.traffic import DAYS_PER_BILLING_MONTH, diurnal_profile, traffic
 from infercost.report import plan_charts, plan_tables
+from infercost.report.files import checked_html_path
+from infercost.units import HOURS_PER_MONTH
 
 plan_app = typer.Typer(
     help="Decisions: cheapest configuration, frontier, fleet, self-host vs API, routing, "
@@ -51,7 +53,12 @@ plan_app = typer.Typer(
 _out = Console(highlight=False, soft_wrap=True)
 
 JSON_OPT = typer.Option(False, "--json", help="Print one JSON object.")
-HTML_OPT = typer.Option(None, "--html", help="Also write a plotly chart to this HTML file.")
+HTML_OPT = typer.Option(
+    None,
+    "--html",
+    help="Also write a plotly chart to this HTML file.",
+    callback=checked_html_path,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -74,17 +81,75 @@ def _chart_note(html: Path | None) -> None:
         _out.print(f"chart written to {html}", markup=False)
 
 
-def _csv(text: str | None) -> list[str] | None:
-    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+def _csv(text: str | None, name: str) -> list[str] | None:
+    """Comma-separated names; None when the option is absent.
+
+    Raises:
+        InputError: the option is given but names nothing (``--weight-dtypes ""``).
+    """
+    if text is None:
+        return None
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise InputError(f"{name} is empty; give comma-separated names, or drop the option.")
+    return items
 
 
 def _floats(text: str | None, name: str) -> list[float] | None:
+    """Comma-separated numbers; None when the option is absent.
+
+    Raises:
+        InputError: a word that is not a number, or no number at all.
+    """
     if text is None:
         return None
     try:
-        return [float(t) for t in text.split(",") if t.strip()]
+        values = [float(t) for t in text.split(",") if t.strip()]
     except ValueError:
         raise InputError(f"{name} must be comma-separated numbers, got {text!r}.") from None
+    if not values:
+        raise InputError(f"{name} is empty; give comma-separated numbers, or drop the option.")
+    return values
+
+
+def _only_with(needs: str, *flags: tuple[str, object]) -> None:
+    """Refuse flags that only take effect with ``needs`` (usually --model) when it is absent.
+
+    Raises:
+        InputError: the first such flag given.
+    """
+    for name, value in flags:
+        if value is not None:
+            raise InputError(f"{name} only applies with {needs}; give {needs} or drop {name}.")
+
+
+def _model_needs(gpu: str | None, api_model: str | None) -> tuple[str, str]:
+    """The full version of breakeven/hybrid needs both --gpu and --api-model with --model;
+    returns them.
+
+    Raises:
+        InputError: naming exactly the flags that are missing.
+    """
+    if gpu is None or api_model is None:
+        missing = [n for n, v in (("--gpu", gpu), ("--api-model", api_model)) if v is None]
+        raise InputError(
+            f"--model needs {' and '.join(missing)} (the accelerator to self-host on and the "
+            "API model to compare with)."
+        )
+    return gpu, api_model
+
+
+def _not_both(first: str, second: str, *flags: tuple[str, object]) -> None:
+    """Refuse the flags of ``first`` when ``second`` is in use (they would be ignored).
+
+    Raises:
+        InputError: "give X or Y, not both", naming the flag given.
+    """
+    given = [name for name, value in flags if value is not None]
+    if given:
+        raise InputError(
+            f"Give {first}, or {second}, not both ({', '.join(given)} would be ignored)."
+        )
 
 
 def _ms(value: float | None) -> float | None:
@@ -103,10 +168,12 @@ def _sweep_options(
     allow_spot: bool,
     cached_share: float,
 ) -> dict[str, Any]:
+    if max_concurrency is not None and max_concurrency < 1:
+        raise InputError(f"--max-concurrency must be at least 1 sequence, got {max_concurrency}.")
     return {
         "gpus": gpu or None,
-        "weight_dtypes": _csv(weight_dtypes),
-        "kv_dtypes": _csv(kv_dtypes),
+        "weight_dtypes": _csv(weight_dtypes, "--weight-dtypes"),
+        "kv_dtypes": _csv(kv_dtypes, "--kv-dtypes"),
         "max_gpus": max_gpus,
         "concurrency_count": concurrency_levels,
         "max_concurrency": max_concurrency,
@@ -166,6 +233,8 @@ def search_command(
 ) -> None:
     """Cheapest configuration under TTFT/TPOT targets, runners-up, and why each GPU lost;
     with p99 targets, the cheapest short-listed configuration that meets them in simulation."""
+    if families is not None and families < 1:
+        raise InputError(f"--families must be at least 1 (GPU families to show), got {families}.")
     options = _sweep_options(
         gpu,
         weight_dtypes,
@@ -193,6 +262,8 @@ def search_command(
             load=load,
             num_requests=num_requests,
             length_cv=length_cv,
+            max_ttft_s=max_ttft_s,
+            max_tpot_s=_ms(max_tpot_ms),
             **options,
         )
     data = result.to_dict()
@@ -200,7 +271,7 @@ def search_command(
     fig = plan_charts.search_figure(result) if html else None
     if _emit(data, as_json, html, fig):
         return
-    plan_tables.render_search(_out, result, families)
+    plan_tables.render_search(_out, result, families, tail)
     if tail is not None:
         plan_tables.render_tail(_out, tail)
     _chart_note(html)
@@ -271,14 +342,16 @@ def fleet_command(
     replica_output_tok_s: float | None = typer.Option(
         None, help="Output tok/s one replica sustains (instead of --model/--gpu)."
     ),
-    gpus_per_replica: int = typer.Option(1, help="GPUs per replica (with the simple flags)."),
+    gpus_per_replica: int | None = typer.Option(
+        None, help="GPUs per replica (default 1; with --model, the replica size searched)."
+    ),
     gpu_hour_usd: float | None = typer.Option(None, help="On-demand $/GPU-hour."),
     reserved_usd_per_gpu_hour: float | None = typer.Option(None, help="Reserved $/GPU-hour."),
     spot_usd_per_gpu_hour: float | None = typer.Option(None, help="Spot $/GPU-hour."),
     model: str | None = typer.Option(None, help="Model: size the replica by search."),
     gpu: str | None = typer.Option(None, help="Accelerator for --model."),
     weight_dtype: str | None = typer.Option(None, help="Weight dtype for --model."),
-    num_gpus: int | None = typer.Option(None, help="GPUs per replica for --model."),
+    num_gpus: int | None = typer.Option(None, help="Same as --gpus-per-replica."),
     max_ttft_s: float | None = TTFT_OPT,
     max_tpot_ms: float | None = TPOT_OPT,
     engine: str = ENGINE_OPT,
@@ -286,7 +359,9 @@ def fleet_command(
     min_replicas: int = typer.Option(1, help="Replicas kept at all times."),
     autoscaling_lag_min: float = typer.Option(10.0, help="Minutes for a replica to start."),
     scale_down_delay_min: float = typer.Option(0.0, help="Minutes a replica is kept after."),
-    days_per_month: float = typer.Option(30.0, help="Days in the billing month."),
+    days_per_month: float = typer.Option(
+        DAYS_PER_BILLING_MONTH, help="Days in the billing month (730 h ÷ 24)."
+    ),
     max_spot_share: float = typer.Option(0.5, help="Most of the burst on spot, 0-1."),
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
@@ -305,9 +380,21 @@ def fleet_command(
         growth_per_month=growth_per_month,
         months=months,
     )
+    if gpus_per_replica is not None and num_gpus is not None and gpus_per_replica != num_gpus:
+        raise InputError(
+            f"--gpus-per-replica {gpus_per_replica} and --num-gpus {num_gpus} disagree; give one."
+        )
+    replica_gpus = gpus_per_replica if gpus_per_replica is not None else num_gpus
+    if replica_gpus is not None and replica_gpus < 1:
+        raise InputError(f"--gpus-per-replica must be >= 1, got {replica_gpus}.")
     if model is not None:
         if gpu is None:
             raise InputError("--model needs --gpu (the accelerator to size replicas on).")
+        if replica_output_tok_s is not None:
+            raise InputError(
+                "Give --replica-output-tok-s or --model/--gpu (which size the replica by "
+                "search), not both."
+            )
         replica, _ = replica_from_search(
             model,
             gpu,
@@ -316,25 +403,33 @@ def fleet_command(
             max_ttft_s=max_ttft_s,
             max_tpot_s=_ms(max_tpot_ms),
             weight_dtype=weight_dtype,
-            num_gpus=num_gpus,
+            num_gpus=replica_gpus,
             engine=engine,
             gpu_hour_usd=gpu_hour_usd,
             reserved_usd_per_gpu_hour=reserved_usd_per_gpu_hour,
             spot_usd_per_gpu_hour=spot_usd_per_gpu_hour,
         )
     else:
+        _only_with(
+            "--model",
+            ("--gpu", gpu),
+            ("--weight-dtype", weight_dtype),
+            ("--max-ttft-s", max_ttft_s),
+            ("--max-tpot-ms", max_tpot_ms),
+        )
         if replica_output_tok_s is None or gpu_hour_usd is None:
             raise InputError(
                 "Give --replica-output-tok-s and --gpu-hour-usd, or --model and --gpu to size "
                 "the replica from the catalog."
             )
+        n = 1 if replica_gpus is None else replica_gpus
         replica = Replica(
             replica_output_tok_s,
-            gpus_per_replica,
+            n,
             gpu_hour_usd,
             reserved_usd_per_gpu_hour,
             spot_usd_per_gpu_hour,
-            f"given: {gpus_per_replica} GPU(s), {replica_output_tok_s:,.0f} output tok/s, "
+            f"given: {n} GPU(s), {replica_output_tok_s:,.0f} output tok/s, "
             f"${gpu_hour_usd:g}/GPU-h",
         )
     plan = size_fleet(
@@ -362,15 +457,21 @@ def breakeven_command(
     gpu_hour_usd: float | None = typer.Option(None, help="$ per used GPU-hour."),
     tok_s: float | None = typer.Option(None, help="Tokens/s (input + output) per replica."),
     ops_usd_per_month: float = typer.Option(0.0, help="People/operations $/month."),
-    gpus_per_replica: int = typer.Option(1, help="GPUs per replica (simple flags)."),
+    gpus_per_replica: int | None = typer.Option(
+        None, help="GPUs per replica (simple flags; default 1)."
+    ),
     api_cached_input_usd_per_m: float | None = typer.Option(None, help="API $/M cached input."),
     cached_share: float = typer.Option(0.0, help="Share of input billed as cached, 0-1."),
     max_utilization: float = typer.Option(1.0, help="Highest planned use of capacity, 0-1."),
     peak_to_average: float = typer.Option(1.0, help="Busiest hour ÷ average (sizing)."),
     spare_replicas: int = typer.Option(0, help="Spare replicas for failures (N + spare)."),
     min_replicas: int = typer.Option(1, help="Replicas kept at any volume."),
-    hours_per_month: float = typer.Option(730.0, help="GPU billing hours per month."),
-    days_per_month: float = typer.Option(30.0, help="Traffic days per month."),
+    hours_per_month: float = typer.Option(
+        HOURS_PER_MONTH, help="GPU billing hours per month (8,760 ÷ 12)."
+    ),
+    days_per_month: float = typer.Option(
+        DAYS_PER_BILLING_MONTH, help="Traffic days per month (730 h ÷ 24)."
+    ),
     volumes: str | None = typer.Option(None, help="Tokens/day to tabulate, comma-separated."),
     model: str | None = typer.Option(None, help="Model to self-host (full version)."),
     gpu: str | None = typer.Option(None, help="Accelerator for --model."),
@@ -397,8 +498,17 @@ def breakeven_command(
         "days_per_month": days_per_month,
     }
     if model is not None:
-        if gpu is None or api_model is None:
-            raise InputError("--model needs --gpu and --api-model.")
+        gpu, api_model = _model_needs(gpu, api_model)
+        _not_both(
+            "the simple flags (--api-input-usd-per-m, --tok-s, ...)",
+            "--model, --gpu and --api-model",
+            ("--api-input-usd-per-m", api_input_usd_per_m),
+            ("--api-output-usd-per-m", api_output_usd_per_m),
+            ("--api-cached-input-usd-per-m", api_cached_input_usd_per_m),
+            ("--input-share", input_share),
+            ("--tok-s", tok_s),
+            ("--gpus-per-replica", gpus_per_replica),
+        )
         inp = inputs_from_names(
             model,
             gpu,
@@ -416,6 +526,16 @@ def breakeven_command(
             **common,
         )
     else:
+        _only_with(
+            "--model",
+            ("--gpu", gpu),
+            ("--api-model", api_model),
+            ("--api-provider", api_provider),
+            ("--offer", offer),
+            ("--weight-dtype", weight_dtype),
+            ("--max-ttft-s", max_ttft_s),
+            ("--max-tpot-ms", max_tpot_ms),
+        )
         missing = [
             name
             for name, v in (
@@ -433,6 +553,7 @@ def breakeven_command(
             )
         assert api_input_usd_per_m is not None and api_output_usd_per_m is not None
         assert input_share is not None and gpu_hour_usd is not None and tok_s is not None
+        gpus_per_replica = 1 if gpus_per_replica is None else gpus_per_replica
         inp = BreakevenInputs(
             api_input_usd_per_m,
             api_output_usd_per_m,
@@ -469,7 +590,9 @@ def hybrid_command(
     api_usd_per_m: float | None = typer.Option(None, help="API $/M at this token mix."),
     ops_usd_per_month: float = typer.Option(0.0, help="Operations $/month when self-hosting."),
     max_utilization: float = typer.Option(1.0, help="Highest planned use of capacity, 0-1."),
-    days_per_month: float = typer.Option(30.0, help="Days per month."),
+    days_per_month: float = typer.Option(
+        DAYS_PER_BILLING_MONTH, help="Days in the billing month (730 h ÷ 24)."
+    ),
     model: str | None = typer.Option(None, help="Model to self-host (priced from the catalog)."),
     gpu: str | None = typer.Option(None, help="Accelerator for --model."),
     api_model: str | None = typer.Option(None, help="API model for --model."),
@@ -488,8 +611,14 @@ def hybrid_command(
             raise InputError("Give --profile or --peak-to-average, not both.")
         shape = [float(x) for x in diurnal_profile(peak_to_average, peak_hour)]
     if model is not None:
-        if gpu is None or api_model is None:
-            raise InputError("--model needs --gpu and --api-model.")
+        gpu, api_model = _model_needs(gpu, api_model)
+        _not_both(
+            "--tok-s, --replica-usd-per-hour and --api-usd-per-m",
+            "--model, --gpu and --api-model",
+            ("--tok-s", tok_s),
+            ("--replica-usd-per-hour", replica_usd_per_hour),
+            ("--api-usd-per-m", api_usd_per_m),
+        )
         inp = inputs_from_names(
             model,
             gpu,
@@ -505,6 +634,15 @@ def hybrid_command(
         api_usd_per_m = inp.api_blended_usd_per_m
         if not as_json:
             _out.print(inp.description, markup=False)
+    else:
+        _only_with(
+            "--model",
+            ("--gpu", gpu),
+            ("--api-model", api_model),
+            ("--offer", offer),
+            ("--gpu-hour-usd", gpu_hour_usd),
+            ("--max-tpot-ms", max_tpot_ms),
+        )
     if tok_s is None or replica_usd_per_hour is None or api_usd_per_m is None:
         raise InputError(
             "Give --tok-s, --replica-usd-per-hour and --api-usd-per-m, or --model, --gpu and "
@@ -535,10 +673,12 @@ def cascade_command(
         help="NAME:SHARE:COST, cheapest first (repeat). COST: $/M, api:MODEL or MODEL@GPU.",
     ),
     mode: str = typer.Option("router", help="router (served once) or cascade (escalate)."),
-    attempt_fraction: float = typer.Option(
-        1.0, help="cascade: share of an escalated attempt's tokens paid, 0-1."
+    attempt_fraction: float | None = typer.Option(
+        None, help="cascade mode: share of an escalated attempt's tokens paid, 0-1 (default 1)."
     ),
-    router_usd_per_m: float = typer.Option(0.0, help="router: classifier $/M tokens."),
+    router_usd_per_m: float | None = typer.Option(
+        None, help="router mode: classifier $/M tokens (default 0)."
+    ),
     baseline: str | None = typer.Option(
         None, help="Baseline cost (default: the last tier): $/M, api:MODEL or MODEL@GPU."
     ),
@@ -569,7 +709,9 @@ def payback_command(
     training_usd: float | None = typer.Option(None, help="Distillation: training cost, US$."),
     teacher: str | None = typer.Option(None, help="Teacher cost: $/M, api:MODEL or MODEL@GPU."),
     student: str | None = typer.Option(None, help="Student cost: $/M, api:MODEL or MODEL@GPU."),
-    tokens_per_month: float = typer.Option(0.0, help="Tokens per month (distillation)."),
+    tokens_per_month: float | None = typer.Option(
+        None, help="Distillation: tokens per month the teacher serves today (required)."
+    ),
     traffic_share: float = typer.Option(1.0, help="Share of requests moved to the student."),
     quality_retention: float = typer.Option(1.0, help="Share of moved requests kept, 0-1."),
     extra_ops_usd_per_month: float = typer.Option(0.0, help="Extra operations $/month."),
@@ -598,9 +740,21 @@ def payback_command(
     fig: go.Figure | None = None
     distill: DistillationPayback | None = None
     features: list[FeatureRoi] = []
+    if training_usd is None:
+        _only_with(
+            "--training-usd",
+            ("--teacher", teacher),
+            ("--student", student),
+            ("--tokens-per-month", tokens_per_month),
+        )
     if training_usd is not None:
         if teacher is None or student is None:
             raise InputError("Distillation needs --teacher and --student costs.")
+        if tokens_per_month is None:
+            raise InputError(
+                "Distillation needs --tokens-per-month (the volume the student would take "
+                "over); without it there is no saving to pay the training back."
+            )
         distill = distillation_payback(
             training_usd,
             tier_cost_usd_per_m(teacher, isl, osl)[0],
@@ -668,9 +822,11 @@ def scenarios_command(
     decline_per_year: float | None = typer.Option(
         None, help="Price decline per year, 0-1 (default: the hardware trend of --model)."
     ),
-    years: float = typer.Option(5.0, help="Horizon, years."),
+    years: float = typer.Option(5.0, help="Horizon, years (at most 50)."),
     volume_growth_per_year: float = typer.Option(0.0, help="Organic volume growth per year."),
-    elasticity: float | None = typer.Option(None, help="Price elasticity of volume (< 0)."),
+    elasticity: float | None = typer.Option(
+        None, help="Price elasticity of volume (<= 0; instead of the two ratios)."
+    ),
     price_ratio: float | None = typer.Option(None, help="Observed new ÷ old price."),
     volume_ratio: float | None = typer.Option(None, help="Observed new ÷ old volume."),
     model: str | None = typer.Option(None, help="Model for the hardware-generation trend."),
@@ -694,7 +850,14 @@ def scenarios_command(
     generations: Generations | None = None
     if model is not None:
         generations = hardware_generations(model, isl, osl, gpus=gpu or None)
-    if elasticity is None:
+    if elasticity is not None:
+        _not_both(
+            "--elasticity",
+            "--price-ratio with --volume-ratio (which measure it)",
+            ("--price-ratio", price_ratio),
+            ("--volume-ratio", volume_ratio),
+        )
+    else:
         if (price_ratio is None) != (volume_ratio is None):
             raise InputError("Give both --price-ratio and --volume-ratio, or --elasticity.")
         elasticity = (
@@ -702,6 +865,12 @@ def scenarios_command(
             if price_ratio is not None and volume_ratio is not None
             else 0.0
         )
+        if elasticity > 0:
+            raise InputError(
+                f"--price-ratio {price_ratio:g} with --volume-ratio {volume_ratio:g} gives an "
+                f"elasticity of {elasticity:+.3g}: volume moved with the price, not against "
+                "it, so it is not a price response; give --elasticity (<= 0) instead."
+            )
     if decline_per_year is None:
         if generations is None or generations.decline_per_year is None:
             raise InputError("Give --decline-per-year, or --model to take it from the catalog.")

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from infercost.cost._validation import problems_text
 from infercost.cost.money import usd
 from infercost.errors import InputError
 from infercost.units import HOURS_PER_MONTH
@@ -45,6 +46,10 @@ class Overheads(BaseModel):
     ops_usd_per_month: Decimal = Field(default=Decimal(0), ge=0)
 
 
+#: Command-line flags of the :class:`Overheads` fields whose names differ (``infercost cost``).
+FLAGS = {"replicas_needed": "--replicas"}
+
+
 def overheads(**values: object) -> Overheads:
     """Build :class:`Overheads`, turning validation failures into one :class:`InputError`.
 
@@ -54,10 +59,7 @@ def overheads(**values: object) -> Overheads:
     try:
         return Overheads.model_validate(values)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in err.errors()
-        )
-        raise InputError(f"Invalid overhead input: {problems}.") from None
+        raise InputError(f"Invalid overhead input: {problems_text(err, FLAGS)}.") from None
 
 
 def check_utilization(utilization: float | Decimal) -> Decimal:
@@ -97,7 +99,7 @@ def replicas_paid(replicas_needed: int, spare_replicas: int = 0, zones: int = 1)
     """
     if replicas_needed < 1 or spare_replicas < 0 or zones < 1:
         raise InputError(
-            f"Need replicas_needed >= 1, spare_replicas >= 0, zones >= 1; got "
+            f"Need --replicas >= 1, --spare-replicas >= 0, --zones >= 1; got "
             f"{replicas_needed}, {spare_replicas}, {zones}."
         )
     single_zone = replicas_needed + spare_replicas
@@ -182,6 +184,8 @@ def useful_fraction(
     ):
         s = usd(share, name)
         if not Decimal(0) <= s < Decimal(1):
-            raise InputError(f"{name} must be in [0, 1), got {share!r}.")
+            raise InputError(
+                f"--{name.replace('_', '-')} must be a fraction in [0, 1), got {share!r}."
+            )
         result *= 1 - s
     return result

@@ -26,6 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from infercost.cost._validation import problems_text
 from infercost.cost.money import usd
 from infercost.errors import InputError
 from infercost.explain import Term
@@ -80,7 +81,7 @@ class OwnedHardware(BaseModel):
     def _idle_below_busy(self) -> OwnedHardware:
         if self.idle_power_w > self.power_w:
             raise ValueError(
-                f"idle_power_w {self.idle_power_w} exceeds power_w {self.power_w}; "
+                f"--idle-power-w {self.idle_power_w} exceeds --power-w {self.power_w}; "
                 "idle draw cannot exceed the serving draw"
             )
         return self
@@ -95,10 +96,7 @@ def owned_hardware(**values: object) -> OwnedHardware:
     try:
         return OwnedHardware.model_validate(values)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in err.errors()
-        )
-        raise InputError(f"Invalid TCO input: {problems}.") from None
+        raise InputError(f"Invalid TCO input: {problems_text(err, {})}.") from None
 
 
 @dataclass(frozen=True, slots=True)

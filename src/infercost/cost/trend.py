@@ -50,10 +50,13 @@ def price_elasticity(price_ratio: float, volume_ratio: float) -> float:
     Raises:
         InputError: a non-positive ratio, or a price ratio of 1 (no price change).
     """
-    _positive("price_ratio", price_ratio)
-    _positive("volume_ratio", volume_ratio)
+    _positive("--price-ratio", price_ratio)
+    _positive("--volume-ratio", volume_ratio)
     if price_ratio == 1.0:
-        raise InputError("price_ratio is 1 (no price change); elasticity is undefined.")
+        raise InputError(
+            "--price-ratio is 1 (no price change), so no elasticity follows; give a ratio "
+            "other than 1, or --elasticity."
+        )
     return math.log(volume_ratio) / math.log(price_ratio)
 
 

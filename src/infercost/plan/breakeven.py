@@ -20,7 +20,9 @@ that step; every step is checked at once. If one more replica costs at least wha
 charges for the tokens it adds (self-host $/M at full load >= API $/M), the API is cheaper at
 every volume and there is no break-even.
 
-Defaults follow W2: a 730-hour GPU month (8,760 h ÷ 12) and a 30-day traffic month.
+Both sides use one month by default: the 730-hour billing month of :mod:`infercost.units`
+(8,760 h ÷ 12) for GPU hours and 730 ÷ 24 = 30.42 days of traffic. Worked example W2 counts a
+730-hour GPU month against a 30-day traffic month; pass ``days_per_month=30`` to reproduce it.
 """
 
 from __future__ import annotations
@@ -38,13 +40,8 @@ from infercost.cost.api import api_price
 from infercost.cost.gpu_hour import usd_per_used_gpu_hour
 from infercost.errors import InputError
 from infercost.plan.search import search
-from infercost.units import (
-    DAYS_PER_MONTH,
-    HOURS_PER_DAY,
-    HOURS_PER_MONTH,
-    S_PER_HOUR,
-    TOKENS_PER_M,
-)
+from infercost.plan.traffic import DAYS_PER_BILLING_MONTH
+from infercost.units import HOURS_PER_DAY, HOURS_PER_MONTH, S_PER_HOUR, TOKENS_PER_M
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -85,7 +82,7 @@ class BreakevenInputs:
         spare_replicas: replicas kept for failures (N + spare).
         min_replicas: replicas kept even at tiny volume.
         hours_per_month: GPU billing hours per month.
-        days_per_month: traffic days per month.
+        days_per_month: traffic days per month (default 730 h ÷ 24, the same month).
         description: where the figures come from.
     """
 
@@ -103,7 +100,7 @@ class BreakevenInputs:
     spare_replicas: int = 0
     min_replicas: int = 1
     hours_per_month: float = HOURS_PER_MONTH
-    days_per_month: float = DAYS_PER_MONTH
+    days_per_month: float = DAYS_PER_BILLING_MONTH
     description: str = "given"
 
     def __post_init__(self) -> None:

@@ -24,7 +24,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from infercost.catalog import get_accelerator, get_model
+from infercost.catalog import get_accelerator, get_model, get_quant_format
 from infercost.catalog.pricing import Offer, load_offers
 from infercost.catalog.schema import Accelerator
 from infercost.cost.gpu_hour import usd_per_used_gpu_hour
@@ -291,8 +291,9 @@ def compare_gpus(
     """Rank every offer by $/M output at its cheapest configuration, with why each lost.
 
     Raises:
-        InputError: non-positive token counts or latency targets.
-        UnknownNameError: unknown model.
+        InputError: non-positive token counts or latency targets, isl + osl beyond the
+            model's context, or an empty dtype list.
+        UnknownNameError: unknown model or weight dtype.
     """
     if isl < 1 or osl < 1:
         raise InputError(f"--isl and --osl must be at least 1 token (got {isl}, {osl}).")
@@ -300,6 +301,17 @@ def compare_gpus(
         if v is not None and not v > 0:
             raise InputError(f"{name} must be positive, got {v}.")
     arch = get_model(model)
+    context = arch.max_position_embeddings
+    if context and isl + osl > context:
+        raise InputError(
+            f"isl + osl = {isl + osl:,} tokens exceeds {arch.id}'s context of {context:,} "
+            "tokens (config.json max_position_embeddings); use a shorter --isl or --osl."
+        )
+    if weight_dtypes is not None:
+        if not [d for d in weight_dtypes if d.strip()]:
+            raise InputError("--weight-dtype is empty; give a dtype such as bf16 or fp8.")
+        for dtype in weight_dtypes:
+            get_quant_format(dtype)  # an unknown spelling fails once, here, not per offer
     wanted = set(kinds) | ({"spot"} if allow_spot else set())
     pool = [
         o for o in (offers if offers is not None else load_offers()) if o.pricing_kind in wanted

@@ -21,6 +21,12 @@ replicas above ``R`` (the burst) run on spot for up to ``max_spot_share`` of the
 spot is cheaper, the rest on-demand. Daily cost(R) = 24 R x reserved $/h + burst replica-hours
 (R) x burst $/h, evaluated for every R from 0 to the peak at once; the cheapest R wins (a
 reserved replica pays off when the fleet needs it for more than reserved ÷ burst of the day).
+Cost(R) is convex and piecewise linear with kinks at the fleet sizes that occur during the
+day, so for very large fleets (over ``MAX_RESERVED_OPTIONS`` replicas) only R = 0 and those
+sizes are evaluated; the optimum is the same.
+
+The month is the 730-hour billing month of :mod:`infercost.units` (730 ÷ 24 days) unless
+``days_per_month`` says otherwise (the W5 article counts 30 days).
 
 Capacity per replica comes from the user (``replica_output_tok_s``) or from the cheapest
 configuration under the latency targets (:func:`infercost.plan.search.search`), which also
@@ -43,13 +49,17 @@ from infercost.cost.gpu_hour import usd_per_used_gpu_hour
 from infercost.errors import InputError
 from infercost.plan.candidate import Candidate
 from infercost.plan.search import run_sweep, search, smallest_fit
-from infercost.plan.traffic import S_PER_DAY, Traffic
+from infercost.plan.traffic import DAYS_PER_BILLING_MONTH, S_PER_DAY, Traffic
 from infercost.units import HOURS_PER_DAY, S_PER_HOUR, TOKENS_PER_M
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 MINUTES_PER_DAY = 1440
+#: Above this peak fleet, the purchase mix evaluates only R = 0 and the sizes that occur.
+MAX_RESERVED_OPTIONS = 2048
+#: Largest fleet sized (beyond it the counts stop being exact integers).
+MAX_REPLICAS = 1e15
 
 
 def _positive(name: str, value: float) -> None:
@@ -104,7 +114,9 @@ class Mix:
         on_demand_replica_hours_per_day, spot_replica_hours_per_day: burst above them.
         usd_per_month: the mix's monthly cost.
         all_on_demand_usd_per_month: the same autoscaled fleet all on-demand.
-        cost_by_reserved_usd_per_month: shape (peak + 1,), monthly cost for R = 0..peak.
+        cost_by_reserved_usd_per_month: monthly cost for each R of ``reserved_options``.
+        reserved_options: the reserved counts evaluated, 0..peak (or, for very large fleets,
+            0 and every fleet size of the day).
     """
 
     reserved_replicas: int
@@ -113,6 +125,7 @@ class Mix:
     usd_per_month: float
     all_on_demand_usd_per_month: float
     cost_by_reserved_usd_per_month: FloatArray
+    reserved_options: IntArray
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -259,20 +272,26 @@ def purchase_mix(
     burst_rate = share * (spot if math.isfinite(spot) else 0.0) + (1.0 - share) * od
     reserved_rate = (replica.reserved_usd_per_gpu_hour or math.inf) * replica.gpus
     peak = int(running.max())
-    r = np.arange(peak + 1)
+    r = (
+        np.arange(peak + 1, dtype=np.int64)
+        if peak < MAX_RESERVED_OPTIONS
+        else np.unique(np.concatenate([[0], running])).astype(np.int64)
+    )
     excess_h = np.maximum(running[None, :] - r[:, None], 0).sum(axis=1) / 60.0
     with np.errstate(invalid="ignore"):
         reserved_cost = np.where(r > 0, r * HOURS_PER_DAY * reserved_rate, 0.0)
     daily = reserved_cost + excess_h * burst_rate
-    best = int(np.argmin(daily))
+    best_i = int(np.argmin(daily))
+    best = int(r[best_i])
     all_od = float(running.sum() / 60.0 * od * days_per_month)
     return Mix(
         reserved_replicas=best,
-        on_demand_replica_hours_per_day=float(excess_h[best] * (1.0 - share)),
-        spot_replica_hours_per_day=float(excess_h[best] * share),
-        usd_per_month=float(daily[best] * days_per_month),
+        on_demand_replica_hours_per_day=float(excess_h[best_i] * (1.0 - share)),
+        spot_replica_hours_per_day=float(excess_h[best_i] * share),
+        usd_per_month=float(daily[best_i] * days_per_month),
         all_on_demand_usd_per_month=all_od,
         cost_by_reserved_usd_per_month=np.asarray(daily * days_per_month, dtype=np.float64),
+        reserved_options=r,
     )
 
 
@@ -284,7 +303,7 @@ def size_fleet(
     min_replicas: int = 1,
     autoscaling_lag_min: float = 10.0,
     scale_down_delay_min: float = 0.0,
-    days_per_month: float = 30.0,
+    days_per_month: float = DAYS_PER_BILLING_MONTH,
     max_spot_share: float = 0.5,
 ) -> FleetPlan:
     """Size a fleet for ``t`` on ``replica`` (module docstring for every formula).
@@ -306,6 +325,12 @@ def size_fleet(
         raise InputError(f"--max-spot-share must lie in [0, 1], got {max_spot_share!r}.")
     cap = replica.output_tok_s
     avg, peak = t.average_output_tok_s, t.peak_output_tok_s
+    horizon_peak = peak * max(1.0, (1.0 + t.growth_per_month) ** (math.ceil(t.months) - t.months))
+    if horizon_peak * (1.0 + headroom) / cap > MAX_REPLICAS:
+        raise InputError(
+            f"The peak of {horizon_peak:,.4g} output tok/s needs more than {MAX_REPLICAS:.0e} "
+            f"replicas of {cap:,.4g} tok/s; check the volume, --growth-per-month and --months."
+        )
     static = max(min_replicas, int(replicas_needed(peak, cap, headroom)))
     static = max(static, 1)
     static_month = static * replica.usd_per_hour * HOURS_PER_DAY * days_per_month

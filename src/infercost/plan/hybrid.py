@@ -11,6 +11,15 @@ own replicas of capacity c tokens/s each (at the planned utilisation):
 evaluated for every B from 0 (pure API) to ceil(peak ÷ c) (pure self-host, every hour served
 in-house) at once; the cheapest B is the best baseline. Replicas here are paid around the
 clock (owned, reserved or always-on), which is what makes a baseline cheaper than bursting.
+
+When the peak needs more than ``MAX_BASELINES`` replicas, B runs over a bounded set instead:
+for B >= 1 the cost is convex and piecewise linear in B with kinks at load_h ÷ c, so its
+integer minimum lies at 1, at the pure self-host count, or next to a kink (floor and ceiling
+of each of the 24 load_h ÷ c); those, plus a geometric spread for the curve, are evaluated
+and the best baseline is still exact.
+
+The month is the 730-hour billing month of :mod:`infercost.units` (730 ÷ 24 days) unless
+``days_per_month`` says otherwise.
 """
 
 from __future__ import annotations
@@ -24,11 +33,16 @@ import numpy as np
 import numpy.typing as npt
 
 from infercost.errors import InputError
-from infercost.plan.traffic import HOURS, normalise_profile
-from infercost.units import DAYS_PER_MONTH, HOURS_PER_DAY, S_PER_HOUR, TOKENS_PER_M
+from infercost.plan.traffic import DAYS_PER_BILLING_MONTH, HOURS, normalise_profile
+from infercost.units import HOURS_PER_DAY, S_PER_HOUR, TOKENS_PER_M
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+#: Above this many baselines, evaluate a bounded set that still holds the optimum.
+MAX_BASELINES = 2048
+#: Points of the geometric spread added to the bounded set (for the cost curve).
+CURVE_POINTS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +52,8 @@ class HybridResult:
     Attributes:
         tokens_per_day, profile, tok_s_per_replica, replica_usd_per_hour,
         api_blended_usd_per_m, ops_usd_per_month, days_per_month: the inputs.
-        baselines: shape (n,), replica counts 0..pure self-host.
+        baselines: shape (n,), replica counts from 0 to pure self-host (every count, or the
+            bounded set of :func:`baseline_sizes` for very large fleets).
         usd_per_month: shape (n,), monthly cost of each baseline.
         api_share: shape (n,), share of tokens sent to the API.
         best_replicas: the cheapest baseline.
@@ -107,6 +122,18 @@ class HybridResult:
         }
 
 
+def baseline_sizes(load_in_replicas: FloatArray, top: int) -> IntArray:
+    """Baselines to evaluate: 0..``top`` when that is at most :data:`MAX_BASELINES` values,
+    else 0, 1, ``top``, the integers either side of every hourly load (in replicas) and a
+    geometric spread, sorted (module docstring: the optimum is among them)."""
+    if top < MAX_BASELINES:
+        return np.arange(top + 1, dtype=np.int64)
+    kinks = np.concatenate([np.floor(load_in_replicas), np.ceil(load_in_replicas)])
+    spread = np.round(np.geomspace(1.0, float(top), CURVE_POINTS))
+    sizes = np.concatenate([[0.0, 1.0, float(top)], kinks, spread])
+    return np.unique(np.clip(sizes, 0, top).astype(np.int64))
+
+
 def hybrid(
     tokens_per_day: float,
     tok_s_per_replica: float,
@@ -116,7 +143,7 @@ def hybrid(
     profile: Sequence[float] | FloatArray | None = None,
     ops_usd_per_month: float = 0.0,
     max_utilization: float = 1.0,
-    days_per_month: float = DAYS_PER_MONTH,
+    days_per_month: float = DAYS_PER_BILLING_MONTH,
 ) -> HybridResult:
     """Cost of every baseline size and the best (module docstring).
 
@@ -128,7 +155,7 @@ def hybrid(
         profile: 24 relative hourly loads (default: flat).
         ops_usd_per_month: operations cost whenever at least one replica is owned.
         max_utilization: share of a replica's capacity planned for use.
-        days_per_month: days in the billing month.
+        days_per_month: days in the billing month (default 730 h ÷ 24 = 30.42).
 
     Raises:
         InputError: a non-positive volume, capacity or price; a utilisation outside (0, 1];
@@ -152,7 +179,7 @@ def hybrid(
     load = tokens_per_day / (HOURS_PER_DAY * S_PER_HOUR) * shape
     cap = tok_s_per_replica * max_utilization
     top = int(np.ceil(load.max() / cap - 1e-12))
-    b = np.arange(top + 1, dtype=np.int64)
+    b = baseline_sizes(load / cap, top)
     served = np.minimum(load[None, :], b[:, None] * cap)
     overflow_tokens_day = ((load[None, :] - served) * S_PER_HOUR).sum(axis=1)
     cost = (

@@ -129,21 +129,35 @@ def cascade(
     tiers: Sequence[Tier],
     *,
     mode: str = "router",
-    attempt_fraction: float = 1.0,
-    router_usd_per_m: float = 0.0,
+    attempt_fraction: float | None = None,
+    router_usd_per_m: float | None = None,
     baseline_usd_per_m: float | None = None,
 ) -> CascadeResult:
-    """Blended $/M of the tiers and the saving (module docstring).
+    """Blended $/M of the tiers and the saving (module docstring). ``attempt_fraction``
+    (default 1) belongs to ``cascade`` mode, ``router_usd_per_m`` (default 0) to ``router``
+    mode; each is refused in the other mode, where it would not count.
 
     Raises:
         InputError: no tiers, shares that do not sum to 1, an unknown mode, an attempt
-            fraction outside [0, 1], a negative router cost, or a baseline that is not
-            positive.
+            fraction outside [0, 1], a negative router cost, a baseline that is not
+            positive, or an option of the other mode.
     """
     if not tiers:
         raise InputError("Give at least one tier (--tier NAME:SHARE:COST).")
     if mode not in MODES:
         raise InputError(f"Unknown --mode {mode!r}; use one of {', '.join(MODES)}.")
+    if mode == "cascade" and router_usd_per_m is not None:
+        raise InputError(
+            "--router-usd-per-m is the classifier of --mode router; a cascade has no router "
+            "(drop it, or use --mode router)."
+        )
+    if mode == "router" and attempt_fraction is not None:
+        raise InputError(
+            "--attempt-fraction applies to --mode cascade (escalated attempts); a router serves "
+            "each request once (drop it, or use --mode cascade)."
+        )
+    attempt_fraction = 1.0 if attempt_fraction is None else attempt_fraction
+    router_usd_per_m = 0.0 if router_usd_per_m is None else router_usd_per_m
     shares = np.asarray([t.share for t in tiers], dtype=np.float64)
     costs = np.asarray([t.usd_per_m for t in tiers], dtype=np.float64)
     if abs(float(shares.sum()) - 1.0) > SHARE_TOLERANCE:

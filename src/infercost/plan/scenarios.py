@@ -42,13 +42,15 @@ from infercost.errors import InputError
 from infercost.plan.candidate import candidate
 from infercost.plan.fleet import Replica, replicas_needed
 from infercost.plan.search import Targets, feasible_cost, run_sweep
-from infercost.plan.traffic import Traffic
+from infercost.plan.traffic import DAYS_PER_BILLING_MONTH, Traffic
 from infercost.units import HOURS_PER_DAY, S_PER_HOUR, TOKENS_PER_M
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 DEFAULT_MULTIPLIERS: tuple[float, ...] = (1.0, 10.0, 100.0)
+#: Longest projection horizon, years.
+MAX_YEARS = 50.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +108,7 @@ def growth_scenarios(
     multipliers: Sequence[float] = DEFAULT_MULTIPLIERS,
     output_expansion: float = 1.0,
     headroom: float = 0.3,
-    days_per_month: float = 30.0,
+    days_per_month: float = DAYS_PER_BILLING_MONTH,
     api_input_usd_per_m: float | None = None,
     api_output_usd_per_m: float | None = None,
 ) -> GrowthScenarios:
@@ -207,8 +209,9 @@ def project(
     """Price, volume and spend from now to ``years`` ahead (module docstring).
 
     Raises:
-        InputError: a non-positive price or horizon, a negative volume, a decline outside
-            [0, 1), growth at or below -100 %, or fewer than 1 step per year.
+        InputError: a non-positive price, a horizon outside (0, 50] years, a negative volume,
+            a decline outside [0, 1), growth at or below -100 %, a positive elasticity, or
+            fewer than 1 step per year.
     """
     if not (math.isfinite(usd_per_m_now) and usd_per_m_now > 0):
         raise InputError(f"--usd-per-m must be positive, got {usd_per_m_now!r}.")
@@ -219,12 +222,17 @@ def project(
             f"--decline-per-year must lie in [0, 1) (0.5 = half the price each year), got "
             f"{decline_per_year!r}."
         )
-    if not (math.isfinite(years) and years > 0):
-        raise InputError(f"--years must be positive, got {years!r}.")
+    if not (math.isfinite(years) and 0 < years <= MAX_YEARS):
+        raise InputError(
+            f"--years must lie in (0, {MAX_YEARS:g}] (a projection horizon), got {years!r}."
+        )
     if not (math.isfinite(volume_growth_per_year) and volume_growth_per_year > -1):
         raise InputError(f"--volume-growth-per-year must be > -1, got {volume_growth_per_year!r}.")
-    if not math.isfinite(elasticity):
-        raise InputError(f"--elasticity must be a number, got {elasticity!r}.")
+    if not (math.isfinite(elasticity) and elasticity <= 0):
+        raise InputError(
+            f"--elasticity must be a number <= 0 (cheaper tokens, more of them; -1.58 when a "
+            f"50 % cut brings 3x volume; 0 = no response), got {elasticity!r}."
+        )
     if steps_per_year < 1:
         raise InputError(f"Need at least one step per year, got {steps_per_year}.")
     t = np.linspace(0.0, years, math.ceil(years * steps_per_year) + 1)

@@ -24,7 +24,7 @@ For a loser with a feasible configuration the cost ratio to the winner splits ex
 a price factor (its $/used GPU-hour ÷ the winner's) and a throughput factor (the winner's
 output tok/s per GPU ÷ its own); the larger names the constraint.
 
-Percentile targets: :func:`verify_percentiles` re-checks the short-list with the
+Percentile targets: :func:`infercost.plan.tail.search_p99` re-checks a short-list with the
 iteration-level simulator (:mod:`infercost.sim`) under Poisson arrivals.
 """
 
@@ -67,17 +67,30 @@ class Targets:
     max_tpot_s: float | None = None
 
     def __post_init__(self) -> None:
-        for name, v in (("--max-ttft-s", self.max_ttft_s), ("--max-tpot-ms", self.max_tpot_s)):
-            if v is not None and not (math.isfinite(v) and v > 0):
-                raise InputError(f"{name} must be a positive number, got {v}.")
+        if self.max_ttft_s is not None and not (
+            math.isfinite(self.max_ttft_s) and self.max_ttft_s > 0
+        ):
+            raise InputError(f"--max-ttft-s must be a positive number, got {self.max_ttft_s:g}.")
+        if self.max_tpot_s is not None and not (
+            math.isfinite(self.max_tpot_s) and self.max_tpot_s > 0
+        ):
+            raise InputError(
+                f"--max-tpot-ms must be a positive number, got {self.max_tpot_s * 1e3:g}."
+            )
+
+    @property
+    def is_set(self) -> bool:
+        """Whether any target is given."""
+        return self.max_ttft_s is not None or self.max_tpot_s is not None
 
     def describe(self) -> str:
-        """``TTFT <= 1.00 s, TPOT <= 50 ms`` or ``no latency target``."""
+        """``TTFT <= 1 s, TPOT <= 50 ms`` (the values as given, never rounded to 0) or
+        ``no latency target``."""
         parts = []
         if self.max_ttft_s is not None:
-            parts.append(f"TTFT <= {self.max_ttft_s:.2f} s")
+            parts.append(f"TTFT <= {self.max_ttft_s:g} s")
         if self.max_tpot_s is not None:
-            parts.append(f"TPOT <= {self.max_tpot_s * 1e3:.0f} ms")
+            parts.append(f"TPOT <= {self.max_tpot_s * 1e3:g} ms")
         return ", ".join(parts) or "no latency target"
 
 

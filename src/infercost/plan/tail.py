@@ -1,14 +1,20 @@
 """Percentile (p99) targets for the short-list, checked with the iteration-level simulator.
 
 The vectorised search judges configurations by their steady-state *mean* TTFT and TPOT. A p99
-target needs queueing and length variation, which only a simulation shows. Since a p99 is never
-below the mean, every configuration meeting a p99 target also meets it as a mean: the short-list
-is the ``shortlist`` cheapest mean-feasible configurations (:func:`search.ranked_configs`), and
-each is simulated (:func:`infercost.sim.simulate`) under Poisson arrivals at ``load`` x its
-steady-state request rate, with the engine's running-sequence cap set to its batch:
+target needs queueing and length variation, which only a simulation shows. Each configuration
+(a batch cap C among the rest) is simulated (:func:`infercost.sim.simulate`) under Poisson
+arrivals at ``load`` x its steady-state request rate at C, with the engine's running-sequence
+cap set to C:
 
-    rate = load x output tok/s ÷ osl       (requests/s)
-    $/M at that load = steady-state $/M ÷ load   (the replica is paid while it idles)
+    rate = load x output tok/s(C) ÷ osl       (requests/s)
+    $/M at that load = steady-state $/M(C) ÷ load   (the replica is paid while it idles)
+
+At that rate the server does not run C sequences but fewer: about the smallest batch B whose
+steady-state throughput carries the load, output tok/s(B) >= load x output tok/s(C). Its mean
+latencies are the means of the run, and a p99 is not below its mean; so the short-list is the
+``shortlist`` cheapest configurations whose mean TTFT and TPOT *at B* meet the p99 targets
+(:func:`implied_batch_index`). Judging them at C instead (the steady state at the cap) would
+drop configurations whose simulated batch is well below the cap and which pass.
 
 The cheapest configuration whose run is not overloaded and whose p99 TTFT and TPOT meet the
 targets wins. Pipeline-parallel layouts are not simulated (the simulator models one stage) and
@@ -22,11 +28,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from infercost.errors import InputError
 from infercost.perf.step import step_model
 from infercost.plan.candidate import Candidate, candidate
-from infercost.plan.search import Targets, feasible_cost, ranked_configs, run_sweep
+from infercost.plan.search import Targets, latency_ok, ranked_configs, run_sweep
+from infercost.plan.sweep import Sweep
 from infercost.predict import kv_budget_bytes_per_gpu, kv_bytes_per_seq_per_gpu, resolve
 from infercost.sim import (
     Fixed,
@@ -38,6 +46,9 @@ from infercost.sim import (
     simulate,
     synthetic_workload,
 )
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +101,15 @@ class TailResult:
     num_requests: int
     checks: tuple[TailCheck, ...]
 
+    def describe_targets(self) -> str:
+        """``p99 TTFT <= 0.2 s, p99 TPOT <= 40 ms`` (values as given)."""
+        parts = []
+        if self.ttft_p99_s is not None:
+            parts.append(f"p99 TTFT <= {self.ttft_p99_s:g} s")
+        if self.tpot_p99_s is not None:
+            parts.append(f"p99 TPOT <= {self.tpot_p99_s * 1e3:g} ms")
+        return ", ".join(parts)
+
     @property
     def winner(self) -> TailCheck | None:
         """The cheapest short-listed configuration that passes."""
@@ -110,6 +130,39 @@ class TailResult:
             "winner": w.to_dict() if w else None,
             "shortlist": [c.to_dict() for c in self.checks],
         }
+
+
+def implied_batch_index(output_tok_s: FloatArray, load: float) -> IntArray:
+    """For every concurrency level j (last axis), the index of the smallest level whose
+    throughput reaches ``load`` x the throughput at j: the batch a server capped at level j
+    runs when requests arrive at ``load`` x its capacity. Same shape as ``output_tok_s``.
+
+    Throughput is made non-decreasing along the axis first (a running maximum), so the answer
+    is never above j."""
+    x = np.asarray(output_tok_s, dtype=np.float64)
+    reach = np.maximum.accumulate(np.nan_to_num(x, nan=0.0), axis=-1)
+    out = np.empty(x.shape, dtype=np.int64)
+    for j in range(x.shape[-1]):  # one pass per concurrency level, each over the whole grid
+        need = load * reach[..., j : j + 1] * (1.0 - 1e-12)
+        out[..., j] = np.argmax(reach >= need, axis=-1)
+    return out
+
+
+def shortlist_cost(sweep: Sweep, slo: Slo, load: float) -> FloatArray:
+    """$/M output (incl. input) where the configuration fits, is priced, and its mean TTFT and
+    TPOT at the batch the load implies (:func:`implied_batch_index`) meet the p99 targets;
+    +inf elsewhere. Shape (G, W, P, K, C)."""
+    shape = sweep.grid.shape
+    idx = implied_batch_index(np.broadcast_to(sweep.output_tok_s, shape), load)
+    ok = np.broadcast_to(sweep.fits, shape) & np.broadcast_to(
+        np.isfinite(sweep.replica_usd_per_hour), shape
+    )
+    for target, values in ((slo.ttft_p99_s, sweep.ttft_s), (slo.tpot_p99_s, sweep.tpot_s)):
+        if target is not None:
+            at_b = np.take_along_axis(np.broadcast_to(values, shape), idx, axis=-1)
+            ok = ok & (at_b <= target)
+    cost = np.broadcast_to(sweep.usd_per_m_output_incl_input, shape)
+    return np.asarray(np.where(ok, cost, np.inf), dtype=np.float64)
 
 
 def _lengths(mean: int, cv: float) -> LengthDist:
@@ -188,18 +241,28 @@ def search_p99(
     num_requests: int = 300,
     length_cv: float = 0.0,
     seed: int = 0,
+    max_ttft_s: float | None = None,
+    max_tpot_s: float | None = None,
     **sweep_options: Any,
 ) -> TailResult:
     """Cheapest configuration whose simulated p99 TTFT/TPOT meet the targets (module
-    docstring). ``sweep_options`` as :func:`infercost.plan.search.run_sweep`.
+    docstring). Mean targets (``max_ttft_s``, ``max_tpot_s``), when given, must also hold at
+    the batch cap, as in :func:`infercost.plan.search.search`. ``sweep_options`` as
+    :func:`infercost.plan.search.run_sweep`.
 
     Raises:
         InputError: no target, a load outside (0, 1], fewer than 20 requests, a negative
             length CV, or a short-list below 1.
     """
-    slo = Slo(ttft_p99_s, tpot_p99_s)
-    if not slo.is_set:
+    if ttft_p99_s is None and tpot_p99_s is None:
         raise InputError("Give a p99 target (--ttft-p99-s and/or --tpot-p99-ms).")
+    if ttft_p99_s is not None and not (math.isfinite(ttft_p99_s) and ttft_p99_s > 0):
+        raise InputError(f"--ttft-p99-s must be a positive number of seconds, got {ttft_p99_s:g}.")
+    if tpot_p99_s is not None and not (math.isfinite(tpot_p99_s) and tpot_p99_s > 0):
+        raise InputError(
+            f"--tpot-p99-ms must be a positive number of milliseconds, got {tpot_p99_s * 1e3:g}."
+        )
+    slo = Slo(ttft_p99_s, tpot_p99_s)
     if not (math.isfinite(load) and 0 < load <= 1):
         raise InputError(f"--load must lie in (0, 1], got {load!r}.")
     if num_requests < 20:
@@ -210,7 +273,9 @@ def search_p99(
         raise InputError(f"--shortlist must be >= 1, got {shortlist}.")
     engine = str(sweep_options.get("engine", "vllm"))
     sweep = run_sweep(model, isl, osl, **sweep_options)
-    cost = feasible_cost(sweep, Targets(ttft_p99_s, tpot_p99_s))
+    cost = shortlist_cost(sweep, slo, load)
+    mean_ttft_ok, mean_tpot_ok = latency_ok(sweep, Targets(max_ttft_s, max_tpot_s))
+    cost = np.where(mean_ttft_ok & mean_tpot_ok, cost, np.inf)
     checks = tuple(
         check_candidate(
             model,

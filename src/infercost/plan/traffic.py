@@ -16,12 +16,16 @@ import numpy as np
 import numpy.typing as npt
 
 from infercost.errors import InputError
-from infercost.units import HOURS_PER_DAY, S_PER_HOUR
+from infercost.units import HOURS_PER_DAY, HOURS_PER_MONTH, S_PER_HOUR
 
 FloatArray = npt.NDArray[np.float64]
 
 S_PER_DAY = HOURS_PER_DAY * S_PER_HOUR
 HOURS = 24
+#: Days in the billing month every planner uses: 730 h (8,760 h ÷ 12) ÷ 24 = 30.42.
+DAYS_PER_BILLING_MONTH = HOURS_PER_MONTH / HOURS_PER_DAY
+#: Longest growth horizon, months (50 years).
+MAX_MONTHS = 600
 
 
 def _positive(name: str, value: float) -> None:
@@ -161,6 +165,9 @@ def traffic(
         shape = np.ones(HOURS)
     if not (math.isfinite(growth_per_month) and growth_per_month > -1.0):
         raise InputError(f"--growth-per-month must be > -1, got {growth_per_month!r}.")
-    if not (math.isfinite(months) and months >= 0):
-        raise InputError(f"--months must be >= 0, got {months!r}.")
+    if not (math.isfinite(months) and 0 <= months <= MAX_MONTHS):
+        raise InputError(
+            f"--months must lie in [0, {MAX_MONTHS}] (a horizon of at most "
+            f"{MAX_MONTHS // 12} years), got {months!r}."
+        )
     return Traffic(float(out), float(isl), float(osl), shape, growth_per_month, months)

@@ -10,10 +10,15 @@ from rich.table import Table
 
 from infercost.cost.money import round_usd
 from infercost.cost.tco import TcoBreakdown
+from infercost.report.text import usd
+
+#: Column label of ``compare-gpus``' ranking: decode time charged to output, prefill to input
+#: (``plan search`` charges all GPU time to output: "all GPU time").
+USD_PER_M_OUTPUT_SPLIT = "$/M output (prefill charged to input)"
 
 
 def _money(x: Any, places: int = 4) -> str:
-    return "-" if x is None else f"${x:,.{places}f}"
+    return usd(x, places)
 
 
 def _n(value: Decimal | float | int) -> str:
@@ -112,15 +117,24 @@ def render_compare_table(console: Console, data: dict[str, Any], top: int | None
     """Ranked offers with configuration, $/M and why each lost (``Comparison.to_dict()``)."""
     target = []
     if data["max_tpot_s"] is not None:
-        target.append(f"TPOT <= {data['max_tpot_s'] * 1000:.0f} ms")
+        target.append(f"TPOT <= {data['max_tpot_s'] * 1000:g} ms")
     if data["max_ttft_s"] is not None:
-        target.append(f"TTFT <= {data['max_ttft_s']:.2f} s")
+        target.append(f"TTFT <= {data['max_ttft_s']:g} s")
     rows = data["results"][:top] if top else data["results"]
     table = Table(
         title=f"{data['model']}, isl {data['isl']} / osl {data['osl']}, "
         f"{', '.join(target) or 'max throughput'}: offers by $/M output"
     )
-    for col in ("#", "offer", "config", "$/GPU-h", "$/M in", "$/M out", "why", "as of"):
+    for col in (
+        "#",
+        "offer",
+        "config",
+        "$/GPU-h",
+        "$/M in",
+        USD_PER_M_OUTPUT_SPLIT,
+        "why",
+        "as of",
+    ):
         table.add_column(col, overflow="fold")
     for r in rows:
         config = (

@@ -15,10 +15,11 @@ from infercost.plan.routing import CascadeResult
 from infercost.plan.scenarios import Generations, GrowthScenarios, Projection
 from infercost.plan.search import SearchResult
 from infercost.plan.tail import TailResult
+from infercost.report.text import usd
 
 
 def _usd(x: float | None, places: int = 2) -> str:
-    return "-" if x is None else f"${x:,.{places}f}"
+    return usd(x, places)
 
 
 def _config_row(c: Candidate) -> list[str]:
@@ -33,7 +34,19 @@ def _config_row(c: Candidate) -> list[str]:
     ]
 
 
-_CONFIG_COLS = ("config (weights/KV)", "batch", "tok/s", "TTFT s", "TPOT ms", "$/GPU-h", "$/M")
+#: Column label of the ranking metric: every GPU-second of the replica charged to output
+#: tokens (``compare-gpus`` instead charges prefill to input: "prefill charged to input").
+USD_PER_M_ALL = "$/M output (all GPU time)"
+
+_CONFIG_COLS = (
+    "config (weights/KV)",
+    "batch",
+    "tok/s",
+    "TTFT s",
+    "TPOT ms",
+    "$/GPU-h",
+    USD_PER_M_ALL,
+)
 
 
 def _config_table(title: str, rows: list[Candidate], rank: bool = True) -> Table:
@@ -63,10 +76,26 @@ def _offers(console: Console, rows: list[Candidate]) -> None:
             )
 
 
-def render_search(console: Console, r: SearchResult, families: int | None = None) -> None:
-    """Winner and runners-up, then each GPU family's verdict."""
+def search_targets_text(r: SearchResult, tail: TailResult | None = None) -> str:
+    """The targets a search ran under: mean targets, p99 targets (simulated), or none."""
+    p99 = tail.describe_targets() if tail is not None else ""
+    if r.targets.is_set:
+        return r.targets.describe() + (f"; {p99} (simulated)" if p99 else "")
+    if p99:
+        return f"{p99} (simulated; no mean target)"
+    return r.targets.describe()
+
+
+def render_search(
+    console: Console,
+    r: SearchResult,
+    families: int | None = None,
+    tail: TailResult | None = None,
+) -> None:
+    """Winner and runners-up, then each GPU family's verdict (the header names the p99
+    targets of ``tail`` too)."""
     console.print(
-        f"{r.model} ({r.engine}), isl {r.isl} / osl {r.osl}, {r.targets.describe()}: "
+        f"{r.model} ({r.engine}), isl {r.isl} / osl {r.osl}, {search_targets_text(r, tail)}: "
         f"{r.candidates_evaluated:,} configurations in {r.elapsed_s:.2f} s, "
         f"{r.feasible:,} feasible",
         markup=False,
@@ -75,14 +104,14 @@ def render_search(console: Console, r: SearchResult, families: int | None = None
     if ranked:
         console.print(
             _config_table(
-                "Cheapest configurations ($/M output, prefill time included)",
+                "Cheapest configurations (by $/M output, all GPU time charged to output)",
                 ranked,
             )
         )
     else:
         console.print("[red]No configuration meets every constraint.[/red]")
     table = Table(title="GPU families: best configuration or binding constraint")
-    for col in ("GPU", "verdict", "$/M", "best configuration; why"):
+    for col in ("GPU", "verdict", USD_PER_M_ALL, "best configuration; why"):
         table.add_column(col, overflow="fold")
     for f in r.families[:families] if families else r.families:
         best = (
@@ -148,7 +177,7 @@ def render_fleet(console: Console, p: FleetPlan) -> None:
         (
             "static $/month",
             _usd(p.static_usd_per_month, 0),
-            f"replicas x ${p.replica.usd_per_hour:,.2f}/h x 24 x {p.days_per_month:g} days",
+            f"replicas x ${p.replica.usd_per_hour:,.2f}/h x {p.days_per_month * 24:,.6g} h/month",
         ),
         ("static $/M output", _usd(p.static_usd_per_m_output, 4), "$/month ÷ M tokens/month"),
         (
@@ -229,7 +258,10 @@ def render_hybrid(console: Console, h: HybridResult) -> None:
     best = h.best_index
     for name, i in (("pure API", 0), ("best hybrid", best), ("pure self-host", -1)):
         t.add_row(
-            name, str(h.baselines[i]), f"{h.api_share[i]:.1%}", _usd(float(h.usd_per_month[i]), 0)
+            name,
+            f"{h.baselines[i]:,}",
+            f"{h.api_share[i]:.1%}",
+            _usd(float(h.usd_per_month[i]), 0),
         )
     console.print(t)
     console.print(
@@ -258,9 +290,15 @@ def render_cascade(console: Console, c: CascadeResult) -> None:
             tier.source,
         )
     console.print(t)
+    versus = (
+        f"{c.times_cheaper:.2f}x cheaper ({c.saving_fraction:.1%} saved)"
+        if c.blended_usd_per_m <= c.baseline_usd_per_m
+        else f"{c.blended_usd_per_m / c.baseline_usd_per_m:.2f}x more expensive "
+        f"({-c.saving_fraction:.1%} more than the baseline)"
+    )
     console.print(
-        f"blended ${c.blended_usd_per_m:.4f}/M vs baseline ${c.baseline_usd_per_m:.4f}/M: "
-        f"{c.times_cheaper:.2f}x cheaper ({c.saving_fraction:.1%} saved)",
+        f"blended {usd(c.blended_usd_per_m, 4)}/M vs baseline {usd(c.baseline_usd_per_m, 4)}/M: "
+        + versus,
         markup=False,
     )
 
@@ -368,13 +406,9 @@ def render_scenarios(
 
 def render_tail(console: Console, t: TailResult) -> None:
     """The short-list simulated against p99 targets."""
-    targets = []
-    if t.ttft_p99_s is not None:
-        targets.append(f"p99 TTFT <= {t.ttft_p99_s:.2f} s")
-    if t.tpot_p99_s is not None:
-        targets.append(f"p99 TPOT <= {t.tpot_p99_s * 1e3:.0f} ms")
+    targets = t.describe_targets()
     table = Table(
-        title=f"Short-list simulated ({', '.join(targets)}; Poisson at {t.load:.0%} of "
+        title=f"Short-list simulated ({targets}; Poisson at {t.load:.0%} of "
         f"steady-state rate, {t.num_requests} requests)"
     )
     for col in (

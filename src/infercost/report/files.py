@@ -1,0 +1,42 @@
+"""Output files the commands write (``--html FILE``): checked before any work is done."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from infercost.errors import InputError
+
+
+def checked_output_path(path: Path | None, flag: str = "--html") -> Path | None:
+    """``path`` unchanged when a file can be written there; None stays None.
+
+    Called while the options are parsed, so a bad path fails in a second rather than after a
+    long computation.
+
+    Raises:
+        InputError: the path is a directory, its folder does not exist or is not a folder, or
+            the folder is not writable.
+    """
+    if path is None:
+        return None
+    target = path.expanduser()
+    folder = target.parent
+    if target.is_dir():
+        raise InputError(
+            f"{flag} {path} is a directory; give a file name, e.g. {target / 'chart.html'}."
+        )
+    if not folder.exists():
+        raise InputError(
+            f"{flag} {path}: the folder {folder} does not exist; create it or choose another path."
+        )
+    if not folder.is_dir():
+        raise InputError(f"{flag} {path}: {folder} is not a folder; choose another path.")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"{flag} {path}: the folder {folder} is not writable.")
+    return target
+
+
+def checked_html_path(path: Path | None) -> Path | None:
+    """Typer callback of every ``--html`` option: :func:`checked_output_path`."""
+    return checked_output_path(path, "--html")

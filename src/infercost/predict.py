@@ -39,11 +39,11 @@ from infercost.explain import Trail
 from infercost.perf.errors_band import error_band_for
 from infercost.perf.memory import (
     activation_workspace_bytes,
+    engine_kv_budget,
     kv_bytes_per_sequence,
     kv_bytes_per_token,
     kv_shard_factor,
     max_concurrency,
-    memory_budget,
     weight_bytes,
     weight_bytes_per_gpu,
 )
@@ -256,27 +256,15 @@ def kv_budget_bytes_per_gpu(r: Resolved) -> tuple[float, float, float]:
     w = weight_bytes(r.model, r.weight_fmt)
     weights_gpu = float(weight_bytes_per_gpu(w, r.tp, r.pp, r.ep))
     act = float(activation_workspace_bytes(r.model, r.engine.max_num_batched_tokens, r.tp))
-    if r.engine.kv_fraction_of_free:
-        # TensorRT-LLM: KV gets the fraction of memory left after weights and workspace.
-        budget = memory_budget(
-            r.acc.memory_bytes,
-            1.0,
-            weights_gpu,
-            act,
-            r.engine.runtime_overhead_bytes,
-            r.engine.nccl_buffer_bytes,
-            r.tp,
-        )
-        kv = float(budget.kv_bytes) * r.engine.usable_memory_fraction
-        return weights_gpu, float(budget.workspace_bytes), kv
-    budget = memory_budget(
+    budget = engine_kv_budget(
         r.acc.memory_bytes,
-        r.engine.usable_memory_fraction,
         weights_gpu,
         act,
-        r.engine.runtime_overhead_bytes,
-        r.engine.nccl_buffer_bytes,
         r.tp,
+        usable_fraction=r.engine.usable_memory_fraction,
+        fraction_of_free=r.engine.kv_fraction_of_free,
+        runtime_overhead_bytes=r.engine.runtime_overhead_bytes,
+        nccl_bytes=r.engine.nccl_buffer_bytes,
     )
     return weights_gpu, float(budget.workspace_bytes), float(budget.kv_bytes)
 

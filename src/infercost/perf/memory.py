@@ -215,6 +215,40 @@ def memory_budget(
     )
 
 
+def engine_kv_budget(
+    memory_bytes: ArrayLike,
+    weights_per_gpu_bytes: ArrayLike,
+    activation_bytes: ArrayLike,
+    tp: ArrayLike,
+    *,
+    usable_fraction: float,
+    fraction_of_free: bool,
+    runtime_overhead_bytes: float,
+    nccl_bytes: float,
+) -> MemoryBudget:
+    """The engine's memory budget per GPU, with ``kv_bytes`` as the engine sizes its KV cache.
+
+    vLLM/SGLang (``fraction_of_free`` False): usable = fraction x memory, KV = usable - weights
+    - workspace. TensorRT-LLM (True): KV = fraction x (memory - weights - workspace), its
+    ``kv_cache_free_gpu_mem_fraction``.
+    """
+    if fraction_of_free:
+        whole = memory_budget(
+            memory_bytes, 1.0, weights_per_gpu_bytes, activation_bytes,
+            runtime_overhead_bytes, nccl_bytes, tp,
+        )  # fmt: skip
+        return MemoryBudget(
+            usable_bytes=whole.usable_bytes,
+            weights_bytes=whole.weights_bytes,
+            workspace_bytes=whole.workspace_bytes,
+            kv_bytes=whole.kv_bytes * usable_fraction,
+        )
+    return memory_budget(
+        memory_bytes, usable_fraction, weights_per_gpu_bytes, activation_bytes,
+        runtime_overhead_bytes, nccl_bytes, tp,
+    )  # fmt: skip
+
+
 def max_concurrency(
     kv_bytes_per_gpu: ArrayLike, kv_bytes_per_seq_per_gpu: ArrayLike
 ) -> FloatArray:

@@ -18,6 +18,7 @@ pipeline stage; every input may be a numpy array and results broadcast.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,16 +132,28 @@ def step_model(
     Raises:
         InputError: the accelerator lacks the compute dtype (see :func:`compute_dtype`).
     """
+    return shard_step_model(
+        m, unsharded_step_model(m, acc, weight_fmt, kv_bytes_per_elem, engine), tp, pp, ep
+    )
+
+
+def unsharded_step_model(
+    m: ModelArch,
+    acc: Accelerator,
+    weight_fmt: QuantFormat,
+    kv_bytes_per_elem: float,
+    engine: EngineProfile,
+) -> StepModel:
+    """Step-time constants of the whole model on one ``acc`` (TP = PP = EP = 1).
+
+    Raises:
+        InputError: the accelerator lacks the compute dtype (see :func:`compute_dtype`).
+    """
     counts = param_counts(m)
     w = weight_bytes(m, weight_fmt, counts)
     dtype = compute_dtype(acc, weight_fmt)
     peak = acc.flop_s(dtype)
     assert peak is not None  # compute_dtype guarantees it
-    expert_shards = max(tp, ep) * pp
-    dense_read = (w.dense + w.lm_head) / (tp * pp)
-    expert_bytes = w.per_expert_all_layers / expert_shards
-    shard = float(kv_shard_factor(m, tp, 1))  # per layer; layers split by PP below
-    kv_layer = kv_bytes_per_token_per_layer(m, kv_bytes_per_elem) * shard
     linear_params = counts.attention + counts.dense_ffn
     if m.is_moe:
         per_expert = counts.experts // (m.num_experts * m.num_moe_layers)
@@ -151,20 +164,20 @@ def step_model(
         )
     if m.attention_kind == "mla":
         # absorbed MLA decode: scores over (kv_lora_rank + rope) and values over kv_lora_rank
-        attn = 2.0 * (m.num_heads / tp) * (2 * m.kv_lora_rank + m.qk_rope_head_dim)
+        attn = 2.0 * m.num_heads * (2 * m.kv_lora_rank + m.qk_rope_head_dim)
     else:
-        attn = 4.0 * (m.num_heads / tp) * m.head_dim
+        attn = 4.0 * m.num_heads * m.head_dim
     return StepModel(
-        dense_bytes=dense_read,
-        expert_bytes=expert_bytes,
+        dense_bytes=w.dense + w.lm_head,
+        expert_bytes=w.per_expert_all_layers,
         num_experts=m.num_experts,
         experts_per_token=m.experts_per_token,
-        kv_layer_token_bytes=kv_layer,
-        full_layers=(m.num_layers - m.num_sliding_layers) / pp,
-        sliding_layers=m.num_sliding_layers / pp,
+        kv_layer_token_bytes=kv_bytes_per_token_per_layer(m, kv_bytes_per_elem),
+        full_layers=float(m.num_layers - m.num_sliding_layers),
+        sliding_layers=float(m.num_sliding_layers),
         sliding_window=float(m.sliding_window or 0),
-        linear_flop_per_token=2.0 * linear_params / (tp * pp),
-        lm_head_flop_per_seq=2.0 * m.vocab_size * m.hidden_size / tp / pp,
+        linear_flop_per_token=2.0 * linear_params,
+        lm_head_flop_per_seq=2.0 * m.vocab_size * m.hidden_size,
         attn_flop_per_ctx=attn,
         hidden_size=m.hidden_size,
         mem_bw_bytes_s=acc.mem_bw_bytes_s,
@@ -173,11 +186,40 @@ def step_model(
         mfu=engine.mfu,
         step_overhead_s=engine.step_overhead_s,
         allreduce_latency_s=engine.allreduce_latency_s,
-        tp=tp,
-        pp=pp,
+        tp=1,
+        pp=1,
         link_bytes_s=link_bytes_s(acc),
         comm_efficiency=engine.comm_efficiency,
         token_overhead_s=engine.token_overhead_s,
+    )
+
+
+def shard_step_model(
+    m: ModelArch, whole: StepModel, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike
+) -> StepModel:
+    """Per-GPU share of an unsharded step model under TP, PP and EP (arrays broadcast).
+
+    Attention, dense FFN, LM head and their FLOP split over TP x PP; routed experts over
+    max(TP, EP) x PP; layers (and so KV and attention per GPU) over PP; GQA KV heads over TP
+    with at least one head per rank, the MLA latent replicated (``memory.kv_shard_factor``);
+    attention FLOP per context token over TP (heads).
+    """
+    arrays = any(isinstance(x, np.ndarray) for x in (tp, pp, ep))
+    experts_div = np.maximum(tp, ep) if arrays else max(tp, ep)
+    kv_shard = kv_shard_factor(m, tp, 1)
+    kv_share = kv_shard if arrays else float(kv_shard)
+    return dataclasses.replace(
+        whole,
+        dense_bytes=whole.dense_bytes / (tp * pp),
+        expert_bytes=whole.expert_bytes / (experts_div * pp),
+        kv_layer_token_bytes=whole.kv_layer_token_bytes * kv_share,
+        full_layers=whole.full_layers / pp,
+        sliding_layers=whole.sliding_layers / pp,
+        linear_flop_per_token=whole.linear_flop_per_token / (tp * pp),
+        lm_head_flop_per_seq=whole.lm_head_flop_per_seq / (tp * pp),
+        attn_flop_per_ctx=whole.attn_flop_per_ctx / tp,
+        tp=tp,
+        pp=pp,
     )
 
 

@@ -23,6 +23,7 @@ stage's.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,15 +43,21 @@ from infercost.cost.tokens import split_usd_per_m, usd_per_m_tokens
 from infercost.errors import InfercostError, InputError
 from infercost.perf.memory import (
     activation_workspace_bytes,
+    engine_kv_budget,
     kv_bytes_per_sequence,
     kv_shard_factor,
     max_concurrency,
-    memory_budget,
     weight_bytes,
     weight_bytes_per_gpu,
 )
 from infercost.perf.serving import steady_state
-from infercost.perf.step import StepModel, compute_dtype, link_bytes_s, step_model
+from infercost.perf.step import (
+    StepModel,
+    compute_dtype,
+    link_bytes_s,
+    shard_step_model,
+    unsharded_step_model,
+)
 from infercost.plan.layouts import Layouts
 from infercost.plan.prices import GpuPrices
 from infercost.predict import default_weight_dtype, resolve_kv_dtype
@@ -184,7 +191,7 @@ def build_grid(
         f.fallback_compute_dtype for f in weight_fmts
     }
     probe = gpus[0].model_copy(update={"dense_flop_s": dict.fromkeys(sorted(dtypes), 1.0)})
-    base = [step_model(m, probe, f, 1.0, engine, 1, 1, 1) for f in weight_fmts]
+    base = [unsharded_step_model(m, probe, f, 1.0, engine) for f in weight_fmts]
     b0 = base[0]
     supported = np.zeros((g_n, w_n), dtype=bool)
     peak = np.full((g_n, w_n), np.nan)
@@ -202,50 +209,34 @@ def build_grid(
     pp = _axis(layout.pp, 2)
     ep = _axis(layout.ep, 2)
     kv_elem = _axis([DTYPE_BYTES[k] for k in kv_dtypes], 3)
-    shard_tp = np.asarray(kv_shard_factor(m, tp, 1.0), dtype=np.float64)
-    sm = StepModel(
-        dense_bytes=_axis([float(s.dense_bytes) for s in base], 1) / (tp * pp),
-        expert_bytes=_axis([float(s.expert_bytes) for s in base], 1) / (np.maximum(tp, ep) * pp),
-        num_experts=b0.num_experts,
-        experts_per_token=b0.experts_per_token,
-        kv_layer_token_bytes=float(b0.kv_layer_token_bytes) * kv_elem * shard_tp,
-        full_layers=float(b0.full_layers) / pp,
-        sliding_layers=float(b0.sliding_layers) / pp,
-        sliding_window=b0.sliding_window,
-        linear_flop_per_token=float(b0.linear_flop_per_token) / (tp * pp),
-        lm_head_flop_per_seq=float(b0.lm_head_flop_per_seq) / (tp * pp),
-        attn_flop_per_ctx=float(b0.attn_flop_per_ctx) / tp,
-        hidden_size=b0.hidden_size,
+    # Whole-model constants as arrays over (GPU, weight format, ., KV dtype), then the per-GPU
+    # share of each layout by the same rule as predict (perf.step.shard_step_model).
+    whole = dataclasses.replace(
+        b0,
+        dense_bytes=_axis([float(s.dense_bytes) for s in base], 1),
+        expert_bytes=_axis([float(s.expert_bytes) for s in base], 1),
+        kv_layer_token_bytes=float(b0.kv_layer_token_bytes) * kv_elem,
         mem_bw_bytes_s=_axis([a.mem_bw_bytes_s for a in gpus], 0),
         peak_flop_s=peak.reshape(g_n, w_n, 1, 1, 1),
-        mbu=engine.mbu,
-        mfu=engine.mfu,
-        step_overhead_s=engine.step_overhead_s,
-        allreduce_latency_s=engine.allreduce_latency_s,
-        tp=tp,
-        pp=pp,
         link_bytes_s=_axis([link_bytes_s(a) for a in gpus], 0),
-        comm_efficiency=engine.comm_efficiency,
-        token_overhead_s=engine.token_overhead_s,
     )
+    sm = shard_step_model(m, whole, tp, pp, ep)
     tp_f, pp_f, ep_f = (np.asarray(a, dtype=np.float64) for a in (layout.tp, layout.pp, layout.ep))
     weights = np.stack(
         [weight_bytes_per_gpu(weight_bytes(m, f), tp_f, pp_f, ep_f) for f in weight_fmts]
     ).reshape(1, w_n, len(layout), 1, 1)
     act = activation_workspace_bytes(m, engine.max_num_batched_tokens, tp)
     memory = _axis([a.memory_bytes for a in gpus], 0)
-    if engine.kv_fraction_of_free:
-        # TensorRT-LLM: the fraction applies to the memory left after weights and workspace.
-        budget = memory_budget(
-            memory, 1.0, weights, act, engine.runtime_overhead_bytes, engine.nccl_buffer_bytes, tp
-        )
-        kv = budget.kv_bytes * engine.usable_memory_fraction
-    else:
-        budget = memory_budget(
-            memory, engine.usable_memory_fraction, weights, act,
-            engine.runtime_overhead_bytes, engine.nccl_buffer_bytes, tp,
-        )  # fmt: skip
-        kv = budget.kv_bytes
+    kv = engine_kv_budget(
+        memory,
+        weights,
+        act,
+        tp,
+        usable_fraction=engine.usable_memory_fraction,
+        fraction_of_free=engine.kv_fraction_of_free,
+        runtime_overhead_bytes=engine.runtime_overhead_bytes,
+        nccl_bytes=engine.nccl_buffer_bytes,
+    ).kv_bytes
     return Grid(
         model=m,
         engine=engine,

@@ -155,3 +155,14 @@ def test_max_throughput_uses_kv_limited_batch() -> None:
     p = predict("llama-3.1-8b", "H100", 1000, 1000, max_throughput=True, engine="vllm")
     # vLLM caps running sequences at max_num_seqs 256 when the KV cache holds more.
     assert p.concurrency == min(p.max_concurrency, 256)
+
+
+def test_catalog_listings_fit_80_columns_and_show_sources_on_request() -> None:
+    narrow = CliRunner()
+    res = narrow.invoke(app, ["gpus"], env={"COLUMNS": "80"})
+    assert res.exit_code == 0 and "h100-sxm" in res.output
+    src = narrow.invoke(app, ["gpus", "--sources"])
+    assert "h100-sxm (2026-08-22): shared/reference/hardware.csv" in " ".join(src.output.split())
+    models = narrow.invoke(app, ["models", "--json"])
+    rows = json.loads(models.output)
+    assert all(r["source"] and r["as_of"] for r in rows)

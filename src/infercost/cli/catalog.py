@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from infercost.catalog import (
@@ -29,7 +31,20 @@ def register(app: typer.Typer) -> None:
     )
 
 
-def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def _print_sources(rows: Sequence[Mapping[str, object]]) -> None:
+    """One line per entry: id (as of): source."""
+    console = Console()
+    for r in rows:
+        console.print(
+            f"[bold]{escape(str(r['id']))}[/bold] ({r['as_of']}): {escape(str(r['source']))}",
+            highlight=False,
+        )
+
+
+def models(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    sources: Annotated[bool, typer.Option("--sources", help="Print each entry's source.")] = False,
+) -> None:
     """Every catalogued model."""
     rows = []
     for m in load_models():
@@ -50,8 +65,11 @@ def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    t = Table(title="models")
-    for col in ("id", "type", "total B", "active B", "attention", "dtype", "as of", "source"):
+    if sources:
+        _print_sources(rows)
+        return
+    t = Table(title="models (sources: infercost models --sources)")
+    for col in ("id", "type", "total B", "active B", "attention", "dtype", "as of"):
         t.add_column(col, overflow="fold")
     for r in rows:
         t.add_row(
@@ -62,12 +80,14 @@ def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             str(r["attention"]),
             str(r["checkpoint_dtype"]),
             str(r["as_of"]),
-            str(r["source"])[:70],
         )
     Console().print(t)
 
 
-def gpus(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def gpus(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    sources: Annotated[bool, typer.Option("--sources", help="Print each entry's source.")] = False,
+) -> None:
     """Every catalogued accelerator."""
     rows = [
         {
@@ -86,8 +106,14 @@ def gpus(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    t = Table(title="accelerators (dense tensor TFLOP/s; blank = unsupported/unpublished)")
-    for col in ("id", "GiB", "TB/s", "bf16", "fp8", "int8", "fp4", "link GB/s", "as of", "source"):
+    if sources:
+        _print_sources(rows)
+        return
+    t = Table(
+        title="accelerators: dense tensor TFLOP/s (blank = unsupported or unpublished); "
+        "sources: infercost gpus --sources"
+    )
+    for col in ("id", "GiB", "TB/s", "bf16", "fp8", "int8", "fp4", "link GB/s", "as of"):
         t.add_column(col, overflow="fold")
     for r in rows:
         f = r["dense_tflop_s"]
@@ -101,7 +127,6 @@ def gpus(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             if r["interconnect_gb_s_per_direction"]
             else "PCIe",
             str(r["as_of"]),
-            str(r["source"])[:60],
         )
     Console().print(t)
 

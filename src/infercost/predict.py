@@ -344,15 +344,19 @@ def fit_reason(r: Resolved, context: float, need: int) -> str | None:
 
 
 def _price(
-    r: Resolved, gpu_hour_usd: float | None, offer: str | None, allow_spot: bool = False
+    r: Resolved,
+    gpu_hour_usd: float | None,
+    offer: str | None,
+    allow_spot: bool = False,
+    pack_replicas: bool = False,
 ) -> tuple[float | None, str | None]:
     """($ per used GPU-hour, source text), or (None, None) when no price was given and the
     catalog has no offer for the GPU.
 
-    A replica of k GPUs on an n-GPU instance: when k divides n, n / k replicas are packed per
-    instance and each GPU costs instance $/h / n; otherwise whole instances are billed and the
-    idle GPUs are charged to the replica (``cost.gpu_hour``). Spot offers are refused for
-    latency serving unless ``allow_spot``.
+    A replica of k GPUs on an n-GPU instance pays for the whole instance (``cost.gpu_hour``:
+    ceil(k / n) x instance $/h ÷ k per used GPU-hour), the economics issue's bundling rule.
+    With ``pack_replicas`` and k dividing n, n / k replicas share the instance and each GPU
+    costs instance $/h ÷ n. Spot offers are refused for latency serving unless ``allow_spot``.
     """
     if gpu_hour_usd is not None and offer is not None:
         raise InputError("Give --gpu-hour-usd or --offer, not both.")
@@ -365,7 +369,7 @@ def _price(
     if chosen is None:
         return None, None
     n = chosen.gpus_per_instance
-    packed = r.num_gpus < n and n % r.num_gpus == 0
+    packed = pack_replicas and r.num_gpus < n and n % r.num_gpus == 0
     price = resolve_price(
         r.acc.id,
         n if packed else r.num_gpus,
@@ -373,9 +377,15 @@ def _price(
         allow_spot=allow_spot,
         slo_serving=True,
     )
-    note = (
-        f" ({n // r.num_gpus} replicas of {r.num_gpus} GPUs packed per instance)" if packed else ""
-    )
+    if packed:
+        note = f" ({n // r.num_gpus} replicas of {r.num_gpus} GPUs packed per instance)"
+    elif r.num_gpus < n:
+        note = (
+            f" ({r.num_gpus} of {n} GPUs used, whole instance billed; --pack-replicas runs "
+            f"{n // r.num_gpus if n % r.num_gpus == 0 else 'several'} replicas per instance)"
+        )
+    else:
+        note = ""
     default = "" if offer is not None else "default offer (median on-demand): "
     return float(price.usd_per_gpu_hour), default + price.source + note
 
@@ -432,6 +442,7 @@ def predict(
     gpu_hour_usd: float | None = None,
     offer: str | None = None,
     profile: str | None = None,
+    pack_replicas: bool = False,
     allow_spot: bool = False,
     explain: bool = False,
 ) -> Prediction:
@@ -449,6 +460,8 @@ def predict(
         gpu_hour_usd, offer: price of a GPU-hour (default: a catalog offer, named in
             ``price_source``).
         allow_spot: accept a spot offer (interruptible) for latency serving.
+        pack_replicas: share a multi-GPU instance among replicas (k divides n) instead of
+            billing the whole instance to one replica.
         profile: a TOML engine profile (``infercost calibrate fit --out``) to apply.
         explain: attach the formula trail.
 
@@ -634,7 +647,7 @@ def predict(
         "ttft_s", float(sp.ttft_s), "s", "request overhead + iterations carrying the prompt", ""
     )
     trail.add("tpot_s", float(sp.tpot_s), "s", "(cycle - own prefill) / (osl - 1)", "")
-    usd_gpu, price_source = _price(r, gpu_hour_usd, offer, allow_spot)
+    usd_gpu, price_source = _price(r, gpu_hour_usd, offer, allow_spot, pack_replicas)
     cost: dict[str, float | None] = {
         "usd_per_m_input": None,
         "usd_per_m_output": None,

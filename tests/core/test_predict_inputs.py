@@ -136,18 +136,23 @@ def test_one_output_token_has_no_tpot() -> None:
 
 
 class TestOffers:
-    def test_tp1_on_an_8_gpu_instance_packs_8_replicas(self) -> None:
-        # p5.48xlarge: $98.32/h for 8 H100 = $12.29 per GPU-hour when 8 TP1 replicas share it.
-        p = predict(
+    def test_tp1_on_an_8_gpu_instance_pays_the_instance_unless_packed(self) -> None:
+        # p5.48xlarge: $98.32/h for 8 H100. One TP1 replica pays the whole instance
+        # ($98.32 per used GPU-hour, the bundling rule); 8 packed replicas pay $12.29 each.
+        kw = {"concurrency": 8, "offer": "aws-p5.48xlarge-on-demand-2025-01"}
+        alone = predict("llama-3.1-8b", "H100", 1000, 300, **kw)  # type: ignore[arg-type]
+        assert alone.usd_per_gpu_hour == pytest.approx(98.32)
+        assert alone.price_source is not None and "whole instance billed" in alone.price_source
+        packed = predict(
             "llama-3.1-8b",
             "H100",
             1000,
             300,
-            concurrency=8,
-            offer="aws-p5.48xlarge-on-demand-2025-01",
+            pack_replicas=True,
+            **kw,  # type: ignore[arg-type]
         )
-        assert p.usd_per_gpu_hour == pytest.approx(98.32 / 8)
-        assert p.price_source is not None and "8 replicas of 1 GPUs packed" in p.price_source
+        assert packed.usd_per_gpu_hour == pytest.approx(98.32 / 8)
+        assert packed.price_source is not None and "8 replicas of 1 GPUs" in packed.price_source
 
     def test_spot_offers_are_refused_unless_allowed(self) -> None:
         with pytest.raises(InputError, match="spot"):

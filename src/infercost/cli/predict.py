@@ -55,6 +55,10 @@ def predict_cmd(
     allow_spot: Annotated[
         bool, typer.Option("--allow-spot", help="Accept an interruptible spot --offer.")
     ] = False,
+    pack_replicas: Annotated[
+        bool,
+        typer.Option("--pack-replicas", help="Share a multi-GPU instance among replicas."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show the formula trail.")] = False,
 ) -> None:
@@ -82,6 +86,7 @@ def predict_cmd(
             gpu_hour_usd=gpu_hour_usd,
             offer=offer,
             allow_spot=allow_spot,
+            pack_replicas=pack_replicas,
             profile=profile,
             explain=explain,
         )

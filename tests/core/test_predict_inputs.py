@@ -219,3 +219,9 @@ def test_pipeline_parallel_splits_weights_and_serialises_stages() -> None:
     assert pp2.num_gpus == 4
     assert pp2.weights_bytes_per_gpu == pytest.approx(tp4.weights_bytes_per_gpu, rel=1e-6)
     assert (pp2.tpot_s or 0) > (tp4.tpot_s or 0)
+
+
+def test_non_integer_quantization_bits_are_a_clear_error(tmp_path: Path) -> None:
+    path = _config(tmp_path, quantization_config={"quant_method": "gptq", "bits": "four"})
+    with pytest.raises(InputError, match="bits must be an integer"):
+        load_model_config_file(path)

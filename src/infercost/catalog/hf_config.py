@@ -53,6 +53,16 @@ def _require(cfg: dict[str, Any], key: str, where: str) -> Any:
     return cfg[key]
 
 
+def _quant_int(value: Any, key: str, where: str) -> int:
+    """An integer field of ``quantization_config``; anything else is an InputError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise InputError(
+            f"{where}: quantization_config {key} must be an integer, got {value!r}; fix the "
+            "config or pass --weight-dtype."
+        )
+    return int(value)
+
+
 def _quantized_dtype(quant: dict[str, Any], where: str) -> tuple[str, str]:
     """(weight format id, note) from a ``quantization_config`` block.
 
@@ -75,7 +85,7 @@ def _quantized_dtype(quant: dict[str, Any], where: str) -> tuple[str, str]:
         skipped = quant.get("modules_to_not_convert", [])
         return "mxfp4", "mxfp4 MoE experts; bf16: " + ", ".join(str(s) for s in skipped)
     if method in {"awq", "gptq"}:
-        bits = int(quant.get("bits", quant.get("w_bit", 4)))
+        bits = _quant_int(quant.get("bits", quant.get("w_bit", 4)), "bits", where)
         if bits not in (4, 8):
             raise InputError(f"{where}: {method} with {bits} bits is not supported (4 or 8).")
         group = quant.get("group_size", quant.get("q_group_size", 128))
@@ -85,7 +95,8 @@ def _quantized_dtype(quant: dict[str, Any], where: str) -> tuple[str, str]:
         for group in groups.values() if isinstance(groups, dict) else []:
             weights = group.get("weights") if isinstance(group, dict) else None
             if isinstance(weights, dict):
-                bits, kind = int(weights.get("num_bits", 0)), str(weights.get("type", ""))
+                bits = _quant_int(weights.get("num_bits", 0), "num_bits", where)
+                kind = str(weights.get("type", ""))
                 fmt = {
                     (8, "float"): "fp8",
                     (8, "int"): "int8",

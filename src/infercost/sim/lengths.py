@@ -28,6 +28,13 @@ def _positive(name: str, value: float) -> None:
         raise InputError(f"{name} must be a positive finite number of tokens, got {value}.")
 
 
+def _check_mean_std(mean: float, std: float) -> None:
+    """A positive finite mean and a finite standard deviation >= 0, in tokens."""
+    _positive("The mean length", mean)
+    if not math.isfinite(std) or std < 0:
+        raise InputError(f"A length standard deviation must be >= 0, got {std}.")
+
+
 def _clip(x: npt.NDArray[np.float64], max_tokens: int | None) -> IntArray:
     hi = float(max_tokens) if max_tokens else np.inf
     return np.asarray(np.clip(np.rint(x), 1.0, hi), dtype=np.int64)
@@ -64,9 +71,7 @@ class Normal:
     max_tokens: int | None = None
 
     def __post_init__(self) -> None:
-        _positive("The mean length", self.mean)
-        if not math.isfinite(self.std) or self.std < 0:
-            raise InputError(f"A length standard deviation must be >= 0, got {self.std}.")
+        _check_mean_std(self.mean, self.std)
 
     @property
     def mean_tokens(self) -> float:
@@ -87,9 +92,7 @@ class LogNormal:
     max_tokens: int | None = None
 
     def __post_init__(self) -> None:
-        _positive("The mean length", self.mean)
-        if not math.isfinite(self.std) or self.std < 0:
-            raise InputError(f"A length standard deviation must be >= 0, got {self.std}.")
+        _check_mean_std(self.mean, self.std)
 
     @property
     def mean_tokens(self) -> float:

@@ -44,6 +44,7 @@ from infercost.perf.memory import (
     kv_bytes_per_token,
     kv_shard_factor,
     max_concurrency,
+    offline_limits,
     weight_bytes,
     weight_bytes_per_gpu,
 )
@@ -588,7 +589,7 @@ def predict(
             error_band=None,
             explain=trail.to_list() if explain else None,
         )
-    cap = r.engine.max_num_seqs_offline or r.engine.max_num_seqs
+    cap, _ = offline_limits(r.engine, max_conc, r.pp)
     batch = concurrency if concurrency is not None else max(min(max_conc, cap), 1)
     running = min(batch, serve_cap) if concurrency is not None else batch
     if max_throughput:

@@ -60,15 +60,16 @@ class TestSharedCalibrationCsv:
         self, rows: dict[str, Measurement]
     ) -> None:
         # Column counts of the CSV: output_throughput in 'tok/s (all GPUs)' 400 + "as labelled
-        # 'out tok/s'" 11; ttft_mean 74 + first_token_latency 10; the rest one-to-one.
+        # 'out tok/s'" 11, of which the 4 multi-GPU rows with an ambiguous unit are read per
+        # GPU (8 + 4 per-GPU rows); ttft_mean 74 + first_token_latency 10; the rest one-to-one.
         counts = Counter(m.metric for m in rows.values())
         assert counts == {
-            "output_throughput_tok_s": 411,
+            "output_throughput_tok_s": 407,
             "ttft_mean_s": 84,
             "itl_mean_s": 73,
             "request_throughput_req_s": 11,
             "e2e_mean_s": 9,
-            "output_throughput_per_gpu_tok_s": 8,
+            "output_throughput_per_gpu_tok_s": 12,
             "prefill_throughput_tok_s": 3,
             "decode_throughput_tok_s": 2,
         }
@@ -100,6 +101,13 @@ class TestSharedCalibrationCsv:
         per_gpu = rows["TRT061-0001"]  # static batch=768, 19694 tok/s/GPU
         assert per_gpu.metric == "output_throughput_per_gpu_tok_s"
         assert (per_gpu.value, per_gpu.concurrency) == (19694.0, 768)
+        # A100 70B TP4, "tok/s (as labelled 'out tok/s')", notes: per GPU or total unstated.
+        ambiguous = rows["TRT061-0017"]
+        assert ambiguous.metric == "output_throughput_per_gpu_tok_s"
+        assert ambiguous.value == 670.0
+        assert "read as per GPU" in ambiguous.notes
+        one_gpu = rows["TRT061-0013"]  # same label, TP 1: per GPU and total are the same
+        assert one_gpu.metric == "output_throughput_tok_s"
         first_token = rows["TRT061-0020"]  # first_token_latency 7 ms, osl '1 (first token only)'
         assert (first_token.metric, first_token.osl) == ("ttft_mean_s", 1)
         assert first_token.value == pytest.approx(0.007)

@@ -26,6 +26,7 @@ ROOFLINE_ONLY = Params(
     request_overhead_s=0.0,
     comm_efficiency=1.0,
     token_overhead_s=0.0,
+    seq_overhead_s=0.0,
     allreduce_latency_s=0.0,
 )
 
@@ -44,6 +45,7 @@ def default_params(engine: str) -> Params:
         request_overhead_s=e.request_overhead_s,
         comm_efficiency=e.comm_efficiency,
         token_overhead_s=e.token_overhead_s,
+        seq_overhead_s=e.seq_overhead_s,
         allreduce_latency_s=e.allreduce_latency_s,
     )
 

@@ -7,9 +7,11 @@ formula in ``perf`` broadcasts, so one call scores a whole parameter grid.
 How each measurement mode maps onto the physics:
 
 - ``max_throughput``: the engine's batch = min(KV-limited sequences at isl + osl, the engine's
-  max_num_seqs), steady-state continuous batching at that batch.
+  offline cap (``perf.memory.offline_limits``: trtllm-bench sizes its engine from the KV
+  cache), steady-state continuous batching at that batch.
 - ``static_batch``: :func:`~infercost.perf.serving.static_batch` at the stated batch; a
-  first-token latency is one prefill iteration plus the request overhead.
+  first-token latency is one prefill iteration plus the request overhead (a session
+  benchmark has no HTTP or tokeniser, but sets up each generation's buffers and state).
 - ``closed_loop``: steady state at the stated concurrency.
 - ``request_rate`` (finite): open loop; the in-flight count N solves Little's law
   N = rate x E2E(N) (fixed-point iteration); TTFT adds half a decode iteration of waiting for
@@ -30,6 +32,7 @@ import numpy.typing as npt
 
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InfercostError
+from infercost.perf.memory import offline_limits
 from infercost.perf.serving import static_batch, steady_state
 from infercost.perf.step import StepModel, decode_step, prefill_step, step_model
 from infercost.predict import (
@@ -77,6 +80,7 @@ class Params:
     comm_efficiency: float | FloatArray = 0.7
     token_overhead_s: float | FloatArray = 0.0
     allreduce_latency_s: float | FloatArray = 10e-6
+    seq_overhead_s: float | FloatArray = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,7 @@ class Prepared:
     sm: StepModel
     max_batch: int
     num_requests: int
+    token_budget: float
 
 
 def scorable(m: Measurement) -> str | None:
@@ -126,13 +131,15 @@ def prepare(m: Measurement) -> Prepared:
     _, _, kv_avail = kv_budget_bytes_per_gpu(r)
     per_seq = kv_bytes_per_seq_per_gpu(r, float(isl + osl))
     kv_limited = int(max(kv_avail, 0.0) // per_seq)
-    cap = r.engine.max_num_seqs
-    if m.mode == "max_throughput" and r.engine.max_num_seqs_offline:
-        cap = r.engine.max_num_seqs_offline
+    cap, budget = r.engine.max_num_seqs, float(r.engine.max_num_batched_tokens)
+    if m.mode == "max_throughput":
+        cap, budget = offline_limits(r.engine, kv_limited, r.pp)
     max_batch = max(min(kv_limited, cap), 0)
     found = re.search(r"(\d[\d,]*)\s+requests", m.notes)
     num_requests = int(found.group(1).replace(",", "")) if found else 500
-    return Prepared(m=m, r=r, sm=sm, max_batch=max_batch, num_requests=num_requests)
+    return Prepared(
+        m=m, r=r, sm=sm, max_batch=max_batch, num_requests=num_requests, token_budget=budget
+    )
 
 
 def _with_params(sm: StepModel, p: Params) -> StepModel:
@@ -144,6 +151,7 @@ def _with_params(sm: StepModel, p: Params) -> StepModel:
         comm_efficiency=p.comm_efficiency,
         token_overhead_s=p.token_overhead_s,
         allreduce_latency_s=p.allreduce_latency_s,
+        seq_overhead_s=p.seq_overhead_s,
     )
 
 
@@ -157,7 +165,7 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
     sm = _with_params(prep.sm, p)
     isl = float(m.isl or 1)
     osl = float(max(m.osl or 1, 1))
-    budget = float(prep.r.engine.max_num_batched_tokens)
+    budget = prep.token_budget
     req = np.asarray(p.request_overhead_s, dtype=np.float64)
     metric = m.metric
     if metric == "prefill_throughput_tok_s":

@@ -5,6 +5,9 @@ Few physical parameters per engine, each bounded to its physical range:
 - ``mbu`` in [0.5, 0.95]: achieved fraction of peak memory bandwidth;
 - ``mfu`` in [0.2, 0.8]: achieved fraction of peak dense FLOP/s;
 - ``step_overhead_s`` in [0.5, 8] ms: fixed time per iteration;
+- ``seq_overhead_s`` in [0, 10] µs: time per running sequence per iteration (the scheduler's
+  and sampler's per-request work; at 2,048 sequences 10 µs is 20 ms, the most any engine's
+  CPU-side iteration has been reported to take, so the bound is generous);
 - ``token_overhead_s`` (kept at the engine's value, not fitted): time per token per
   iteration outside the roofline;
 - ``allreduce_latency_s`` in [2, 50] µs: latency of one small TP all-reduce;
@@ -45,6 +48,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "allreduce_latency_s": (2e-6, 50e-6),
     "comm_efficiency": (0.15, 1.0),
     "request_overhead_s": (0.0, 0.030),
+    "seq_overhead_s": (0.0, 10e-6),
 }
 FIT_PARAMS = (
     "mbu",
@@ -53,6 +57,7 @@ FIT_PARAMS = (
     "allreduce_latency_s",
     "comm_efficiency",
     "request_overhead_s",
+    "seq_overhead_s",
 )
 """The parameters the fit searches; the per-token overhead stays at the engine's value (it is
 not separable from MFU in compute-bound steps, see the module docstring)."""
@@ -132,7 +137,7 @@ def _prior_penalty(axes: Sequence[FloatArray], prior: dict[str, float]) -> Float
 def fit_engine(
     engine: str,
     preps: Sequence[Prepared],
-    points: int = 5,
+    points: int = 4,
     prior: dict[str, float] | None = None,
     prior_weight: float = 0.02,
 ) -> FitResult:
@@ -186,12 +191,12 @@ def profile_toml(fit: FitResult, today: date) -> str:
     return "\n".join(lines) + "\n"
 
 
-def parameter_grid_size(points: int = 5) -> int:
+def parameter_grid_size(points: int = 4) -> int:
     """Configurations evaluated per grid stage."""
     return len(list(itertools.product(*(range(points) for _ in FIT_PARAMS))))
 
 
-def fit_all(preps: Sequence[Prepared], points: int = 5) -> dict[str, FitResult]:
+def fit_all(preps: Sequence[Prepared], points: int = 4) -> dict[str, FitResult]:
     """Fit every engine that has measurements in ``preps``.
 
     Raises:

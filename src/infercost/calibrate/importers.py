@@ -282,6 +282,16 @@ def _csv_length(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+AMBIGUOUS_PER_GPU = "does not say whether this is per GPU or total"
+"""The calibration CSV's note on a throughput whose unit may be per GPU or per replica."""
+PER_GPU_READING = (
+    "[infercost: read as per GPU. In the same TensorRT-LLM v0.6.1 document the H100 table is "
+    "per GPU, and only the per-GPU reading keeps the A100 70B/7B throughput ratio (670/5,586 = "
+    "0.12 at 128/128) near the H100 table's (2,657/19,694 = 0.13); as totals it is 0.03.]"
+)
+"""Why an ambiguous multi-GPU throughput is read per GPU (appended to the row's notes)."""
+
+
 def import_calibration_csv(path: str | Path) -> list[Measurement]:
     """Import the calibration CSV layout (``shared/validation/calibration.csv``).
 
@@ -289,7 +299,9 @@ def import_calibration_csv(path: str | Path) -> list[Measurement]:
     model, gpu, num_gpus, tp, pp, weight_dtype, kv_dtype, isl, osl, concurrency, metric, value,
     unit, notes. ``isl``/``osl`` that are not counts name a dataset (kept in ``dataset``,
     both joined with `` / ``); ``concurrency`` is parsed by :func:`parse_concurrency`; ms values
-    become seconds; ``output_throughput`` in ``tok/s/GPU`` becomes the per-GPU metric.
+    become seconds; ``output_throughput`` in ``tok/s/GPU`` becomes the per-GPU metric, and so
+    does a multi-GPU ``output_throughput`` whose notes say the unit may be either
+    (:data:`AMBIGUOUS_PER_GPU`; the reason is appended to its notes, :data:`PER_GPU_READING`).
     ``title`` and ``date`` are not kept; ``notes`` is kept verbatim.
 
     Raises:
@@ -350,6 +362,11 @@ def import_calibration_csv(path: str | Path) -> list[Measurement]:
             "request_rate_qps": rate,
             "notes": row["notes"],
         }
+        num_gpus = config["num_gpus"]
+        if metric == "output_throughput_tok_s" and AMBIGUOUS_PER_GPU in row["notes"]:
+            if isinstance(num_gpus, int) and num_gpus > 1:
+                metric = "output_throughput_per_gpu_tok_s"
+                config["notes"] = f"{row['notes']} {PER_GPU_READING}"
         builder.add(where, config, metric, value * factor)
     if not builder.measurements:
         raise input_error(path, "", "the file has a header but no rows")

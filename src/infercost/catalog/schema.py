@@ -202,6 +202,8 @@ class EngineProfile(CatalogEntry):
         comm_efficiency: achieved fraction of the per-direction link bandwidth in TP
             collectives (NCCL all-reduce bus bandwidth vs link peak).
         token_overhead_s: per-token time per step outside the roofline (sampling, scheduling).
+        seq_overhead_s: per-sequence time per step outside the roofline (the scheduler's and
+            sampler's per-request work each iteration; grows with the batch).
         usable_memory_fraction: fraction of device memory the engine may use
             (vLLM ``gpu_memory_utilization``; TensorRT-LLM ``kv_cache_free_gpu_mem_fraction``
             applies to memory left after weights, see ``kv_fraction_of_free``).
@@ -213,6 +215,9 @@ class EngineProfile(CatalogEntry):
         max_num_seqs_offline: the cap an offline throughput benchmark builds with (None: the
             same as ``max_num_seqs``); trtllm-bench sizes its engine to the KV cache.
         max_num_batched_tokens: default token budget per iteration (chunked prefill size).
+        offline_sizing: how an offline max-throughput run sizes the batch and token budget:
+            ``fixed`` (the caps above) or ``trtllm-bench`` (sized to the KV cache and the
+            dataset's ISL/OSL, see ``calibrate.evaluate.offline_limits``).
     """
 
     id: str
@@ -224,6 +229,7 @@ class EngineProfile(CatalogEntry):
     allreduce_latency_s: float = Field(ge=0)
     comm_efficiency: float = Field(default=0.7, gt=0, le=1)
     token_overhead_s: float = Field(default=0.0, ge=0)
+    seq_overhead_s: float = Field(default=0.0, ge=0)
     usable_memory_fraction: float = Field(gt=0, le=1)
     kv_fraction_of_free: bool = False
     runtime_overhead_bytes: float = Field(ge=0)
@@ -232,5 +238,6 @@ class EngineProfile(CatalogEntry):
     max_num_seqs: int = Field(gt=0)
     max_num_seqs_offline: int | None = Field(default=None, gt=0)
     max_num_batched_tokens: int = Field(gt=0)
+    offline_sizing: Literal["fixed", "trtllm-bench"] = "fixed"
     fitted_on: str = ""
     notes: str = ""

@@ -9,12 +9,13 @@ TP rank (vLLM's MLA backend stores the whole latent per rank).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from infercost.catalog.schema import ModelArch, QuantFormat
+from infercost.catalog.schema import EngineProfile, ModelArch, QuantFormat
 from infercost.perf.params import ParamCounts, param_counts
 
 FloatArray = npt.NDArray[np.float64]
@@ -256,3 +257,30 @@ def max_concurrency(
     kv = np.asarray(kv_bytes_per_gpu, dtype=np.float64)
     per_seq = np.asarray(kv_bytes_per_seq_per_gpu, dtype=np.float64)
     return np.asarray(np.floor(np.maximum(kv, 0.0) / per_seq), dtype=np.float64)
+
+
+def offline_limits(
+    engine: EngineProfile, kv_limited_seqs: int, pp: int = 1
+) -> tuple[int, float]:
+    """(sequence cap, token budget per iteration) of an offline max-throughput run.
+
+    TensorRT-LLM's trtllm-bench builds its engine for the dataset with max batch size =
+    min(KV-limited requests, 4096) / PP, rounded up (to a multiple of 32 below 256, of 128
+    below 1024, else of 256; at least 64) (tensorrt_llm/bench/build/tuning.py,
+    ``finetune_setting``); the KV cache still limits the running batch. Other engines run
+    their configured cap (``max_num_seqs_offline`` or ``max_num_seqs``). The token budget is
+    the engine's ``max_num_batched_tokens`` (trtllm-bench also sizes max_num_tokens from
+    ISL/OSL, but whether its runs chunk long prompts is not documented, so the fixed budget
+    is kept).
+    """
+    budget = float(engine.max_num_batched_tokens)
+    if engine.offline_sizing != "trtllm-bench":
+        return engine.max_num_seqs_offline or engine.max_num_seqs, budget
+    raw_bs = min(max(kv_limited_seqs, 1), 4096) / max(pp, 1)
+    if raw_bs < 256:
+        max_bs = max(64, 32 * math.ceil(raw_bs / 32))
+    elif raw_bs < 1024:
+        max_bs = 128 * math.ceil(raw_bs / 128)
+    else:
+        max_bs = 256 * math.ceil(raw_bs / 256)
+    return int(max_bs), budget

@@ -3,13 +3,16 @@
 Roofline with efficiencies, per kernel class: the GEMMs (which read the weights) and the
 attention kernels (which read the KV cache) run one after the other, so each takes the slower
 of its memory traffic and its arithmetic, and their times add; then tensor/pipeline-parallel
-communication and a per-step overhead (fixed + per token)::
+communication and a per-step overhead (fixed + per token + per sequence)::
 
     t = max(W / (BW x MBU), F_linear / (peak x MFU))
-      + max(KV / (BW x MBU), F_attention / (peak x MFU)) + t_comm + t_overhead
+      + max(KV / (BW x MBU), F_attention / (peak x MFU)) + logits / (BW x MBU)
+      + t_comm + t_overhead
 
 Bytes: the weights each GPU reads once per step (dense part, LM head, and the routed experts
-the step's tokens touch), the KV cache of every sequence in the batch, and the KV written.
+the step's tokens touch), the KV cache of every sequence in the batch, the KV written, and
+each sequence's fp32 logits (written by the LM head, read by the sampler: a third,
+memory-bound pass after the GEMMs and attention).
 FLOP: 2 x active linear parameters per token, the LM head once per sequence, and attention,
 4 x heads x head_dim per (token, context token) pair per layer (QK^T and PV; Kaplan et al. 2020,
 arXiv:2001.08361, table 1), summed causally for a prompt. All figures are per GPU of one
@@ -39,6 +42,8 @@ FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | int | FloatArray
 
 ACTIVATION_BYTES = 2.0  #: bf16/fp16 activations exchanged by TP all-reduces and PP hand-offs
+LOGITS_BYTES = 4.0  #: fp32 logits (TensorRT-LLM's default logits dtype; vLLM samples in fp32)
+LOGITS_PASSES = 2.0  #: the LM head writes each sequence's logits, the sampler reads them
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,11 @@ class StepModel:
             bandwidth is below the link peak; fitted by calibration).
         token_overhead_s: time per token in the step not covered by the roofline (sampling,
             per-sequence scheduling and bookkeeping; fitted by calibration).
+        logits_bytes_per_seq: bytes of logits moved per sequence that emits a token: the LM
+            head writes vocab fp32 logits and the sampler reads them (not split by TP: the
+            logits are gathered), a separate memory-bound pass after the GEMMs.
+        seq_overhead_s: time per sequence in the batch per step outside the roofline
+            (per-request scheduling, sampling setup and bookkeeping); 0 unless calibrated.
     """
 
     dense_bytes: ArrayLike
@@ -93,6 +103,8 @@ class StepModel:
     link_bytes_s: ArrayLike
     comm_efficiency: ArrayLike = 1.0
     token_overhead_s: ArrayLike = 0.0
+    logits_bytes_per_seq: ArrayLike = 0.0
+    seq_overhead_s: ArrayLike = 0.0
 
 
 def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
@@ -178,6 +190,7 @@ def unsharded_step_model(
         sliding_window=float(m.sliding_window or 0),
         linear_flop_per_token=2.0 * linear_params,
         lm_head_flop_per_seq=2.0 * m.vocab_size * m.hidden_size,
+        logits_bytes_per_seq=LOGITS_PASSES * LOGITS_BYTES * m.vocab_size,
         attn_flop_per_ctx=attn,
         hidden_size=m.hidden_size,
         mem_bw_bytes_s=acc.mem_bw_bytes_s,
@@ -191,6 +204,7 @@ def unsharded_step_model(
         link_bytes_s=link_bytes_s(acc),
         comm_efficiency=engine.comm_efficiency,
         token_overhead_s=engine.token_overhead_s,
+        seq_overhead_s=engine.seq_overhead_s,
     )
 
 
@@ -316,10 +330,15 @@ def mixed_step(
         sm, decode_context
     ) + ps * kv_tok * _effective_context(sm, prefill_ctx_before)
     kv_write = tokens * kv_tok * layers_total
-    read_bytes = (
-        np.asarray(sm.dense_bytes) + experts * np.asarray(sm.expert_bytes) + kv_read + kv_write
-    )
     seqs = b + ps
+    logits_bytes = seqs * np.asarray(sm.logits_bytes_per_seq)
+    read_bytes = (
+        np.asarray(sm.dense_bytes)
+        + experts * np.asarray(sm.expert_bytes)
+        + kv_read
+        + kv_write
+        + logits_bytes
+    )
     attn_pairs = b * _effective_context(sm, decode_context) + ps * _prefill_pair_sum(
         sm, np.where(ps > 0, p / np.maximum(ps, 1.0), 0.0), prefill_ctx_before
     )
@@ -339,14 +358,16 @@ def mixed_step(
     # other, so each has its own roofline and their times add.
     gemm_s = np.maximum(weight_read / bw, linear_flop / peak)
     attn_s = np.maximum((kv_read + kv_write) / bw, attn_flop / peak)
+    logits_s = logits_bytes / bw
     memory_s = read_bytes / bw
     compute_s = flop / peak
     c = comm_s(sm, tokens)
     overhead = (
         np.asarray(sm.step_overhead_s, dtype=np.float64)
         + np.asarray(sm.token_overhead_s, dtype=np.float64) * tokens
+        + np.asarray(sm.seq_overhead_s, dtype=np.float64) * seqs
     )
-    total = gemm_s + attn_s + c + overhead
+    total = gemm_s + attn_s + logits_s + c + overhead
     return StepTime(
         memory_s=np.asarray(memory_s, dtype=np.float64),
         compute_s=np.asarray(compute_s, dtype=np.float64),

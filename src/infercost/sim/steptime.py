@@ -58,6 +58,8 @@ class FastStep:
         "_comm_const_s",
         "_comm_per_token_s",
         "_expert_miss",
+        "_mem_logits_s",
+        "_seq_overhead_s",
         "_full",
         "_layers",
         "_mem_attn_ctx_s",
@@ -109,6 +111,8 @@ class FastStep:
         self._comm_per_token_s = comm_tok
         self._overhead_s = f["step_overhead_s"]
         self._token_overhead_s = f["token_overhead_s"]
+        self._mem_logits_s = f["logits_bytes_per_seq"] / bw  # per sequence emitting a token
+        self._seq_overhead_s = f["seq_overhead_s"]
 
     def eff_context(self, context: float) -> float:
         """Context tokens summed over this GPU's layers, window-capped on sliding layers."""
@@ -164,10 +168,12 @@ class FastStep:
         return (
             (weights if weights > linear else linear)
             + (kv if kv > attn else attn)
+            + self._mem_logits_s * (dec_tokens + prefill_seqs)
             + self._comm_const_s
             + self._comm_per_token_s * tokens
             + self._overhead_s
             + self._token_overhead_s * tokens
+            + self._seq_overhead_s * (b + prefill_seqs)
         )
 
     def decode_time_s(
@@ -197,4 +203,6 @@ _SCALAR_FIELDS = (
     "link_bytes_s",
     "comm_efficiency",
     "token_overhead_s",
+    "logits_bytes_per_seq",
+    "seq_overhead_s",
 )

@@ -628,7 +628,8 @@ def predict(
         float(sp.decode_step_s),
         "s",
         f"max(bytes/(BW x MBU {r.engine.mbu}), FLOP/({dtype} peak x MFU {r.engine.mfu})) + "
-        f"TP comm + overhead {r.engine.step_overhead_s * 1e3:.2f} ms, at batch {batch}; "
+        f"TP comm + overhead {r.engine.step_overhead_s * 1e3:.2f} ms + "
+        f"{r.engine.seq_overhead_s * 1e6:.2f} µs per sequence + fp32 logits, at batch {batch}; "
         f"memory-bound share {float(sp.memory_bound_share):.2f}",
         f"{r.acc.id}: {r.acc.mem_bw_bytes_s / 1e12:.2f} TB/s, {dtype} "
         f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s; engine {r.engine.id}",

@@ -14,7 +14,8 @@ How each measurement mode maps onto the physics:
   benchmark has no HTTP or tokeniser, but sets up each generation's buffers and state).
 - ``closed_loop``: steady state at the stated concurrency.
 - ``request_rate`` (finite): open loop; the in-flight count N solves Little's law
-  N = rate x E2E(N) (fixed-point iteration); TTFT adds half a decode iteration of waiting for
+  N = rate x E2E(N) (fixed-point iteration, N at most the engine's batch and the run's
+  request count); TTFT adds half a decode iteration of waiting for
   the running iteration to end. Past capacity the row is marked saturated.
 - ``request_rate`` = inf: all R requests arrive at once (R from the notes, "N requests"); they
   run in waves of the engine's batch; mean TTFT = (waves - 1) / 2 x wave time + half a wave's
@@ -208,9 +209,12 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
         np.broadcast_shapes(*(np.shape(getattr(p, f.name)) for f in dataclasses.fields(Params))),
         1.0,
     )
+    # In flight: never more than the engine runs nor than the run's requests (a run of R
+    # requests past saturation never holds more than R).
+    n_max = float(min(prep.max_batch, prep.num_requests))
     for _ in range(30):
         sp = steady_state(sm, n_arr, isl, osl, budget, req)
-        n_arr = np.clip(rate * sp.e2e_s, 1.0, float(prep.max_batch))
+        n_arr = np.clip(rate * sp.e2e_s, 1.0, n_max)
     sp = steady_state(sm, n_arr, isl, osl, budget, req)
     if metric == "output_throughput_tok_s":
         return np.asarray(np.minimum(rate * osl, sp.output_tok_s), dtype=np.float64)

@@ -363,10 +363,14 @@ def import_calibration_csv(path: str | Path) -> list[Measurement]:
             "notes": row["notes"],
         }
         num_gpus = config["num_gpus"]
-        if metric == "output_throughput_tok_s" and AMBIGUOUS_PER_GPU in row["notes"]:
-            if isinstance(num_gpus, int) and num_gpus > 1:
-                metric = "output_throughput_per_gpu_tok_s"
-                config["notes"] = f"{row['notes']} {PER_GPU_READING}"
+        if (
+            metric == "output_throughput_tok_s"
+            and AMBIGUOUS_PER_GPU in row["notes"]
+            and isinstance(num_gpus, int)
+            and num_gpus > 1
+        ):
+            metric = "output_throughput_per_gpu_tok_s"
+            config["notes"] = f"{row['notes']} {PER_GPU_READING}"
         builder.add(where, config, metric, value * factor)
     if not builder.measurements:
         raise input_error(path, "", "the file has a header but no rows")

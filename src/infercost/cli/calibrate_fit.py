@@ -96,7 +96,9 @@ def fit_cmd(
         return
     console = Console()
     t = Table(title="fitted engine efficiencies")
-    for col in ("engine", "rows", "MBU", "MFU", "step ms", "all-reduce µs", "comm eff", "req ms"):
+    cols = ["engine", "rows", "MBU", "MFU", "step ms", "µs/seq", "all-reduce µs", "comm eff"]
+    cols.append("req ms")
+    for col in cols:
         t.add_column(col)
     for e, f in fits.items():
         v = f.values
@@ -106,6 +108,7 @@ def fit_cmd(
             f"{v['mbu']:.3f}",
             f"{v['mfu']:.3f}",
             f"{v['step_overhead_s'] * 1e3:.2f}",
+            f"{v['seq_overhead_s'] * 1e6:.2f}",
             f"{v['allreduce_latency_s'] * 1e6:.1f}",
             f"{v['comm_efficiency']:.2f}",
             f"{v['request_overhead_s'] * 1e3:.1f}",

@@ -259,9 +259,7 @@ def max_concurrency(
     return np.asarray(np.floor(np.maximum(kv, 0.0) / per_seq), dtype=np.float64)
 
 
-def offline_limits(
-    engine: EngineProfile, kv_limited_seqs: int, pp: int = 1
-) -> tuple[int, float]:
+def offline_limits(engine: EngineProfile, kv_limited_seqs: int, pp: int = 1) -> tuple[int, float]:
     """(sequence cap, token budget per iteration) of an offline max-throughput run.
 
     TensorRT-LLM's trtllm-bench builds its engine for the dataset with max batch size =

@@ -15,6 +15,12 @@ prefills of the N requests that replace finished ones. So over one request cycle
     TPOT  = (T_cycle - t_first) / (osl - 1)      (other requests' prefills included)
     E2E   = TTFT + (osl - 1) x TPOT
 
+unless fusing N - 1 prompts into osl - 1 iterations needs more tokens per iteration than the
+budget: then prefill is the bottleneck, every iteration is a full budget of n_dec =
+budget x (osl - 1) / (isl + osl - 1) decodes plus prompt tokens, TPOT is that iteration's time,
+throughput = osl x (prompts finished per second), and the other N - n_dec requests queue for
+prefill (E2E = N / request rate).
+
 The GPU time a cycle spends on prefill, N x dt_prefill / T_cycle, is the share of cost charged
 to input tokens (``infercost.cost.tokens``). Static batching (all prompts first, then all
 decode steps) is :func:`static_batch`.
@@ -112,6 +118,28 @@ def steady_state(
     e2e = ttft + (o - 1.0) * tpot
     request_s = n / t_cycle
     share = n * prefill_marginal / t_cycle
+    # Token budget: the cycle above fuses (N - 1) prompts into osl - 1 decode iterations. When
+    # that needs more tokens per iteration than the budget allows, prefill is the bottleneck:
+    # every iteration is full (n_dec decodes + budget - n_dec prompt tokens), a prompt
+    # finishes every isl / (budget - n_dec) iterations and decodes for osl - 1 of them, so
+    # n_dec = budget x (osl - 1) / (isl + osl - 1); the other N - n_dec requests wait for
+    # prefill (their time counts in TTFT: E2E = N / request rate by Little's law).
+    demand = n + others * new_tokens / np.maximum(o - 1.0, 1.0)
+    n_dec = np.minimum(budget * (o - 1.0) / (new_tokens + o - 1.0), n)
+    p_tok = np.maximum(budget - n_dec, 1.0)
+    prompts = p_tok / np.maximum(new_tokens, 1.0)
+    full = mixed_step(sm, n_dec, ctx, p_tok, cached, prompts)
+    t_full = full.total_s
+    bound = (demand > budget) & (o > 1.0)
+    request_b = prompts / t_full
+    e2e_b = n / request_b + np.asarray(request_overhead_s, dtype=np.float64)
+    output_tok_s = np.where(bound, request_b * o, output_tok_s)
+    request_s = np.where(bound, request_b, request_s)
+    tpot = np.where(bound, t_full, tpot)
+    e2e = np.where(bound, e2e_b, e2e)
+    ttft = np.where(bound, e2e_b - (o - 1.0) * t_full, ttft)
+    t_dec_only = decode_step(sm, n_dec, ctx).total_s
+    share = np.where(bound, (t_full - t_dec_only) / t_full, share)
     mem_share = d.memory_s / np.maximum(d.memory_s, d.compute_s)
     return ServingPoint(
         concurrency=n + 0.0 * t_d,

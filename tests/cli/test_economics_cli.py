@@ -308,8 +308,9 @@ class TestFlagNamesAndRanges:
         [
             (
                 ["offers", "--provider", "nosuch"],
-                "Unknown provider 'nosuch'. Did you mean: AWS, Azure,",
+                "Unknown provider 'nosuch'. Known providers: AWS, Azure,",
             ),
+            (["offers", "--provider", "runpd"], "Unknown provider 'runpd'. Did you mean: RunPod?"),
             (
                 ["offers", "--max-age-days", "-1"],
                 "--max-age-days must be >= 0 (prices older than this many days are flagged "

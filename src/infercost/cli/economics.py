@@ -7,6 +7,7 @@ rich table or, with ``--json``, one JSON object. No arithmetic here.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from datetime import date
@@ -156,7 +157,13 @@ def offers_command(
     if provider is not None:
         providers = sorted({o.provider for o in pool}, key=str.lower)
         if provider.lower() not in {p.lower() for p in providers}:
-            raise UnknownNameError("provider", provider, providers)
+            by_lower = {p.lower(): p for p in providers}
+            close = difflib.get_close_matches(provider.lower(), list(by_lower), n=3, cutoff=0.5)
+            if close:
+                raise UnknownNameError("provider", provider, [by_lower[c] for c in close])
+            raise InputError(
+                f"Unknown provider {provider!r}. Known providers: {', '.join(providers)}."
+            )
     offers = filter_offers(pool, gpu=gpu_id, provider=provider, pricing_kind=kind)
     rows = [o.to_dict(today, max_age_days) for o in offers]
     stale = sum(1 for r in rows if r["stale"])

@@ -165,12 +165,15 @@ def tco(hw: OwnedHardware) -> TcoBreakdown:
     depreciation = purchase - residual
     if hw.power_billing == "all-hours":
         energy_wh = hw.power_w * hours_total
-        energy_formula = f"{hw.power_w} W x {hours_total} h ÷ 1000"
+        energy_formula = (
+            f"power {hw.power_w:,.0f} W x all {hours_total:,.0f} h ÷ 1000 "
+            "(billed for every hour, busy or idle)"
+        )
     else:
         energy_wh = hw.power_w * hours_used + hw.idle_power_w * (hours_total - hours_used)
         energy_formula = (
-            f"({hw.power_w} W x {hours_used} h + {hw.idle_power_w} W x "
-            f"{hours_total - hours_used} h) ÷ 1000"
+            f"(busy {hw.power_w:,.0f} W x {hours_used:,.0f} h + idle {hw.idle_power_w:,.0f} W x "
+            f"{hours_total - hours_used:,.0f} h) ÷ 1000"
         )
     energy_kwh = energy_wh / usd(KILO)
     electricity = energy_kwh * hw.pue * hw.usd_per_kwh
@@ -178,35 +181,62 @@ def tco(hw: OwnedHardware) -> TcoBreakdown:
     people = hw.people_usd_per_month * MONTHS_PER_YEAR * hw.years
     total = depreciation + electricity + hw.hosting_usd + hw.networking_usd + maintenance + people
     per_hour = total / hours_used
+    given = "your inputs"
     terms = (
-        Term("hours_total", float(hours_total), "h", f"{hw.years} y x 8760 h/y"),
-        Term("hours_utilized", float(hours_used), "h", f"{hours_total} h x u {hw.utilization}"),
+        Term(
+            "hours_total",
+            float(hours_total),
+            "h",
+            f"{hw.years:g} years x 8,760 h/year",
+            given,
+        ),
+        Term(
+            "hours_utilized",
+            float(hours_used),
+            "h",
+            f"{hours_total:,.0f} h x utilization {hw.utilization:g} (hours doing paid work)",
+            given,
+        ),
         Term(
             "purchase_usd",
             float(purchase),
             "USD",
-            f"{hw.gpu_price_usd} + {hw.server_price_usd} ÷ {hw.gpus_per_server}",
+            f"GPU ${hw.gpu_price_usd:,.2f} + server ${hw.server_price_usd:,.2f} ÷ "
+            f"{hw.gpus_per_server} GPUs per server",
+            given,
         ),
         Term(
             "depreciation_usd",
             float(depreciation),
             "USD",
-            f"{purchase} x (1 - {hw.residual_value_fraction})",
+            f"purchase ${purchase:,.2f} x (1 - residual value fraction "
+            f"{hw.residual_value_fraction:g}), straight line over {hw.years:g} years",
+            given,
         ),
-        Term("energy_kwh", float(energy_kwh), "kWh", energy_formula, hw.power_billing),
+        Term("energy_kwh", float(energy_kwh), "kWh", energy_formula, given),
         Term(
             "electricity_usd",
             float(electricity),
             "USD",
-            f"{energy_kwh} kWh x PUE {hw.pue} x {hw.usd_per_kwh} $/kWh",
+            f"{energy_kwh:,.1f} kWh x PUE {hw.pue:g} x ${hw.usd_per_kwh:g}/kWh",
+            given,
         ),
         Term(
             "total_usd",
             float(total),
             "USD",
-            "depreciation + electricity + hosting + networking + maintenance + people",
+            f"depreciation ${depreciation:,.2f} + electricity ${electricity:,.2f} + hosting "
+            f"${hw.hosting_usd:,.2f} + networking ${hw.networking_usd:,.2f} + maintenance "
+            f"${maintenance:,.2f} + people ${people:,.2f}",
+            given,
         ),
-        Term("usd_per_gpu_hour", float(per_hour), "USD/GPU-h", f"{total} ÷ {hours_used} h"),
+        Term(
+            "usd_per_gpu_hour",
+            float(per_hour),
+            "USD/GPU-h",
+            f"total ${total:,.2f} ÷ {hours_used:,.0f} utilized h",
+            given,
+        ),
     )
     return TcoBreakdown(
         inputs=hw,

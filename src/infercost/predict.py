@@ -684,6 +684,18 @@ def predict(
             f"no catalog offer for {r.acc.id}: pass --gpu-hour-usd or --offer for $/M figures"
         )
     band = error_band_for(r.engine.id, r.acc, m, float(sp.memory_bound_share))
+    if profile is not None and band is not None:
+        # The bands are held-out errors of the shipped calibration; a user's profile has only
+        # its own in-sample error (printed by `infercost calibrate fit`).
+        band = {
+            **band,
+            "extrapolating": True,
+            "basis": {
+                **dict(band.get("basis") or {}),
+                "profile": f"{profile}: bands measured for the shipped profile, not for this "
+                "one; its own in-sample error is printed by `infercost calibrate fit`",
+            },
+        }
     return Prediction(
         **base,
         concurrency=int(batch),

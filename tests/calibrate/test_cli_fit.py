@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from infercost.catalog import loader
-from infercost.cli import app
+from infercost.cli import app, main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "vllm_bench_serve.json"
 runner = CliRunner()
@@ -66,3 +67,67 @@ def test_predict_uses_a_profile_file(tmp_path: Path) -> None:
     prof.write_text("[vllm]\nmbu = 7\n")
     with pytest.raises(InputError, match="mbu"):
         predict("llama-3.1-8b", "H100", 100, 50, concurrency=1, profile=str(prof))
+
+
+def _error_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run the real entry point; return its stderr (one line expected) after exit code 1."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("error:") == 1
+    return " ".join(err.split())
+
+
+def test_unwritable_out_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    out = blocker / "engine_fits.toml"  # a path under a file cannot be created
+    err = _error_line(["calibrate", "fit", str(FIXTURE), "--out", str(out)], capsys)
+    assert "choose a writable --out" in err
+
+
+PREDICT = [
+    "predict",
+    "--model",
+    "llama-3.1-8b",
+    "--gpu",
+    "H100",
+    "--isl",
+    "512",
+    "--osl",
+    "64",
+    "--concurrency",
+    "8",
+    "--engine",
+    "vllm",
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[vllm]\nstep_overhead_s = inf\n", "'step_overhead_s' must be a finite number"),
+        ("[vllm]\nmbu = nan\n", "'mbu' must be a finite number"),
+        ("[vllm]\nmbu = true\n", "field 'mbu' must be a number, got true"),
+        ("[vllm]\nseq_overhed_s = 1e-6\n", "did you mean 'seq_overhead_s'?"),
+        ("[vllm]\nmbu = 0.5\n[foo]\nmbu = 0.5\n", "unknown engine(s) foo"),
+    ],
+)
+def test_bad_profiles_are_one_line_errors(
+    tmp_path: Path, body: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = tmp_path / "p.toml"
+    profile.write_text(body)
+    assert message in _error_line([*PREDICT, "--profile", str(profile)], capsys)
+
+
+def test_a_user_profile_flags_the_shipped_error_band(tmp_path: Path) -> None:
+    profile = tmp_path / "p.toml"
+    profile.write_text("[vllm]\nmbu = 0.7\n")
+    result = runner.invoke(app, [*PREDICT, "--profile", str(profile), "--json"])
+    band = json.loads(result.output)["error_band"]
+    assert band["extrapolating"] is True
+    assert "profile" in band["basis"]

@@ -9,6 +9,7 @@ or replace package rows with the same id). Everything is validated on load; a ba
 from __future__ import annotations
 
 import csv
+import difflib
 import functools
 import io
 import json
@@ -20,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from infercost.catalog.hf_config import arch_from_hf_config
 from infercost.catalog.schema import Accelerator, EngineProfile, ModelArch, QuantFormat
@@ -63,9 +64,18 @@ def _num(row: dict[str, str], key: str, label: str, i: int) -> float | None:
         raise CatalogError(label, f"field {key!r} = {raw!r} is not a number", i) from err
 
 
-def _validation_message(err: ValidationError) -> str:
+def _validation_message(err: ValidationError, model: type[BaseModel] | None = None) -> str:
     first = err.errors()[0]
     field = ".".join(str(p) for p in first["loc"])
+    if first["type"] == "extra_forbidden" and model is not None:
+        known = sorted(model.model_fields)
+        close = difflib.get_close_matches(field, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown field {field!r}; {hint}valid fields: {', '.join(known)}"
+    if first["type"] == "finite_number":
+        return f"field {field!r} must be a finite number (not inf or nan)"
+    if not field:  # a model-level check (e.g. a boolean where a number belongs)
+        return str(first["msg"]).removeprefix("Value error, ")
     return f"field {field!r}: {first['msg']}"
 
 
@@ -277,6 +287,13 @@ def apply_engine_profile(engine: EngineProfile, path: str | Path) -> EngineProfi
         tables = tomllib.loads(p.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"--profile {str(p)!r} is not valid TOML ({err}).") from err
+    known = {e.id for e in load_engines(with_fits=False)}
+    unknown = [key for key in tables if key not in known]
+    if unknown:
+        raise InputError(
+            f"--profile {str(p)!r} has table(s) for unknown engine(s) {', '.join(unknown)}; "
+            f"known engines: {', '.join(sorted(known))}. Rename or remove the table."
+        )
     if engine.id not in tables:
         raise InputError(
             f"--profile {str(p)!r} has no [{engine.id}] table (it has: "
@@ -285,4 +302,7 @@ def apply_engine_profile(engine: EngineProfile, path: str | Path) -> EngineProfi
     try:
         return EngineProfile(**{**engine.model_dump(), **tables[engine.id], "id": engine.id})
     except ValidationError as err:
-        raise InputError(f"--profile {str(p)!r}: {_validation_message(err)}") from err
+        raise InputError(
+            f"--profile {str(p)!r}: {_validation_message(err, EngineProfile)}. Fix the value "
+            "in the file or re-run `infercost calibrate fit`."
+        ) from err

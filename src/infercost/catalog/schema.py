@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Dtype = Literal["bf16", "fp16", "fp8", "int8", "int4", "fp4"]
 """Compute dtypes an accelerator may run matrix multiplies at."""
@@ -28,7 +28,18 @@ DTYPE_BYTES: dict[str, float] = {
 class CatalogEntry(BaseModel):
     """Base of every catalog entry: frozen, no unknown fields, sourced and dated."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: object) -> object:
+        """TOML ``true`` is not a number: refuse it for every field that is not a flag."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                field = cls.model_fields.get(str(key))
+                if isinstance(value, bool) and field is not None and field.annotation is not bool:
+                    raise ValueError(f"field {key!r} must be a number, got {str(value).lower()}")
+        return data
 
     source: str = Field(min_length=3, description="Where the figures were read.")
     as_of: date = Field(description="Date the figures were read or published.")

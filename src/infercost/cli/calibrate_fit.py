@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infercost.calibrate.error import score
-from infercost.calibrate.fit import fit_all, prepare_all, profiles_toml
+from infercost.calibrate.fit import BOUNDS, FIT_PARAMS, fit_all, prepare_all, profiles_toml
 from infercost.calibrate.importers import import_file
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InputError
@@ -24,6 +24,14 @@ def register_fit(calibrate_app: typer.Typer) -> None:
     calibrate_app.command(
         "fit", help="Fit MBU, MFU and overheads per engine to result files; save a profile."
     )(fit_cmd)
+
+
+def _at_bound(name: str, value: float) -> bool:
+    """True when a fitted value sits on either end of its physical range (a floor of zero, e.g.
+    no overhead, is a natural value and does not count)."""
+    lo, hi = BOUNDS[name]
+    tol = 1e-6 * (hi - lo)
+    return abs(value - hi) <= tol or (lo != 0.0 and abs(value - lo) <= tol)
 
 
 def fit_cmd(
@@ -40,8 +48,9 @@ def fit_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Fit and report the in-sample error of the fit; save with --out and use it through
-    INFERCOST_CATALOG_DIR=DIR."""
+    """Fit and report the in-sample error of the fit; save with --out FILE and use it with
+    `infercost predict --profile FILE` (or INFERCOST_CATALOG_DIR=DIR when FILE is
+    DIR/engine_fits.toml)."""
     overrides: dict[str, Any] = {
         k: v
         for k, v in {
@@ -61,7 +70,8 @@ def fit_cmd(
     if not preps:
         raise InputError(
             f"None of the {len(measurements)} measurements could be used "
-            f"(first reason: {unused[0][1] if unused else 'none'}). Check --gpu/--model."
+            f"(first reason: {unused[0][1] if unused else 'none'}). Fix the gpu/model "
+            "names in the file (a calibration CSV) or give --gpu/--model (other formats)."
         )
     if len(preps) < 3:
         raise InputError(
@@ -75,8 +85,13 @@ def fit_cmd(
     median = sorted(errors)[len(errors) // 2] if errors else float("nan")
     if out is not None:
         provenance = ", ".join(str(p) for p in files)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(profiles_toml(fits, date.today(), provenance), encoding="utf-8")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(profiles_toml(fits, date.today(), provenance), encoding="utf-8")
+        except OSError as err:
+            raise InputError(
+                f"cannot write {str(out)!r} ({err.strerror or err}); choose a writable --out."
+            ) from err
     if as_json:
         sys.stdout.write(
             json.dumps(
@@ -120,6 +135,19 @@ def fit_cmd(
             "stay near the engine's defaults (weak prior); check the in-sample error.[/yellow]"
         )
     console.print(f"in-sample median absolute error: {median:.1%} over {len(rows)} measurements")
+    for e, f in fits.items():
+        at_bound = [name for name in FIT_PARAMS if _at_bound(name, f.values[name])]
+        if at_bound:
+            console.print(
+                f"[yellow]{e}: {', '.join(at_bound)} at the edge of the physical range: the "
+                "data pushes past what the model can explain there; check the rows with the "
+                "largest errors before relying on this profile.[/yellow]"
+            )
+    if median > 0.2:
+        console.print(
+            f"[yellow]in-sample error {median:.0%} is large: the profile will not predict "
+            "better than that; check that the files state the right GPU, TP and dtypes.[/yellow]"
+        )
     if unused:
         console.print(
             f"[yellow]{len(unused)} measurements not used[/yellow] (first: "
@@ -127,7 +155,7 @@ def fit_cmd(
             highlight=False,
         )
     if out is not None:
-        console.print(
-            f"saved to {out}; use it with `infercost predict --profile {out}` or "
-            f"INFERCOST_CATALOG_DIR={out.parent}"
+        via_dir = (
+            f" or INFERCOST_CATALOG_DIR={out.parent}" if out.name == "engine_fits.toml" else ""
         )
+        console.print(f"saved to {out}; use it with `infercost predict --profile {out}`{via_dir}")

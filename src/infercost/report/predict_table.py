@@ -69,7 +69,12 @@ def render_prediction(p: Prediction, console: Console) -> None:
         console.print(
             f"[dim]error band (median held-out calibration error): {figures or 'none'}"
             + (
-                " — extrapolating: no measurements for this engine and GPU family"
+                (
+                    " — not measured for your --profile (its own in-sample error is printed "
+                    "by `infercost calibrate fit`)"
+                    if isinstance(band.get("basis"), dict) and "profile" in band["basis"]
+                    else " — extrapolating: no measurements for this engine and GPU family"
+                )
                 if band.get("extrapolating")
                 else ""
             )

@@ -68,8 +68,14 @@ def test_fit_recovers_the_generating_parameters() -> None:
     assert not unused
     fit = fit_engine("vllm", preps)
     v = fit.values
-    # Identifiable parameters land close to the truth.
-    assert v["mbu"] == pytest.approx(0.70, abs=0.04)
+    # What the rows pin down lands close to the truth. A batch-1 decode step is weights /
+    # (bandwidth x MBU) + per-step overhead; these rows (short contexts, little KV traffic)
+    # identify that sum, not MBU and the overhead separately (0.70 and 3 ms in the truth).
+    sm = preps[0].sm
+    weights_s = float(sm.dense_bytes) / float(sm.mem_bw_bytes_s)
+    batch1_s = weights_s / v["mbu"] + v["step_overhead_s"] + v["seq_overhead_s"]
+    assert batch1_s == pytest.approx(weights_s / 0.70 + 0.003, rel=0.02)
+    assert v["mbu"] == pytest.approx(0.70, abs=0.08)
     assert v["request_overhead_s"] == pytest.approx(0.010, abs=0.002)
     # In compute-bound steps MFU and the per-token overhead trade off: only the time per token
     # 2 x 7.5e9 active linear params / (989e12 x MFU) + token overhead is identified.

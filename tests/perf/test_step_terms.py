@@ -106,8 +106,11 @@ def test_prefill_bound_steady_state_fills_every_iteration() -> None:
 
 def test_budget_does_not_bind_at_light_load() -> None:
     # N = 2: 2 + 1 x 9 = 11 tokens per iteration, far below the budget: the fused cycle
-    # applies (TPOT = decode step at N = 2 + one fused prompt's marginal time / 100).
+    # applies (TPOT = decode step at N = 2 + the other prompt's marginal time spread over the
+    # 1 + 100 iterations of this request's life).
     sp = steady_state(_round_step(), 2.0, 900.0, 101.0, token_budget=1000.0)
     # decode step: max(10 ms, 2 x 20 µs) = 10 ms; the prompt's iteration (900 + 1 tokens):
-    # 18.02 ms, marginal over the 1-decode step (10 ms) = 8.02 ms, spread over 100 steps.
-    assert float(sp.tpot_s) == pytest.approx(0.010 + 0.00802 / 100)
+    # 18.02 ms, marginal over the 1-decode step (10 ms) = 8.02 ms, spread over 101 iterations;
+    # TTFT = the prompt's iteration 18.02 ms + its share 8.02 / 101 ms.
+    assert float(sp.tpot_s) == pytest.approx(0.010 + 0.00802 / 101)
+    assert float(sp.ttft_s) == pytest.approx(0.01802 + 0.00802 / 101)

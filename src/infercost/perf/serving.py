@@ -7,12 +7,14 @@ the running sequences and, spread over the ``osl`` iterations of a request's lif
 prefills of the N requests that replace finished ones. So over one request cycle::
 
     t_decode   = step(N sequences decoding at mean context isl + osl/2)
-    t_first    = ceil(isl / budget) iterations carrying the prompt with the N - 1 other decodes
-    dt_prefill = t_first - (the same iterations without the prompt)   (prefill's marginal time)
-    T_cycle    = t_first + (osl - 1) x t_decode + (N - 1) x dt_prefill   (one request's life)
+    chunks     = ceil(isl / budget) iterations carry the prompt, with the N - 1 other decodes
+    dt_prefill = (those iterations) - (the same iterations without the prompt)
+    s          = (N - 1) x dt_prefill / (chunks + osl - 1)   (others' prefill per iteration)
+    t_first    = (the prompt's iterations) + chunks x s
+    T_cycle    = t_first + (osl - 1) x (t_decode + s)      (one request's life)
     output tok/s = N x osl / T_cycle
     TTFT  = request overhead + t_first
-    TPOT  = (T_cycle - t_first) / (osl - 1)      (other requests' prefills included)
+    TPOT  = t_decode + s                                   (other requests' prefills included)
     E2E   = TTFT + (osl - 1) x TPOT
 
 unless fusing N - 1 prompts into osl - 1 iterations needs more tokens per iteration than the
@@ -109,12 +111,17 @@ def steady_state(
     t_others = np.where(others > 0, t_others, 0.0)
     prefill_marginal = chunks * (mix.total_s - t_others)
     first_token_s = chunks * mix.total_s
-    # One request's life: its own prompt iterations, then osl - 1 decode iterations during
-    # which the other N - 1 requests' prompts are each fused in once.
-    t_cycle = first_token_s + (o - 1.0) * t_d + others * prefill_marginal
+    # One request's life: its own prompt iterations, then osl - 1 decode iterations; the other
+    # N - 1 requests' prompts are each fused in once somewhere in those chunks + osl - 1
+    # iterations, so each of them carries the same expected share of others' prefill time
+    # (an iteration carrying this request's prompt is no emptier than any other).
+    others_prefill_s = others * prefill_marginal
+    share_per_iter = others_prefill_s / (chunks + o - 1.0)
+    first_token_s = first_token_s + chunks * share_per_iter
+    t_cycle = first_token_s + (o - 1.0) * (t_d + share_per_iter)
     output_tok_s = n * o / t_cycle
     ttft = np.asarray(request_overhead_s, dtype=np.float64) + first_token_s
-    tpot = np.where(o > 1.0, (t_cycle - first_token_s) / np.maximum(o - 1.0, 1.0), 0.0)
+    tpot = np.where(o > 1.0, t_d + share_per_iter, 0.0)
     e2e = ttft + (o - 1.0) * tpot
     request_s = n / t_cycle
     share = n * prefill_marginal / t_cycle

@@ -23,7 +23,14 @@ def test_fit_saves_a_profile_that_overrides_the_engine(tmp_path: Path, monkeypat
     fitted = data["fits"]["vllm"]["values"]
     assert data["saved_to"] == str(out) and out.is_file()
     # The fixture's seven measurements are all usable (fixed 1024/128 lengths, known GPU).
-    assert data["fits"]["vllm"]["rows"] == 7 and data["unused"] == []
+    # The fixture's p99 TTFT has no steady-state prediction: listed, not silently dropped.
+    assert data["fits"]["vllm"]["rows"] == 7
+    assert data["unused"] == [
+        {
+            "id": "vllm_bench_serve-0005",
+            "reason": "metric ttft_p99_s cannot be predicted in this mode",
+        }
+    ]
     monkeypatch.setenv("INFERCOST_CATALOG_DIR", str(tmp_path))
     loader.load_engines.cache_clear()
     try:

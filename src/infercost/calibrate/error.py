@@ -82,15 +82,25 @@ def _regime(p: Prepared, params: Params) -> str:
     return f"{p.r.engine.id}|{p.r.acc.generation}|{kind}|{bound}"
 
 
-def score(preps: Sequence[Prepared], params_for: dict[str, Params]) -> list[RowError]:
-    """Predict every measurement with its engine's params; rows that fail are skipped."""
+def score(
+    preps: Sequence[Prepared],
+    params_for: dict[str, Params],
+    skipped: list[tuple[str, str]] | None = None,
+) -> list[RowError]:
+    """Predict every measurement with its engine's params.
+
+    A row the physics cannot predict (e.g. its configuration holds no sequence) is left out of
+    the result and, when ``skipped`` is given, appended to it as (id, reason).
+    """
     out = []
     for p in preps:
         eng = p.r.engine.id
         params = params_for.get(eng) or default_params(eng)
         try:
             value = float(predict_measurement(p, params))
-        except InfercostError:
+        except InfercostError as err:
+            if skipped is not None:
+                skipped.append((p.m.id, str(err)))
             continue
         out.append(
             RowError(

@@ -80,7 +80,8 @@ def fit_cmd(
             "`infercost calibrate run --concurrency 1,4,16,64`."
         )
     fits = fit_all(preps)
-    rows = score(preps, {e: f.params() for e, f in fits.items()})
+    not_scored: list[tuple[str, str]] = []
+    rows = score(preps, {e: f.params() for e, f in fits.items()}, not_scored)
     errors = [abs(r.predicted / r.measured - 1.0) for r in rows]
     median = sorted(errors)[len(errors) // 2] if errors else float("nan")
     if out is not None:
@@ -101,7 +102,7 @@ def fit_cmd(
                         for e, f in fits.items()
                     },
                     "in_sample_median_ape": median,
-                    "unused": [{"id": i, "reason": why} for i, why in unused],
+                    "unused": [{"id": i, "reason": why} for i, why in unused + not_scored],
                     "saved_to": str(out) if out else None,
                 },
                 indent=2,
@@ -143,6 +144,12 @@ def fit_cmd(
                 "data pushes past what the model can explain there; check the rows with the "
                 "largest errors before relying on this profile.[/yellow]"
             )
+    if not_scored:
+        console.print(
+            f"[yellow]{len(not_scored)} measurement(s) not predictable, so neither fitted nor "
+            f"scored[/yellow] (first: {not_scored[0][0]}: {not_scored[0][1]})",
+            highlight=False,
+        )
     if median > 0.2:
         console.print(
             f"[yellow]in-sample error {median:.0%} is large: the profile will not predict "

@@ -44,7 +44,7 @@ from infercost.perf.memory import (
     kv_bytes_per_token,
     kv_shard_factor,
     max_concurrency,
-    offline_limits,
+    offline_batch_cap,
     weight_bytes,
     weight_bytes_per_gpu,
 )
@@ -589,7 +589,7 @@ def predict(
             error_band=None,
             explain=trail.to_list() if explain else None,
         )
-    cap, _ = offline_limits(r.engine, max_conc, r.pp)
+    cap = offline_batch_cap(r.engine, max_conc, r.pp)
     batch = concurrency if concurrency is not None else max(min(max_conc, cap), 1)
     running = min(batch, serve_cap) if concurrency is not None else batch
     if max_throughput:

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from infercost.catalog import get_accelerator, get_engine, get_model, get_quant_format
-from infercost.perf.memory import offline_limits
+from infercost.perf.memory import offline_batch_cap
 from infercost.perf.serving import steady_state
 from infercost.perf.step import StepModel, decode_step, step_model
 
@@ -49,16 +49,12 @@ def test_seq_overhead_adds_per_sequence_time() -> None:
     ],
 )
 def test_trtllm_bench_batch_size(kv_limited: int, pp: int, expected: int) -> None:
-    cap, budget = offline_limits(get_engine("trtllm"), kv_limited, pp)
-    assert cap == expected
-    assert budget == get_engine("trtllm").max_num_batched_tokens
+    assert offline_batch_cap(get_engine("trtllm"), kv_limited, pp) == expected
 
 
 def test_fixed_engines_use_their_configured_cap() -> None:
     vllm = get_engine("vllm")
-    cap, budget = offline_limits(vllm, 100_000)
-    assert cap == (vllm.max_num_seqs_offline or vllm.max_num_seqs)
-    assert budget == vllm.max_num_batched_tokens
+    assert offline_batch_cap(vllm, 100_000) == (vllm.max_num_seqs_offline or vllm.max_num_seqs)
 
 
 def _round_step() -> StepModel:

@@ -7,7 +7,7 @@ formula in ``perf`` broadcasts, so one call scores a whole parameter grid.
 How each measurement mode maps onto the physics:
 
 - ``max_throughput``: the engine's batch = min(KV-limited sequences at isl + osl, the engine's
-  offline cap (``perf.memory.offline_limits``: trtllm-bench sizes its engine from the KV
+  offline cap (``perf.memory.offline_batch_cap``: trtllm-bench sizes its engine from the KV
   cache), steady-state continuous batching at that batch.
 - ``static_batch``: :func:`~infercost.perf.serving.static_batch` at the stated batch; a
   first-token latency is one prefill iteration plus the request overhead (a session
@@ -33,7 +33,7 @@ import numpy.typing as npt
 
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InfercostError
-from infercost.perf.memory import offline_limits
+from infercost.perf.memory import offline_batch_cap
 from infercost.perf.serving import static_batch, steady_state
 from infercost.perf.step import StepModel, decode_step, prefill_step, step_model
 from infercost.predict import (
@@ -93,7 +93,6 @@ class Prepared:
     sm: StepModel
     max_batch: int
     num_requests: int
-    token_budget: float
 
 
 def scorable(m: Measurement) -> str | None:
@@ -132,15 +131,13 @@ def prepare(m: Measurement) -> Prepared:
     _, _, kv_avail = kv_budget_bytes_per_gpu(r)
     per_seq = kv_bytes_per_seq_per_gpu(r, float(isl + osl))
     kv_limited = int(max(kv_avail, 0.0) // per_seq)
-    cap, budget = r.engine.max_num_seqs, float(r.engine.max_num_batched_tokens)
+    cap = r.engine.max_num_seqs
     if m.mode == "max_throughput":
-        cap, budget = offline_limits(r.engine, kv_limited, r.pp)
+        cap = offline_batch_cap(r.engine, kv_limited, r.pp)
     max_batch = max(min(kv_limited, cap), 0)
     found = re.search(r"(\d[\d,]*)\s+requests", m.notes)
     num_requests = int(found.group(1).replace(",", "")) if found else 500
-    return Prepared(
-        m=m, r=r, sm=sm, max_batch=max_batch, num_requests=num_requests, token_budget=budget
-    )
+    return Prepared(m=m, r=r, sm=sm, max_batch=max_batch, num_requests=num_requests)
 
 
 def _with_params(sm: StepModel, p: Params) -> StepModel:
@@ -166,7 +163,7 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
     sm = _with_params(prep.sm, p)
     isl = float(m.isl or 1)
     osl = float(max(m.osl or 1, 1))
-    budget = prep.token_budget
+    budget = float(prep.r.engine.max_num_batched_tokens)
     req = np.asarray(p.request_overhead_s, dtype=np.float64)
     metric = m.metric
     if metric == "prefill_throughput_tok_s":

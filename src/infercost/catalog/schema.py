@@ -226,9 +226,10 @@ class EngineProfile(CatalogEntry):
         max_num_seqs_offline: the cap an offline throughput benchmark builds with (None: the
             same as ``max_num_seqs``); trtllm-bench sizes its engine to the KV cache.
         max_num_batched_tokens: default token budget per iteration (chunked prefill size).
-        offline_sizing: how an offline max-throughput run sizes the batch and token budget:
-            ``fixed`` (the caps above) or ``trtllm-bench`` (sized to the KV cache and the
-            dataset's ISL/OSL, see ``calibrate.evaluate.offline_limits``).
+        offline_sizing: how an offline max-throughput run caps its batch: ``fixed`` (the caps
+            above) or ``trtllm-bench`` (the KV-limited batch, capped at
+            ``max_num_seqs_offline`` / PP and rounded up as trtllm-bench builds its engine;
+            ``perf.memory.offline_batch_cap``).
     """
 
     id: str

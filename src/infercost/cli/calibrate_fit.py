@@ -112,9 +112,17 @@ def fit_cmd(
         return
     console = Console()
     t = Table(title="fitted engine efficiencies")
-    cols = ["engine", "rows", "MBU", "MFU", "step ms", "µs/seq", "all-reduce µs", "comm eff"]
-    cols.append("req ms")
-    for col in cols:
+    for col in (
+        "engine",
+        "rows",
+        "MBU",
+        "MFU",
+        "step ms",
+        "µs/seq",
+        "all-reduce µs",
+        "comm eff",
+        "req ms",
+    ):
         t.add_column(col)
     for e, f in fits.items():
         v = f.values

@@ -132,21 +132,21 @@ def steady_state(
     # n_dec = budget x (osl - 1) / (isl + osl - 1); the other N - n_dec requests wait for
     # prefill (their time counts in TTFT: E2E = N / request rate by Little's law).
     demand = n + others * new_tokens / np.maximum(o - 1.0, 1.0)
-    n_dec = np.minimum(budget * (o - 1.0) / (new_tokens + o - 1.0), n)
-    p_tok = np.maximum(budget - n_dec, 1.0)
-    prompts = p_tok / np.maximum(new_tokens, 1.0)
-    full = mixed_step(sm, n_dec, ctx, p_tok, cached, prompts)
-    t_full = full.total_s
     bound = (demand > budget) & (o > 1.0)
-    request_b = prompts / t_full
-    e2e_b = n / request_b + np.asarray(request_overhead_s, dtype=np.float64)
-    output_tok_s = np.where(bound, request_b * o, output_tok_s)
-    request_s = np.where(bound, request_b, request_s)
-    tpot = np.where(bound, t_full, tpot)
-    e2e = np.where(bound, e2e_b, e2e)
-    ttft = np.where(bound, e2e_b - (o - 1.0) * t_full, ttft)
-    t_dec_only = decode_step(sm, n_dec, ctx).total_s
-    share = np.where(bound, (t_full - t_dec_only) / t_full, share)
+    if np.any(bound):  # the full-iteration steps are only evaluated where they can apply
+        n_dec = np.minimum(budget * (o - 1.0) / (new_tokens + o - 1.0), n)
+        p_tok = np.maximum(budget - n_dec, 1.0)
+        prompts = p_tok / np.maximum(new_tokens, 1.0)
+        t_full = mixed_step(sm, n_dec, ctx, p_tok, cached, prompts).total_s
+        request_b = prompts / t_full
+        e2e_b = n / request_b + np.asarray(request_overhead_s, dtype=np.float64)
+        output_tok_s = np.where(bound, request_b * o, output_tok_s)
+        request_s = np.where(bound, request_b, request_s)
+        tpot = np.where(bound, t_full, tpot)
+        e2e = np.where(bound, e2e_b, e2e)
+        ttft = np.where(bound, e2e_b - (o - 1.0) * t_full, ttft)
+        t_dec_only = decode_step(sm, n_dec, ctx).total_s
+        share = np.where(bound, (t_full - t_dec_only) / t_full, share)
     mem_share = d.memory_s / np.maximum(d.memory_s, d.compute_s)
     return ServingPoint(
         concurrency=n + 0.0 * t_d,

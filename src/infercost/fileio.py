@@ -1,0 +1,86 @@
+"""Crash-safe file writes: a file is either the old one or the whole new one.
+
+Every file infercost writes (``--html``, ``--out``, profiles, offer snapshots, exports) goes
+through :func:`write_atomic`: the bytes go to a temporary file in the same folder, which is
+flushed, fsynced and renamed over the target (``os.replace`` is atomic on POSIX and Windows
+when both paths are on one file system), then the folder is fsynced so the rename survives a
+power loss. A ``kill -9`` at any point leaves the old file (or none) and at worst a stray
+``.<name>.*.tmp`` file, never a truncated target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from infercost.errors import InputError
+
+
+def write_atomic(path: str | os.PathLike[str], data: str | bytes, encoding: str = "utf-8") -> Path:
+    """Write ``data`` to ``path`` atomically and return the path.
+
+    Raises:
+        InputError: the folder does not exist or cannot be written (the message names it).
+    """
+    payload = data.encode(encoding) if isinstance(data, str) else data
+    with atomic_writer(path, binary=True) as fh:
+        fh.write(payload)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_writer(
+    path: str | os.PathLike[str], binary: bool = False, encoding: str = "utf-8", newline: str = ""
+) -> Iterator[IO[Any]]:
+    """Context manager yielding a file object whose content replaces ``path`` on success.
+
+    On an exception inside the block the temporary file is removed and ``path`` is untouched.
+
+    Raises:
+        InputError: the folder does not exist or cannot be written.
+    """
+    target = Path(path).expanduser()
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except (FileNotFoundError, NotADirectoryError) as err:
+        raise InputError(
+            f"cannot write {target}: the folder {folder} does not exist; create it or choose "
+            "another path."
+        ) from err
+    except PermissionError as err:
+        raise InputError(f"cannot write {target}: the folder {folder} is not writable.") from err
+    tmp = Path(tmp_name)
+    try:
+        fh: IO[Any] = (
+            os.fdopen(fd, "wb")
+            if binary
+            else os.fdopen(fd, "w", encoding=encoding, newline=newline)
+        )
+        with fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -288,7 +288,7 @@ class TestCompareGpus:
                 "131,072 tokens (config.json max_position_embeddings); use a shorter --isl or "
                 "--osl.",
             ),
-            (["--top", "0"], "--top must be at least 1 (rows to show), got 0."),
+            (["--top", "0"], "--top must be a whole number in [1, 100,000] rows, got 0."),
         ],
     )
     def test_bad_input_is_one_error(
@@ -313,23 +313,22 @@ class TestFlagNamesAndRanges:
             (["offers", "--provider", "runpd"], "Unknown provider 'runpd'. Did you mean: RunPod?"),
             (
                 ["offers", "--max-age-days", "-1"],
-                "--max-age-days must be >= 0 (prices older than this many days are flagged "
-                "STALE), got -1.",
+                "--max-age-days must be a whole number in [0, 36,500] days, got -1.",
             ),
-            (["api-prices", "--max-age-days", "-5"], "--max-age-days must be >= 0"),
+            (["api-prices", "--max-age-days", "-5"], "--max-age-days must be a whole number in [0, 36,500] days"),
             (
                 ["cost", "--model", "llama-3.1-8b", "--gpu", "H100", "--isl", "100", "--osl",
                  "100", "--gpu-hour-usd", "2", "--replicas", "0"],
-                "--replicas: Input should be greater than or equal to 1 (got 0)",
+                "--replicas must be a whole number in [1, 100,000] replicas, got 0.",
             ),
             (
                 ["cost", "--model", "llama-3.1-8b", "--gpu", "H100", "--isl", "100", "--osl",
                  "100", "--gpu-hour-usd", "2", "--retry-share", "1.5"],
-                "--retry-share must be a fraction in [0, 1), got 1.5.",
+                "--retry-share must be a finite number in [0, 1) (fraction), got 1.5",
             ),
             (
                 ["tco", "--gpu-price-usd", "-5", "--usd-per-kwh", "0.1", "--power-w", "700"],
-                "--gpu-price-usd: Input should be greater than or equal to 0 (got -5.0)",
+                "--gpu-price-usd must be a finite number in (0, 100,000,000] US$, got -5.",
             ),
         ],
     )  # fmt: skip

@@ -18,7 +18,9 @@ from infercost.cli import catalog as _catalog
 from infercost.cli import economics as _economics
 from infercost.cli import plan as _plan
 from infercost.cli import predict as _predict
+from infercost.cli import serve as _serve
 from infercost.cli import simulate as _simulate
+from infercost.cli.bounds import bound_all
 from infercost.errors import InfercostError
 
 app = typer.Typer(
@@ -29,8 +31,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (_predict, _catalog, _economics, _calibrate, _simulate, _plan):
+for _module in (_predict, _catalog, _economics, _calibrate, _simulate, _plan, _serve):
     _module.register(app)
+bound_all(app)  # every option checked against infercost.domains before a command runs
 
 _stderr = Console(stderr=True)
 

@@ -1,0 +1,158 @@
+"""Every CLI option checked against its domain before the command runs, and every result
+checked before it is printed.
+
+:func:`bound_all` wraps each command of the app once (``infercost.cli`` calls it): the wrapper
+checks each numeric option against :data:`infercost.domains.DOMAINS` (by its argument name,
+with the per-command overrides below), refuses options given without the option they need
+(:data:`NEEDS`: they would be silently ignored), remembers the options the user set, and
+runs the command. :func:`checked` is what commands pass their result dict through before
+printing it: an ``inf``, ``nan`` or overflowed integer becomes a one-line error naming the
+options that caused it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from infercost.domains import DOMAINS, Domain, check_outputs, check_value, flag
+from infercost.errors import InputError
+
+#: Options whose domain differs in one command: {command: {name: domain}}.
+OVERRIDES: dict[str, dict[str, Domain]] = {
+    "plan fleet": {
+        "isl": Domain("float", "tokens", 0, 1e8, reason="0 when unknown"),
+        "osl": Domain("float", "tokens", 0, 1e8, lo_open=True),
+    },
+    "plan scenarios": {"isl": Domain("int", "tokens", 0, 1e8, reason="0 when unknown")},
+}
+
+#: Options that only act together with another: {command: {option: (needed, ...)}}; the option
+#: is refused when given (set to other than its default) and none of the needed ones is.
+NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "cost": {
+        name: ("gpu_price_usd",)
+        for name in ("usd_per_kwh", "years", "hosting_usd", "power_w", "pue")
+    },
+    "tco": {
+        "idle_power_w": ("power_billing",),
+        "gpus_per_server": ("server_price_usd",),
+    },
+    "plan search": {
+        name: ("ttft_p99_s", "tpot_p99_ms")
+        for name in ("shortlist", "load", "length_cv", "num_requests")
+    },
+    "simulate": {
+        "profile_period": ("rate_profile",),
+        "trace_time_scale": ("trace",),
+        "num_prefixes": ("prefix_share",),
+        "prefix_tokens": ("prefix_share",),
+    },
+}
+
+_GIVEN: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "infercost_cli_inputs", default=None
+)
+
+
+def given_inputs() -> dict[str, Any]:
+    """The options the user set in the running command (``--name`` -> value)."""
+    return dict(_GIVEN.get() or {})
+
+
+def checked(data: Any) -> Any:
+    """``data`` unchanged, after checking it holds no inf, nan or overflowed integer.
+
+    Raises:
+        InputError: naming the offending key and the options the user set.
+    """
+    check_outputs(data, given_inputs())
+    return data
+
+
+def print_json(data: Any) -> None:
+    """Check ``data`` (see :func:`checked`) and print it as one JSON object."""
+    typer.echo(json.dumps(checked(data), indent=2, default=str, allow_nan=False))
+
+
+def _differs(value: Any, default: Any) -> bool:
+    if default is inspect.Parameter.empty or default is Ellipsis:
+        return True
+    if isinstance(value, float) and isinstance(default, float):
+        return not (value == default or (math.isnan(value) and math.isnan(default)))
+    return bool(value != default)
+
+
+def check_command(command: str, values: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Check one command's option values (argument name -> value).
+
+    Raises:
+        InputError: the first value outside its domain, or an option given without the
+            option it needs.
+    """
+    overrides = OVERRIDES.get(command, {})
+    for name, value in values.items():
+        if name in overrides or name in DOMAINS:
+            check_value(name, value, overrides.get(name), label=flag(name))
+    for name, needed in NEEDS.get(command, {}).items():
+        if name not in values or not _differs(values[name], defaults.get(name)):
+            continue
+        if not any(_differs(values.get(n), defaults.get(n)) for n in needed):
+            need = " or ".join(flag(n) for n in needed)
+            raise InputError(
+                f"{flag(name)} only applies with {need}; give {need} or drop {flag(name)}."
+            )
+
+
+def bound(command: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` wrapped to run :func:`check_command` on its arguments first (the signature
+    is kept, so typer builds the same options)."""
+    sig = inspect.signature(func)
+    # typer.Option(default, ...) as a default is an OptionInfo holding the real default
+    defaults = {n: getattr(p.default, "default", p.default) for n, p in sig.parameters.items()}
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = dict(sig.bind(*args, **kwargs).arguments)
+        check_command(command, values, defaults)
+        given = {
+            flag(n): v
+            for n, v in values.items()
+            if _differs(v, defaults.get(n)) and not isinstance(v, bool) and v is not None
+        }
+        token = _GIVEN.set(given)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _GIVEN.reset(token)
+
+    return wrapper
+
+
+def bound_all(app: typer.Typer, prefix: str = "") -> None:
+    """Wrap every command (and group callback) of ``app`` and its sub-apps with :func:`bound`.
+
+    Call once, after every command is registered and before the app runs.
+    """
+    for cmd in app.registered_commands:
+        if cmd.callback is None or getattr(cmd.callback, "__wrapped__", None) is not None:
+            continue
+        name = cmd.name or cmd.callback.__name__.replace("_", "-")
+        cmd.callback = bound(f"{prefix}{name}", cmd.callback)
+    for group in app.registered_groups:
+        sub = group.typer_instance
+        if sub is None:
+            continue
+        gname = group.name or ""
+        info = sub.registered_callback
+        if info is not None and info.callback is not None:
+            if getattr(info.callback, "__wrapped__", None) is None:
+                info.callback = bound(f"{prefix}{gname}", info.callback)
+        bound_all(sub, f"{prefix}{gname} ")

@@ -1,0 +1,635 @@
+"""Ingest usage files into the ledger: parse, convert, check invariants, store, in batches.
+
+Each batch is one DuckDB transaction: its valid rows go to ``requests``, its broken rows to
+``quarantine`` (file, line, reason, raw text), and rows whose key is already stored are
+counted as duplicates. A batch is all or nothing, so a process killed mid-ingest leaves
+whole batches behind; running the same ingest again stores the rest and counts the stored
+ones as duplicates (row keys), so nothing is lost and nothing doubles.
+
+Row key: the source's request id (OpenAI ``chatcmpl-...``/``resp_...``, Anthropic
+``msg_...``, LiteLLM ``request_id``, an OTel span's response id or trace/span id, the
+generic ``request_id``); without one, a hash of the record's text (or, for the generic
+layout, of its values) plus its occurrence number among identical records of the batch.
+
+Invariants (a row breaking one is quarantined with the reason, never dropped or priced at
+$0): counts are whole and non-negative; cache reads + writes <= input; reasoning <= output;
+a parseable timestamp; a model that a price sheet knows, a registered self-hosted
+deployment or catalog model, or an explicit ``price_usd``.
+After every ingest ``read = ingested + quarantined + duplicates``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from infercost.catalog import get_model
+from infercost.errors import InputError, UnknownNameError
+from infercost.usage import formats as F
+from infercost.usage.ledger import Ledger
+from infercost.usage.prices import PriceBook
+from infercost.usage.schema import PARSE_SCHEMA, REQUEST_FIELDS, SELF_HOSTED
+
+BATCH_ROWS = 200_000
+"""Rows per transaction (JSON sources); columnar sources use five times as many."""
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class IngestResult:
+    """Counts of one ingest (``read = ingested + quarantined + duplicates``)."""
+
+    ledger: str
+    read: int = 0
+    ingested: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``usage ingest --json`` object."""
+        return {
+            "read": self.read,
+            "ingested": self.ingested,
+            "quarantined": self.quarantined,
+            "duplicates": self.duplicates,
+            "ledger": self.ledger,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# format detection
+
+
+def detect_format(path: Path) -> str:
+    """The format of ``path`` from its extension and first record.
+
+    Raises:
+        InputError: the format cannot be told; the message says to pass ``--format``.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return "generic"
+    head = F.read_head(path)
+    if suffix == ".csv":
+        first = head.splitlines()[0].lower() if head else ""
+        return "litellm" if "request_id" in first and "spend" in first else "generic"
+    if F.sniff_text(head):
+        return "otel"
+    for line in head.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            break
+        found = F.sniff(obj)
+        if found:
+            return found
+        if isinstance(obj, dict) and "input_tokens" in obj and "model" in obj:
+            return "generic"
+        break
+    doc = F.json_document(path)
+    if doc is not None:
+        if F.otlp_spans(doc) is not None:
+            return "otel"
+        if F.openai_usage_export(doc) is not None:
+            return "openai"
+        if F.anthropic_usage_report(doc) is not None:
+            return "anthropic"
+        if F.litellm_document(doc) is not None:
+            return "litellm"
+    raise InputError(
+        f"cannot tell the format of {path}; pass --format openai|anthropic|litellm|otel|vllm|"
+        "generic (docs/usage.md describes each)."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# record streams of the JSON sources
+
+
+def _converter(fmt: str) -> Callable[[Any], F.Fields]:
+    return {
+        "openai": F.openai_fields,
+        "anthropic": F.anthropic_fields,
+        "litellm": F.litellm_fields,
+        "vllm": F.vllm_fields,
+    }[fmt]
+
+
+def _expand(rec: F.Record, fmt: str) -> Iterator[tuple[F.Record, Callable[[Any], F.Fields]]]:
+    """A record, or the records inside it when it is a container: an OpenAI Usage API page,
+    an Anthropic usage report, an OTLP export, a JSON array of records."""
+    obj = rec.obj
+    if rec.error is None:
+        inner: Iterator[F.Record] | None = None
+        conv: Callable[[Any], F.Fields] = F.otel_fields
+        if fmt == "otel":
+            inner = F.otlp_spans(obj)
+        elif fmt == "openai":
+            inner, conv = F.openai_usage_export(obj), F.openai_usage_result_fields
+        elif fmt == "anthropic":
+            inner, conv = F.anthropic_usage_report(obj), F.anthropic_report_fields
+        if inner is None and isinstance(obj, list):
+            inner, conv = F.litellm_document(obj), _converter(fmt)
+        if inner is not None:
+            for sub in inner:
+                yield F.Record(rec.line, sub.raw, sub.obj), conv
+            return
+    yield rec, (F.otel_fields if fmt == "otel" else _converter(fmt))
+
+
+def _records(path: Path, fmt: str) -> Iterator[tuple[F.Record, Callable[[Any], F.Fields]]]:
+    """(record, converter) pairs of a JSON Lines, JSON document or CSV source file; a record
+    inside a container (export page, OTLP export) carries the container's line."""
+    if path.suffix.lower() == ".csv":
+        for rec in F.csv_records(path):
+            yield rec, _converter(fmt) if fmt != "otel" else F.otel_fields
+        return
+    head = F.read_head(path, 1 << 20).lstrip()
+    first_line = head.split("\n", 1)[0]
+    whole = False
+    if head[:1] in "{[":
+        try:
+            json.loads(first_line)
+        except json.JSONDecodeError:
+            whole = True
+    if whole:  # a pretty-printed JSON document
+        doc = F.json_document(path)
+        if doc is None:
+            raise InputError(f"{path} is neither JSON Lines nor one JSON document; fix it.")
+        yield from _expand(F.Record(1, "", doc), fmt)
+        return
+    for rec in F.jsonl_records(path):
+        yield from _expand(rec, fmt)
+
+
+_PARSE_NAMES = PARSE_SCHEMA.names
+
+
+def _row(fields: F.Fields, rec: F.Record, fmt: str, file: str) -> dict[str, Any]:
+    out = {name: fields.get(name) for name, _ in REQUEST_FIELDS}
+    out["source_format"] = fmt
+    out["source_file"] = file
+    out["source_line"] = rec.line
+    out["raw"] = rec.raw if fields.get("row_key") is None else None
+    out["reason"] = None
+    return out
+
+
+def _bad(rec: F.Record, fmt: str, file: str, reason: str) -> dict[str, Any]:
+    out: dict[str, Any] = dict.fromkeys(_PARSE_NAMES)
+    out.update(source_format=fmt, source_file=file, source_line=rec.line, raw=rec.raw,
+               reason=reason)  # fmt: skip
+    return out
+
+
+def _table(rows: list[dict[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=PARSE_SCHEMA)
+
+
+# --------------------------------------------------------------------------------------------
+# the generic layout, normalised in SQL
+
+
+_GENERIC_ALIASES = {
+    "ts": ("timestamp", "ts", "time", "created_at"),
+    "row_key": ("request_id", "row_key", "id"),
+    "input_tokens": ("input_tokens", "prompt_tokens"),
+    "cached_input_tokens": ("cached_input_tokens", "cache_read_tokens", "cached_tokens"),
+    "cache_write_tokens": ("cache_write_tokens", "cache_creation_tokens"),
+    "output_tokens": ("output_tokens", "completion_tokens"),
+}
+
+
+def _generic_select(schema: pa.Schema, fmt: str, line0: int) -> str:
+    """SQL mapping a generic-layout relation ``g`` onto the parse schema (one parameter: the
+    file name). A ``_line`` column gives line numbers (else ``line0`` + ordinal); ``_error``
+    and ``_raw`` columns carry JSON parse errors and the line's text."""
+    names = set(schema.names) - {"_line", "_error", "_raw"}
+
+    def pick(name: str) -> str | None:
+        for alias in _GENERIC_ALIASES.get(name, (name,)):
+            if alias in names:
+                return f'g."{alias}"'
+        return None
+
+    def text(name: str) -> str:
+        col = pick(name)
+        return f"CAST({col} AS VARCHAR)" if col else "CAST(NULL AS VARCHAR)"
+
+    ts = pick("ts")
+    if ts is None:
+        ts_sql = "CAST(NULL AS TIMESTAMP)"
+    else:
+        kind = schema.field(ts[3:-1]).type
+        if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+            ts_sql = f"CAST({ts} AS TIMESTAMP)"
+        elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            ts_sql = f"CAST(to_timestamp(CAST({ts} AS DOUBLE)) AS TIMESTAMP)"
+        else:
+            ts_sql = (
+                f"coalesce(TRY_CAST(TRY_CAST({ts} AS TIMESTAMPTZ) AS TIMESTAMP), "
+                f"TRY_CAST(to_timestamp(TRY_CAST({ts} AS DOUBLE)) AS TIMESTAMP))"
+            )
+    counts = {}
+    checks = []
+    for name in ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens",
+                 "reasoning_tokens", "requests"):  # fmt: skip
+        col = pick(name)
+        if col is None:
+            counts[name] = "CAST(NULL AS BIGINT)"
+            continue
+        counts[name] = f"TRY_CAST({col} AS BIGINT)"
+        checks.append(
+            f"WHEN {col} IS NOT NULL AND TRY_CAST({col} AS BIGINT) IS NULL "
+            f"THEN '{name} ' || CAST({col} AS VARCHAR) || ' is not a whole number of tokens'"
+        )
+    price = pick("price_usd")
+    if price is not None:
+        checks.append(
+            f"WHEN {price} IS NOT NULL AND TRY_CAST({price} AS DECIMAL(38, 12)) IS NULL "
+            f"THEN 'price_usd ' || CAST({price} AS VARCHAR) || ' is not a number'"
+        )
+    ts_check = (
+        f"WHEN {ts} IS NOT NULL AND ({ts_sql}) IS NULL "
+        f"THEN 'timestamp ' || CAST({ts} AS VARCHAR) || ' is not ISO 8601 or Unix seconds'"
+        if ts
+        else ""
+    )
+    batch = pick("batch")
+    tier = text("service_tier")
+    tier_sql = f"lower(coalesce({tier}, 'standard'))"
+    tier_sql = (
+        f"CASE WHEN {tier_sql} IN ('default', 'auto', 'standard_only', 'on_demand') "
+        f"THEN 'standard' ELSE {tier_sql} END"
+    )
+    if batch is not None:
+        tier_sql = (
+            f"CASE WHEN lower(CAST({batch} AS VARCHAR)) = 'true' THEN 'batch' ELSE {tier_sql} END"
+        )
+    parse_error = (
+        "WHEN g._error IS NOT NULL THEN 'not JSON: ' || g._error"
+        if "_error" in schema.names
+        else ""
+    )
+    reason = f"""CASE {parse_error} {ts_check} {" ".join(checks)}
+        WHEN {text("model")} IS NULL THEN 'no model'
+        WHEN {counts["input_tokens"]} IS NULL THEN 'no input_tokens'
+        WHEN {counts["output_tokens"]} IS NULL THEN 'no output_tokens'
+        END"""
+    line_sql = (
+        "CAST(g._line AS BIGINT)"
+        if "_line" in schema.names
+        else f"CAST({line0} + row_number() OVER () AS BIGINT)"
+    )
+    raw_sql = "CAST(to_json(g) AS VARCHAR)"
+    if "_raw" in schema.names:
+        raw_sql = f"coalesce(g._raw, {raw_sql})"
+    provider = pick("provider")
+    provider_sql = f"coalesce(lower({text('provider')}), 'unknown')" if provider else "'unknown'"
+    deployment = text("deployment")
+    return f"""
+      SELECT {text("row_key")} AS row_key, {ts_sql} AS ts, {provider_sql} AS provider,
+        {text("model")} AS model, coalesce({counts["requests"]}, 1) AS requests,
+        {counts["input_tokens"]} AS input_tokens,
+        coalesce({counts["cached_input_tokens"]}, 0) AS cached_input_tokens,
+        coalesce({counts["cache_write_tokens"]}, 0) AS cache_write_tokens,
+        {counts["output_tokens"]} AS output_tokens,
+        coalesce({counts["reasoning_tokens"]}, 0) AS reasoning_tokens,
+        {tier_sql} AS service_tier, {text("context_tier")} AS context_tier,
+        TRY_CAST({pick("latency_s") or "NULL"} AS DOUBLE) AS latency_s,
+        coalesce({text("status")}, 'ok') AS status, {text("team")} AS team, {text("app")} AS app,
+        {text("user")} AS "user", {text("api_key")} AS api_key, {text("tags")} AS tags,
+        CASE WHEN {provider_sql} = '{SELF_HOSTED}' THEN coalesce({deployment}, {text("model")})
+             ELSE {deployment} END AS deployment,
+        {text("price_usd")} AS price_usd, CAST(NULL AS VARCHAR) AS reported_usd,
+        '{fmt}' AS source_format, ? AS source_file,
+        {line_sql} AS source_line,
+        {reason} AS reason,
+        CASE WHEN ({reason}) IS NOT NULL THEN {raw_sql} END AS raw
+      FROM g"""
+
+
+def _generic_batches(path: Path, rows: int) -> Iterator[tuple[pa.Table | pa.RecordBatch, int]]:
+    """(arrow batch, line number before its first row) of a generic Parquet/CSV/JSONL file."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        try:
+            pfile = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as err:
+            raise InputError(f"cannot read {path} as Parquet: {err}") from None
+        done = 0
+        for batch in pfile.iter_batches(batch_size=rows):
+            yield batch, done
+            done += batch.num_rows
+    elif suffix == ".csv":
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            header = fh.readline().strip().split(",")
+        opts = pacsv.ConvertOptions(
+            column_types={h: pa.string() for h in header}, strings_can_be_null=True
+        )
+        reader = pacsv.open_csv(
+            path, read_options=pacsv.ReadOptions(block_size=64 << 20), convert_options=opts
+        )
+        done = 1  # the header line
+        for batch in reader:
+            yield batch, done
+            done += batch.num_rows
+    else:
+        buf: list[dict[str, Any]] = []
+        first = 0
+        for rec in F.jsonl_records(path):
+            obj = rec.obj if isinstance(rec.obj, dict) else {}
+            row = {
+                k: None if v is None else json.dumps(v) if isinstance(v, dict | list) else str(v)
+                for k, v in obj.items()
+            }
+            row["_line"] = str(rec.line)
+            row["_raw"] = rec.raw
+            row["_error"] = rec.error or (None if obj else "not a JSON object")
+            if not buf:
+                first = rec.line - 1
+            buf.append(row)
+            if len(buf) >= rows:
+                yield pa.Table.from_pylist(buf), first
+                buf = []
+        if buf:
+            yield pa.Table.from_pylist(buf), first
+
+
+# --------------------------------------------------------------------------------------------
+# validation and storage
+
+
+class _Store:
+    """Validates parse-schema batches in SQL and stores them transactionally."""
+
+    def __init__(self, ledger: Ledger, prices: PriceBook) -> None:
+        self.ledger = ledger
+        self.raw = ledger.raw
+        self.prices = prices
+        self.known: dict[tuple[str, str, str | None], bool] = {}
+        self.deployments = {d.name for d in ledger.deployments()}
+        self.raw.execute(
+            "CREATE OR REPLACE TEMP TABLE _known "
+            "(provider VARCHAR, model VARCHAR, deployment VARCHAR, ok BOOLEAN)"
+        )
+
+    def _is_known(self, provider: str, model: str, deployment: str | None) -> bool:
+        if provider == SELF_HOSTED:
+            if deployment in self.deployments or model in self.deployments:
+                return True
+            try:
+                get_model(model)
+            except UnknownNameError:
+                return False
+            return True
+        return self.prices.knows(provider, model)
+
+    def _update_known(self) -> None:
+        pairs = self.raw.execute(
+            "SELECT DISTINCT provider, model, deployment FROM _p WHERE price_usd IS "
+            "NULL AND provider IS NOT NULL AND model IS NOT NULL"
+        ).fetchall()
+        new = [(p, m, d) for p, m, d in pairs if (p, m, d) not in self.known]
+        for key in new:
+            self.known[key] = self._is_known(*key)
+        if new:
+            self.raw.executemany(
+                "INSERT INTO _known VALUES (?, ?, ?, ?)", [[*k, self.known[k]] for k in new]
+            )
+
+    def store(self, parse_sql: str, params: list[Any]) -> tuple[int, int, int]:
+        """Validate and store one batch given as SQL over registered relations; returns
+        (read, ingested, quarantined)."""
+        self.raw.execute(f"CREATE OR REPLACE TEMP TABLE _p AS {parse_sql}", params)
+        self._update_known()
+        self.raw.execute(_VALIDATE_SQL)
+        read, tmin, tmax = self.raw.execute(
+            "SELECT count(*), min(ts), max(ts) FROM _v"
+        ).fetchone() or (0, None, None)
+        self.raw.begin()
+        try:
+            inserted = self.raw.execute(
+                _INSERT_SQL, [tmin or datetime(1970, 1, 1), tmax or datetime(1970, 1, 1)]
+            ).fetchone()
+            quarantined = self.raw.execute(_QUARANTINE_SQL).fetchone()
+            self.raw.execute(
+                "DELETE FROM quarantine WHERE row_key IN "
+                "(SELECT row_key FROM _v WHERE reason IS NULL AND first_seen)"
+            )
+            self.raw.commit()
+        except BaseException:
+            self.raw.rollback()
+            raise
+        return (
+            int(read),
+            int(inserted[0] if inserted else 0),
+            int(quarantined[0] if quarantined else 0),
+        )
+
+
+_VALIDATE_SQL = """
+CREATE OR REPLACE TEMP TABLE _v AS
+WITH checked AS (
+  SELECT p.* EXCLUDE (reason, row_key),
+    coalesce(p.reason, CASE
+      WHEN p.ts IS NULL THEN 'no timestamp; every row needs a time to be priced at'
+      WHEN p.model IS NULL THEN 'no model'
+      WHEN p.input_tokens IS NULL OR p.output_tokens IS NULL THEN 'no input or output tokens'
+      WHEN least(p.input_tokens, p.cached_input_tokens, p.cache_write_tokens, p.output_tokens,
+                 p.reasoning_tokens, p.requests) < 0
+        THEN 'negative count: input ' || p.input_tokens || ', cached ' || p.cached_input_tokens
+             || ', cache write ' || p.cache_write_tokens || ', output ' || p.output_tokens
+             || ', reasoning ' || p.reasoning_tokens || ', requests ' || p.requests
+      WHEN p.cached_input_tokens + p.cache_write_tokens > p.input_tokens
+        THEN 'cache reads (' || p.cached_input_tokens || ') + writes ('
+             || p.cache_write_tokens || ') exceed input tokens (' || p.input_tokens || ')'
+      WHEN p.reasoning_tokens > p.output_tokens
+        THEN 'reasoning tokens (' || p.reasoning_tokens || ') exceed output tokens ('
+             || p.output_tokens || ')'
+      WHEN p.price_usd IS NOT NULL AND TRY_CAST(p.price_usd AS DECIMAL(38, 12)) IS NULL
+        THEN 'price_usd ' || p.price_usd || ' is not a number'
+      WHEN TRY_CAST(p.price_usd AS DECIMAL(38, 12)) < 0
+        THEN 'price_usd ' || p.price_usd || ' is negative'
+      WHEN p.price_usd IS NULL AND NOT coalesce(k.ok, false)
+        THEN CASE WHEN p.provider = 'self-hosted'
+          THEN 'self-hosted model ''' || coalesce(p.deployment, p.model) || ''' is neither a '
+               || 'registered deployment nor a catalog model; register it with --fleet'
+          ELSE 'unknown model ''' || p.model || ''' at provider ''' || p.provider || ''' and '
+               || 'no explicit price_usd; add a price row under $INFERCOST_CATALOG_DIR/'
+               || 'api_prices/ or a price_usd column' END
+    END) AS reason,
+    coalesce(p.row_key, 'h:' || md5(coalesce(p.raw, concat_ws('|', p.ts, p.provider, p.model,
+      p.requests, p.input_tokens, p.cached_input_tokens, p.cache_write_tokens, p.output_tokens,
+      p.reasoning_tokens, p.service_tier, p.team, p.app, p."user", p.api_key, p.tags,
+      p.price_usd)))) AS k0,
+    p.row_key IS NULL AS hashed
+  FROM _p p LEFT JOIN _known k ON k.provider = p.provider AND k.model = p.model
+    AND k.deployment IS NOT DISTINCT FROM p.deployment
+), keyed AS (
+  SELECT * EXCLUDE (k0, hashed),
+    CASE WHEN hashed THEN k0 || '#' || row_number() OVER (PARTITION BY k0 ORDER BY source_line)
+         ELSE k0 END AS row_key
+  FROM checked
+)
+SELECT *, row_number() OVER (PARTITION BY row_key ORDER BY source_line) = 1 AS first_seen
+FROM keyed
+"""
+
+_REQUEST_COLUMNS = ", ".join(f'"{name}"' for name, _ in REQUEST_FIELDS)
+
+_INSERT_SQL = f"""
+INSERT INTO requests ({_REQUEST_COLUMNS})
+SELECT {", ".join(f'v."{n}"' for n, _ in REQUEST_FIELDS)} FROM _v v
+WHERE v.reason IS NULL AND v.first_seen AND NOT EXISTS (
+  SELECT 1 FROM requests r WHERE r.ts BETWEEN ? AND ? AND r.row_key = v.row_key)
+"""
+
+_QUARANTINE_SQL = """
+INSERT INTO quarantine
+SELECT v.row_key, v.source_format, v.source_file, v.source_line, v.reason, v.raw FROM _v v
+WHERE v.reason IS NOT NULL AND v.first_seen
+  AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.row_key = v.row_key)
+  AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.row_key = v.row_key)
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# the entry point
+
+
+class _Counts:
+    """Running counts of one file; reports progress after each batch."""
+
+    def __init__(self, before: int, on_progress: Progress | None) -> None:
+        self.before = before
+        self.on_progress = on_progress
+        self.read = self.ingested = self.quarantined = self.duplicates = 0
+
+    def __call__(self, read: int, ingested: int, quarantined: int) -> None:
+        self.read += read
+        self.ingested += ingested
+        self.quarantined += quarantined
+        self.duplicates += read - ingested - quarantined
+        if self.on_progress is not None:
+            self.on_progress(self.before + self.read)
+
+
+def ingest(
+    ledger: Ledger,
+    paths: Iterable[str | Path],
+    fmt: str = "auto",
+    *,
+    prices: PriceBook | None = None,
+    batch_rows: int = BATCH_ROWS,
+    on_progress: Progress | None = None,
+) -> IngestResult:
+    """Ingest files into ``ledger``; see the module docstring for keys and invariants.
+
+    Args:
+        fmt: ``auto`` (by extension and first record) or one of
+            :data:`infercost.usage.formats.FORMATS`.
+        batch_rows: rows per transaction.
+        on_progress: called with the number of records read so far, after each batch.
+
+    Raises:
+        InputError: a missing file, an unknown format or one that cannot be told.
+    """
+    if fmt != "auto" and fmt not in F.FORMATS:
+        raise InputError(f"--format {fmt!r} is unknown; use auto or {', '.join(F.FORMATS)}.")
+    files = [Path(p).expanduser() for p in paths]
+    for file in files:
+        if not file.is_file():
+            raise InputError(f"no such file: {file}")
+    store = _Store(ledger, prices or PriceBook())
+    total = IngestResult(ledger=str(ledger.path))
+    for file in files:
+        kind = detect_format(file) if fmt == "auto" else fmt
+        add = _Counts(total.read, on_progress)
+        if kind == "generic":
+            _ingest_generic(store, file, batch_rows, add)
+        else:
+            _ingest_records(store, file, kind, batch_rows, add)
+        read, ing, qua, dup = add.read, add.ingested, add.quarantined, add.duplicates
+        ledger.raw.execute(
+            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [datetime.now(UTC).replace(tzinfo=None), str(file), kind, read, ing, qua, dup],
+        )
+        total.read += read
+        total.ingested += ing
+        total.quarantined += qua
+        total.duplicates += dup
+        total.files.append({"file": str(file), "format": kind, "read": read, "ingested": ing,
+                            "quarantined": qua, "duplicates": dup})  # fmt: skip
+    return total
+
+
+def _ingest_generic(store: _Store, file: Path, batch_rows: int, add: _Counts) -> None:
+    for batch, line0 in _generic_batches(file, batch_rows * 5):
+        store.raw.register("g", batch)
+        try:
+            add(*store.store(_generic_select(batch.schema, "generic", line0), [str(file)]))
+        finally:
+            store.raw.unregister("g")
+
+
+def _ingest_records(store: _Store, file: Path, fmt: str, batch_rows: int, add: _Counts) -> None:
+    rows: list[dict[str, Any]] = []
+    name = str(file)
+    fragments: dict[str, tuple[int, str]] = {}  # stream id -> first fragment (line, raw)
+    fragment_count = 0
+    finals: set[str] = set()
+
+    def flush(extra_read: int = 0, extra_q: int = 0) -> None:
+        if not rows:
+            if extra_read:
+                add(extra_read, 0, extra_q)
+            return
+        store.raw.register("_arrow", _table(rows))
+        try:
+            read, ing, qua = store.store("SELECT * FROM _arrow", [])
+        finally:
+            store.raw.unregister("_arrow")
+        rows.clear()
+        add(read + extra_read, ing, qua + extra_q)
+
+    for rec, convert in _records(file, fmt):
+        if rec.error is not None:
+            rows.append(_bad(rec, fmt, name, rec.error))
+        elif F.is_stream_fragment(rec.obj):
+            fragment_count += 1
+            sid = str(rec.obj.get("id"))
+            fragments.setdefault(sid, (rec.line, rec.raw))
+            continue
+        else:
+            try:
+                fields = convert(rec.obj)
+            except F.RowError as err:
+                rows.append(_bad(rec, fmt, name, str(err)))
+            else:
+                if isinstance(rec.obj, dict) and rec.obj.get("object") == "chat.completion.chunk":
+                    finals.add(str(rec.obj.get("id")))
+                rows.append(_row(fields, rec, fmt, name))
+        if len(rows) >= batch_rows:
+            flush()
+    orphans = [(sid, where) for sid, where in fragments.items() if sid not in finals]
+    for sid, (line, raw) in orphans:
+        rows.append(_bad(F.Record(line, raw, None), fmt, name,
+                         f"stream {sid} has no chunk with usage; request it with "
+                         "stream_options.include_usage"))  # fmt: skip
+    # fragments of a recorded stream are the request its final chunk records: duplicates;
+    # each orphan stream's first fragment is in the batch (quarantined), the rest duplicates
+    flush(extra_read=fragment_count - len(orphans))

@@ -1,0 +1,224 @@
+"""API prices in force at a time, and the cost of a group of requests under one sheet.
+
+Which sheet prices a request made on day ``d`` (:meth:`PriceBook.sheet_at`):
+
+1. a user price file row (``$INFERCOST_CATALOG_DIR/api_prices``) for that provider and
+   model, the newest with ``as_of <= d`` (a negotiated price you pay wins outright);
+2. else genai-prices, asked for the prices in force at ``d`` (it records dated price
+   changes; for a model without recorded changes it has one current price);
+3. else our dated history (``catalog/data/api_prices``), the newest with ``as_of <= d``,
+   or the oldest when ``d`` precedes it (said in the sheet's notes).
+
+Costing a group of requests (:func:`group_cost`) follows the providers' bills: the
+long-context tier is chosen by each request's whole prompt and applies to all its tokens;
+cache reads are billed once, at the cached rate (the uncached prompt is input - cached -
+cache-write); reasoning tokens are output tokens; ``batch`` and ``flex`` apply the batch
+discount (OpenAI bills Flex at Batch rates); ``priority`` needs a price of its own.
+A price the sheet lacks raises, it is never $0.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from infercost.catalog.pricing import ApiPrice, load_api_prices
+from infercost.cost.api import genai_api_price, missing_price_text
+from infercost.errors import InputError, UnknownNameError
+from infercost.units import TOKENS_PER_M
+
+_M = Decimal(TOKENS_PER_M)
+
+
+def tier_above_tokens(context_tier: str | None) -> int | None:
+    """The prompt size a reported context tier starts above (``"200k-1M"`` -> 200000),
+    None for the base tier (``"0-200k"``) or no tier."""
+    if not context_tier:
+        return None
+    low = context_tier.split("-", 1)[0].strip().lower()
+    scale = 1
+    if low.endswith("k"):
+        low, scale = low[:-1], 1000
+    elif low.endswith("m"):
+        low, scale = low[:-1], 1_000_000
+    try:
+        value = int(float(low) * scale)
+    except ValueError:
+        return None
+    return value or None
+
+
+class PriceBook:
+    """Price sheets by provider, model and day, cached; see the module docstring for the rule.
+
+    Args:
+        extra_dirs: user catalog folders (default: ``$INFERCOST_CATALOG_DIR``).
+        use_genai_prices: consult genai-prices (tests turn it off for determinism).
+    """
+
+    def __init__(
+        self, extra_dirs: tuple[str, ...] | None = None, *, use_genai_prices: bool = True
+    ) -> None:
+        self._dirs = extra_dirs
+        self._genai = use_genai_prices
+        self._user = load_api_prices(extra_dirs, shipped=False)
+        user_keys = {p.key for p in self._user}
+        self._history = tuple(p for p in load_api_prices(extra_dirs) if p.key not in user_keys)
+
+    @staticmethod
+    def _dated(sheets: tuple[ApiPrice, ...], provider: str, model: str) -> list[ApiPrice]:
+        key = f"{provider}/{model}".lower()
+        return sorted((s for s in sheets if s.key == key), key=lambda s: s.as_of)
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019  (one book per report; bounded)
+    def sheet_at(self, provider: str, model: str, day: date) -> ApiPrice | None:
+        """The sheet in force on ``day`` for ``provider``/``model``, or None if none prices it.
+
+        Raises:
+            CatalogError: a user price file fails validation.
+        """
+        user = [s for s in self._dated(self._user, provider, model) if s.as_of <= day]
+        if user:
+            return user[-1]
+        if self._genai:
+            try:
+                at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+                sheet = genai_api_price(model, provider, at)
+            except UnknownNameError:
+                sheet = None
+            if sheet is not None:
+                return sheet
+        history = self._dated(self._history, provider, model)
+        before = [s for s in history if s.as_of <= day]
+        if before:
+            return before[-1]
+        if history:
+            first = history[0]
+            note = f"the request predates this sheet ({first.as_of}); it is the oldest held"
+            return first.model_copy(
+                update={"notes": "; ".join(n for n in (first.notes, note) if n)}
+            )
+        return None
+
+    def knows(self, provider: str, model: str) -> bool:
+        """Whether some sheet prices ``provider``/``model`` (at any date)."""
+        return bool(
+            self._dated(self._user, provider, model)
+            or self._dated(self._history, provider, model)
+            or (self._genai and self._genai_known(provider, model))
+        )
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019
+    def _genai_known(self, provider: str, model: str) -> bool:
+        try:
+            return genai_api_price(model, provider) is not None
+        except UnknownNameError:
+            return False
+
+    def tier_thresholds(self, pairs: list[tuple[str, str]], days: list[date]) -> list[int]:
+        """Every long-context threshold (prompt tokens) of the sheets for these pairs and days."""
+        out: set[int] = set()
+        for provider, model in pairs:
+            for day in days:
+                sheet = self.sheet_at(provider, model, day)
+                if sheet is not None:
+                    out.update(t.above_input_tokens for t in sheet.context_tiers)
+        return sorted(out)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCost:
+    """Cost of a group of requests that share one sheet, tier and service tier, in US$.
+
+    ``list_usd`` is the same tokens at list prices: standard tier, cache reads at the
+    uncached input rate (what the tokens would cost without discounts); ``usd`` is what is
+    billed."""
+
+    input_usd: Decimal
+    cached_input_usd: Decimal
+    cache_write_usd: Decimal
+    output_usd: Decimal
+    list_usd: Decimal
+
+    @property
+    def usd(self) -> Decimal:
+        """The billed cost: the four token kinds."""
+        return self.input_usd + self.cached_input_usd + self.cache_write_usd + self.output_usd
+
+
+def _need(value: Decimal | None, what: str, sheet: ApiPrice) -> Decimal:
+    if value is None:
+        raise InputError(
+            f"{sheet.provider} {sheet.model}: the {what} price is {missing_price_text(sheet)} "
+            f"as of {sheet.as_of}; add a row with it under $INFERCOST_CATALOG_DIR/api_prices/."
+        )
+    return value
+
+
+def group_cost(
+    sheet: ApiPrice,
+    *,
+    tier_prompt_tokens: int,
+    uncached_input_tokens: int,
+    cached_input_tokens: int,
+    cache_write_tokens: int,
+    output_tokens: int,
+    service_tier: str = "standard",
+) -> GroupCost:
+    """Cost of requests whose prompts all fall in the tier that a prompt of
+    ``tier_prompt_tokens`` selects (a tier applies when the prompt exceeds its threshold).
+
+    Token counts are sums over the group (cost is linear within a tier).
+
+    Raises:
+        InputError: a needed price the sheet lacks (named, with where to add it); a service
+            tier without a price (``priority``) or an unknown one.
+    """
+    tier = None
+    for t in sheet.context_tiers:
+        if tier_prompt_tokens > t.above_input_tokens:
+            tier = t
+    in_p = tier.usd_per_m_input if tier else sheet.usd_per_m_input
+    out_p = tier.usd_per_m_output if tier else sheet.usd_per_m_output
+    cached_p = sheet.usd_per_m_cached_input
+    if tier is not None and tier.usd_per_m_cached_input is not None:
+        cached_p = tier.usd_per_m_cached_input
+    write_p = sheet.usd_per_m_cache_write
+    needs_in = uncached_input_tokens > 0 or (cached_input_tokens > 0 and cached_p is None)
+    needs_in = needs_in or (cache_write_tokens > 0 and write_p is None)
+    in_rate = _need(in_p, "input", sheet) if needs_in else (in_p or Decimal(0))
+    out_rate = _need(out_p, "output", sheet) if output_tokens > 0 else (out_p or Decimal(0))
+    if service_tier in ("batch", "flex"):
+        factor = 1 - _need(sheet.batch_discount, f"{service_tier} (batch discount)", sheet)
+    elif service_tier == "standard":
+        factor = Decimal(1)
+    elif service_tier == "priority":
+        raise InputError(
+            f"{sheet.provider} {sheet.model}: no priority-tier price in the price data; add a "
+            f"sheet with the priority prices under $INFERCOST_CATALOG_DIR/api_prices/ (model "
+            f"name '{sheet.model}')."
+        )
+    else:
+        raise InputError(
+            f"service tier {service_tier!r} is unknown; use standard, batch, flex or priority."
+        )
+    cached_rate = cached_p if cached_p is not None else in_rate
+    write_rate = write_p if write_p is not None else in_rate
+
+    def cost(tokens: int, rate: Decimal) -> Decimal:
+        return Decimal(tokens) * rate * factor / _M
+
+    list_usd = (
+        Decimal(uncached_input_tokens + cached_input_tokens) * in_rate
+        + Decimal(cache_write_tokens) * write_rate
+        + Decimal(output_tokens) * out_rate
+    ) / _M
+    return GroupCost(
+        input_usd=cost(uncached_input_tokens, in_rate),
+        cached_input_usd=cost(cached_input_tokens, cached_rate),
+        cache_write_usd=cost(cache_write_tokens, write_rate),
+        output_usd=cost(output_tokens, out_rate),
+        list_usd=list_usd,
+    )

@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
   reason VARCHAR NOT NULL, raw VARCHAR
 );
 CREATE TABLE IF NOT EXISTS ingests (
-  ingested_at TIMESTAMP, source_file VARCHAR, source_format VARCHAR, "read" BIGINT, ingested BIGINT,
+  ingested_at TIMESTAMP, source_file VARCHAR, source_format VARCHAR, "read" BIGINT,
+  ingested BIGINT,
   quarantined BIGINT, duplicates BIGINT
 );
 CREATE TABLE IF NOT EXISTS deployments (

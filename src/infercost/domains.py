@@ -110,10 +110,10 @@ _PER_M = _f(0, 1e6, "US$ per million tokens", "API prices are under $1,000/M")
 _CAPEX = _f(0, 1e9, "US$", "a per-GPU capital item beyond $10^9 is a typo")
 _OPEX_MONTH = _f(0, 1e10, "US$/month", "beyond $10^10/month is a typo")
 _FRACTION = _f(0, 1, "(fraction)", "a share of a whole")
-_SECONDS_SLO = _f(0, 86_400, "s", "a latency target beyond a day is not a target", lo_open=True)
-_MS_SLO = _f(0, 3_600_000, "ms", "a per-token target beyond an hour is not a target", lo_open=True)
+_SECONDS_SLO = _f(1e-6, 86_400, "s", "a latency target beyond a day is not a target")
+_MS_SLO = _f(1e-3, 3_600_000, "ms", "a per-token target beyond an hour is not a target")
 _TOK_VOLUME = _f(0, 1e18, "tokens", "10^18 tokens is far beyond all traffic in the world")
-_TOK_S = _f(0, 1e9, "tokens/s", "one replica serves far fewer than 10^9 tokens/s", lo_open=True)
+_TOK_S = _f(1e-3, 1e9, "tokens/s", "one replica serves far fewer than 10^9 tokens/s")
 
 #: One domain per input name (library argument = CLI option with dashes).
 DOMAINS: dict[str, Domain] = {
@@ -173,10 +173,10 @@ DOMAINS: dict[str, Domain] = {
     "power_w": _f(0, 100_000, "W", "one accelerator draws well under 100 kW", lo_open=True),
     "idle_power_w": _f(0, 100_000, "W", "one accelerator draws well under 100 kW"),
     "pue": _f(1, 5, "(ratio)", "facilities run at PUE 1.0-2.5"),
-    "years": _f(0, 50, "years", "hardware life", lo_open=True),
+    "years": _f(0.01, 50, "years", "hardware life"),
     "months": _f(0, 600, "months", "fifty years"),
-    "days_per_month": _f(0, 31, "days", "a month", lo_open=True),
-    "hours_per_month": _f(0, 744, "hours", "a 31-day month", lo_open=True),
+    "days_per_month": _f(1, 31, "days", "a month"),
+    "hours_per_month": _f(1, 744, "hours", "a 31-day month"),
     "autoscaling_lag_min": _f(0, 1440, "minutes", "a day"),
     "scale_down_delay_min": _f(0, 1440, "minutes", "a day"),
     # shares and fractions
@@ -187,8 +187,8 @@ DOMAINS: dict[str, Domain] = {
     "residual_value_fraction": _FRACTION,
     "traffic_share": _FRACTION,
     "attempt_fraction": _FRACTION,
-    "utilization": _f(0, 1, "(fraction)", "a share of paid hours", lo_open=True),
-    "max_utilization": _f(0, 1, "(fraction)", "a share of capacity", lo_open=True),
+    "utilization": _f(0.001, 1, "(fraction)", "a share of paid hours"),
+    "max_utilization": _f(0.01, 1, "(fraction)", "a share of capacity"),
     "quality_retention": _f(0, 1, "(fraction)", "a share of quality", lo_open=True),
     "retry_share": _f(0, 1, "(fraction)", "a share of tokens", hi_open=True),
     "reasoning_share": _f(0, 1, "(fraction)", "a share of tokens", hi_open=True),
@@ -198,21 +198,17 @@ DOMAINS: dict[str, Domain] = {
     "max_ttft_s": _SECONDS_SLO,
     "ttft_p99_s": _SECONDS_SLO,
     "slo_ttft_p99": _SECONDS_SLO,
-    "slo_tpot_p99": _f(0, 3600, "s", "a per-token target beyond an hour", lo_open=True),
+    "slo_tpot_p99": _f(1e-6, 3600, "s", "a per-token target beyond an hour"),
     "max_tpot_ms": _MS_SLO,
     "tpot_p99_ms": _MS_SLO,
     # traffic
-    "rate": _f(
-        0, 1e7, "requests/s", "10^7 req/s is beyond any deployment", lo_open=True, allow_inf=True
-    ),  # fmt: skip
-    "duration": _f(0, 1e9, "s", "about 30 years of simulated time", lo_open=True),
-    "profile_period": _f(0, 1e9, "s", "about 30 years", lo_open=True),
-    "trace_time_scale": _f(0, 1e6, "(factor)", "a time stretch", lo_open=True),
-    "burstiness": _f(0, 1000, "(gamma shape)", "1 = Poisson", lo_open=True),
+    "rate": _f(1e-6, 1e7, "requests/s", "10^7 req/s is beyond any deployment", allow_inf=True),
+    "duration": _f(1e-6, 1e9, "s", "about 30 years of simulated time"),
+    "profile_period": _f(1e-3, 1e9, "s", "about 30 years"),
+    "trace_time_scale": _f(1e-6, 1e6, "(factor)", "a time stretch"),
+    "burstiness": _f(1e-3, 1000, "(gamma shape)", "1 = Poisson"),
     "length_cv": _f(0, 10, "(std / mean)", "lengths spread wider are not a distribution"),
-    "load": _f(
-        0, 10, "(rate / capacity)", "past 10x capacity every run is overloaded", lo_open=True
-    ),  # fmt: skip
+    "load": _f(1e-3, 10, "(rate / capacity)", "past 10x capacity every run is overloaded"),
     "tokens_per_day": _TOK_VOLUME,
     "output_tokens_per_day": _TOK_VOLUME,
     "tokens_per_month": _TOK_VOLUME,
@@ -226,13 +222,13 @@ DOMAINS: dict[str, Domain] = {
     "replica_output_tok_s": _TOK_S,
     "tok_s": _TOK_S,
     "elasticity": _f(-100, 100, "(ratio)", "a price elasticity"),
-    "price_ratio": _f(0, 1e6, "(ratio)", "a price multiple", lo_open=True),
-    "volume_ratio": _f(0, 1e6, "(ratio)", "a volume multiple", lo_open=True),
-    "output_expansion": _f(0, 1000, "(ratio)", "output tokens per input token", lo_open=True),
-    "draft_step_ratio": _f(0, 10, "(ratio)", "draft step time over target step", lo_open=True),
+    "price_ratio": _f(1e-6, 1e6, "(ratio)", "a price multiple"),
+    "volume_ratio": _f(1e-6, 1e6, "(ratio)", "a volume multiple"),
+    "output_expansion": _f(1e-6, 1000, "(ratio)", "output tokens per input token"),
+    "draft_step_ratio": _f(1e-6, 10, "(ratio)", "draft step time over target step"),
     # load generator
-    "max_seconds": _f(0, 604_800, "s", "a week", lo_open=True),
-    "request_timeout": _f(0, 86_400, "s", "a day", lo_open=True),
+    "max_seconds": _f(1e-3, 604_800, "s", "a week"),
+    "request_timeout": _f(1e-3, 86_400, "s", "a day"),
     # work limit
     "max_work": _f(1, 1e15, "work units", "see docs/limits.md"),
 }
@@ -320,9 +316,9 @@ class WorkLimit:
 #: The work limits, by command (docs/limits.md explains each).
 WORK_LIMITS: dict[str, WorkLimit] = {
     # streaming simulator: memory grows with requests in flight, time with requests.
-    "simulate": WorkLimit("simulated requests (x replicas / 1,000 routing)", 2e7, 0.0),
+    "simulate": WorkLimit("simulated requests (+ 1,000 per replica)", 2e6, 0.0),
     # the plan grid: G x W x P x K x C cells, about 40 float64 arrays each.
-    "plan grid": WorkLimit("grid configurations", 2e7, 40 * 8.0),
+    "plan grid": WorkLimit("grid configurations", 5e6, 40 * 8.0),
     # p99 shortlist: simulated requests over the shortlisted configurations.
     "plan tail": WorkLimit("simulated requests", 2e6, 0.0),
     # load generator: prompt characters held in memory.

@@ -90,14 +90,17 @@ def test_find_max_rate_reports_a_rate_below_capacity() -> None:
     [
         (["--num-requests", "10"], "Give --rate"),
         (["--rate", "1", "--arrival", "weibull"], "poisson or gamma"),
-        (["--rate", "-2"], "--rate must be a finite number in (0, 10,000,000] requests/s or inf"),
+        (
+            ["--rate", "-2"],
+            "--rate must be a finite number in [1e-06, 10,000,000] requests/s or inf",
+        ),
         (
             ["--rate", "0"],
-            "--rate must be a finite number in (0, 10,000,000] requests/s or inf, got 0.",
+            "--rate must be a finite number in [1e-06, 10,000,000] requests/s or inf, got 0.",
         ),
         (
             ["--rate", "nan"],
-            "--rate must be a finite number in (0, 10,000,000] requests/s or inf, got nan.",
+            "--rate must be a finite number in [1e-06, 10,000,000] requests/s or inf, got nan.",
         ),
         (["--rate", "1", "--pp", "2", "--tp", "1"], "one pipeline stage"),
         (["--rate", "1", "--slo-ttft-p99", "0"], "--slo-ttft-p99"),

@@ -130,6 +130,12 @@ def bound(command: str, func: Callable[..., Any]) -> Callable[..., Any]:
         token = _GIVEN.set(given)
         try:
             return func(*args, **kwargs)
+        except (OverflowError, FloatingPointError, MemoryError) as err:
+            shown = ", ".join(f"{k}={v!r}" for k, v in given.items()) or "the defaults"
+            raise InputError(
+                f"An intermediate result overflowed ({type(err).__name__}) for {shown}; "
+                "use smaller or more realistic values."
+            ) from err
         finally:
             _GIVEN.reset(token)
 

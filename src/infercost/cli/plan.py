@@ -167,6 +167,7 @@ def _sweep_options(
     gpu_hour_usd: float | None,
     allow_spot: bool,
     cached_share: float,
+    max_work: float | None = None,
 ) -> dict[str, Any]:
     if max_concurrency is not None and max_concurrency < 1:
         raise InputError(f"--max-concurrency must be at least 1 sequence, got {max_concurrency}.")
@@ -181,6 +182,7 @@ def _sweep_options(
         "gpu_hour_usd": gpu_hour_usd,
         "allow_spot": allow_spot,
         "cached_prefix_share": cached_share,
+        "max_work": max_work,
     }
 
 
@@ -201,6 +203,11 @@ ENGINE_OPT = typer.Option("vllm", help="Efficiency profile: vllm, sglang, trtllm
 RATE_OPT = typer.Option(None, help="One $/GPU-hour for every GPU instead of catalog offers.")
 SPOT_OPT = typer.Option(False, "--allow-spot", help="Let spot offers price configurations.")
 CACHE_OPT = typer.Option(0.0, help="Share of each prompt served from the prefix cache.")
+MAXW_OPT = typer.Option(
+    None,
+    "--max-work",
+    help="Raise the work limit (grid configurations, simulated requests; docs/limits.md).",
+)
 
 
 @plan_app.command("search")
@@ -228,6 +235,7 @@ def search_command(
     load: float = typer.Option(0.8, help="Simulated arrival rate ÷ steady-state rate."),
     length_cv: float = typer.Option(0.0, help="Simulated length spread (std ÷ mean)."),
     num_requests: int = typer.Option(300, help="Requests per simulation."),
+    max_work: float | None = MAXW_OPT,
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
 ) -> None:
@@ -246,6 +254,7 @@ def search_command(
         gpu_hour_usd,
         allow_spot,
         cached_share,
+        max_work,
     )
     result = search(
         model, isl, osl, max_ttft_s=max_ttft_s, max_tpot_s=_ms(max_tpot_ms), top=top, **options
@@ -295,6 +304,7 @@ def pareto_command(
     allow_spot: bool = SPOT_OPT,
     cached_share: float = CACHE_OPT,
     rows: int = typer.Option(15, help="Frontier rows to print (thinned evenly)."),
+    max_work: float | None = MAXW_OPT,
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
 ) -> None:
@@ -318,6 +328,7 @@ def pareto_command(
             gpu_hour_usd,
             allow_spot,
             cached_share,
+            max_work,
         ),
     )
     fig = plan_charts.pareto_figure(result) if html else None

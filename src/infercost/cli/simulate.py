@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from infercost.domains import check_work
 from infercost.errors import InputError
 from infercost.perf.memory import weight_bytes, weight_bytes_per_gpu
 from infercost.perf.step import step_model
@@ -126,13 +127,14 @@ def _workload(
     seed: int,
     profile: list[float] | None = None,
     profile_period_s: float = 86_400.0,
+    max_work: float | None = None,
 ) -> Workload:
     rng = np.random.default_rng(seed)
     if profile is not None:
-        arr = profile_arrivals(profile, rng, profile_period_s, num_requests, duration)
+        arr = profile_arrivals(profile, rng, profile_period_s, num_requests, duration, max_work)
     else:
         shape = 1.0 if arrival == "poisson" else burstiness
-        arr = gamma_arrivals(rate, shape, rng, num_requests, duration)
+        arr = gamma_arrivals(rate, shape, rng, num_requests, duration, max_work)
     return synthetic_workload(
         arr,
         length_dist(length_kind, isl, length_cv),
@@ -405,6 +407,13 @@ def simulate_cmd(
     seed: Annotated[
         int, typer.Option(help="Random seed, >= 0 (arrivals, lengths, prefixes).")
     ] = 0,
+    max_work: Annotated[
+        float | None,
+        typer.Option(
+            help="Raise the work limit (simulated requests + 1,000 per replica; docs/limits.md)."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Simulate one deployment under load; OVERLOADED runs report the sustainable rate."""
@@ -463,7 +472,7 @@ def simulate_cmd(
         wl_args = (arrival, shape, num_requests, duration, isl_mean, osl_mean, lengths, cv)
         wl = _workload(
             1.0 if rate is None else rate, *wl_args, prefix_share, num_prefixes, prefix_tokens,
-            seed, profile, profile_period,
+            seed, profile, profile_period, max_work,
         )  # fmt: skip
     mean_ctx = float(np.mean(wl.input_tokens) + np.mean(wl.output_tokens))
     cfg = replica_config(r, mean_ctx, spec, d)
@@ -477,14 +486,20 @@ def simulate_cmd(
     search_out: dict[str, Any] | None = None
     if find_max_rate_flag:
         n = num_requests or max(int(wl.num_requests), 200)
+        check_work(
+            "simulate", 18.0 * (n + 1000.0 * replicas), max_work,
+            "--find-max-rate (up to 18 runs) x (--num-requests + 1,000 x --replicas)",
+        )  # fmt: skip
 
         def make(rt: float) -> Workload:
             return _workload(
                 rt, arrival, shape, n, None, isl_mean, osl_mean, lengths, cv,
-                prefix_share, num_prefixes, prefix_tokens, seed,
+                prefix_share, num_prefixes, prefix_tokens, seed, None, 86_400.0, max_work,
             )  # fmt: skip
 
-        search, probe = find_max_rate(make, cfg, slo, replicas=replicas, router=router)
+        search, probe = find_max_rate(
+            make, cfg, slo, replicas=replicas, router=router, max_work=max_work
+        )
         search_out = {
             "rate_req_s": search.rate_req_s,
             "sustainable_rate_req_s": probe.saturation.sustainable_rate_req_s,
@@ -496,7 +511,8 @@ def simulate_cmd(
             wl = make(rate)
     res: SimResult | None = None
     if rate is not None or trace is not None or profile is not None:
-        with _progress(not as_json and sys.stderr.isatty(), wl.num_requests) as progress:
+        show = not (as_json or quiet) and sys.stderr.isatty()
+        with _progress(show, wl.num_requests) as progress:
             res = simulate(
                 wl,
                 cfg,
@@ -504,6 +520,7 @@ def simulate_cmd(
                 router=router,
                 slo=slo if slo.is_set else None,
                 progress=progress,
+                max_work=max_work,
             )
     head = (
         f"{r.model.id}: {replicas} replica(s) of {r.num_gpus}x {r.acc.id} (TP{r.tp}, "

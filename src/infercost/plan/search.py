@@ -41,6 +41,7 @@ import numpy.typing as npt
 
 from infercost.catalog import get_accelerator, get_engine, get_model, load_accelerators
 from infercost.catalog.pricing import Offer
+from infercost.domains import check_args, check_work
 from infercost.errors import InputError
 from infercost.plan.candidate import Candidate, candidate
 from infercost.plan.layouts import concurrency_levels, layouts
@@ -388,13 +389,23 @@ def run_sweep(
     kinds: Sequence[str] = DEFAULT_KINDS,
     allow_spot: bool = False,
     cached_prefix_share: float = 0.0,
+    max_work: float | None = None,
 ) -> Sweep:
     """Resolve names, build the grid, price it and evaluate it (arguments as :func:`search`).
 
+    ``max_work`` raises (or lowers) the limit on grid configurations
+    (:data:`infercost.domains.WORK_LIMITS` ``"plan grid"``), checked before the grid is
+    allocated.
+
     Raises:
         UnknownNameError: unknown model, GPU, dtype or engine.
-        InputError: bad token counts, counts or prices.
+        InputError: bad token counts, counts or prices, or a grid past the work limit.
     """
+    check_args(
+        isl=isl, osl=osl, max_gpus=max_gpus, num_gpus=list(num_gpus or ()),
+        concurrency_levels=concurrency_count, max_concurrency=max_concurrency,
+        gpu_hour_usd=gpu_hour_usd, cached_share=cached_prefix_share,
+    )  # fmt: skip
     if not 0.0 <= cached_prefix_share < 1.0:
         raise InputError(f"cached prefix share must lie in [0, 1), got {cached_prefix_share}.")
     m = get_model(model)
@@ -406,9 +417,16 @@ def run_sweep(
     )
     lay = layouts(m, max_gpus, num_gpus)
     conc = concurrency_levels(max_concurrency or eng.max_num_seqs, concurrency_count)
+    fmts = weight_formats(weight_dtypes, m)
+    kvs = kv_dtypes_for(kv_dtypes, m)
+    cells = len(accs) * len(fmts) * len(lay) * len(kvs) * int(conc.size)
+    check_work(
+        "plan grid", cells, max_work,
+        f"{len(accs)} GPU(s) x {len(fmts)} weight dtype(s) x {len(lay)} layout(s) up to "
+        f"--max-gpus x {len(kvs)} KV dtype(s) x {conc.size} --concurrency-levels",
+    )  # fmt: skip
     grid = build_grid(
-        m, accs, eng, weight_fmts=weight_formats(weight_dtypes, m),
-        kv_dtypes=kv_dtypes_for(kv_dtypes, m), layout=lay, concurrency=conc,
+        m, accs, eng, weight_fmts=fmts, kv_dtypes=kvs, layout=lay, concurrency=conc
     )  # fmt: skip
     prices = gpu_prices(
         accs, lay, gpu_hour_usd=gpu_hour_usd, offers=offers, kinds=kinds, allow_spot=allow_spot

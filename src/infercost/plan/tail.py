@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from infercost.domains import check_args, check_work
 from infercost.errors import InputError
 from infercost.perf.step import step_model
 from infercost.plan.candidate import Candidate, candidate
@@ -271,6 +272,11 @@ def search_p99(
         raise InputError(f"--length-cv must be >= 0, got {length_cv!r}.")
     if shortlist < 1:
         raise InputError(f"--shortlist must be >= 1, got {shortlist}.")
+    check_args(shortlist=shortlist, num_requests=num_requests, seed=seed)
+    check_work(
+        "plan tail", float(shortlist) * num_requests, sweep_options.get("max_work"),
+        "--shortlist x --num-requests",
+    )  # fmt: skip
     engine = str(sweep_options.get("engine", "vllm"))
     sweep = run_sweep(model, isl, osl, **sweep_options)
     cost = shortlist_cost(sweep, slo, load)

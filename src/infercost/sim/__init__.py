@@ -46,12 +46,14 @@ def find_max_rate(
     router: str = "round-robin",
     rel_tol: float = 0.02,
     max_probes: int = 16,
+    max_work: float | None = None,
 ) -> tuple[RateSearch, SimResult]:
     """Highest request rate whose run is not overloaded and meets ``slo``.
 
     ``make_workload(rate)`` must return the same kind of workload at any rate (same seed and
     request count), with every request at t = 0 for ``rate = inf``. The closed-batch run at
-    infinite rate gives the sustainable rate, the upper end of the bisection.
+    infinite rate gives the sustainable rate, the upper end of the bisection. ``max_work``
+    applies to each run (see :func:`simulate`).
 
     Returns:
         (the search result, the capacity probe's SimResult).
@@ -61,7 +63,9 @@ def find_max_rate(
     """
     if not slo.is_set:
         raise InputError("Give --slo-ttft-p99 and/or --slo-tpot-p99 to search for a rate.")
-    probe = simulate(make_workload(math.inf), config, replicas=replicas, router=router)
+    probe = simulate(
+        make_workload(math.inf), config, replicas=replicas, router=router, max_work=max_work
+    )
     upper = probe.saturation.sustainable_rate_req_s
     if upper is None or not math.isfinite(upper) or upper <= 0:
         raise InputError(
@@ -70,7 +74,10 @@ def find_max_rate(
         )
 
     def passes(rate: float) -> bool:
-        res = simulate(make_workload(rate), config, replicas=replicas, router=router, slo=slo)
+        res = simulate(
+            make_workload(rate), config, replicas=replicas, router=router, slo=slo,
+            max_work=max_work,
+        )  # fmt: skip
         return not res.saturation.overloaded and bool(res.summary.slo_met)
 
     return max_rate_meeting(passes, upper, rel_tol=rel_tol, max_probes=max_probes), probe

@@ -19,13 +19,17 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from infercost.domains import DOMAINS, check_args, check_work
 from infercost.errors import InputError
 
 FloatArray = npt.NDArray[np.float64]
 
 
-def _count(num_requests: int | None, duration_s: float | None, rate: float) -> int:
-    """Requests to draw for a fixed count, or enough to cover ``duration_s`` at ``rate``."""
+def _count(
+    num_requests: int | None, duration_s: float | None, rate: float, max_work: float | None
+) -> int:
+    """Requests to draw for a fixed count, or enough to cover ``duration_s`` at ``rate``,
+    refused past the simulator's work limit before anything is drawn."""
     if (num_requests is None) == (duration_s is None):
         raise InputError(
             "Give exactly one of num_requests (--num-requests) or duration_s (--duration)."
@@ -33,12 +37,14 @@ def _count(num_requests: int | None, duration_s: float | None, rate: float) -> i
     if num_requests is not None:
         if num_requests < 1:
             raise InputError(f"--num-requests must be at least 1, got {num_requests}.")
+        check_work("simulate", num_requests, max_work, "--num-requests")
         return num_requests
     assert duration_s is not None
     if not math.isfinite(duration_s) or duration_s <= 0:
         raise InputError(f"--duration must be a positive number of seconds, got {duration_s}.")
     # Draw the mean count plus 10 standard deviations; the caller trims to the duration.
     mean = rate * duration_s
+    check_work("simulate", mean, max_work, "--rate x --duration")
     return max(math.ceil(mean + 10.0 * math.sqrt(mean) + 10.0), 1)
 
 
@@ -66,6 +72,7 @@ def poisson_arrivals(
     rng: np.random.Generator,
     num_requests: int | None = None,
     duration_s: float | None = None,
+    max_work: float | None = None,
 ) -> FloatArray:
     """Poisson arrivals at ``rate_per_s``; the first request arrives after one gap.
 
@@ -73,9 +80,10 @@ def poisson_arrivals(
         Sorted arrival times, seconds, shape (n,). With ``duration_s``, those before it.
 
     Raises:
-        InputError: a non-positive rate, or neither/both of count and duration.
+        InputError: a non-positive rate, neither/both of count and duration, or more
+            requests than the work limit (``max_work`` raises it).
     """
-    return gamma_arrivals(rate_per_s, 1.0, rng, num_requests, duration_s)
+    return gamma_arrivals(rate_per_s, 1.0, rng, num_requests, duration_s, max_work)
 
 
 def gamma_arrivals(
@@ -84,6 +92,7 @@ def gamma_arrivals(
     rng: np.random.Generator,
     num_requests: int | None = None,
     duration_s: float | None = None,
+    max_work: float | None = None,
 ) -> FloatArray:
     """Gamma-gap arrivals at mean ``rate_per_s`` (vLLM bench's ``--burstiness``).
 
@@ -96,13 +105,14 @@ def gamma_arrivals(
         InputError: non-positive rate or burstiness, or neither/both of count and duration.
     """
     _check_rate(rate_per_s)
+    check_args(rate=rate_per_s, duration=duration_s)
     if math.isnan(burstiness) or burstiness <= 0 or math.isinf(burstiness):
         raise InputError(f"--burstiness must be a positive finite number, got {burstiness}.")
     if math.isinf(rate_per_s):
         if num_requests is None:
             raise InputError("An infinite --rate needs --num-requests (all arrive at t = 0).")
-        return np.zeros(_count(num_requests, None, 1.0), dtype=np.float64)
-    n = _count(num_requests, duration_s, rate_per_s)
+        return np.zeros(_count(num_requests, None, 1.0, max_work), dtype=np.float64)
+    n = _count(num_requests, duration_s, rate_per_s, max_work)
     gaps = rng.gamma(shape=burstiness, scale=1.0 / (rate_per_s * burstiness), size=n)
     return _trim(np.cumsum(gaps), duration_s)
 
@@ -113,6 +123,7 @@ def profile_arrivals(
     period_s: float = 86_400.0,
     num_requests: int | None = None,
     duration_s: float | None = None,
+    max_work: float | None = None,
 ) -> FloatArray:
     """Non-homogeneous Poisson arrivals with a piecewise-constant rate that repeats every
     ``period_s`` (24 hourly rates over a day by default).
@@ -122,6 +133,7 @@ def profile_arrivals(
         rng: random generator.
         period_s: length of one period, seconds.
         num_requests, duration_s: stop after this many requests, or at this time.
+        max_work: raise the work limit on requests (:data:`infercost.domains.WORK_LIMITS`).
 
     Returns:
         Sorted arrival times, seconds, shape (n,).
@@ -132,6 +144,12 @@ def profile_arrivals(
     rates = np.asarray(rates_per_s, dtype=np.float64).ravel()
     if rates.size == 0 or not np.all(np.isfinite(rates)) or np.any(rates < 0):
         raise InputError("The rate profile needs one or more finite rates >= 0 (requests/s).")
+    if float(rates.max()) > DOMAINS["rate"].hi:
+        raise InputError(
+            f"The rate profile's rates must be at most {DOMAINS['rate'].hi:,.0f} requests/s, "
+            f"got {float(rates.max()):g}."
+        )
+    check_args(duration=duration_s)
     if not math.isfinite(period_s) or period_s <= 0:
         raise InputError(
             f"The profile period must be a positive number of seconds, got {period_s}."
@@ -142,7 +160,7 @@ def profile_arrivals(
     if per_period <= 0:
         raise InputError("The rate profile is zero everywhere; no request would arrive.")
     mean_rate = per_period / period_s
-    n = _count(num_requests, duration_s, mean_rate)
+    n = _count(num_requests, duration_s, mean_rate, max_work)
     unit = np.cumsum(rng.exponential(1.0, size=n))  # unit-rate Poisson times
     periods = np.floor(unit / per_period)
     rem = unit - periods * per_period

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from infercost.domains import check_args, check_work
 from infercost.errors import InputError
 from infercost.sim.config import ReplicaConfig, decode_iteration
 from infercost.sim.metrics import Slo, Summary, summarize
@@ -208,6 +209,7 @@ def simulate(
     slo: Slo | None = None,
     progress: ProgressFn | None = None,
     reference: bool = False,
+    max_work: float | None = None,
 ) -> SimResult:
     """Serve ``workload`` on ``replicas`` identical replicas and measure it.
 
@@ -220,18 +222,27 @@ def simulate(
         progress: called as ``progress(requests_routed, total)`` about 200 times.
         reference: step every iteration through ``perf.step.mixed_step`` instead of the
             closed-form fast path (slow; for validation and the speed benchmark).
+        max_work: raise the work limit (requests, + 1,000 per replica, x replicas with
+            ``least-loaded``; :data:`infercost.domains.WORK_LIMITS`), checked before the run.
 
     Returns:
         A :class:`SimResult`. Deterministic: the same inputs give the same result.
 
     Raises:
-        InputError: fewer than one replica or an unknown router.
+        InputError: fewer than one replica, an unknown router, or work past the limit.
     """
     if replicas < 1:
         raise InputError(f"--replicas must be at least 1, got {replicas}.")
+    check_args(replicas=replicas)
     if router not in ROUTERS:
         raise InputError(f"Unknown router {router!r}; use one of {', '.join(ROUTERS)}.")
     n = workload.num_requests
+    per_request = replicas if router == "least-loaded" else 1
+    check_work(
+        "simulate", float(n) * per_request + 1000.0 * replicas, max_work,
+        "the requests" + (" x --replicas (least-loaded)" if per_request > 1 else "")
+        + " + 1,000 x --replicas",
+    )  # fmt: skip
     bs = config.block_size
     ptok = (workload.prefix_tokens // bs) * bs  # only whole blocks are shared (vLLM APC)
     reqs = Requests(

@@ -20,6 +20,7 @@ from infercost.cli import plan as _plan
 from infercost.cli import predict as _predict
 from infercost.cli import serve as _serve
 from infercost.cli import simulate as _simulate
+from infercost.cli import usage as _usage
 from infercost.cli.bounds import bound_all
 from infercost.errors import InfercostError
 
@@ -34,6 +35,7 @@ app = typer.Typer(
 for _module in (_predict, _catalog, _economics, _calibrate, _simulate, _plan, _serve):
     _module.register(app)
 bound_all(app)  # every option checked against infercost.domains before a command runs
+_usage.register(app)
 
 _stderr = Console(stderr=True)
 

@@ -1,0 +1,158 @@
+"""``infercost usage ...``: the usage ledger (ingest, report, demo). No formulas here."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from infercost.errors import InputError
+from infercost.fileio import write_atomic
+from infercost.usage import synth
+from infercost.usage.ingest import ingest
+from infercost.usage.ledger import Ledger, load_fleet
+from infercost.usage.prices import PriceBook
+from infercost.usage.report import priced_groups
+
+usage_app = typer.Typer(
+    help="Usage ledger: what real traffic cost, who spent it.", no_args_is_help=True
+)
+_out = Console()
+
+LedgerOpt = Annotated[Path, typer.Option("--ledger", help="DuckDB ledger file.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _when(text: str | None, name: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{name} {text!r} is not an ISO date or time (2025-08-01).") from None
+    return value.replace(tzinfo=None)
+
+
+@usage_app.command("ingest")
+def ingest_cmd(
+    files: Annotated[list[Path], typer.Argument(help="Usage files (JSONL, JSON, CSV, Parquet).")],
+    ledger: LedgerOpt,
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto|openai|anthropic|litellm|otel|vllm|generic")
+    ] = "auto",
+    fleet: Annotated[
+        Path | None, typer.Option("--fleet", help="TOML of self-hosted [[deployment]]s.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest usage files; broken rows are quarantined with file, line and reason."""
+    with Ledger(ledger) as book:
+        if fleet is not None:
+            book.add_deployments(load_fleet(fleet))
+        total_bytes = sum(f.stat().st_size for f in files if f.is_file())
+        show = not as_json and total_bytes > 20_000_000
+        with Progress(
+            TextColumn("ingest"), BarColumn(), TextColumn("{task.completed:,.0f} records"),
+            disable=not show, transient=True,
+        ) as bar:  # fmt: skip
+            task = bar.add_task("ingest", total=None)
+            result = ingest(
+                book, [str(f) for f in files], fmt,
+                on_progress=lambda n: bar.update(task, completed=n),
+            )  # fmt: skip
+    if as_json:
+        print(json.dumps(result.to_dict()))
+        return
+    table = Table("file", "format", "read", "ingested", "quarantined", "duplicates")
+    for f in result.files:
+        table.add_row(f["file"], f["format"], *(f"{f[k]:,}" for k in
+                      ("read", "ingested", "quarantined", "duplicates")))  # fmt: skip
+    _out.print(table)
+    if result.quarantined:
+        _out.print(
+            f"{result.quarantined:,} rows quarantined: see the quarantine table of {ledger}."
+        )
+
+
+@usage_app.command("report")
+def report_cmd(
+    ledger: LedgerOpt,
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="DIM[,DIM]: team, app, user, api_key, model, "
+            "provider, service_tier, day, hour, tag:NAME",
+        ),
+    ] = "team",
+    start: Annotated[str | None, typer.Option("--from", help="Start (ISO), inclusive.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="End (ISO), exclusive.")] = None,
+    allocate_idle: Annotated[
+        str, typer.Option("--allocate-idle", help="line (own row) or proportional")
+    ] = "line",
+    html: Annotated[Path | None, typer.Option("--html", help="Write a bar chart.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cost by dimension over a period, priced at each request's date."""
+    with Ledger(ledger, read_only=True) as book:
+        rep = priced_groups(
+            book.requests(), by.split(","), PriceBook(), book.deployments(),
+            _when(start, "--from"), _when(end, "--to"), allocate_idle=allocate_idle,
+        )  # fmt: skip
+    if html is not None:
+        import plotly.graph_objects as go
+
+        labels = [" / ".join(str(v) for v in r.key.values()) for r in rep.rows]
+        fig = go.Figure(go.Bar(x=labels, y=[float(r.usd) for r in rep.rows]))
+        fig.update_layout(title=f"Spend by {by}, {rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d}",
+                          yaxis_title="US$")  # fmt: skip
+        write_atomic(html, fig.to_html(include_plotlyjs="cdn"))
+    if as_json:
+        print(json.dumps(rep.to_dict()))
+        return
+    table = Table(*rep.by, "US$", "requests", "input tok", "cached", "output tok",
+                  title=f"{rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d}")  # fmt: skip
+    for r in rep.rows:
+        table.add_row(*(str(v) if v is not None else "-" for v in r.key.values()),
+                      f"{r.usd:,.2f}", f"{r.requests:,}", f"{r.input_tokens:,}",
+                      f"{r.cached_input_tokens:,}", f"{r.output_tokens:,}")  # fmt: skip
+    _out.print(table)
+    _out.print(f"total US$ {rep.total_usd:,.2f}")
+    for u in rep.unpriced:
+        _out.print(f"[yellow]unpriced[/yellow] {u['rows']:,} rows: {u['reason']}", highlight=False)
+    for note in rep.notes:
+        _out.print(f"note: {note}", highlight=False)
+
+
+@usage_app.command("demo")
+def demo_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Ledger file to create or extend.")],
+    rows: Annotated[int, typer.Option("--rows", help="Requests in the month.")] = 50_000,
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a realistic synthetic month (teams, seasonality, cache hits, a spike, a
+    self-hosted fleet) into a ledger."""
+    if rows < 1 or rows > 20_000_000:
+        raise InputError(f"--rows must be between 1 and 20,000,000, got {rows}.")
+    with Ledger(out) as book, tempfile.TemporaryDirectory() as tmp:
+        book.add_deployments(synth.FLEET)
+        path = synth.write_parquet(synth.month(rows, seed), Path(tmp) / "demo.parquet")
+        result = ingest(book, [path])
+    if as_json:
+        print(json.dumps(result.to_dict()))
+    else:
+        _out.print(f"wrote {result.ingested:,} requests of August 2025 into {out}; try "
+                   f"`infercost usage report --ledger {out} --by team,model`")  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``usage`` group to ``app``."""
+    app.add_typer(usage_app, name="usage")

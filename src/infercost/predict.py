@@ -39,10 +39,9 @@ from infercost.explain import Trail
 from infercost.perf.errors_band import error_band_for
 from infercost.perf.memory import (
     activation_workspace_bytes,
+    cache_bytes_per_sequence_per_gpu,
     engine_kv_budget,
-    kv_bytes_per_sequence,
     kv_bytes_per_token,
-    kv_shard_factor,
     max_concurrency,
     offline_batch_cap,
     weight_bytes,
@@ -272,8 +271,9 @@ def kv_budget_bytes_per_gpu(r: Resolved) -> tuple[float, float, float]:
 
 def kv_bytes_per_seq_per_gpu(r: Resolved, context: float) -> float:
     """KV bytes one sequence of ``context`` tokens holds on one GPU."""
-    per_seq = kv_bytes_per_sequence(r.model, context, r.kv_bytes_per_elem)
-    return float(per_seq * kv_shard_factor(r.model, r.tp, r.pp))
+    return float(
+        cache_bytes_per_sequence_per_gpu(r.model, context, r.kv_bytes_per_elem, r.tp, r.pp)
+    )
 
 
 def max_concurrency_at(r: Resolved, context: float) -> int:

@@ -158,22 +158,44 @@ def load_quant_formats() -> tuple[QuantFormat, ...]:
     return tuple(formats.values())
 
 
-def parse_model_config(text: str, model_id: str, source: str, as_of: date) -> ModelArch:
-    """Parse the text of a ``config.json`` into a :class:`ModelArch`.
-
-    Raises:
-        InputError: the text is not a JSON object, the config lacks a required key, has an
-            invalid value or an unsupported model_type.
-    """
+def _json_object(text: str, source: str, what: str = "config.json") -> dict[str, Any]:
     try:
         cfg = json.loads(text)
     except json.JSONDecodeError as err:
         raise InputError(
-            f"{source}: not valid JSON ({err.msg} at line {err.lineno}); pass a config.json."
+            f"{source}: not valid JSON ({err.msg} at line {err.lineno}); pass a {what}."
         ) from err
     if not isinstance(cfg, dict):
-        raise InputError(f"{source}: a config.json must hold one JSON object.")
-    return arch_from_hf_config(cfg, model_id, source, as_of)
+        raise InputError(f"{source}: a {what} must hold one JSON object.")
+    return cfg
+
+
+def parse_model_config(
+    text: str, model_id: str, source: str, as_of: date, quant_text: str | None = None
+) -> ModelArch:
+    """Parse the text of a ``config.json`` (and of a ModelOpt ``hf_quant_config.json`` found
+    beside it, ``quant_text``) into a :class:`ModelArch`.
+
+    Raises:
+        InputError: the text is not a JSON object, the config lacks a required key, has an
+            invalid value or a layer kind infercost does not model.
+    """
+    cfg = _json_object(text, source)
+    quant = _json_object(quant_text, source, "hf_quant_config.json") if quant_text else None
+    return arch_from_hf_config(cfg, model_id, source, as_of, quant)
+
+
+def quant_config_beside(path: Path) -> Path | None:
+    """The ModelOpt ``hf_quant_config.json`` of a checkpoint whose config is ``path``: the
+    file of that name in the same folder (a downloaded repository), or ``<stem>.hf_quant_config
+    .json`` beside a renamed ``<stem>.json``; None when there is none."""
+    for candidate in (
+        path.with_name("hf_quant_config.json") if path.name == "config.json" else None,
+        path.with_name(f"{path.stem}.hf_quant_config.json"),
+    ):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return None
 
 
 def load_model_config_file(path: str | Path) -> ModelArch:
@@ -195,7 +217,11 @@ def load_model_config_file(path: str | Path) -> ModelArch:
             "config.json."
         ) from err
     stat_date = date.fromtimestamp(p.stat().st_mtime)
-    return parse_model_config(text, p.parent.name or p.stem, f"{p}", stat_date)
+    quant_path = quant_config_beside(p)
+    quant_text = quant_path.read_text("utf-8") if quant_path is not None else None
+    model_id = p.parent.name if p.name == "config.json" and p.parent.name else p.stem
+    source = f"{p}" + (f" + {quant_path.name}" if quant_path is not None else "")
+    return parse_model_config(text, model_id, source, stat_date, quant_text)
 
 
 @functools.cache
@@ -205,10 +231,17 @@ def load_models() -> tuple[ModelArch, ...]:
     folder = resources.files(_DATA).joinpath("models")
     for label, i, row in _csv_rows("models.csv"):
         file_name = row["file"].strip()
+        quant_name = file_name.removesuffix(".json") + ".hf_quant_config.json"
+        quant_text: str | None = None
         if label.startswith("package:"):
             text = folder.joinpath(file_name).read_text("utf-8")
+            if folder.joinpath(quant_name).is_file():
+                quant_text = folder.joinpath(quant_name).read_text("utf-8")
         else:
             text = (Path(label).parent / "models" / file_name).read_text("utf-8")
+            user_quant = Path(label).parent / "models" / quant_name
+            if user_quant.is_file():
+                quant_text = user_quant.read_text("utf-8")
         try:
             as_of = date.fromisoformat(row["as_of"].strip())
         except ValueError as err:
@@ -216,7 +249,9 @@ def load_models() -> tuple[ModelArch, ...]:
                 label, f"field 'as_of' = {row['as_of']!r} is not a date", i
             ) from err
         try:
-            arch = parse_model_config(text, row["id"].strip(), row["source"].strip(), as_of)
+            arch = parse_model_config(
+                text, row["id"].strip(), row["source"].strip(), as_of, quant_text
+            )
         except InfercostError as err:
             raise CatalogError(label, f"{file_name}: {err}", i) from err
         aliases = tuple(a.strip() for a in row.get("aliases", "").split("|") if a.strip())

@@ -10,7 +10,8 @@ _SEPARATORS = re.compile(r"[\s_./]+")
 # Suffixes that name a variant of the same architecture (chat/instruct tuning, dated releases,
 # the "-hf" conversion marker). Stripped repeatedly from the end.
 _VARIANT_SUFFIX = re.compile(
-    r"-(instruct|chat|it|hf|base|original|\d{4}|v\d+(-\d+)?|fp8|bf16|awq|gptq|int4|fp16)$"
+    r"-(instruct|chat|it|hf|base|original|thinking|\d{4}|v\d+(-\d+)?|fp8|bf16|awq|gptq|int4|fp16"
+    r"|nvfp4|mxfp4|fp4|w4a16|w8a8|int8|kv|dynamic)$"
 )
 
 

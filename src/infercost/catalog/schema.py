@@ -134,7 +134,8 @@ class ModelArch(CatalogEntry):
         intermediate_size: dense FFN width.
         vocab_size: vocabulary size.
         tie_word_embeddings: whether the LM head shares the embedding matrix.
-        gated_mlp: SwiGLU/GeGLU (3 matrices) rather than 2.
+        gated_mlp: SwiGLU/GeGLU (3 matrices) rather than 2 (Nemotron-H relu2), for the dense
+            FFN and the experts alike.
         attention_bias: q/k/v projections carry a bias.
         attention_kind: mha, gqa or mla.
         kv_lora_rank, q_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim: MLA sizes.
@@ -151,6 +152,38 @@ class ModelArch(CatalogEntry):
         checkpoint_dtype: dtype of the published weights (bf16, fp16, fp8, mxfp4).
         quantized_modules_note: what the checkpoint's ``quantization_config`` leaves unquantized.
         aliases: other spellings that resolve here.
+
+    Layer composition (``docs/models.md``): ``num_layers`` decoder blocks, of which
+    ``attention_layers`` keep a KV cache (full, sliding-window or chunked softmax attention),
+    ``num_linear_layers`` are gated-DeltaNet linear attention and ``num_mamba_layers`` Mamba2
+    SSM mixers (both keep a fixed-size state per sequence); ``ffn_layers`` carry an FFN (dense
+    or MoE). Usual decoders have one attention mixer and one FFN per block; Nemotron-H blocks
+    hold either a mixer or an FFN.
+
+        num_attention_layers: softmax-attention layers (None: all ``num_layers``).
+        num_ffn_layers: layers with an FFN, dense or MoE (None: all ``num_layers``).
+        attention_chunk_size, num_chunked_layers: Llama-4 chunked local attention (a token
+            attends within its chunk of this many tokens; the KV cache is capped at it).
+        attn_output_gate: q_proj also produces a sigmoid output gate (Qwen3-Next, Qwen3.5).
+        qk_norm: RMSNorm on q and k: ``per_head`` (over head_dim, Qwen3) or ``per_layer``
+            (over the whole projection, MiniMax-M2), or ``none``.
+        norms_per_layer: RMSNorm weight vectors of hidden size per block (2; Gemma 4; 1 for
+            Nemotron-H's single-mixer blocks).
+        linear_*: gated DeltaNet sizes (key/value heads and head dims, causal conv kernel).
+        mamba_*: Mamba2 sizes (heads, head dim, state size N, groups, conv kernel).
+        state_bytes_per_elem: bytes of one SSM/linear-attention recurrent-state element as the
+            checkpoint asks (``mamba_ssm_dtype`` / ``mamba_ssm_cache_dtype``; None: the KV dtype).
+        index_n_heads, index_head_dim, index_topk: DeepSeek sparse attention (DSA) lightning
+            indexer; each query attends to the top-k tokens the indexer picks.
+        num_mtp_layers: multi-token-prediction layers (``num_nextn_predict_layers``), counted
+            apart from the decoder (loaded only for speculative decoding).
+        quantized_parts: which linear parts take the checkpoint's quantization format
+            (others stay 16-bit): attention, dense_ffn, shared_experts, experts.
+        checkpoint_kv_dtype: KV-cache dtype the checkpoint declares (ModelOpt
+            ``kv_cache_quant_algo``, compressed-tensors ``kv_cache_scheme``); None: none.
+        vision_note: what the multimodal wrapper holds beside the text decoder (not counted).
+        defaults_applied: config keys that were absent and took a library default, with the
+            default and its source (shown in ``--explain`` and the output notes).
     """
 
     id: str
@@ -184,6 +217,34 @@ class ModelArch(CatalogEntry):
     quantized_modules_note: str = ""
     aliases: tuple[str, ...] = ()
     notes: str = ""
+    num_attention_layers: int | None = Field(default=None, ge=0)
+    num_ffn_layers: int | None = Field(default=None, ge=0)
+    attention_chunk_size: int | None = None
+    num_chunked_layers: int = 0
+    attn_output_gate: bool = False
+    qk_norm: Literal["none", "per_head", "per_layer"] = "none"
+    norms_per_layer: int = Field(default=2, ge=0)
+    num_linear_layers: int = Field(default=0, ge=0)
+    linear_num_key_heads: int = 0
+    linear_num_value_heads: int = 0
+    linear_key_head_dim: int = 0
+    linear_value_head_dim: int = 0
+    linear_conv_kernel: int = 0
+    num_mamba_layers: int = Field(default=0, ge=0)
+    mamba_num_heads: int = 0
+    mamba_head_dim: int = 0
+    mamba_state_size: int = 0
+    mamba_n_groups: int = 0
+    mamba_conv_kernel: int = 0
+    state_bytes_per_elem: float | None = None
+    index_n_heads: int = 0
+    index_head_dim: int = 0
+    index_topk: int = 0
+    num_mtp_layers: int = 0
+    quantized_parts: tuple[str, ...] = ("attention", "dense_ffn", "shared_experts", "experts")
+    checkpoint_kv_dtype: str | None = None
+    vision_note: str = ""
+    defaults_applied: tuple[str, ...] = ()
 
     @property
     def is_moe(self) -> bool:
@@ -191,9 +252,64 @@ class ModelArch(CatalogEntry):
         return self.num_experts > 0
 
     @property
+    def attention_layers(self) -> int:
+        """Layers with softmax attention (and so a KV cache)."""
+        return self.num_layers if self.num_attention_layers is None else self.num_attention_layers
+
+    @property
+    def ffn_layers(self) -> int:
+        """Layers with an FFN (dense or mixture of experts)."""
+        return self.num_layers if self.num_ffn_layers is None else self.num_ffn_layers
+
+    @property
     def num_moe_layers(self) -> int:
         """Layers whose FFN is a mixture of experts."""
-        return self.num_layers - self.num_dense_layers if self.is_moe else 0
+        return self.ffn_layers - self.num_dense_layers if self.is_moe else 0
+
+    @property
+    def num_full_attention_layers(self) -> int:
+        """Attention layers that attend to the whole context (no window, no chunk)."""
+        return self.attention_layers - self.num_sliding_layers - self.num_chunked_layers
+
+    @property
+    def window_cap(self) -> tuple[int, int]:
+        """(tokens, layers): the KV cap of the windowed layers, sliding or chunked (a model
+        has one kind; a chunk of c tokens holds at most c tokens of KV)."""
+        if self.num_chunked_layers and self.attention_chunk_size:
+            return self.attention_chunk_size, self.num_chunked_layers
+        return (self.sliding_window or 0), self.num_sliding_layers
+
+    @property
+    def state_layers(self) -> int:
+        """Layers that keep a fixed-size recurrent state per sequence (DeltaNet, Mamba2)."""
+        return self.num_linear_layers + self.num_mamba_layers
+
+    @property
+    def uses_dsa(self) -> bool:
+        """DeepSeek sparse attention: attention reads only the indexer's top-k tokens."""
+        return self.index_topk > 0
+
+    @property
+    def architecture_kind(self) -> str:
+        """A short description of the layer kinds (``infercost models``)."""
+        attn = self.attention_kind.upper()
+        if self.uses_dsa:
+            attn += "+DSA"
+        parts = []
+        if self.num_linear_layers:
+            parts.append(f"{attn} {self.attention_layers}/DeltaNet {self.num_linear_layers}")
+        elif self.num_mamba_layers:
+            parts.append(f"{attn} {self.attention_layers}/Mamba2 {self.num_mamba_layers}")
+        elif self.num_sliding_layers:
+            parts.append(f"{attn}+SWA {self.num_sliding_layers}/{self.attention_layers}")
+        elif self.num_chunked_layers:
+            parts.append(f"{attn}+chunked {self.num_chunked_layers}/{self.attention_layers}")
+        else:
+            parts.append(attn)
+        parts.append(
+            f"MoE {self.num_experts}x{self.experts_per_token}" if self.is_moe else "dense"
+        )
+        return " ".join(parts)
 
 
 class EngineProfile(CatalogEntry):
@@ -230,6 +346,10 @@ class EngineProfile(CatalogEntry):
             above) or ``trtllm-bench`` (the KV-limited batch, capped at
             ``max_num_seqs_offline`` / PP and rounded up as trtllm-bench builds its engine;
             ``perf.memory.offline_batch_cap``).
+        kv_dtype_auto: the KV-cache dtype the engine picks when the user does not say:
+            ``checkpoint`` (the dtype the checkpoint's quantization config declares for the KV
+            cache, else the model's activation dtype) or ``fp16`` (llama.cpp's f16 cache);
+            ``kv_dtype_auto_source`` cites the rule.
     """
 
     id: str
@@ -251,5 +371,7 @@ class EngineProfile(CatalogEntry):
     max_num_seqs_offline: int | None = Field(default=None, gt=0)
     max_num_batched_tokens: int = Field(gt=0)
     offline_sizing: Literal["fixed", "trtllm-bench"] = "fixed"
+    kv_dtype_auto: Literal["checkpoint", "fp16"] = "checkpoint"
+    kv_dtype_auto_source: str = ""
     fitted_on: str = ""
     notes: str = ""

@@ -56,6 +56,7 @@ def models(
                 "total_params": c.total,
                 "active_params": c.active,
                 "attention": m.attention_kind,
+                "architecture": m.architecture_kind,
                 "layers": m.num_layers,
                 "checkpoint_dtype": m.checkpoint_dtype,
                 "source": m.source,
@@ -69,17 +70,15 @@ def models(
         _print_sources(rows)
         return
     t = Table(title="models (sources: infercost models --sources)")
-    for col in ("id", "type", "total B", "active B", "attention", "dtype", "as of"):
+    for col in ("id", "total B", "active B", "architecture", "dtype"):
         t.add_column(col, overflow="fold")
     for r in rows:
         t.add_row(
             str(r["id"]),
-            str(r["model_type"]),
-            f"{float(str(r['total_params'])) / 1e9:.2f}",
-            f"{float(str(r['active_params'])) / 1e9:.2f}",
-            str(r["attention"]),
+            f"{float(str(r['total_params'])) / 1e9:.1f}",
+            f"{float(str(r['active_params'])) / 1e9:.1f}",
+            str(r["architecture"]),
             str(r["checkpoint_dtype"]),
-            str(r["as_of"]),
         )
     Console().print(t)
 

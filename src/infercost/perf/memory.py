@@ -55,28 +55,48 @@ def experts_only_quantized(m: ModelArch, fmt: QuantFormat) -> bool:
     return fmt.id == "mxfp4" and m.checkpoint_dtype == "mxfp4"
 
 
+def quantized_parts(m: ModelArch, fmt: QuantFormat) -> frozenset[str]:
+    """The linear parts stored at ``fmt``; the others stay 16-bit.
+
+    At the checkpoint's own format, the parts its quantization config quantizes
+    (``ModelArch.quantized_parts``: e.g. gpt-oss MXFP4 and Kimi-K2.5 INT4 quantize only the
+    routed experts; Kimi-K2.5-NVFP4 excludes attention). A format the user picks with
+    ``--weight-dtype`` applies to every linear layer (the flag overrides the checkpoint).
+    """
+    if fmt.id == m.checkpoint_dtype or experts_only_quantized(m, fmt):
+        return frozenset(m.quantized_parts)
+    return frozenset({"attention", "dense_ffn", "shared_experts", "experts"})
+
+
 def weight_bytes(m: ModelArch, fmt: QuantFormat, counts: ParamCounts | None = None) -> WeightBytes:
     """Weight bytes of one replica at storage format ``fmt``.
 
-    Linear layers (attention, FFN, experts) take ``fmt.bytes_per_weight``; embeddings, LM head,
-    norms and routers stay 16-bit. For gpt-oss MXFP4 only the experts are 4-bit (its
-    ``quantization_config.modules_to_not_convert`` lists attention, router, embeddings, head).
+    Linear layers take ``fmt.bytes_per_weight`` where the checkpoint quantizes them
+    (:func:`quantized_parts`), else 16 bits; embeddings, LM head, norms and routers stay
+    16-bit; linear-attention and Mamba2 mixers count with attention.
     """
     c = counts or param_counts(m)
     b = fmt.bytes_per_weight
-    attn_b = UNQUANTIZED_BYTES_PER_WEIGHT if experts_only_quantized(m, fmt) else b
-    small = (c.norms + c.router) * UNQUANTIZED_BYTES_PER_WEIGHT
+    parts = quantized_parts(m, fmt)
+    u = UNQUANTIZED_BYTES_PER_WEIGHT
+
+    def at(part: str) -> float:
+        return b if part in parts else u
+
+    small = (c.norms + c.router) * u
     dense = (
-        c.attention * attn_b
-        + (c.dense_ffn + c.shared_experts) * (attn_b if experts_only_quantized(m, fmt) else b)
+        c.mixers * at("attention")
+        + c.dense_ffn * at("dense_ffn")
+        + c.shared_experts * at("shared_experts")
         + small
     )
-    per_expert = (c.experts / m.num_experts) * b if m.is_moe else 0.0
-    embedding = m.vocab_size * m.hidden_size * UNQUANTIZED_BYTES_PER_WEIGHT
+    expert_b = at("experts")
+    per_expert = (c.experts / m.num_experts) * expert_b if m.is_moe else 0.0
+    embedding = m.vocab_size * m.hidden_size * u
     lm_head = 0.0 if m.tie_word_embeddings else embedding
     return WeightBytes(
         dense=float(dense),
-        experts=float(c.experts * b),
+        experts=float(c.experts * expert_b),
         per_expert_all_layers=float(per_expert),
         embedding=float(embedding),
         lm_head=float(lm_head),
@@ -110,33 +130,85 @@ def kv_bytes_per_token_per_layer(m: ModelArch, kv_bytes_per_elem: float) -> floa
 
 
 def kv_bytes_per_token(m: ModelArch, kv_bytes_per_elem: float) -> float:
-    """KV-cache bytes per token over all layers of one replica (no window cap)."""
-    return kv_bytes_per_token_per_layer(m, kv_bytes_per_elem) * m.num_layers
+    """KV-cache bytes per token over all attention layers of one replica (no window cap),
+    with the DSA indexer's key cache."""
+    return (
+        kv_bytes_per_token_per_layer(m, kv_bytes_per_elem) + indexer_bytes_per_token_per_layer(m)
+    ) * m.attention_layers
+
+
+def indexer_bytes_per_token_per_layer(m: ModelArch) -> float:
+    """DSA indexer key cache per token per layer: index_head_dim fp8 values plus one fp32
+    scale per 128 (DeepSeek-V3.2-Exp ``inference/model.py``: ``k_cache`` float8_e4m3 and
+    ``k_scale_cache`` float32 with block size 128); 0 without DSA."""
+    if not m.uses_dsa:
+        return 0.0
+    return float(m.index_head_dim + 4 * max(m.index_head_dim // 128, 1))
+
+
+def state_bytes_per_layer(m: ModelArch, kv_bytes_per_elem: float) -> tuple[float, float]:
+    """(gated-DeltaNet, Mamba2) state bytes one sequence keeps per layer, whole layer.
+
+    DeltaNet: recurrent state value heads x key dim x value dim, plus the causal-conv window of
+    (kernel - 1) past inputs over q, k, v (transformers ``Qwen3NextDynamicCache``: conv and
+    recurrent states). Mamba2: SSM state heads x head dim x N, plus (kernel - 1) past inputs
+    over x, B, C (``NemotronHHybridDynamicCache``). The recurrent state is stored at
+    ``state_bytes_per_elem`` (the checkpoint's ``mamba_ssm_dtype``, else the KV dtype); the
+    conv window at the KV dtype.
+    """
+    ssm_b = m.state_bytes_per_elem or kv_bytes_per_elem
+    delta = 0.0
+    if m.num_linear_layers:
+        key_dim = m.linear_num_key_heads * m.linear_key_head_dim
+        value_dim = m.linear_num_value_heads * m.linear_value_head_dim
+        recurrent = m.linear_num_value_heads * m.linear_key_head_dim * m.linear_value_head_dim
+        conv = (2 * key_dim + value_dim) * max(m.linear_conv_kernel - 1, 0)
+        delta = recurrent * ssm_b + conv * kv_bytes_per_elem
+    mamba = 0.0
+    if m.num_mamba_layers:
+        inner = m.mamba_num_heads * m.mamba_head_dim
+        ssm = inner * m.mamba_state_size
+        conv = (inner + 2 * m.mamba_n_groups * m.mamba_state_size) * max(
+            m.mamba_conv_kernel - 1, 0
+        )
+        mamba = ssm * ssm_b + conv * kv_bytes_per_elem
+    return float(delta), float(mamba)
+
+
+def state_bytes_per_sequence(m: ModelArch, kv_bytes_per_elem: float) -> float:
+    """Fixed state bytes of one sequence over all linear-attention and Mamba2 layers."""
+    delta, mamba = state_bytes_per_layer(m, kv_bytes_per_elem)
+    return delta * m.num_linear_layers + mamba * m.num_mamba_layers
 
 
 def kv_bytes_per_sequence(
     m: ModelArch, context: ArrayLike, kv_bytes_per_elem: float
 ) -> FloatArray:
-    """KV-cache bytes of one sequence of ``context`` tokens over all layers (one replica).
-
-    Sliding-window layers hold at most ``sliding_window`` tokens; full-attention layers hold all.
+    """Cache bytes of one sequence of ``context`` tokens over all layers (one replica): the
+    KV of every attention layer (sliding-window and chunked layers hold at most their window
+    or chunk) plus the fixed state of linear-attention and Mamba2 layers.
     """
     ctx = np.asarray(context, dtype=np.float64)
     per_layer = kv_bytes_per_token_per_layer(m, kv_bytes_per_elem)
-    full_layers = m.num_layers - m.num_sliding_layers
-    sliding = (
-        m.num_sliding_layers * np.minimum(ctx, float(m.sliding_window))
-        if m.sliding_window
-        else 0.0
+    window, n_windowed = m.window_cap
+    full_layers = m.attention_layers - n_windowed
+    capped = n_windowed * np.minimum(ctx, float(window)) if window and n_windowed else 0.0
+    index = indexer_bytes_per_token_per_layer(m) * m.attention_layers * ctx
+    return np.asarray(
+        per_layer * (full_layers * ctx + capped)
+        + index
+        + state_bytes_per_sequence(m, kv_bytes_per_elem),
+        dtype=np.float64,
     )
-    return np.asarray(per_layer * (full_layers * ctx + sliding), dtype=np.float64)
 
 
 def kv_shard_factor(m: ModelArch, tp: ArrayLike, pp: ArrayLike) -> FloatArray:
     """Fraction of a sequence's KV cache that one GPU stores.
 
     GQA: max(KV heads / TP, 1) / KV heads per layer, times 1/PP of the layers. MLA: the latent
-    is replicated on each TP rank, so only PP divides it.
+    is replicated on each TP rank, so only PP divides it. The fixed state of linear-attention
+    and Mamba2 layers splits over TP by heads like GQA (``state_shard_factor``); this factor is
+    for the attention KV.
     """
     tp_a = np.asarray(tp, dtype=np.float64)
     pp_a = np.asarray(pp, dtype=np.float64)
@@ -144,6 +216,29 @@ def kv_shard_factor(m: ModelArch, tp: ArrayLike, pp: ArrayLike) -> FloatArray:
         return np.asarray(1.0 / pp_a + 0.0 * tp_a, dtype=np.float64)
     heads_per_gpu = np.maximum(m.num_kv_heads / tp_a, 1.0)
     return np.asarray(heads_per_gpu / m.num_kv_heads / pp_a, dtype=np.float64)
+
+
+def state_shard_factor(m: ModelArch, tp: ArrayLike, pp: ArrayLike) -> FloatArray:
+    """Fraction of a sequence's recurrent state one GPU stores: the heads split over TP
+    (vLLM shards DeltaNet value heads and Mamba2 heads over TP ranks), the layers over PP."""
+    tp_a = np.asarray(tp, dtype=np.float64)
+    pp_a = np.asarray(pp, dtype=np.float64)
+    heads = m.linear_num_value_heads or m.mamba_num_heads or 1
+    per_gpu = np.maximum(heads / tp_a, 1.0)
+    return np.asarray(per_gpu / heads / pp_a, dtype=np.float64)
+
+
+def cache_bytes_per_sequence_per_gpu(
+    m: ModelArch, context: ArrayLike, kv_bytes_per_elem: float, tp: ArrayLike, pp: ArrayLike
+) -> FloatArray:
+    """Cache bytes one sequence of ``context`` tokens holds on one GPU: its attention KV
+    share (:func:`kv_shard_factor`) plus its recurrent-state share (:func:`state_shard_factor`)."""
+    state = state_bytes_per_sequence(m, kv_bytes_per_elem)
+    kv = kv_bytes_per_sequence(m, context, kv_bytes_per_elem) - state
+    return np.asarray(
+        kv * kv_shard_factor(m, tp, pp) + state * state_shard_factor(m, tp, pp),
+        dtype=np.float64,
+    )
 
 
 def activation_workspace_bytes(

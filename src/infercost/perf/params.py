@@ -1,9 +1,10 @@
 """Parameter counts derived from a :class:`~infercost.catalog.schema.ModelArch`.
 
 Counts follow the module shapes of the ``transformers`` implementations: q/k/v/o projections
-(or MLA's low-rank projections), a gated (gate, up, down) or plain (up, down) FFN, RMSNorm
-weights, embeddings and the LM head. DeepSeek's multi-token-prediction module is not counted
-(it is not used for ordinary decoding; DeepSeek-V3's 671 B excludes it).
+(or MLA's low-rank projections, with DeepSeek sparse attention's indexer), gated-DeltaNet and
+Mamba2 mixers, a gated (gate, up, down) or plain (up, down) FFN, RMSNorm weights, embeddings
+and the LM head. Multi-token-prediction layers are counted apart (``ParamCounts.mtp``): they
+are not used for ordinary decoding, and DeepSeek-V3's published 671 B excludes them.
 """
 
 from __future__ import annotations
@@ -28,11 +29,63 @@ def attention_params_per_layer(m: ModelArch) -> int:
         return q + kv_a + kv_b + o
     q_width = m.num_heads * m.head_dim
     kv_width = m.num_kv_heads * m.head_dim
-    weights = h * q_width + 2 * h * kv_width + q_width * h
+    gate = q_width if m.attn_output_gate else 0  # q_proj also emits the output gate
+    weights = h * (q_width + gate) + 2 * h * kv_width + q_width * h
     bias = (q_width + 2 * kv_width) if m.attention_bias else 0
     if m.attention_bias and m.model_type == "gpt_oss":
         bias += h  # gpt-oss o_proj also carries a bias
+    if m.qk_norm == "per_head":
+        bias += 2 * m.head_dim  # q_norm and k_norm over head_dim (Qwen3)
+    elif m.qk_norm == "per_layer":
+        bias += q_width + kv_width  # norms over the whole q and k projections (MiniMax-M2)
+    if m.model_type == "gpt_oss":
+        bias += m.num_heads  # attention sinks: one learned logit per head
     return weights + bias
+
+
+def indexer_params_per_layer(m: ModelArch) -> int:
+    """DeepSeek sparse attention's lightning indexer, per layer: ``wq_b`` (q_lora_rank ->
+    heads x head_dim), ``wk`` (hidden -> head_dim), its LayerNorm (weight + bias) and
+    ``weights_proj`` (hidden -> heads) (DeepSeek-V3.2-Exp ``inference/model.py``, Indexer)."""
+    if not m.uses_dsa:
+        return 0
+    q_in = m.q_lora_rank or m.hidden_size
+    return (
+        q_in * m.index_n_heads * m.index_head_dim
+        + m.hidden_size * m.index_head_dim
+        + 2 * m.index_head_dim
+        + m.hidden_size * m.index_n_heads
+    )
+
+
+def linear_attention_params_per_layer(m: ModelArch) -> int:
+    """One gated-DeltaNet layer (transformers ``Qwen3NextGatedDeltaNet``): input projections
+    to q, k (key_dim each), v and the output gate z (value_dim each) and to the per-head beta
+    and alpha; a depthwise causal conv over q, k, v (kernel taps, no bias); per-head A_log and
+    dt_bias; a gated RMSNorm over the value head dim; the output projection."""
+    if not m.num_linear_layers:
+        return 0
+    key_dim = m.linear_num_key_heads * m.linear_key_head_dim
+    value_dim = m.linear_num_value_heads * m.linear_value_head_dim
+    h = m.hidden_size
+    in_proj = h * (2 * key_dim + 2 * value_dim) + h * 2 * m.linear_num_value_heads
+    conv = (2 * key_dim + value_dim) * m.linear_conv_kernel
+    return in_proj + conv + 2 * m.linear_num_value_heads + m.linear_value_head_dim + value_dim * h
+
+
+def mamba_params_per_layer(m: ModelArch) -> int:
+    """One Mamba2 mixer (transformers ``NemotronHMamba2Mixer``): ``in_proj`` to z and x
+    (intermediate each), B and C (groups x state each) and dt (heads); a depthwise conv1d with
+    bias over x, B, C; per-head dt_bias, A_log and D; a gated RMSNorm over the intermediate
+    width; ``out_proj``. Intermediate = heads x head_dim."""
+    if not m.num_mamba_layers:
+        return 0
+    inner = m.mamba_num_heads * m.mamba_head_dim
+    bc = 2 * m.mamba_n_groups * m.mamba_state_size
+    h = m.hidden_size
+    in_proj = h * (2 * inner + bc + m.mamba_num_heads)
+    conv = (inner + bc) * (m.mamba_conv_kernel + 1)  # weights + bias
+    return in_proj + conv + 3 * m.mamba_num_heads + inner + inner * h
 
 
 def ffn_params(m: ModelArch, width: int) -> int:
@@ -61,20 +114,24 @@ def embedding_params(m: ModelArch) -> int:
 
 @dataclass(frozen=True, slots=True)
 class ParamCounts:
-    """Parameter counts of a model, in parameters.
+    """Parameter counts of a model's text decoder, in parameters.
 
     Attributes:
-        total: every weight held in memory.
-        active: weights used per token (attention, dense FFNs, shared experts, k routed
+        total: every weight held in memory for ordinary decoding (no MTP layers).
+        active: weights used per token (mixers, dense FFNs, shared experts, k routed
             experts, router, norms, embedding row + LM head).
         embedding: input embedding + LM head.
-        attention: all attention blocks.
+        attention: all softmax-attention blocks (with DSA indexers).
         dense_ffn: all dense FFNs (dense models, or the dense layers of an MoE).
         experts: all routed experts of all MoE layers.
         shared_experts: all shared experts.
         router: all routers.
         norms: all normalisation weights.
         input_embedding: the input embedding table alone (a token reads one row of it).
+        linear_attention: all gated-DeltaNet layers.
+        mamba: all Mamba2 mixers.
+        mtp: multi-token-prediction layers (not in ``total``; a DeepSeek-style MTP layer is a
+            decoder layer plus two norms and a 2h -> h projection).
     """
 
     total: int
@@ -87,6 +144,9 @@ class ParamCounts:
     router: int
     norms: int
     input_embedding: int
+    linear_attention: int = 0
+    mamba: int = 0
+    mtp: int = 0
 
     @property
     def active_excl_input_embedding(self) -> int:
@@ -94,20 +154,24 @@ class ParamCounts:
         by (the LM head included). OpenAI's gpt-oss model card counts "active" this way."""
         return self.active - self.input_embedding
 
+    @property
+    def mixers(self) -> int:
+        """All sequence mixers: attention, linear attention and Mamba2 layers."""
+        return self.attention + self.linear_attention + self.mamba
+
 
 def param_counts(m: ModelArch) -> ParamCounts:
-    """Total and active parameters of ``m``.
+    """Total and active parameters of ``m``'s text decoder.
 
     Active counts the LM head and the embedding matrix in full (as Mistral's Mixtral and
     Qwen's published "active" figures do), the k routed experts each token uses, and everything
     dense.
     """
-    attention = attention_params_per_layer(m) * m.num_layers
-    norms = 2 * m.hidden_size * m.num_layers + m.hidden_size
-    if m.model_type in {"qwen3", "qwen3_moe"}:
-        norms += 2 * m.head_dim * m.num_layers  # q_norm and k_norm per layer
-    if m.model_type in {"gemma2", "gemma3_text"}:
-        norms += 2 * m.hidden_size * m.num_layers  # pre- and post-FFN norms
+    attn_layer = attention_params_per_layer(m) + indexer_params_per_layer(m)
+    attention = attn_layer * m.attention_layers
+    linear = linear_attention_params_per_layer(m) * m.num_linear_layers
+    mamba = mamba_params_per_layer(m) * m.num_mamba_layers
+    norms = m.norms_per_layer * m.hidden_size * m.num_layers + m.hidden_size
     embedding = embedding_params(m)
     if m.is_moe:
         dense_ffn = ffn_params(m, m.intermediate_size) * m.num_dense_layers
@@ -119,11 +183,21 @@ def param_counts(m: ModelArch) -> ParamCounts:
         )
         router = router_params(m) * m.num_moe_layers
         active_experts = expert_params(m) * m.experts_per_token * m.num_moe_layers
+        mtp_ffn = (
+            expert_params(m) * m.num_experts
+            + ffn_params(m, m.shared_expert_intermediate_size) * m.num_shared_experts
+            + router_params(m)
+        )
     else:
-        dense_ffn = ffn_params(m, m.intermediate_size) * m.num_layers
+        dense_ffn = ffn_params(m, m.intermediate_size) * m.ffn_layers
         experts = shared = router = active_experts = 0
-    total = embedding + attention + dense_ffn + experts + shared + router + norms
-    active = embedding + attention + dense_ffn + active_experts + shared + router + norms
+        mtp_ffn = ffn_params(m, m.intermediate_size)
+    mtp = m.num_mtp_layers * (
+        attn_layer + mtp_ffn + 4 * m.hidden_size + 2 * m.hidden_size * m.hidden_size
+    )
+    mixers = attention + linear + mamba
+    total = embedding + mixers + dense_ffn + experts + shared + router + norms
+    active = embedding + mixers + dense_ffn + active_experts + shared + router + norms
     return ParamCounts(
         total=total,
         active=active,
@@ -135,4 +209,7 @@ def param_counts(m: ModelArch) -> ParamCounts:
         router=router,
         norms=norms,
         input_embedding=m.vocab_size * m.hidden_size,
+        linear_attention=linear,
+        mamba=mamba,
+        mtp=mtp,
     )

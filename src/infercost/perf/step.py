@@ -31,8 +31,11 @@ from infercost.catalog.loader import PCIE_X16_BYTES_S
 from infercost.catalog.schema import Accelerator, EngineProfile, ModelArch, QuantFormat
 from infercost.errors import InputError
 from infercost.perf.memory import (
+    indexer_bytes_per_token_per_layer,
     kv_bytes_per_token_per_layer,
     kv_shard_factor,
+    state_bytes_per_layer,
+    state_shard_factor,
     weight_bytes,
 )
 from infercost.perf.moe import expected_experts_touched
@@ -78,6 +81,18 @@ class StepModel:
             logits are gathered), a separate memory-bound pass after the GEMMs.
         seq_overhead_s: time per sequence in the batch per step outside the roofline
             (per-request scheduling, sampling setup and bookkeeping); 0 unless calibrated.
+        dsa_topk: DeepSeek sparse attention: each query attends to at most this many tokens
+            on full-attention layers (0: dense attention).
+        index_bytes_per_ctx, index_flop_per_ctx: the DSA indexer's key-cache bytes and FLOP
+            per (query, context token) pair summed over this GPU's attention layers: it scores
+            every context token to pick the top-k.
+        state_bytes_per_seq: recurrent state (DeltaNet, Mamba2) of one sequence on this GPU;
+            each step reads and writes it once per sequence.
+        state_flop_per_token: recurrent-state FLOP per token on this GPU (state update and
+            readout, ~6 x heads x d_k x d_v per layer).
+        allreduces_per_step: TP all-reduces per step on this GPU (2 per decoder block: after
+            the mixer and after the FFN; 1 per Nemotron-H single-mixer block); 0: 2 x the
+            attention layers (older constructions).
     """
 
     dense_bytes: ArrayLike
@@ -105,6 +120,12 @@ class StepModel:
     token_overhead_s: ArrayLike = 0.0
     logits_bytes_per_seq: ArrayLike = 0.0
     seq_overhead_s: ArrayLike = 0.0
+    dsa_topk: float = 0.0
+    index_bytes_per_ctx: ArrayLike = 0.0
+    index_flop_per_ctx: ArrayLike = 0.0
+    state_bytes_per_seq: ArrayLike = 0.0
+    state_flop_per_token: ArrayLike = 0.0
+    allreduces_per_step: ArrayLike = 0.0
 
 
 def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
@@ -174,20 +195,41 @@ def unsharded_step_model(
             + counts.router
             + per_expert * m.experts_per_token * m.num_moe_layers
         )
+    linear_params += counts.linear_attention + counts.mamba
     if m.attention_kind == "mla":
         # absorbed MLA decode: scores over (kv_lora_rank + rope) and values over kv_lora_rank
         attn = 2.0 * m.num_heads * (2 * m.kv_lora_rank + m.qk_rope_head_dim)
     else:
         attn = 4.0 * m.num_heads * m.head_dim
+    window, n_windowed = m.window_cap
+    delta_b, mamba_b = state_bytes_per_layer(m, kv_bytes_per_elem)
+    # recurrent state per token: update (k v^T, decay) and readout (S^T q), ~6 FLOP per
+    # state element (Yang et al., Gated Delta Networks, arXiv:2412.06464; Mamba2 SSD,
+    # arXiv:2405.21060, the same outer-product recurrence)
+    state_flop = 6.0 * (
+        m.num_linear_layers
+        * m.linear_num_value_heads
+        * m.linear_key_head_dim
+        * m.linear_value_head_dim
+        + m.num_mamba_layers * m.mamba_num_heads * m.mamba_head_dim * m.mamba_state_size
+    )
+    blocks_with_two = m.num_layers if m.num_ffn_layers is None else 0
+    allreduces = 2.0 * blocks_with_two if blocks_with_two else float(m.num_layers)
     return StepModel(
         dense_bytes=w.dense + w.lm_head,
         expert_bytes=w.per_expert_all_layers,
         num_experts=m.num_experts,
         experts_per_token=m.experts_per_token,
         kv_layer_token_bytes=kv_bytes_per_token_per_layer(m, kv_bytes_per_elem),
-        full_layers=float(m.num_layers - m.num_sliding_layers),
-        sliding_layers=float(m.num_sliding_layers),
-        sliding_window=float(m.sliding_window or 0),
+        full_layers=float(m.attention_layers - n_windowed),
+        sliding_layers=float(n_windowed),
+        sliding_window=float(window),
+        dsa_topk=float(m.index_topk),
+        index_bytes_per_ctx=indexer_bytes_per_token_per_layer(m) * m.attention_layers,
+        index_flop_per_ctx=2.0 * m.index_n_heads * m.index_head_dim * m.attention_layers,
+        state_bytes_per_seq=delta_b * m.num_linear_layers + mamba_b * m.num_mamba_layers,
+        state_flop_per_token=state_flop,
+        allreduces_per_step=allreduces,
         linear_flop_per_token=2.0 * linear_params,
         lm_head_flop_per_seq=2.0 * m.vocab_size * m.hidden_size,
         logits_bytes_per_seq=LOGITS_PASSES * LOGITS_BYTES * m.vocab_size,
@@ -222,8 +264,15 @@ def shard_step_model(
     experts_div = np.maximum(tp, ep) if arrays else max(tp, ep)
     kv_shard = kv_shard_factor(m, tp, 1)
     kv_share = kv_shard if arrays else float(kv_shard)
+    state_shard = state_shard_factor(m, tp, pp)
+    state_share = state_shard if arrays else float(state_shard)
     return dataclasses.replace(
         whole,
+        index_bytes_per_ctx=whole.index_bytes_per_ctx / pp,
+        index_flop_per_ctx=whole.index_flop_per_ctx / (tp * pp),
+        state_bytes_per_seq=whole.state_bytes_per_seq * state_share,
+        state_flop_per_token=whole.state_flop_per_token / (tp * pp),
+        allreduces_per_step=whole.allreduces_per_step / pp,
         dense_bytes=whole.dense_bytes / (tp * pp),
         expert_bytes=whole.expert_bytes / (experts_div * pp),
         kv_layer_token_bytes=whole.kv_layer_token_bytes * kv_share,
@@ -238,26 +287,38 @@ def shard_step_model(
 
 
 def _effective_context(sm: StepModel, context: ArrayLike) -> FloatArray:
-    """Context tokens summed over this GPU's layers, window-capped for sliding layers."""
+    """Context tokens attended, summed over this GPU's layers: window-capped on sliding (or
+    chunked) layers, capped at the DSA top-k on full layers of a sparse-attention model."""
     ctx = np.asarray(context, dtype=np.float64)
     capped = np.minimum(ctx, sm.sliding_window) if sm.sliding_window else ctx
+    full = np.minimum(ctx, sm.dsa_topk) if sm.dsa_topk else ctx
     return np.asarray(
-        np.asarray(sm.full_layers) * ctx + np.asarray(sm.sliding_layers) * capped,
+        np.asarray(sm.full_layers) * full + np.asarray(sm.sliding_layers) * capped,
         dtype=np.float64,
     )
 
 
-def _prefill_pair_sum(sm: StepModel, tokens: ArrayLike, ctx_before: ArrayLike) -> FloatArray:
-    """Sum over this GPU's layers of (query, context) pairs for a causal chunk of ``tokens``
-    appended after ``ctx_before`` tokens: n x c0 + n^2 / 2 per full layer, window-capped."""
+def capped_pairs(tokens: ArrayLike, ctx_before: ArrayLike, cap: float) -> FloatArray:
+    """Causal (query, key) pairs of a chunk of ``tokens`` queries appended after
+    ``ctx_before`` tokens when each query attends to at most ``cap`` tokens (a sliding window
+    or a DSA top-k; 0: no cap): sum over i = 1..n of min(c0 + i, cap), with the continuous
+    sum n c0 + n^2 / 2 below the cap."""
     n = np.asarray(tokens, dtype=np.float64)
     c0 = np.asarray(ctx_before, dtype=np.float64)
     full = n * c0 + n * n / 2.0
-    if sm.sliding_window:
-        w = sm.sliding_window
-        sliding = np.minimum(full, n * w)
-    else:
-        sliding = full
+    if not cap:
+        return np.asarray(full, dtype=np.float64)
+    below = np.clip(cap - c0, 0.0, n)  # queries whose context is still below the cap
+    pairs = below * c0 + below * below / 2.0 + (n - below) * cap
+    return np.asarray(np.minimum(full, pairs), dtype=np.float64)
+
+
+def _prefill_pair_sum(sm: StepModel, tokens: ArrayLike, ctx_before: ArrayLike) -> FloatArray:
+    """Sum over this GPU's layers of (query, context) pairs for a causal chunk of ``tokens``
+    appended after ``ctx_before`` tokens: n x c0 + n^2 / 2 per full layer (DSA-capped),
+    window-capped on sliding layers."""
+    full = capped_pairs(tokens, ctx_before, sm.dsa_topk)
+    sliding = capped_pairs(tokens, ctx_before, sm.sliding_window)
     return np.asarray(
         np.asarray(sm.full_layers) * full + np.asarray(sm.sliding_layers) * sliding,
         dtype=np.float64,
@@ -298,10 +359,12 @@ def comm_s(sm: StepModel, tokens: ArrayLike) -> FloatArray:
     tp = np.asarray(sm.tp, dtype=np.float64)
     pp = np.asarray(sm.pp, dtype=np.float64)
     layers = np.asarray(sm.full_layers) + np.asarray(sm.sliding_layers)
+    allreduces = np.asarray(sm.allreduces_per_step, dtype=np.float64)
+    count = np.where(allreduces > 0, allreduces, 2.0 * layers)
     msg = t * sm.hidden_size * ACTIVATION_BYTES
     link = np.asarray(sm.link_bytes_s, dtype=np.float64) * np.asarray(sm.comm_efficiency)
     per_allreduce = sm.allreduce_latency_s + 2.0 * (tp - 1.0) / tp * msg / link
-    tp_s = np.where(tp > 1, 2.0 * layers * per_allreduce, 0.0)
+    tp_s = np.where(tp > 1, count * per_allreduce, 0.0)
     pp_s = (pp - 1.0) * (sm.allreduce_latency_s + msg / link)
     return np.asarray(tp_s + pp_s, dtype=np.float64)
 
@@ -331,6 +394,15 @@ def mixed_step(
     ) + ps * kv_tok * _effective_context(sm, prefill_ctx_before)
     kv_write = tokens * kv_tok * layers_total
     seqs = b + ps
+    # DSA indexer: scores every context token (its small key cache read in full), plus the
+    # recurrent state of linear-attention / Mamba2 layers read and written once per sequence
+    dctx = np.asarray(decode_context, dtype=np.float64)
+    pctx = np.asarray(prefill_ctx_before, dtype=np.float64)
+    per_prompt = np.where(ps > 0, p / np.maximum(ps, 1.0), 0.0)
+    index_bytes = np.asarray(sm.index_bytes_per_ctx) * (b * dctx + ps * (pctx + per_prompt))
+    index_pairs = b * dctx + ps * capped_pairs(per_prompt, pctx, 0.0)
+    state_bytes = 2.0 * seqs * np.asarray(sm.state_bytes_per_seq)
+    kv_read = kv_read + index_bytes + state_bytes
     logits_bytes = seqs * np.asarray(sm.logits_bytes_per_seq)
     read_bytes = (
         np.asarray(sm.dense_bytes)
@@ -340,12 +412,17 @@ def mixed_step(
         + logits_bytes
     )
     attn_pairs = b * _effective_context(sm, decode_context) + ps * _prefill_pair_sum(
-        sm, np.where(ps > 0, p / np.maximum(ps, 1.0), 0.0), prefill_ctx_before
+        sm, per_prompt, prefill_ctx_before
+    )
+    mixer_flop = (
+        np.asarray(sm.attn_flop_per_ctx) * attn_pairs
+        + np.asarray(sm.index_flop_per_ctx) * index_pairs
+        + np.asarray(sm.state_flop_per_token) * tokens
     )
     flop = (
         np.asarray(sm.linear_flop_per_token) * tokens
         + np.asarray(sm.lm_head_flop_per_seq) * seqs
-        + np.asarray(sm.attn_flop_per_ctx) * attn_pairs
+        + mixer_flop
     )
     bw = np.asarray(sm.mem_bw_bytes_s) * np.asarray(sm.mbu)
     peak = np.asarray(sm.peak_flop_s) * np.asarray(sm.mfu)
@@ -353,7 +430,7 @@ def mixed_step(
     linear_flop = (
         np.asarray(sm.linear_flop_per_token) * tokens + np.asarray(sm.lm_head_flop_per_seq) * seqs
     )
-    attn_flop = np.asarray(sm.attn_flop_per_ctx) * attn_pairs
+    attn_flop = mixer_flop
     # GEMMs (weights) and attention (KV cache) are separate kernels that run one after the
     # other, so each has its own roofline and their times add.
     gemm_s = np.maximum(weight_read / bw, linear_flop / peak)

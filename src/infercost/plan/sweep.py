@@ -43,9 +43,8 @@ from infercost.cost.tokens import split_usd_per_m, usd_per_m_tokens
 from infercost.errors import InfercostError, InputError
 from infercost.perf.memory import (
     activation_workspace_bytes,
+    cache_bytes_per_sequence_per_gpu,
     engine_kv_budget,
-    kv_bytes_per_sequence,
-    kv_shard_factor,
     max_concurrency,
     weight_bytes,
     weight_bytes_per_gpu,
@@ -323,9 +322,16 @@ def evaluate(
     layout = grid.layouts
     tp = _axis(layout.tp, 2)
     pp = _axis(layout.pp, 2)
-    per_seq = np.stack(
-        [kv_bytes_per_sequence(m, context, DTYPE_BYTES[k]) for k in grid.kv_dtypes]
-    ).reshape(1, 1, 1, -1, 1) * kv_shard_factor(m, tp, pp)
+    per_seq = np.concatenate(  # (1, 1, layouts, kv dtypes, 1)
+        [
+            np.broadcast_to(
+                cache_bytes_per_sequence_per_gpu(m, context, DTYPE_BYTES[k], tp, pp),
+                (1, 1, tp.shape[2], 1, 1),
+            )
+            for k in grid.kv_dtypes
+        ],
+        axis=3,
+    )
     max_conc = max_concurrency(grid.kv_bytes_per_gpu, per_seq)
     conc = _axis(grid.concurrency, 4)
     supported = grid.supported.reshape(grid.shape[0], grid.shape[1], 1, 1, 1)

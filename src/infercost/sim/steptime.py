@@ -59,6 +59,8 @@ class FastStep:
         "_comm_per_token_s",
         "_expert_miss",
         "_full",
+        "_index_cmp_s",
+        "_index_mem_s",
         "_layers",
         "_mem_attn_ctx_s",
         "_mem_expert_s",
@@ -69,7 +71,10 @@ class FastStep:
         "_overhead_s",
         "_seq_overhead_s",
         "_sliding",
+        "_state_cmp_s",
+        "_state_mem_s",
         "_token_overhead_s",
+        "_topk",
         "_window",
     )
 
@@ -86,6 +91,11 @@ class FastStep:
         self._sliding = f["sliding_layers"]
         self._layers = f["full_layers"] + f["sliding_layers"]
         self._window = float(sm.sliding_window)
+        self._topk = float(sm.dsa_topk)
+        self._index_mem_s = f["index_bytes_per_ctx"] / bw  # per (sequence, context token)
+        self._index_cmp_s = f["index_flop_per_ctx"] / flops  # per (query, context token)
+        self._state_mem_s = 2.0 * f["state_bytes_per_seq"] / bw  # read + write per sequence
+        self._state_cmp_s = f["state_flop_per_token"] / flops
         self._num_experts = float(sm.num_experts)
         self._expert_miss = 1.0 - sm.experts_per_token / sm.num_experts if sm.num_experts else 1.0
         kv = f["kv_layer_token_bytes"]
@@ -102,9 +112,10 @@ class FastStep:
         msg_per_token = sm.hidden_size * ACTIVATION_BYTES
         comm_const = 0.0
         comm_tok = 0.0
+        allreduces = f["allreduces_per_step"] or 2.0 * self._layers
         if tp > 1:
-            comm_const += 2.0 * self._layers * lat
-            comm_tok += 2.0 * self._layers * 2.0 * (tp - 1.0) / tp * msg_per_token / link
+            comm_const += allreduces * lat
+            comm_tok += allreduces * 2.0 * (tp - 1.0) / tp * msg_per_token / link
         comm_const += (pp - 1.0) * lat
         comm_tok += (pp - 1.0) * msg_per_token / link if pp > 1 else 0.0
         self._comm_const_s = comm_const
@@ -117,18 +128,27 @@ class FastStep:
     def eff_context(self, context: float) -> float:
         """Context tokens summed over this GPU's layers, window-capped on sliding layers."""
         w = self._window
+        full = min(context, self._topk) if self._topk else context
         if w and context > w:
-            return self._full * context + self._sliding * w
-        return self._layers * context
+            return self._full * full + self._sliding * w
+        return self._full * full + self._sliding * context
+
+    @staticmethod
+    def _capped_pairs(n: float, c0: float, cap: float) -> float:
+        """Scalar :func:`infercost.perf.step.capped_pairs`."""
+        full = n * c0 + n * n / 2.0
+        if not cap:
+            return full
+        below = min(max(cap - c0, 0.0), n)
+        return min(full, below * c0 + below * below / 2.0 + (n - below) * cap)
 
     def chunk_pairs(self, tokens: float, ctx_before: float) -> float:
         """Causal (query, context) pairs of a prefill chunk summed over this GPU's layers:
-        n x c0 + n^2 / 2 per full layer, capped at n x window on sliding layers."""
-        full = tokens * ctx_before + tokens * tokens / 2.0
-        w = self._window
-        if w:
-            return self._full * full + self._sliding * min(full, tokens * w)
-        return self._layers * full
+        n x c0 + n^2 / 2 per full layer (capped at the DSA top-k), window-capped on sliding
+        layers (``perf.step.capped_pairs``)."""
+        full = self._capped_pairs(tokens, ctx_before, self._topk)
+        sliding = self._capped_pairs(tokens, ctx_before, self._window)
+        return self._full * full + self._sliding * sliding
 
     def time_s(
         self,
@@ -164,6 +184,14 @@ class FastStep:
         linear = self._cmp_token_s * tokens + self._cmp_lm_head_s * (dec_tokens + prefill_seqs)
         kv = self._mem_attn_ctx_s * (dec_eff + prefill_eff_ctx_sum) + self._mem_kv_write_s * tokens
         attn = self._cmp_attn_s * (dec_eff * query_per_seq + prefill_pairs)
+        if self._index_mem_s or self._state_mem_s:
+            # DSA indexer over the whole context and the recurrent state per sequence; for
+            # prefill chunks the indexer is counted over the new tokens' pairs (the scheduler
+            # passes window/top-k-capped pairs, so long prompts are an underestimate)
+            kv += self._index_mem_s * (decode_ctx_sum + prefill_tokens)
+            kv += self._state_mem_s * (b + prefill_seqs)
+            attn += self._index_cmp_s * (decode_ctx_sum * query_per_seq + prefill_pairs)
+            attn += self._state_cmp_s * tokens
         # GEMMs and attention are separate kernels, each with its own roofline (perf.step).
         return (
             (weights if weights > linear else linear)
@@ -205,4 +233,9 @@ _SCALAR_FIELDS = (
     "token_overhead_s",
     "logits_bytes_per_seq",
     "seq_overhead_s",
+    "index_bytes_per_ctx",
+    "index_flop_per_ctx",
+    "state_bytes_per_seq",
+    "state_flop_per_token",
+    "allreduces_per_step",
 )

@@ -1,0 +1,192 @@
+"""``POST /api/calibrate/import`` and ``/api/calibrate/fit``: benchmark result files uploaded
+as ``multipart/form-data``; each returns the command's ``--json`` object.
+
+An upload is written to a private temporary folder under a name the service chooses (never
+one the request names), read by the library's importer, and deleted with the folder. Messages
+name the uploaded file by its client-side name instead of the temporary path. The fit's
+profile comes back as TOML text (``profile_toml``) instead of being written anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+
+from infercost.api.schema import LIMITS
+from infercost.calibrate.error import score
+from infercost.calibrate.fit import fit_all, prepare_all, profiles_toml
+from infercost.calibrate.importers import FORMATS, Format, Overrides, detect_format, import_file
+from infercost.calibrate.measurement import Measurement
+from infercost.errors import InfercostError, InputError
+
+router = APIRouter(tags=["calibrate"])
+
+FormName = Annotated[str | None, Form(max_length=200)]
+FormInt = Annotated[int | None, Form(ge=-(10**6), le=10**6)]
+
+
+class TooLarge(InputError):
+    """An upload over the size limit (answered with 413)."""
+
+
+def _display_name(upload: UploadFile, index: int) -> str:
+    name = Path(upload.filename or "").name
+    return re.sub(r"[^A-Za-z0-9._ -]", "_", name)[:100] or f"upload-{index + 1}"
+
+
+async def _save(uploads: list[UploadFile], folder: Path) -> list[tuple[Path, str]]:
+    """Write each upload to ``folder/upload-<n>``; returns (path, client name) pairs.
+
+    Raises:
+        TooLarge: a file over ``Limits.max_upload_bytes``.
+        InputError: no file, or more than ``Limits.max_uploads``.
+    """
+    if not uploads:
+        raise InputError("Upload at least one result file (form field 'file').")
+    if len(uploads) > LIMITS.max_uploads:
+        raise InputError(f"At most {LIMITS.max_uploads} files per request, got {len(uploads)}.")
+    saved = []
+    for i, up in enumerate(uploads):
+        data = await up.read(LIMITS.max_upload_bytes + 1)
+        name = _display_name(up, i)
+        if len(data) > LIMITS.max_upload_bytes:
+            raise TooLarge(
+                f"{name} is larger than the service's upload limit of "
+                f"{LIMITS.max_upload_bytes:,} bytes."
+            )
+        path = folder / f"upload-{i + 1}"
+        path.write_bytes(data)
+        saved.append((path, name))
+    return saved
+
+
+def _renamed(err: InfercostError, saved: list[tuple[Path, str]]) -> InfercostError:
+    """The same error with temporary paths replaced by the uploads' names."""
+    text = str(err)
+    for path, name in saved:
+        text = text.replace(str(path), name)
+    return err if text == str(err) else InputError(text)
+
+
+def run_import(path: Path, name: str, fmt: str | None, overrides: Overrides) -> dict[str, Any]:
+    """``calibrate import FILE --json`` for a saved upload."""
+    if fmt is not None and fmt not in FORMATS:
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}.")
+    kind = cast(Format, fmt) if fmt else detect_format(path)
+    measurements = import_file(path, format=kind, **overrides)
+    counts = Counter(m.metric for m in measurements)
+    return {
+        "file": name,
+        "format": kind,
+        "count": len(measurements),
+        "counts_by_metric": dict(sorted(counts.items())),
+        "measurements": [m.model_dump(mode="json") for m in measurements],
+    }
+
+
+def run_fit(saved: list[tuple[Path, str]], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``calibrate fit FILES --json`` for saved uploads; the profile as TOML text."""
+    measurements: list[Measurement] = []
+    for path, _ in saved:
+        measurements += import_file(path, **overrides)
+    preps, unused = prepare_all(measurements)
+    if not preps:
+        raise InputError(
+            f"None of the {len(measurements)} measurements could be used "
+            f"(first reason: {unused[0][1] if unused else 'none'}). Fix the gpu/model "
+            "names in the file (a calibration CSV) or give --gpu/--model (other formats)."
+        )
+    if len(preps) < 3:
+        raise InputError(
+            f"Only {len(preps)} usable measurement(s); a fit needs at least 3 (better: 12 or "
+            "more across batch sizes and prompt lengths). Measure more points with "
+            "`infercost calibrate run --concurrency 1,4,16,64`."
+        )
+    fits = fit_all(preps)
+    not_scored: list[tuple[str, str]] = []
+    rows = score(preps, {e: f.params() for e, f in fits.items()}, not_scored)
+    errors = sorted(abs(r.predicted / r.measured - 1.0) for r in rows)
+    median = errors[len(errors) // 2] if errors else None
+    provenance = ", ".join(name for _, name in saved)
+    return {
+        "fits": {
+            e: {"values": f.values, "loss": f.loss, "rows": f.num_rows} for e, f in fits.items()
+        },
+        "in_sample_median_ape": median,
+        "unused": [{"id": i, "reason": why} for i, why in unused + not_scored],
+        "saved_to": None,
+        "profile_toml": profiles_toml(fits, date.today(), provenance),
+    }
+
+
+def _facts(**values: object) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@router.post("/api/calibrate/import", summary="Import an uploaded result file")
+async def import_endpoint(
+    request: Request,
+    file: Annotated[UploadFile, File(description="A benchmark result file.")],
+    format: FormName = None,
+    model: FormName = None,
+    gpu: FormName = None,
+    num_gpus: FormInt = None,
+    tp: FormInt = None,
+    pp: FormInt = None,
+    ep: FormInt = None,
+    engine: FormName = None,
+    engine_version: FormName = None,
+    weight_dtype: FormName = None,
+    kv_dtype: FormName = None,
+    isl: FormInt = None,
+    osl: FormInt = None,
+    concurrency: FormInt = None,
+) -> dict[str, Any]:
+    """``calibrate import FILE --json``: the measurements of one vLLM / SGLang / TRT-LLM /
+    genai-perf / guidellm / llama-bench / calibration-CSV file."""
+    overrides = cast(
+        Overrides,
+        _facts(model=model, gpu=gpu, num_gpus=num_gpus, tp=tp, pp=pp, ep=ep, engine=engine,
+               engine_version=engine_version, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
+               isl=isl, osl=osl, concurrency=concurrency),
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="infercost-upload-") as tmp:
+        saved = await _save([file], Path(tmp))
+        try:
+            return await request.app.state.runner.call(  # type: ignore[no-any-return]
+                run_import, saved[0][0], saved[0][1], format, overrides
+            )
+        except InfercostError as err:
+            raise _renamed(err, saved) from None
+
+
+@router.post("/api/calibrate/fit", summary="Fit engine efficiencies to uploaded results")
+async def fit_endpoint(
+    request: Request,
+    file: Annotated[list[UploadFile], File(description="Result files (repeat the field).")],
+    gpu: FormName = None,
+    model: FormName = None,
+    engine: FormName = None,
+    tp: FormInt = None,
+    weight_dtype: FormName = None,
+    kv_dtype: FormName = None,
+) -> dict[str, Any]:
+    """``calibrate fit FILES --json``, with the fitted profile as TOML text to save and use
+    with ``infercost predict --profile FILE``."""
+    overrides = _facts(
+        gpu=gpu, model=model, engine=engine, tp=tp, weight_dtype=weight_dtype, kv_dtype=kv_dtype
+    )
+    with tempfile.TemporaryDirectory(prefix="infercost-upload-") as tmp:
+        saved = await _save(file, Path(tmp))
+        try:
+            return await request.app.state.runner.call(  # type: ignore[no-any-return]
+                run_fit, saved, overrides
+            )
+        except InfercostError as err:
+            raise _renamed(err, saved) from None

@@ -1,0 +1,76 @@
+"""One error shape for every endpoint: ``{"error": message, "type": kind}``.
+
+An :class:`~infercost.errors.InfercostError` becomes 400 with ``str(err)``, exactly the line
+the CLI prints (``predict --json`` prints the same object). A body that does not match the
+request model becomes 422 naming each field. Anything else is a bug: 500 with a generic
+message, never a traceback (the traceback goes to the server log).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from infercost.api.runner import ServiceTimeout
+from infercost.errors import InfercostError
+
+log = logging.getLogger("infercost.api")
+
+
+def error_body(message: str, kind: str) -> dict[str, str]:
+    """The JSON object of every error response (the CLI's ``--json`` error shape)."""
+    return {"error": message, "type": kind}
+
+
+def validation_message(errors: Sequence[Any]) -> str:
+    """``isl: Input should be a valid integer; gpu: Field required`` from pydantic errors."""
+    parts = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query")]
+        where = ".".join(loc) or "body"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    return "; ".join(parts) or "The request does not match the schema."
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+
+    @app.exception_handler(InfercostError)
+    async def _user_error(_: Request, err: InfercostError) -> JSONResponse:
+        return JSONResponse(error_body(str(err), type(err).__name__), status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            error_body(validation_message(err.errors()), "ValidationError"), status_code=422
+        )
+
+    @app.exception_handler(ServiceTimeout)
+    async def _timeout(_: Request, err: ServiceTimeout) -> JSONResponse:
+        return JSONResponse(error_body(str(err), "Timeout"), status_code=504)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, err: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            error_body(str(err.detail), "HTTPError"),
+            status_code=err.status_code,
+            headers=err.headers,
+        )
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, err: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            error_body(
+                "Internal error: this is a bug in infercost, not in your request; please "
+                "report it with the request body.",
+                "InternalError",
+            ),
+            status_code=500,
+        )

@@ -1,0 +1,54 @@
+"""``POST /api/predict``: :func:`infercost.predict.predict` with its keywords as a JSON body;
+the response is exactly the ``predict --json`` object (``PREDICT_JSON_KEYS``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from infercost.api.respond import respond
+from infercost.api.schema import Count, Name, Tokens
+from infercost.api.schema import Request as Body
+from infercost.predict import Prediction, predict
+
+router = APIRouter(tags=["predict"])
+
+
+class PredictRequest(Body):
+    """The keywords of :func:`infercost.predict.predict` (``infercost predict`` flags)."""
+
+    model: Name | None = None
+    gpu: Name
+    isl: Tokens
+    osl: Tokens
+    num_gpus: Count | None = None
+    tp: Count | None = None
+    pp: Count = 1
+    ep: Count = 1
+    weight_dtype: Name | None = None
+    kv_dtype: Name = "auto"
+    concurrency: Count | None = None
+    max_throughput: bool = False
+    engine: Name = "vllm"
+    gpu_hour_usd: float | None = None
+    offer: Name | None = None
+    allow_spot: bool = False
+    pack_replicas: bool = False
+    explain: bool = False
+
+
+def run_predict(req: PredictRequest) -> Prediction:
+    """The library call behind the endpoint and the web page (same keywords, same errors)."""
+    return predict(**req.model_dump())
+
+
+@router.post(
+    "/api/predict",
+    summary="One steady-state prediction (the predict --json object)",
+    response_model=Prediction,
+)
+async def predict_endpoint(body: PredictRequest, request: Request) -> dict[str, Any]:
+    """Fit, throughput, latency and $/M tokens; ``fits: false`` with the reason when the
+    configuration does not fit (200, as ``predict --json`` exits 0)."""
+    return await respond(request, run_predict, body)

@@ -1,0 +1,58 @@
+"""``infercost serve``: the REST service and the web app in one process (uvicorn)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from infercost.api.settings import TOKEN_ENV, Limits, ServiceSettings, is_loopback
+from infercost.errors import InputError
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to ``app``."""
+    app.command("serve", help="Serve the REST API (/api, /docs) and the web app (/).")(serve)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="TCP port (0: any free port).")] = 8000,
+    token: Annotated[
+        str | None,
+        typer.Option(help=f"Bearer token every request must send (or ${TOKEN_ENV})."),
+    ] = None,
+    timeout_s: Annotated[float, typer.Option(help="Longest computation per request, s.")] = 30.0,
+    workers: Annotated[int, typer.Option(help="Computations running at once.")] = 4,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Start the service. A non-loopback --host needs a token: without one it refuses to
+    start, so the catalog and the planners are never open to a network by accident."""
+    token = token or os.environ.get(TOKEN_ENV) or None
+    if not is_loopback(host) and not token:
+        raise InputError(
+            f"Refusing to serve on {host!r} without a token: anyone who can reach it could "
+            f"use it. Give --token (or set {TOKEN_ENV}), or bind 127.0.0.1."
+        )
+    if not 0 <= port <= 65_535:
+        raise InputError(f"--port must be in [0, 65535], got {port}.")
+    if not 0 < timeout_s <= 3_600:
+        raise InputError(f"--timeout-s must be in (0, 3600] seconds, got {timeout_s:g}.")
+    if not 1 <= workers <= 64:
+        raise InputError(f"--workers must be in [1, 64], got {workers}.")
+    import uvicorn
+
+    from infercost.web.app import create_web_app  # fastapi loads only for this command
+
+    settings = ServiceSettings(token=token, limits=Limits(timeout_s=timeout_s, workers=workers))
+    uvicorn.run(
+        create_web_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=log_level == "debug",
+        timeout_graceful_shutdown=5,
+    )

@@ -322,7 +322,7 @@ WORK_LIMITS: dict[str, WorkLimit] = {
     # p99 shortlist: simulated requests over the shortlisted configurations.
     "plan tail": WorkLimit("simulated requests", 2e6, 0.0),
     # load generator: prompt characters held in memory.
-    "loadgen": WorkLimit("prompt tokens", 1e9, 4.0),
+    "loadgen": WorkLimit("prompt tokens in flight", 1e7, 8.0),
 }
 
 
@@ -414,6 +414,7 @@ PREDICT_ARG_TYPES: dict[str, tuple[type, ...]] = {
     "model_config": (str,),
     "num_gpus": (int,),
     "tp": (int,),
+    "dp": (int,),
     "pp": (int,),
     "ep": (int,),
     "weight_dtype": (str,),

@@ -315,7 +315,10 @@ class TestFlagNamesAndRanges:
                 ["offers", "--max-age-days", "-1"],
                 "--max-age-days must be a whole number in [0, 36,500] days, got -1.",
             ),
-            (["api-prices", "--max-age-days", "-5"], "--max-age-days must be a whole number in [0, 36,500] days"),
+            (
+                ["api-prices", "--max-age-days", "-5"],
+                "--max-age-days must be a whole number in [0, 36,500] days",
+            ),
             (
                 ["cost", "--model", "llama-3.1-8b", "--gpu", "H100", "--isl", "100", "--osl",
                  "100", "--gpu-hour-usd", "2", "--replicas", "0"],

@@ -395,13 +395,22 @@ class TestRefusedValues:
                 [*SCENARIOS, "--price-ratio", "0.5", "--volume-ratio", "0.8"],
                 "--price-ratio 0.5 with --volume-ratio 0.8 gives an elasticity of +0.322",
             ),
-            ([*SCENARIOS, "--years", "1e6"], "--years must be a finite number in [0.01, 50] years, got 1e+06"),
+            (
+                [*SCENARIOS, "--years", "1e6"],
+                "--years must be a finite number in [0.01, 50] years, got 1e+06",
+            ),
             (
                 [*SEARCH, "--ttft-p99-s", "0"],
                 "--ttft-p99-s must be a finite number in [1e-06, 86,400] s, got 0.",
             ),
-            ([*SEARCH, "--families", "0"], "--families must be a whole number in [1, 10,000] GPU families, got 0."),
-            ([*SEARCH, "--max-concurrency", "0"], "--max-concurrency must be a whole number in [1, 1,000,000] sequences, got 0."),
+            (
+                [*SEARCH, "--families", "0"],
+                "--families must be a whole number in [1, 10,000] GPU families, got 0.",
+            ),
+            (
+                [*SEARCH, "--max-concurrency", "0"],
+                "--max-concurrency must be a whole number in [1, 1,000,000] sequences, got 0.",
+            ),
             ([*SEARCH, "--weight-dtypes", ""], "--weight-dtypes is empty"),
             ([*SEARCH, "--kv-dtypes", " , "], "--kv-dtypes is empty"),
             ([*W2_FLAGS, "--volumes", ""], "--volumes is empty"),

@@ -27,7 +27,7 @@ small one. Search: an exhaustive vectorised grid over the bounded box (every for
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 
@@ -140,6 +140,7 @@ def fit_engine(
     points: int = 4,
     prior: dict[str, float] | None = None,
     prior_weight: float = 0.02,
+    progress: Callable[[str], None] | None = None,
 ) -> FitResult:
     """Fit the engine's efficiencies to ``preps`` (all of one engine).
 
@@ -151,6 +152,7 @@ def fit_engine(
             mean |log ratio| + w x mean(|param - prior| / bound span). A weak pull keeps
             parameters the data does not determine (few rows, one regime) at their
             literature values instead of at an arbitrary corner of the box.
+        progress: called with one line after each of the 7 grid stages.
 
     Raises:
         InputError: no usable measurements.
@@ -172,6 +174,11 @@ def fit_engine(
         idx = np.unravel_index(int(np.argmin(loss)), loss.shape)
         best = {name: float(axes[k].ravel()[idx[k]]) for k, name in enumerate(FIT_PARAMS)}
         loss_value = float(loss[idx])
+        if progress is not None:
+            progress(
+                f"fitting {engine} ({len(preps)} rows): stage {stage + 1}/7, mean |log ratio| "
+                f"{loss_value:.3f}"
+            )
     assert best is not None
     best.update(fixed)
     sources = tuple(sorted({source_prefix(p.m.id) for p in preps}))
@@ -196,8 +203,13 @@ def parameter_grid_size(points: int = 4) -> int:
     return len(list(itertools.product(*(range(points) for _ in FIT_PARAMS))))
 
 
-def fit_all(preps: Sequence[Prepared], points: int = 4) -> dict[str, FitResult]:
-    """Fit every engine that has measurements in ``preps``.
+def fit_all(
+    preps: Sequence[Prepared],
+    points: int = 4,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, FitResult]:
+    """Fit every engine that has measurements in ``preps`` (``progress`` as
+    :func:`fit_engine`).
 
     Raises:
         InputError: ``preps`` is empty.
@@ -213,7 +225,7 @@ def fit_all(preps: Sequence[Prepared], points: int = 4) -> dict[str, FitResult]:
     for eng, group in sorted(by_engine.items()):
         d = default_params(eng)
         prior = {f.name: float(np.asarray(getattr(d, f.name))) for f in fields(Params)}
-        out[eng] = fit_engine(eng, group, points, prior=prior)
+        out[eng] = fit_engine(eng, group, points, prior=prior, progress=progress)
     return out
 
 

@@ -50,7 +50,9 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 
+from infercost.domains import check_args, check_work
 from infercost.errors import InputError
+from infercost.fileio import write_atomic
 
 Api = Literal["completions", "chat"]
 
@@ -108,6 +110,7 @@ class LoadgenConfig:
     api_key: str | None = None
     seed: int = 0
     metadata: Mapping[str, str] = field(default_factory=dict)
+    max_work: float | None = None
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.endpoint)
@@ -130,6 +133,16 @@ class LoadgenConfig:
                 raise InputError(f"{name} must be > 0, got {value}")
         if not self.concurrencies or any(n < 1 for n in self.concurrencies):
             raise InputError(f"concurrencies must be >= 1, got {self.concurrencies}")
+        check_args(
+            isl=self.isl, osl=self.osl, max_requests=self.max_requests,
+            max_seconds=self.max_seconds, request_timeout=self.request_timeout_s,
+            concurrency=list(self.concurrencies),
+        )  # fmt: skip
+        # every client holds its prompt (built before the endpoint is contacted)
+        check_work(
+            "loadgen", float(self.isl) * max(self.concurrencies), self.max_work,
+            "--isl x the largest --concurrency",
+        )  # fmt: skip
         if self.warmup_requests is not None and self.warmup_requests < 0:
             raise InputError(f"warmup_requests must be >= 0, got {self.warmup_requests}")
         if self.api not in ("completions", "chat"):
@@ -375,7 +388,10 @@ def run_sweep(config: LoadgenConfig) -> list[dict[str, object]]:
 
 
 def write_results(summaries: Sequence[Mapping[str, object]], path: str | Path) -> Path:
-    """Write the sweep as a JSON array of vLLM-layout result objects; returns the path."""
-    path = Path(path)
-    path.write_text(json.dumps(list(summaries), indent=1) + "\n", encoding="utf-8")
-    return path
+    """Write the sweep as a JSON array of vLLM-layout result objects, atomically; returns the
+    path.
+
+    Raises:
+        InputError: the folder does not exist or is not writable.
+    """
+    return write_atomic(Path(path), json.dumps(list(summaries), indent=1) + "\n")

@@ -20,6 +20,7 @@ from typing import Any
 
 from infercost.catalog.pricing import OFFER_FIELDS, Offer
 from infercost.errors import InputError
+from infercost.fileio import atomic_writer
 
 GPUHUNT_SOURCE = "gpuhunt catalog (dstackai/gpuhunt), queried by `infercost offers refresh`"
 
@@ -133,9 +134,17 @@ def offers_from_gpuhunt_items(
 
 
 def write_offers_csv(offers: Iterable[Offer], path: Path) -> Path:
-    """Write offers in the shipped CSV layout (:data:`OFFER_FIELDS`); returns ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    """Write offers in the shipped CSV layout (:data:`OFFER_FIELDS`), atomically (a reader
+    sees the old snapshot or the whole new one); returns ``path``.
+
+    Raises:
+        InputError: the folder cannot be created or written.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"cannot create {path.parent}: {err.strerror or err}.") from err
+    with atomic_writer(path, newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(OFFER_FIELDS)
         for o in offers:

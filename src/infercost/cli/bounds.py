@@ -37,18 +37,16 @@ OVERRIDES: dict[str, dict[str, Domain]] = {
 #: Options that only act together with another: {command: {option: (needed, ...)}}; the option
 #: is refused when given (set to other than its default) and none of the needed ones is.
 NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "cost": {
-        name: ("gpu_price_usd",)
-        for name in ("usd_per_kwh", "years", "hosting_usd", "power_w", "pue")
-    },
+    "cost": dict.fromkeys(
+        ("usd_per_kwh", "years", "hosting_usd", "power_w", "pue"), ("gpu_price_usd",)
+    ),
     "tco": {
         "idle_power_w": ("power_billing",),
         "gpus_per_server": ("server_price_usd",),
     },
-    "plan search": {
-        name: ("ttft_p99_s", "tpot_p99_ms")
-        for name in ("shortlist", "load", "length_cv", "num_requests")
-    },
+    "plan search": dict.fromkeys(
+        ("shortlist", "load", "length_cv", "num_requests"), ("ttft_p99_s", "tpot_p99_ms")
+    ),
     "simulate": {
         "profile_period": ("rate_profile",),
         "trace_time_scale": ("trace",),
@@ -158,7 +156,7 @@ def bound_all(app: typer.Typer, prefix: str = "") -> None:
             continue
         gname = group.name or ""
         info = sub.registered_callback
-        if info is not None and info.callback is not None:
-            if getattr(info.callback, "__wrapped__", None) is None:
-                info.callback = bound(f"{prefix}{gname}", info.callback)
+        cb = info.callback if info is not None else None
+        if info is not None and cb is not None and getattr(cb, "__wrapped__", None) is None:
+            info.callback = bound(f"{prefix}{gname}", cb)
         bound_all(sub, f"{prefix}{gname} ")

@@ -185,6 +185,10 @@ def run_cmd(
     engine_version: EngineVersionOpt = None,
     weight_dtype: WeightDtypeOpt = None,
     kv_dtype: KvDtypeOpt = None,
+    max_work: Annotated[
+        float | None,
+        typer.Option(help="Raise the work limit (prompt tokens in flight; docs/limits.md)."),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the level summaries as JSON.")
     ] = False,
@@ -203,6 +207,7 @@ def run_cmd(
         concurrencies=_concurrencies(concurrency), max_requests=max_requests,
         max_seconds=max_seconds, api=cast(Api, api), ignore_eos=ignore_eos,
         request_timeout_s=request_timeout, api_key=api_key, metadata=metadata,
+        max_work=max_work,
     )  # fmt: skip
     summaries = run_sweep(config)
     try:

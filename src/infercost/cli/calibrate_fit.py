@@ -17,6 +17,7 @@ from infercost.calibrate.fit import BOUNDS, FIT_PARAMS, fit_all, prepare_all, pr
 from infercost.calibrate.importers import import_file
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InputError
+from infercost.fileio import write_atomic
 
 
 def register_fit(calibrate_app: typer.Typer) -> None:
@@ -46,6 +47,7 @@ def fit_cmd(
         Path | None,
         typer.Option(help="Write the fitted profile (TOML) here, e.g. DIR/engine_fits.toml."),
     ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Fit and report the in-sample error of the fit; save with --out FILE and use it with
@@ -79,7 +81,12 @@ def fit_cmd(
             "more across batch sizes and prompt lengths). Measure more points with "
             "`infercost calibrate run --concurrency 1,4,16,64`."
         )
-    fits = fit_all(preps)
+    err_console = Console(stderr=True, highlight=False)
+
+    def progress(line: str) -> None:
+        err_console.print(line, markup=False)
+
+    fits = fit_all(preps, progress=None if quiet or as_json else progress)
     not_scored: list[tuple[str, str]] = []
     rows = score(preps, {e: f.params() for e, f in fits.items()}, not_scored)
     errors = [abs(r.predicted / r.measured - 1.0) for r in rows]
@@ -88,7 +95,7 @@ def fit_cmd(
         provenance = ", ".join(str(p) for p in files)
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(profiles_toml(fits, date.today(), provenance), encoding="utf-8")
+            write_atomic(out, profiles_toml(fits, date.today(), provenance))
         except OSError as err:
             raise InputError(
                 f"cannot write {str(out)!r} ({err.strerror or err}); choose a writable --out."

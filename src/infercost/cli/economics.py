@@ -8,7 +8,6 @@ rich table or, with ``--json``, one JSON object. No arithmetic here.
 from __future__ import annotations
 
 import difflib
-import json
 import os
 from datetime import date
 from pathlib import Path
@@ -29,6 +28,7 @@ from infercost.catalog.pricing import (
     get_offer,
     load_offers,
 )
+from infercost.cli.bounds import checked, print_json
 from infercost.cost.api import choose_api_price, list_api_prices, missing_price_text
 from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.overheads import overheads, useful_fraction
@@ -48,7 +48,7 @@ _out = Console(highlight=False, soft_wrap=True)
 
 
 def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, indent=2, default=str))
+    print_json(obj)
 
 
 def _check_max_age(max_age_days: int) -> None:
@@ -125,8 +125,9 @@ def tco_command(
             utilization=utilization,
         )
     )
+    data = checked(result.to_dict())
     if as_json:
-        _print_json(result.to_dict())
+        _print_json(data)
         return
     render_tco_table(_out, result)
 
@@ -400,7 +401,7 @@ def cost_command(
         num_gpus=num_gpus, tp=tp, pp=pp, ep=ep, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
         concurrency=concurrency, max_throughput=max_throughput, engine=engine,
     )  # fmt: skip
-    data = result.to_dict()
+    data = checked(result.to_dict())
     if as_json:
         _print_json(data)
         return
@@ -439,9 +440,9 @@ def compare_gpus_command(
         max_tpot_s=max_tpot_ms / 1000 if max_tpot_ms is not None else None,
         max_ttft_s=max_ttft_s,
     )  # fmt: skip
+    data = checked(result.to_dict())
     if html is not None:
         write_compare_html(result, html)
-    data = result.to_dict()
     if as_json:
         _print_json(data)
         return

@@ -8,7 +8,6 @@ and, with ``--html FILE``, a plotly chart (``infercost.report.plan_charts``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import plotly.graph_objects as go
 import typer
 from rich.console import Console
 
+from infercost.cli.bounds import checked, print_json
 from infercost.cost.trend import price_elasticity
 from infercost.errors import InputError
 from infercost.plan.breakeven import BreakevenInputs, breakeven, inputs_from_names
@@ -67,11 +67,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _emit(data: dict[str, Any], as_json: bool, html: Path | None, fig: go.Figure | None) -> bool:
-    """Write the chart if asked; print JSON if asked. True when the caller should stop."""
+    """Check the result (no inf/nan/overflowed integer), write the chart if asked, print JSON
+    if asked. True when the caller should stop."""
+    checked(data)
     if html is not None and fig is not None:
         plan_charts.write_html(fig, html)
     if as_json:
-        typer.echo(json.dumps(data, indent=2, default=str))
+        print_json(data)
         return True
     return False
 

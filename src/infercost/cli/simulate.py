@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from infercost.cli.bounds import checked
 from infercost.domains import check_work
 from infercost.errors import InputError
 from infercost.perf.memory import weight_bytes, weight_bytes_per_gpu
@@ -553,8 +554,10 @@ def simulate_cmd(
             "result": res.to_dict() if res is not None else None,
             "max_rate_search": search_out,
         }
-        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        sys.stdout.write(json.dumps(checked(out), indent=2) + "\n")
         return
+    if res is not None:
+        checked(res.to_dict())
     console = Console(highlight=False)
     if search_out is not None:
         sus = search_out["sustainable_rate_req_s"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from infercost.fileio import write_atomic
 from infercost.plan.compare import Comparison, OfferResult
 
 
@@ -65,6 +66,12 @@ def compare_figure(comparison: Comparison) -> go.Figure:
 
 
 def write_compare_html(comparison: Comparison, path: Path) -> Path:
-    """Write the chart as a self-contained HTML file (plotly.js inlined; no network)."""
-    compare_figure(comparison).write_html(str(path), include_plotlyjs=True, full_html=True)
+    """Write the chart as a self-contained HTML file (plotly.js inlined; no network),
+    atomically.
+
+    Raises:
+        InputError: the folder does not exist or is not writable.
+    """
+    html = compare_figure(comparison).to_html(include_plotlyjs=True, full_html=True)
+    write_atomic(path, html)
     return path

@@ -12,6 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from infercost.fileio import write_atomic
 from infercost.plan.breakeven import Breakeven
 from infercost.plan.candidate import Candidate
 from infercost.plan.fleet import FleetPlan
@@ -28,8 +29,13 @@ MAX_CLOUD_POINTS = 4000
 
 
 def write_html(fig: go.Figure, path: Path) -> Path:
-    """Write ``fig`` as a self-contained HTML file and return ``path``."""
-    fig.write_html(str(path), include_plotlyjs=True, full_html=True)
+    """Write ``fig`` as a self-contained HTML file, atomically (the old file or the whole new
+    one, never a truncated one), and return ``path``.
+
+    Raises:
+        InputError: the folder does not exist or is not writable.
+    """
+    write_atomic(path, fig.to_html(include_plotlyjs=True, full_html=True))
     return path
 
 

@@ -34,6 +34,7 @@ from infercost.catalog.schema import (
 )
 from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.tokens import split_usd_per_m
+from infercost.domains import check_predict_types
 from infercost.errors import InputError
 from infercost.explain import Trail
 from infercost.perf.errors_band import error_band_for
@@ -49,7 +50,7 @@ from infercost.perf.memory import (
 )
 from infercost.perf.params import param_counts
 from infercost.perf.serving import ServingPoint, steady_state
-from infercost.perf.step import compute_dtype, step_model
+from infercost.perf.step import compute_dtype, step_model, with_expert_parallel
 
 #: The ``predict --json`` keys, in order. Written out, never derived from a model's fields;
 #: a golden test pins it (DESIGN.md "Contracts").
@@ -61,6 +62,7 @@ PREDICT_JSON_KEYS: tuple[str, ...] = (
     "tp",
     "pp",
     "ep",
+    "dp",
     "weight_dtype",
     "kv_dtype",
     "isl",
@@ -105,6 +107,7 @@ class Prediction(BaseModel):
     tp: int
     pp: int
     ep: int
+    dp: int
     weight_dtype: str
     kv_dtype: str
     isl: int
@@ -128,6 +131,8 @@ class Prediction(BaseModel):
     usd_per_m_blended: float | None
     error_band: dict[str, Any] | None
     explain: list[dict[str, Any]] | None = None
+    notes: tuple[str, ...] = ()
+    """Defaults applied and assumptions made (printed by the CLI; not a JSON key)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object, keys in :data:`PREDICT_JSON_KEYS` order."""
@@ -149,6 +154,19 @@ class Resolved:
     pp: int
     ep: int
     num_gpus: int
+    dp: int = 1
+    notes: tuple[str, ...] = ()
+
+    @property
+    def replica_gpus(self) -> int:
+        """GPUs of one data-parallel rank (tp x pp)."""
+        return self.tp * self.pp
+
+    @property
+    def attention_dp(self) -> bool:
+        """Attention data parallelism with experts spread over the DP ranks (DEP / wide EP):
+        each rank runs its own sequences' attention, the MoE layers exchange tokens."""
+        return self.dp > 1 and self.ep > self.tp
 
 
 def default_weight_dtype(m: ModelArch) -> str:
@@ -156,15 +174,22 @@ def default_weight_dtype(m: ModelArch) -> str:
     return m.checkpoint_dtype if m.checkpoint_dtype != "fp32" else "bf16"
 
 
-def resolve_kv_dtype(m: ModelArch, kv_dtype: str) -> str:
-    """``auto`` = the model's activation dtype (fp16 for fp16 checkpoints, else bf16), as
-    vLLM's ``--kv-cache-dtype auto`` does, fp8 checkpoints included.
+def resolve_kv_dtype(m: ModelArch, kv_dtype: str, engine: EngineProfile | None = None) -> str:
+    """The KV-cache dtype. ``auto`` is what the engine does with this checkpoint
+    (``EngineProfile.kv_dtype_auto``, sourced in engines.toml): the KV dtype the checkpoint's
+    quantization config declares (ModelOpt ``kv_cache_quant_algo``, ``kv_cache_scheme``), else
+    the model's activation dtype (fp16 for fp16 checkpoints, else bf16); llama.cpp: fp16.
+    Without an engine, the checkpoint rule.
 
     Raises:
         InputError: an unsupported KV dtype.
     """
     key = kv_dtype.strip().lower()
     if key == "auto":
+        if engine is not None and engine.kv_dtype_auto == "fp16":
+            return "fp16"
+        if m.checkpoint_kv_dtype in KV_DTYPES:
+            return m.checkpoint_kv_dtype
         return "fp16" if m.checkpoint_dtype == "fp16" else "bf16"
     key = {"bfloat16": "bf16", "float16": "fp16", "f16": "fp16", "fp8_e4m3": "fp8"}.get(key, key)
     if key not in KV_DTYPES:
@@ -172,6 +197,17 @@ def resolve_kv_dtype(m: ModelArch, kv_dtype: str) -> str:
             f"Unknown --kv-dtype {kv_dtype!r}; use one of auto, {', '.join(KV_DTYPES)}."
         )
     return key
+
+
+def kv_dtype_note(m: ModelArch, kv: str, engine: EngineProfile) -> str:
+    """Why ``--kv-dtype auto`` gave ``kv`` for this checkpoint on this engine."""
+    if engine.kv_dtype_auto == "fp16":
+        why = "the engine's default cache type"
+    elif m.checkpoint_kv_dtype == kv:
+        why = "the checkpoint's quantization config declares an fp8 KV cache"
+    else:
+        why = "the model's activation dtype (the checkpoint declares no KV-cache dtype)"
+    return f"--kv-dtype auto -> {kv} on {engine.id}: {why} ({engine.kv_dtype_auto_source})"
 
 
 def _positive_int(name: str, value: int | None) -> None:
@@ -188,14 +224,20 @@ def resolve(
     tp: int | None = None,
     pp: int = 1,
     ep: int = 1,
+    dp: int | None = None,
     weight_dtype: str | None = None,
     kv_dtype: str = "auto",
     engine: str = "vllm",
     profile: str | None = None,
 ) -> Resolved:
     """Resolve names and parallelism; raises the project's errors for unknown names and
-    inconsistent parallelism."""
-    for name, value in (("num_gpus", num_gpus), ("tp", tp), ("pp", pp), ("ep", ep)):
+    inconsistent parallelism.
+
+    Layout: ``num_gpus = dp x tp x pp``; ``dp`` data-parallel ranks each run a TP x PP unit.
+    ``ep`` may reach ``dp x tp``: experts spread over the DP ranks (attention data parallelism
+    with expert parallelism, the DEP layouts) need ``ep = dp x tp``.
+    """
+    for name, value in (("num_gpus", num_gpus), ("tp", tp), ("pp", pp), ("ep", ep), ("dp", dp)):
         _positive_int(name, value)
     if model_config and model:
         raise InputError("Give --model NAME or --model-config PATH, not both.")
@@ -215,21 +257,48 @@ def resolve(
             "pick another --engine (vllm and sglang support AMD)."
         )
     hint = dtype_hint(model) if model and not model_config else None
+    notes: list[str] = [f"config default: {d}" for d in arch.defaults_applied]
+    if arch.vision_note:
+        notes.append(arch.vision_note)
     fmt = get_quant_format(weight_dtype or hint or default_weight_dtype(arch))
-    kv = resolve_kv_dtype(arch, kv_dtype)
+    if weight_dtype and fmt.id != arch.checkpoint_dtype and arch.quantized_modules_note:
+        notes.append(
+            f"--weight-dtype {fmt.id} overrides the checkpoint's {arch.checkpoint_dtype} "
+            f"({arch.quantized_modules_note}) for every linear layer"
+        )
+    kv = resolve_kv_dtype(arch, kv_dtype, eng)
+    if kv_dtype.strip().lower() == "auto":
+        notes.append(kv_dtype_note(arch, kv, eng))
+    if dp is None:
+        unit = (tp or 1) * pp
+        dp = num_gpus // unit if num_gpus and tp is not None and num_gpus % unit == 0 else 1
     if tp is None:
-        tp = (num_gpus // pp) if num_gpus else 1
+        tp = (num_gpus // (pp * dp)) if num_gpus else 1
+        tp = max(tp, 1)
     if num_gpus is None:
-        num_gpus = tp * pp
-    if num_gpus != tp * pp:
+        num_gpus = dp * tp * pp
+    if num_gpus != dp * tp * pp:
         raise InputError(
-            f"--num-gpus {num_gpus} does not equal --tp {tp} x --pp {pp} = {tp * pp}; one "
-            "replica uses tp x pp GPUs. Drop --num-gpus or make them agree."
+            f"--num-gpus {num_gpus} does not equal --dp {dp} x --tp {tp} x --pp {pp} = "
+            f"{dp * tp * pp}; the deployment uses dp x tp x pp GPUs. Drop --num-gpus or make "
+            "them agree."
         )
     if ep > 1 and not arch.is_moe:
         raise InputError(f"--ep {ep} needs a mixture-of-experts model; {arch.id} is dense.")
-    if ep > num_gpus or num_gpus % ep:
-        raise InputError(f"--ep {ep} must divide the {num_gpus} GPUs of the replica.")
+    if dp == 1 and (ep > num_gpus or num_gpus % ep):
+        raise InputError(
+            f"--ep {ep} must divide the {num_gpus} GPUs of the replica; to spread experts over "
+            f"data-parallel ranks use --dp (e.g. --tp 1 --dp {ep} --ep {ep}, attention data "
+            "parallelism with expert parallelism)."
+        )
+    if dp > 1 and ep > tp and ep != dp * tp:
+        raise InputError(
+            f"--ep {ep} with --dp {dp} --tp {tp}: experts go either within each rank (--ep "
+            f"dividing --tp {tp}) or over all ranks (--ep {dp * tp}, attention data parallelism "
+            "with expert parallelism)."
+        )
+    if dp > 1 and ep <= tp and tp % ep:
+        raise InputError(f"--ep {ep} must divide --tp {tp} within each data-parallel rank.")
     if arch.num_heads % tp:
         raise InputError(
             f"--tp {tp} does not divide {arch.id}'s {arch.num_heads} attention heads; "
@@ -248,6 +317,8 @@ def resolve(
         pp=pp,
         ep=ep,
         num_gpus=num_gpus,
+        dp=dp,
+        notes=tuple(notes),
     )
 
 
@@ -394,8 +465,11 @@ def _price(
 def serve(
     r: Resolved, concurrency: float, isl: float, osl: float, cached_prefix_share: float = 0.0
 ) -> ServingPoint:
-    """Steady state of the resolved deployment (pipeline stages run ``pp`` micro-batches)."""
+    """Steady state of one data-parallel rank of the resolved deployment holding
+    ``concurrency`` sequences (pipeline stages run ``pp`` micro-batches); throughputs are
+    the rank's (:func:`scale_dp` sums the ranks)."""
     sm = step_model(r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep)
+    sm = with_expert_parallel(r.model, sm, r.dp, r.tp, r.ep, r.pp)
     per_stage = concurrency / r.pp
     sp = steady_state(
         sm,
@@ -424,6 +498,20 @@ def serve(
     )
 
 
+def scale_dp(sp: ServingPoint, dp: int) -> ServingPoint:
+    """The deployment of ``dp`` ranks stepping side by side: concurrency and throughputs add,
+    latencies and time shares are one rank's."""
+    if dp == 1:
+        return sp
+    return dataclasses.replace(
+        sp,
+        concurrency=np.asarray(sp.concurrency) * dp,
+        output_tok_s=np.asarray(sp.output_tok_s) * dp,
+        total_tok_s=np.asarray(sp.total_tok_s) * dp,
+        request_s=np.asarray(sp.request_s) * dp,
+    )
+
+
 def predict(
     model: str | None = None,
     gpu: str = "",
@@ -435,6 +523,7 @@ def predict(
     tp: int | None = None,
     pp: int = 1,
     ep: int = 1,
+    dp: int | None = None,
     weight_dtype: str | None = None,
     kv_dtype: str = "auto",
     concurrency: int | None = None,
@@ -453,7 +542,8 @@ def predict(
         model: HF id, catalog id or common spelling; or ``model_config`` (a config.json path).
         gpu: accelerator name.
         isl, osl: prompt and output tokens per request.
-        num_gpus, tp, pp, ep: GPUs per replica and parallelism (num_gpus = tp x pp).
+        num_gpus, tp, pp, ep, dp: GPUs of the deployment and parallelism
+            (num_gpus = dp x tp x pp; ep up to dp x tp, see :func:`resolve`).
         weight_dtype: storage format (default: the checkpoint's dtype).
         kv_dtype: ``auto``, bf16, fp16, fp8, int8.
         concurrency: requests in flight; or ``max_throughput`` for the largest batch that fits.
@@ -473,6 +563,12 @@ def predict(
         UnknownNameError: unknown model, GPU, engine, dtype or offer.
         InputError: inconsistent or out-of-range options.
     """
+    check_predict_types(
+        model=model, gpu=gpu, isl=isl, osl=osl, model_config=model_config, num_gpus=num_gpus,
+        tp=tp, pp=pp, ep=ep, dp=dp, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
+        concurrency=concurrency, max_throughput=max_throughput, engine=engine,
+        gpu_hour_usd=gpu_hour_usd, offer=offer, profile=profile,
+    )  # fmt: skip
     if isl < 1 or osl < 1:
         raise InputError(f"--isl and --osl must be at least 1 token (got {isl}, {osl}).")
     if (concurrency is None) == (not max_throughput):
@@ -486,19 +582,22 @@ def predict(
         tp=tp,
         pp=pp,
         ep=ep,
+        dp=dp,
         weight_dtype=weight_dtype,
         kv_dtype=kv_dtype,
         engine=engine,
         profile=profile,
     )
     trail = Trail()
+    notes = list(r.notes)
     m = r.model
     counts = param_counts(m)
     context = float(isl + osl)
     weights_gpu, workspace, kv_avail = kv_budget_bytes_per_gpu(r)
     kv_tok = kv_bytes_per_token(m, r.kv_bytes_per_elem)
     kv_seq_gpu = kv_bytes_per_seq_per_gpu(r, context)
-    max_conc = int(max_concurrency(kv_avail, kv_seq_gpu))
+    max_conc_rank = int(max_concurrency(kv_avail, kv_seq_gpu))
+    max_conc = max_conc_rank * r.dp
     dtype = compute_dtype(r.acc, r.weight_fmt)
 
     trail.add("total_params", counts.total, "params", "derived from config.json shapes", m.source)
@@ -549,6 +648,7 @@ def predict(
         "tp": r.tp,
         "pp": r.pp,
         "ep": r.ep,
+        "dp": r.dp,
         "weight_dtype": r.weight_fmt.id,
         "kv_dtype": r.kv_dtype,
         "isl": isl,
@@ -557,10 +657,11 @@ def predict(
         "kv_bytes_per_token": kv_tok,
         "max_concurrency": max_conc,
     }
-    # The engine runs at most `cap` sequences at once; more requests wait in its queue
-    # without holding KV cache.
+    # Each rank runs at most `cap` sequences at once, and at most what its KV cache holds;
+    # more requests wait in the engine's queue without holding KV cache (every engine
+    # admits what fits and queues the rest). Refused: weights or one sequence do not fit, or
+    # the context exceeds the model's.
     serve_cap = r.engine.max_num_seqs
-    need = min(concurrency, serve_cap) if concurrency is not None else 1
     reason = None
     if m.max_position_embeddings and context > m.max_position_embeddings:
         reason = (
@@ -568,7 +669,7 @@ def predict(
             f"{m.max_position_embeddings} tokens (config.json max_position_embeddings). "
             "Use a shorter prompt or output."
         )
-    reason = reason or fit_reason(r, context, need)
+    reason = reason or fit_reason(r, context, 1)
     if reason is not None:
         return Prediction(
             **base,
@@ -588,19 +689,35 @@ def predict(
             usd_per_m_blended=None,
             error_band=None,
             explain=trail.to_list() if explain else None,
+            notes=tuple(notes),
         )
-    cap = offline_batch_cap(r.engine, max_conc, r.pp)
-    batch = concurrency if concurrency is not None else max(min(max_conc, cap), 1)
-    running = min(batch, serve_cap) if concurrency is not None else batch
+    # trtllm-bench's cap is per micro-batch (min(KV, 4096) / PP, rounded up): PP micro-batches
+    # of that size are in flight (tensorrt_llm/bench/build/tuning.py, finetune_setting).
+    cap = offline_batch_cap(r.engine, max_conc_rank, r.pp) * r.pp
+    if concurrency is not None:
+        batch = concurrency
+        per_rank = math.ceil(concurrency / r.dp)
+        running_rank = min(per_rank, serve_cap, max_conc_rank)
+    else:
+        running_rank = max(min(max_conc_rank, cap), 1)
+        batch = running_rank * r.dp
+    running = running_rank * r.dp
     if max_throughput:
         trail.add(
             "concurrency",
             batch,
             "seqs",
-            f"min(KV-limited {max_conc}, engine cap {cap} sequences)",
+            f"{r.dp} rank(s) x min(KV-limited {max_conc_rank}, engine cap {cap} sequences"
+            f"{' = PP ' + str(r.pp) + ' micro-batches' if r.pp > 1 else ''})",
             r.engine.source,
         )
-    sp = serve(r, float(running), float(isl), float(osl))
+    if concurrency is not None and per_rank > max_conc_rank and max_conc_rank < serve_cap:
+        notes.append(
+            f"{concurrency} requests in flight but the KV cache holds {max_conc} sequences of "
+            f"{int(context)} tokens: the engine runs {running} and queues the rest (their wait "
+            "is in TTFT)"
+        )
+    sp = scale_dp(serve(r, float(running_rank), float(isl), float(osl)), r.dp)
     if running < batch:
         # Closed loop with more clients than the engine runs: throughput is that of `running`
         # sequences; by Little's law E2E = N / request rate (+ the per-request overhead, which
@@ -619,7 +736,8 @@ def predict(
             float(sp.ttft_s) - ttft_unqueued,
             "s",
             f"{batch} requests in flight but the engine runs {running} at once "
-            f"(max_num_seqs); E2E = N / request rate, the rest waits before its first token",
+            f"(max_num_seqs, KV capacity); E2E = N / request rate, the rest waits before its "
+            "first token",
             r.engine.source,
         )
     out_tok_s = float(sp.output_tok_s)
@@ -712,6 +830,7 @@ def predict(
         **cost,
         error_band=band,
         explain=trail.to_list() if explain else None,
+        notes=tuple(notes),
     )
 
 

@@ -22,6 +22,7 @@ GOLDEN_KEYS = (
     "tp",
     "pp",
     "ep",
+    "dp",  # data-parallel ranks (issue 12: num_gpus = dp x tp x pp)
     "weight_dtype",
     "kv_dtype",
     "isl",
@@ -139,7 +140,7 @@ def test_user_errors_raise_project_exceptions_in_the_library() -> None:
         predict("llama-3.1-8b", "H1000", 100, 100, concurrency=1)
     with pytest.raises(InputError, match="exactly one of"):
         predict("llama-3.1-8b", "H100", 100, 100)
-    with pytest.raises(InputError, match="at least 1 token"):
+    with pytest.raises(InputError, match="isl must be a whole number"):
         predict("llama-3.1-8b", "H100", 0, 100, concurrency=1)
 
 

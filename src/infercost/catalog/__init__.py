@@ -8,6 +8,7 @@ resolve the spellings people use to catalog entries, or raise
 from __future__ import annotations
 
 import functools
+import re
 
 from infercost.catalog.loader import (
     load_accelerators,
@@ -60,8 +61,82 @@ def get_accelerator(name: str) -> Accelerator:
     stripped = key.removeprefix("nvidia-").removeprefix("amd-")
     if stripped in index:
         return index[stripped]
+    by_parts = _accelerator_by_parts(key, index)
+    if by_parts is not None:
+        return by_parts
     ids = [a.id for a in load_accelerators()]
     raise UnknownNameError("GPU", name, closest(name, ids))
+
+
+#: Spelling tokens that name a vendor, a product line or a packaging, not the GPU family.
+_VENDOR_TOKENS = {"nvidia", "amd", "intel", "google", "aws", "instinct", "tesla", "geforce"}
+_FORM_TOKENS = {
+    "sxm": "sxm", "sxm4": "sxm", "sxm5": "sxm", "sxm6": "sxm", "hgx": "sxm", "dgx": "sxm",
+    "pcie": "pcie", "pci": "pcie", "nvl": "nvl", "nvl72": "", "nvl36": "", "nvl4": "",
+    "oam": "", "superchip": "", "hbm3": "", "hbm3e": "", "gpu": "", "tensor": "", "core": "",
+    "server": "", "edition": "",
+}  # fmt: skip
+_MEMORY_TOKEN = re.compile(r"^(\d+)(gb|g|gib)?$")
+
+
+def _accelerator_by_parts(key: str, index: dict[str, Accelerator]) -> Accelerator | None:
+    """Resolve spellings of vendor tables and datasheets by their parts, in any order and
+    case: vendor (dropped), family (``gb200``, ``h100``, ``mi300x``), form factor (SXM, PCIe,
+    NVL) and memory size (``192GB``: within 8 % of the catalog's GiB or GB figure, since
+    vendors print either). None when the parts do not single out one entry."""
+    tokens = [t for t in re.split(r"[-\s]+", key) if t and t not in _VENDOR_TOKENS]
+    family: list[str] = []
+    form = ""
+    memory: float | None = None
+    for t in tokens:
+        if t in _FORM_TOKENS:
+            form = _FORM_TOKENS[t] or form
+            continue
+        m = _MEMORY_TOKEN.match(t)
+        if m and (m.group(2) or int(m.group(1)) >= 16) and not family_matches(t, index):
+            memory = float(m.group(1))
+            continue
+        m2 = re.match(r"^(.*?)(\d+)gb$", t)  # "h100-80gb" glued
+        if m2 and m2.group(1):
+            family.append(m2.group(1))
+            memory = float(m2.group(2))
+            continue
+        family.append(t)
+    if not family:
+        return None
+    fam = "-".join(family)
+    candidates = [
+        a
+        for a in load_accelerators()
+        if a.id == fam
+        or a.id.startswith(fam + "-")
+        or any(normalize(x) == fam or normalize(x).startswith(fam + "-") for x in a.aliases)
+    ]
+    if memory is not None:
+        candidates = [
+            a
+            for a in candidates
+            if any(
+                abs(memory - size) <= 0.08 * size
+                for size in (a.memory_bytes / 2**30, a.memory_bytes / 1e9)
+            )
+        ]
+    if form:
+        formed = [
+            a for a in candidates if form in a.id or any(form in x.lower() for x in a.aliases)
+        ]
+        candidates = formed or candidates
+    unique = {a.id: a for a in candidates}
+    if len(unique) == 1:
+        return next(iter(unique.values()))
+    if fam in index and index[fam].id in unique:  # "H100" alone names the SXM part
+        return index[fam]
+    return None
+
+
+def family_matches(token: str, index: dict[str, Accelerator]) -> bool:
+    """True when ``token`` is itself a catalog spelling (``4090``, ``5090``), not a size."""
+    return token in index
 
 
 @functools.cache

@@ -32,10 +32,18 @@ def predict_cmd(
     model_config: Annotated[
         str | None, typer.Option(help="A Hugging Face config.json on disk instead of --model.")
     ] = None,
-    num_gpus: Annotated[int | None, typer.Option(help="GPUs per replica (= tp x pp).")] = None,
+    num_gpus: Annotated[
+        int | None, typer.Option(help="GPUs of the deployment (= dp x tp x pp).")
+    ] = None,
     tp: Annotated[int | None, typer.Option(help="Tensor parallelism.")] = None,
     pp: Annotated[int, typer.Option(help="Pipeline parallelism.")] = 1,
-    ep: Annotated[int, typer.Option(help="Expert parallelism (MoE).")] = 1,
+    ep: Annotated[
+        int, typer.Option(help="Expert parallelism (MoE); up to dp x tp (DEP layouts).")
+    ] = 1,
+    dp: Annotated[
+        int | None,
+        typer.Option(help="Data-parallel ranks (vLLM --data-parallel-size, SGLang --dp)."),
+    ] = None,
     weight_dtype: Annotated[
         str | None, typer.Option(help="bf16, fp16, fp8, int8, int4, fp4/nvfp4, mxfp4, q8_0, q4_0.")
     ] = None,
@@ -78,6 +86,7 @@ def predict_cmd(
             tp=tp,
             pp=pp,
             ep=ep,
+            dp=dp,
             weight_dtype=weight_dtype,
             kv_dtype=kv_dtype,
             concurrency=concurrency,
@@ -104,3 +113,5 @@ def predict_cmd(
         )
         raise typer.Exit(code=2)
     render_prediction(p, console)
+    for note in p.notes:
+        console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False, soft_wrap=True)

@@ -90,6 +90,11 @@ class StepModel:
             each step reads and writes it once per sequence.
         state_flop_per_token: recurrent-state FLOP per token on this GPU (state update and
             readout, ~6 x heads x d_k x d_v per layer).
+        moe_token_scale: tokens the experts on this GPU see per token of this rank (the
+            number of data-parallel ranks when experts spread over them; 1 otherwise).
+        alltoalls_per_step, alltoall_bytes_per_token: expert-parallel token exchanges per
+            step on this GPU (dispatch + combine per MoE layer) and the bytes each token of
+            this rank sends per exchange (see :func:`with_expert_parallel`).
         allreduces_per_step: TP all-reduces per step on this GPU (2 per decoder block: after
             the mixer and after the FFN; 1 per Nemotron-H single-mixer block); 0: 2 x the
             attention layers (older constructions).
@@ -126,6 +131,9 @@ class StepModel:
     state_bytes_per_seq: ArrayLike = 0.0
     state_flop_per_token: ArrayLike = 0.0
     allreduces_per_step: ArrayLike = 0.0
+    moe_token_scale: ArrayLike = 1.0
+    alltoalls_per_step: ArrayLike = 0.0
+    alltoall_bytes_per_token: ArrayLike = 0.0
 
 
 def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
@@ -286,6 +294,34 @@ def shard_step_model(
     )
 
 
+def with_expert_parallel(
+    m: ModelArch, sm: StepModel, dp: int, tp: int, ep: int, pp: int = 1
+) -> StepModel:
+    """One rank's step model under attention data parallelism with expert parallelism (DEP).
+
+    Each of ``dp`` ranks runs attention for its own sequences (its whole KV cache, dense
+    weights replicated), the routed experts are split over ``ep = dp x tp`` GPUs, and the
+    ranks step together: the experts on a GPU see the tokens of every rank (experts touched
+    count ``dp`` x this rank's tokens), and each MoE layer exchanges tokens twice, a dispatch
+    to the ranks of a token's k experts and a combine back (DeepSeek-V3 report, arXiv:
+    2412.19437, section 3.2.2; DeepEP). Bytes per token per exchange: k x hidden x 2 bytes x
+    (ep - 1) / ep (the share of a token's experts on other GPUs). Per-expert FLOP per GPU is
+    unchanged (dp x tokens x k / ep = tokens x k / tp). Load is taken as balanced: the slowest
+    rank sets the step, and with balanced routing every rank is the slowest.
+    Plain DP (experts not spread over ranks) returns ``sm`` unchanged.
+    """
+    if dp <= 1 or ep <= tp or not m.is_moe:
+        return sm
+    moe_layers = m.num_moe_layers / pp
+    per_token = m.experts_per_token * m.hidden_size * ACTIVATION_BYTES * (ep - 1) / ep
+    return dataclasses.replace(
+        sm,
+        moe_token_scale=float(dp),
+        alltoalls_per_step=2.0 * moe_layers,
+        alltoall_bytes_per_token=per_token,
+    )
+
+
 def _effective_context(sm: StepModel, context: ArrayLike) -> FloatArray:
     """Context tokens attended, summed over this GPU's layers: window-capped on sliding (or
     chunked) layers, capped at the DSA top-k on full layers of a sparse-attention model."""
@@ -353,7 +389,9 @@ def comm_s(sm: StepModel, tokens: ArrayLike) -> FloatArray:
 
     TP: two all-reduces per layer (after attention and after the FFN; Shoeybi et al.,
     Megatron-LM, arXiv:1909.08053), each latency + 2 (TP-1)/TP x message / link bandwidth
-    (ring all-reduce). PP: (PP-1) hand-offs of the hidden states.
+    (ring all-reduce). PP: (PP-1) hand-offs of the hidden states. EP across data-parallel
+    ranks: a dispatch and a combine per MoE layer, each latency + tokens x bytes per token /
+    link bandwidth (:func:`with_expert_parallel`).
     """
     t = np.asarray(tokens, dtype=np.float64)
     tp = np.asarray(sm.tp, dtype=np.float64)
@@ -366,7 +404,9 @@ def comm_s(sm: StepModel, tokens: ArrayLike) -> FloatArray:
     per_allreduce = sm.allreduce_latency_s + 2.0 * (tp - 1.0) / tp * msg / link
     tp_s = np.where(tp > 1, count * per_allreduce, 0.0)
     pp_s = (pp - 1.0) * (sm.allreduce_latency_s + msg / link)
-    return np.asarray(tp_s + pp_s, dtype=np.float64)
+    a2a = np.asarray(sm.alltoalls_per_step, dtype=np.float64)
+    a2a_s = a2a * (sm.allreduce_latency_s + t * np.asarray(sm.alltoall_bytes_per_token) / link)
+    return np.asarray(tp_s + pp_s + a2a_s, dtype=np.float64)
 
 
 def mixed_step(
@@ -386,7 +426,9 @@ def mixed_step(
     p = np.asarray(prefill_tokens, dtype=np.float64)
     ps = np.asarray(prefill_seqs, dtype=np.float64)
     tokens = b + p
-    experts = expected_experts_touched(sm.num_experts, sm.experts_per_token, tokens)
+    experts = expected_experts_touched(
+        sm.num_experts, sm.experts_per_token, tokens * np.asarray(sm.moe_token_scale)
+    )
     kv_tok = np.asarray(sm.kv_layer_token_bytes, dtype=np.float64)
     layers_total = np.asarray(sm.full_layers) + np.asarray(sm.sliding_layers)
     kv_read = b * kv_tok * _effective_context(

@@ -67,6 +67,7 @@ class FastStep:
         "_mem_fixed_s",
         "_mem_kv_write_s",
         "_mem_logits_s",
+        "_moe_scale",
         "_num_experts",
         "_overhead_s",
         "_seq_overhead_s",
@@ -97,6 +98,7 @@ class FastStep:
         self._state_mem_s = 2.0 * f["state_bytes_per_seq"] / bw  # read + write per sequence
         self._state_cmp_s = f["state_flop_per_token"] / flops
         self._num_experts = float(sm.num_experts)
+        self._moe_scale = f["moe_token_scale"]
         self._expert_miss = 1.0 - sm.experts_per_token / sm.num_experts if sm.num_experts else 1.0
         kv = f["kv_layer_token_bytes"]
         self._mem_fixed_s = f["dense_bytes"] / bw
@@ -116,6 +118,9 @@ class FastStep:
         if tp > 1:
             comm_const += allreduces * lat
             comm_tok += allreduces * 2.0 * (tp - 1.0) / tp * msg_per_token / link
+        a2a = f["alltoalls_per_step"]
+        comm_const += a2a * lat
+        comm_tok += a2a * f["alltoall_bytes_per_token"] / link
         comm_const += (pp - 1.0) * lat
         comm_tok += (pp - 1.0) * msg_per_token / link if pp > 1 else 0.0
         self._comm_const_s = comm_const
@@ -179,7 +184,8 @@ class FastStep:
         dec_eff = self.eff_context(decode_ctx_sum / b) * b if b > 0 else 0.0
         weights = self._mem_fixed_s
         if self._num_experts:
-            touched = self._num_experts * (1.0 - self._expert_miss ** max(tokens, 0.0))
+            seen = max(tokens, 0.0) * self._moe_scale
+            touched = self._num_experts * (1.0 - self._expert_miss**seen)
             weights += touched * self._mem_expert_s
         linear = self._cmp_token_s * tokens + self._cmp_lm_head_s * (dec_tokens + prefill_seqs)
         kv = self._mem_attn_ctx_s * (dec_eff + prefill_eff_ctx_sum) + self._mem_kv_write_s * tokens
@@ -238,4 +244,7 @@ _SCALAR_FIELDS = (
     "state_bytes_per_seq",
     "state_flop_per_token",
     "allreduces_per_step",
+    "moe_token_scale",
+    "alltoalls_per_step",
+    "alltoall_bytes_per_token",
 )

@@ -262,7 +262,7 @@ def priced_groups(
         **keys,
     ).aggregate(
         **{name: t[name].sum() for name in SUMS},
-        price_usd=t.price_usd.sum(),
+        price_usd=t.price_usd.fill_null(0).sum(),
         rows=t.count(),
     )
     groups = grouped.execute().to_dict("records")

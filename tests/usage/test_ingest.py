@@ -125,8 +125,9 @@ def test_anthropic_usage_report(ledger: Ledger) -> None:
         "service_tier, context_tier, team FROM requests ORDER BY input_tokens"
     ).fetchall()
     # 1,000,000 uncached + 2,000,000 read + 100,000 written (5m) = 3,100,000
-    assert got == [(300000, 0, 0, 10000, "batch", "200k-1M", "wrkspc_research"),
-                   (3100000, 2000000, 100000, 200000, "standard", "0-200k", "wrkspc_research")]  # fmt: skip
+    team = "wrkspc_research"
+    assert got == [(300000, 0, 0, 10000, "batch", "200k-1M", team),
+                   (3100000, 2000000, 100000, 200000, "standard", "0-200k", team)]  # fmt: skip
 
 
 def test_litellm_spend_logs(ledger: Ledger) -> None:

@@ -491,7 +491,8 @@ def litellm_fields(obj: Any) -> Fields:
         raise RowError("not a JSON object")
     meta = _json_field(obj.get("metadata"))
     meta = meta if isinstance(meta, Mapping) else {}
-    usage = meta.get("usage_object") if isinstance(meta.get("usage_object"), Mapping) else {}
+    found = meta.get("usage_object")
+    usage: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     inp = count(obj.get("prompt_tokens"), "prompt_tokens")
     out = count(obj.get("completion_tokens"), "completion_tokens")
     if inp is None or out is None:

@@ -120,12 +120,13 @@ def detect_format(path: Path) -> str:
 
 
 def _converter(fmt: str) -> Callable[[Any], F.Fields]:
-    return {
+    table: dict[str, Callable[[Any], F.Fields]] = {
         "openai": F.openai_fields,
         "anthropic": F.anthropic_fields,
         "litellm": F.litellm_fields,
         "vllm": F.vllm_fields,
-    }[fmt]
+    }
+    return table[fmt]
 
 
 def _expand(rec: F.Record, fmt: str) -> Iterator[tuple[F.Record, Callable[[Any], F.Fields]]]:

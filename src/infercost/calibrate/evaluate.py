@@ -133,7 +133,8 @@ def prepare(m: Measurement) -> Prepared:
     kv_limited = int(max(kv_avail, 0.0) // per_seq)
     cap = r.engine.max_num_seqs
     if m.mode == "max_throughput":
-        cap = offline_batch_cap(r.engine, kv_limited, r.pp)
+        # the trtllm-bench cap is per micro-batch: PP micro-batches are in flight
+        cap = offline_batch_cap(r.engine, kv_limited, r.pp) * r.pp
     max_batch = max(min(kv_limited, cap), 0)
     found = re.search(r"(\d[\d,]*)\s+requests", m.notes)
     num_requests = int(found.group(1).replace(",", "")) if found else 500

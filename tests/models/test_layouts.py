@@ -12,7 +12,7 @@ from infercost.perf.memory import offline_batch_cap
 from infercost.perf.step import comm_s, decode_step, step_model, with_expert_parallel
 from infercost.predict import predict, resolve
 
-M = dict(isl=1000, osl=300, gpu_hour_usd=2.0)
+M = {"isl": 1000, "osl": 300, "gpu_hour_usd": 2.0}
 
 
 def test_plain_dp_is_replicas_with_throughput_summed() -> None:

@@ -34,7 +34,10 @@ def render_prediction(p: Prediction, console: Console) -> None:
         return f"  ±{v:.0%}" if isinstance(v, float) else ""
 
     rows = [
-        ("parallelism", f"TP {p.tp} x PP {p.pp}, EP {p.ep}"),
+        (
+            "parallelism",
+            (f"DP {p.dp} x " if p.dp > 1 else "") + f"TP {p.tp} x PP {p.pp}, EP {p.ep}",
+        ),
         ("weights / KV dtype", f"{p.weight_dtype} / {p.kv_dtype}"),
         ("ISL / OSL", f"{p.isl} / {p.osl} tokens"),
         ("concurrency (max KV-limited)", f"{p.concurrency} ({p.max_concurrency})"),

@@ -13,9 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from infercost.cli import app as cli_app
-
 from infercost.catalog import load_accelerators, load_models
+from infercost.cli import app as cli_app
 from infercost.cost.tco import owned_hardware, tco
 from infercost.errors import InfercostError
 from infercost.plan.breakeven import breakeven, inputs_from_names
@@ -62,11 +61,8 @@ class TestPredict:
         assert body["explain"] == predict(**PREDICT, explain=True).to_dict()["explain"]
         assert len(body["explain"]) > 3
 
-    def test_configuration_that_does_not_fit_is_200_with_reason(
-        self, client: TestClient
-    ) -> None:
-        req = {"model": "llama-3.1-70b", "gpu": "H100", "isl": 1000, "osl": 300,
-               "concurrency": 1}  # fmt: skip
+    def test_configuration_that_does_not_fit_is_200_with_reason(self, client: TestClient) -> None:
+        req = {"model": "llama-3.1-70b", "gpu": "H100", "isl": 1000, "osl": 300, "concurrency": 1}
         body = client.post("/api/predict", json=req).json()
         assert body["fits"] is False
         assert body["reason"] == predict(**req).reason
@@ -110,9 +106,7 @@ class TestPredict:
 
 class TestCatalog:
     def test_models_and_gpus_list_every_catalogue_entry(self, client: TestClient) -> None:
-        assert [m["id"] for m in client.get("/api/models").json()] == [
-            m.id for m in load_models()
-        ]
+        assert [m["id"] for m in client.get("/api/models").json()] == [m.id for m in load_models()]
         assert [g["id"] for g in client.get("/api/gpus").json()] == [
             a.id for a in load_accelerators()
         ]
@@ -147,8 +141,9 @@ class TestEconomics:
         args = ["tco", "--gpu-price-usd", "30000", "--usd-per-kwh", "0.1", "--power-w", "700"]
         assert body == _cli_json(*args)
         assert body["usd_per_gpu_hour"] == pytest.approx(
-            tco(owned_hardware(gpu_price_usd=30000, usd_per_kwh=0.1, power_w=700, years=3.0))
-            .to_dict()["usd_per_gpu_hour"]  # fmt: skip
+            tco(
+                owned_hardware(gpu_price_usd=30000, usd_per_kwh=0.1, power_w=700, years=3.0)
+            ).to_dict()["usd_per_gpu_hour"]
         )
 
     def test_tco_without_power_names_the_flags(self, client: TestClient) -> None:
@@ -169,8 +164,13 @@ class TestEconomics:
 
 class TestPlan:
     def test_search_winner_equals_the_library(self, client: TestClient) -> None:
-        req = {"model": "llama-3.1-8b", "isl": 1000, "osl": 300, "max_tpot_ms": 50,
-               "gpu": ["H100", "A100"]}  # fmt: skip
+        req = {
+            "model": "llama-3.1-8b",
+            "isl": 1000,
+            "osl": 300,
+            "max_tpot_ms": 50,
+            "gpu": ["H100", "A100"],
+        }
         body = client.post("/api/plan/search", json=req).json()
         lib = search("llama-3.1-8b", 1000, 300, max_tpot_s=0.05, gpus=["H100", "A100"]).to_dict()
         assert body["winner"] == json.loads(json.dumps(lib["winner"]))
@@ -193,11 +193,16 @@ class TestPlan:
         assert client.post("/api/plan/pareto", json=req).status_code == 200
 
     def test_breakeven_from_names_equals_the_library(self, client: TestClient) -> None:
-        req = {"model": "llama-3.1-8b", "gpu": "H100", "api_model": "gpt-4o-mini",
-               "ops_usd_per_month": 5000}  # fmt: skip
+        req = {
+            "model": "llama-3.1-8b",
+            "gpu": "H100",
+            "api_model": "gpt-4o-mini",
+            "ops_usd_per_month": 5000,
+        }
         body = client.post("/api/plan/breakeven", json=req).json()
-        inp = inputs_from_names("llama-3.1-8b", "H100", 1000, 300, "gpt-4o-mini",
-                                ops_usd_per_month=5000)  # fmt: skip
+        inp = inputs_from_names(
+            "llama-3.1-8b", "H100", 1000, 300, "gpt-4o-mini", ops_usd_per_month=5000
+        )
         assert body["breakeven_tokens_per_day"] == pytest.approx(
             breakeven(inp).breakeven_tokens_per_day, rel=1e-12
         )
@@ -208,15 +213,27 @@ class TestPlan:
         assert r.json()["error"].startswith("Missing --api-input-usd-per-m")
 
     def test_breakeven_volumes_tabulated(self, client: TestClient) -> None:
-        req = {"api_input_usd_per_m": 1, "api_output_usd_per_m": 4, "input_share": 0.75,
-               "gpu_hour_usd": 2, "tok_s": 5000, "volumes": [1e6, 1e9]}  # fmt: skip
+        req = {
+            "api_input_usd_per_m": 1,
+            "api_output_usd_per_m": 4,
+            "input_share": 0.75,
+            "gpu_hour_usd": 2,
+            "tok_s": 5000,
+            "volumes": [1e6, 1e9],
+        }
         body = client.post("/api/plan/breakeven", json=req).json()
         assert [p["tokens_per_day"] for p in body["curve"]] == [1e6, 1e9]
         assert np.isfinite(body["breakeven_tokens_per_day"])
 
     def test_fleet_given_replica(self, client: TestClient) -> None:
-        req = {"isl": 1000, "osl": 300, "output_tokens_per_day": 1e9,
-               "replica_output_tok_s": 5000, "gpu_hour_usd": 2, "peak_to_average": 2}  # fmt: skip
+        req = {
+            "isl": 1000,
+            "osl": 300,
+            "output_tokens_per_day": 1e9,
+            "replica_output_tok_s": 5000,
+            "gpu_hour_usd": 2,
+            "peak_to_average": 2,
+        }
         body = client.post("/api/plan/fleet", json=req).json()
         # peak 2 x 1e9 / 86,400 s = 23,148 output tok/s; x 1.3 headroom / 5,000 -> 7 replicas
         assert body["peak_output_tok_s"] == pytest.approx(2e9 / 86_400)
@@ -229,8 +246,13 @@ class TestPlan:
         assert r.json()["error"].startswith("--model needs --gpu")
 
     def test_hybrid(self, client: TestClient) -> None:
-        req = {"tokens_per_day": 5e9, "tok_s": 40000, "replica_usd_per_hour": 3,
-               "api_usd_per_m": 0.5, "peak_to_average": 3}  # fmt: skip
+        req = {
+            "tokens_per_day": 5e9,
+            "tok_s": 40000,
+            "replica_usd_per_hour": 3,
+            "api_usd_per_m": 0.5,
+            "peak_to_average": 3,
+        }
         assert client.post("/api/plan/hybrid", json=req).status_code == 200
 
     def test_cascade_equals_the_library(self, client: TestClient) -> None:
@@ -250,8 +272,7 @@ class TestPlan:
         assert r.json()["error"].startswith("Nothing to compute")
 
     def test_payback_distillation(self, client: TestClient) -> None:
-        req = {"training_usd": 50000, "teacher": "2.0", "student": "0.2",
-               "tokens_per_month": 1e10}  # fmt: skip
+        req = {"training_usd": 50000, "teacher": "2.0", "student": "0.2", "tokens_per_month": 1e10}
         body = client.post("/api/plan/payback", json=req).json()
         assert body["distillation"]
 
@@ -264,22 +285,40 @@ class TestPlan:
 
 class TestSimulate:
     def test_simulation_matches_a_second_identical_run(self, client: TestClient) -> None:
-        req = {"model": "llama-3.1-8b", "gpu": "H100", "isl": 500, "osl": 100, "rate": 4,
-               "num_requests": 200}  # fmt: skip
+        req = {
+            "model": "llama-3.1-8b",
+            "gpu": "H100",
+            "isl": 500,
+            "osl": 100,
+            "rate": 4,
+            "num_requests": 200,
+        }
         a = client.post("/api/simulate", json=req).json()
         assert a["result"]["completed"] == 200
         assert a == client.post("/api/simulate", json=req).json()  # seeded: deterministic
 
     def test_simulation_length_is_bounded(self, client: TestClient) -> None:
-        req = {"model": "llama-3.1-8b", "gpu": "H100", "isl": 500, "osl": 100, "rate": 4,
-               "num_requests": 10**7}  # fmt: skip
+        req = {
+            "model": "llama-3.1-8b",
+            "gpu": "H100",
+            "isl": 500,
+            "osl": 100,
+            "rate": 4,
+            "num_requests": 10**7,
+        }
         r = client.post("/api/simulate", json=req)
         assert r.status_code == 422
         assert "num_requests" in r.json()["error"]
 
     def test_rate_times_duration_is_bounded(self, client: TestClient) -> None:
-        req = {"model": "llama-3.1-8b", "gpu": "H100", "isl": 500, "osl": 100,
-               "rate": 1000, "duration": 3000}  # fmt: skip
+        req = {
+            "model": "llama-3.1-8b",
+            "gpu": "H100",
+            "isl": 500,
+            "osl": 100,
+            "rate": 1000,
+            "duration": 3000,
+        }
         r = client.post("/api/simulate", json=req)
         assert r.status_code == 400
         assert "at most 20,000" in r.json()["error"]

@@ -16,11 +16,33 @@ PREDICT = {"model": "llama-3.1-8b", "gpu": "H100", "isl": 1000, "osl": 300, "con
 
 def test_openapi_lists_every_command(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/api/predict", "/api/simulate", "/api/cost", "/api/tco", "/api/offers",
-                 "/api/api-prices", "/api/api-price", "/api/compare-gpus", "/api/models",
-                 "/api/gpus", "/api/calibrate/import", "/api/calibrate/fit",
-                 *(f"/api/plan/{c}" for c in ("search", "pareto", "fleet", "breakeven",
-                                              "hybrid", "cascade", "payback", "scenarios"))):  # fmt: skip
+    for path in (
+        "/api/predict",
+        "/api/simulate",
+        "/api/cost",
+        "/api/tco",
+        "/api/offers",
+        "/api/api-prices",
+        "/api/api-price",
+        "/api/compare-gpus",
+        "/api/models",
+        "/api/gpus",
+        "/api/calibrate/import",
+        "/api/calibrate/fit",
+        *(
+            f"/api/plan/{c}"
+            for c in (
+                "search",
+                "pareto",
+                "fleet",
+                "breakeven",
+                "hybrid",
+                "cascade",
+                "payback",
+                "scenarios",
+            )
+        ),
+    ):
         assert path in paths
     assert client.get("/docs").status_code == 200
 
@@ -46,8 +68,14 @@ def test_chunked_body_over_the_limit_is_413() -> None:
 
 def test_work_over_the_time_limit_is_504() -> None:
     app = create_app(ServiceSettings(limits=Limits(timeout_s=0.01, workers=1)))
-    req = {"model": "llama-3.1-8b", "gpu": "H100", "isl": 500, "osl": 100, "rate": 4,
-           "num_requests": 2000}  # fmt: skip
+    req = {
+        "model": "llama-3.1-8b",
+        "gpu": "H100",
+        "isl": 500,
+        "osl": 100,
+        "rate": 4,
+        "num_requests": 2000,
+    }
     with TestClient(app) as c:
         r = c.post("/api/simulate", json=req)
     assert r.status_code == 504
@@ -80,9 +108,17 @@ class TestToken:
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.8.0.1", True),
-     ("0.0.0.0", False), ("10.0.0.5", False), ("::", False), ("example.com", False)],
-)  # fmt: skip
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("127.8.0.1", True),
+        ("0.0.0.0", False),
+        ("10.0.0.5", False),
+        ("::", False),
+        ("example.com", False),
+    ],
+)
 def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 

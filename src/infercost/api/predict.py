@@ -3,9 +3,9 @@ the response is exactly the ``predict --json`` object (``PREDICT_JSON_KEYS``).""
 
 from __future__ import annotations
 
-from typing import Any
+import json
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from infercost.api.respond import respond
 from infercost.api.schema import Count, Name, Tokens
@@ -46,9 +46,12 @@ def run_predict(req: PredictRequest) -> Prediction:
 @router.post(
     "/api/predict",
     summary="One steady-state prediction (the predict --json object)",
-    response_model=Prediction,
+    responses={200: {"model": Prediction, "description": "The predict --json object."}},
+    response_class=Response,
 )
-async def predict_endpoint(body: PredictRequest, request: Request) -> dict[str, Any]:
+async def predict_endpoint(body: PredictRequest, request: Request) -> Response:
     """Fit, throughput, latency and $/M tokens; ``fits: false`` with the reason when the
     configuration does not fit (200, as ``predict --json`` exits 0)."""
-    return await respond(request, run_predict, body)
+    data = await respond(request, run_predict, body)
+    # serialised once here: the keys are already PREDICT_JSON_KEYS, checked finite
+    return Response(json.dumps(data, allow_nan=False), media_type="application/json")

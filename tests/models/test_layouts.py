@@ -149,3 +149,13 @@ def test_a_wrong_memory_size_is_not_guessed() -> None:
 
     with pytest.raises(UnknownNameError):
         get_accelerator("H100 40GB")
+
+
+def test_uncalibrated_architecture_is_flagged_extrapolating_with_a_wider_band() -> None:
+    dense = predict("llama-3.1-70b", "H100", tp=4, concurrency=8, **M)
+    hybrid = predict("Qwen/Qwen3-Next-80B-A3B-Thinking", "H100", tp=4, concurrency=8, **M)
+    assert dense.error_band is not None and hybrid.error_band is not None
+    assert hybrid.error_band["extrapolating"] is True
+    assert "gated DeltaNet" in hybrid.error_band["basis"]["architecture"]
+    # same engine and GPU family: the hybrid's band is the regime's figure doubled
+    assert "architecture" not in dense.error_band["basis"]

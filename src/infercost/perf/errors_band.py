@@ -67,4 +67,32 @@ def error_band_for(
         "regime_used": basis,
     }
     out["extrapolating"] = "|".join(parts[:2]) not in regimes
+    uncalibrated = uncalibrated_parts(m)
+    if uncalibrated:
+        # no calibration row has these layer kinds: the held-out error of other
+        # architectures is no measure for them, so the band is widened (x2) and flagged
+        for metric in metrics:
+            if isinstance(out.get(metric), float):
+                out[metric] = 2.0 * out[metric]
+        out["extrapolating"] = True
+        out["basis"]["architecture"] = (
+            "no calibration measurements for " + ", ".join(uncalibrated) + "; bands doubled"
+        )
     return out
+
+
+def uncalibrated_parts(m: ModelArch) -> list[str]:
+    """Layer kinds of ``m`` that no row of the shipped calibration data exercises (the
+    calibration sets hold dense and MoE GQA/MHA models with full or sliding attention)."""
+    parts = []
+    if m.attention_kind == "mla":
+        parts.append("MLA attention")
+    if m.uses_dsa:
+        parts.append("DeepSeek sparse attention")
+    if m.num_linear_layers:
+        parts.append("gated DeltaNet layers")
+    if m.num_mamba_layers:
+        parts.append("Mamba2 layers")
+    if m.num_chunked_layers:
+        parts.append("chunked attention")
+    return parts

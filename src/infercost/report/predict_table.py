@@ -69,18 +69,21 @@ def render_prediction(p: Prediction, console: Console) -> None:
             )
             if isinstance(band.get(key), float)
         )
+        basis = band.get("basis") if isinstance(band.get("basis"), dict) else {}
+        if not band.get("extrapolating"):
+            why = ""
+        elif "profile" in basis:
+            why = (
+                " — not measured for your --profile (its own in-sample error is printed "
+                "by `infercost calibrate fit`)"
+            )
+        elif "architecture" in basis:
+            why = f" — extrapolating: {basis['architecture']}"
+        else:
+            why = " — extrapolating: no measurements for this engine and GPU family"
         console.print(
             f"[dim]error band (median held-out calibration error): {figures or 'none'}"
-            + (
-                (
-                    " — not measured for your --profile (its own in-sample error is printed "
-                    "by `infercost calibrate fit`)"
-                    if isinstance(band.get("basis"), dict) and "profile" in band["basis"]
-                    else " — extrapolating: no measurements for this engine and GPU family"
-                )
-                if band.get("extrapolating")
-                else ""
-            )
+            + escape(why)
             + "[/dim]"
         )
     if p.explain:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -69,7 +71,8 @@ def render_prediction(p: Prediction, console: Console) -> None:
             )
             if isinstance(band.get(key), float)
         )
-        basis = band.get("basis") if isinstance(band.get("basis"), dict) else {}
+        raw_basis = band.get("basis")
+        basis: dict[str, Any] = raw_basis if isinstance(raw_basis, dict) else {}
         if not band.get("extrapolating"):
             why = ""
         elif "profile" in basis:

@@ -696,11 +696,11 @@ def predict(
     cap = offline_batch_cap(r.engine, max_conc_rank, r.pp) * r.pp
     if concurrency is not None:
         batch = concurrency
-        per_rank = math.ceil(concurrency / r.dp)
-        running_rank = min(per_rank, serve_cap, max_conc_rank)
+        per_rank = concurrency / r.dp  # the ranks share the requests (mean per rank)
+        running_rank = min(per_rank, float(serve_cap), float(max_conc_rank))
     else:
-        running_rank = max(min(max_conc_rank, cap), 1)
-        batch = running_rank * r.dp
+        running_rank = float(max(min(max_conc_rank, cap), 1))
+        batch = int(running_rank) * r.dp
     running = running_rank * r.dp
     if max_throughput:
         trail.add(
@@ -711,11 +711,15 @@ def predict(
             f"{' = PP ' + str(r.pp) + ' micro-batches' if r.pp > 1 else ''})",
             r.engine.source,
         )
-    if concurrency is not None and per_rank > max_conc_rank and max_conc_rank < serve_cap:
+    if running < batch:
+        limit = (
+            f"the KV cache holds {max_conc} sequences of {int(context)} tokens"
+            if max_conc_rank < serve_cap
+            else f"{r.engine.id} runs at most {serve_cap} sequences per rank (max_num_seqs)"
+        )
         notes.append(
-            f"{concurrency} requests in flight but the KV cache holds {max_conc} sequences of "
-            f"{int(context)} tokens: the engine runs {running} and queues the rest (their wait "
-            "is in TTFT)"
+            f"{batch} requests in flight but {limit}: the engine runs {running:g} at once and "
+            "queues the rest (their wait is in TTFT)"
         )
     sp = scale_dp(serve(r, float(running_rank), float(isl), float(osl)), r.dp)
     if running < batch:
@@ -735,7 +739,7 @@ def predict(
             "queueing",
             float(sp.ttft_s) - ttft_unqueued,
             "s",
-            f"{batch} requests in flight but the engine runs {running} at once "
+            f"{batch} requests in flight but the engine runs {running:g} at once "
             f"(max_num_seqs, KV capacity); E2E = N / request rate, the rest waits before its "
             "first token",
             r.engine.source,
@@ -747,7 +751,8 @@ def predict(
         "s",
         f"max(bytes/(BW x MBU {r.engine.mbu}), FLOP/({dtype} peak x MFU {r.engine.mfu})) + "
         f"TP comm + overhead {r.engine.step_overhead_s * 1e3:.2f} ms + "
-        f"{r.engine.seq_overhead_s * 1e6:.2f} µs per sequence + fp32 logits, at batch {batch}; "
+        f"{r.engine.seq_overhead_s * 1e6:.2f} µs per sequence + fp32 logits, at batch "
+        f"{running_rank:g} per rank; "
         f"memory-bound share {float(sp.memory_bound_share):.2f}",
         f"{r.acc.id}: {r.acc.mem_bw_bytes_s / 1e12:.2f} TB/s, {dtype} "
         f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s; engine {r.engine.id}",

@@ -159,3 +159,10 @@ def test_uncalibrated_architecture_is_flagged_extrapolating_with_a_wider_band() 
     assert "gated DeltaNet" in hybrid.error_band["basis"]["architecture"]
     # same engine and GPU family: the hybrid's band is the regime's figure doubled
     assert "architecture" not in dense.error_band["basis"]
+
+
+def test_dp_with_fewer_requests_than_ranks_counts_only_requests_in_flight() -> None:
+    # 3 requests over 8 ranks: 3/8 sequence per rank on average; tokens/s is then
+    # 3 x osl / E2E (Little's law), not 8 ranks x one sequence each.
+    p = predict("llama-3.1-8b", "H100", dp=8, concurrency=3, **M)
+    assert p.output_tok_s == pytest.approx(3 * 300 / p.e2e_s, rel=0.01)

@@ -217,3 +217,14 @@ def test_errors_are_one_line(ledger: Ledger, tmp_path: Path) -> None:
     odd.write_text("hello\n")
     with pytest.raises(InputError, match="pass --format"):
         ingest(ledger, [odd])
+
+
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00garbage"])
+def test_empty_or_binary_csv_is_one_clear_error(tmp_path: Path, content: bytes) -> None:
+    from infercost.errors import InputError
+    from infercost.usage.ingest import _generic_batches
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    with pytest.raises(InputError, match=r"cannot read .* as CSV"):
+        list(_generic_batches(bad, 1000))

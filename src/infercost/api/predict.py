@@ -26,6 +26,7 @@ class PredictRequest(Body):
     tp: Count | None = None
     pp: Count = 1
     ep: Count = 1
+    dp: Count | None = None
     weight_dtype: Name | None = None
     kv_dtype: Name = "auto"
     concurrency: Count | None = None

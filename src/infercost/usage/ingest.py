@@ -341,13 +341,25 @@ def _generic_batches(path: Path, rows: int) -> Iterator[tuple[pa.Table | pa.Reco
         opts = pacsv.ConvertOptions(
             column_types={h: pa.string() for h in header}, strings_can_be_null=True
         )
-        reader = pacsv.open_csv(
-            path, read_options=pacsv.ReadOptions(block_size=64 << 20), convert_options=opts
-        )
+        try:
+            reader = pacsv.open_csv(
+                path, read_options=pacsv.ReadOptions(block_size=64 << 20), convert_options=opts
+            )
+        except (pa.ArrowInvalid, OSError) as err:
+            raise InputError(
+                f"cannot read {path} as CSV ({str(err).splitlines()[0]}); give a CSV file "
+                "with a header row (see docs/usage.md, the generic layout)."
+            ) from None
         done = 1  # the header line
-        for batch in reader:
-            yield batch, done
-            done += batch.num_rows
+        try:
+            for batch in reader:
+                yield batch, done
+                done += batch.num_rows
+        except pa.ArrowInvalid as err:
+            raise InputError(
+                f"cannot read {path} as CSV after line {done} ({str(err).splitlines()[0]}); "
+                "fix the file or convert it to JSONL, whose bad lines are quarantined."
+            ) from None
     else:
         buf: list[dict[str, Any]] = []
         first = 0

@@ -37,8 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from infercost.cli.simulate import replica_config
-from infercost.predict import resolve
+from infercost.predict import replica_config, resolve
 from infercost.sim import (
     LogNormal,
     ReplicaConfig,

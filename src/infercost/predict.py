@@ -51,6 +51,7 @@ from infercost.perf.memory import (
 from infercost.perf.params import param_counts
 from infercost.perf.serving import ServingPoint, steady_state
 from infercost.perf.step import compute_dtype, step_model, with_expert_parallel
+from infercost.sim import ReplicaConfig, SpecDecoding
 
 #: The ``predict --json`` keys, in order. Written out, never derived from a model's fields;
 #: a golden test pins it (DESIGN.md "Contracts").
@@ -839,6 +840,52 @@ def predict(
     )
 
 
-__all__ = ["PREDICT_JSON_KEYS", "Prediction", "predict"]
+def replica_config(
+    r: Resolved,
+    mean_context: float,
+    spec: SpecDecoding | None = None,
+    draft: Resolved | None = None,
+) -> ReplicaConfig:
+    """The simulator's replica of the resolved deployment (``infercost simulate`` and
+    ``POST /api/simulate``): its step constants, the engine's limits, and
+    the KV tokens its cache holds (KV bytes available per GPU over the KV bytes per token per
+    GPU at ``mean_context``, which only matters for sliding-window models). A ``draft`` model
+    for speculative decoding takes its weights out of the KV budget and adds its own KV per
+    token.
+
+    TensorRT-LLM admits with GUARANTEED_NO_EVICT (reserve the outputs too); the others admit
+    on the prompt and preempt by recompute.
+
+    Raises:
+        InputError: pipeline parallelism (not simulated) or weights that leave no KV cache.
+    """
+    if r.pp > 1:
+        raise InputError(
+            "The simulator models one pipeline stage; use --tp (or run `infercost predict` "
+            "for --pp > 1)."
+        )
+    _, _, kv_avail = kv_budget_bytes_per_gpu(r)
+    per_token = kv_bytes_per_seq_per_gpu(r, mean_context) / mean_context
+    if draft is not None:
+        w = weight_bytes(draft.model, draft.weight_fmt)
+        kv_avail -= float(weight_bytes_per_gpu(w, draft.tp, draft.pp, draft.ep))
+        per_token += kv_bytes_per_seq_per_gpu(draft, mean_context) / mean_context
+    if kv_avail <= 0:
+        reason = fit_reason(r, mean_context, 1) or "no room is left for the KV cache"
+        raise InputError(f"{r.model.id} on {r.num_gpus}x {r.acc.id}: {reason}")
+    sm = step_model(r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep)
+    return ReplicaConfig(
+        step=sm,
+        max_num_seqs=r.engine.max_num_seqs,
+        max_num_batched_tokens=r.engine.max_num_batched_tokens,
+        kv_capacity_tokens=kv_avail / per_token,
+        request_overhead_s=r.engine.request_overhead_s,
+        admission="full" if r.engine.id == "trtllm" else "prompt",
+        spec=spec,
+        max_model_len=r.model.max_position_embeddings or None,
+    )
+
+
+__all__ = ["PREDICT_JSON_KEYS", "Prediction", "predict", "replica_config"]
 
 _ = np  # numpy is used through perf; kept for type clarity in annotations

@@ -13,12 +13,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from infercost.catalog import (
-    load_accelerators,
     load_engines,
-    load_models,
     load_quant_formats,
 )
-from infercost.perf.params import param_counts
+from infercost.report.listings import gpus_rows, models_rows
 
 
 def register(app: typer.Typer) -> None:
@@ -46,23 +44,7 @@ def models(
     sources: Annotated[bool, typer.Option("--sources", help="Print each entry's source.")] = False,
 ) -> None:
     """Every catalogued model."""
-    rows = []
-    for m in load_models():
-        c = param_counts(m)
-        rows.append(
-            {
-                "id": m.id,
-                "model_type": m.model_type,
-                "total_params": c.total,
-                "active_params": c.active,
-                "attention": m.attention_kind,
-                "architecture": m.architecture_kind,
-                "layers": m.num_layers,
-                "checkpoint_dtype": m.checkpoint_dtype,
-                "source": m.source,
-                "as_of": m.as_of.isoformat(),
-            }
-        )
+    rows = models_rows()
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
@@ -88,20 +70,7 @@ def gpus(
     sources: Annotated[bool, typer.Option("--sources", help="Print each entry's source.")] = False,
 ) -> None:
     """Every catalogued accelerator."""
-    rows = [
-        {
-            "id": a.id,
-            "name": a.name,
-            "memory_gib": a.memory_bytes / 2**30,
-            "mem_bw_tb_s": a.mem_bw_bytes_s / 1e12,
-            "dense_tflop_s": {k: v / 1e12 for k, v in a.dense_flop_s.items()},
-            "interconnect_gb_s_per_direction": (a.interconnect_bytes_s or 0) / 1e9 or None,
-            "aliases": list(a.aliases),
-            "source": a.source,
-            "as_of": a.as_of.isoformat(),
-        }
-        for a in load_accelerators()
-    ]
+    rows = gpus_rows()
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return

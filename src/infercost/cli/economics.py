@@ -7,7 +7,6 @@ rich table or, with ``--json``, one JSON object. No arithmetic here.
 
 from __future__ import annotations
 
-import difflib
 import os
 from datetime import date
 from pathlib import Path
@@ -24,16 +23,14 @@ from infercost.catalog.pricing import (
     CATALOG_DIR_ENV,
     PRICING_KINDS,
     STALE_AFTER_DAYS,
-    filter_offers,
     get_offer,
-    load_offers,
 )
 from infercost.cli.bounds import checked, print_json
 from infercost.cost.api import choose_api_price, list_api_prices, missing_price_text
 from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.overheads import overheads, useful_fraction
 from infercost.cost.tco import owned_hardware, tco
-from infercost.errors import InputError, UnknownNameError
+from infercost.errors import InputError
 from infercost.plan.compare import compare_gpus
 from infercost.plan.deployment_cost import deployment_cost
 from infercost.report.charts_cost import write_compare_html
@@ -43,21 +40,13 @@ from infercost.report.cost_tables import (
     render_tco_table,
 )
 from infercost.report.files import checked_html_path
+from infercost.report.listings import check_max_age, offers_data
 
 _out = Console(highlight=False, soft_wrap=True)
 
 
 def _print_json(obj: Any) -> None:
     print_json(obj)
-
-
-def _check_max_age(max_age_days: int) -> None:
-    """Raises InputError for a negative --max-age-days."""
-    if max_age_days < 0:
-        raise InputError(
-            f"--max-age-days must be >= 0 (prices older than this many days are flagged "
-            f"STALE), got {max_age_days}."
-        )
 
 
 def _stale_note(count: int, total: int, max_age_days: int, hint: str) -> str:
@@ -149,34 +138,11 @@ def offers_command(
     """List offers: $/instance-hour, $/GPU-hour, source and date; stale prices flagged."""
     if ctx.invoked_subcommand is not None:
         return
-    if kind is not None and kind not in PRICING_KINDS:
-        raise InputError(f"--kind must be one of {', '.join(PRICING_KINDS)}; got {kind!r}.")
-    _check_max_age(max_age_days)
-    gpu_id = get_accelerator(gpu).id if gpu else None
-    today = date.today()
-    pool = load_offers()
-    if provider is not None:
-        providers = sorted({o.provider for o in pool}, key=str.lower)
-        if provider.lower() not in {p.lower() for p in providers}:
-            by_lower = {p.lower(): p for p in providers}
-            close = difflib.get_close_matches(provider.lower(), list(by_lower), n=3, cutoff=0.5)
-            if close:
-                raise UnknownNameError("provider", provider, [by_lower[c] for c in close])
-            raise InputError(
-                f"Unknown provider {provider!r}. Known providers: {', '.join(providers)}."
-            )
-    offers = filter_offers(pool, gpu=gpu_id, provider=provider, pricing_kind=kind)
-    rows = [o.to_dict(today, max_age_days) for o in offers]
-    stale = sum(1 for r in rows if r["stale"])
+    data = offers_data(gpu, provider, kind, max_age_days)
+    rows = data["offers"]
+    stale = data["stale_count"]
     if as_json:
-        _print_json(
-            {
-                "offers": rows,
-                "stale_after_days": max_age_days,
-                "stale_count": stale,
-                "today": today.isoformat(),
-            }
-        )
+        _print_json(data)
         return
     table = Table(title=f"GPU offers ({len(rows)}), cheapest GPU-hour first")
     for col, justify in (
@@ -246,7 +212,7 @@ def api_price_command(
 
     Your price files win; otherwise the newest dated sheet among genai-prices and our history.
     """
-    _check_max_age(max_age_days)
+    check_max_age(max_age_days)
     choice = choose_api_price(model, provider)
     sheet = choice.price
     today = date.today()
@@ -296,7 +262,7 @@ def api_prices_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """List API price sheets (our dated history, your files, genai-prices per provider)."""
-    _check_max_age(max_age_days)
+    check_max_age(max_age_days)
     today = date.today()
     sheets = [p.to_dict(today, max_age_days) for p in list_api_prices(provider)]
     stale = sum(1 for s in sheets if s["stale"])

@@ -27,17 +27,13 @@ from rich.table import Table
 from infercost.cli.bounds import checked
 from infercost.domains import check_work
 from infercost.errors import InputError
-from infercost.perf.memory import weight_bytes, weight_bytes_per_gpu
 from infercost.perf.step import step_model
 from infercost.predict import (
     Resolved,
-    fit_reason,
-    kv_budget_bytes_per_gpu,
-    kv_bytes_per_seq_per_gpu,
+    replica_config,
     resolve,
 )
 from infercost.sim import (
-    ReplicaConfig,
     SimResult,
     Slo,
     SpecDecoding,
@@ -65,51 +61,6 @@ def register(app: typer.Typer) -> None:
         "simulate",
         help="Simulate serving under an arrival process: tail latency, goodput, saturation.",
     )(simulate_cmd)
-
-
-def replica_config(
-    r: Resolved,
-    mean_context: float,
-    spec: SpecDecoding | None = None,
-    draft: Resolved | None = None,
-) -> ReplicaConfig:
-    """One replica of the resolved deployment: its step constants, the engine's limits, and
-    the KV tokens its cache holds (KV bytes available per GPU over the KV bytes per token per
-    GPU at ``mean_context``, which only matters for sliding-window models). A ``draft`` model
-    for speculative decoding takes its weights out of the KV budget and adds its own KV per
-    token.
-
-    TensorRT-LLM admits with GUARANTEED_NO_EVICT (reserve the outputs too); the others admit
-    on the prompt and preempt by recompute.
-
-    Raises:
-        InputError: pipeline parallelism (not simulated) or weights that leave no KV cache.
-    """
-    if r.pp > 1:
-        raise InputError(
-            "The simulator models one pipeline stage; use --tp (or run `infercost predict` "
-            "for --pp > 1)."
-        )
-    _, _, kv_avail = kv_budget_bytes_per_gpu(r)
-    per_token = kv_bytes_per_seq_per_gpu(r, mean_context) / mean_context
-    if draft is not None:
-        w = weight_bytes(draft.model, draft.weight_fmt)
-        kv_avail -= float(weight_bytes_per_gpu(w, draft.tp, draft.pp, draft.ep))
-        per_token += kv_bytes_per_seq_per_gpu(draft, mean_context) / mean_context
-    if kv_avail <= 0:
-        reason = fit_reason(r, mean_context, 1) or "no room is left for the KV cache"
-        raise InputError(f"{r.model.id} on {r.num_gpus}x {r.acc.id}: {reason}")
-    sm = step_model(r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep)
-    return ReplicaConfig(
-        step=sm,
-        max_num_seqs=r.engine.max_num_seqs,
-        max_num_batched_tokens=r.engine.max_num_batched_tokens,
-        kv_capacity_tokens=kv_avail / per_token,
-        request_overhead_s=r.engine.request_overhead_s,
-        admission="full" if r.engine.id == "trtllm" else "prompt",
-        spec=spec,
-        max_model_len=r.model.max_position_embeddings or None,
-    )
 
 
 def _workload(

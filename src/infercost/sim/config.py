@@ -1,5 +1,5 @@
 """One replica's engine description: step physics, limits, KV capacity, admission policy and
-speculative decoding (plain inputs; ``infercost.cli.simulate.replica_config`` builds one from
+speculative decoding (plain inputs; ``infercost.predict.replica_config`` builds one from
 catalog names)."""
 
 from __future__ import annotations

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sim_types import StepFactory
 
 from infercost.perf.step import StepModel
-
-StepFactory = Callable[..., StepModel]
 
 
 def _make_step(**kw: Any) -> StepModel:

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import StepFactory
+from sim_types import StepFactory
 
 from infercost.perf.serving import steady_state
 from infercost.perf.step import StepModel, step_model

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import StepFactory
+from sim_types import StepFactory
 
 from infercost.perf.step import step_model
 from infercost.predict import resolve

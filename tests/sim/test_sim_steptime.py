@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import StepFactory
+from sim_types import StepFactory
 
 from infercost.errors import InputError
 from infercost.perf.step import mixed_step, step_model

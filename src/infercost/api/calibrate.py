@@ -20,7 +20,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 
 from infercost.api.schema import LIMITS
 from infercost.calibrate.error import score
-from infercost.calibrate.fit import fit_all, prepare_all, profiles_toml
+from infercost.calibrate.fit import fit_all, prepare_for_fit, profiles_toml
 from infercost.calibrate.importers import FORMATS, Format, Overrides, detect_format, import_file
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InfercostError, InputError
@@ -95,19 +95,7 @@ def run_fit(saved: list[tuple[Path, str]], overrides: dict[str, Any]) -> dict[st
     measurements: list[Measurement] = []
     for path, _ in saved:
         measurements += import_file(path, **overrides)
-    preps, unused = prepare_all(measurements)
-    if not preps:
-        raise InputError(
-            f"None of the {len(measurements)} measurements could be used "
-            f"(first reason: {unused[0][1] if unused else 'none'}). Fix the gpu/model "
-            "names in the file (a calibration CSV) or give --gpu/--model (other formats)."
-        )
-    if len(preps) < 3:
-        raise InputError(
-            f"Only {len(preps)} usable measurement(s); a fit needs at least 3 (better: 12 or "
-            "more across batch sizes and prompt lengths). Measure more points with "
-            "`infercost calibrate run --concurrency 1,4,16,64`."
-        )
+    preps, unused = prepare_for_fit(measurements)
     fits = fit_all(preps)
     not_scored: list[tuple[str, str]] = []
     rows = score(preps, {e: f.params() for e, f in fits.items()}, not_scored)

@@ -267,3 +267,28 @@ def prepare_all(
         except InfercostError as err:
             unused.append((m.id, str(err)))
     return used, unused
+
+
+def prepare_for_fit(
+    measurements: Sequence[Measurement],
+) -> tuple[list[Prepared], list[tuple[str, str]]]:
+    """:func:`prepare_all`, refusing a set too small to fit (``calibrate fit`` and
+    ``POST /api/calibrate/fit`` alike).
+
+    Raises:
+        InputError: no measurement is usable, or fewer than 3 are.
+    """
+    preps, unused = prepare_all(measurements)
+    if not preps:
+        raise InputError(
+            f"None of the {len(measurements)} measurements could be used "
+            f"(first reason: {unused[0][1] if unused else 'none'}). Fix the gpu/model "
+            "names in the file (a calibration CSV) or give --gpu/--model (other formats)."
+        )
+    if len(preps) < 3:
+        raise InputError(
+            f"Only {len(preps)} usable measurement(s); a fit needs at least 3 (better: 12 or "
+            "more across batch sizes and prompt lengths). Measure more points with "
+            "`infercost calibrate run --concurrency 1,4,16,64`."
+        )
+    return preps, unused

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infercost.calibrate.error import score
-from infercost.calibrate.fit import BOUNDS, FIT_PARAMS, fit_all, prepare_all, profiles_toml
+from infercost.calibrate.fit import BOUNDS, FIT_PARAMS, fit_all, prepare_for_fit, profiles_toml
 from infercost.calibrate.importers import import_file
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InputError
@@ -68,19 +68,7 @@ def fit_cmd(
     measurements: list[Measurement] = []
     for path in files:
         measurements += import_file(path, **overrides)
-    preps, unused = prepare_all(measurements)
-    if not preps:
-        raise InputError(
-            f"None of the {len(measurements)} measurements could be used "
-            f"(first reason: {unused[0][1] if unused else 'none'}). Fix the gpu/model "
-            "names in the file (a calibration CSV) or give --gpu/--model (other formats)."
-        )
-    if len(preps) < 3:
-        raise InputError(
-            f"Only {len(preps)} usable measurement(s); a fit needs at least 3 (better: 12 or "
-            "more across batch sizes and prompt lengths). Measure more points with "
-            "`infercost calibrate run --concurrency 1,4,16,64`."
-        )
+    preps, unused = prepare_for_fit(measurements)
     err_console = Console(stderr=True, highlight=False)
 
     def progress(line: str) -> None:

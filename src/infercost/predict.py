@@ -159,11 +159,6 @@ class Resolved:
     notes: tuple[str, ...] = ()
 
     @property
-    def replica_gpus(self) -> int:
-        """GPUs of one data-parallel rank (tp x pp)."""
-        return self.tp * self.pp
-
-    @property
     def attention_dp(self) -> bool:
         """Attention data parallelism with experts spread over the DP ranks (DEP / wide EP):
         each rank runs its own sequences' attention, the MoE layers exchange tokens."""

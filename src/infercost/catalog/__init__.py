@@ -93,7 +93,8 @@ def _accelerator_by_parts(key: str, index: dict[str, Accelerator]) -> Accelerato
             form = _FORM_TOKENS[t] or form
             continue
         m = _MEMORY_TOKEN.match(t)
-        if m and (m.group(2) or int(m.group(1)) >= 16) and not family_matches(t, index):
+        # a bare number is a memory size unless it is itself a spelling ("4090")
+        if m and (m.group(2) or int(m.group(1)) >= 16) and t not in index:
             memory = float(m.group(1))
             continue
         m2 = re.match(r"^(.*?)(\d+)gb$", t)  # "h100-80gb" glued
@@ -132,11 +133,6 @@ def _accelerator_by_parts(key: str, index: dict[str, Accelerator]) -> Accelerato
     if fam in index and index[fam].id in unique:  # "H100" alone names the SXM part
         return index[fam]
     return None
-
-
-def family_matches(token: str, index: dict[str, Accelerator]) -> bool:
-    """True when ``token`` is itself a catalog spelling (``4090``, ``5090``), not a size."""
-    return token in index
 
 
 @functools.cache

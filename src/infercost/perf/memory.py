@@ -50,11 +50,6 @@ class WeightBytes:
         return self.dense + self.experts + self.embedding + self.lm_head
 
 
-def experts_only_quantized(m: ModelArch, fmt: QuantFormat) -> bool:
-    """True when ``fmt`` applies only to routed experts (gpt-oss MXFP4 keeps attention bf16)."""
-    return fmt.id == "mxfp4" and m.checkpoint_dtype == "mxfp4"
-
-
 def quantized_parts(m: ModelArch, fmt: QuantFormat) -> frozenset[str]:
     """The linear parts stored at ``fmt``; the others stay 16-bit.
 
@@ -63,7 +58,7 @@ def quantized_parts(m: ModelArch, fmt: QuantFormat) -> frozenset[str]:
     routed experts; Kimi-K2.5-NVFP4 excludes attention). A format the user picks with
     ``--weight-dtype`` applies to every linear layer (the flag overrides the checkpoint).
     """
-    if fmt.id == m.checkpoint_dtype or experts_only_quantized(m, fmt):
+    if fmt.id == m.checkpoint_dtype:
         return frozenset(m.quantized_parts)
     return frozenset({"attention", "dense_ffn", "shared_experts", "experts"})
 

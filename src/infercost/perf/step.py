@@ -221,8 +221,9 @@ def unsharded_step_model(
         * m.linear_value_head_dim
         + m.num_mamba_layers * m.mamba_num_heads * m.mamba_head_dim * m.mamba_state_size
     )
-    blocks_with_two = m.num_layers if m.num_ffn_layers is None else 0
-    allreduces = 2.0 * blocks_with_two if blocks_with_two else float(m.num_layers)
+    # one TP all-reduce after each mixer and one after each FFN (2 per decoder block; 1 per
+    # Nemotron-H block, which holds either)
+    allreduces = float(m.attention_layers + m.state_layers + m.ffn_layers)
     return StepModel(
         dense_bytes=w.dense + w.lm_head,
         expert_bytes=w.per_expert_all_layers,

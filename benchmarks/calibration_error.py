@@ -1,7 +1,12 @@
 """Prediction error on shared/validation/calibration.csv: leave-one-source-out, per source,
-per GPU and per model, with the roofline-only ablation and the uncalibrated defaults beside it.
+per engine, GPU, GPU family, model, model family and layout, with the roofline-only ablation and
+the uncalibrated defaults beside it. Throughput, TTFT and TPOT/ITL each have their own rows.
+Rows the file leaves unreadable (e.g. a concurrency the source did not state) are counted as
+not scored, with the reason.
 
 Run: python benchmarks/calibration_error.py [--csv PATH] [--write-bands]
+(the other files: --csv ../shared/validation/calibration_trtllm_1x.csv,
+--csv ../shared/validation/closed_loop_hopper.csv)
 --write-bands writes src/infercost/catalog/data/error_bands.json from the held-out errors.
 """
 
@@ -25,7 +30,7 @@ from infercost.calibrate.error import (
     summarize,
 )
 from infercost.calibrate.evaluate import prepare, scorable
-from infercost.calibrate.importers import import_file
+from infercost.calibrate.importers import import_calibration_csv
 from infercost.errors import InfercostError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,8 +64,11 @@ def main() -> int:
         print(f"calibration file not found: {args.csv}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    measurements = import_file(args.csv)
+    rejected: list[tuple[str, str]] = []
+    measurements = import_calibration_csv(args.csv, rejected)
     preps, skipped = [], defaultdict(int)
+    for _, why in rejected:
+        skipped["unreadable row: " + why.split(": ", 1)[-1][:70]] += 1
     for m in measurements:
         why = scorable(m)
         if why:
@@ -70,7 +78,10 @@ def main() -> int:
             preps.append(prepare(m))
         except InfercostError as err:
             skipped[str(err)[:80]] += 1
-    print(f"{len(measurements)} rows, {len(preps)} scored; not scored: {dict(skipped)}")
+    print(
+        f"{len(measurements) + len(rejected)} rows, {len(preps)} scored; "
+        f"not scored: {dict(skipped)}"
+    )
 
     held, fits = leave_one_source_out(preps)
     engines = sorted({p.r.engine.id for p in preps})
@@ -85,8 +96,12 @@ def main() -> int:
         "Uncalibrated defaults (engines.toml literature values):", summarize(defaults, "source")
     )
     _table("Roofline-only ablation (MBU = MFU = 1, no overheads):", summarize(roofline, "source"))
+    _table("Held-out error per engine:", summarize(held, "engine"))
     _table("Held-out error per GPU:", summarize(held, "gpu"))
+    _table("Held-out error per GPU family:", summarize(held, "gpu_family"))
     _table("Held-out error per model:", summarize(held, "model"))
+    _table("Held-out error per model family (architecture):", summarize(held, "model_family"))
+    _table("Held-out error per layout:", summarize(held, "layout"))
     pooled = defaultdict(list)
     for r in held:
         pooled[r.metric].append(r.ape)

@@ -130,3 +130,49 @@ def test_unusable_rows_are_listed_with_reasons() -> None:
     assert "Unknown model" in unused[0][1] and "variable-length" in unused[1][1]
     with pytest.raises(InputError):
         fit_engine("vllm", preps)
+
+
+@pytest.mark.parametrize(
+    ("engine", "spec"),
+    [
+        # above vLLM's 256 running sequences: the rest queue (TTFT grows by Little's law)
+        ("vllm", {"concurrency": 1000}),
+        # attention-DP + EP over 8 ranks (DEP8), 512 clients shared by the ranks
+        (
+            "sglang",
+            {
+                "model": "deepseek-ai/DeepSeek-V3", "gpu": "H200", "num_gpus": 8, "tp": 1,
+                "ep": 8, "dp": 8, "weight_dtype": "fp8", "concurrency": 512,
+            },
+        ),
+    ],
+)  # fmt: skip
+def test_closed_loop_rows_are_predicted_as_predict_does(
+    engine: str, spec: dict[str, object]
+) -> None:
+    # The calibration path (per-rank batch, engine cap, KV capacity, queueing, DP sum) and
+    # predict() must give the same figures with the same efficiencies.
+    from infercost.catalog import get_engine
+    from infercost.predict import predict
+
+    e = get_engine(engine)
+    params = Params(
+        mbu=e.mbu, mfu=e.mfu, step_overhead_s=e.step_overhead_s,
+        request_overhead_s=e.request_overhead_s, comm_efficiency=e.comm_efficiency,
+        token_overhead_s=e.token_overhead_s, seq_overhead_s=e.seq_overhead_s,
+        allreduce_latency_s=e.allreduce_latency_s,
+    )  # fmt: skip
+    kw = {"engine": {"vllm": "vLLM", "sglang": "SGLang"}[engine], **spec}
+    p = predict(
+        str(kw.get("model", "llama-3.1-8b")), str(kw.get("gpu", "H100")), 1000, 200,
+        num_gpus=int(kw.get("num_gpus", 1)), tp=int(kw.get("tp", 1)), ep=int(kw.get("ep", 1)),
+        dp=int(kw.get("dp", 1)), weight_dtype=str(kw.get("weight_dtype", "bf16")),
+        kv_dtype="bf16", concurrency=int(kw["concurrency"]), engine=engine, gpu_hour_usd=1.0,
+    )  # fmt: skip
+    for metric, expected in (
+        ("output_throughput_tok_s", p.output_tok_s),
+        ("ttft_mean_s", p.ttft_s),
+        ("tpot_mean_s", p.tpot_s),
+    ):
+        got = float(predict_measurement(prepare(_m(0, **{**kw, "metric": metric})), params))
+        assert got == pytest.approx(expected, rel=1e-9), metric

@@ -514,3 +514,47 @@ class TestDetection:
     def test_missing_file(self, tmp_path: Path) -> None:
         with pytest.raises(InputError, match="no such file"):
             import_file(tmp_path / "absent.json")
+
+
+_HEADER = (
+    "id,source,title,date,engine,engine_version,model,gpu,num_gpus,tp,pp,weight_dtype,"
+    "kv_dtype,isl,osl,concurrency,metric,value,unit,notes\n"
+)
+
+
+def _rows(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "rows.csv"
+    path.write_text(_HEADER + "".join(r + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_calibration_csv_layouts_dep_and_layout_token(tmp_path: Path) -> None:
+    # calibration_trtllm_1x.csv: blank tp, 'DEP8' in the notes -> tp 1, dp = ep = 8.
+    # closed_loop_hopper.csv: the '[layout ...]' token gives tp, ep, attention-DP and pp.
+    path = _rows(
+        tmp_path,
+        "A-1,s,t,,TensorRT-LLM,1.0,deepseek-ai/DeepSeek-R1,H200,8,,1,fp8,fp8,1000,1000,"
+        "max (offline),output_throughput,100,tok/s (all GPUs),DEP8 layout",
+        "A-2,s,t,,SGLang,0.5,deepseek-ai/DeepSeek-R1,H200,8,8,1,fp8,fp8,1000,1000,"
+        "concurrency=64,ttft_mean,500,ms,x [layout gpus=8 tp=8 ep=8 adp=1 pp=1 replicas=1]",
+        "A-3,s,t,,vLLM,0.9,deepseek-ai/DeepSeek-R1,H200,8,8,1,fp8,fp8,1000,1000,"
+        "concurrency=64,ttft_mean,500,ms,x [layout gpus=8 tp=1 ep=8 adp=8 pp=1 replicas=1]",
+    )
+    got = {m.id: (m.num_gpus, m.tp, m.pp, m.ep, m.dp) for m in import_calibration_csv(path)}
+    assert got == {"A-1": (8, 1, 1, 8, 8), "A-2": (8, 8, 1, 8, 1), "A-3": (8, 1, 1, 8, 8)}
+
+
+def test_calibration_csv_unreadable_rows_are_listed_not_dropped(tmp_path: Path) -> None:
+    path = _rows(
+        tmp_path,
+        "B-1,s,t,,vLLM,0.9,llama-3.1-8b,H100,1,1,1,bf16,bf16,1000,1000,"
+        "not stated (batch_size=28),ttft_mean,500,ms,x",
+        "B-2,s,t,,vLLM,0.9,llama-3.1-8b,H100,1,1,1,bf16,bf16,1000,1000,"
+        "concurrency=4,ttft_mean,50,ms,x",
+    )
+    with pytest.raises(InputError, match=r"B-1.*concurrency"):
+        import_calibration_csv(path)
+    rejected: list[tuple[str, str]] = []
+    kept = import_calibration_csv(path, rejected)
+    assert [m.id for m in kept] == ["B-2"]
+    assert [r[0] for r in rejected] == ["B-1"] and "not stated" in rejected[0][1]

@@ -63,6 +63,9 @@ class RowError:
     measured: float
     predicted: float
     regime: str
+    gpu_family: str = ""
+    model_family: str = ""
+    layout: str = ""
 
     @property
     def ape(self) -> float:
@@ -113,6 +116,9 @@ def score(
                 p.m.value,
                 value,
                 _regime(p, params),
+                p.r.acc.generation,
+                p.r.model.architecture_kind,
+                layout_label(p),
             )
         )
     return out
@@ -136,6 +142,17 @@ def leave_one_source_out(preps: Sequence[Prepared]) -> tuple[list[RowError], dic
         else:
             rows += score(held, {eng: default_params(eng)})
     return rows, fits
+
+
+def layout_label(p: Prepared) -> str:
+    """``TP8``, ``TP4 EP4``, ``DEP8``, ``DP2 x TP4``, with ``PP`` when > 1."""
+    r = p.r
+    if r.attention_dp:
+        label = f"DEP{r.ep}" if r.tp == 1 else f"DP{r.dp} x TP{r.tp} EP{r.ep}"
+    else:
+        label = (f"DP{r.dp} x " if r.dp > 1 else "") + f"TP{r.tp}"
+        label += f" EP{r.ep}" if r.ep > 1 else ""
+    return label + (f" PP{r.pp}" if r.pp > 1 else "")
 
 
 def summarize(

@@ -35,12 +35,19 @@ from infercost.calibrate.measurement import Measurement
 from infercost.errors import InfercostError
 from infercost.perf.memory import offline_batch_cap
 from infercost.perf.serving import static_batch, steady_state
-from infercost.perf.step import StepModel, decode_step, prefill_step, step_model
+from infercost.perf.step import (
+    StepModel,
+    decode_step,
+    prefill_step,
+    step_model,
+    with_expert_parallel,
+)
 from infercost.predict import (
     Resolved,
     kv_budget_bytes_per_gpu,
     kv_bytes_per_seq_per_gpu,
     resolve,
+    scale_dp,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -94,6 +101,11 @@ class Prepared:
     max_batch: int
     num_requests: int
 
+    @property
+    def dp(self) -> int:
+        """Data-parallel ranks; ``max_batch`` is per rank."""
+        return self.r.dp
+
 
 def scorable(m: Measurement) -> str | None:
     """Why a measurement cannot be scored (None when it can): variable lengths, no isl/osl."""
@@ -121,11 +133,13 @@ def prepare(m: Measurement) -> Prepared:
         tp=m.tp,
         pp=m.pp,
         ep=m.ep,
+        dp=m.dp,
         weight_dtype=_dtype(m.weight_dtype, None),
         kv_dtype=kv,
         engine=eng,
     )
     sm = step_model(r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep)
+    sm = with_expert_parallel(r.model, sm, r.dp, r.tp, r.ep, r.pp)
     isl = m.isl or 1
     osl = max(m.osl or 1, 1)
     _, _, kv_avail = kv_budget_bytes_per_gpu(r)
@@ -189,8 +203,14 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
     if prep.max_batch < 1:
         raise InfercostError(f"{m.id}: the physics says this configuration holds no sequence")
     if m.mode in ("max_throughput", "closed_loop"):
-        n = float(m.concurrency or prep.max_batch)
-        sp = steady_state(sm, n, isl, osl, budget, req)
+        # each of dp ranks holds its share of the clients, runs at most max_batch of them
+        # (engine cap, KV capacity) and queues the rest, as predict() does
+        n = float(m.concurrency) / prep.dp if m.concurrency else float(prep.max_batch)
+        running = min(n, float(prep.max_batch))
+        sp = scale_dp(steady_state(sm, running, isl, osl, budget, req), prep.dp)
+        if running < n:
+            e2e = n * prep.dp / sp.request_s + req
+            sp = dataclasses.replace(sp, e2e_s=e2e, ttft_s=e2e - (osl - 1.0) * sp.tpot_s)
         return np.asarray(_pick(metric, sp, prep.r.num_gpus), dtype=np.float64)
     # request_rate
     if m.request_rate_qps is None:

@@ -276,6 +276,49 @@ def _csv_metric(metric: str, unit: str) -> tuple[Metric, float]:
     return name, 1.0
 
 
+_LAYOUT_TOKEN = re.compile(r"\[layout ([^\]]*)\]")
+
+
+def _csv_layout(row: Mapping[str, str], path: Path, where: str) -> dict[str, int]:
+    """num_gpus, tp, pp, ep and dp of a calibration CSV row.
+
+    The columns give num_gpus, tp and pp. A ``[layout gpus= tp= ep= adp= pp= replicas=]``
+    token in the notes (closed_loop_hopper.csv) gives the physical layout, expert and
+    attention-data parallelism included (one replica: ``replicas`` must be 1). A row with a
+    blank ``tp`` whose notes name a ``DEPn`` layout (calibration_trtllm_1x.csv) is attention
+    data parallelism with expert parallelism over its n GPUs: tp 1, dp = ep = n.
+
+    Raises:
+        InputError: a blank tp with neither, a layout token that does not add up, or one of
+            several replicas.
+    """
+    token = _LAYOUT_TOKEN.search(row.get("notes", ""))
+    if token is not None:
+        parts = dict(kv.split("=", 1) for kv in token.group(1).split() if "=" in kv)
+        try:
+            lay = {k: int(parts[k]) for k in ("gpus", "tp", "ep", "adp", "pp", "replicas")}
+        except (KeyError, ValueError):
+            raise input_error(path, where, f"unreadable layout token {token.group(0)!r}") from None
+        if lay["replicas"] != 1 or lay["gpus"] != lay["adp"] * lay["tp"] * lay["pp"]:
+            raise input_error(
+                path,
+                where,
+                f"layout {token.group(0)!r}: gpus must be adp x tp x pp of one replica",
+            )
+        return {
+            "num_gpus": lay["gpus"], "tp": lay["tp"], "pp": lay["pp"], "ep": lay["ep"],
+            "dp": lay["adp"],
+        }  # fmt: skip
+    num_gpus = as_int(row["num_gpus"], "num_gpus", path, where)
+    if not row["tp"].strip() and re.search(r"\bDEP\d*\b", row.get("notes", "")):
+        return {"num_gpus": num_gpus, "tp": 1, "pp": 1, "ep": num_gpus, "dp": num_gpus}
+    return {
+        "num_gpus": num_gpus,
+        "tp": as_int(row["tp"], "tp", path, where),
+        "pp": as_int(row["pp"], "pp", path, where),
+    }
+
+
 def _csv_length(text: str) -> int | None:
     """A fixed token count (``128``, ``1 (first token only)``), or None for a dataset name."""
     match = _LEADING_INT.match(text)
@@ -292,7 +335,54 @@ PER_GPU_READING = (
 """Why an ambiguous multi-GPU throughput is read per GPU (appended to the row's notes)."""
 
 
-def import_calibration_csv(path: str | Path) -> list[Measurement]:
+def _calibration_row(
+    row: Mapping[str, str], row_id: str, path: Path, where: str, builder: Builder
+) -> None:
+    """Read one calibration-CSV row into ``builder``; InputError naming the cell otherwise."""
+    try:
+        mode, concurrency, rate = parse_concurrency(row["concurrency"])
+    except ValueError as err:
+        raise input_error(path, where, f"field 'concurrency': {err}") from None
+    try:
+        metric, factor = _csv_metric(row["metric"].strip(), row["unit"])
+    except ValueError as err:
+        raise input_error(path, where, f"field 'metric'/'unit': {err}") from None
+    value = as_number(row["value"], "value", path, where)
+    isl, osl = _csv_length(row["isl"]), _csv_length(row["osl"])
+    datasets = [row[key].strip() for key, n in (("isl", isl), ("osl", osl)) if n is None]
+    config: dict[str, object] = {
+        "id": row_id,
+        "source": row["source"].strip(),
+        "engine": row["engine"].strip(),
+        "engine_version": row["engine_version"].strip(),
+        "model": row["model"].strip(),
+        "gpu": row["gpu"].strip(),
+        **_csv_layout(row, path, where),
+        "weight_dtype": row["weight_dtype"].strip(),
+        "kv_dtype": row["kv_dtype"].strip(),
+        "isl": isl,
+        "osl": osl,
+        "dataset": " / ".join(datasets) if datasets else None,
+        "mode": mode,
+        "concurrency": concurrency,
+        "request_rate_qps": rate,
+        "notes": row["notes"],
+    }
+    num_gpus = config["num_gpus"]
+    if (
+        metric == "output_throughput_tok_s"
+        and AMBIGUOUS_PER_GPU in row["notes"]
+        and isinstance(num_gpus, int)
+        and num_gpus > 1
+    ):
+        metric = "output_throughput_per_gpu_tok_s"
+        config["notes"] = f"{row['notes']} {PER_GPU_READING}"
+    builder.add(where, config, metric, value * factor)
+
+
+def import_calibration_csv(
+    path: str | Path, rejected: list[tuple[str, str]] | None = None
+) -> list[Measurement]:
     """Import the calibration CSV layout (``shared/validation/calibration.csv``).
 
     Columns (README.md of that folder): id, source, title, date, engine, engine_version,
@@ -304,9 +394,13 @@ def import_calibration_csv(path: str | Path) -> list[Measurement]:
     (:data:`AMBIGUOUS_PER_GPU`; the reason is appended to its notes, :data:`PER_GPU_READING`).
     ``title`` and ``date`` are not kept; ``notes`` is kept verbatim.
 
+    ``rejected``: when a list is given, a row whose cells cannot be read (a concurrency the
+    source did not state, a blank GPU count) is appended to it as (id, reason) and the import
+    goes on; otherwise such a row stops the import.
+
     Raises:
-        InputError: a missing column, or a row whose field cannot be read (names the line,
-            the id and the column).
+        InputError: a missing column, a malformed or repeated row, or (without ``rejected``) a
+            row whose field cannot be read (names the line, the id and the column).
     """
     path = Path(path)
     text = read_text(path)
@@ -332,46 +426,11 @@ def import_calibration_csv(path: str | Path) -> list[Measurement]:
             raise input_error(path, where, f"field 'id' repeats {row_id!r}; ids must be unique")
         seen.add(row_id)
         try:
-            mode, concurrency, rate = parse_concurrency(row["concurrency"])
-        except ValueError as err:
-            raise input_error(path, where, f"field 'concurrency': {err}") from None
-        try:
-            metric, factor = _csv_metric(row["metric"].strip(), row["unit"])
-        except ValueError as err:
-            raise input_error(path, where, f"field 'metric'/'unit': {err}") from None
-        value = as_number(row["value"], "value", path, where)
-        isl, osl = _csv_length(row["isl"]), _csv_length(row["osl"])
-        datasets = [row[key].strip() for key, n in (("isl", isl), ("osl", osl)) if n is None]
-        config: dict[str, object] = {
-            "id": row_id,
-            "source": row["source"].strip(),
-            "engine": row["engine"].strip(),
-            "engine_version": row["engine_version"].strip(),
-            "model": row["model"].strip(),
-            "gpu": row["gpu"].strip(),
-            "num_gpus": as_int(row["num_gpus"], "num_gpus", path, where),
-            "tp": as_int(row["tp"], "tp", path, where),
-            "pp": as_int(row["pp"], "pp", path, where),
-            "weight_dtype": row["weight_dtype"].strip(),
-            "kv_dtype": row["kv_dtype"].strip(),
-            "isl": isl,
-            "osl": osl,
-            "dataset": " / ".join(datasets) if datasets else None,
-            "mode": mode,
-            "concurrency": concurrency,
-            "request_rate_qps": rate,
-            "notes": row["notes"],
-        }
-        num_gpus = config["num_gpus"]
-        if (
-            metric == "output_throughput_tok_s"
-            and AMBIGUOUS_PER_GPU in row["notes"]
-            and isinstance(num_gpus, int)
-            and num_gpus > 1
-        ):
-            metric = "output_throughput_per_gpu_tok_s"
-            config["notes"] = f"{row['notes']} {PER_GPU_READING}"
-        builder.add(where, config, metric, value * factor)
+            _calibration_row(row, row_id, path, where, builder)
+        except InputError as err:
+            if rejected is None:
+                raise
+            rejected.append((row_id, str(err)))
     if not builder.measurements:
         raise input_error(path, "", "the file has a header but no rows")
     return builder.measurements

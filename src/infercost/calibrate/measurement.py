@@ -69,6 +69,7 @@ class Measurement(BaseModel):
         gpu: GPU name as written by the source (raw, not resolved).
         num_gpus: GPUs serving one replica.
         tp, pp, ep: tensor, pipeline and expert parallel degrees.
+        dp: data-parallel (attention-DP) ranks; num_gpus = dp x tp x pp.
         weight_dtype, kv_dtype: as written (``fp8``, ``bf16``, ``auto``, ``q4_0``); the string
             ``"not stated"`` when the source does not say.
         isl, osl: input and output tokens per request when lengths are fixed; for tool files
@@ -100,6 +101,7 @@ class Measurement(BaseModel):
     tp: int = Field(ge=1)
     pp: int = Field(default=1, ge=1)
     ep: int = Field(default=1, ge=1)
+    dp: int = Field(default=1, ge=1)
     weight_dtype: str = Field(min_length=1)
     kv_dtype: str = Field(min_length=1)
     isl: int | None = Field(ge=0)

@@ -49,7 +49,7 @@ from infercost.perf.memory import (
     weight_bytes_per_gpu,
 )
 from infercost.perf.params import param_counts
-from infercost.perf.serving import ServingPoint, steady_state
+from infercost.perf.serving import ServingPoint, closed_loop
 from infercost.perf.step import compute_dtype, step_model, with_expert_parallel
 from infercost.sim import ReplicaConfig, SpecDecoding
 
@@ -467,7 +467,7 @@ def serve(
     sm = step_model(r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep)
     sm = with_expert_parallel(r.model, sm, r.dp, r.tp, r.ep, r.pp)
     per_stage = concurrency / r.pp
-    sp = steady_state(
+    sp = closed_loop(
         sm,
         per_stage,
         isl,
@@ -475,6 +475,7 @@ def serve(
         r.engine.max_num_batched_tokens,
         r.engine.request_overhead_s,
         cached_prefix_share,
+        r.engine.prefill_scheduling,
     )
     if r.pp == 1:
         return sp

@@ -34,7 +34,7 @@ import numpy.typing as npt
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InfercostError
 from infercost.perf.memory import offline_batch_cap
-from infercost.perf.serving import static_batch, steady_state
+from infercost.perf.serving import closed_loop, static_batch, steady_state
 from infercost.perf.step import (
     StepModel,
     decode_step,
@@ -207,7 +207,8 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
         # (engine cap, KV capacity) and queues the rest, as predict() does
         n = float(m.concurrency) / prep.dp if m.concurrency else float(prep.max_batch)
         running = min(n, float(prep.max_batch))
-        sp = scale_dp(steady_state(sm, running, isl, osl, budget, req), prep.dp)
+        rule = prep.r.engine.prefill_scheduling
+        sp = scale_dp(closed_loop(sm, running, isl, osl, budget, req, 0.0, rule), prep.dp)
         if running < n:
             e2e = n * prep.dp / sp.request_s + req
             sp = dataclasses.replace(sp, e2e_s=e2e, ttft_s=e2e - (osl - 1.0) * sp.tpot_s)

@@ -350,6 +350,10 @@ class EngineProfile(CatalogEntry):
             ``checkpoint`` (the dtype the checkpoint's quantization config declares for the KV
             cache, else the model's activation dtype) or ``fp16`` (llama.cpp's f16 cache);
             ``kv_dtype_auto_source`` cites the rule.
+        prefill_scheduling: how new prompts share iterations with running decodes: ``mixed``
+            (chunks fused into decode iterations) or ``prefill-first`` (a prefill batch runs
+            before the decode batch resumes; closed loops run in waves,
+            ``perf.serving.prefill_first_waves``); ``prefill_scheduling_source`` cites it.
     """
 
     id: str
@@ -373,5 +377,7 @@ class EngineProfile(CatalogEntry):
     offline_sizing: Literal["fixed", "trtllm-bench"] = "fixed"
     kv_dtype_auto: Literal["checkpoint", "fp16"] = "checkpoint"
     kv_dtype_auto_source: str = ""
+    prefill_scheduling: Literal["mixed", "prefill-first"] = "mixed"
+    prefill_scheduling_source: str = ""
     fitted_on: str = ""
     notes: str = ""

@@ -163,6 +163,92 @@ def steady_state(
     )
 
 
+def prefill_first_waves(
+    sm: StepModel,
+    concurrency: ArrayLike,
+    isl: ArrayLike,
+    osl: ArrayLike,
+    token_budget: ArrayLike = 8192.0,
+    request_overhead_s: ArrayLike = 0.0,
+    cached_prefix_share: ArrayLike = 0.0,
+) -> ServingPoint:
+    """A closed loop of ``concurrency`` clients on a prefill-first scheduler (SGLang: a
+    waiting prefill batch runs before the decode batch resumes; mixed chunks are off by
+    default), as benchmarks run it: all N requests start at once.
+
+    The N prompts are prefilled first-come first-served in iterations of ``token_budget``
+    tokens; prompt i is done after ceil(i x q) iterations (q = new prompt tokens / budget), so
+    the mean TTFT is (max(q, 1) + max(N q, 1)) / 2 iterations (exact for whole iterations;
+    the mean of ceil(i q) over i = 1..N), and the batch's prefill lasts max(N q, 1)
+    iterations. Then the N requests decode together for osl - 1 steps, finish together and
+    return together: the waves persist, every cycle is the same. TPOT (per request, as
+    (E2E - TTFT) / (osl - 1)) adds the prefill time a request waits after its own first token
+    to its share of the decode steps. Source of the rule: SGLang scheduler
+    (``get_next_batch_to_run``: a new prefill batch is scheduled before the running decode
+    batch; ``--enable-mixed-chunk`` default off).
+
+    Returns:
+        A :class:`ServingPoint` (arrays broadcast over the inputs).
+    """
+    n = np.maximum(np.asarray(concurrency, dtype=np.float64), 1.0)
+    i = np.asarray(isl, dtype=np.float64)
+    o = np.maximum(np.asarray(osl, dtype=np.float64), 1.0)
+    budget = np.asarray(token_budget, dtype=np.float64)
+    hit = np.asarray(cached_prefix_share, dtype=np.float64)
+    new_tokens = np.maximum(i * (1.0 - hit), 1.0)
+    q = new_tokens / budget
+    first = np.maximum(q, 1.0)
+    last = np.maximum(n * q, first)
+    # one prefill iteration: a budget's worth of prompt tokens (or all N prompts when fewer)
+    per_seq = np.minimum(new_tokens, budget)
+    seqs = np.minimum(budget, n * new_tokens) / per_seq
+    t_iter = prefill_step(sm, per_seq, seqs, i * hit).total_s
+    ctx = i + o / 2.0
+    d = decode_step(sm, n, ctx)
+    prefill_s = last * t_iter
+    mean_wait = 0.5 * (first + last) * t_iter
+    steps = o - 1.0
+    cycle = prefill_s + steps * d.total_s
+    req = np.asarray(request_overhead_s, dtype=np.float64)
+    ttft = req + mean_wait
+    tpot = np.where(steps > 0, d.total_s + (prefill_s - mean_wait) / np.maximum(steps, 1.0), 0.0)
+    e2e = req + cycle
+    output_tok_s = n * o / e2e
+    return ServingPoint(
+        concurrency=n + 0.0 * cycle,
+        decode_step_s=np.asarray(d.total_s, dtype=np.float64),
+        prefill_marginal_s=np.asarray(q * t_iter, dtype=np.float64),
+        ttft_s=np.asarray(ttft, dtype=np.float64),
+        tpot_s=np.asarray(tpot, dtype=np.float64),
+        e2e_s=np.asarray(e2e, dtype=np.float64),
+        output_tok_s=np.asarray(output_tok_s, dtype=np.float64),
+        total_tok_s=np.asarray(output_tok_s * (i + o) / o, dtype=np.float64),
+        request_s=np.asarray(n / e2e, dtype=np.float64),
+        prefill_time_share=np.asarray(prefill_s / cycle, dtype=np.float64),
+        memory_bound_share=np.asarray(
+            d.memory_s / np.maximum(d.memory_s, d.compute_s), dtype=np.float64
+        ),
+    )
+
+
+def closed_loop(
+    sm: StepModel,
+    concurrency: ArrayLike,
+    isl: ArrayLike,
+    osl: ArrayLike,
+    token_budget: ArrayLike = 8192.0,
+    request_overhead_s: ArrayLike = 0.0,
+    cached_prefix_share: ArrayLike = 0.0,
+    scheduling: str = "mixed",
+) -> ServingPoint:
+    """N clients in a closed loop under the engine's scheduling rule
+    (``EngineProfile.prefill_scheduling``): ``mixed`` (vLLM, TensorRT-LLM: prompt chunks share
+    iterations with the running decodes; :func:`steady_state`) or ``prefill-first`` (SGLang:
+    :func:`prefill_first_waves`)."""
+    fn = prefill_first_waves if scheduling == "prefill-first" else steady_state
+    return fn(sm, concurrency, isl, osl, token_budget, request_overhead_s, cached_prefix_share)
+
+
 def static_batch(
     sm: StepModel,
     batch: ArrayLike,

@@ -8,7 +8,7 @@ One grid holds every combination of
 for one model and engine. Each :class:`~infercost.perf.step.StepModel` field becomes an array
 shaped to broadcast over ``(G, W, P, K, C)`` (a field that depends only on the layout has
 shape ``(1, 1, P, 1, 1)``, one that depends on the GPU ``(G, 1, 1, 1, 1)``, ...), so the perf
-formulas (:func:`~infercost.perf.serving.steady_state`, :mod:`~infercost.perf.memory`) run
+formulas (:func:`~infercost.perf.serving.closed_loop`, :mod:`~infercost.perf.memory`) run
 once over the whole grid. No Python loop touches a configuration; the only loops build the
 per-format and per-GPU constants (W + G x W small scalar calls).
 
@@ -49,7 +49,7 @@ from infercost.perf.memory import (
     weight_bytes,
     weight_bytes_per_gpu,
 )
-from infercost.perf.serving import steady_state
+from infercost.perf.serving import closed_loop
 from infercost.perf.step import (
     StepModel,
     compute_dtype,
@@ -263,7 +263,7 @@ class Sweep:
         max_concurrency: ``(G, W, P, K, 1)`` sequences of isl + osl tokens whose KV cache fits.
         fits: supported dtype, weights fit, and concurrency <= max_concurrency.
         output_tok_s, ttft_s, tpot_s, e2e_s: replica throughput (tokens/s) and mean latencies
-            (s), from :func:`infercost.perf.serving.steady_state`.
+            (s), from :func:`infercost.perf.serving.closed_loop` (the engine's scheduling rule).
         prefill_time_share: share of GPU time on prefill (charged to input tokens).
         prices: the $/used GPU-hour table.
         replica_usd_per_hour: ``(G, 1, P, 1, 1)`` dollars per replica-hour (NaN: no price).
@@ -337,9 +337,10 @@ def evaluate(
     supported = grid.supported.reshape(grid.shape[0], grid.shape[1], 1, 1, 1)
     fits = supported & (grid.kv_bytes_per_gpu > 0) & (conc <= max_conc)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sp = steady_state(
+        sp = closed_loop(
             grid.step, conc / pp, isl, osl, grid.engine.max_num_batched_tokens,
             grid.engine.request_overhead_s, cached_prefix_share,
+            grid.engine.prefill_scheduling,
         )  # fmt: skip
         replica = (prices.usd_per_gpu_hour * layout.num_gpus).reshape(
             grid.shape[0], 1, len(layout), 1, 1

@@ -130,21 +130,38 @@ def test_quantization_from_hf_quant_config_excludes_attention() -> None:
     # excluded (16-bit), FP8 KV cache declared.
     m = get_model("nvidia/DeepSeek-V3.1-NVFP4")
     assert m.checkpoint_dtype == "nvfp4"
+    # its exclude list names q_a/q_b/kv_a_proj_with_mqa/kv_b of every layer, not o_proj
     assert "attention" not in m.quantized_parts and "experts" in m.quantized_parts
+    assert "attention_out" in m.quantized_parts
     assert m.checkpoint_kv_dtype == "fp8"
     c = param_counts(m)
     w = weight_bytes(m, get_quant_format("nvfp4"), c)
-    # attention at 2 B, experts at 4.5 bits
+    # input projections at 2 B, o_proj (128 heads x 128 x 7168 per layer) and experts at 4.5
+    # bits
+    assert c.attention_out == 128 * 128 * 7168 * 61
     assert w.experts == pytest.approx(c.experts * 4.5 / 8)
-    assert w.dense >= c.attention * 2.0
+    nvfp4 = 4.5 / 8
+    dense = (
+        (c.attention - c.attention_out) * 2.0
+        + c.attention_out * nvfp4
+        + (c.dense_ffn + c.shared_experts) * nvfp4
+        + (c.norms + c.router) * 2.0
+    )
+    assert w.dense == pytest.approx(dense)
 
 
 def test_nested_quantization_config_quantizes_only_the_experts() -> None:
     # Kimi-K2.5 (native INT4): compressed-tensors W4A16 nested in text_config; ignore lists
     # attention, shared experts and the dense MLP.
+    # compressed-tensors W4A16, symmetric, group 32: 4 + 16/32 = 4.5 bits per weight
     m = get_model("moonshotai/Kimi-K2.5")
-    assert m.checkpoint_dtype == "int4"
+    assert m.checkpoint_dtype == "int4-g32"
+    assert get_quant_format("int4-g32").bits_per_weight == 4.5
     assert m.quantized_parts == ("experts",)
+    c = param_counts(m)
+    assert weight_bytes(m, get_quant_format("int4-g32"), c).experts == pytest.approx(
+        c.experts * 4.5 / 8
+    )
     assert "text_config.quantization_config" in m.quantized_modules_note
 
 

@@ -346,15 +346,20 @@ _LAYER_RE = re.compile(r"layers\.(\d+)\.")
 def _excluded_parts(patterns: list[Any], attention_layers: int) -> set[str]:
     """Linear parts a checkpoint leaves unquantized, from its exclude / ignore /
     modules_to_not_convert list: attention (a wildcard over layers, or explicit entries for at
-    least half of the attention layers), shared experts, dense MLPs. Routers, norms,
+    least half of the attention layers; ``o_proj`` only when the wildcard or an entry covers
+    it: DeepSeek-V3.1-NVFP4 names q_a/q_b/kv_a/kv_b and quantizes o_proj), shared experts,
+    dense MLPs. Routers, norms,
     embeddings and the LM head are 16-bit in every case."""
     parts: set[str] = set()
     attn_layers: set[str] = set()
     attn_wild = False
+    out_named = False
     for raw in patterns:
         p = str(raw)
-        projection = "_proj" in p or _ATTN_WHOLE_RE.search(p) is not None
+        whole = _ATTN_WHOLE_RE.search(p) is not None
+        projection = "_proj" in p or whole
         if _ATTN_RE.search(p) and projection and "index" not in p and "norm" not in p:
+            out_named = out_named or whole or "o_proj" in p
             m = _LAYER_RE.search(p)
             if m is None or "*" in p.split("self_attn")[0] or p.startswith("re:"):
                 attn_wild = True
@@ -366,6 +371,8 @@ def _excluded_parts(patterns: list[Any], attention_layers: int) -> set[str]:
             parts.add("dense_ffn")
     if attn_wild or (attention_layers and len(attn_layers) * 2 >= attention_layers):
         parts.add("attention")
+        if attn_wild or out_named:  # o_proj too, unless only the input projections are named
+            parts.add("attention_out")
     return parts
 
 
@@ -412,6 +419,8 @@ def _quantized_dtype(quant: dict[str, Any], where: str) -> tuple[str, str]:
                 if fmt:
                     gs = weights.get("group_size")
                     size = f", group size {gs}" if gs else ""
+                    if fmt == "int4" and gs == 32 and weights.get("symmetric"):
+                        fmt = "int4-g32"  # one bf16 scale per 32 weights, no zero point
                     return fmt, f"compressed-tensors {kind}{bits} weights{size}"
         raise InputError(
             f"{where}: compressed-tensors config without a recognisable weights group "
@@ -485,7 +494,9 @@ def _quantization(
         raise _fail(where, f"{origin}: the excluded-modules list must be a list.")
     excluded = _excluded_parts(excluded_list, attention_layers)
     parts = tuple(
-        p for p in ("attention", "dense_ffn", "shared_experts", "experts") if p not in excluded
+        p
+        for p in ("attention", "attention_out", "dense_ffn", "shared_experts", "experts")
+        if p not in excluded
     )
     if fmt == "mxfp4" and not excluded_list:
         parts = ("experts",)

@@ -178,7 +178,9 @@ class ModelArch(CatalogEntry):
         num_mtp_layers: multi-token-prediction layers (``num_nextn_predict_layers``), counted
             apart from the decoder (loaded only for speculative decoding).
         quantized_parts: which linear parts take the checkpoint's quantization format
-            (others stay 16-bit): attention, dense_ffn, shared_experts, experts.
+            (others stay 16-bit): attention (its input projections, and the mixers of
+            linear-attention and Mamba2 layers), attention_out (``o_proj``), dense_ffn,
+            shared_experts, experts.
         checkpoint_kv_dtype: KV-cache dtype the checkpoint declares (ModelOpt
             ``kv_cache_quant_algo``, compressed-tensors ``kv_cache_scheme``); None: none.
         vision_note: what the multimodal wrapper holds beside the text decoder (not counted).
@@ -241,7 +243,13 @@ class ModelArch(CatalogEntry):
     index_head_dim: int = 0
     index_topk: int = 0
     num_mtp_layers: int = 0
-    quantized_parts: tuple[str, ...] = ("attention", "dense_ffn", "shared_experts", "experts")
+    quantized_parts: tuple[str, ...] = (
+        "attention",
+        "attention_out",
+        "dense_ffn",
+        "shared_experts",
+        "experts",
+    )
     checkpoint_kv_dtype: str | None = None
     vision_note: str = ""
     defaults_applied: tuple[str, ...] = ()

@@ -60,7 +60,7 @@ def quantized_parts(m: ModelArch, fmt: QuantFormat) -> frozenset[str]:
     """
     if fmt.id == m.checkpoint_dtype:
         return frozenset(m.quantized_parts)
-    return frozenset({"attention", "dense_ffn", "shared_experts", "experts"})
+    return frozenset({"attention", "attention_out", "dense_ffn", "shared_experts", "experts"})
 
 
 def weight_bytes(m: ModelArch, fmt: QuantFormat, counts: ParamCounts | None = None) -> WeightBytes:
@@ -80,7 +80,8 @@ def weight_bytes(m: ModelArch, fmt: QuantFormat, counts: ParamCounts | None = No
 
     small = (c.norms + c.router) * u
     dense = (
-        c.mixers * at("attention")
+        (c.mixers - c.attention_out) * at("attention")
+        + c.attention_out * at("attention_out")
         + c.dense_ffn * at("dense_ffn")
         + c.shared_experts * at("shared_experts")
         + small

@@ -43,6 +43,14 @@ def attention_params_per_layer(m: ModelArch) -> int:
     return weights + bias
 
 
+def attention_out_params_per_layer(m: ModelArch) -> int:
+    """The output projection (``o_proj``) of one attention block, with its bias (gpt-oss): a
+    part some checkpoints quantize while keeping the input projections 16-bit."""
+    width = m.num_heads * (m.v_head_dim if m.attention_kind == "mla" else m.head_dim)
+    bias = m.hidden_size if m.attention_bias and m.model_type == "gpt_oss" else 0
+    return width * m.hidden_size + bias
+
+
 def indexer_params_per_layer(m: ModelArch) -> int:
     """DeepSeek sparse attention's lightning indexer, per layer: ``wq_b`` (q_lora_rank ->
     heads x head_dim), ``wk`` (hidden -> head_dim), its LayerNorm (weight + bias) and
@@ -122,6 +130,7 @@ class ParamCounts:
             experts, router, norms, embedding row + LM head).
         embedding: input embedding + LM head.
         attention: all softmax-attention blocks (with DSA indexers).
+        attention_out: their output projections (``o_proj``), part of ``attention``.
         dense_ffn: all dense FFNs (dense models, or the dense layers of an MoE).
         experts: all routed experts of all MoE layers.
         shared_experts: all shared experts.
@@ -147,6 +156,7 @@ class ParamCounts:
     linear_attention: int = 0
     mamba: int = 0
     mtp: int = 0
+    attention_out: int = 0
 
     @property
     def active_excl_input_embedding(self) -> int:
@@ -212,4 +222,5 @@ def param_counts(m: ModelArch) -> ParamCounts:
         linear_attention=linear,
         mamba=mamba,
         mtp=mtp,
+        attention_out=attention_out_params_per_layer(m) * m.attention_layers,
     )

@@ -319,17 +319,21 @@ def openai_usage_export(doc: Any) -> Iterator[Record] | None:
     if not pages or not all(isinstance(p, Mapping) and p.get("object") == "page" for p in pages):
         return None
 
-    def walk() -> Iterator[Record]:
-        ordinal = 0
-        for page in pages:
-            for bucket in page.get("data") or []:
-                for result in dig(bucket, "results") or []:
-                    ordinal += 1
-                    merged = dict(result) if isinstance(result, Mapping) else {"_bad": result}
-                    merged["_start_time"] = dig(bucket, "start_time")
-                    yield Record(ordinal, json.dumps(merged, sort_keys=True), merged)
+    buckets = [b for page in pages for b in page.get("data") or []]
+    return bucket_results(buckets, "start_time", "_start_time")
 
-    return walk()
+
+def bucket_results(buckets: list[Any], start_key: str, stamp_key: str) -> Iterator[Record]:
+    """The ``results`` of usage-report time buckets (OpenAI organisation usage, Anthropic
+    usage report), one record each, numbered in order, carrying their bucket's start time as
+    ``stamp_key`` (a result that is not an object is kept under ``_bad`` for quarantine)."""
+    ordinal = 0
+    for bucket in buckets:
+        for result in dig(bucket, "results") or []:
+            ordinal += 1
+            merged = dict(result) if isinstance(result, Mapping) else {"_bad": result}
+            merged[stamp_key] = dig(bucket, start_key)
+            yield Record(ordinal, json.dumps(merged, sort_keys=True), merged)
 
 
 def openai_usage_result_fields(obj: Mapping[str, Any]) -> Fields:
@@ -422,16 +426,7 @@ def anthropic_usage_report(doc: Any) -> Iterator[Record] | None:
     if not all(isinstance(b, Mapping) and "starting_at" in b for b in buckets):
         return None
 
-    def walk() -> Iterator[Record]:
-        ordinal = 0
-        for bucket in buckets:
-            for result in bucket.get("results") or []:
-                ordinal += 1
-                merged = dict(result) if isinstance(result, Mapping) else {"_bad": result}
-                merged["_starting_at"] = bucket.get("starting_at")
-                yield Record(ordinal, json.dumps(merged, sort_keys=True), merged)
-
-    return walk()
+    return bucket_results(buckets, "starting_at", "_starting_at")
 
 
 def anthropic_report_fields(obj: Mapping[str, Any]) -> Fields:

@@ -92,8 +92,10 @@ Result = tuple[dict[str, Any], str]
 PREDICT_FIELDS = (
     Field("model", "Model", "llama-3.1-70b"),
     Field("gpu", "GPU", "H100"),
-    Field("num_gpus", "GPUs", "", "number", "tp x pp"),
-    Field("tp", "Tensor parallel", "2", "number"),
+    Field("num_gpus", "GPUs", "", "number", "dp x tp x pp"),
+    Field("tp", "Tensor parallel", "2", "number", example_only=True),
+    Field("dp", "Data parallel", "", "number", "1"),
+    Field("ep", "Expert parallel", "", "number", "1"),
     Field("weight_dtype", "Weights", "", hint="checkpoint"),
     Field("kv_dtype", "KV cache", "auto"),
     Field("isl", "Input tokens", "1000", "number"),
@@ -467,8 +469,12 @@ def _handler(spec: Page) -> Callable[[Request], Any]:
     async def handle(request: Request) -> Response:
         given = _values(request)
         want_json = given.pop("format", "") == "json"
-        # the URL is the state; inputs it leaves out take the page's defaults
-        values = {f.name: f.default for f in spec.fields if f.default} | given
+        # the URL is the state; inputs it leaves out take the page's defaults, except the
+        # worked example's optional choices (``example_only``, e.g. tp), which take the
+        # library's defaults once the URL sets anything, as the CLI and the API do
+        values = {
+            f.name: f.default for f in spec.fields if f.default and not (f.example_only and given)
+        } | given
         try:
             data, body = await request.app.state.runner.call(spec.run, values)
             status = 200

@@ -49,20 +49,26 @@ def fmt(value: Any, digits: int = 4) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One form input: query name, label, default shown when the URL does not set it."""
+    """One form input: query name, label, default used when the URL does not set it.
+
+    ``example_only``: the default belongs to the page's worked example (shown on a bare
+    page); a URL with other inputs that leaves this one out gets the library's default, as
+    the CLI and the API would (e.g. ``tp``).
+    """
 
     name: str
     label: str
     default: str = ""
     kind: str = "text"  # text | number | checkbox
     hint: str = ""
+    example_only: bool = False
 
 
 def form(fields: Sequence[Field], values: dict[str, str], action: str) -> str:
     """A GET form: submitting it puts the whole state in the URL."""
     parts = [f'<form class="inputs" method="get" action="{esc(action)}" id="inputs">']
     for f in fields:
-        value = values.get(f.name, f.default)
+        value = values.get(f.name, "" if f.example_only and values else f.default)
         if f.kind == "checkbox":
             checked = " checked" if value in ("true", "on", "1") else ""
             parts.append(

@@ -860,6 +860,13 @@ def replica_config(
             "The simulator models one pipeline stage; use --tp (or run `infercost predict` "
             "for --pp > 1)."
         )
+    if r.dp > 1:
+        raise InputError(
+            f"{r.num_gpus} GPUs at --tp {r.tp} are {r.dp} data-parallel ranks; the simulator "
+            f"runs each rank as a replica behind a router: use --tp {r.tp} --replicas {r.dp} "
+            "(attention data parallelism with expert parallelism is predicted by "
+            "`infercost predict --dp`, not simulated)."
+        )
     _, _, kv_avail = kv_budget_bytes_per_gpu(r)
     per_token = kv_bytes_per_seq_per_gpu(r, mean_context) / mean_context
     if draft is not None:

@@ -252,3 +252,22 @@ def test_trace_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(SystemExit):
         main([*base, str(good), "--isl", "100"])
     assert "--trace gives its own arrivals and lengths; drop --isl." in capsys.readouterr().err
+
+
+def test_data_parallel_gpus_are_replicas_not_one_replica() -> None:
+    # --num-gpus 8 --tp 1 means 8 data-parallel ranks (predict); the simulator says to run
+    # them as 8 replicas instead of simulating one 8-GPU replica at one GPU's speed (QA).
+    from typer.testing import CliRunner
+
+    from infercost.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate", "--model", "llama-3.1-8b", "--gpu", "H100", "--num-gpus", "8",
+            "--tp", "1", "--isl", "1000", "--osl", "300", "--rate", "5",
+            "--num-requests", "100",
+        ],
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "--replicas 8" in str(result.exception) + result.output

@@ -280,7 +280,9 @@ def simulate_cmd(
     model_config: Annotated[
         str | None, typer.Option(help="A Hugging Face config.json on disk instead of --model.")
     ] = None,
-    num_gpus: Annotated[int | None, typer.Option(help="GPUs per replica (= tp; more GPUs: --replicas).")] = None,
+    num_gpus: Annotated[
+        int | None, typer.Option(help="GPUs per replica (= tp; more GPUs: --replicas).")
+    ] = None,
     tp: Annotated[int | None, typer.Option(help="Tensor parallelism.")] = None,
     pp: Annotated[int, typer.Option(help="Pipeline parallelism (only 1 is simulated).")] = 1,
     ep: Annotated[int, typer.Option(help="Expert parallelism (MoE).")] = 1,

@@ -149,6 +149,10 @@ def test_a_wrong_memory_size_is_not_guessed() -> None:
 
     with pytest.raises(UnknownNameError):
         get_accelerator("H100 40GB")
+    # a form factor the catalog does not hold for that family is not swapped for another
+    # (H200 NVL has lower clocks and power than the H200 SXM in the catalog)
+    with pytest.raises(UnknownNameError):
+        get_accelerator("NVIDIA H200 NVL")
 
 
 def test_uncalibrated_architecture_is_flagged_extrapolating_with_a_wider_band() -> None:

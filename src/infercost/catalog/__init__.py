@@ -123,9 +123,14 @@ def _accelerator_by_parts(key: str, index: dict[str, Accelerator]) -> Accelerato
             )
         ]
     if form:
-        formed = [
-            a for a in candidates if form in a.id or any(form in x.lower() for x in a.aliases)
-        ]
+
+        def names(a: Accelerator) -> list[str]:
+            return [a.id, *(x.lower() for x in a.aliases)]
+
+        formed = [a for a in candidates if any(form in n for n in names(a))]
+        stated = any(f in n for a in candidates for n in names(a) for f in ("sxm", "pcie", "nvl"))
+        if stated and not formed:  # "H200 NVL" is not the H200 SXM the catalog has
+            return None
         candidates = formed or candidates
     unique = {a.id: a for a in candidates}
     if len(unique) == 1:

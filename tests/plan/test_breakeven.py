@@ -151,3 +151,74 @@ class TestInputs:
         assert inp.ops_usd_per_month == 1000.0
         be = breakeven_tokens_per_day(inp)
         assert be is not None and be > 0
+
+
+class TestManyCrossings:
+    """Whole replicas make the costs cross more than once (issue 15's example): API $0.88/M
+    flat against one $2/h GPU serving 1,000 tok/s, one day against 24 GPU-hours.
+    API $/day = V x 0.88e-6; one replica $48/day carries 86.4M tok/day.
+      1 replica : self-host cheaper from 48 / 0.88e-6 = 54,545,454.5 tok/day to 86.4M;
+      2 replicas: $96 > API until 96 / 0.88e-6 = 109,090,909.1 tok/day (API cheaper again);
+      from there on self-host wins: at 172.8M the 3rd replica ($144) is below the API's $152.06.
+    """
+
+    def inputs(self, **changes: float) -> BreakevenInputs:
+        values: dict[str, float] = {
+            "api_input_usd_per_m": 0.88,
+            "api_output_usd_per_m": 0.88,
+            "input_share": 0.5,
+            "gpu_hour_usd": 2.0,
+            "tok_s": 1000.0,
+            "hours_per_month": 24.0,
+            "days_per_month": 1.0,
+        }
+        values.update(changes)
+        return BreakevenInputs(**values)  # type: ignore[arg-type]
+
+    def test_every_crossing_and_range(self) -> None:
+        from infercost.plan.breakeven import (
+            crossings_tokens_per_day,
+            self_host_cheaper_from_tokens_per_day,
+            self_host_cheaper_ranges,
+        )
+
+        inp = self.inputs()
+        assert crossings_tokens_per_day(inp) == pytest.approx([48 / 0.88e-6, 86.4e6, 96 / 0.88e-6])
+        assert self_host_cheaper_from_tokens_per_day(inp) == pytest.approx(96 / 0.88e-6)
+        ranges = self_host_cheaper_ranges(inp)
+        assert ranges[0] == pytest.approx((48 / 0.88e-6, 86.4e6))
+        assert ranges[1][1] is None
+        # The first break-even stays the first crossing.
+        assert breakeven_tokens_per_day(inp) == pytest.approx(48 / 0.88e-6)
+
+    def test_the_curves_agree_with_the_ranges(self) -> None:
+        inp = self.inputs()
+        v = [60e6, 100e6, 120e6, 200e6, 1e9]
+        api = api_usd_per_month(inp, v)
+        own = self_host_usd_per_month(inp, v)
+        # 60M and 120M+ self-host; 100M the API (inside (86.4M, 109.1M)).
+        assert list(api < own) == [False, True, False, False, False]
+
+    def test_json_carries_them(self) -> None:
+        d = breakeven(self.inputs()).to_dict()
+        assert d["crossings_tokens_per_day"] == pytest.approx([48 / 0.88e-6, 86.4e6, 96 / 0.88e-6])
+        assert d["self_host_cheaper_from_tokens_per_day"] == pytest.approx(96 / 0.88e-6)
+        assert d["ranges"][-1]["to_tokens_per_day"] is None
+
+    def test_ops_cost_moves_the_last_crossing(self) -> None:
+        """$60/day of ops: S_k = 48k + 60. Step 1 needs 108/0.88e-6 = 122.7M > 86.4M: no win.
+        Step 2: 156/0.88e-6 = 177.3M > 172.8M: no win. Step 3: 204/0.88e-6 = 231.8M <= 259.2M:
+        wins; step 4 from 252/0.88e-6 = 286.4M > 259.2M, so the API is cheaper again in
+        between; k (a cap - g) = k x 28.032 >= 48 + 60 from k = 4, so step 5 wins from its
+        start: ranges (231.8M, 259.2M], (286.4M, inf)."""
+        from infercost.plan.breakeven import self_host_cheaper_ranges
+
+        r = self_host_cheaper_ranges(self.inputs(ops_usd_per_month=60.0))
+        assert r[0] == pytest.approx((204 / 0.88e-6, 3 * 86.4e6))
+        assert r[1][0] == pytest.approx(252 / 0.88e-6)
+        assert r[1][1] is None and len(r) == 2
+
+    def test_no_crossing(self) -> None:
+        from infercost.plan.breakeven import crossings_tokens_per_day
+
+        assert crossings_tokens_per_day(self.inputs(gpu_hour_usd=10.0)) == []

@@ -476,3 +476,18 @@ class TestWording:
         assert result.exit_code == 0, result.output
         assert "-$0.4400" in result.output and "-$440.00" in result.output
         assert "$-" not in result.output
+
+
+def test_breakeven_text_names_every_crossing() -> None:
+    """Issue 15: API $0.88/M, one $2/h GPU at 1,000 tok/s. Self-hosting wins from
+    48 / 0.88e-6 = 54,545,455 to 86,400,000 tok/day and again from 96 / 0.88e-6 =
+    109,090,909 tok/day (one day = 24 GPU-hours here; tests/plan/test_breakeven.py)."""
+    args = ["plan", "breakeven", "--api-input-usd-per-m", "0.88", "--api-output-usd-per-m",
+            "0.88", "--input-share", "0.5", "--gpu-hour-usd", "2", "--tok-s", "1000",
+            "--hours-per-month", "24", "--days-per-month", "1"]  # fmt: skip
+    result = runner.invoke(app, args, env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    assert "from 54,545,455 to 86,400,000 and from 109,090,909 up" in result.output
+    assert "Self-hosting stays cheaper from 109,090,909 tokens/day" in result.output
+    data = run_json(args)
+    assert data["crossings_tokens_per_day"] == pytest.approx([54545454.5, 86.4e6, 109090909.1])

@@ -184,24 +184,69 @@ def self_host_usd_per_month(
     return np.asarray(reps * inp.replica_usd_per_month + inp.ops_usd_per_month, dtype=np.float64)
 
 
-def breakeven_tokens_per_day(inp: BreakevenInputs) -> float | None:
-    """Smallest daily volume at which the API costs at least as much as self-hosting; None
-    when the API is cheaper at every volume (module docstring)."""
+def self_host_cheaper_ranges(inp: BreakevenInputs) -> list[tuple[float, float | None]]:
+    """Volumes (tokens/day) where self-hosting costs no more than the API, as closed ranges
+    ``(start, end)``; the last range has ``end`` None (self-hosting stays cheaper above it).
+    Empty when the API is cheaper at every volume.
+
+    With whole replicas the self-host cost is a staircase and the API a line, so the two can
+    cross many times. On step k (V in (V_{k-1}, V_k], V_k = k x capacity/day) self-hosting
+    costs S_k = k g + fixed (g: replica $/month, fixed: spares and ops) and wins from
+    V = S_k ÷ a (a: API $/month per token/day) to the step's end V_k; at V_k one more replica
+    is added and the API may be cheaper again, until S_{k+1} ÷ a. Step k+1 wins from its
+    first token when S_{k+1} <= a V_k, i.e. k (a cap - g) >= g + fixed, and so does every
+    later step (the left side grows with k): the steps up to the first such k are checked,
+    all at once. Adjacent winning steps are merged; ranges of zero length (the curves only
+    touch) are left out.
+    """
     a = inp.api_usd_per_month_per_token_day
     g = inp.replica_usd_per_month
     cap = inp.capacity_tokens_per_day
     fixed = inp.spare_replicas * g + inp.ops_usd_per_month
     if a <= 0 or a * cap <= g:
-        return None  # each replica costs at least what the API charges for its tokens
-    # Step k (k >= min replicas) covers V in (V_{k-1}, V_k]; a crossing needs
-    # k g + fixed <= a V_k = a k cap, i.e. k >= fixed / (a cap - g).
-    k_max = max(inp.min_replicas, math.ceil(fixed / (a * cap - g)) + 1)
-    k = np.arange(inp.min_replicas, k_max + 1, dtype=np.float64)
+        return []  # each replica costs at least what the API charges for its tokens
+    k_last = max(inp.min_replicas, math.ceil((g + fixed) / (a * cap - g)) + 1)
+    k = np.arange(inp.min_replicas, k_last + 1, dtype=np.float64)
     lower = np.where(k == inp.min_replicas, 0.0, (k - 1) * cap)
     upper = k * cap
-    crossing = np.maximum((k * g + fixed) / a, lower)
-    ok = crossing <= upper
-    return float(crossing[np.argmax(ok)]) if ok.any() else None
+    start = np.maximum((k * g + fixed) / a, lower)
+    wins = start < upper
+    ranges: list[tuple[float, float | None]] = []
+    for lo, hi, ok in zip(start, upper, wins, strict=True):
+        if not ok:
+            continue
+        if ranges and ranges[-1][1] is not None and lo <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], float(hi))
+        else:
+            ranges.append((float(lo), float(hi)))
+    # k_last - 1 >= ceil((g + fixed) / (a cap - g)): step k_last and all above it win.
+    ranges[-1] = (ranges[-1][0], None)
+    return ranges
+
+
+def breakeven_tokens_per_day(inp: BreakevenInputs) -> float | None:
+    """Smallest daily volume at which the API costs at least as much as self-hosting; None
+    when the API is cheaper at every volume (module docstring). Whole replicas can make the
+    API cheaper again above it: :func:`self_host_cheaper_ranges` gives every range."""
+    ranges = self_host_cheaper_ranges(inp)
+    return ranges[0][0] if ranges else None
+
+
+def crossings_tokens_per_day(inp: BreakevenInputs) -> list[float]:
+    """Every volume (tokens/day) where the cheaper side changes, ascending: the starts and
+    finite ends of :func:`self_host_cheaper_ranges`."""
+    out: list[float] = []
+    for lo, hi in self_host_cheaper_ranges(inp):
+        out.append(lo)
+        if hi is not None:
+            out.append(hi)
+    return out
+
+
+def self_host_cheaper_from_tokens_per_day(inp: BreakevenInputs) -> float | None:
+    """The volume above which self-hosting stays no dearer than the API (None: never)."""
+    ranges = self_host_cheaper_ranges(inp)
+    return ranges[-1][0] if ranges else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +283,12 @@ class Breakeven:
             "breakeven_tokens_per_day": be,
             "breakeven_tokens_per_month": None if be is None else be * inp.days_per_month,
             "at_breakeven": at_be,
+            "crossings_tokens_per_day": crossings_tokens_per_day(inp),
+            "self_host_cheaper_from_tokens_per_day": self_host_cheaper_from_tokens_per_day(inp),
+            "ranges": [
+                {"from_tokens_per_day": lo, "to_tokens_per_day": hi, "cheaper": "self-host"}
+                for lo, hi in self_host_cheaper_ranges(inp)
+            ],
             "api_blended_usd_per_m": inp.api_blended_usd_per_m,
             "self_host_usd_per_m_full_load": inp.self_host_usd_per_m_full_load,
             "replica_usd_per_month": inp.replica_usd_per_month,
@@ -275,7 +326,8 @@ def breakeven(
     inp: BreakevenInputs, volumes_tokens_per_day: FloatArray | None = None, points: int = 25
 ) -> Breakeven:
     """Both cost curves over ``volumes_tokens_per_day`` (default: ``points`` volumes spaced
-    geometrically from 1 % to 4x the break-even, or to 10 replicas' capacity without one),
+    geometrically from 1 % to 4x the volume above which self-hosting stays cheaper, or to 10
+    replicas' capacity without one),
     and the break-even volume.
 
     Raises:
@@ -285,7 +337,8 @@ def breakeven(
     if volumes_tokens_per_day is None:
         if points < 2:
             raise InputError(f"Need at least 2 curve points, got {points}.")
-        top = 4.0 * be if be is not None else 10.0 * inp.capacity_tokens_per_day
+        last = self_host_cheaper_from_tokens_per_day(inp)
+        top = 4.0 * last if last is not None else 10.0 * inp.capacity_tokens_per_day
         v = np.geomspace(top / 400.0, top, points)
     else:
         v = np.asarray(volumes_tokens_per_day, dtype=np.float64)

@@ -13,7 +13,11 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from infercost.fileio import write_atomic
-from infercost.plan.breakeven import Breakeven
+from infercost.plan.breakeven import (
+    Breakeven,
+    crossings_tokens_per_day,
+    self_host_cheaper_ranges,
+)
 from infercost.plan.candidate import Candidate
 from infercost.plan.fleet import FleetPlan
 from infercost.plan.hybrid import HybridResult
@@ -218,9 +222,15 @@ def breakeven_figure(b: Breakeven) -> go.Figure:
             text=[f"{r} replicas" for r in b.replicas],
         )
     )
-    be = b.breakeven_tokens_per_day
-    if be is not None:
-        fig.add_vline(x=be, line_dash="dot", annotation_text=f"break-even {be:,.0f} tok/day")
+    ranges = self_host_cheaper_ranges(b.inputs)
+    top = float(np.max(b.tokens_per_day))
+    for i, (lo, hi) in enumerate(ranges):
+        fig.add_vrect(
+            x0=lo, x1=hi if hi is not None else max(top, lo), fillcolor="green", opacity=0.08,
+            line_width=0, annotation_text="self-host cheaper" if i == len(ranges) - 1 else "",
+        )  # fmt: skip
+    for x in crossings_tokens_per_day(b.inputs):
+        fig.add_vline(x=x, line_dash="dot", annotation_text=f"{x:,.0f} tok/day")
     fig.update_xaxes(type="log", title_text="tokens per day (input + output)")
     fig.update_yaxes(type="log", title_text="US$ per month")
     fig.update_layout(title=f"Self-host vs API: {b.inputs.description}")

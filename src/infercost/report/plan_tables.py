@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from infercost.plan.breakeven import Breakeven
+from infercost.plan.breakeven import Breakeven, self_host_cheaper_ranges
 from infercost.plan.candidate import Candidate
 from infercost.plan.fleet import FleetPlan
 from infercost.plan.hybrid import HybridResult
@@ -232,6 +232,17 @@ def render_breakeven(console: Console, b: Breakeven) -> None:
             f"[bold]Break-even: {be:,.0f} tokens/day[/bold] ({be * inp.days_per_month:,.0f} "
             "tokens/month)"
         )
+        ranges = self_host_cheaper_ranges(inp)
+        if len(ranges) > 1:
+            console.print(
+                "Whole replicas make the costs cross more than once. Self-hosting is cheaper "
+                + " and ".join(
+                    f"from {lo:,.0f} to {hi:,.0f}" if hi is not None else f"from {lo:,.0f} up"
+                    for lo, hi in ranges
+                )
+                + " tokens/day; the API is cheaper in between. "
+                + f"[bold]Self-hosting stays cheaper from {ranges[-1][0]:,.0f} tokens/day.[/bold]"
+            )
     t = Table(title="Monthly cost by daily volume")
     for col in ("tokens/day", "API $/month", "self-host $/month", "replicas", "cheaper"):
         t.add_column(col, justify="right")

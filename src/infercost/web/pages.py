@@ -271,6 +271,8 @@ def breakeven_page(values: dict[str, str]) -> Result:
         [
             card("breakeven_tokens_per_day", "Break-even tokens/day",
                  data["breakeven_tokens_per_day"], "tok/day"),
+            card("self_host_cheaper_from_tokens_per_day", "Self-host stays cheaper from",
+                 data["self_host_cheaper_from_tokens_per_day"], "tok/day"),
             card("api_blended_usd_per_m", "API $/M (blended)", data["api_blended_usd_per_m"],
                  "US$"),
             card("self_host_usd_per_m_full_load", "Self-host $/M at full load",
@@ -280,6 +282,17 @@ def breakeven_page(values: dict[str, str]) -> Result:
         ]
     )  # fmt: skip
     body += f"<p>{esc(data['description'])}</p>"
+    if len(data["ranges"]) > 1:
+        spans = " and ".join(
+            f"{r['from_tokens_per_day']:,.0f}–{r['to_tokens_per_day']:,.0f}"
+            if r["to_tokens_per_day"] is not None
+            else f"from {r['from_tokens_per_day']:,.0f} up"
+            for r in data["ranges"]
+        )
+        body += (
+            "<p>Whole replicas make the costs cross more than once: self-hosting is cheaper "
+            f"at {esc(spans)} tokens/day, the API in between.</p>"
+        )
     body += figure(breakeven_figure(result), "chart-breakeven")
     base = req.ops_usd_per_month or 5000.0
     rows = []

@@ -82,6 +82,23 @@ _UNSTATED_DTYPES = frozenset({"", "auto", NOT_STATED})
 # GGUF file names end in the quantisation type: llama-2-7b.Q4_0.gguf, Qwen2.5-7B-Q4_K_M.gguf.
 _GGUF_QUANT = re.compile(r"[-.](?:i?q\d\w*|t?q\d_\w+|b?f16|f32)$", re.IGNORECASE)
 _VENDOR = re.compile(r"^(?:nvidia-|amd-|intel-|geforce-)+")
+# A GPU name with a count: "4xNVIDIA_L40S", "8 x H100", "2×A100-80GB" (vLLM --metadata gpu=...).
+_GPU_COUNT = re.compile(r"^\s*(\d+)\s*[x×*]\s*(\S.*?)\s*$", re.IGNORECASE)
+PLACEHOLDER_MODELS = frozenset(
+    {"ensemble", "tensorrt_llm", "tensorrt_llm_bls", "preprocessing", "postprocessing"}
+)
+"""Model names that do not pin a model: Triton's TensorRT-LLM and BLS pipelines serve any model
+under these names (genai-perf and AIPerf then write them as the model). An explicit ``model``
+option replaces them (with a note); without one the import asks for it."""
+
+
+def split_gpu_count(name: str) -> tuple[int | None, str]:
+    """(count, GPU name) of a free-text GPU spelling: ``4xNVIDIA_L40S`` -> (4, ``NVIDIA_L40S``);
+    a name without a count -> (None, name)."""
+    match = _GPU_COUNT.match(name)
+    if match is None:
+        return None, name.strip()
+    return int(match.group(1)), match.group(2)
 
 
 def option_name(key: str) -> str:
@@ -340,6 +357,36 @@ def resolve_config(
         UnknownNameError: a ``gpu`` override that the catalog does not know (with candidates).
     """
     merged: dict[str, object] = {k: v for k, v in stated.items() if _is_stated(k, v)}
+    notes: list[str] = []
+    if "gpu" in merged:
+        count, gpu_name = split_gpu_count(str(merged["gpu"]))
+        if count is not None:
+            merged["gpu"] = gpu_name
+            if count < 1:
+                raise input_error(path, where, f"GPU {stated['gpu']!r} names {count} GPUs")
+            if "num_gpus" in merged and not same_fact("num_gpus", merged["num_gpus"], count):
+                raise input_error(
+                    path,
+                    where,
+                    f"the file says gpu {stated['gpu']!r} ({count} GPUs) but num_gpus "
+                    f"{merged['num_gpus']}; fix the file",
+                )
+            merged["num_gpus"] = count
+            notes.append(f"GPU {stated['gpu']!r} read as {count} x {gpu_name}")
+    model_name = str(merged.get("model", ""))
+    if model_name.strip().lower() in PLACEHOLDER_MODELS:
+        if overrides.get("model") is None:
+            raise input_error(
+                path,
+                where,
+                f"the file names the model {model_name!r}, a Triton pipeline name that does "
+                f"not say which model ran; give it with {_OPTION['model']}",
+            )
+        del merged["model"]
+        notes.append(
+            f"the file names the model {model_name!r} (a Triton pipeline, not a model); "
+            f"{_OPTION['model']} {overrides['model']!r} used"
+        )
     for key, value in overrides.items():
         if value is None:
             continue
@@ -347,7 +394,6 @@ def resolve_config(
     for key, value in (defaults or {}).items():
         if key not in merged and value not in (None, ""):
             merged[key] = value
-    notes: list[str] = []
     for key in ("model", "gpu", "engine"):
         if key not in merged:
             raise input_error(

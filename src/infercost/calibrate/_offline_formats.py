@@ -20,11 +20,14 @@ from infercost.calibrate._fields import (
     agreed,
     as_int,
     as_number,
+    get_mapping,
     get_number,
     input_error,
     join_notes,
     lengths,
     load_fact,
+    opt_mapping,
+    opt_number,
     parse_json,
     parse_jsonl,
     read_text,
@@ -71,10 +74,13 @@ def import_trtllm_bench_text(
     streaming averages (TTFT, TPOT, inter-token latency, request latency, in ms). The weight
     dtype is ``Quantization`` when set, else ``Dtype``; a ``None`` KV cache dtype means the
     model's dtype (``auto``). The run is offline max-throughput unless ``concurrency`` is given.
-    The report does not name the GPU: pass ``gpu``.
+    ``Number of concurrent requests`` (newer reports) is the average number of requests in
+    flight that trtllm-bench measured, not a load setting: it is kept in the notes, and a
+    ``concurrency`` option below it is an error. The report does not name the GPU: pass ``gpu``.
 
     Raises:
-        InputError: no throughput line, a malformed number (names the line), or GPU missing.
+        InputError: no throughput line, a malformed number (names the line), GPU missing, or a
+            ``concurrency`` below the measured average in flight.
     """
     path = Path(path)
     fields: dict[str, tuple[str, int]] = {}
@@ -102,31 +108,15 @@ def import_trtllm_bench_text(
         "ep": number("EP Size"),
     }
     config = resolve_config(path, "", stated, overrides, tool="trtllm-bench")
-    isl_mean, osl_mean = (
-        number("Average Input Length (tokens)"),
-        number("Average Output Length (tokens)"),
-    )
-    integral = all(v is not None and v == int(v) for v in (isl_mean, osl_mean))
-    isl, osl, dataset, length_note = lengths(
+    _trt_run(
         path,
         "",
+        config,
         overrides,
-        isl_mean=isl_mean,
-        osl_mean=osl_mean,
-        fixed=False if not integral else None,
-        dataset=None,
-        label="trtllm-bench dataset",
-    )
-    # The report does not state the client's load (the offline run is max throughput).
-    mode, concurrency, _ = load_fact(path, "", None, overrides, ("max_throughput", None, None))
-    config.update(
-        isl=isl,
-        osl=osl,
-        dataset=dataset,
-        mode=mode,
-        concurrency=concurrency,
-        request_rate_qps=None,
-        notes=join_notes("trtllm-bench throughput report", length_note, str(config["notes"])),
+        isl_mean=number("Average Input Length (tokens)"),
+        osl_mean=number("Average Output Length (tokens)"),
+        avg_in_flight=number("Number of concurrent requests"),
+        label="trtllm-bench throughput report",
     )
     builder = Builder(path, path.stem)
     done: set[str] = set()
@@ -145,6 +135,173 @@ def import_trtllm_bench_text(
     return builder.measurements
 
 
+def _trt_run(
+    path: Path,
+    where: str,
+    config: dict[str, object],
+    overrides: Overrides,
+    *,
+    isl_mean: float | None,
+    osl_mean: float | None,
+    avg_in_flight: float | None,
+    label: str,
+) -> None:
+    """Fill lengths, load and notes of a trtllm-bench run into ``config``."""
+    integral = all(v is not None and v == int(v) for v in (isl_mean, osl_mean))
+    isl, osl, dataset, length_note = lengths(
+        path,
+        where,
+        overrides,
+        isl_mean=isl_mean,
+        osl_mean=osl_mean,
+        fixed=False if not integral else None,
+        dataset=None,
+        label="trtllm-bench dataset",
+    )
+    # The report does not state the client's load (the offline run is max throughput).
+    mode, concurrency, _ = load_fact(path, where, None, overrides, ("max_throughput", None, None))
+    in_flight_note = ""
+    if avg_in_flight is not None:
+        in_flight_note = (
+            f"{avg_in_flight:g} requests in flight on average (measured by trtllm-bench)"
+        )
+        option = overrides.get("concurrency")
+        if option is not None and avg_in_flight > option * (1 + 1e-3) + 1e-3:
+            raise input_error(
+                path,
+                where,
+                f"the file measured {avg_in_flight:g} requests in flight on average, more "
+                f"than --concurrency {option} allows; drop --concurrency or fix it",
+            )
+    config.update(
+        isl=isl,
+        osl=osl,
+        dataset=dataset,
+        mode=mode,
+        concurrency=concurrency,
+        request_rate_qps=None,
+        notes=join_notes(label, in_flight_note, length_note, str(config["notes"])),
+    )
+
+
+def _trt_dtype(weight: object) -> str:
+    text = "" if weight is None else str(weight).strip()
+    if text.lower() in ("", "none"):
+        return NOT_STATED
+    return _TRT_DTYPES.get(text.lower(), text.lower())
+
+
+# (report_json section, key, metric, factor to base units); the first key found for a metric wins.
+_TRT_JSON_METRICS: tuple[tuple[str, str, Metric, float], ...] = (
+    ("performance", "system_output_throughput_tok_s", "output_throughput_tok_s", 1.0),
+    ("performance", "output_throughput_tok_s", "output_throughput_tok_s", 1.0),
+    ("performance", "request_throughput_req_s", "request_throughput_req_s", 1.0),
+    ("performance", "output_throughput_per_gpu_tok_s", "output_throughput_per_gpu_tok_s", 1.0),
+    ("performance", "avg_request_latency_ms", "e2e_mean_s", S_PER_MS),
+    ("streaming_metrics", "avg_ttft_ms", "ttft_mean_s", S_PER_MS),
+    ("streaming_metrics", "avg_tpot_ms", "tpot_mean_s", S_PER_MS),
+)
+
+
+def import_trtllm_bench_json(
+    path: str | Path, **overrides: Unpack[Overrides]
+) -> list[Measurement]:
+    """Import the ``--report_json`` file of ``trtllm-bench ... throughput``.
+
+    Reads (TensorRT-LLM tensorrt_llm/bench/dataclasses/reporting.py, ``get_statistics_dict``):
+    ``engine.model``, ``engine.version``, ``engine.dtype``, ``engine.quantization`` (the weight
+    dtype when set), ``engine.kv_cache_dtype`` (null: the model's dtype, ``auto``),
+    ``machine.name`` (the first GPU; null without one: pass ``gpu``), ``world_info.tp_size``,
+    ``pp_size``, ``ep_size``, ``world_size`` (the GPU count), ``request_info.avg_input_length``,
+    ``avg_output_length``, ``avg_num_concurrent_requests`` (measured average in flight, see
+    :func:`import_trtllm_bench_text`), ``performance.system_output_throughput_tok_s`` (older:
+    ``output_throughput_tok_s``), ``request_throughput_req_s``,
+    ``output_throughput_per_gpu_tok_s``, ``avg_request_latency_ms`` and, for ``--streaming``
+    runs, ``streaming_metrics.avg_ttft_ms``, ``avg_tpot_ms`` and ``ttft_percentiles`` (p50,
+    p99; ms). The run is offline max-throughput unless ``concurrency`` is given.
+
+    Raises:
+        InputError: invalid JSON, a missing section or output throughput (named), a malformed
+            number, or GPU missing.
+    """
+    path = Path(path)
+    data = parse_json(path, read_text(path))
+    if not isinstance(data, Mapping):
+        raise input_error(path, "", "expected one JSON object (trtllm-bench --report_json)")
+    engine = get_mapping(data, "engine", path, "")
+    world = get_mapping(data, "world_info", path, "")
+    requests = opt_mapping(data, "request_info") or {}
+    machine = opt_mapping(data, "machine") or {}
+    quant = engine.get("quantization")
+    weight = quant if _trt_dtype(quant) != NOT_STATED else engine.get("dtype")
+    kv = engine.get("kv_cache_dtype")
+
+    def count(key: str) -> float | None:
+        value = world.get(key)
+        if value is None or str(value).strip().lower() == "none":
+            return None
+        return as_number(value, key, path, "world_info")
+
+    stated: dict[str, object] = {
+        "model": engine.get("model"),
+        "gpu": machine.get("name"),
+        "engine": "TensorRT-LLM",
+        "engine_version": engine.get("version"),
+        "weight_dtype": _trt_dtype(weight),
+        "kv_dtype": _trt_dtype(kv) if _trt_dtype(kv) != NOT_STATED else "auto",
+        "tp": count("tp_size"),
+        "pp": count("pp_size"),
+        "ep": count("ep_size"),
+        "num_gpus": count("world_size"),
+    }
+    config = resolve_config(path, "", stated, overrides, tool="trtllm-bench --report_json")
+    _trt_run(
+        path,
+        "request_info",
+        config,
+        overrides,
+        isl_mean=opt_number(requests, "avg_input_length", path, "request_info"),
+        osl_mean=opt_number(requests, "avg_output_length", path, "request_info"),
+        avg_in_flight=opt_number(requests, "avg_num_concurrent_requests", path, "request_info"),
+        label="trtllm-bench --report_json",
+    )
+    builder = Builder(path, path.stem)
+    done: set[str] = set()
+    for section, key, metric, factor in _TRT_JSON_METRICS:
+        block = opt_mapping(data, section) or {}
+        value = opt_number(block, key, path, section)
+        if value is not None and metric not in done:
+            done.add(metric)
+            builder.add(f"{section}.{key}", config, metric, value * factor)
+    ttft = opt_mapping(opt_mapping(data, "streaming_metrics") or {}, "ttft_percentiles") or {}
+    for stat, metric_name in (("p50", "ttft_p50_s"), ("p99", "ttft_p99_s")):
+        value = opt_number(ttft, stat, path, "streaming_metrics.ttft_percentiles")
+        if value is not None:
+            builder.add(
+                f"streaming_metrics.ttft_percentiles.{stat}",
+                config,
+                metric_name,  # type: ignore[arg-type]
+                value * S_PER_MS,
+            )
+    if "output_throughput_tok_s" not in done:
+        raise input_error(
+            path,
+            "performance",
+            "required field 'system_output_throughput_tok_s' is missing; pass the file "
+            "trtllm-bench wrote with --report_json",
+        )
+    return builder.measurements
+
+
+def import_trtllm_bench(path: str | Path, **overrides: Unpack[Overrides]) -> list[Measurement]:
+    """A trtllm-bench result: the ``--report_json`` file when it is JSON, else the text
+    report (:func:`import_trtllm_bench_json`, :func:`import_trtllm_bench_text`)."""
+    path = Path(path)
+    if read_text(path).lstrip().startswith("{"):
+        return import_trtllm_bench_json(path, **overrides)
+    return import_trtllm_bench_text(path, **overrides)
+
+
 # --------------------------------------------------------------------------------------------
 # llama.cpp llama-bench
 
@@ -161,6 +318,72 @@ def _gguf_weight_dtype(model_type: str) -> str:
     return f"{name}_{_GGUF_SIZE.get(size, size)}" if size else name
 
 
+MARKDOWN_HEADER = re.compile(
+    r"^\s*\|\s*model\s*\|.*\|\s*test\s*\|\s*t/s\s*\|\s*$", re.MULTILINE | re.IGNORECASE
+)
+"""The header row of llama-bench's default Markdown table (``-o md``)."""
+# "pp512", "pp 512", "tg128 @ d512", "pp512+tg128" (the -pg test).
+_MD_TEST = re.compile(
+    r"^(?:pp\s*(?P<pp>\d+))?\s*\+?\s*(?:tg\s*(?P<tg>\d+))?\s*(?:@\s*d\s*(?P<d>\d+))?$",
+    re.IGNORECASE,
+)
+_MD_RATE = re.compile(r"^\s*([0-9][0-9.,]*)\s*(?:±\s*[0-9.,]+)?\s*$")
+# Markdown columns that carry a CSV field under another name.
+_MD_COLUMNS = {"model": "model_type", "type_k": "type_k", "type_v": "type_v", "sm": "split_mode"}
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _markdown_records(path: Path, text: str) -> list[Mapping[str, object]]:
+    """Rows of llama-bench's Markdown table as CSV-like records (``n_prompt``, ``n_gen``,
+    ``n_depth``, ``avg_ts``, ``model_type`` ...); a pp+tg test gets ``avg_ns`` from its rate."""
+    lines = text.splitlines()
+    header_at = next(i for i, line in enumerate(lines) if MARKDOWN_HEADER.match(line))
+    header = [cell.lower() for cell in _cells(lines[header_at])]
+    records: list[Mapping[str, object]] = []
+    for number, line in enumerate(lines[header_at + 1 :], start=header_at + 2):
+        if not line.strip().startswith("|"):
+            if line.strip():
+                break  # text after the table (llama-bench prints "build: ..." below it)
+            continue
+        cells = _cells(line)
+        if all(set(cell) <= set("-: ") for cell in cells):
+            continue  # the | --- | ---: | separator row
+        where = f"line {number}"
+        if len(cells) != len(header):
+            raise input_error(
+                path,
+                where,
+                f"the table row has {len(cells)} cells but the header has {len(header)} "
+                "columns; paste the table as llama-bench printed it",
+            )
+        row = dict(zip(header, cells, strict=True))
+        test = _MD_TEST.match(row["test"])
+        rate = _MD_RATE.match(row["t/s"])
+        if test is None or not (test.group("pp") or test.group("tg")):
+            raise input_error(
+                path, where, f"column 'test' is {row['test']!r}; expected ppN, tgN or ppN+tgN"
+            )
+        if rate is None:
+            raise input_error(
+                path, where, f"column 't/s' is {row['t/s']!r}; expected 'rate ± deviation'"
+            )
+        n_prompt, n_gen = int(test.group("pp") or 0), int(test.group("tg") or 0)
+        avg_ts = float(rate.group(1).replace(",", ""))
+        record: dict[str, object] = {
+            _MD_COLUMNS.get(key, key): value for key, value in row.items() if value
+        }
+        record.update(
+            n_prompt=n_prompt, n_gen=n_gen, n_depth=int(test.group("d") or 0), avg_ts=avg_ts
+        )
+        if n_prompt and n_gen and avg_ts > 0:
+            record["avg_ns"] = (n_prompt + n_gen) / avg_ts / S_PER_NS
+        records.append(record)
+    return records
+
+
 def _llama_bench_records(path: Path, text: str) -> tuple[list[Mapping[str, object]], str]:
     stripped = text.lstrip()
     if stripped.startswith("["):
@@ -170,17 +393,27 @@ def _llama_bench_records(path: Path, text: str) -> tuple[list[Mapping[str, objec
         return list(data), "test"
     if stripped.startswith("{"):
         return parse_jsonl(path, text), "line"
-    reader = csv.DictReader(io.StringIO(text))
+    if MARKDOWN_HEADER.search(text):
+        return _markdown_records(path, text), "table row"
+    reader = csv.reader(io.StringIO(text))
+    header = [column.strip() for column in next(reader, [])]
     rows: list[Mapping[str, object]] = []
-    for row in reader:
-        if None in row:
-            raise input_error(path, f"line {reader.line_num}", "more cells than header columns")
-        rows.append(dict(row))
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            raise input_error(
+                path,
+                f"line {reader.line_num}",
+                f"the row has {len(cells)} cells but the header has {len(header)} columns; "
+                "save the complete llama-bench -o csv output (quote cells with commas)",
+            )
+        rows.append(dict(zip(header, cells, strict=True)))
     return rows, "row"
 
 
 def import_llama_bench(path: str | Path, **overrides: Unpack[Overrides]) -> list[Measurement]:
-    """Import ``llama-bench -o json``, ``-o jsonl`` or ``-o csv`` output.
+    """Import ``llama-bench -o json``, ``-o jsonl``, ``-o csv`` or the default ``-o md`` table.
 
     Reads per test (llama.cpp tools/llama-bench/README.md, "Output formats"): ``n_prompt``,
     ``n_gen``, ``n_depth`` (absent in old builds: 0), ``avg_ts`` (tokens/s), ``avg_ns`` (ns),
@@ -190,6 +423,10 @@ def import_llama_bench(path: str | Path, **overrides: Unpack[Overrides]) -> list
     (n_prompt 0) is ``decode_throughput_tok_s``; a ``pg`` test (both) is the end-to-end time
     of one sequence, ``e2e_mean_s`` = avg_ns. All are batch-1 single-sequence runs.
     Several GPUs in ``gpu_info`` split by layer count as ``pp``, by row as ``tp``.
+    The Markdown table (what people paste) has only ``model`` (the model type), ``backend``,
+    ``test`` (``pp512``, ``tg128``, ``pp512+tg128``, ``... @ d512``) and ``t/s`` (mean ±
+    deviation) plus the options that were varied: it names no GPU (pass ``gpu``), and the
+    end-to-end time of a pp+tg test is (n_prompt + n_gen) / t/s.
 
     Raises:
         InputError: a missing/malformed field (named with the test's position), or no GPU

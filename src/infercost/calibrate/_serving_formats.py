@@ -5,6 +5,7 @@ See :mod:`infercost.calibrate.importers` for the shared contract.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Unpack
@@ -185,7 +186,9 @@ def import_vllm_json(path: str | Path, **overrides: Unpack[Overrides]) -> list[M
     ``--metadata`` keys ``gpu``, ``tp``, ``pp``, ``ep``, ``num_gpus``, ``engine``,
     ``engine_version``, ``weight_dtype``, ``kv_dtype`` are read as facts. ``isl``/``osl`` are
     the per-request means (total tokens / completed); with ``--save-detailed`` lengths, they
-    are marked fixed or varying. An array of result objects is read as a sweep.
+    are marked fixed or varying. An array of result objects, or JSON Lines of them (what
+    ``--save-result --append-result`` writes: one run per line), is read as a sweep. A
+    ``--metadata gpu=4xNVIDIA_L40S`` is read as 4 GPUs of that kind.
 
     Raises:
         InputError: missing/malformed field (named), no completed request, or model/GPU/engine
@@ -193,7 +196,16 @@ def import_vllm_json(path: str | Path, **overrides: Unpack[Overrides]) -> list[M
     """
     path = Path(path)
     builder = Builder(path, path.stem)
-    records = _serving_records(path, parse_json(path, read_text(path)))
+    text = read_text(path)
+    try:
+        data: object = json.loads(text)
+    except json.JSONDecodeError:
+        # --append-result writes one result object per line (JSON Lines).
+        lines = [line for line in text.splitlines() if line.strip()]
+        if len(lines) < 2 or not lines[0].lstrip().startswith("{"):
+            parse_json(path, text)  # raises with the line of the error
+        data = list(parse_jsonl(path, text))
+    records = _serving_records(path, data)
     for index, record in enumerate(records):
         where = f"run {index + 1}" if len(records) > 1 else ""
         _serving_run(

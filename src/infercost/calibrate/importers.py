@@ -27,9 +27,10 @@ Formats and the documentation each reader follows:
   ``Key: value`` lines), both the older ``Token Throughput`` and newer ``Total Output
   Throughput`` wordings. Detected only by a ``= PERFORMANCE OVERVIEW`` banner line together
   with a ``Request Throughput (req/sec): <number>`` (or token throughput) line, so a text that
-  merely mentions them (documentation) is not taken for a report.
+  merely mentions them (documentation) is not taken for a report. Also its ``--report_json``
+  file (``engine``, ``world_info``, ``request_info``, ``performance`` objects).
 - ``llama-bench``: ``llama-bench -o json`` / ``-o jsonl`` / ``-o csv`` (``n_prompt``,
-  ``n_gen``, ``avg_ts``, ``avg_ns`` per test).
+  ``n_gen``, ``avg_ts``, ``avg_ns`` per test) and the default Markdown table (``-o md``).
 """
 
 from __future__ import annotations
@@ -51,7 +52,13 @@ from infercost.calibrate._fields import (
     input_error,
     read_text,
 )
-from infercost.calibrate._offline_formats import import_llama_bench, import_trtllm_bench_text
+from infercost.calibrate._offline_formats import (
+    MARKDOWN_HEADER,
+    import_llama_bench,
+    import_trtllm_bench,
+    import_trtllm_bench_json,
+    import_trtllm_bench_text,
+)
 from infercost.calibrate._profile_formats import import_genai_perf_json, import_guidellm_json
 from infercost.calibrate._serving_formats import import_sglang_jsonl, import_vllm_json
 from infercost.calibrate.measurement import Measurement, Metric, Mode
@@ -69,6 +76,8 @@ __all__ = [
     "import_guidellm_json",
     "import_llama_bench",
     "import_sglang_jsonl",
+    "import_trtllm_bench",
+    "import_trtllm_bench_json",
     "import_trtllm_bench_text",
     "import_vllm_json",
     "parse_concurrency",
@@ -110,6 +119,10 @@ def _kind_of_record(record: object) -> Format | None:
         return "llama-bench"
     if "benchmarks" in record:
         return "guidellm"
+    if isinstance(record.get("world_info"), Mapping) and isinstance(
+        record.get("performance"), Mapping
+    ):
+        return "trtllm-bench"
     if isinstance(record.get("output_token_throughput"), Mapping) or isinstance(
         record.get("request_throughput"), Mapping
     ):
@@ -151,6 +164,8 @@ def _detect(path: Path, text: str) -> Format:
             kind = "calibration-csv"
         elif {"n_prompt", "n_gen", "avg_ts"} <= columns:
             kind = "llama-bench"
+    if kind is None and MARKDOWN_HEADER.search(text):
+        kind = "llama-bench"
     if kind is None:
         raise input_error(
             path,
@@ -163,13 +178,21 @@ def _detect(path: Path, text: str) -> Format:
 
 
 def import_file(
-    path: str | Path, *, format: Format | None = None, **overrides: Unpack[Overrides]
+    path: str | Path,
+    *,
+    format: Format | None = None,
+    rejected: list[tuple[str, str]] | None = None,
+    **overrides: Unpack[Overrides],
 ) -> list[Measurement]:
     """Import every measurement of the result file at ``path``.
 
     Args:
         path: a result file in one of :data:`FORMATS`.
         format: skip detection and read the file as this format.
+        rejected: when a list is given, runs the file reports but that cannot be used (a
+            calibration-CSV row that cannot be read, a guidellm benchmark whose requests
+            mostly errored) are appended to it as (place, reason) and the import goes on;
+            otherwise such a run stops the import.
         **overrides: facts the file does not state (``gpu``, ``model``, ``tp`` ...); one the
             file states must agree with it. The calibration CSV states everything and takes
             none.
@@ -190,7 +213,9 @@ def import_file(
                 f"{path}: the calibration CSV states every field itself; drop the options "
                 f"{', '.join(sorted(overrides))}."
             )
-        return import_calibration_csv(path)
+        return import_calibration_csv(path, rejected)
+    if kind == "guidellm":
+        return import_guidellm_json(path, rejected=rejected, **overrides)
     return _IMPORTERS[kind](path, **overrides)
 
 
@@ -441,6 +466,6 @@ _IMPORTERS: dict[str, Callable[..., list[Measurement]]] = {
     "sglang": import_sglang_jsonl,
     "genai-perf": import_genai_perf_json,
     "guidellm": import_guidellm_json,
-    "trtllm-bench": import_trtllm_bench_text,
+    "trtllm-bench": import_trtllm_bench,
     "llama-bench": import_llama_bench,
 }

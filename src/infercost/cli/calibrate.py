@@ -94,7 +94,8 @@ def import_cmd(
                isl=isl, osl=osl, concurrency=concurrency),
     )  # fmt: skip
     kind = cast(Format, format) if format else detect_format(file)
-    measurements = import_file(file, format=kind, **overrides)
+    rejected: list[tuple[str, str]] = []
+    measurements = import_file(file, format=kind, rejected=rejected, **overrides)
     counts = Counter(m.metric for m in measurements)
     if as_json:
         payload = {
@@ -103,6 +104,7 @@ def import_cmd(
             "count": len(measurements),
             "counts_by_metric": dict(sorted(counts.items())),
             "measurements": [m.model_dump() for m in measurements],
+            "rejected": [{"where": where, "reason": why} for where, why in rejected],
         }
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
@@ -110,6 +112,8 @@ def import_cmd(
     console.print(_measurement_table(measurements, f"{file} ({kind})"))
     summary = ", ".join(f"{metric} {n}" for metric, n in sorted(counts.items()))
     console.print(f"{len(measurements)} measurements: {summary}", highlight=False)
+    for where, why in rejected:
+        console.print(f"[yellow]not imported[/yellow] {where}: {why}", highlight=False)
 
 
 def _display_value(m: Measurement) -> str:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
+import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
+import tomli_w
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from infercost.calibrate.error import score
-from infercost.calibrate.fit import BOUNDS, FIT_PARAMS, fit_all, prepare_for_fit, profiles_toml
+from infercost.calibrate.fit import BOUNDS, FIT_PARAMS, FitResult, fit_all, prepare_for_fit
 from infercost.calibrate.importers import import_file
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InputError
@@ -25,6 +27,56 @@ def register_fit(calibrate_app: typer.Typer) -> None:
     calibrate_app.command(
         "fit", help="Fit MBU, MFU and overheads per engine to result files; save a profile."
     )(fit_cmd)
+
+
+def profile_document(
+    fits: dict[str, FitResult], today: date, provenance: str
+) -> dict[str, dict[str, Any]]:
+    """The fitted profile as TOML data: one table per engine overriding its efficiencies, with
+    where the fit comes from (``fitted_on``, ``source``) and when (``as_of``)."""
+    return {
+        engine: {
+            **{key: float(f"{value:.6g}") for key, value in fit.values.items()},
+            "fitted_on": f"{', '.join(fit.sources)} ({fit.num_rows} rows, mean |log ratio| "
+            f"{fit.loss:.3f})",
+            "source": f"calibrate.fit on {provenance}",
+            "as_of": today,
+        }
+        for engine, fit in fits.items()
+    }
+
+
+def write_profile(out: Path, document: dict[str, dict[str, Any]], provenance: str) -> None:
+    """Write ``document`` to ``out`` as TOML (tomli-w quotes every string, so any file name is
+    safe) and read it back before returning.
+
+    Raises:
+        InputError: the file cannot be written, or does not read back as the same profile.
+    """
+    header = "".join(
+        f"# {line}\n"
+        for line in (
+            "Engine efficiencies fitted by `infercost calibrate fit`; overrides engines.toml "
+            "field by field.",
+            f"Data: {provenance}",
+        )
+        for line in line.splitlines() or [""]
+    )
+    text = header + "\n" + tomli_w.dumps(document)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(out, text)
+        back = tomllib.loads(out.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise InputError(
+            f"cannot write {str(out)!r} ({err.strerror or err}); choose a writable --out."
+        ) from err
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(
+            f"{out}: the profile written does not read back as TOML ({err})."
+        ) from err
+    if back != document:
+        raise InputError(f"{out}: the profile written reads back differently; please report this.")
 
 
 def _at_bound(name: str, value: float) -> bool:
@@ -66,9 +118,11 @@ def fit_cmd(
         if v is not None
     }
     measurements: list[Measurement] = []
+    rejected: list[tuple[str, str]] = []
     for path in files:
-        measurements += import_file(path, **overrides)
+        measurements += import_file(path, rejected=rejected, **overrides)
     preps, unused = prepare_for_fit(measurements)
+    unused = rejected + unused
     err_console = Console(stderr=True, highlight=False)
 
     def progress(line: str) -> None:
@@ -81,13 +135,7 @@ def fit_cmd(
     median = sorted(errors)[len(errors) // 2] if errors else float("nan")
     if out is not None:
         provenance = ", ".join(str(p) for p in files)
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(out, profiles_toml(fits, date.today(), provenance))
-        except OSError as err:
-            raise InputError(
-                f"cannot write {str(out)!r} ({err.strerror or err}); choose a writable --out."
-            ) from err
+        write_profile(out, profile_document(fits, date.today(), provenance), provenance)
     if as_json:
         sys.stdout.write(
             json.dumps(

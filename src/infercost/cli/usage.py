@@ -1,4 +1,5 @@
-"""``infercost usage ...``: the usage ledger (ingest, report, demo). No formulas here."""
+"""``infercost usage ...``: the usage ledger (ingest, report, anomalies, forecast, reprice,
+export, demo). No formulas here."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from infercost.errors import InputError
-from infercost.fileio import write_atomic
+from infercost.report import usage_charts
+from infercost.report.files import checked_html_path
+from infercost.report.plan_charts import write_html
 from infercost.usage import synth
+from infercost.usage.anomalies import detect, fmt_metric
 from infercost.usage.ingest import ingest
 from infercost.usage.ledger import Ledger, load_fleet
 from infercost.usage.prices import PriceBook
@@ -28,6 +32,12 @@ _out = Console()
 
 LedgerOpt = Annotated[Path, typer.Option("--ledger", help="DuckDB ledger file.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+HtmlOpt = Annotated[
+    Path | None,
+    typer.Option("--html", help="Write a chart (HTML).", callback=checked_html_path),
+]
+FromOpt = Annotated[str | None, typer.Option("--from", help="Start (ISO), inclusive.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="End (ISO), exclusive.")]
 
 
 def _when(text: str | None, name: str) -> datetime | None:
@@ -92,12 +102,12 @@ def report_cmd(
             "provider, service_tier, day, hour, tag:NAME",
         ),
     ] = "team",
-    start: Annotated[str | None, typer.Option("--from", help="Start (ISO), inclusive.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="End (ISO), exclusive.")] = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
     allocate_idle: Annotated[
         str, typer.Option("--allocate-idle", help="line (own row) or proportional")
     ] = "line",
-    html: Annotated[Path | None, typer.Option("--html", help="Write a bar chart.")] = None,
+    html: HtmlOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Cost by dimension over a period, priced at each request's date."""
@@ -107,13 +117,7 @@ def report_cmd(
             _when(start, "--from"), _when(end, "--to"), allocate_idle=allocate_idle,
         )  # fmt: skip
     if html is not None:
-        import plotly.graph_objects as go
-
-        labels = [" / ".join(str(v) for v in r.key.values()) for r in rep.rows]
-        fig = go.Figure(go.Bar(x=labels, y=[float(r.usd) for r in rep.rows]))
-        fig.update_layout(title=f"Spend by {by}, {rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d}",
-                          yaxis_title="US$")  # fmt: skip
-        write_atomic(html, fig.to_html(include_plotlyjs="cdn"))
+        write_html(usage_charts.report_figure(rep), html)
     if as_json:
         print(json.dumps(rep.to_dict()))
         return
@@ -127,6 +131,61 @@ def report_cmd(
     _out.print(f"total US$ {rep.total_usd:,.2f}")
     for u in rep.unpriced:
         _out.print(f"[yellow]unpriced[/yellow] {u['rows']:,} rows: {u['reason']}", highlight=False)
+    for note in rep.notes:
+        _out.print(f"note: {note}", highlight=False)
+
+
+@usage_app.command("anomalies")
+def anomalies_cmd(
+    ledger: LedgerOpt,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    weeks: Annotated[
+        int, typer.Option("--weeks", help="Weeks either side (or before) for the baseline.")
+    ] = 4,
+    trailing: Annotated[
+        bool, typer.Option("--trailing", help="Baseline from earlier weeks only.")
+    ] = False,
+    threshold: Annotated[
+        float, typer.Option("--threshold", help="Robust z-score that counts as unusual.")
+    ] = 4.0,
+    min_requests: Annotated[
+        int, typer.Option("--min-requests", help="Requests an hour needs for ratio metrics.")
+    ] = 10,
+    html: HtmlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hours whose spend, tokens per request, cache-hit rate or output share leave their
+    usual range for that weekday and hour, each with the team, model or key that drives it."""
+    with Ledger(ledger, read_only=True) as book:
+        rep = detect(
+            book.requests(), PriceBook(), book.deployments(), _when(start, "--from"),
+            _when(end, "--to"), weeks=weeks, trailing=trailing, threshold=threshold,
+            min_requests=min_requests,
+        )  # fmt: skip
+    if html is not None:
+        write_html(usage_charts.anomalies_figure(rep), html)
+    if as_json:
+        print(json.dumps(rep.to_dict()))
+        return
+    table = Table("metric", "when (UTC)", "observed", "usual", "z", "driver", "explains",
+                  title=f"Anomalies {rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d}")  # fmt: skip
+    for a in rep.anomalies:
+        d = a.drivers[0] if a.drivers else None
+        table.add_row(
+            a.metric, f"{a.start:%a %m-%d %H:%M}–{a.end:%H:%M}",
+            fmt_metric(a.metric, a.observed),
+            f"{fmt_metric(a.metric, a.expected)} ({fmt_metric(a.metric, a.low)}–"
+            f"{fmt_metric(a.metric, a.high)})", f"{a.score:.1f}",
+            f"{d.dimension} {d.value}: {fmt_metric(a.metric, d.expected)} → "
+            f"{fmt_metric(a.metric, d.observed)}" if d else "-",
+            f"{d.explained:.0%}" if d else "-",
+        )  # fmt: skip
+    _out.print(table)
+    if not rep.anomalies:
+        _out.print("no hour left its usual range.")
+    for a in rep.anomalies[:3]:
+        _out.print(a.message, highlight=False)
     for note in rep.notes:
         _out.print(f"note: {note}", highlight=False)
 

@@ -42,3 +42,18 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
     """An empty ledger in a temporary folder."""
     with Ledger(tmp_path / "ledger.duckdb") as led:
         yield led
+
+
+@pytest.fixture(scope="session")
+def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``usage demo`` month (50,000 requests, seed 7, with its spike and fleet), built
+    once per session; tests only read it."""
+    from infercost.usage import synth
+    from infercost.usage.ingest import ingest
+
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "demo.duckdb"
+    with Ledger(path) as led:
+        led.add_deployments(synth.FLEET)
+        ingest(led, [synth.write_parquet(synth.month(50_000), folder / "demo.parquet")])
+    return path

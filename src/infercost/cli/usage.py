@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import tempfile
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,7 @@ from infercost.report.files import checked_html_path
 from infercost.report.plan_charts import write_html
 from infercost.usage import synth
 from infercost.usage.anomalies import detect, fmt_metric
+from infercost.usage.forecast import forecast
 from infercost.usage.ingest import ingest
 from infercost.usage.ledger import Ledger, load_fleet
 from infercost.usage.prices import PriceBook
@@ -187,6 +189,72 @@ def anomalies_cmd(
     for a in rep.anomalies[:3]:
         _out.print(a.message, highlight=False)
     for note in rep.notes:
+        _out.print(f"note: {note}", highlight=False)
+
+
+def _money(text: str | None, name: str) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(text.replace(",", "").lstrip("$"))
+    except InvalidOperation:
+        raise InputError(f"{name} {text!r} is not an amount of US$ (e.g. 5000).") from None
+    if not value.is_finite():
+        raise InputError(f"{name} {text!r} is not an amount of US$ (e.g. 5000).")
+    return value
+
+
+@usage_app.command("forecast")
+def forecast_cmd(
+    ledger: LedgerOpt,
+    budget_usd: Annotated[
+        str | None, typer.Option("--budget-usd", help="Monthly budget; say when it is crossed.")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="First day not known (default: after the last row)."),
+    ] = None,
+    level: Annotated[int, typer.Option("--level", help="Interval level, %.")] = 90,
+    html: HtmlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Month-end spend with an interval (statsforecast over daily spend) and the day a
+    budget is crossed."""
+    when = _when(as_of, "--as-of")
+    with Ledger(ledger, read_only=True) as book:
+        fc = forecast(
+            book.requests(), PriceBook(), book.deployments(),
+            as_of=when.date() if when else None, budget_usd=_money(budget_usd, "--budget-usd"),
+            level=level,
+        )  # fmt: skip
+    if html is not None:
+        write_html(usage_charts.forecast_figure(fc), html)
+    if as_json:
+        print(json.dumps(fc.to_dict()))
+        return
+    _out.print(
+        f"{fc.month}: month-end spend [bold]${fc.month_end_usd:,.2f}[/bold] "
+        f"(${fc.month_end_low_usd:,.2f} to ${fc.month_end_high_usd:,.2f}, {fc.level} %); "
+        f"${fc.actual_to_date_usd:,.2f} spent before {fc.as_of}."
+    )
+    if fc.days_forecast:
+        table = Table("day", "forecast US$", f"{fc.level} % interval", title=fc.model)
+        for d, m, lo, hi in zip(fc.days_forecast, fc.daily_mean, fc.daily_low, fc.daily_high,
+                                strict=True):  # fmt: skip
+            table.add_row(f"{d:%a %Y-%m-%d}", f"{m:,.2f}", f"{lo:,.2f} – {hi:,.2f}")
+        _out.print(table)
+    c = fc.crossing
+    if c is not None:
+        if c.actual is not None:
+            _out.print(f"budget ${fc.budget_usd:,.2f} was crossed on {c.actual}.")
+        elif c.expected or c.earliest:
+            _out.print(
+                f"budget ${fc.budget_usd:,.2f} crossed on {c.expected or 'no day this month'} "
+                f"(earliest {c.earliest}, latest {c.latest or 'not this month'})."
+            )
+        else:
+            _out.print(f"budget ${fc.budget_usd:,.2f} holds this month.")
+    for note in fc.notes:
         _out.print(f"note: {note}", highlight=False)
 
 

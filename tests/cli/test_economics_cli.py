@@ -240,11 +240,11 @@ class TestCost:
         assert "$/M output tokens" in result.output
         assert "user (--gpu-hour-usd)" in result.output
 
-    def test_not_fitting_exits_two(self) -> None:
+    def test_not_fitting_exits_three(self) -> None:
         args = [a if a != "fp8" else "bf16" for a in COST_ARGS]
         args[args.index("2")] = "1"
         result = runner.invoke(app, [*args, "--gpu-hour-usd", "2"])
-        assert result.exit_code == 2
+        assert result.exit_code == 3  # infercost.cli.exits: plain "no" answer
 
 
 class TestCompareGpus:

@@ -80,7 +80,7 @@ def test_issue_example_refuses_then_predicts_with_tp_2() -> None:
         "16",
     ]
     refused = runner.invoke(app, base)
-    assert refused.exit_code == 2
+    assert refused.exit_code == 3  # infercost.cli.exits: plain "no" answer
     assert "does not fit" in refused.output and "--tp 2" in refused.output
     ok = runner.invoke(app, [*base, "--tp", "2", "--json"])
     assert ok.exit_code == 0, ok.output

@@ -26,6 +26,7 @@ from infercost.catalog.pricing import (
     get_offer,
 )
 from infercost.cli.bounds import checked, print_json
+from infercost.cli.exits import EXIT_NO_ANSWER, exit_no_answer
 from infercost.cost.api import choose_api_price, list_api_prices, missing_price_text
 from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.overheads import overheads, useful_fraction
@@ -376,7 +377,7 @@ def cost_command(
         Console(stderr=True).print(
             f"{pred.model} on {pred.num_gpus}x {pred.gpu}: {pred.reason}", markup=False
         )
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=EXIT_NO_ANSWER)
     render_cost_table(_out, data)
 
 
@@ -415,6 +416,8 @@ def compare_gpus_command(
     render_compare_table(_out, data, top)
     if html is not None:
         _out.print(f"chart written to {html}")
+    if not any(r["fits"] for r in data["results"]):
+        exit_no_answer(as_json)
 
 
 def register(app: typer.Typer) -> None:

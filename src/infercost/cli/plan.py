@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from infercost.cli.bounds import checked, print_json
+from infercost.cli.exits import exit_no_answer
 from infercost.cost.trend import price_elasticity
 from infercost.errors import InputError
 from infercost.plan.breakeven import BreakevenInputs, breakeven, inputs_from_names
@@ -286,6 +287,8 @@ def search_command(
     if tail is not None:
         plan_tables.render_tail(_out, tail)
     _chart_note(html)
+    if result.winner is None:
+        exit_no_answer(as_json)
 
 
 @plan_app.command("pareto")
@@ -338,6 +341,8 @@ def pareto_command(
         return
     plan_tables.render_pareto(_out, result, rows)
     _chart_note(html)
+    if result.operating_point is None:
+        exit_no_answer(as_json)
 
 
 @plan_app.command("fleet")

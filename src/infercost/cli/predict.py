@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from infercost.errors import InfercostError
+from infercost.cli.exits import EXIT_NO_ANSWER
 from infercost.predict import predict as predict_fn
 from infercost.report.predict_table import render_prediction
 
@@ -70,39 +70,35 @@ def predict_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show the formula trail.")] = False,
 ) -> None:
-    """Predict one deployment; exit 0 with fits=false in --json, exit 2 in plain output."""
+    """Predict one deployment; exit 0 with fits=false in --json, exit 3 in plain output
+    (:mod:`infercost.cli.exits`)."""
     if not gpu:
         raise typer.BadParameter("--gpu is required (for example --gpu H100).")
     if isl is None or osl is None:
         raise typer.BadParameter("--isl and --osl are required (tokens per request).")
-    try:
-        p = predict_fn(
-            model,
-            gpu,
-            isl,
-            osl,
-            model_config=model_config,
-            num_gpus=num_gpus,
-            tp=tp,
-            pp=pp,
-            ep=ep,
-            dp=dp,
-            weight_dtype=weight_dtype,
-            kv_dtype=kv_dtype,
-            concurrency=concurrency,
-            max_throughput=max_throughput,
-            engine=engine,
-            gpu_hour_usd=gpu_hour_usd,
-            offer=offer,
-            allow_spot=allow_spot,
-            pack_replicas=pack_replicas,
-            profile=profile,
-            explain=explain,
-        )
-    except InfercostError as err:
-        if as_json:  # scripts parsing --json get a JSON object on stdout too
-            sys.stdout.write(json.dumps({"error": str(err), "type": type(err).__name__}) + "\n")
-        raise
+    p = predict_fn(
+        model,
+        gpu,
+        isl,
+        osl,
+        model_config=model_config,
+        num_gpus=num_gpus,
+        tp=tp,
+        pp=pp,
+        ep=ep,
+        dp=dp,
+        weight_dtype=weight_dtype,
+        kv_dtype=kv_dtype,
+        concurrency=concurrency,
+        max_throughput=max_throughput,
+        engine=engine,
+        gpu_hour_usd=gpu_hour_usd,
+        offer=offer,
+        allow_spot=allow_spot,
+        pack_replicas=pack_replicas,
+        profile=profile,
+        explain=explain,
+    )
     if as_json:
         sys.stdout.write(json.dumps(p.to_dict(), indent=2) + "\n")
         return
@@ -111,7 +107,7 @@ def predict_cmd(
         Console(stderr=True).print(
             f"[red]{p.model} on {p.num_gpus}x {p.gpu}:[/red] {escape(p.reason or '')}"
         )
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=EXIT_NO_ANSWER)
     render_prediction(p, console)
     for note in p.notes:
         console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False, soft_wrap=True)

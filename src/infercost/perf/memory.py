@@ -68,12 +68,13 @@ def weight_bytes(m: ModelArch, fmt: QuantFormat, counts: ParamCounts | None = No
 
     Linear layers take ``fmt.bytes_per_weight`` where the checkpoint quantizes them
     (:func:`quantized_parts`), else 16 bits; embeddings, LM head, norms and routers stay
-    16-bit; linear-attention and Mamba2 mixers count with attention.
+    16-bit; linear-attention and Mamba2 mixers count with attention. A format wider than
+    16 bits (fp32) holds every weight at its width: an fp32 model is 4 bytes per parameter.
     """
     c = counts or param_counts(m)
     b = fmt.bytes_per_weight
     parts = quantized_parts(m, fmt)
-    u = UNQUANTIZED_BYTES_PER_WEIGHT
+    u = max(UNQUANTIZED_BYTES_PER_WEIGHT, b)
 
     def at(part: str) -> float:
         return b if part in parts else u

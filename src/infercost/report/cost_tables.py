@@ -10,15 +10,15 @@ from rich.table import Table
 
 from infercost.cost.money import round_usd
 from infercost.cost.tco import TcoBreakdown
-from infercost.report.text import usd
+from infercost.report.text import usd, usd_sig
 
 #: Column label of ``compare-gpus``' ranking: decode time charged to output, prefill to input
 #: (``plan search`` charges all GPU time to output: "all GPU time").
 USD_PER_M_OUTPUT_SPLIT = "$/M output (prefill charged to input)"
 
 
-def _money(x: Any, places: int = 4) -> str:
-    return usd(x, places)
+def _money(x: Any) -> str:
+    return usd_sig(x)
 
 
 def _n(value: Decimal | float | int) -> str:
@@ -146,9 +146,9 @@ def render_compare_table(console: Console, data: dict[str, Any], top: int | None
             str(r["rank"]),
             r["offer"],
             config,
-            _money(r["usd_per_gpu_hour"], 2),
-            _money(r["usd_per_m_input"], 3),
-            _money(r["usd_per_m_output"], 3),
+            usd(r["usd_per_gpu_hour"], 2),
+            _money(r["usd_per_m_input"]),
+            _money(r["usd_per_m_output"]),
             r["why"],
             r["as_of"] + (" [yellow]STALE[/yellow]" if r["stale"] else ""),
         )

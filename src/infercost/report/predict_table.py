@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infercost.predict import Prediction
+from infercost.report.text import usd_sig
 
 
 def _fmt(value: float | None, scale: float = 1.0, digits: int = 2, unit: str = "") -> str:
@@ -18,10 +19,10 @@ def _fmt(value: float | None, scale: float = 1.0, digits: int = 2, unit: str = "
 
 
 def _usd(value: float | None) -> str:
-    """US dollars with enough digits to be non-zero: $0.0042, $1.94, $12.29."""
+    """US dollars to three significant figures below $1: $0.00421, $0.127, $1.94, $12.29."""
     if value is None:
         return "—"
-    return f"${value:,.4f}" if abs(value) < 0.1 else f"${value:,.2f}"
+    return usd_sig(value)
 
 
 def render_prediction(p: Prediction, console: Console) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 
@@ -11,3 +12,17 @@ def usd(x: float | Decimal | None, places: int = 2) -> str:
         return "-"
     sign = "-" if x < 0 else ""
     return f"{sign}${abs(x):,.{places}f}"
+
+
+def usd_sig(x: float | Decimal | None, sig: int = 3) -> str:
+    """Dollars to ``sig`` significant figures below $1 and to the cent above:
+    ``$0.0000630``, ``$0.127``, ``$3.49``, ``$12,290.00``; ``$0`` for zero, ``-`` for None.
+
+    A per-request cost of $0.000063 is not rounded to $0.0001 or $0.0000 (issue 15)."""
+    if x is None:
+        return "-"
+    v = float(x)
+    if v == 0:
+        return "$0"
+    places = max(2, sig - 1 - math.floor(math.log10(abs(v))))
+    return usd(x, places)

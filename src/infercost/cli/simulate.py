@@ -34,19 +34,19 @@ from infercost.predict import (
     resolve,
 )
 from infercost.sim import (
+    RequestSource,
     SimResult,
     Slo,
     SpecDecoding,
     Stats,
     TraceLoad,
-    Workload,
+    WorkloadStream,
     find_max_rate,
-    gamma_arrivals,
+    gamma_arrival_plan,
     length_dist,
     load_trace,
-    profile_arrivals,
+    profile_arrival_plan,
     simulate,
-    synthetic_workload,
 )
 from infercost.sim.engine import ProgressFn
 
@@ -80,15 +80,17 @@ def _workload(
     profile: list[float] | None = None,
     profile_period_s: float = 86_400.0,
     max_work: float | None = None,
-) -> Workload:
+) -> WorkloadStream:
+    """The requests, drawn in chunks as the simulation reads them (the same requests as
+    ``synthetic_workload`` over the whole arrival array)."""
     rng = np.random.default_rng(seed)
     if profile is not None:
-        arr = profile_arrivals(profile, rng, profile_period_s, num_requests, duration, max_work)
+        plan = profile_arrival_plan(profile, profile_period_s, num_requests, duration, max_work)
     else:
         shape = 1.0 if arrival == "poisson" else burstiness
-        arr = gamma_arrivals(rate, shape, rng, num_requests, duration, max_work)
-    return synthetic_workload(
-        arr,
+        plan = gamma_arrival_plan(rate, shape, num_requests, duration, max_work)
+    return WorkloadStream(
+        plan,
         length_dist(length_kind, isl, length_cv),
         length_dist(length_kind, osl, length_cv),
         rng,
@@ -419,6 +421,7 @@ def simulate_cmd(
         acceptance = 0.7 if spec_acceptance is None else spec_acceptance
         spec = SpecDecoding(spec_tokens, acceptance, draft_step)
     loaded: TraceLoad | None = None
+    wl: RequestSource
     if trace is not None:
         loaded = load_trace(trace, trace_time_scale)
         wl = loaded.workload
@@ -428,7 +431,8 @@ def simulate_cmd(
             1.0 if rate is None else rate, *wl_args, prefix_share, num_prefixes, prefix_tokens,
             seed, profile, profile_period, max_work,
         )  # fmt: skip
-    mean_ctx = float(np.mean(wl.input_tokens) + np.mean(wl.output_tokens))
+    mean_isl, mean_osl = wl.mean_tokens()
+    mean_ctx = float(mean_isl + mean_osl)
     cfg = replica_config(r, mean_ctx, spec, d)
     err = Console(stderr=True, highlight=False)
     if loaded is not None and loaded.quarantined:
@@ -445,7 +449,7 @@ def simulate_cmd(
             "--find-max-rate (up to 18 runs) x (--num-requests + 1,000 x --replicas)",
         )  # fmt: skip
 
-        def make(rt: float) -> Workload:
+        def make(rt: float) -> WorkloadStream:
             return _workload(
                 rt, arrival, shape, n, None, isl_mean, osl_mean, lengths, cv,
                 prefix_share, num_prefixes, prefix_tokens, seed, None, 86_400.0, max_work,

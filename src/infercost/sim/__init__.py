@@ -5,6 +5,9 @@ replica with a :class:`ReplicaConfig` (a ``perf.step.StepModel`` plus the engine
 KV capacity), and call :func:`simulate`. The ``sim`` layer sits below ``predict``: it takes
 plain inputs, and ``infercost simulate`` (cli) resolves names into them.
 
+For long runs, :class:`WorkloadStream` draws the same requests in chunks instead of holding
+them, and :func:`simulate` keeps only the requests in flight as Python state.
+
 Example::
 
     rng = np.random.default_rng(0)
@@ -20,7 +23,14 @@ import math
 from collections.abc import Callable
 
 from infercost.errors import InputError
-from infercost.sim.arrivals import gamma_arrivals, poisson_arrivals, profile_arrivals
+from infercost.sim.arrivals import (
+    ArrivalPlan,
+    gamma_arrival_plan,
+    gamma_arrivals,
+    poisson_arrivals,
+    profile_arrival_plan,
+    profile_arrivals,
+)
 from infercost.sim.config import ReplicaConfig, SpecDecoding, expected_tokens_per_step
 from infercost.sim.engine import (
     ROUTERS,
@@ -34,11 +44,11 @@ from infercost.sim.lengths import Empirical, Fixed, LengthDist, LogNormal, Norma
 from infercost.sim.metrics import Slo, Stats, Summary
 from infercost.sim.saturation import RateSearch, Saturation, detect, max_rate_meeting
 from infercost.sim.trace import QuarantinedRow, TraceLoad, load_trace
-from infercost.sim.workload import Workload, synthetic_workload
+from infercost.sim.workload import RequestSource, Workload, WorkloadStream, synthetic_workload
 
 
 def find_max_rate(
-    make_workload: Callable[[float], Workload],
+    make_workload: Callable[[float], RequestSource],
     config: ReplicaConfig,
     slo: Slo,
     *,
@@ -86,6 +96,7 @@ def find_max_rate(
 __all__ = [
     "ROUTERS",
     "SIM_JSON_KEYS",
+    "ArrivalPlan",
     "Empirical",
     "Fixed",
     "LengthDist",
@@ -95,6 +106,7 @@ __all__ = [
     "RateSearch",
     "ReplicaConfig",
     "ReplicaStats",
+    "RequestSource",
     "RequestTimings",
     "Saturation",
     "SimResult",
@@ -104,14 +116,17 @@ __all__ = [
     "Summary",
     "TraceLoad",
     "Workload",
+    "WorkloadStream",
     "detect",
     "expected_tokens_per_step",
     "find_max_rate",
+    "gamma_arrival_plan",
     "gamma_arrivals",
     "length_dist",
     "load_trace",
     "max_rate_meeting",
     "poisson_arrivals",
+    "profile_arrival_plan",
     "profile_arrivals",
     "simulate",
     "synthetic_workload",

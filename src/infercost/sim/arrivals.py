@@ -15,6 +15,8 @@ Every generator takes a ``numpy.random.Generator``; the same seed gives the same
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -104,6 +106,23 @@ def gamma_arrivals(
     Raises:
         InputError: non-positive rate or burstiness, or neither/both of count and duration.
     """
+    plan = gamma_arrival_plan(rate_per_s, burstiness, num_requests, duration_s, max_work)
+    return plan.materialize(rng)
+
+
+def gamma_arrival_plan(
+    rate_per_s: float,
+    burstiness: float,
+    num_requests: int | None = None,
+    duration_s: float | None = None,
+    max_work: float | None = None,
+) -> ArrivalPlan:
+    """The draws of :func:`gamma_arrivals`, checked but not yet drawn (stream them with
+    :meth:`ArrivalPlan.chunks`).
+
+    Raises:
+        InputError: as :func:`gamma_arrivals`.
+    """
     _check_rate(rate_per_s)
     check_args(rate=rate_per_s, duration=duration_s)
     if math.isnan(burstiness) or burstiness <= 0 or math.isinf(burstiness):
@@ -111,10 +130,15 @@ def gamma_arrivals(
     if math.isinf(rate_per_s):
         if num_requests is None:
             raise InputError("An infinite --rate needs --num-requests (all arrive at t = 0).")
-        return np.zeros(_count(num_requests, None, 1.0, max_work), dtype=np.float64)
+        return ArrivalPlan(_count(num_requests, None, 1.0, max_work), None, _zeros)
     n = _count(num_requests, duration_s, rate_per_s, max_work)
-    gaps = rng.gamma(shape=burstiness, scale=1.0 / (rate_per_s * burstiness), size=n)
-    return _trim(np.cumsum(gaps), duration_s)
+    scale = 1.0 / (rate_per_s * burstiness)
+
+    def times(rng: np.random.Generator, size: int, carry: float) -> tuple[FloatArray, float]:
+        t = _cumsum_from(carry, rng.gamma(shape=burstiness, scale=scale, size=size))
+        return t, float(t[-1])
+
+    return ArrivalPlan(n, duration_s, times)
 
 
 def profile_arrivals(
@@ -141,6 +165,22 @@ def profile_arrivals(
     Raises:
         InputError: negative or all-zero rates, non-positive period.
     """
+    plan = profile_arrival_plan(rates_per_s, period_s, num_requests, duration_s, max_work)
+    return plan.materialize(rng)
+
+
+def profile_arrival_plan(
+    rates_per_s: npt.ArrayLike,
+    period_s: float = 86_400.0,
+    num_requests: int | None = None,
+    duration_s: float | None = None,
+    max_work: float | None = None,
+) -> ArrivalPlan:
+    """The draws of :func:`profile_arrivals`, checked but not yet drawn.
+
+    Raises:
+        InputError: as :func:`profile_arrivals`.
+    """
     rates = np.asarray(rates_per_s, dtype=np.float64).ravel()
     if rates.size == 0 or not np.all(np.isfinite(rates)) or np.any(rates < 0):
         raise InputError("The rate profile needs one or more finite rates >= 0 (requests/s).")
@@ -161,11 +201,62 @@ def profile_arrivals(
         raise InputError("The rate profile is zero everywhere; no request would arrive.")
     mean_rate = per_period / period_s
     n = _count(num_requests, duration_s, mean_rate, max_work)
-    unit = np.cumsum(rng.exponential(1.0, size=n))  # unit-rate Poisson times
-    periods = np.floor(unit / per_period)
-    rem = unit - periods * per_period
-    seg = np.clip(np.searchsorted(cum, rem, side="right") - 1, 0, rates.size - 1)
-    # Zero-rate segments have no mass, so searchsorted never lands inside one.
-    within = (rem - cum[seg]) / np.where(rates[seg] > 0, rates[seg], 1.0)
-    times = periods * period_s + seg * seg_s + within
-    return _trim(np.asarray(times, dtype=np.float64), duration_s)
+
+    def times(rng: np.random.Generator, size: int, carry: float) -> tuple[FloatArray, float]:
+        unit = _cumsum_from(carry, rng.exponential(1.0, size=size))  # unit-rate Poisson
+        periods = np.floor(unit / per_period)
+        rem = unit - periods * per_period
+        seg = np.clip(np.searchsorted(cum, rem, side="right") - 1, 0, rates.size - 1)
+        # Zero-rate segments have no mass, so searchsorted never lands inside one.
+        within = (rem - cum[seg]) / np.where(rates[seg] > 0, rates[seg], 1.0)
+        out = np.asarray(periods * period_s + seg * seg_s + within, dtype=np.float64)
+        return out, float(unit[-1])
+
+    return ArrivalPlan(n, duration_s, times)
+
+
+def _cumsum_from(carry: float, draws: FloatArray) -> FloatArray:
+    """carry + running sums of ``draws``, added in the same order as ``np.cumsum`` over the
+    whole sequence (so chunked and one-shot draws give the same bits)."""
+    if carry == 0.0:
+        return np.cumsum(draws)
+    return np.cumsum(np.concatenate(([carry], draws)))[1:]
+
+
+def _zeros(rng: np.random.Generator, size: int, carry: float) -> tuple[FloatArray, float]:
+    return np.zeros(size, dtype=np.float64), 0.0
+
+
+#: ``times(rng, size, carry) -> (sorted times, next carry)``: draw ``size`` numbers and map
+#: them to arrival times continuing from ``carry`` (0.0 for the first chunk).
+TimesFn = Callable[[np.random.Generator, int, float], tuple[FloatArray, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class ArrivalPlan:
+    """An arrival process sized and checked, drawn on demand in chunks.
+
+    Attributes:
+        draws: random numbers the process draws (requests before trimming to the duration).
+        duration_s: keep arrivals before this time (None: keep all ``draws``).
+    """
+
+    draws: int
+    duration_s: float | None
+    times: TimesFn
+
+    def chunks(self, rng: np.random.Generator, size: int) -> Iterator[FloatArray]:
+        """Sorted arrival times in chunks of at most ``size``, untrimmed, drawing all
+        ``draws`` numbers from ``rng`` (the same numbers and times as one draw of all)."""
+        carry = 0.0
+        for start in range(0, self.draws, size):
+            t, carry = self.times(rng, min(size, self.draws - start), carry)
+            yield t
+
+    def materialize(self, rng: np.random.Generator) -> FloatArray:
+        """All arrival times at once, trimmed to the duration.
+
+        Raises:
+            InputError: no arrival within the duration.
+        """
+        return _trim(self.times(rng, self.draws, 0.0)[0], self.duration_s)

@@ -19,14 +19,15 @@ import numpy.typing as npt
 from infercost.domains import check_args, check_work
 from infercost.errors import InputError
 from infercost.sim.config import ReplicaConfig, decode_iteration
-from infercost.sim.metrics import Slo, Summary, summarize
-from infercost.sim.saturation import Saturation, detect
-from infercost.sim.scheduler import REJECTED, ReferenceReplica, Replica, Requests
+from infercost.sim.metrics import Slo, Summary, summary_of
+from infercost.sim.saturation import Saturation, verdict
+from infercost.sim.scheduler import ReferenceReplica, Replica, Requests
 from infercost.sim.steptime import FastStep
-from infercost.sim.workload import Workload
+from infercost.sim.workload import RequestSource
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+LatArray = npt.NDArray[np.floating[Any]]
 ROUTERS = ("round-robin", "least-loaded")
 ProgressFn = Callable[[int, int], None]
 
@@ -109,7 +110,7 @@ class SimResult:
     """A finished simulation.
 
     Attributes:
-        requests: per-request arrays.
+        requests: per-request arrays (None for runs past ``keep_requests``).
         summary: aggregate metrics.
         saturation: the overload verdict.
         replicas: per-replica counters.
@@ -117,7 +118,7 @@ class SimResult:
         slo: the SLO the summary was scored against, if any.
     """
 
-    requests: RequestTimings
+    requests: RequestTimings | None
     summary: Summary
     saturation: Saturation
     replicas: tuple[ReplicaStats, ...]
@@ -183,11 +184,10 @@ class SimResult:
         return {k: out[k] for k in SIM_JSON_KEYS}
 
 
-def unloaded_e2e_s(workload: Workload, config: ReplicaConfig) -> float:
+def unloaded_e2e_s(workload: RequestSource, config: ReplicaConfig) -> float:
     """E2E of the median-length request on an idle replica: request overhead + its prompt
     in budget-sized chunks + (osl - 1) decode steps at batch 1 and mean context, seconds."""
-    isl = float(np.median(workload.input_tokens))
-    osl = float(np.median(workload.output_tokens))
+    isl, osl = workload.median_tokens()
     fast = FastStep(config.step)
     chunks = math.ceil(isl / config.max_num_batched_tokens)
     per = isl / chunks
@@ -200,8 +200,166 @@ def unloaded_e2e_s(workload: Workload, config: ReplicaConfig) -> float:
     return config.request_overhead_s + prefill + (osl - 1.0) / tokens_per_step * step_s
 
 
+#: Runs up to this many requests keep per-request arrays (``SimResult.requests``) by default.
+KEEP_REQUESTS_MAX = 200_000
+#: Runs up to this many requests keep their latencies in float64; longer runs in float32
+#: (relative rounding 6e-8 on each latency; 20 bytes per request in all).
+FLOAT64_MAX = 1 << 21
+_FLUSH = 1 << 14
+
+
+class _Recorder:
+    """The simulation's sink: turns each request that leaves into its latencies, written
+    into per-request arrays (``float64`` or ``float32``, five of them) in batches, and the
+    counts and sums the summary and the saturation verdict need. With ``keep``, also the
+    full :class:`RequestTimings`."""
+
+    def __init__(self, reqs: Requests, n: int, keep: bool, t_mid: float, t_last: float) -> None:
+        self.reqs = reqs
+        self.n = n
+        self.exact = n <= FLOAT64_MAX
+        dt = np.float64 if self.exact else np.float32
+
+        def col() -> LatArray:
+            return np.full(n, np.nan, dtype=dt)
+
+        self.ttft, self.e2e, self.tpot, self.queue, self.finish = (col() for _ in range(5))
+        self.t_mid = t_mid
+        self.t_last = t_last
+        self.window_leaves = 0
+        self.rejected_count = 0
+        self.out_tokens = 0
+        self.in_tokens = 0
+        self.last_finish = -math.inf
+        self.decode_s = 0.0  # float32 runs: E2E - TTFT summed here in float64
+        self.decode_gaps = 0
+        self.keep = keep
+        self.timings: RequestTimings | None = None
+        if keep:
+            nan = np.full(n, np.nan)
+            self.timings = RequestTimings(
+                arrival_s=nan.copy(),
+                ready_s=nan.copy(),
+                sched_s=nan.copy(),
+                first_token_s=nan.copy(),
+                finish_s=nan,
+                input_tokens=np.zeros(n, dtype=np.int64),
+                output_tokens=np.zeros(n, dtype=np.int64),
+                preemptions=np.zeros(n, dtype=np.int64),
+                replica=np.full(n, -1, dtype=np.int64),
+                rejected=np.zeros(n, dtype=np.bool_),
+            )
+        self._buf: list[tuple[float, ...]] = []
+        self._rej: list[tuple[int, float, float, int, int]] = []
+
+    def finished(self, i: int) -> None:
+        """Sink: slot ``i`` finished; record it and free the slot."""
+        r = self.reqs
+        arrival = r.arrival_s[i]
+        finish = r.finish_s[i]
+        ttft = r.first_s[i] - arrival
+        e2e = finish - arrival
+        osl = r.osl[i]
+        if osl > 1:
+            tpot = (e2e - ttft) / (osl - 1.0)
+            self.decode_s += e2e - ttft
+            self.decode_gaps += osl - 1
+        else:
+            tpot = math.nan
+        self.out_tokens += osl
+        self.in_tokens += r.isl[i]
+        if finish > self.last_finish:
+            self.last_finish = finish
+        if self.t_mid < finish <= self.t_last:
+            self.window_leaves += 1
+        ready = r.ready_s[i]
+        sched = r.sched_s[i]
+        self._buf.append((
+            r.gid[i], ttft, e2e, tpot, sched - ready, finish, arrival, ready, sched,
+            r.first_s[i], r.isl[i], osl, r.preempts[i], r.replica[i],
+        ))  # fmt: skip
+        r.free(i)
+        if len(self._buf) >= _FLUSH:
+            self.flush()
+
+    def rejected(self, i: int) -> None:
+        """Sink: slot ``i`` can never be admitted; record it and free the slot."""
+        r = self.reqs
+        self.reject(r.gid[i], r.arrival_s[i], r.ready_s[i], r.isl[i], r.osl[i], r.replica[i])
+        r.free(i)
+
+    def reject(self, gid: int, arrival: float, ready: float, isl: int, osl: int, k: int) -> None:
+        """Record request ``gid`` as rejected (it leaves at arrival)."""
+        self.rejected_count += 1
+        if self.t_mid < arrival <= self.t_last:
+            self.window_leaves += 1
+        if self.timings is not None:
+            self._rej.append((gid, arrival, ready, isl, osl, k))  # type: ignore[arg-type]
+            if len(self._rej) >= _FLUSH:
+                self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered records into the arrays."""
+        if self._buf:
+            cols = list(zip(*self._buf, strict=True))
+            self._buf = []
+            g = np.asarray(cols[0], dtype=np.int64)
+            lat = (self.ttft, self.e2e, self.tpot, self.queue, self.finish)
+            for k, arr in enumerate(lat, start=1):
+                arr[g] = cols[k]
+            t = self.timings
+            if t is not None:
+                full: tuple[npt.NDArray[Any], ...] = (
+                    t.arrival_s, t.ready_s, t.sched_s, t.first_token_s, t.input_tokens,
+                    t.output_tokens, t.preemptions, t.replica,
+                )  # fmt: skip
+                for k, arr in enumerate(full, start=6):
+                    arr[g] = cols[k]
+                t.finish_s[g] = cols[5]
+        if self._rej and self.timings is not None:
+            cols = list(zip(*self._rej, strict=True))
+            self._rej = []
+            g = np.asarray(cols[0], dtype=np.int64)
+            t = self.timings
+            t.arrival_s[g] = cols[1]
+            t.ready_s[g] = cols[2]
+            t.input_tokens[g] = cols[3]
+            t.output_tokens[g] = cols[4]
+            t.replica[g] = cols[5]
+            t.rejected[g] = True
+
+    def summary(self, t_first: float, slo: Slo | None) -> Summary:
+        """The run's :class:`Summary` (equal to :func:`summarize` over the per-request
+        arrays; float32 runs agree to the float32 rounding of each latency)."""
+        self.flush()
+        done = ~np.isnan(self.finish)
+        completed = int(np.count_nonzero(done))
+        ttft = self.ttft[done]
+        e2e = self.e2e[done]
+        tpot = self.tpot[done]
+        if self.exact:
+            multi = ~np.isnan(tpot)
+            decode_s = float(np.sum(e2e[multi] - ttft[multi]))
+        else:
+            decode_s = self.decode_s
+        return summary_of(
+            self.n,
+            self.rejected_count,
+            float(self.last_finish - t_first) if completed else 0.0,
+            float(self.out_tokens),
+            float(self.out_tokens + self.in_tokens),
+            ttft,
+            e2e,
+            self.queue[done],
+            tpot,
+            decode_s,
+            float(self.decode_gaps),
+            slo,
+        )
+
+
 def simulate(
-    workload: Workload,
+    workload: RequestSource,
     config: ReplicaConfig,
     *,
     replicas: int = 1,
@@ -210,11 +368,18 @@ def simulate(
     progress: ProgressFn | None = None,
     reference: bool = False,
     max_work: float | None = None,
+    keep_requests: bool | None = None,
 ) -> SimResult:
     """Serve ``workload`` on ``replicas`` identical replicas and measure it.
 
+    The requests are read in chunks and only those in flight are held as Python state;
+    each request that leaves is reduced to five latencies in per-request arrays (float64 up
+    to :data:`FLOAT64_MAX` requests, float32 beyond: 20 bytes a request), so a
+    :class:`~infercost.sim.workload.WorkloadStream` of 10^7 requests runs in a few hundred MB.
+
     Args:
-        workload: the requests (arrival-sorted arrays).
+        workload: the requests: a :class:`Workload` (arrays in memory) or a
+            :class:`~infercost.sim.workload.WorkloadStream` (drawn in chunks).
         config: one replica's step physics and engine limits.
         replicas: identical replicas behind the router.
         router: ``round-robin`` or ``least-loaded`` (fewest outstanding requests).
@@ -224,6 +389,8 @@ def simulate(
             closed-form fast path (slow; for validation and the speed benchmark).
         max_work: raise the work limit (requests, + 1,000 per replica, x replicas with
             ``least-loaded``; :data:`infercost.domains.WORK_LIMITS`), checked before the run.
+        keep_requests: keep the per-request arrays (``SimResult.requests``); default: runs
+            of at most :data:`KEEP_REQUESTS_MAX` requests.
 
     Returns:
         A :class:`SimResult`. Deterministic: the same inputs give the same result.
@@ -243,67 +410,49 @@ def simulate(
         "the requests" + (" x --replicas (least-loaded)" if per_request > 1 else "")
         + " + 1,000 x --replicas",
     )  # fmt: skip
+    keep = n <= KEEP_REQUESTS_MAX if keep_requests is None else keep_requests
+    t_first, t_mid, t_last = workload.arrival_marks()
     bs = config.block_size
-    ptok = (workload.prefix_tokens // bs) * bs  # only whole blocks are shared (vLLM APC)
-    reqs = Requests(
-        workload.input_tokens.tolist(),
-        workload.output_tokens.tolist(),
-        workload.prefix_id.tolist(),
-        ptok.tolist(),
-    )
-    ready = workload.arrival_s + config.request_overhead_s
-    ready_list = ready.tolist()
+    reqs = Requests()
+    rec = _Recorder(reqs, n, keep, t_mid, t_last)
     kind = ReferenceReplica if reference else Replica
-    reps = [kind(config, reqs) for _ in range(replicas)]
-    where_list = [-1] * n
+    reps = [kind(config, reqs, rec) for _ in range(replicas)]
     max_len = config.max_model_len
-    isl, osl = reqs.isl, reqs.osl
+    fits = reps[0].fits_alone
     step = max(n // 200, 1)
     least = router == "least-loaded"
-    for i in range(n):
-        t = ready_list[i]
-        if (max_len is not None and isl[i] + osl[i] > max_len) or not reps[0].fits_alone(i):
-            reqs.state[i] = REJECTED
-            continue
-        if least:
-            for rep in reps:
-                rep.advance_until(t)
-            k = min(range(replicas), key=lambda j: (reps[j].outstanding, j))
-        else:
-            k = i % replicas
-            reps[k].advance_until(t)
-        reps[k].enqueue(i)
-        where_list[i] = k
-        if progress is not None and i % step == 0:
-            progress(i, n)
+    overhead = config.request_overhead_s
+    add = reqs.add
+    base = 0
+    for arr, isl_a, osl_a, pid_a, ptok_a in workload.request_chunks():
+        ptok_a = (ptok_a // bs) * bs  # only whole blocks are shared (vLLM APC)
+        arrival_l = arr.tolist()
+        ready_l = (arr + overhead).tolist()
+        isl_l, osl_l = isl_a.tolist(), osl_a.tolist()
+        pid_l, ptok_l = pid_a.tolist(), ptok_a.tolist()
+        for j in range(len(arrival_l)):
+            i = base + j
+            t = ready_l[j]
+            isl, osl = isl_l[j], osl_l[j]
+            if (max_len is not None and isl + osl > max_len) or not fits(isl, osl):
+                rec.reject(i, arrival_l[j], t, isl, osl, -1)
+                continue
+            if least:
+                for rep in reps:
+                    rep.advance_until(t)
+                k = min(range(replicas), key=lambda q: (reps[q].outstanding, q))
+            else:
+                k = i % replicas
+                reps[k].advance_until(t)
+            reps[k].enqueue(add(i, arrival_l[j], t, isl, osl, pid_l[j], ptok_l[j], k))
+            if progress is not None and i % step == 0:
+                progress(i, n)
+        base += len(arrival_l)
     for rep in reps:
         rep.advance_until(math.inf)
     if progress is not None:
         progress(n, n)
-    rejected = np.asarray([s == REJECTED for s in reqs.state], dtype=np.bool_)
-    timings = RequestTimings(
-        arrival_s=workload.arrival_s,
-        ready_s=ready,
-        sched_s=np.asarray(reqs.sched_s, dtype=np.float64),
-        first_token_s=np.asarray(reqs.first_s, dtype=np.float64),
-        finish_s=np.asarray(reqs.finish_s, dtype=np.float64),
-        input_tokens=workload.input_tokens,
-        output_tokens=workload.output_tokens,
-        preemptions=np.asarray(reqs.preempts, dtype=np.int64),
-        replica=np.asarray(where_list, dtype=np.int64),
-        rejected=rejected,
-    )
-    summary = summarize(
-        timings.arrival_s,
-        timings.ready_s,
-        timings.sched_s,
-        timings.first_token_s,
-        timings.finish_s,
-        timings.input_tokens,
-        timings.output_tokens,
-        rejected,
-        slo,
-    )
+    summary = rec.summary(t_first, slo)
     span = summary.duration_s if summary.duration_s > 0 else math.nan
     stats = tuple(
         ReplicaStats(
@@ -316,5 +465,8 @@ def simulate(
         )
         for rep in reps
     )
-    sat = detect(timings.arrival_s, timings.finish_s, rejected, unloaded_e2e_s(workload, config))
-    return SimResult(timings, summary, sat, stats, router, slo)
+    sat = verdict(
+        n, t_first, t_mid, t_last, rec.window_leaves, unloaded_e2e_s(workload, config),
+        rec.finish,
+    )  # fmt: skip
+    return SimResult(rec.timings, summary, sat, stats, router, slo)

@@ -42,12 +42,13 @@ class Stats:
     p99: float
 
     @classmethod
-    def of(cls, x: FloatArray) -> Stats:
+    def of(cls, x: npt.NDArray[np.floating]) -> Stats:
         """From samples, shape (n,)."""
         if x.size == 0:
             return cls(math.nan, math.nan, math.nan, math.nan, math.nan)
         p = np.percentile(x, PERCENTILES)
-        return cls(float(np.mean(x)), float(p[0]), float(p[1]), float(p[2]), float(p[3]))
+        mean = np.mean(x, dtype=np.float64)
+        return cls(float(mean), float(p[0]), float(p[1]), float(p[2]), float(p[3]))
 
     def to_dict(self) -> dict[str, float | None]:
         """JSON-ready, NaN as None."""
@@ -120,7 +121,9 @@ class Summary:
     slo_met: bool | None
 
 
-def meets_per_request(ttft_s: FloatArray, tpot_s: FloatArray, slo: Slo) -> BoolArray:
+def meets_per_request(
+    ttft_s: npt.NDArray[np.floating], tpot_s: npt.NDArray[np.floating], slo: Slo
+) -> BoolArray:
     """Per request: TTFT and TPOT within the thresholds (TPOT NaN, osl = 1, passes)."""
     ok = np.isfinite(ttft_s)
     if slo.ttft_p99_s is not None:
@@ -143,7 +146,6 @@ def summarize(
 ) -> Summary:
     """Metrics of one run from per-request arrays of shape (n,), seconds; NaN where a request
     never reached that point (rejected)."""
-    n = int(arrival_s.size)
     done = np.isfinite(finish_s)
     completed = int(done.sum())
     t0 = float(arrival_s.min())
@@ -154,19 +156,62 @@ def summarize(
     multi = osl > 1
     tpot_all = np.full(completed, np.nan)
     tpot_all[multi] = (e2e[multi] - ttft[multi]) / (osl[multi] - 1.0)
-    gaps = float(np.sum(osl[multi] - 1.0))
-    itl_mean = float(np.sum(e2e[multi] - ttft[multi]) / gaps) if gaps else math.nan
-    queue = (sched_s - ready_s)[done]
-    per_s = 1.0 / duration if duration > 0 else math.nan
+    return summary_of(
+        int(arrival_s.size),
+        int(rejected.sum()),
+        duration,
+        float(osl.sum()),
+        float(osl.sum() + input_tokens[done].sum()),
+        ttft,
+        e2e,
+        (sched_s - ready_s)[done],
+        tpot_all,
+        float(np.sum(e2e[multi] - ttft[multi])),
+        float(np.sum(osl[multi] - 1.0)),
+        slo,
+    )
+
+
+def summary_of(
+    n: int,
+    rejected: int,
+    duration_s: float,
+    output_tokens: float,
+    total_tokens: float,
+    ttft_s: npt.NDArray[np.floating],
+    e2e_s: npt.NDArray[np.floating],
+    queue_s: npt.NDArray[np.floating],
+    tpot_s: npt.NDArray[np.floating],
+    decode_s: float,
+    decode_gaps: float,
+    slo: Slo | None = None,
+) -> Summary:
+    """The metrics from the completed requests' latencies, shape (completed,), in request
+    order (float64, or float32 for runs too long to hold in float64).
+
+    Args:
+        n, rejected: requests in the run and rejected ones.
+        duration_s: first arrival to last completion.
+        output_tokens, total_tokens: tokens of the completed requests.
+        ttft_s, e2e_s, queue_s: per completed request, seconds.
+        tpot_s: per completed request, NaN for single-token outputs.
+        decode_s, decode_gaps: sum of E2E - TTFT and of osl - 1 over multi-token requests
+            (the pooled ITL mean is their ratio).
+        slo: targets for goodput and attainment.
+    """
+    completed = int(ttft_s.size)
+    multi = ~np.isnan(tpot_s)
+    itl_mean = decode_s / decode_gaps if decode_gaps else math.nan
+    per_s = 1.0 / duration_s if duration_s > 0 else math.nan
     goodput = attain = None
     met = None
     if slo is not None and slo.is_set:
-        ok = meets_per_request(ttft, tpot_all, slo)
-        goodput = float(ok.sum() * per_s) if duration > 0 else None
+        ok = meets_per_request(ttft_s, tpot_s, slo)
+        goodput = float(ok.sum() * per_s) if duration_s > 0 else None
         attain = float(ok.sum() / n)
-        t_stats = Stats.of(ttft)
-        p_stats = Stats.of(tpot_all[multi])
-        met = completed > 0 and not bool(rejected.any())
+        t_stats = Stats.of(ttft_s)
+        p_stats = Stats.of(tpot_s[multi])
+        met = completed > 0 and not rejected
         if slo.ttft_p99_s is not None:
             met = met and t_stats.p99 <= slo.ttft_p99_s
         if slo.tpot_p99_s is not None and multi.any():
@@ -174,17 +219,15 @@ def summarize(
     return Summary(
         num_requests=n,
         completed=completed,
-        rejected=int(rejected.sum()),
-        duration_s=duration,
-        request_throughput_req_s=completed * per_s if duration > 0 else math.nan,
-        output_tok_s=float(osl.sum()) * per_s if duration > 0 else math.nan,
-        total_tok_s=float(osl.sum() + input_tokens[done].sum()) * per_s
-        if duration > 0
-        else math.nan,
-        ttft=Stats.of(ttft),
-        tpot=Stats.of(tpot_all[multi]),
-        e2e=Stats.of(e2e),
-        queue=Stats.of(queue),
+        rejected=rejected,
+        duration_s=duration_s,
+        request_throughput_req_s=completed * per_s if duration_s > 0 else math.nan,
+        output_tok_s=output_tokens * per_s if duration_s > 0 else math.nan,
+        total_tok_s=total_tokens * per_s if duration_s > 0 else math.nan,
+        ttft=Stats.of(ttft_s),
+        tpot=Stats.of(tpot_s[multi]),
+        e2e=Stats.of(e2e_s),
+        queue=Stats.of(queue_s),
         itl_mean_s=itl_mean,
         goodput_req_s=goodput,
         slo_attainment_frac=attain,

@@ -95,7 +95,36 @@ def detect(
     leave = np.where(rejected, arrival_s, finish_s)
     leave = np.where(np.isfinite(leave), leave, np.inf)
     t_first = float(arrival_s[0])
+    t_mid = float(arrival_s[n // 2])
     t_last = float(arrival_s[-1])
+    if latency_floor_s is None:
+        early = leave[:10] - arrival_s[:10]
+        early = early[np.isfinite(early)]
+        latency_floor_s = float(np.median(early)) if early.size else math.inf
+    completions = int(np.count_nonzero((leave > t_mid) & (leave <= t_last)))
+    return verdict(n, t_first, t_mid, t_last, completions, latency_floor_s, finish_s)
+
+
+def verdict(
+    n: int,
+    t_first: float,
+    t_mid: float,
+    t_last: float,
+    window_leaves: int,
+    latency_floor_s: float,
+    finish_s: npt.NDArray[np.floating],
+) -> Saturation:
+    """:func:`detect` from counts a streaming run keeps.
+
+    Args:
+        n: requests.
+        t_first, t_mid, t_last: arrival times of requests 0, n // 2 and n - 1, seconds.
+        window_leaves: requests that left (finished, or were rejected at arrival) in
+            (t_mid, t_last].
+        latency_floor_s: a typical request's E2E on an idle server, seconds.
+        finish_s: finish times of all requests (NaN if never), any order, float64 or
+            float32; read only for the fallback rate.
+    """
     if t_last <= t_first:
         rate = _saturated_rate(finish_s, t_first - 1.0, t_first)
         return Saturation(
@@ -109,10 +138,9 @@ def detect(
             "by construction",
         )
     mid = n // 2
-    t_mid = float(arrival_s[mid])
     window = t_last - t_mid
     arrivals = float(n - 1 - mid)
-    completions = float(np.count_nonzero((leave > t_mid) & (leave <= t_last)))
+    completions = float(window_leaves)
     if window <= 0 or arrivals < 1:
         return Saturation(
             False,
@@ -126,12 +154,7 @@ def detect(
     growth = arrivals - completions
     threshold = max(GROWTH_FRAC * arrivals, GROWTH_SIGMAS * math.sqrt(arrivals))
     overloaded = growth > threshold
-    if latency_floor_s is not None:
-        typical = latency_floor_s
-    else:
-        early = leave[:10] - arrival_s[:10]
-        early = early[np.isfinite(early)]
-        typical = float(np.median(early)) if early.size else math.inf
+    typical = latency_floor_s
     reliable = (t_mid - t_first) >= 2.0 * typical
     offered = arrivals / window
     done_rate = completions / window
@@ -170,13 +193,15 @@ def detect(
     )
 
 
-def _saturated_rate(finish_s: FloatArray, after_s: float, start_s: float) -> float | None:
+def _saturated_rate(
+    finish_s: npt.NDArray[np.floating], after_s: float, start_s: float
+) -> float | None:
     """Completions per second between the 25th and 75th percentile completion times of the
     requests finishing after ``after_s`` (when the backlog is established, the server runs
     saturated through the middle of its completions), at most the run's completion rate,
     completed / (last completion - ``start_s``, the first arrival); None with fewer than 4
     completions after ``after_s``."""
-    finished = finish_s[np.isfinite(finish_s)]
+    finished = np.asarray(finish_s[np.isfinite(finish_s)], dtype=np.float64)
     done = np.sort(finished[finished > after_s])
     if done.size < 4:
         return None

@@ -39,6 +39,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import OrderedDict, deque
+from typing import Protocol
 
 from infercost.errors import InputError
 from infercost.perf.step import mixed_step
@@ -46,21 +47,37 @@ from infercost.sim.config import ReplicaConfig
 from infercost.sim.steptime import FastStep
 
 WAITING, PREFILLING, DECODING, DONE, REJECTED = 0, 1, 2, 3, 4
-__all__ = ["REJECTED", "ReferenceReplica", "Replica", "ReplicaConfig", "Requests"]
+__all__ = ["REJECTED", "ReferenceReplica", "Replica", "ReplicaConfig", "Requests", "Sink"]
 _LINEAR_RTOL = 1e-9
 
 
+class Sink(Protocol):
+    """Where a replica reports requests that leave it (the simulation's metric recorder)."""
+
+    def finished(self, i: int) -> None:
+        """Request in slot ``i`` produced its last token (``finish_s`` is set)."""
+
+    def rejected(self, i: int) -> None:
+        """Request in slot ``i`` can never be admitted (longer than the whole KV cache)."""
+
+
 class Requests:
-    """Per-request state shared by the replicas of one simulation (plain lists, indexed by
-    request number; each request is touched only by the replica it is routed to)."""
+    """State of the requests in flight, shared by the replicas of one simulation: plain
+    lists indexed by slot. A request takes a slot when it is routed (:meth:`add`) and the
+    recorder gives the slot back when it leaves (:meth:`free`), so the lists grow with the
+    requests in flight, not with the run. ``gid`` is the request's number in the workload
+    (ties between requests finishing at the same iteration break on it)."""
 
     __slots__ = (
+        "arrival_s",
         "ctx_entry",
         "epoch",
         "finish_s",
         "first_s",
+        "free_slots",
         "g_entry",
         "gen",
+        "gid",
         "isl",
         "osl",
         "pf_done",
@@ -68,32 +85,94 @@ class Requests:
         "pid",
         "preempts",
         "ptok",
+        "ready_s",
+        "replica",
         "reserve",
         "sched_s",
         "shared",
         "state",
     )
 
-    def __init__(self, isl: list[int], osl: list[int], pid: list[int], ptok: list[int]) -> None:
-        n = len(isl)
+    def __init__(self) -> None:
+        self.free_slots: list[int] = []
+        self.gid: list[int] = []
+        self.arrival_s: list[float] = []
+        self.ready_s: list[float] = []
+        self.replica: list[int] = []
+        self.isl: list[int] = []
+        self.osl: list[int] = []
+        self.pid: list[int] = []
+        self.ptok: list[int] = []  # block-aligned shareable prefix tokens
+        self.state: list[int] = []
+        self.first_s: list[float] = []
+        self.finish_s: list[float] = []
+        self.sched_s: list[float] = []
+        self.preempts: list[int] = []
+        self.gen: list[float] = []  # tokens generated (at decode entry for decoding requests)
+        self.pf_target: list[int] = []
+        self.pf_done: list[int] = []
+        self.g_entry: list[int] = []
+        self.ctx_entry: list[float] = []
+        self.shared: list[int] = []
+        self.reserve: list[float] = []
+        self.epoch: list[int] = []
+
+    def add(
+        self, gid: int, arrival_s: float, ready_s: float, isl: int, osl: int, pid: int, ptok: int,
+        replica: int,
+    ) -> int:  # fmt: skip
+        """Take a slot for request ``gid`` (waiting, nothing generated); return the slot."""
         nan = math.nan
-        self.isl = isl
-        self.osl = osl
-        self.pid = pid
-        self.ptok = ptok  # block-aligned shareable prefix tokens
-        self.state = [WAITING] * n
-        self.first_s = [nan] * n
-        self.finish_s = [nan] * n
-        self.sched_s = [nan] * n
-        self.preempts = [0] * n
-        self.gen = [0.0] * n  # tokens generated (at decode entry for decoding requests)
-        self.pf_target = [0] * n
-        self.pf_done = [0] * n
-        self.g_entry = [0] * n
-        self.ctx_entry = [0.0] * n
-        self.shared = [0] * n
-        self.reserve = [0.0] * n
-        self.epoch = [0] * n
+        if self.free_slots:
+            i = self.free_slots.pop()
+            self.gid[i] = gid
+            self.arrival_s[i] = arrival_s
+            self.ready_s[i] = ready_s
+            self.replica[i] = replica
+            self.isl[i] = isl
+            self.osl[i] = osl
+            self.pid[i] = pid
+            self.ptok[i] = ptok
+            self.state[i] = WAITING
+            self.first_s[i] = nan
+            self.finish_s[i] = nan
+            self.sched_s[i] = nan
+            self.preempts[i] = 0
+            self.gen[i] = 0.0
+            self.pf_target[i] = 0
+            self.pf_done[i] = 0
+            self.g_entry[i] = 0
+            self.ctx_entry[i] = 0.0
+            self.shared[i] = 0
+            self.reserve[i] = 0.0
+            self.epoch[i] = 0
+            return i
+        self.gid.append(gid)
+        self.arrival_s.append(arrival_s)
+        self.ready_s.append(ready_s)
+        self.replica.append(replica)
+        self.isl.append(isl)
+        self.osl.append(osl)
+        self.pid.append(pid)
+        self.ptok.append(ptok)
+        self.state.append(WAITING)
+        self.first_s.append(nan)
+        self.finish_s.append(nan)
+        self.sched_s.append(nan)
+        self.preempts.append(0)
+        self.gen.append(0.0)
+        self.pf_target.append(0)
+        self.pf_done.append(0)
+        self.g_entry.append(0)
+        self.ctx_entry.append(0.0)
+        self.shared.append(0)
+        self.reserve.append(0.0)
+        self.epoch.append(0)
+        return len(self.gid) - 1
+
+    def free(self, i: int) -> None:
+        """Give slot ``i`` back (its request finished or was rejected)."""
+        self.free_slots.append(i)
 
 
 class Replica:
@@ -103,9 +182,10 @@ class Replica:
     then ``advance_until(inf)`` to drain. Times are seconds on the simulation clock.
     """
 
-    def __init__(self, cfg: ReplicaConfig, reqs: Requests) -> None:
+    def __init__(self, cfg: ReplicaConfig, reqs: Requests, sink: Sink) -> None:
         self.cfg = cfg
         self.reqs = reqs
+        self.sink = sink
         self.fast = FastStep(cfg.step)
         spec = cfg.spec
         self.k = spec.num_draft_tokens if spec else 0
@@ -125,7 +205,7 @@ class Replica:
         self.running: dict[int, None] = {}
         self.prefilling: list[int] = []
         self.waiting: deque[int] = deque()
-        self.heap: list[tuple[int, int, int]] = []
+        self.heap: list[tuple[int, int, int, int]] = []  # (G, epoch, gid, slot)
         self.resident: dict[int, list[int]] = {}  # prefix id -> [tokens, refcount]
         self.lru: OrderedDict[int, int] = OrderedDict()  # unreferenced prefixes -> tokens
         self.iterations = 0
@@ -142,10 +222,9 @@ class Replica:
         """Requests routed here and not finished (running + waiting)."""
         return len(self.running) + len(self.waiting)
 
-    def fits_alone(self, i: int) -> bool:
-        """Whether request ``i`` could ever fit in an empty cache."""
-        r = self.reqs
-        return r.isl[i] + r.osl[i] + self.half_block <= self.cap
+    def fits_alone(self, isl: int, osl: int) -> bool:
+        """Whether a request of ``isl`` + ``osl`` tokens could ever fit in an empty cache."""
+        return isl + osl + self.half_block <= self.cap
 
     def enqueue(self, i: int) -> None:
         """Add a ready request to the waiting queue."""
@@ -249,22 +328,23 @@ class Replica:
         r.state[i] = DONE
         r.finish_s[i] = t_s
         self.completed += 1
+        self.sink.finished(i)
 
     def _finish_due(self, t_s: float) -> None:
         heap = self.heap
         r = self.reqs
         G = self.G
         while heap and heap[0][0] <= G:
-            _, ep, i = heapq.heappop(heap)
-            if r.state[i] == DECODING and r.epoch[i] == ep:
+            _, ep, gid, i = heapq.heappop(heap)
+            if r.state[i] == DECODING and r.epoch[i] == ep and r.gid[i] == gid:
                 self._finish(i, t_s)
 
     def _next_finish_g(self) -> int:
         heap = self.heap
         r = self.reqs
         while heap:
-            g, ep, i = heap[0]
-            if r.state[i] == DECODING and r.epoch[i] == ep:
+            g, ep, gid, i = heap[0]
+            if r.state[i] == DECODING and r.epoch[i] == ep and r.gid[i] == gid:
                 return g
             heapq.heappop(heap)
         raise AssertionError("decoding sequences without a finish entry")
@@ -289,7 +369,7 @@ class Replica:
         self.C += ctx
         self.b += 1
         steps = math.ceil(remaining / self.E - 1e-9)
-        heapq.heappush(self.heap, (self.G + max(steps, 1), r.epoch[i], i))
+        heapq.heappush(self.heap, (self.G + max(steps, 1), r.epoch[i], r.gid[i], i))
 
     # ----------------------------------------------------------------- step times
     def _decode_step_s(self, ctx_sum: float) -> float:
@@ -405,6 +485,7 @@ class Replica:
                 # Nothing runs and the head request cannot be admitted into an empty cache.
                 i = self.waiting.popleft()
                 r.state[i] = REJECTED
+                self.sink.rejected(i)
                 continue
             # 3. decode-only run until the next event.
             n_max = self._next_finish_g() - self.G
@@ -503,10 +584,10 @@ class ReferenceReplica(Replica):
     iteration carries at most one chunk. Speculative decoding is not supported here.
     """
 
-    def __init__(self, cfg: ReplicaConfig, reqs: Requests) -> None:
+    def __init__(self, cfg: ReplicaConfig, reqs: Requests, sink: Sink) -> None:
         if cfg.spec is not None:
             raise InputError("The reference stepper does not model speculative decoding.")
-        super().__init__(cfg, reqs)
+        super().__init__(cfg, reqs, sink)
 
     def _decode_step_s(self, ctx_sum: float) -> float:
         b = self.b

@@ -15,10 +15,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # An invented model whose price changed on 2025-08-15: input $1 -> $2 per M, output $4 -> $8;
 # cached input $0.10 -> $0.20; cache write $1.25; batch discount 50 %; above 100,000 prompt
 # tokens the whole request costs $3 in / $12 out / $0.30 cached (from 2025-01-01).
+# acme-2, a cheaper model: $0.50 in / $2 out / $0.05 cached, batch discount 50 %.
 PRICES_CSV = """\
 provider,model,usd_per_m_input,usd_per_m_output,usd_per_m_cached_input,usd_per_m_cache_write,batch_discount,context_tiers,as_of,source,notes
 Acme,acme-1,1.00,4.00,0.10,1.25,0.5,100000:3.00:12.00:0.30,2025-01-01,test sheet,
 Acme,acme-1,2.00,8.00,0.20,1.25,0.5,100000:3.00:12.00:0.30,2025-08-15,test sheet,
+Acme,acme-2,0.50,2.00,0.05,,0.5,,2025-01-01,test sheet,
 """
 
 

@@ -26,6 +26,7 @@ from infercost.usage.ingest import ingest
 from infercost.usage.ledger import Ledger, load_fleet
 from infercost.usage.prices import PriceBook
 from infercost.usage.report import priced_groups
+from infercost.usage.reprice import parse_where, reprice
 
 usage_app = typer.Typer(
     help="Usage ledger: what real traffic cost, who spent it.", no_args_is_help=True
@@ -256,6 +257,62 @@ def forecast_cmd(
             _out.print(f"budget ${fc.budget_usd:,.2f} holds this month.")
     for note in fc.notes:
         _out.print(f"note: {note}", highlight=False)
+
+
+@usage_app.command("reprice")
+def reprice_cmd(
+    ledger: LedgerOpt,
+    alternatives: Annotated[
+        list[str],
+        typer.Option(
+            "--as",
+            help="model:PROVIDER/MODEL, tier:batch, prices:YYYY-MM-DD, caching:LO[-HI], "
+            "selfhost:MODEL@GPU[,key=value...] (repeatable; docs/usage.md)",
+        ),
+    ],
+    where: Annotated[
+        list[str] | None, typer.Option("--where", help="DIM=VALUE scope (repeatable).")
+    ] = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    html: HtmlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What the period would have cost on another model, tier, price date, with prompt
+    caching, or self-hosted: ranges with their assumptions."""
+    with Ledger(ledger, read_only=True) as book:
+        rep = reprice(
+            book.requests(), PriceBook(), book.deployments(), alternatives,
+            _when(start, "--from"), _when(end, "--to"), where=parse_where(where or []),
+        )  # fmt: skip
+    if html is not None:
+        write_html(usage_charts.reprice_figure(rep), html)
+    if as_json:
+        print(json.dumps(rep.to_dict()))
+        return
+    scope = ", ".join(f"{k}={v}" for k, v in rep.where.items()) or "all rows"
+    table = Table("as", "US$", "change",
+                  title=f"{rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d} ({scope}): actual "
+                  f"${rep.actual_usd:,.2f}")  # fmt: skip
+    for a in rep.alternatives:
+        cost = (f"{a.low_usd:,.2f}" if a.low_usd == a.high_usd
+                else f"{a.low_usd:,.2f} – {a.high_usd:,.2f}")  # fmt: skip
+        lo, hi = a.low_usd - rep.actual_usd, a.high_usd - rep.actual_usd
+        change = f"{lo:+,.2f}" if lo == hi else f"{lo:+,.2f} to {hi:+,.2f}"
+        if a.unpriced:
+            cost += " (incomplete)"
+        table.add_row(a.spec, cost, change)
+    _out.print(table)
+    for a in rep.alternatives:
+        _out.print(f"[bold]{a.spec}[/bold]", highlight=False)
+        for text in a.assumptions:
+            _out.print(f"  - {text}", highlight=False)
+        for u in a.unpriced:
+            _out.print(f"[yellow]{a.spec}: unpriced[/yellow] {u['rows']:,} rows: {u['reason']}",
+                       highlight=False)  # fmt: skip
+    for u in rep.unpriced:
+        _out.print(f"[yellow]actual: unpriced[/yellow] {u['rows']:,} rows: {u['reason']}",
+                   highlight=False)  # fmt: skip
 
 
 @usage_app.command("demo")

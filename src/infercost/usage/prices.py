@@ -19,6 +19,7 @@ A price the sheet lacks raises, it is never $0.
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -66,6 +67,14 @@ class PriceBook:
         self._user = load_api_prices(extra_dirs, shipped=False)
         user_keys = {p.key for p in self._user}
         self._history = tuple(p for p in load_api_prices(extra_dirs) if p.key not in user_keys)
+        self._on: date | None = None
+
+    def at_date(self, on: date) -> PriceBook:
+        """A copy that answers every day with the sheets in force on ``on`` (re-pricing a
+        period at another date's price sheet)."""
+        other = copy.copy(self)
+        other._on = on
+        return other
 
     @staticmethod
     def _dated(sheets: tuple[ApiPrice, ...], provider: str, model: str) -> list[ApiPrice]:
@@ -79,6 +88,8 @@ class PriceBook:
         Raises:
             CatalogError: a user price file fails validation.
         """
+        if self._on is not None:
+            day = self._on
         user = [s for s in self._dated(self._user, provider, model) if s.as_of <= day]
         if user:
             return user[-1]

@@ -113,3 +113,31 @@ class TestChart:
         html = write_compare_html(c, tmp_path / "c.html").read_text()
         assert "plotly" in html
         assert '"cheap"' in html and '"dear"' in html
+
+
+class TestPrecisionIsAChoiceShown:
+    """Issue 15: fp8/fp4 weights picked by the ranking are shown as a choice, pinnable."""
+
+    def offers(self) -> list[Offer]:
+        return [
+            make_offer("a100", "a100-80gb-sxm", "1.00"),
+            make_offer("h100", "h100-sxm", "2.00"),
+        ]
+
+    def test_auto_ranking_names_the_mix(self) -> None:
+        """A100 has no fp8 FLOP/s in the catalog (bf16 only); H100 runs fp8 natively and fp8
+        halves the weight bytes decode reads, so its best row is fp8: the ranking mixes."""
+        c = compare_gpus("llama-3.1-8b", 1000, 300, offers=self.offers(), num_gpus_options=(1,))
+        d = c.to_dict()
+        assert d["weight_dtype_choice"] == "auto" and d["checkpoint_weight_dtype"] == "bf16"
+        assert set(d["ranked_weight_dtypes"]) == {"bf16", "fp8"}
+        assert d["precision_note"] is not None and "--weight-dtype" in d["precision_note"]
+
+    def test_pinned_dtype_has_no_note(self) -> None:
+        c = compare_gpus(
+            "llama-3.1-8b", 1000, 300, offers=self.offers(), num_gpus_options=(1,),
+            weight_dtypes=["bf16"],
+        )  # fmt: skip
+        d = c.to_dict()
+        assert d["weight_dtype_choice"] == "given" and d["precision_note"] is None
+        assert d["ranked_weight_dtypes"] == ["bf16"]

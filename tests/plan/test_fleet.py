@@ -235,3 +235,40 @@ class TestLargeFleets:
         assert str(exc.value) == (
             "--months must lie in [0, 600] (a horizon of at most 50 years), got 1000000000.0."
         )
+
+
+class TestAssumptionsAreNamed:
+    """Issue 15: every figure resting on something the user did not give says so."""
+
+    def test_catalog_prices_dtypes_and_flat_day_are_named(self) -> None:
+        from infercost.plan.fleet import replica_from_search
+        from infercost.plan.traffic import FLAT_ASSUMED
+
+        replica, w = replica_from_search("llama-3.1-8b", "H100", 1000, 300, gpu_hour_usd=2.0)
+        text = " | ".join(replica.assumptions)
+        assert f"weights {w.weight_dtype} chosen by the search" in text
+        assert "--weight-dtype" in text and "--kv-dtype" in text
+        plan = size_fleet(traffic(isl=1000, osl=300, requests_per_day=1e6), replica)
+        assert FLAT_ASSUMED in plan.assumptions
+        assert plan.to_dict()["assumptions"] == list(plan.assumptions)
+
+    def test_a_spot_price_above_the_users_on_demand_is_left_out(self) -> None:
+        """The catalog's cheapest H100 spot offer is above $1/GPU-h, so at a user on-demand
+        rate of $1 it must not enter the mix; the note says so."""
+        from infercost.plan.fleet import replica_from_search
+
+        replica, _ = replica_from_search(
+            "llama-3.1-8b", "H100", 1000, 300, gpu_hour_usd=1.0, weight_dtype="bf16",
+            kv_dtype="bf16",
+        )  # fmt: skip
+        assert replica.spot_usd_per_gpu_hour is None
+        assert any("spot left out of the mix" in a for a in replica.assumptions)
+        assert not any("chosen by the search" in a for a in replica.assumptions)
+
+    def test_a_given_shape_is_not_an_assumption(self) -> None:
+        from infercost.plan.traffic import FLAT_ASSUMED
+
+        t = traffic(isl=1000, osl=300, requests_per_day=1e6, peak_to_average=2.0)
+        assert t.shape != FLAT_ASSUMED
+        plan = size_fleet(t, Replica(1000.0, 1, 2.0))
+        assert plan.assumptions == ()

@@ -210,6 +210,7 @@ class FleetRequest(Body):
     model: Name | None = None
     gpu: Name | None = None
     weight_dtype: Name | None = None
+    kv_dtype: Name | None = None
     num_gpus: Count | None = None
     max_ttft_s: float | None = None
     max_tpot_ms: float | None = None
@@ -247,7 +248,8 @@ def run_fleet(req: FleetRequest) -> FleetPlan:
         replica, _ = replica_from_search(
             req.model, req.gpu, round(req.isl) or 1, round(req.osl),
             max_ttft_s=req.max_ttft_s, max_tpot_s=_ms(req.max_tpot_ms),
-            weight_dtype=req.weight_dtype, num_gpus=replica_gpus, engine=req.engine,
+            weight_dtype=req.weight_dtype, kv_dtype=req.kv_dtype, num_gpus=replica_gpus,
+            engine=req.engine,
             gpu_hour_usd=req.gpu_hour_usd,
             reserved_usd_per_gpu_hour=req.reserved_usd_per_gpu_hour,
             spot_usd_per_gpu_hour=req.spot_usd_per_gpu_hour,
@@ -255,6 +257,7 @@ def run_fleet(req: FleetRequest) -> FleetPlan:
     else:
         _only_with(
             "--model", ("--gpu", req.gpu), ("--weight-dtype", req.weight_dtype),
+            ("--kv-dtype", req.kv_dtype),
             ("--max-ttft-s", req.max_ttft_s), ("--max-tpot-ms", req.max_tpot_ms),
         )  # fmt: skip
         if req.replica_output_tok_s is None or req.gpu_hour_usd is None:

@@ -369,6 +369,7 @@ def fleet_command(
     model: str | None = typer.Option(None, help="Model: size the replica by search."),
     gpu: str | None = typer.Option(None, help="Accelerator for --model."),
     weight_dtype: str | None = typer.Option(None, help="Weight dtype for --model."),
+    kv_dtype: str | None = typer.Option(None, help="KV-cache dtype for --model."),
     num_gpus: int | None = typer.Option(None, help="Same as --gpus-per-replica."),
     max_ttft_s: float | None = TTFT_OPT,
     max_tpot_ms: float | None = TPOT_OPT,
@@ -421,6 +422,7 @@ def fleet_command(
             max_ttft_s=max_ttft_s,
             max_tpot_s=_ms(max_tpot_ms),
             weight_dtype=weight_dtype,
+            kv_dtype=kv_dtype,
             num_gpus=replica_gpus,
             engine=engine,
             gpu_hour_usd=gpu_hour_usd,
@@ -432,6 +434,7 @@ def fleet_command(
             "--model",
             ("--gpu", gpu),
             ("--weight-dtype", weight_dtype),
+            ("--kv-dtype", kv_dtype),
             ("--max-ttft-s", max_ttft_s),
             ("--max-tpot-ms", max_tpot_ms),
         )

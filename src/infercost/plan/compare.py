@@ -108,6 +108,36 @@ class Comparison:
     max_ttft_s: float | None
     results: tuple[OfferResult, ...]
     skipped_gpus: dict[str, str] = field(default_factory=dict)
+    checkpoint_weight_dtype: str = "bf16"
+    weight_dtypes_given: tuple[str, ...] | None = None
+
+    @property
+    def ranked_weight_dtypes(self) -> list[str]:
+        """The weight dtypes of the rows that fit, in ranking order, each once."""
+        seen: dict[str, None] = {}
+        for r in self.results:
+            if r.config is not None:
+                seen.setdefault(r.config.weight_dtype, None)
+        return list(seen)
+
+    @property
+    def precision_note(self) -> str | None:
+        """Says when the search chose the weight dtypes and the ranking mixes them or goes
+        below the checkpoint's precision (None when the user pinned them or all rows keep
+        the checkpoint's dtype)."""
+        if self.weight_dtypes_given is not None:
+            return None
+        dtypes = self.ranked_weight_dtypes
+        lower = [d for d in dtypes if d != self.checkpoint_weight_dtype]
+        if not lower:
+            return None
+        return (
+            f"weights chosen per offer among the checkpoint's {self.checkpoint_weight_dtype} "
+            "and the fp8/fp4 each GPU runs natively: this ranking mixes "
+            f"{', '.join(dtypes)}; {', '.join(lower)} may lose quality against the "
+            f"checkpoint. Pin one with --weight-dtype (e.g. --weight-dtype "
+            f"{self.checkpoint_weight_dtype}) to compare like with like."
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: the query and one row per offer, best first."""
@@ -118,6 +148,10 @@ class Comparison:
             "max_tpot_s": self.max_tpot_s,
             "max_ttft_s": self.max_ttft_s,
             "currency": "USD",
+            "checkpoint_weight_dtype": self.checkpoint_weight_dtype,
+            "weight_dtype_choice": "given" if self.weight_dtypes_given is not None else "auto",
+            "ranked_weight_dtypes": self.ranked_weight_dtypes,
+            "precision_note": self.precision_note,
             "results": [r.to_dict() for r in self.results],
         }
 
@@ -376,7 +410,11 @@ def compare_gpus(
                     perf_factor=r.usd_per_m_output / winner.usd_per_m_output / pf,
                 )
             )  # fmt: skip
-    return Comparison(arch.id, isl, osl, max_tpot_s, max_ttft_s, tuple(ranked), skipped)
+    return Comparison(
+        arch.id, isl, osl, max_tpot_s, max_ttft_s, tuple(ranked), skipped,
+        checkpoint_weight_dtype=default_weight_dtype(arch),
+        weight_dtypes_given=tuple(weight_dtypes) if weight_dtypes is not None else None,
+    )  # fmt: skip
 
 
 def _replace(r: OfferResult, **changes: Any) -> OfferResult:

@@ -49,7 +49,7 @@ from infercost.cost.gpu_hour import usd_per_used_gpu_hour
 from infercost.errors import InputError
 from infercost.plan.candidate import Candidate
 from infercost.plan.search import run_sweep, search, smallest_fit
-from infercost.plan.traffic import DAYS_PER_BILLING_MONTH, S_PER_DAY, Traffic
+from infercost.plan.traffic import DAYS_PER_BILLING_MONTH, FLAT_ASSUMED, S_PER_DAY, Traffic
 from infercost.units import HOURS_PER_DAY, S_PER_HOUR, TOKENS_PER_M
 
 FloatArray = npt.NDArray[np.float64]
@@ -78,6 +78,8 @@ class Replica:
         reserved_usd_per_gpu_hour, spot_usd_per_gpu_hour: other purchase options (None: not
             offered).
         description: what the replica is and where its figures come from.
+        assumptions: choices made for the caller (catalog prices, dtypes picked by the
+            search), each naming the option that pins it.
     """
 
     output_tok_s: float
@@ -86,6 +88,7 @@ class Replica:
     reserved_usd_per_gpu_hour: float | None = None
     spot_usd_per_gpu_hour: float | None = None
     description: str = "given"
+    assumptions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _positive("replica output tok/s", self.output_tok_s)
@@ -185,10 +188,18 @@ class FleetPlan:
     growth_static_replicas: IntArray
     growth_usd_per_month: FloatArray
 
+    @property
+    def assumptions(self) -> tuple[str, ...]:
+        """Every figure's assumption the caller did not state (replica and traffic shape)."""
+        flat = (FLAT_ASSUMED,) if self.traffic.shape == FLAT_ASSUMED else ()
+        return (*self.replica.assumptions, *flat)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (``plan fleet --json``)."""
         t, r = self.traffic, self.replica
         return {
+            "assumptions": list(self.assumptions),
+            "traffic_shape": t.shape,
             "replica": {
                 "description": r.description,
                 "gpus": r.gpus,
@@ -381,13 +392,28 @@ def size_fleet(
     )
 
 
-def _cheapest(offers: Sequence[Offer], gpu: str, kinds: set[str], gpus: int) -> float | None:
-    rates = [
-        float(usd_per_used_gpu_hour(o.usd_per_hour, o.gpus_per_instance, gpus))
+def _catalog_rate(
+    offers: Sequence[Offer], gpu: str, kinds: set[str], gpus: int, what: str, flag: str,
+    on_demand_usd_per_gpu_hour: float,
+) -> tuple[float | None, list[str]]:  # fmt: skip
+    """The cheapest catalog rate of ``kinds`` per used GPU-hour and the assumption it makes;
+    None (with a note) when no offer exists or the cheapest is not below on-demand (a dearer
+    reserved or spot price never enters the mix)."""
+    rated = [
+        (float(usd_per_used_gpu_hour(o.usd_per_hour, o.gpus_per_instance, gpus)), o)
         for o in offers
         if o.gpu == gpu and o.pricing_kind in kinds
     ]
-    return min(rates) if rates else None
+    if not rated:
+        return None, [f"no {what} offer for {gpu} in the catalog: {what} not in the mix ({flag})"]
+    rate, offer = min(rated, key=lambda x: x[0])
+    where = f"catalog offer {offer.id} ({offer.provider}, as of {offer.as_of})"
+    if rate >= on_demand_usd_per_gpu_hour:
+        return None, [
+            f"{what} left out of the mix: the cheapest, ${rate:.2f}/GPU-h from {where}, is not "
+            f"below the on-demand ${on_demand_usd_per_gpu_hour:.2f}; give {flag} to price it"
+        ]
+    return rate, [f"{what} ${rate:.2f}/GPU-h from {where}; pin with {flag}"]
 
 
 def replica_from_search(
@@ -399,6 +425,7 @@ def replica_from_search(
     max_ttft_s: float | None = None,
     max_tpot_s: float | None = None,
     weight_dtype: str | None = None,
+    kv_dtype: str | None = None,
     num_gpus: int | None = None,
     engine: str = "vllm",
     gpu_hour_usd: float | None = None,
@@ -417,6 +444,7 @@ def replica_from_search(
     """
     acc = get_accelerator(gpu)
     pool = tuple(offers) if offers is not None else load_offers()
+    assumed: list[str] = []
     if gpu_hour_usd is None:
         offer = default_offer(acc.id, pool)
         if offer is None:
@@ -424,11 +452,16 @@ def replica_from_search(
                 f"No on-demand offer for {acc.id} in the catalog: give --gpu-hour-usd."
             )
         pool_od: tuple[Offer, ...] = (offer,)
+        assumed.append(
+            f"on-demand price from catalog offer {offer.id} (as of {offer.as_of}); pin with "
+            "--gpu-hour-usd"
+        )
     else:
         pool_od = ()
     result = search(
         model, isl, osl, max_ttft_s=max_ttft_s, max_tpot_s=max_tpot_s, top=0, gpus=[acc.id],
         weight_dtypes=[weight_dtype] if weight_dtype else None,
+        kv_dtypes=[kv_dtype] if kv_dtype else None,
         num_gpus=[num_gpus] if num_gpus else None, engine=engine, gpu_hour_usd=gpu_hour_usd,
         offers=pool_od, kinds=("on-demand",),
     )  # fmt: skip
@@ -454,12 +487,26 @@ def replica_from_search(
     w = result.winner
     assert w.usd_per_gpu_hour is not None
     n = w.num_gpus
+    if weight_dtype is None:
+        assumed.append(
+            f"weights {w.weight_dtype} chosen by the search as the cheapest that meets the "
+            f"targets (check its quality); pin with --weight-dtype"
+        )
+    if kv_dtype is None:
+        assumed.append(f"KV cache {w.kv_dtype} chosen by the search; pin with --kv-dtype")
     reserved = reserved_usd_per_gpu_hour
     if reserved is None:
-        reserved = _cheapest(pool, acc.id, {"reserved-1y", "reserved-3y", "committed"}, n)
+        reserved, note = _catalog_rate(
+            pool, acc.id, {"reserved-1y", "reserved-3y", "committed"}, n, "reserved",
+            "--reserved-usd-per-gpu-hour", w.usd_per_gpu_hour,
+        )  # fmt: skip
+        assumed += note
     spot = spot_usd_per_gpu_hour
     if spot is None:
-        spot = _cheapest(pool, acc.id, {"spot"}, n)
+        spot, note = _catalog_rate(
+            pool, acc.id, {"spot"}, n, "spot", "--spot-usd-per-gpu-hour", w.usd_per_gpu_hour
+        )
+        assumed += note
     replica = Replica(
         output_tok_s=w.output_tok_s,
         gpus=n,
@@ -471,5 +518,6 @@ def replica_from_search(
             f"{w.output_tok_s:,.0f} output tok/s, TTFT {w.ttft_s:.2f} s, TPOT "
             f"{w.tpot_s * 1e3:.0f} ms; {w.offer}"
         ),
+        assumptions=tuple(assumed),
     )
     return replica, w

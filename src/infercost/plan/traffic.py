@@ -77,6 +77,12 @@ def diurnal_profile(peak_to_average: float, peak_hour: int = 14) -> FloatArray:
     return normalise_profile(np.exp(hi * (np.cos(theta) - 1.0)))
 
 
+FLAT_ASSUMED = (
+    "traffic assumed flat over the day (no --profile or --peak-to-average given): peak = "
+    "average, so autoscaling saves nothing; give the daily shape for an autoscaled figure"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Traffic:
     """Demand over one day.
@@ -87,6 +93,8 @@ class Traffic:
         profile: shape (24,), relative load per hour, mean 1.
         growth_per_month: compound growth rate per month (0.1 = +10 %).
         months: horizon the fleet is sized for.
+        shape: how the profile was set, in words; :data:`FLAT_ASSUMED` when the caller gave
+            no shape (an assumption every output names).
     """
 
     output_tokens_per_day: float
@@ -95,6 +103,7 @@ class Traffic:
     profile: FloatArray
     growth_per_month: float = 0.0
     months: float = 0.0
+    shape: str = "given profile"
 
     @property
     def growth_factor(self) -> float:
@@ -159,10 +168,13 @@ def traffic(
         raise InputError("Give --profile or --peak-to-average, not both.")
     if profile is not None:
         shape = normalise_profile(profile)
+        how = "--profile as given"
     elif peak_to_average is not None:
         shape = diurnal_profile(peak_to_average, peak_hour)
+        how = f"diurnal curve with peak-to-average {peak_to_average:g} at hour {peak_hour}"
     else:
         shape = np.ones(HOURS)
+        how = FLAT_ASSUMED
     if not (math.isfinite(growth_per_month) and growth_per_month > -1.0):
         raise InputError(f"--growth-per-month must be > -1, got {growth_per_month!r}.")
     if not (math.isfinite(months) and 0 <= months <= MAX_MONTHS):
@@ -170,4 +182,4 @@ def traffic(
             f"--months must lie in [0, {MAX_MONTHS}] (a horizon of at most "
             f"{MAX_MONTHS // 12} years), got {months!r}."
         )
-    return Traffic(float(out), float(isl), float(osl), shape, growth_per_month, months)
+    return Traffic(float(out), float(isl), float(osl), shape, growth_per_month, months, how)

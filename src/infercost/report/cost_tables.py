@@ -137,8 +137,12 @@ def render_compare_table(console: Console, data: dict[str, Any], top: int | None
     ):
         table.add_column(col, overflow="fold")
     for r in rows:
+        lower = data["weight_dtype_choice"] == "auto" and (
+            r["weight_dtype"] != data["checkpoint_weight_dtype"]
+        )
         config = (
-            f"{r['num_gpus']}x {r['gpu']} {r['weight_dtype']} b{r['concurrency']}"
+            f"{r['num_gpus']}x {r['gpu']} {r['weight_dtype']}{'*' if lower else ''} "
+            f"b{r['concurrency']}"
             if r["fits"]
             else f"{r['gpu']}: none"
         )
@@ -153,6 +157,8 @@ def render_compare_table(console: Console, data: dict[str, Any], top: int | None
             r["as_of"] + (" [yellow]STALE[/yellow]" if r["stale"] else ""),
         )
     console.print(table)
+    if data["precision_note"]:
+        console.print(f"* {data['precision_note']}", markup=False, highlight=False)
     stale = sum(1 for r in data["results"] if r["stale"])
     if stale:
         console.print(

@@ -208,6 +208,8 @@ def render_fleet(console: Console, p: FleetPlan) -> None:
     for row in rows:
         t.add_row(*row)
     console.print(t)
+    for note in p.assumptions:
+        console.print(f"assumed: {note}", markup=False, highlight=False)
 
 
 def render_breakeven(console: Console, b: Breakeven) -> None:

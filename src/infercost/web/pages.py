@@ -349,6 +349,9 @@ def fleet_page(values: dict[str, str]) -> Result:
         ]
     )  # fmt: skip
     body += f"<p>Replica: {esc(data['replica']['description'])}</p>"
+    if data["assumptions"]:
+        items = "".join(f"<li>{esc(a)}</li>" for a in data["assumptions"])
+        body += f'<p>Assumed (not given):</p><ul class="assumptions">{items}</ul>'
     body += figure(fleet_figure(plan), "chart-fleet")
     return data, body
 

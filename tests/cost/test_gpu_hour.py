@@ -91,7 +91,10 @@ class TestStale:
     def test_old_price_is_flagged_in_source(self) -> None:
         p = price_from_offer(make_offer(as_of=date(2025, 1, 1)), 8, today=date(2026, 11, 30))
         assert p.stale
-        assert p.source.endswith("(STALE)")
+        # 2025-01-01 -> 2026-11-30: 365 + 333 = 698 days; the snapshot date and the ways out
+        # are named.
+        assert "(STALE: 698 days old; newest offers snapshot" in p.source
+        assert "infercost offers refresh" in p.source and "--gpu-hour-usd" in p.source
 
     def test_recent_price_is_not_flagged(self) -> None:
         p = price_from_offer(make_offer(as_of=date(2026, 10, 1)), 8, today=date(2026, 11, 30))

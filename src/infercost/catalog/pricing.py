@@ -568,6 +568,19 @@ def default_offer(accelerator_id: str, offers: Iterable[Offer] | None = None) ->
     return candidates[(len(candidates) - 1) // 2]
 
 
+def newest_offer_date(offers: Iterable[Offer] | None = None) -> date:
+    """The newest ``as_of`` among the offers (shipped snapshot plus user files): the date of
+    the snapshot outputs quote beside a stale price.
+
+    Raises:
+        CatalogError: no offers at all.
+    """
+    pool = tuple(offers) if offers is not None else load_offers()
+    if not pool:
+        raise CatalogError("offers", "no offers loaded")
+    return max(o.as_of for o in pool)
+
+
 def default_gpu_hour_usd(accelerator_id: str) -> tuple[float, str] | None:
     """Per-GPU US$/hour of the default offer (see :func:`default_offer`) and a text naming it.
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from infercost.catalog.pricing import STALE_AFTER_DAYS, Offer, default_offer
+from infercost.catalog.pricing import STALE_AFTER_DAYS, Offer, default_offer, newest_offer_date
 from infercost.cost.money import usd
 from infercost.cost.tco import TcoBreakdown
 from infercost.errors import InputError
@@ -116,7 +116,14 @@ def price_from_offer(
         gpus_paid=instances * offer.gpus_per_instance,
         instances=instances,
         pricing_kind=offer.pricing_kind,
-        source=offer.describe() + (" (STALE)" if stale else ""),
+        source=offer.describe()
+        + (
+            f" (STALE: {offer.age_days(today)} days old; newest offers snapshot "
+            f"{newest_offer_date().isoformat()}; refresh with `infercost offers refresh` or "
+            "give --gpu-hour-usd)"
+            if stale
+            else ""
+        ),
         as_of=offer.as_of,
         stale=stale,
     )

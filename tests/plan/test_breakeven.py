@@ -222,3 +222,21 @@ class TestManyCrossings:
         from infercost.plan.breakeven import crossings_tokens_per_day
 
         assert crossings_tokens_per_day(self.inputs(gpu_hour_usd=10.0)) == []
+
+
+def test_cache_writes_raise_the_api_side() -> None:
+    """W2 with 20 % of input cached at $1.25/M and 10 % written at $3.125/M (1.25x input):
+    input $/M = 0.7 x 2.50 + 0.2 x 1.25 + 0.1 x 3.125 = 1.75 + 0.25 + 0.3125 = 2.3125;
+    blended = 0.5 x 2.3125 + 0.5 x 10 = 6.15625 (vs 6.25 with no caching)."""
+    inp = w2(
+        api_cached_input_usd_per_m=1.25, cached_share=0.2, api_cache_write_usd_per_m=3.125,
+        cache_write_share=0.1,
+    )  # fmt: skip
+    assert inp.api_blended_usd_per_m == pytest.approx(6.15625)
+    with pytest.raises(InputError, match="--cache-write-share needs"):
+        w2(cache_write_share=0.1)
+    with pytest.raises(InputError, match="at most 1"):
+        w2(
+            api_cached_input_usd_per_m=1.0, cached_share=0.7, api_cache_write_usd_per_m=3.0,
+            cache_write_share=0.4,
+        )  # fmt: skip

@@ -292,6 +292,8 @@ class BreakevenRequest(Body):
     gpus_per_replica: Count | None = None
     api_cached_input_usd_per_m: float | None = None
     cached_share: float = 0.0
+    api_cache_write_usd_per_m: float | None = None
+    cache_write_share: float = 0.0
     max_utilization: float = 1.0
     peak_to_average: float = 1.0
     spare_replicas: Count = 0
@@ -331,6 +333,7 @@ def breakeven_inputs(req: BreakevenRequest) -> BreakevenInputs:
             ("--api-input-usd-per-m", req.api_input_usd_per_m),
             ("--api-output-usd-per-m", req.api_output_usd_per_m),
             ("--api-cached-input-usd-per-m", req.api_cached_input_usd_per_m),
+            ("--api-cache-write-usd-per-m", req.api_cache_write_usd_per_m),
             ("--input-share", req.input_share),
             ("--tok-s", req.tok_s),
             ("--gpus-per-replica", req.gpus_per_replica),
@@ -339,7 +342,8 @@ def breakeven_inputs(req: BreakevenRequest) -> BreakevenInputs:
             req.model, gpu, req.isl, req.osl, api_model, api_provider=req.api_provider,
             offer=req.offer, gpu_hour_usd=req.gpu_hour_usd, max_ttft_s=req.max_ttft_s,
             max_tpot_s=_ms(req.max_tpot_ms), weight_dtype=req.weight_dtype,
-            engine=req.engine, cached_share=req.cached_share, **common,
+            engine=req.engine, cached_share=req.cached_share,
+            cache_write_share=req.cache_write_share, **common,
         )  # fmt: skip
     _only_with(
         "--model", ("--gpu", req.gpu), ("--api-model", req.api_model),
@@ -364,6 +368,8 @@ def breakeven_inputs(req: BreakevenRequest) -> BreakevenInputs:
         api_in, api_out, share, rate, tok_s, gpus_per_replica=n,
         api_cached_input_usd_per_m=req.api_cached_input_usd_per_m,
         cached_share=req.cached_share,
+        api_cache_write_usd_per_m=req.api_cache_write_usd_per_m,
+        cache_write_share=req.cache_write_share,
         description=(
             f"self-host: {n} GPU(s) at ${rate:g}/GPU-h, {tok_s:,.0f} tok/s; API "
             f"${api_in:g}/M in, ${api_out:g}/M out, {share:.0%} input"

@@ -483,6 +483,12 @@ def breakeven_command(
     ),
     api_cached_input_usd_per_m: float | None = typer.Option(None, help="API $/M cached input."),
     cached_share: float = typer.Option(0.0, help="Share of input billed as cached, 0-1."),
+    api_cache_write_usd_per_m: float | None = typer.Option(
+        None, help="API $/M cache-write input (simple flags)."
+    ),
+    cache_write_share: float = typer.Option(
+        0.0, help="Share of input written to the prompt cache, 0-1."
+    ),
     max_utilization: float = typer.Option(1.0, help="Highest planned use of capacity, 0-1."),
     peak_to_average: float = typer.Option(1.0, help="Busiest hour ÷ average (sizing)."),
     spare_replicas: int = typer.Option(0, help="Spare replicas for failures (N + spare)."),
@@ -526,6 +532,7 @@ def breakeven_command(
             ("--api-input-usd-per-m", api_input_usd_per_m),
             ("--api-output-usd-per-m", api_output_usd_per_m),
             ("--api-cached-input-usd-per-m", api_cached_input_usd_per_m),
+            ("--api-cache-write-usd-per-m", api_cache_write_usd_per_m),
             ("--input-share", input_share),
             ("--tok-s", tok_s),
             ("--gpus-per-replica", gpus_per_replica),
@@ -544,6 +551,7 @@ def breakeven_command(
             weight_dtype=weight_dtype,
             engine=engine,
             cached_share=cached_share,
+            cache_write_share=cache_write_share,
             **common,
         )
     else:
@@ -584,6 +592,8 @@ def breakeven_command(
             gpus_per_replica=gpus_per_replica,
             api_cached_input_usd_per_m=api_cached_input_usd_per_m,
             cached_share=cached_share,
+            api_cache_write_usd_per_m=api_cache_write_usd_per_m,
+            cache_write_share=cache_write_share,
             description=(
                 f"self-host: {gpus_per_replica} GPU(s) at ${gpu_hour_usd:g}/GPU-h, "
                 f"{tok_s:,.0f} tok/s; API ${api_input_usd_per_m:g}/M in, "

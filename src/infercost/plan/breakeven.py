@@ -1,9 +1,11 @@
 """Self-host vs API: monthly cost curves and the break-even volume (``infercost plan breakeven``).
 
 Volume V is tokens per day, input and output together (as API bills and as worked example W2
-counts them). With input share s, cached share c of the input, and API prices per million:
+counts them). With input share s, cached-read share c and cache-write share w of the input,
+and API prices per million (a cache write is dearer than plain input: 1.25x at Anthropic):
 
-    API $/M blended  = s x ((1 - c) x input + c x cached input) + (1 - s) x output
+    API $/M blended  = s x ((1 - c - w) x input + c x cached input + w x cache write)
+                       + (1 - s) x output
     API $/month(V)   = V x days/month ÷ 1e6 x blended
 
 Self-hosting pays for replicas sized for the busiest hour, never above the target
@@ -77,6 +79,8 @@ class BreakevenInputs:
         gpus_per_replica: GPUs one replica uses.
         api_cached_input_usd_per_m, cached_share: cached-input price and the share of input
             tokens billed at it (None: no caching discount).
+        api_cache_write_usd_per_m, cache_write_share: cache-write price and the share of input
+            tokens written to the cache (None: writes billed as plain input).
         max_utilization: highest share of capacity the fleet is planned to use.
         peak_to_average: busiest hour ÷ average (replicas are sized for the busiest hour).
         spare_replicas: replicas kept for failures (N + spare).
@@ -95,6 +99,8 @@ class BreakevenInputs:
     gpus_per_replica: int = 1
     api_cached_input_usd_per_m: float | None = None
     cached_share: float = 0.0
+    api_cache_write_usd_per_m: float | None = None
+    cache_write_share: float = 0.0
     max_utilization: float = 1.0
     peak_to_average: float = 1.0
     spare_replicas: int = 0
@@ -115,6 +121,16 @@ class BreakevenInputs:
             raise InputError("--cached-share needs --api-cached-input-usd-per-m.")
         if self.api_cached_input_usd_per_m is not None:
             _non_negative("--api-cached-input-usd-per-m", self.api_cached_input_usd_per_m)
+        _fraction("--cache-write-share", self.cache_write_share)
+        if self.cache_write_share > 0 and self.api_cache_write_usd_per_m is None:
+            raise InputError("--cache-write-share needs --api-cache-write-usd-per-m.")
+        if self.api_cache_write_usd_per_m is not None:
+            _non_negative("--api-cache-write-usd-per-m", self.api_cache_write_usd_per_m)
+        if self.cached_share + self.cache_write_share > 1:
+            raise InputError(
+                "--cached-share + --cache-write-share must be at most 1 (shares of the input "
+                f"tokens), got {self.cached_share} + {self.cache_write_share}."
+            )
         if not (math.isfinite(self.max_utilization) and 0 < self.max_utilization <= 1):
             raise InputError(
                 f"--max-utilization must lie in (0, 1], got {self.max_utilization!r}."
@@ -131,9 +147,11 @@ class BreakevenInputs:
 
     @property
     def api_blended_usd_per_m(self) -> float:
-        """s x ((1 - c) x input + c x cached) + (1 - s) x output."""
+        """s x ((1 - c - w) x input + c x cached + w x cache write) + (1 - s) x output."""
         cached = self.api_cached_input_usd_per_m or 0.0
-        per_input = (1 - self.cached_share) * self.api_input_usd_per_m + self.cached_share * cached
+        write = self.api_cache_write_usd_per_m or 0.0
+        c, w = self.cached_share, self.cache_write_share
+        per_input = (1 - c - w) * self.api_input_usd_per_m + c * cached + w * write
         return self.input_share * per_input + (1 - self.input_share) * self.api_output_usd_per_m
 
     @property
@@ -295,6 +313,8 @@ class Breakeven:
             "capacity_tokens_per_day_per_replica": inp.capacity_tokens_per_day,
             "ops_usd_per_month": inp.ops_usd_per_month,
             "input_share": inp.input_share,
+            "cached_share": inp.cached_share,
+            "cache_write_share": inp.cache_write_share,
             "gpu_hour_usd": inp.gpu_hour_usd,
             "tok_s": inp.tok_s,
             "gpus_per_replica": inp.gpus_per_replica,
@@ -369,6 +389,7 @@ def inputs_from_names(
     weight_dtype: str | None = None,
     engine: str = "vllm",
     cached_share: float = 0.0,
+    cache_write_share: float = 0.0,
     **options: Any,
 ) -> BreakevenInputs:
     """Break-even inputs from names: the cheapest replica of ``model`` on ``gpu`` under the
@@ -432,6 +453,10 @@ def inputs_from_names(
             else None
         ),
         cached_share=cached_share,
+        api_cache_write_usd_per_m=(
+            float(sheet.usd_per_m_cache_write) if sheet.usd_per_m_cache_write is not None else None
+        ),
+        cache_write_share=cache_write_share,
         description=(
             f"self-host: {w.layout} {w.weight_dtype} (KV {w.kv_dtype}) batch {w.concurrency}, "
             f"{w.output_tok_s:,.0f} output tok/s, ${rate:.2f}/GPU-h "

@@ -422,7 +422,30 @@ def mixed_step(
     ``decode_context`` plus a prefill of ``prefill_tokens`` (from ``prefill_seqs`` sequences,
     each appended after ``prefill_ctx_before`` cached tokens), as vLLM's chunked-prefill
     scheduler builds it. Pure decode: prefill_tokens = 0. Pure prefill: decode_seqs = 0.
+
+    Scalar inputs with a scalar step model take :func:`_mixed_step_scalar` (the same
+    operations in the same order on Python floats, so the same result to the bit; numpy
+    scalars cost about a microsecond an operation); arrays broadcast here.
     """
+    args = (decode_seqs, decode_context, prefill_tokens, prefill_ctx_before, prefill_seqs)
+    if all(type(x) in _SCALAR_TYPES or _is_0d(x) for x in args):
+        consts = _scalar_constants(sm)
+        if consts is not None:
+            return _mixed_step_scalar(consts, *(float(x) for x in args))
+    return _mixed_step_array(
+        sm, decode_seqs, decode_context, prefill_tokens, prefill_ctx_before, prefill_seqs
+    )
+
+
+def _mixed_step_array(
+    sm: StepModel,
+    decode_seqs: ArrayLike,
+    decode_context: ArrayLike,
+    prefill_tokens: ArrayLike = 0.0,
+    prefill_ctx_before: ArrayLike = 0.0,
+    prefill_seqs: ArrayLike = 0.0,
+) -> StepTime:
+    """:func:`mixed_step` over numpy arrays (any broadcastable shapes)."""
     b = np.asarray(decode_seqs, dtype=np.float64)
     p = np.asarray(prefill_tokens, dtype=np.float64)
     ps = np.asarray(prefill_seqs, dtype=np.float64)
@@ -496,6 +519,195 @@ def mixed_step(
         total_s=np.asarray(total, dtype=np.float64),
         read_bytes=np.asarray(read_bytes, dtype=np.float64),
         flop=np.asarray(flop, dtype=np.float64),
+    )
+
+
+#: Types :func:`mixed_step` takes as scalars: their arithmetic is IEEE double on both paths.
+_SCALAR_TYPES: frozenset[type] = frozenset({float, int, np.float64, np.int64})
+
+
+def _is_0d(x: object) -> bool:
+    return isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype == np.float64
+
+
+@dataclass(frozen=True, slots=True)
+class _ScalarStep:
+    """A scalar :class:`StepModel`'s constants as Python floats, for the scalar path."""
+
+    dense_bytes: float
+    expert_bytes: float
+    num_experts: int
+    experts_per_token: int
+    kv_tok: float
+    full_layers: float
+    sliding_layers: float
+    sliding_window: float
+    dsa_topk: float
+    linear_flop_per_token: float
+    lm_head_flop_per_seq: float
+    attn_flop_per_ctx: float
+    index_bytes_per_ctx: float
+    index_flop_per_ctx: float
+    state_bytes_per_seq: float
+    state_flop_per_token: float
+    logits_bytes_per_seq: float
+    moe_token_scale: float
+    bw: float
+    peak: float
+    step_overhead_s: float
+    token_overhead_s: float
+    seq_overhead_s: float
+    # communication
+    tp: float
+    pp: float
+    hidden_size: float
+    allreduce_latency_s: float
+    allreduce_count: float
+    link: float
+    alltoalls_per_step: float
+    alltoall_bytes_per_token: float
+
+
+#: The step model whose constants :func:`_scalar_constants` last converted, and them: one
+#: slot, since callers (a predict() call, a simulator run) step one model many times.
+_last_constants: tuple[StepModel, _ScalarStep | None] | None = None
+
+
+def _scalar_constants(sm: StepModel) -> _ScalarStep | None:
+    """``sm``'s constants as floats, or None when a field is an array (a sweep) or a divisor
+    is not positive (the array path then gives numpy's inf/nan as before)."""
+    global _last_constants
+    last = _last_constants
+    if last is not None and last[0] is sm:
+        return last[1]
+    out: _ScalarStep | None = None
+    values = {f: getattr(sm, f) for f in StepModel.__slots__}
+    if all(type(v) in _SCALAR_TYPES or _is_0d(v) for v in values.values()):
+        v = {k: float(x) for k, x in values.items()}
+        bw = v["mem_bw_bytes_s"] * v["mbu"]
+        peak = v["peak_flop_s"] * v["mfu"]
+        link = v["link_bytes_s"] * v["comm_efficiency"]
+        if bw > 0 and peak > 0 and link > 0 and v["tp"] > 0 and v["num_experts"] >= 0:
+            layers = v["full_layers"] + v["sliding_layers"]
+            allreduces = v["allreduces_per_step"]
+            out = _ScalarStep(
+                dense_bytes=v["dense_bytes"],
+                expert_bytes=v["expert_bytes"],
+                num_experts=int(sm.num_experts),
+                experts_per_token=int(sm.experts_per_token),
+                kv_tok=v["kv_layer_token_bytes"],
+                full_layers=v["full_layers"],
+                sliding_layers=v["sliding_layers"],
+                sliding_window=v["sliding_window"],
+                dsa_topk=v["dsa_topk"],
+                linear_flop_per_token=v["linear_flop_per_token"],
+                lm_head_flop_per_seq=v["lm_head_flop_per_seq"],
+                attn_flop_per_ctx=v["attn_flop_per_ctx"],
+                index_bytes_per_ctx=v["index_bytes_per_ctx"],
+                index_flop_per_ctx=v["index_flop_per_ctx"],
+                state_bytes_per_seq=v["state_bytes_per_seq"],
+                state_flop_per_token=v["state_flop_per_token"],
+                logits_bytes_per_seq=v["logits_bytes_per_seq"],
+                moe_token_scale=v["moe_token_scale"],
+                bw=bw,
+                peak=peak,
+                step_overhead_s=v["step_overhead_s"],
+                token_overhead_s=v["token_overhead_s"],
+                seq_overhead_s=v["seq_overhead_s"],
+                tp=v["tp"],
+                pp=v["pp"],
+                hidden_size=v["hidden_size"],
+                allreduce_latency_s=v["allreduce_latency_s"],
+                allreduce_count=allreduces if allreduces > 0 else 2.0 * layers,
+                link=link,
+                alltoalls_per_step=v["alltoalls_per_step"],
+                alltoall_bytes_per_token=v["alltoall_bytes_per_token"],
+            )
+    _last_constants = (sm, out)
+    return out
+
+
+def _capped_pairs_scalar(n: float, c0: float, cap: float) -> float:
+    """:func:`capped_pairs` on floats (same operations, same order)."""
+    full = n * c0 + n * n / 2.0
+    if not cap:
+        return full
+    below = min(max(cap - c0, 0.0), n)
+    pairs = below * c0 + below * below / 2.0 + (n - below) * cap
+    return min(full, pairs)
+
+
+def _mixed_step_scalar(
+    c: _ScalarStep, b: float, dctx: float, p: float, pctx: float, ps: float
+) -> StepTime:
+    """:func:`_mixed_step_array` on Python floats: every operation as there, in the same
+    order (``np.maximum``/``np.minimum`` as max/min, ``np.where`` as a conditional), so
+    IEEE double arithmetic gives the same bits; ``tests/perf`` checks it against the array
+    path over the catalog."""
+    tokens = b + p
+    if c.num_experts == 0:
+        experts = 0.0
+    else:
+        miss = 1.0 - c.experts_per_token / c.num_experts
+        t_moe = tokens * c.moe_token_scale
+        experts = c.num_experts * (1.0 - float(np.power(miss, max(t_moe, 0.0))))
+
+    def effective(ctx: float) -> float:
+        capped = min(ctx, c.sliding_window) if c.sliding_window else ctx
+        full = min(ctx, c.dsa_topk) if c.dsa_topk else ctx
+        return c.full_layers * full + c.sliding_layers * capped
+
+    kv_tok = c.kv_tok
+    layers_total = c.full_layers + c.sliding_layers
+    eff_d = effective(dctx)
+    kv_read = b * kv_tok * eff_d + ps * kv_tok * effective(pctx)
+    kv_write = tokens * kv_tok * layers_total
+    seqs = b + ps
+    per_prompt = p / max(ps, 1.0) if ps > 0 else 0.0
+    index_bytes = c.index_bytes_per_ctx * (b * dctx + ps * (pctx + per_prompt))
+    index_pairs = b * dctx + ps * _capped_pairs_scalar(per_prompt, pctx, 0.0)
+    state_bytes = 2.0 * seqs * c.state_bytes_per_seq
+    kv_read = kv_read + index_bytes + state_bytes
+    logits_bytes = seqs * c.logits_bytes_per_seq
+    read_bytes = c.dense_bytes + experts * c.expert_bytes + kv_read + kv_write + logits_bytes
+    pair_sum = c.full_layers * _capped_pairs_scalar(
+        per_prompt, pctx, c.dsa_topk
+    ) + c.sliding_layers * _capped_pairs_scalar(per_prompt, pctx, c.sliding_window)
+    attn_pairs = b * eff_d + ps * pair_sum
+    mixer_flop = (
+        c.attn_flop_per_ctx * attn_pairs
+        + c.index_flop_per_ctx * index_pairs
+        + c.state_flop_per_token * tokens
+    )
+    flop = c.linear_flop_per_token * tokens + c.lm_head_flop_per_seq * seqs + mixer_flop
+    bw = c.bw
+    peak = c.peak
+    weight_read = c.dense_bytes + experts * c.expert_bytes
+    linear_flop = c.linear_flop_per_token * tokens + c.lm_head_flop_per_seq * seqs
+    gemm_s = max(weight_read / bw, linear_flop / peak)
+    attn_s = max((kv_read + kv_write) / bw, mixer_flop / peak)
+    logits_s = logits_bytes / bw
+    # communication, as comm_s
+    msg = tokens * c.hidden_size * ACTIVATION_BYTES
+    tp = c.tp
+    per_allreduce = c.allreduce_latency_s + 2.0 * (tp - 1.0) / tp * msg / c.link
+    tp_s = c.allreduce_count * per_allreduce if tp > 1 else 0.0
+    pp_s = (c.pp - 1.0) * (c.allreduce_latency_s + msg / c.link)
+    a2a_s = c.alltoalls_per_step * (
+        c.allreduce_latency_s + tokens * c.alltoall_bytes_per_token / c.link
+    )
+    comm = tp_s + pp_s + a2a_s
+    overhead = c.step_overhead_s + c.token_overhead_s * tokens + c.seq_overhead_s * seqs
+    total = gemm_s + attn_s + logits_s + comm + overhead
+    f64 = np.float64
+    return StepTime(
+        memory_s=f64(read_bytes / bw),  # type: ignore[arg-type]
+        compute_s=f64(flop / peak),  # type: ignore[arg-type]
+        comm_s=f64(comm),  # type: ignore[arg-type]
+        overhead_s=f64(overhead),  # type: ignore[arg-type]
+        total_s=f64(total),  # type: ignore[arg-type]
+        read_bytes=f64(read_bytes),  # type: ignore[arg-type]
+        flop=f64(flop),  # type: ignore[arg-type]
     )
 
 

@@ -26,7 +26,7 @@ from infercost.calibrate.importers import (
     import_vllm_json,
 )
 from infercost.calibrate.measurement import Measurement
-from infercost.cli.calibrate_fit import profile_document, write_profile
+from infercost.cli.calibrate_fit import write_profile
 from infercost.errors import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -362,9 +362,8 @@ class TestProfileExports:
 def test_profile_with_a_quote_in_the_file_name_reads_back(tmp_path: Path) -> None:
     fit = FitResult("vllm", {"mbu": 0.71234567, "mfu": 0.5}, 0.1234, 12, ('my "best" run',))
     provenance = 'runs/my "best" run.json'
-    document = profile_document({"vllm": fit}, date(2026, 1, 5), provenance)
     out = tmp_path / "engine_fits.toml"
-    write_profile(out, document, provenance)
+    write_profile(out, {"vllm": fit}, date(2026, 1, 5), provenance)
     back = tomllib.loads(out.read_text(encoding="utf-8"))
     assert back["vllm"]["source"] == f"calibrate.fit on {provenance}"
     assert back["vllm"]["mbu"] == 0.712346  # 6 significant digits
@@ -372,8 +371,17 @@ def test_profile_with_a_quote_in_the_file_name_reads_back(tmp_path: Path) -> Non
     assert back["vllm"]["fitted_on"].startswith('my "best" run (12 rows')
 
 
+def test_the_api_profile_text_is_the_same_safe_toml() -> None:
+    """The REST service returns profiles_toml's text: it parses, quote and all."""
+    from infercost.calibrate.fit import profiles_toml
+
+    fit = FitResult("vllm", {"mbu": 0.7}, 0.1, 3, ('x"y',))
+    text = profiles_toml({"vllm": fit}, date(2026, 1, 5), 'run "1".json')
+    assert tomllib.loads(text)["vllm"]["source"] == 'calibrate.fit on run "1".json'
+
+
 def test_profile_write_to_a_missing_folder_parent_is_created(tmp_path: Path) -> None:
     fit = FitResult("vllm", {"mbu": 0.7}, 0.1, 3, ("a",))
     out = tmp_path / "new" / "engine_fits.toml"
-    write_profile(out, profile_document({"vllm": fit}, date(2026, 1, 5), "a\nb"), "a\nb")
+    write_profile(out, {"vllm": fit}, date(2026, 1, 5), "a\nb")
     assert tomllib.loads(out.read_text(encoding="utf-8"))["vllm"]["mbu"] == 0.7

@@ -30,9 +30,11 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import tomli_w
 
 from infercost.calibrate.evaluate import Params, Prepared, predict_measurement
 from infercost.calibrate.measurement import Measurement
@@ -185,19 +187,6 @@ def fit_engine(
     return FitResult(engine, best, loss_value, len(preps), sources)
 
 
-def profile_toml(fit: FitResult, today: date) -> str:
-    """A TOML table overriding the engine's efficiencies with the fit, dated and sourced."""
-    lines = [f"[{fit.engine}]"]
-    for key, value in fit.values.items():
-        lines.append(f"{key} = {value:.6g}")
-    lines.append(
-        f'fitted_on = "{", ".join(fit.sources)} ({fit.num_rows} rows, mean |log ratio| '
-        f'{fit.loss:.3f})"'
-    )
-    lines.append(f"as_of = {today.isoformat()}")
-    return "\n".join(lines) + "\n"
-
-
 def parameter_grid_size(points: int = 4) -> int:
     """Configurations evaluated per grid stage."""
     return len(list(itertools.product(*(range(points) for _ in FIT_PARAMS))))
@@ -229,19 +218,36 @@ def fit_all(
     return out
 
 
+def profile_document(
+    fits: dict[str, FitResult], today: date, provenance: str
+) -> dict[str, dict[str, Any]]:
+    """The fitted profile as TOML data: one table per engine overriding its efficiencies, with
+    where the fit comes from (``fitted_on``, ``source``) and when (``as_of``)."""
+    return {
+        engine: {
+            **{key: float(f"{value:.6g}") for key, value in fit.values.items()},
+            "fitted_on": f"{', '.join(fit.sources)} ({fit.num_rows} rows, mean |log ratio| "
+            f"{fit.loss:.3f})",
+            "source": f"calibrate.fit on {provenance}",
+            "as_of": today,
+        }
+        for engine, fit in fits.items()
+    }
+
+
 def profiles_toml(fits: dict[str, FitResult], today: date, provenance: str) -> str:
-    """A whole ``engine_fits.toml``: a header naming the data, then one table per engine."""
-    header = (
-        "# Engine efficiencies fitted by `infercost calibrate fit` "
-        f"({provenance}). Overrides engines.toml field by field.\n\n"
-    )
-    body = "\n".join(
-        profile_toml(f, today).replace(
-            "\nas_of", f'\nsource = "calibrate.fit on {provenance}"\nas_of'
+    """A whole ``engine_fits.toml``: comment lines naming the data, then one table per engine,
+    written by tomli-w (every string quoted and escaped, so any file name is safe)."""
+    header = "".join(
+        f"# {line}\n"
+        for line in (
+            "Engine efficiencies fitted by `infercost calibrate fit`; overrides engines.toml "
+            "field by field.",
+            f"Data: {provenance}",
         )
-        for f in fits.values()
+        for line in line.splitlines() or [""]
     )
-    return header + body
+    return header + "\n" + tomli_w.dumps(profile_document(fits, today, provenance))
 
 
 def prepare_all(

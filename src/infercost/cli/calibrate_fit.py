@@ -9,13 +9,20 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-import tomli_w
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from infercost.calibrate.error import score
-from infercost.calibrate.fit import BOUNDS, FIT_PARAMS, FitResult, fit_all, prepare_for_fit
+from infercost.calibrate.fit import (
+    BOUNDS,
+    FIT_PARAMS,
+    FitResult,
+    fit_all,
+    prepare_for_fit,
+    profile_document,
+    profiles_toml,
+)
 from infercost.calibrate.importers import import_file
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InputError
@@ -29,43 +36,17 @@ def register_fit(calibrate_app: typer.Typer) -> None:
     )(fit_cmd)
 
 
-def profile_document(
-    fits: dict[str, FitResult], today: date, provenance: str
-) -> dict[str, dict[str, Any]]:
-    """The fitted profile as TOML data: one table per engine overriding its efficiencies, with
-    where the fit comes from (``fitted_on``, ``source``) and when (``as_of``)."""
-    return {
-        engine: {
-            **{key: float(f"{value:.6g}") for key, value in fit.values.items()},
-            "fitted_on": f"{', '.join(fit.sources)} ({fit.num_rows} rows, mean |log ratio| "
-            f"{fit.loss:.3f})",
-            "source": f"calibrate.fit on {provenance}",
-            "as_of": today,
-        }
-        for engine, fit in fits.items()
-    }
-
-
-def write_profile(out: Path, document: dict[str, dict[str, Any]], provenance: str) -> None:
-    """Write ``document`` to ``out`` as TOML (tomli-w quotes every string, so any file name is
-    safe) and read it back before returning.
+def write_profile(out: Path, fits: dict[str, FitResult], today: date, provenance: str) -> None:
+    """Write the fitted profile to ``out`` as TOML (:func:`profiles_toml`) and read it back
+    before returning.
 
     Raises:
         InputError: the file cannot be written, or does not read back as the same profile.
     """
-    header = "".join(
-        f"# {line}\n"
-        for line in (
-            "Engine efficiencies fitted by `infercost calibrate fit`; overrides engines.toml "
-            "field by field.",
-            f"Data: {provenance}",
-        )
-        for line in line.splitlines() or [""]
-    )
-    text = header + "\n" + tomli_w.dumps(document)
+    document = profile_document(fits, today, provenance)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(out, text)
+        write_atomic(out, profiles_toml(fits, today, provenance))
         back = tomllib.loads(out.read_text(encoding="utf-8"))
     except OSError as err:
         raise InputError(
@@ -135,7 +116,7 @@ def fit_cmd(
     median = sorted(errors)[len(errors) // 2] if errors else float("nan")
     if out is not None:
         provenance = ", ".join(str(p) for p in files)
-        write_profile(out, profile_document(fits, date.today(), provenance), provenance)
+        write_profile(out, fits, date.today(), provenance)
     if as_json:
         sys.stdout.write(
             json.dumps(

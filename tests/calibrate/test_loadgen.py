@@ -111,6 +111,17 @@ class TestBounds:
         assert summary["completed"] == 4
         assert elapsed < 2.2
 
+    def test_progress_hears_every_request_of_every_level(self) -> None:
+        """Levels 1 and 3 clients, 3 requests each (no warm-up): six calls, counts 1..3 per
+        level, each with the level's name and the 3-request total."""
+        calls: list[tuple[str, int, int]] = []
+        with FakeOpenAIServer(0.01, 1000.0) as server:
+            run_sweep(config(server.url, osl=2, warmup_requests=0),
+                      lambda stage, done, total: calls.append((stage, done, total)))  # fmt: skip
+        assert calls == [("concurrency 1", n, 3) for n in (1, 2, 3)] + [
+            ("concurrency 3", n, 3) for n in (1, 2, 3)
+        ]
+
     def test_chat_api(self) -> None:
         with FakeOpenAIServer(TTFT_S, TOKENS_PER_S) as server:
             (summary,) = run_sweep(config(server.url + "/v1", api="chat", concurrencies=(2,),

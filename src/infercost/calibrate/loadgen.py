@@ -40,7 +40,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -328,13 +328,19 @@ def summarize(
     return summary
 
 
+#: ``progress(stage, done, total)``: called after each request (stage names the level).
+Progress = Callable[[str, int, int], None]
+
+
 async def _run_level(
-    client: httpx.AsyncClient, config: LoadgenConfig, concurrency: int, first_index: int
-) -> tuple[list[RequestResult], float]:
+    client: httpx.AsyncClient, config: LoadgenConfig, concurrency: int, first_index: int,
+    progress: Progress | None = None,
+) -> tuple[list[RequestResult], float]:  # fmt: skip
     results: list[RequestResult] = []
     issued = 0
     start = time.perf_counter()
     deadline = start + config.max_seconds
+    stage = f"concurrency {concurrency}"
 
     async def client_loop() -> None:
         nonlocal issued
@@ -342,13 +348,18 @@ async def _run_level(
             index = first_index + issued
             issued += 1
             results.append(await send_request(client, config, index))
+            if progress is not None:
+                progress(stage, len(results), config.max_requests)
 
     await asyncio.gather(*(client_loop() for _ in range(concurrency)))
     return results, time.perf_counter() - start
 
 
-async def run_sweep_async(config: LoadgenConfig) -> list[dict[str, object]]:
+async def run_sweep_async(
+    config: LoadgenConfig, progress: Progress | None = None
+) -> list[dict[str, object]]:
     """Run warm-up then every concurrency level; one vLLM-layout result per level.
+    ``progress`` (optional) hears of every finished request.
 
     Raises:
         InputError: every request of the warm-up or of a level failed (the message quotes
@@ -371,7 +382,7 @@ async def run_sweep_async(config: LoadgenConfig) -> list[dict[str, object]]:
         index = warmup
         summaries: list[dict[str, object]] = []
         for concurrency in config.concurrencies:
-            results, duration_s = await _run_level(client, config, concurrency, index)
+            results, duration_s = await _run_level(client, config, concurrency, index, progress)
             index += len(results)
             if not any(r.success for r in results):
                 raise InputError(
@@ -382,9 +393,9 @@ async def run_sweep_async(config: LoadgenConfig) -> list[dict[str, object]]:
     return summaries
 
 
-def run_sweep(config: LoadgenConfig) -> list[dict[str, object]]:
+def run_sweep(config: LoadgenConfig, progress: Progress | None = None) -> list[dict[str, object]]:
     """Blocking wrapper of :func:`run_sweep_async` (starts its own event loop)."""
-    return asyncio.run(run_sweep_async(config))
+    return asyncio.run(run_sweep_async(config, progress))
 
 
 def write_results(summaries: Sequence[Mapping[str, object]], path: str | Path) -> Path:

@@ -193,6 +193,7 @@ def run_cmd(
         float | None,
         typer.Option(help="Raise the work limit (prompt tokens in flight; docs/limits.md)."),
     ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the level summaries as JSON.")
     ] = False,
@@ -213,7 +214,18 @@ def run_cmd(
         request_timeout_s=request_timeout, api_key=api_key, metadata=metadata,
         max_work=max_work,
     )  # fmt: skip
-    summaries = run_sweep(config)
+    if quiet or as_json:
+        summaries = run_sweep(config)
+    else:
+        from rich.progress import Progress as Bar
+
+        with Bar(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("requests", total=config.max_requests)
+
+            def tick(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
+
+            summaries = run_sweep(config, tick)
     try:
         path = write_results(summaries, out)
     except OSError as err:

@@ -50,7 +50,7 @@ from infercost.perf.memory import (
 )
 from infercost.perf.params import param_counts
 from infercost.perf.serving import ServingPoint, closed_loop
-from infercost.perf.step import compute_dtype, step_model, with_expert_parallel
+from infercost.perf.step import StepModel, compute_dtype, step_model, with_expert_parallel
 from infercost.sim import ReplicaConfig, SpecDecoding
 
 #: The ``predict --json`` keys, in order. Written out, never derived from a model's fields;
@@ -318,8 +318,46 @@ def resolve(
     )
 
 
+class _DeploymentMemo:
+    """Results that depend only on the deployment, not on the workload, kept between calls.
+
+    Keyed on the identity of the catalog objects (the catalog caches its entries, so a name
+    resolves to the same frozen object on every call; a config.json read again is a new
+    object and a new key) and on the plain values. An entry holds its objects, so their ids
+    cannot be reused while it lives. At most ``size`` entries; when full it starts over.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._entries: dict[tuple[Any, ...], tuple[tuple[object, ...], Any]] = {}
+
+    def get(self, objs: tuple[object, ...], values: tuple[Any, ...], compute: Any) -> Any:
+        key = (*(id(o) for o in objs), *values)
+        hit = self._entries.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], objs, strict=True)):
+            return hit[1]
+        result = compute()
+        if len(self._entries) >= self._size:
+            self._entries.clear()
+        self._entries[key] = (objs, result)
+        return result
+
+
+_budget_memo = _DeploymentMemo()
+_step_memo = _DeploymentMemo()
+
+
 def kv_budget_bytes_per_gpu(r: Resolved) -> tuple[float, float, float]:
-    """(weights per GPU, workspace per GPU, KV bytes available per GPU)."""
+    """(weights per GPU, workspace per GPU, KV bytes available per GPU); computed once per
+    deployment (model, format, engine, GPU, TP, PP, EP) and kept."""
+    return _budget_memo.get(  # type: ignore[no-any-return]
+        (r.model, r.weight_fmt, r.engine, r.acc),
+        (r.tp, r.pp, r.ep),
+        lambda: _kv_budget(r),
+    )
+
+
+def _kv_budget(r: Resolved) -> tuple[float, float, float]:
     w = weight_bytes(r.model, r.weight_fmt)
     weights_gpu = float(weight_bytes_per_gpu(w, r.tp, r.pp, r.ep))
     act = float(activation_workspace_bytes(r.model, r.engine.max_num_batched_tokens, r.tp))
@@ -387,9 +425,12 @@ def _as_kwargs(r: Resolved) -> dict[str, Any]:
     return {f: getattr(r, f) for f in Resolved.__slots__}
 
 
-def fit_reason(r: Resolved, context: float, need: int) -> str | None:
+def fit_reason(
+    r: Resolved, context: float, need: int, kv_seq_gpu: float | None = None
+) -> str | None:
     """Why the deployment cannot hold ``need`` sequences of ``context`` tokens, with what would
-    fit; None when it can."""
+    fit; None when it can. ``kv_seq_gpu``: :func:`kv_bytes_per_seq_per_gpu` at ``context``
+    when the caller has it."""
     weights_gpu, workspace, kv = kv_budget_bytes_per_gpu(r)
     mem_gib = r.acc.memory_bytes / 2**30
     if kv <= 0:
@@ -401,7 +442,9 @@ def fit_reason(r: Resolved, context: float, need: int) -> str | None:
             f"{r.engine.id}); short by {over:.1f} GB before any KV cache. Would fit: "
             f"{_what_would_fit(r, context, need)}."
         )
-    have = int(max_concurrency(kv, kv_bytes_per_seq_per_gpu(r, context)))
+    if kv_seq_gpu is None:
+        kv_seq_gpu = kv_bytes_per_seq_per_gpu(r, context)
+    have = int(max_concurrency(kv, kv_seq_gpu))
     if have < need:
         return (
             f"does not fit: the KV cache left per GPU ({kv / 1e9:.1f} GB) holds {have} "
@@ -458,14 +501,30 @@ def _price(
     return float(price.usd_per_gpu_hour), default + price.source + note
 
 
+def _rank_step_model(r: Resolved) -> StepModel:
+    """One rank's step constants (:func:`step_model` with :func:`with_expert_parallel`),
+    computed once per deployment and kept."""
+
+    def build() -> StepModel:
+        sm = step_model(
+            r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep
+        )
+        return with_expert_parallel(r.model, sm, r.dp, r.tp, r.ep, r.pp)
+
+    return _step_memo.get(  # type: ignore[no-any-return]
+        (r.model, r.acc, r.weight_fmt, r.engine),
+        (r.kv_bytes_per_elem, r.tp, r.pp, r.ep, r.dp),
+        build,
+    )
+
+
 def serve(
     r: Resolved, concurrency: float, isl: float, osl: float, cached_prefix_share: float = 0.0
 ) -> ServingPoint:
     """Steady state of one data-parallel rank of the resolved deployment holding
     ``concurrency`` sequences (pipeline stages run ``pp`` micro-batches); throughputs are
     the rank's (:func:`scale_dp` sums the ranks)."""
-    sm = step_model(r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep)
-    sm = with_expert_parallel(r.model, sm, r.dp, r.tp, r.ep, r.pp)
+    sm = _rank_step_model(r)
     per_stage = concurrency / r.pp
     sp = closed_loop(
         sm,
@@ -588,7 +647,6 @@ def predict(
     trail = Trail()
     notes = list(r.notes)
     m = r.model
-    counts = param_counts(m)
     context = float(isl + osl)
     weights_gpu, workspace, kv_avail = kv_budget_bytes_per_gpu(r)
     kv_tok = kv_bytes_per_token(m, r.kv_bytes_per_elem)
@@ -597,45 +655,50 @@ def predict(
     max_conc = max_conc_rank * r.dp
     dtype = compute_dtype(r.acc, r.weight_fmt)
 
-    trail.add("total_params", counts.total, "params", "derived from config.json shapes", m.source)
-    trail.add(
-        "active_params", counts.active, "params", "dense + k routed experts + shared", m.source
-    )
-    trail.add(
-        "weights_bytes_per_gpu",
-        weights_gpu,
-        "B",
-        f"(dense+embeddings)/(TP·PP) + experts/(max(TP,EP)·PP) at {r.weight_fmt.bits_per_weight} "
-        "bits/weight for linear layers, 16 for embeddings/norms",
-        r.weight_fmt.source,
-    )
-    trail.add(
-        "kv_bytes_per_token",
-        kv_tok,
-        "B",
-        "MLA: (kv_lora_rank + rope_dim) x layers x bytes"
-        if m.attention_kind == "mla"
-        else f"2 x {m.num_layers} layers x {m.num_kv_heads} KV heads x {m.head_dim} x "
-        f"{r.kv_bytes_per_elem:g} B",
-        m.source,
-    )
-    trail.add(
-        "kv_bytes_available_per_gpu",
-        kv_avail,
-        "B",
-        f"{r.acc.memory_bytes / 1e9:.0f} GB x {r.engine.usable_memory_fraction} usable - weights "
-        f"- workspace ({workspace / 1e9:.2f} GB: activations for "
-        f"{r.engine.max_num_batched_tokens} tokens, runtime, NCCL)",
-        f"{r.acc.source}; {r.engine.source}",
-    )
-    trail.add(
-        "max_concurrency",
-        max_conc,
-        "seqs",
-        f"floor(KV available / KV per sequence of {int(context)} tokens on one GPU "
-        f"= {kv_seq_gpu / 1e6:.2f} MB)",
-        "",
-    )
+    if explain:
+        counts = param_counts(m)
+        trail.add(
+            "total_params", counts.total, "params", "derived from config.json shapes", m.source
+        )
+        trail.add(
+            "active_params", counts.active, "params", "dense + k routed experts + shared", m.source
+        )
+        trail.add(
+            "weights_bytes_per_gpu",
+            weights_gpu,
+            "B",
+            "(dense+embeddings)/(TP·PP) + experts/(max(TP,EP)·PP) at "
+            f"{r.weight_fmt.bits_per_weight} bits/weight for linear layers, 16 for "
+            "embeddings/norms",
+            r.weight_fmt.source,
+        )
+        trail.add(
+            "kv_bytes_per_token",
+            kv_tok,
+            "B",
+            "MLA: (kv_lora_rank + rope_dim) x layers x bytes"
+            if m.attention_kind == "mla"
+            else f"2 x {m.num_layers} layers x {m.num_kv_heads} KV heads x {m.head_dim} x "
+            f"{r.kv_bytes_per_elem:g} B",
+            m.source,
+        )
+        trail.add(
+            "kv_bytes_available_per_gpu",
+            kv_avail,
+            "B",
+            f"{r.acc.memory_bytes / 1e9:.0f} GB x {r.engine.usable_memory_fraction} usable - "
+            f"weights - workspace ({workspace / 1e9:.2f} GB: activations for "
+            f"{r.engine.max_num_batched_tokens} tokens, runtime, NCCL)",
+            f"{r.acc.source}; {r.engine.source}",
+        )
+        trail.add(
+            "max_concurrency",
+            max_conc,
+            "seqs",
+            f"floor(KV available / KV per sequence of {int(context)} tokens on one GPU "
+            f"= {kv_seq_gpu / 1e6:.2f} MB)",
+            "",
+        )
 
     base: dict[str, Any] = {
         "model": m.id,
@@ -666,7 +729,7 @@ def predict(
             f"{m.max_position_embeddings} tokens (config.json max_position_embeddings). "
             "Use a shorter prompt or output."
         )
-    reason = reason or fit_reason(r, context, 1)
+    reason = reason or fit_reason(r, context, 1, kv_seq_gpu)
     if reason is not None:
         return Prediction(
             **base,
@@ -699,7 +762,7 @@ def predict(
         running_rank = float(max(min(max_conc_rank, cap), 1))
         batch = int(running_rank) * r.dp
     running = running_rank * r.dp
-    if max_throughput:
+    if max_throughput and explain:
         trail.add(
             "concurrency",
             batch,
@@ -732,43 +795,49 @@ def predict(
             e2e_s=np.asarray(e2e_q),
             ttft_s=np.asarray(e2e_q - (osl - 1) * sp.tpot_s),
         )
-        trail.add(
-            "queueing",
-            float(sp.ttft_s) - ttft_unqueued,
-            "s",
-            f"{batch} requests in flight but the engine runs {running:g} at once "
-            f"(max_num_seqs, KV capacity); E2E = N / request rate, the rest waits before its "
-            "first token",
-            r.engine.source,
-        )
+        if explain:
+            trail.add(
+                "queueing",
+                float(sp.ttft_s) - ttft_unqueued,
+                "s",
+                f"{batch} requests in flight but the engine runs {running:g} at once "
+                f"(max_num_seqs, KV capacity); E2E = N / request rate, the rest waits before its "
+                "first token",
+                r.engine.source,
+            )
     out_tok_s = float(sp.output_tok_s)
-    trail.add(
-        "decode_step_s",
-        float(sp.decode_step_s),
-        "s",
-        f"max(bytes/(BW x MBU {r.engine.mbu}), FLOP/({dtype} peak x MFU {r.engine.mfu})) + "
-        f"TP comm + overhead {r.engine.step_overhead_s * 1e3:.2f} ms + "
-        f"{r.engine.seq_overhead_s * 1e6:.2f} µs per sequence + fp32 logits, at batch "
-        f"{running_rank:g} per rank; "
-        f"memory-bound share {float(sp.memory_bound_share):.2f}",
-        f"{r.acc.id}: {r.acc.mem_bw_bytes_s / 1e12:.2f} TB/s, {dtype} "
-        f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s; engine {r.engine.id}",
-    )
-    trail.add(
-        "prefill_marginal_s",
-        float(sp.prefill_marginal_s),
-        "s",
-        f"extra iteration time of one {isl}-token prompt fused with the other decodes "
-        f"(chunks of {r.engine.max_num_batched_tokens} tokens)",
-        "",
-    )
-    trail.add(
-        "output_tok_s", out_tok_s, "tok/s", "N x osl / (osl x t_decode + N x dt_prefill)", ""
-    )
-    trail.add(
-        "ttft_s", float(sp.ttft_s), "s", "request overhead + iterations carrying the prompt", ""
-    )
-    trail.add("tpot_s", float(sp.tpot_s), "s", "(cycle - own prefill) / (osl - 1)", "")
+    if explain:
+        trail.add(
+            "decode_step_s",
+            float(sp.decode_step_s),
+            "s",
+            f"max(bytes/(BW x MBU {r.engine.mbu}), FLOP/({dtype} peak x MFU {r.engine.mfu})) + "
+            f"TP comm + overhead {r.engine.step_overhead_s * 1e3:.2f} ms + "
+            f"{r.engine.seq_overhead_s * 1e6:.2f} µs per sequence + fp32 logits, at batch "
+            f"{running_rank:g} per rank; "
+            f"memory-bound share {float(sp.memory_bound_share):.2f}",
+            f"{r.acc.id}: {r.acc.mem_bw_bytes_s / 1e12:.2f} TB/s, {dtype} "
+            f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s; engine {r.engine.id}",
+        )
+        trail.add(
+            "prefill_marginal_s",
+            float(sp.prefill_marginal_s),
+            "s",
+            f"extra iteration time of one {isl}-token prompt fused with the other decodes "
+            f"(chunks of {r.engine.max_num_batched_tokens} tokens)",
+            "",
+        )
+        trail.add(
+            "output_tok_s", out_tok_s, "tok/s", "N x osl / (osl x t_decode + N x dt_prefill)", ""
+        )
+        trail.add(
+            "ttft_s",
+            float(sp.ttft_s),
+            "s",
+            "request overhead + iterations carrying the prompt",
+            "",
+        )
+        trail.add("tpot_s", float(sp.tpot_s), "s", "(cycle - own prefill) / (osl - 1)", "")
     usd_gpu, price_source = _price(r, gpu_hour_usd, offer, allow_spot, pack_replicas)
     cost: dict[str, float | None] = {
         "usd_per_m_input": None,
@@ -784,21 +853,22 @@ def predict(
             "usd_per_m_output": float(per_out),
             "usd_per_m_blended": float(blended),
         }
-        trail.add(
-            "usd_per_m_output",
-            float(per_out),
-            "USD/M tok",
-            f"${usd_gpu:.2f}/GPU-h x {r.num_gpus} GPUs x (1 - prefill share "
-            f"{float(sp.prefill_time_share):.3f}) / (output tok/s x 3600 / 1e6)",
-            price_source or "",
-        )
-        trail.add(
-            "usd_per_m_input",
-            float(per_in),
-            "USD/M tok",
-            "replica $/h x prefill share / (input tok/s x 3600 / 1e6)",
-            price_source or "",
-        )
+        if explain:
+            trail.add(
+                "usd_per_m_output",
+                float(per_out),
+                "USD/M tok",
+                f"${usd_gpu:.2f}/GPU-h x {r.num_gpus} GPUs x (1 - prefill share "
+                f"{float(sp.prefill_time_share):.3f}) / (output tok/s x 3600 / 1e6)",
+                price_source or "",
+            )
+            trail.add(
+                "usd_per_m_input",
+                float(per_in),
+                "USD/M tok",
+                "replica $/h x prefill share / (input tok/s x 3600 / 1e6)",
+                price_source or "",
+            )
     else:
         price_source = (
             f"no catalog offer for {r.acc.id}: pass --gpu-hour-usd or --offer for $/M figures"

@@ -8,7 +8,7 @@ import tempfile
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,15 +17,24 @@ from rich.table import Table
 
 from infercost.errors import InputError
 from infercost.report import usage_charts
-from infercost.report.files import checked_html_path
+from infercost.report.files import checked_html_path, checked_output_path
 from infercost.report.plan_charts import write_html
 from infercost.usage import synth
 from infercost.usage.anomalies import detect, fmt_metric
+from infercost.usage.export import (
+    FOCUS_VERSION,
+    SelfHostedPrice,
+    langfuse_models,
+    litellm_config,
+    self_hosted_prices,
+    write_focus,
+    write_json,
+)
 from infercost.usage.forecast import forecast
 from infercost.usage.ingest import ingest
 from infercost.usage.ledger import Ledger, load_fleet
 from infercost.usage.prices import PriceBook
-from infercost.usage.report import priced_groups
+from infercost.usage.report import period, priced_groups
 from infercost.usage.reprice import parse_where, reprice
 
 usage_app = typer.Typer(
@@ -313,6 +322,69 @@ def reprice_cmd(
     for u in rep.unpriced:
         _out.print(f"[yellow]actual: unpriced[/yellow] {u['rows']:,} rows: {u['reason']}",
                    highlight=False)  # fmt: skip
+
+
+@usage_app.command("export")
+def export_cmd(
+    ledger: LedgerOpt,
+    focus: Annotated[
+        Path | None, typer.Option("--focus", help="FOCUS 1.2 cost rows (.csv or .parquet).")
+    ] = None,
+    litellm: Annotated[
+        Path | None,
+        typer.Option("--litellm", help="LiteLLM model_list with self-hosted $/token (JSON)."),
+    ] = None,
+    langfuse: Annotated[
+        Path | None,
+        typer.Option("--langfuse", help="Langfuse model definitions with self-hosted prices."),
+    ] = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """FOCUS 1.2 cost rows, and self-hosted $/token for LiteLLM and Langfuse (so they stop
+    showing $0)."""
+    if focus is None and litellm is None and langfuse is None:
+        raise InputError("give --focus FILE, --litellm FILE and/or --langfuse FILE.")
+    for flag, path in (("--focus", focus), ("--litellm", litellm), ("--langfuse", langfuse)):
+        checked_output_path(path, flag)
+    out: dict[str, Any] = {}
+    done = None
+    hosted: list[SelfHostedPrice] = []
+    with Ledger(ledger, read_only=True) as book:
+        lo, hi = _when(start, "--from"), _when(end, "--to")
+        if focus is not None:
+            done = write_focus(focus, book.requests(), PriceBook(), book.deployments(), lo, hi)
+            out.update(done.to_dict())
+        if litellm is not None or langfuse is not None:
+            hosted = self_hosted_prices(book.requests(), book.deployments(), lo, hi)
+            out["self_hosted"] = [p.to_dict() for p in hosted]
+            first = lo or period(book.requests(), None, None)[0]
+            if litellm is not None:
+                write_json(litellm, litellm_config(hosted))
+                out["litellm"] = str(litellm)
+            if langfuse is not None:
+                write_json(langfuse, langfuse_models(hosted, first))
+                out["langfuse"] = str(langfuse)
+    if as_json:
+        print(json.dumps(out))
+        return
+    if done is not None:
+        _out.print(
+            f"FOCUS {FOCUS_VERSION}: {done.rows:,} cost rows, billed ${done.billed_usd:,.2f} "
+            f"-> {done.path}", highlight=False,
+        )  # fmt: skip
+    for p in hosted:
+        _out.print(
+            f"{p.deployment}: ${p.input_usd_per_token * 1_000_000:,.4f}/M input, "
+            f"${p.output_usd_per_token * 1_000_000:,.4f}/M output (fleet utilisation "
+            f"{p.utilization:.1%})", highlight=False,
+        )  # fmt: skip
+    for flag in ("litellm", "langfuse"):
+        if flag in out:
+            _out.print(f"{flag} prices -> {out[flag]}", highlight=False)
+    if (litellm or langfuse) and not hosted:
+        _out.print("no registered self-hosted fleet served rows in the period.")
 
 
 @usage_app.command("demo")

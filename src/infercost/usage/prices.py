@@ -143,20 +143,43 @@ class PriceBook:
 class GroupCost:
     """Cost of a group of requests that share one sheet, tier and service tier, in US$.
 
-    ``list_usd`` is the same tokens at list prices: standard tier, cache reads at the
-    uncached input rate (what the tokens would cost without discounts); ``usd`` is what is
-    billed."""
+    ``list_*`` are the same tokens at list prices: standard tier, cache reads at the
+    uncached input rate (what the tokens would cost without discounts); the others are what
+    is billed."""
 
     input_usd: Decimal
     cached_input_usd: Decimal
     cache_write_usd: Decimal
     output_usd: Decimal
-    list_usd: Decimal
+    list_input_usd: Decimal
+    list_cached_input_usd: Decimal
+    list_cache_write_usd: Decimal
+    list_output_usd: Decimal
 
     @property
     def usd(self) -> Decimal:
         """The billed cost: the four token kinds."""
         return self.input_usd + self.cached_input_usd + self.cache_write_usd + self.output_usd
+
+    @property
+    def list_usd(self) -> Decimal:
+        """The list cost of the four token kinds."""
+        return (
+            self.list_input_usd
+            + self.list_cached_input_usd
+            + self.list_cache_write_usd
+            + self.list_output_usd
+        )
+
+    def parts(self) -> dict[str, tuple[Decimal, Decimal]]:
+        """(billed, list) per token kind: ``input`` (uncached), ``cached_input``,
+        ``cache_write``, ``output``."""
+        return {
+            "input": (self.input_usd, self.list_input_usd),
+            "cached_input": (self.cached_input_usd, self.list_cached_input_usd),
+            "cache_write": (self.cache_write_usd, self.list_cache_write_usd),
+            "output": (self.output_usd, self.list_output_usd),
+        }
 
 
 def _need(value: Decimal | None, what: str, sheet: ApiPrice) -> Decimal:
@@ -221,15 +244,13 @@ def group_cost(
     def cost(tokens: int, rate: Decimal) -> Decimal:
         return Decimal(tokens) * rate * factor / _M
 
-    list_usd = (
-        Decimal(uncached_input_tokens + cached_input_tokens) * in_rate
-        + Decimal(cache_write_tokens) * write_rate
-        + Decimal(output_tokens) * out_rate
-    ) / _M
     return GroupCost(
         input_usd=cost(uncached_input_tokens, in_rate),
         cached_input_usd=cost(cached_input_tokens, cached_rate),
         cache_write_usd=cost(cache_write_tokens, write_rate),
         output_usd=cost(output_tokens, out_rate),
-        list_usd=list_usd,
+        list_input_usd=Decimal(uncached_input_tokens) * in_rate / _M,
+        list_cached_input_usd=Decimal(cached_input_tokens) * in_rate / _M,
+        list_cache_write_usd=Decimal(cache_write_tokens) * write_rate / _M,
+        list_output_usd=Decimal(output_tokens) * out_rate / _M,
     )

@@ -94,6 +94,19 @@ class Line:
     cache_write_tokens: int = 0
     output_tokens: int = 0
     reasoning_tokens: int = 0
+    parts: dict[str, list[Decimal]] = field(default_factory=dict)
+    """(billed, list) US$ by charge kind: ``input`` (uncached prompt), ``cached_input``,
+    ``cache_write``, ``output`` (API and self-hosted rows), ``request`` (explicit prices),
+    ``idle`` (a fleet's unused time); used by the FOCUS export."""
+    idle_gpu_hours: Decimal = Decimal(0)
+
+    def add_part(self, kind: str, billed: Decimal, listed: Decimal) -> None:
+        """Add a charge of one kind (and to the line's totals)."""
+        acc = self.parts.setdefault(kind, [Decimal(0), Decimal(0)])
+        acc[0] += billed
+        acc[1] += listed
+        self.usd += billed
+        self.list_usd += listed
 
     def add_tokens(self, g: dict[str, Any]) -> None:
         """Add a priced group's token sums."""
@@ -290,8 +303,7 @@ def priced_groups(
         if g["explicit"]:
             line = line_for(g)
             amount = Decimal(str(g["price_usd"]))
-            line.usd += amount
-            line.list_usd += amount
+            line.add_part("request", amount, amount)
             line.add_tokens(g)
             continue
         if g["provider"] == SELF_HOSTED:
@@ -324,8 +336,8 @@ def priced_groups(
             miss(g, str(err))
             continue
         line = line_for(g)
-        line.usd += cost.usd
-        line.list_usd += cost.list_usd
+        for kind, (billed, listed) in cost.parts().items():
+            line.add_part(kind, billed, listed)
         line.add_tokens(g)
     known = {d.name: d for d in deployments}
     hours = Decimal((end - start).total_seconds()) / Decimal(3600)
@@ -348,11 +360,11 @@ def priced_groups(
         fleet_usd = Decimal(d.gpus) * hours * d.gpu_hour_usd
         capacity_s = d.gpus * float(hours) * 3600.0
         used = [
-            (g, (int(g["input_tokens"]) - int(g["cached_input_tokens"])) * per.per_input_token_s
-             + int(g["output_tokens"]) * per.per_output_token_s)
+            (g, (int(g["input_tokens"]) - int(g["cached_input_tokens"])) * per.per_input_token_s,
+             int(g["output_tokens"]) * per.per_output_token_s)
             for g in items
         ]  # fmt: skip
-        busy_s = sum(s for _, s in used)
+        busy_s = sum(s_in + s_out for _, s_in, s_out in used)
         if busy_s > capacity_s:
             notes.append(
                 f"{d.name}: the physics puts {busy_s:,.0f} GPU-s of work on {capacity_s:,.0f} "
@@ -362,13 +374,15 @@ def priced_groups(
         notes.append(f"{d.name}: GPU-seconds per token from {per.source}; "
                      f"utilisation {min(busy_s / capacity_s, 1.0):.1%}")  # fmt: skip
         allocated = Decimal(0)
-        for g, s in used:
-            amount = fleet_usd * Decimal(s) / Decimal(share_base) if share_base > 0 else Decimal(0)
+        for g, s_in, s_out in used:
             line = line_for(g)
-            line.usd += amount
-            line.list_usd += amount
-            line.add_tokens(g)
+            s = s_in + s_out
+            amount = fleet_usd * Decimal(s) / Decimal(share_base) if share_base > 0 else Decimal(0)
+            prefill = amount * Decimal(s_in) / Decimal(s) if s > 0 else Decimal(0)
+            line.add_part("input", prefill, prefill)
+            line.add_part("output", amount - prefill, amount - prefill)
             allocated += amount
+            line.add_tokens(g)
         idle = fleet_usd - allocated
         if share_base == 0:
             idle = fleet_usd
@@ -376,7 +390,9 @@ def priced_groups(
             key: dict[str, str | None] = dict.fromkeys(dims)
             if dims:
                 key[dims[0]] = f"(idle: {d.name})"
-            idle_line = Line(key, usd=idle, list_usd=idle)
+            idle_line = Line(key)
+            idle_line.add_part("idle", idle, idle)
+            idle_line.idle_gpu_hours = Decimal(max(capacity_s - busy_s, 0.0)) / 3600
             lines[("(idle)", d.name)] = idle_line
     rows = sorted(lines.values(), key=lambda r: (-r.usd, json.dumps(r.key, sort_keys=True)))
     return Report(

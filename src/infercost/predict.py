@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -20,11 +21,15 @@ from infercost.catalog import (
     get_engine,
     get_model,
     get_quant_format,
+    load_accelerators,
+    load_engines,
     load_model_config_file,
+    load_models,
+    load_quant_formats,
 )
-from infercost.catalog.loader import apply_engine_profile
+from infercost.catalog.loader import apply_engine_profile, load_model_aliases
 from infercost.catalog.names import dtype_hint
-from infercost.catalog.pricing import default_offer, get_offer
+from infercost.catalog.pricing import default_offer, get_offer, load_offers
 from infercost.catalog.schema import (
     DTYPE_BYTES,
     Accelerator,
@@ -345,6 +350,20 @@ class _DeploymentMemo:
 
 _budget_memo = _DeploymentMemo()
 _step_memo = _DeploymentMemo()
+_resolve_memo = _DeploymentMemo()
+_price_memo = _DeploymentMemo()
+
+
+def _catalog_tables() -> tuple[object, ...]:
+    """The loaded catalog tables a name resolves against (each cached by its loader; a
+    reload, e.g. after clearing the caches for another user catalog, gives new objects)."""
+    return (
+        load_models(),
+        load_model_aliases(),
+        load_accelerators(),
+        load_engines(),
+        load_quant_formats(),
+    )
 
 
 def kv_budget_bytes_per_gpu(r: Resolved) -> tuple[float, float, float]:
@@ -630,20 +649,31 @@ def predict(
     if (concurrency is None) == (not max_throughput):
         raise InputError("Give exactly one of --concurrency N or --max-throughput.")
     _positive_int("concurrency", concurrency)
-    r = resolve(
-        model,
-        gpu,
-        model_config=model_config,
-        num_gpus=num_gpus,
-        tp=tp,
-        pp=pp,
-        ep=ep,
-        dp=dp,
-        weight_dtype=weight_dtype,
-        kv_dtype=kv_dtype,
-        engine=engine,
-        profile=profile,
-    )
+
+    def resolved() -> Resolved:
+        return resolve(
+            model,
+            gpu,
+            model_config=model_config,
+            num_gpus=num_gpus,
+            tp=tp,
+            pp=pp,
+            ep=ep,
+            dp=dp,
+            weight_dtype=weight_dtype,
+            kv_dtype=kv_dtype,
+            engine=engine,
+            profile=profile,
+        )
+
+    if model_config is None and profile is None:  # names only: the same names, the same answer
+        r: Resolved = _resolve_memo.get(
+            _catalog_tables(),
+            (model, gpu, num_gpus, tp, pp, ep, dp, weight_dtype, kv_dtype, engine),
+            resolved,
+        )
+    else:  # files are read again on every call
+        r = resolved()
     trail = Trail()
     notes = list(r.notes)
     m = r.model
@@ -838,7 +868,11 @@ def predict(
             "",
         )
         trail.add("tpot_s", float(sp.tpot_s), "s", "(cycle - own prefill) / (osl - 1)", "")
-    usd_gpu, price_source = _price(r, gpu_hour_usd, offer, allow_spot, pack_replicas)
+    usd_gpu, price_source = _price_memo.get(
+        (r.acc, load_offers()),
+        (r.num_gpus, gpu_hour_usd, offer, allow_spot, pack_replicas, date.today()),
+        lambda: _price(r, gpu_hour_usd, offer, allow_spot, pack_replicas),
+    )
     cost: dict[str, float | None] = {
         "usd_per_m_input": None,
         "usd_per_m_output": None,

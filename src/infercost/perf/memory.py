@@ -229,13 +229,46 @@ def cache_bytes_per_sequence_per_gpu(
     m: ModelArch, context: ArrayLike, kv_bytes_per_elem: float, tp: ArrayLike, pp: ArrayLike
 ) -> FloatArray:
     """Cache bytes one sequence of ``context`` tokens holds on one GPU: its attention KV
-    share (:func:`kv_shard_factor`) plus its recurrent-state share (:func:`state_shard_factor`)."""
+    share (:func:`kv_shard_factor`) plus its recurrent-state share (:func:`state_shard_factor`).
+
+    Scalars take :func:`_cache_bytes_scalar` (the same operations on Python floats)."""
+    if (
+        type(context) in (float, int)
+        and isinstance(tp, int)
+        and isinstance(pp, int)
+        and type(tp) is type(pp) is int
+        and tp > 0 < pp
+        and (m.num_kv_heads > 0 or m.attention_kind == "mla")
+    ):
+        return np.asarray(_cache_bytes_scalar(m, float(context), kv_bytes_per_elem, tp, pp))
     state = state_bytes_per_sequence(m, kv_bytes_per_elem)
     kv = kv_bytes_per_sequence(m, context, kv_bytes_per_elem) - state
     return np.asarray(
         kv * kv_shard_factor(m, tp, pp) + state * state_shard_factor(m, tp, pp),
         dtype=np.float64,
     )
+
+
+def _cache_bytes_scalar(
+    m: ModelArch, ctx: float, kv_bytes_per_elem: float, tp: int, pp: int
+) -> float:
+    """:func:`cache_bytes_per_sequence_per_gpu` for one configuration: the operations of
+    :func:`kv_bytes_per_sequence`, :func:`kv_shard_factor` and :func:`state_shard_factor` in
+    the same order on floats (``tests/perf/test_memory_scalar_path.py`` checks equality)."""
+    state = state_bytes_per_sequence(m, kv_bytes_per_elem)
+    per_layer = kv_bytes_per_token_per_layer(m, kv_bytes_per_elem)
+    window, n_windowed = m.window_cap
+    full_layers = m.attention_layers - n_windowed
+    capped = n_windowed * min(ctx, float(window)) if window and n_windowed else 0.0
+    index = indexer_bytes_per_token_per_layer(m) * m.attention_layers * ctx
+    kv = per_layer * (full_layers * ctx + capped) + index + state - state
+    if m.attention_kind == "mla":
+        kv_shard = 1.0 / pp + 0.0 * tp
+    else:
+        kv_shard = max(m.num_kv_heads / tp, 1.0) / m.num_kv_heads / pp
+    heads = m.linear_num_value_heads or m.mamba_num_heads or 1
+    state_shard = max(heads / tp, 1.0) / heads / pp
+    return kv * kv_shard + state * state_shard
 
 
 def activation_workspace_bytes(
@@ -346,6 +379,10 @@ def max_concurrency(
     kv_bytes_per_gpu: ArrayLike, kv_bytes_per_seq_per_gpu: ArrayLike
 ) -> FloatArray:
     """Sequences whose whole KV cache fits: floor(KV bytes / bytes per sequence), >= 0."""
+    if type(kv_bytes_per_gpu) is float and type(kv_bytes_per_seq_per_gpu) is float:
+        per_seq_f = kv_bytes_per_seq_per_gpu
+        if per_seq_f > 0 and math.isfinite(kv_bytes_per_gpu):  # floats: the same floor
+            return np.asarray(float(math.floor(max(kv_bytes_per_gpu, 0.0) / per_seq_f)))
     kv = np.asarray(kv_bytes_per_gpu, dtype=np.float64)
     per_seq = np.asarray(kv_bytes_per_seq_per_gpu, dtype=np.float64)
     return np.asarray(np.floor(np.maximum(kv, 0.0) / per_seq), dtype=np.float64)

@@ -1,7 +1,8 @@
 """Speed of one scalar ``infercost.predict()`` call against llm-analysis's equivalent call.
 
 Both run in this process, warm, interleaved in rounds (so load on a shared machine hits both
-alike); the figure is the median time per call.
+alike), with the garbage collector off while timing (as ``timeit`` does); the figure is the
+median time per call.
 
 infercost: ``predict("llama-3.1-8b", "H100", 1000, 300, concurrency=8)`` (names resolved,
 fit, throughput, latency, $/M and error band, every call). A second figure varies the prompt
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import importlib.util
 import logging
 import pstats
@@ -140,9 +142,14 @@ def main() -> None:
         fn()
         fn()
     samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(max(args.rounds, 1)):
-        for name, fn in contenders.items():
-            samples[name] += time_calls(fn, args.calls)
+    gc.collect()
+    gc.disable()  # as timeit does: a collection would land on whichever call allocates next
+    try:
+        for _ in range(max(args.rounds, 1)):
+            for name, fn in contenders.items():
+                samples[name] += time_calls(fn, args.calls)
+    finally:
+        gc.enable()
     median_us = {name: statistics.median(s) * 1e6 for name, s in samples.items()}
 
     print(

@@ -328,8 +328,9 @@ class _DeploymentMemo:
 
     Keyed on the identity of the catalog objects (the catalog caches its entries, so a name
     resolves to the same frozen object on every call; a config.json read again is a new
-    object and a new key) and on the plain values. An entry holds its objects, so their ids
-    cannot be reused while it lives. At most ``size`` entries; when full it starts over.
+    object and a new key) and on the plain values. An entry holds its objects, so while it
+    lives no other object can have their ids: a key that matches names the same objects.
+    At most ``size`` entries; when full it starts over.
     """
 
     def __init__(self, size: int = 256) -> None:
@@ -337,9 +338,9 @@ class _DeploymentMemo:
         self._entries: dict[tuple[Any, ...], tuple[tuple[object, ...], Any]] = {}
 
     def get(self, objs: tuple[object, ...], values: tuple[Any, ...], compute: Any) -> Any:
-        key = (*(id(o) for o in objs), *values)
+        key = (*map(id, objs), *values)
         hit = self._entries.get(key)
-        if hit is not None and all(a is b for a, b in zip(hit[0], objs, strict=True)):
+        if hit is not None:
             return hit[1]
         result = compute()
         if len(self._entries) >= self._size:

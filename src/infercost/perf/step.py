@@ -428,10 +428,13 @@ def mixed_step(
     scalars cost about a microsecond an operation); arrays broadcast here.
     """
     args = (decode_seqs, decode_context, prefill_tokens, prefill_ctx_before, prefill_seqs)
-    if all(type(x) in _SCALAR_TYPES or _is_0d(x) for x in args):
+    for x in args:
+        if type(x) not in _SCALAR_TYPES and not _is_0d(x):
+            break
+    else:
         consts = _scalar_constants(sm)
         if consts is not None:
-            return _mixed_step_scalar(consts, *(float(x) for x in args))
+            return _mixed_step_scalar(consts, *map(float, args))
     return _mixed_step_array(
         sm, decode_seqs, decode_context, prefill_tokens, prefill_ctx_before, prefill_seqs
     )
@@ -637,6 +640,13 @@ def _capped_pairs_scalar(n: float, c0: float, cap: float) -> float:
     return min(full, pairs)
 
 
+def _effective_context_scalar(c: _ScalarStep, ctx: float) -> float:
+    """:func:`_effective_context` on floats."""
+    capped = min(ctx, c.sliding_window) if c.sliding_window else ctx
+    full = min(ctx, c.dsa_topk) if c.dsa_topk else ctx
+    return c.full_layers * full + c.sliding_layers * capped
+
+
 def _mixed_step_scalar(
     c: _ScalarStep, b: float, dctx: float, p: float, pctx: float, ps: float
 ) -> StepTime:
@@ -652,15 +662,10 @@ def _mixed_step_scalar(
         t_moe = tokens * c.moe_token_scale
         experts = c.num_experts * (1.0 - float(np.power(miss, max(t_moe, 0.0))))
 
-    def effective(ctx: float) -> float:
-        capped = min(ctx, c.sliding_window) if c.sliding_window else ctx
-        full = min(ctx, c.dsa_topk) if c.dsa_topk else ctx
-        return c.full_layers * full + c.sliding_layers * capped
-
     kv_tok = c.kv_tok
     layers_total = c.full_layers + c.sliding_layers
-    eff_d = effective(dctx)
-    kv_read = b * kv_tok * eff_d + ps * kv_tok * effective(pctx)
+    eff_d = _effective_context_scalar(c, dctx)
+    kv_read = b * kv_tok * eff_d + ps * kv_tok * _effective_context_scalar(c, pctx)
     kv_write = tokens * kv_tok * layers_total
     seqs = b + ps
     per_prompt = p / max(ps, 1.0) if ps > 0 else 0.0

@@ -315,8 +315,10 @@ class WorkLimit:
 
 #: The work limits, by command (docs/limits.md explains each).
 WORK_LIMITS: dict[str, WorkLimit] = {
-    # streaming simulator: memory grows with requests in flight, time with requests.
-    "simulate": WorkLimit("simulated requests (+ 1,000 per replica)", 2e6, 0.0),
+    # streaming simulator: time grows with requests (~20-50 us each on one core), memory with
+    # requests in flight plus 20 B per request of latencies (docs/limits.md); the limit bounds
+    # time (a few minutes), not memory.
+    "simulate": WorkLimit("simulated requests (+ 1,000 per replica)", 5e6, 0.0),
     # the plan grid: G x W x P x K x C cells, about 40 float64 arrays each.
     "plan grid": WorkLimit("grid configurations", 5e6, 40 * 8.0),
     # p99 shortlist: simulated requests over the shortlisted configurations.

@@ -44,6 +44,7 @@ from infercost.errors import InputError
 from infercost.explain import Trail
 from infercost.perf.errors_band import error_band_for
 from infercost.perf.memory import (
+    WeightBytes,
     activation_workspace_bytes,
     cache_bytes_per_sequence_per_gpu,
     engine_kv_budget,
@@ -377,8 +378,8 @@ def kv_budget_bytes_per_gpu(r: Resolved) -> tuple[float, float, float]:
     )
 
 
-def _kv_budget(r: Resolved) -> tuple[float, float, float]:
-    w = weight_bytes(r.model, r.weight_fmt)
+def _kv_budget(r: Resolved, w: WeightBytes | None = None) -> tuple[float, float, float]:
+    w = w or weight_bytes(r.model, r.weight_fmt)
     weights_gpu = float(weight_bytes_per_gpu(w, r.tp, r.pp, r.ep))
     act = float(activation_workspace_bytes(r.model, r.engine.max_num_batched_tokens, r.tp))
     budget = engine_kv_budget(
@@ -407,24 +408,152 @@ def max_concurrency_at(r: Resolved, context: float) -> int:
     return int(max_concurrency(kv, kv_bytes_per_seq_per_gpu(r, context)))
 
 
-def _what_would_fit(r: Resolved, context: float, need: int) -> str:
-    """Suggestions: more GPUs (TP), a smaller weight dtype, fewer sequences, a shorter context."""
-    tips: list[str] = []
-    for tp in (2, 4, 8, 16):
-        if tp <= r.tp or r.model.num_heads % tp:
-            continue
-        alt = Resolved(**{**_as_kwargs(r), "tp": tp, "num_gpus": tp * r.pp})
-        if max_concurrency_at(alt, context) >= need:
-            tips.append(f"--tp {tp} ({tp * r.pp} GPUs)")
-            break
-    for dtype in ("fp8", "int4"):
-        fmt = get_quant_format(dtype)
-        if fmt.bytes_per_weight >= r.weight_fmt.bytes_per_weight:
-            continue
-        alt = Resolved(**{**_as_kwargs(r), "weight_fmt": fmt})
-        if max_concurrency_at(alt, context) >= need:
-            tips.append(f"--weight-dtype {dtype} at --tp {r.tp}")
-            break
+#: Sequences of isl + osl a suggested layout should leave KV-cache room for, at the least: a
+#: batch continuous batching can use (or the concurrency asked, up to the engine's cap).
+USEFUL_BATCH = 8
+
+#: Weight formats tried when a configuration does not fit, smallest last. FP8 (W8A8) is
+#: effectively lossless on the Llama-3.1 family, 4-bit weight-only is not quite (Kurtic et
+#: al., "Give Me BF16 or Give Me Death?", arXiv:2411.02355): suggestions prefer 8 bits and up.
+SUGGESTED_WEIGHT_DTYPES = ("fp8", "int4")
+
+#: Nodes a suggested layout may span (pipeline stages across nodes), at most.
+MAX_SUGGESTED_NODES = 8
+
+
+def gpus_per_node(acc: Accelerator) -> int:
+    """GPUs one tensor-parallel group can span: the accelerator's scale-up domain, read from
+    the catalog's ``interconnect`` text. NVL72 racks (GB200): 72 GPUs on one NVLink fabric;
+    GH200 (NVLink-C2C to its Grace CPU only, no GPU-to-GPU link): 1; Trainium2: 16 per
+    trn2.48xlarge, Inferentia2: 12 per inf2.48xlarge (NeuronLink); otherwise 8 (HGX/DGX
+    NVLink boards, MI300-series and Gaudi 3 8-accelerator baseboards, 8-GPU PCIe servers,
+    TPU v5e-8/v6e-8 hosts)."""
+    text = acc.interconnect.lower()
+    if "nvl72" in text:
+        return 72
+    if "c2c" in text and not acc.interconnect_bytes_s:
+        return 1
+    if "neuronlink-v3" in text:
+        return 16
+    if "neuronlink-v2" in text:
+        return 12
+    return 8
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """One layout that would fit, with the batch it leaves.
+
+    Attributes:
+        weight_dtype, tp, pp, ep: the layout (one replica, no data parallelism).
+        num_gpus: tp x pp; nodes: nodes of :func:`gpus_per_node` GPUs it spans.
+        seqs: sequences of the asked isl + osl its KV cache holds (before engine caps).
+        flags: the ``infercost predict`` options that select it.
+    """
+
+    weight_dtype: str
+    tp: int
+    pp: int
+    ep: int
+    num_gpus: int
+    nodes: int
+    node_size: int
+    seqs: int
+    flags: str
+
+    def text(self, context: float) -> str:
+        where = (
+            f"{self.nodes} nodes of {self.node_size}: TP within a node, PP across nodes"
+            if self.nodes > 1
+            else "one node"
+        )
+        gpus = f"{self.num_gpus} GPU{'s' if self.num_gpus > 1 else ''}"
+        return (
+            f"{self.flags} ({gpus}, {where}; KV room for {self.seqs:,} sequences of "
+            f"{int(context):,} tokens)"
+        )
+
+
+def _layout(m: ModelArch, n: int, node: int) -> tuple[int, int] | None:
+    """(TP, PP) for ``n`` GPUs: the largest TP within a node that divides ``n`` and the
+    attention heads, pipeline stages for the rest (across nodes); None when PP would exceed
+    the layers."""
+    tp = max(t for t in range(1, min(n, node) + 1) if n % t == 0 and m.num_heads % t == 0)
+    pp = n // tp
+    return None if pp > m.num_layers else (tp, pp)
+
+
+def fit_suggestions(
+    r: Resolved, context: float, need: int, asked: int | None = None, limit: int = 3
+) -> list[Suggestion]:
+    """Layouts that would hold ``need`` sequences of ``context`` tokens, best first, at most
+    ``limit``.
+
+    Tried: the configured weight format and each smaller one of
+    :data:`SUGGESTED_WEIGHT_DTYPES`, on 1, 2, 4, ... GPUs up to a node, then whole nodes (TP
+    stays within a node of :func:`gpus_per_node`, PP spans nodes) up to
+    :data:`MAX_SUGGESTED_NODES`. For each format the smallest layout that leaves a useful
+    batch (room for max(:data:`USEFUL_BATCH`, the asked concurrency up to the engine's
+    ``max_num_seqs``) sequences), else the smallest that holds ``need``. Ranked by: a useful
+    batch first, then 16/8-bit weights before 4-bit, then fewer GPUs, then wider weights.
+    """
+    m = r.model
+    node = gpus_per_node(r.acc)
+    useful = max(need, USEFUL_BATCH, min(asked or 0, r.engine.max_num_seqs))
+    sizes = sorted(
+        {n for n in (1, 2, 4, 8, 16, 32, 64) if n < node}
+        | {node * k for k in range(1, MAX_SUGGESTED_NODES + 1)}
+    )
+    formats = [r.weight_fmt] + [
+        f
+        for f in map(get_quant_format, SUGGESTED_WEIGHT_DTYPES)
+        if f.bytes_per_weight < r.weight_fmt.bytes_per_weight
+    ]
+    found: list[tuple[tuple[float, ...], Suggestion]] = []
+    for fmt in formats:
+        try:
+            compute_dtype(r.acc, fmt)
+        except InputError:
+            continue  # the GPU has no published FLOP/s to run this format at
+        w = weight_bytes(m, fmt)
+        best: tuple[int, Suggestion] | None = None
+        for n in sizes:
+            layout = _layout(m, n, node)
+            if layout is None:
+                continue
+            tp, pp = layout
+            ep = r.ep if r.ep > 1 and n % r.ep == 0 else 1
+            alt = dataclasses.replace(
+                r, weight_fmt=fmt, tp=tp, pp=pp, ep=ep, num_gpus=n, dp=1, notes=()
+            )
+            _, _, kv = _kv_budget(alt, w)
+            seqs = int(max_concurrency(kv, kv_bytes_per_seq_per_gpu(alt, context)))
+            if seqs < need:
+                continue
+            tier = 0 if seqs >= useful else 1
+            if best is not None and best[0] <= tier:
+                continue
+            flags = [f"--tp {tp}"]
+            flags += [f"--pp {pp}"] if pp > 1 else []
+            flags += [f"--ep {ep}"] if ep > 1 else []
+            flags += ["--dp 1"] if r.dp > 1 else []
+            flags += [f"--weight-dtype {fmt.id}"] if fmt.id != r.weight_fmt.id else []
+            nodes = -(-n // node)
+            best = (tier, Suggestion(fmt.id, tp, pp, ep, n, nodes, node, seqs, " ".join(flags)))
+            if tier == 0:
+                break
+        if best is not None:
+            tier, sug = best
+            quality = 0 if fmt.bits_per_weight >= 8 else 1
+            found.append(((tier, quality, sug.num_gpus, -fmt.bits_per_weight), sug))
+    found.sort(key=lambda item: item[0])
+    return [sug for _, sug in found[:limit]]
+
+
+def _what_would_fit(r: Resolved, context: float, need: int, asked: int | None = None) -> str:
+    """Suggestions: up to three layouts (:func:`fit_suggestions`), a KV dtype, fewer
+    sequences, a shorter context."""
+    tips = [s.text(context) for s in fit_suggestions(r, context, need, asked)]
     if r.kv_dtype in ("bf16", "fp16"):
         alt = Resolved(**{**_as_kwargs(r), "kv_dtype": "fp8", "kv_bytes_per_elem": 1.0})
         if max_concurrency_at(alt, context) >= need:
@@ -446,11 +575,16 @@ def _as_kwargs(r: Resolved) -> dict[str, Any]:
 
 
 def fit_reason(
-    r: Resolved, context: float, need: int, kv_seq_gpu: float | None = None
+    r: Resolved,
+    context: float,
+    need: int,
+    kv_seq_gpu: float | None = None,
+    asked: int | None = None,
 ) -> str | None:
     """Why the deployment cannot hold ``need`` sequences of ``context`` tokens, with what would
     fit; None when it can. ``kv_seq_gpu``: :func:`kv_bytes_per_seq_per_gpu` at ``context``
-    when the caller has it."""
+    when the caller has it; ``asked``: the concurrency asked for, which the suggested
+    layouts try to leave room for (:func:`fit_suggestions`)."""
     weights_gpu, workspace, kv = kv_budget_bytes_per_gpu(r)
     mem_gib = r.acc.memory_bytes / 2**30
     if kv <= 0:
@@ -460,7 +594,7 @@ def fit_reason(
             f"of weights + {workspace / 1e9:.1f} GB workspace per GPU on {r.num_gpus}x "
             f"{r.acc.id} ({mem_gib:.0f} GiB, {r.engine.usable_memory_fraction:.0%} usable by "
             f"{r.engine.id}); short by {over:.1f} GB before any KV cache. Would fit: "
-            f"{_what_would_fit(r, context, need)}."
+            f"{_what_would_fit(r, context, need, asked)}."
         )
     if kv_seq_gpu is None:
         kv_seq_gpu = kv_bytes_per_seq_per_gpu(r, context)
@@ -469,7 +603,7 @@ def fit_reason(
         return (
             f"does not fit: the KV cache left per GPU ({kv / 1e9:.1f} GB) holds {have} "
             f"sequences of {int(context)} tokens, fewer than the {need} asked for. Would fit: "
-            f"{_what_would_fit(r, context, need)}."
+            f"{_what_would_fit(r, context, need, asked)}."
         )
     return None
 
@@ -760,7 +894,7 @@ def predict(
             f"{m.max_position_embeddings} tokens (config.json max_position_embeddings). "
             "Use a shorter prompt or output."
         )
-    reason = reason or fit_reason(r, context, 1, kv_seq_gpu)
+    reason = reason or fit_reason(r, context, 1, kv_seq_gpu, concurrency)
     if reason is not None:
         return Prediction(
             **base,

@@ -53,8 +53,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """``infercost serve`` on a free loopback port, stopped at the end."""
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic month of 20,000 requests (``usage demo``) for the /usage page."""
+    path = tmp_path_factory.mktemp("ledger") / "demo.duckdb"
+    subprocess.run(
+        [sys.executable, "-m", "infercost", "usage", "demo", "--out", str(path), "--rows",
+         "20000"], check=True, capture_output=True,
+    )  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(ledger: Path) -> Iterator[str]:
+    """``infercost serve --ledger`` on a free loopback port, stopped at the end."""
     port = _free_port()
     proc = subprocess.Popen(
         [
@@ -66,6 +77,8 @@ def server() -> Iterator[str]:
             str(port),
             "--log-level",
             "warning",
+            "--ledger",
+            str(ledger),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -341,12 +354,38 @@ def test_simulate_page(server: str, browser: Any, shots: Path) -> None:
     _shoot(browser, shots, "simulate")
 
 
+def test_usage_page(server: str, browser: Any, ledger: Path, shots: Path) -> None:
+    from infercost.usage import queries
+
+    _open(browser, f"{server}/usage")
+    _fill_and_submit(browser, {"by": "model", "budget_usd": "3000"})
+    assert _drawn(browser) == [
+        "chart-usage-report",
+        "chart-usage-anomalies",
+        "chart-usage-forecast",
+    ]
+    lib = queries.report(ledger, ["model"]).to_dict()
+    assert _value(browser, "total_usd") == _same(float(lib["total_usd"]))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#usage-rows tbody tr")) == len(lib["rows"])
+    assert browser.find_elements(By.CSS_SELECTOR, "#anomalies li")  # the demo's spike
+    _no_console_errors(browser)
+    _shoot(browser, shots, "usage")
+
+
 def test_index_links_every_page(server: str, browser: Any, shots: Path) -> None:
     _open(browser, server + "/")
     links = {
         a.get_attribute("href").removeprefix(server)
         for a in browser.find_elements(By.CSS_SELECTOR, "ul.pages a")
     }
-    assert links == {"/predict", "/compare", "/search", "/breakeven", "/fleet", "/simulate"}
+    assert links == {
+        "/predict",
+        "/compare",
+        "/search",
+        "/breakeven",
+        "/fleet",
+        "/simulate",
+        "/usage",
+    }
     _no_console_errors(browser)
     _shoot(browser, shots, "index")

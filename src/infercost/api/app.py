@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from infercost import __version__
-from infercost.api import calibrate, catalog, economics, plan, predict, simulate
+from infercost.api import calibrate, catalog, economics, plan, predict, simulate, usage
 from infercost.api import errors as error_handlers
 from infercost.api.middleware import BodyLimit, TokenAuth
 from infercost.api.runner import Runner
@@ -23,6 +23,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     simulate.router,
     plan.router,
     calibrate.router,
+    usage.router,
 )
 
 

@@ -56,6 +56,9 @@ class ServiceSettings:
     token: str | None = None
     """Bearer token required on every request but ``/healthz``; None: no authentication."""
     limits: Limits = field(default_factory=Limits)
+    ledger: str | None = None
+    """The usage ledger the ``/api/usage`` endpoints and the ``/usage`` page read (opened
+    read-only per request); None: those answer that the service has no ledger."""
 
 
 def is_loopback(host: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,6 +29,10 @@ def serve(
     timeout_s: Annotated[float, typer.Option(help="Longest computation per request, s.")] = 30.0,
     workers: Annotated[int, typer.Option(help="Computations running at once.")] = 4,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    ledger: Annotated[
+        Path | None,
+        typer.Option(help="Usage ledger (DuckDB) for /usage and /api/usage (read-only)."),
+    ] = None,
 ) -> None:
     """Start the service. A non-loopback --host needs a token: without one it refuses to
     start, so the catalog and the planners are never open to a network by accident."""
@@ -47,7 +52,15 @@ def serve(
 
     from infercost.web.app import create_web_app  # fastapi loads only for this command
 
-    settings = ServiceSettings(token=token, limits=Limits(timeout_s=timeout_s, workers=workers))
+    if ledger is not None and not ledger.is_file():
+        raise InputError(
+            f"--ledger {str(ledger)!r} is not a file; write one with `infercost usage ingest` "
+            "or `infercost usage demo --out FILE`."
+        )
+    settings = ServiceSettings(
+        token=token, limits=Limits(timeout_s=timeout_s, workers=workers),
+        ledger=str(ledger) if ledger is not None else None,
+    )  # fmt: skip
     uvicorn.run(
         create_web_app(settings),
         host=host,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import tempfile
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,8 +19,8 @@ from infercost.errors import InputError
 from infercost.report import usage_charts
 from infercost.report.files import checked_html_path, checked_output_path
 from infercost.report.plan_charts import write_html
-from infercost.usage import synth
-from infercost.usage.anomalies import detect, fmt_metric
+from infercost.usage import queries, synth
+from infercost.usage.anomalies import fmt_metric
 from infercost.usage.export import (
     FOCUS_VERSION,
     SelfHostedPrice,
@@ -30,12 +30,10 @@ from infercost.usage.export import (
     write_focus,
     write_json,
 )
-from infercost.usage.forecast import forecast
 from infercost.usage.ingest import ingest
 from infercost.usage.ledger import Ledger, load_fleet
 from infercost.usage.prices import PriceBook
-from infercost.usage.report import period, priced_groups
-from infercost.usage.reprice import parse_where, reprice
+from infercost.usage.report import period
 
 usage_app = typer.Typer(
     help="Usage ledger: what real traffic cost, who spent it.", no_args_is_help=True
@@ -53,13 +51,7 @@ ToOpt = Annotated[str | None, typer.Option("--to", help="End (ISO), exclusive.")
 
 
 def _when(text: str | None, name: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"{name} {text!r} is not an ISO date or time (2025-08-01).") from None
-    return value.replace(tzinfo=None)
+    return queries.parse_when(text, name)
 
 
 @usage_app.command("ingest")
@@ -123,11 +115,10 @@ def report_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Cost by dimension over a period, priced at each request's date."""
-    with Ledger(ledger, read_only=True) as book:
-        rep = priced_groups(
-            book.requests(), by.split(","), PriceBook(), book.deployments(),
-            _when(start, "--from"), _when(end, "--to"), allocate_idle=allocate_idle,
-        )  # fmt: skip
+    rep = queries.report(
+        ledger, by.split(","), _when(start, "--from"), _when(end, "--to"),
+        allocate_idle=allocate_idle,
+    )  # fmt: skip
     if html is not None:
         write_html(usage_charts.report_figure(rep), html)
     if as_json:
@@ -169,12 +160,10 @@ def anomalies_cmd(
 ) -> None:
     """Hours whose spend, tokens per request, cache-hit rate or output share leave their
     usual range for that weekday and hour, each with the team, model or key that drives it."""
-    with Ledger(ledger, read_only=True) as book:
-        rep = detect(
-            book.requests(), PriceBook(), book.deployments(), _when(start, "--from"),
-            _when(end, "--to"), weeks=weeks, trailing=trailing, threshold=threshold,
-            min_requests=min_requests,
-        )  # fmt: skip
+    rep = queries.anomalies(
+        ledger, _when(start, "--from"), _when(end, "--to"), weeks=weeks, trailing=trailing,
+        threshold=threshold, min_requests=min_requests,
+    )  # fmt: skip
     if html is not None:
         write_html(usage_charts.anomalies_figure(rep), html)
     if as_json:
@@ -203,15 +192,7 @@ def anomalies_cmd(
 
 
 def _money(text: str | None, name: str) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        value = Decimal(text.replace(",", "").lstrip("$"))
-    except InvalidOperation:
-        raise InputError(f"{name} {text!r} is not an amount of US$ (e.g. 5000).") from None
-    if not value.is_finite():
-        raise InputError(f"{name} {text!r} is not an amount of US$ (e.g. 5000).")
-    return value
+    return queries.parse_usd(text, name)
 
 
 @usage_app.command("forecast")
@@ -231,12 +212,10 @@ def forecast_cmd(
     """Month-end spend with an interval (statsforecast over daily spend) and the day a
     budget is crossed."""
     when = _when(as_of, "--as-of")
-    with Ledger(ledger, read_only=True) as book:
-        fc = forecast(
-            book.requests(), PriceBook(), book.deployments(),
-            as_of=when.date() if when else None, budget_usd=_money(budget_usd, "--budget-usd"),
-            level=level,
-        )  # fmt: skip
+    fc = queries.month_forecast(
+        ledger, as_of=when.date() if when else None,
+        budget_usd=_money(budget_usd, "--budget-usd"), level=level,
+    )  # fmt: skip
     if html is not None:
         write_html(usage_charts.forecast_figure(fc), html)
     if as_json:
@@ -289,11 +268,9 @@ def reprice_cmd(
 ) -> None:
     """What the period would have cost on another model, tier, price date, with prompt
     caching, or self-hosted: ranges with their assumptions."""
-    with Ledger(ledger, read_only=True) as book:
-        rep = reprice(
-            book.requests(), PriceBook(), book.deployments(), alternatives,
-            _when(start, "--from"), _when(end, "--to"), where=parse_where(where or []),
-        )  # fmt: skip
+    rep = queries.repricing(
+        ledger, alternatives, where or [], _when(start, "--from"), _when(end, "--to")
+    )
     if html is not None:
         write_html(usage_charts.reprice_figure(rep), html)
     if as_json:

@@ -47,6 +47,7 @@ from infercost.web.render import (
     page,
     table,
 )
+from infercost.web.usage_page import LEDGER_KEY, USAGE_FIELDS, usage_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -457,6 +458,7 @@ class Page:
     lead: str
     fields: tuple[Field, ...]
     run: Callable[[dict[str, str]], Result]
+    needs_ledger: bool = False
 
 
 PAGE_SPECS: tuple[Page, ...] = (
@@ -478,6 +480,10 @@ PAGE_SPECS: tuple[Page, ...] = (
     Page("/simulate", "Simulate under load",
          "Iteration-level simulation at each request rate: latency percentiles, and where the "
          "replica is OVERLOADED.", SIMULATE_FIELDS, simulate_page),
+    Page("/usage", "Usage and spend",
+         "What the ledger's traffic cost by team, app or model, the hours that left their "
+         "usual range and why, and the month-end forecast.", USAGE_FIELDS, usage_page,
+         needs_ledger=True),
 )  # fmt: skip
 
 
@@ -488,9 +494,12 @@ def _handler(spec: Page) -> Callable[[Request], Any]:
         # the URL is the state; inputs it leaves out take the page's defaults, except the
         # worked example's optional choices (``example_only``, e.g. tp), which take the
         # library's defaults once the URL sets anything, as the CLI and the API do
+        given.pop(LEDGER_KEY, None)  # the ledger is the service's, never the URL's
         values = {
             f.name: f.default for f in spec.fields if f.default and not (f.example_only and given)
         } | given
+        if spec.needs_ledger:
+            values[LEDGER_KEY] = request.app.state.settings.ledger or ""
         try:
             data, body = await request.app.state.runner.call(spec.run, values)
             status = 200
@@ -502,6 +511,7 @@ def _handler(spec: Page) -> Callable[[Request], Any]:
             )
         if want_json:
             return JSONResponse(data, status_code=status)
+        values.pop(LEDGER_KEY, None)
         html = page(spec.title, spec.path, form(spec.fields, values, spec.path) + body, spec.lead)
         return HTMLResponse(html, status_code=status)
 

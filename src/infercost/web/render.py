@@ -20,6 +20,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("/breakeven", "Self-host vs API"),
     ("/fleet", "Fleet"),
     ("/simulate", "Simulate"),
+    ("/usage", "Usage"),
 )
 
 

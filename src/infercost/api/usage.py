@@ -1,0 +1,147 @@
+"""``POST /api/usage/{report,anomalies,forecast,reprice}``: the usage ledger over HTTP.
+
+The ledger is the one file ``infercost serve --ledger FILE`` names, fixed at start-up; no
+request names a path. Each endpoint calls the function of :mod:`infercost.usage.queries` that
+the CLI command of the same name calls and returns that command's ``--json`` object.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from pydantic import ConfigDict, Field
+
+from infercost.api.respond import respond
+from infercost.api.schema import Name, Names
+from infercost.api.schema import Request as Body
+from infercost.errors import InputError
+from infercost.usage import queries
+from infercost.usage.anomalies import AnomalyReport
+from infercost.usage.forecast import Forecast
+from infercost.usage.report import Report
+from infercost.usage.reprice import Repricing
+
+router = APIRouter(tags=["usage"])
+
+NO_LEDGER = (
+    "This service has no usage ledger: start it with `infercost serve --ledger FILE` "
+    "(a DuckDB ledger written by `infercost usage ingest` or `usage demo`)."
+)
+
+When = Annotated[str | None, Field(max_length=40, description="ISO date or time.")]
+
+
+class _Period(Body):
+    """A period ``[from, to)``; ``from``/``to`` in JSON (Python names ``start``/``end``)."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", allow_inf_nan=False, populate_by_name=True
+    )
+
+    start: str | None = Field(default=None, alias="from", max_length=40)
+    end: str | None = Field(default=None, alias="to", max_length=40)
+
+
+class UsageReportRequest(_Period):
+    """``usage report`` options."""
+
+    by: Annotated[str, Field(max_length=200)] = "team"
+    allocate_idle: Name = "line"
+
+
+class UsageAnomaliesRequest(_Period):
+    """``usage anomalies`` options."""
+
+    weeks: Annotated[int, Field(ge=1, le=52)] = 4
+    trailing: bool = False
+    threshold: Annotated[float, Field(gt=0, le=100)] = 4.0
+    min_requests: Annotated[int, Field(ge=1, le=1_000_000)] = 10
+
+
+class UsageForecastRequest(Body):
+    """``usage forecast`` options."""
+
+    budget_usd: Annotated[str | None, Field(max_length=40)] = None
+    as_of: When = None
+    level: Annotated[int, Field(ge=50, le=99)] = 90
+
+
+class UsageRepriceRequest(_Period):
+    """``usage reprice`` options (``as``: the alternatives, ``where``: DIM=VALUE scope)."""
+
+    alternatives: Names = Field(alias="as", min_length=1)
+    where: Names = Field(default_factory=list)
+
+
+def ledger_of(request: Request) -> str:
+    """The service's ledger path.
+
+    Raises:
+        InputError: the service was started without one.
+    """
+    path: str | None = request.app.state.settings.ledger
+    if not path:
+        raise InputError(NO_LEDGER)
+    return path
+
+
+def run_usage_report(req: UsageReportRequest, ledger: str) -> Report:
+    """Cost by dimension, exactly as ``usage report``."""
+    return queries.report(
+        ledger, req.by.split(","), queries.parse_when(req.start, "--from"),
+        queries.parse_when(req.end, "--to"), allocate_idle=req.allocate_idle,
+    )  # fmt: skip
+
+
+def run_usage_anomalies(req: UsageAnomaliesRequest, ledger: str) -> AnomalyReport:
+    """Unusual hours and their drivers, exactly as ``usage anomalies``."""
+    return queries.anomalies(
+        ledger, queries.parse_when(req.start, "--from"), queries.parse_when(req.end, "--to"),
+        weeks=req.weeks, trailing=req.trailing, threshold=req.threshold,
+        min_requests=req.min_requests,
+    )  # fmt: skip
+
+
+def run_usage_forecast(req: UsageForecastRequest, ledger: str) -> Forecast:
+    """Month-end spend, exactly as ``usage forecast``."""
+    when = queries.parse_when(req.as_of, "--as-of")
+    return queries.month_forecast(
+        ledger, as_of=when.date() if when else None,
+        budget_usd=queries.parse_usd(req.budget_usd, "--budget-usd"), level=req.level,
+    )  # fmt: skip
+
+
+def run_usage_reprice(req: UsageRepriceRequest, ledger: str) -> Repricing:
+    """The period under alternatives, exactly as ``usage reprice``."""
+    return queries.repricing(
+        ledger, req.alternatives, req.where, queries.parse_when(req.start, "--from"),
+        queries.parse_when(req.end, "--to"),
+    )  # fmt: skip
+
+
+@router.post("/api/usage/report", summary="Cost by dimension (usage report --json)")
+async def usage_report_endpoint(body: UsageReportRequest, request: Request) -> dict[str, Any]:
+    """What the ledger's traffic cost, by team, app, model, ... over a period."""
+    return await respond(request, partial(run_usage_report, ledger=ledger_of(request)), body)
+
+
+@router.post("/api/usage/anomalies", summary="Unusual hours (usage anomalies --json)")
+async def usage_anomalies_endpoint(
+    body: UsageAnomaliesRequest, request: Request
+) -> dict[str, Any]:
+    """Hours whose spend, tokens per request, cache hits or output share left their range."""
+    return await respond(request, partial(run_usage_anomalies, ledger=ledger_of(request)), body)
+
+
+@router.post("/api/usage/forecast", summary="Month-end spend (usage forecast --json)")
+async def usage_forecast_endpoint(body: UsageForecastRequest, request: Request) -> dict[str, Any]:
+    """Month-end spend with an interval and the day a budget is crossed."""
+    return await respond(request, partial(run_usage_forecast, ledger=ledger_of(request)), body)
+
+
+@router.post("/api/usage/reprice", summary="Re-price a period (usage reprice --json)")
+async def usage_reprice_endpoint(body: UsageRepriceRequest, request: Request) -> dict[str, Any]:
+    """What the period would have cost under other models, tiers, prices or self-hosting."""
+    return await respond(request, partial(run_usage_reprice, ledger=ledger_of(request)), body)

@@ -1,0 +1,121 @@
+"""One call per question asked of a ledger file: open it read-only, price with the catalog's
+price book and the ledger's own deployments, answer. The CLI (``infercost usage ...``), the
+REST service (``/api/usage/...``) and the web dashboard (``/usage``) all call these, so they
+answer alike and fail with the same messages. Also the parsers of the text inputs they share
+(dates, US$ amounts)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from infercost.errors import InputError
+from infercost.usage.anomalies import AnomalyReport, detect
+from infercost.usage.forecast import Forecast, forecast
+from infercost.usage.ledger import Ledger
+from infercost.usage.prices import PriceBook
+from infercost.usage.report import Report, priced_groups
+from infercost.usage.reprice import Repricing, parse_where, reprice
+
+# DuckDB refuses a second connection to one file with another configuration from the same
+# process; the service answers usage questions one at a time.
+_LOCK = threading.Lock()
+
+
+def parse_when(text: str | None, name: str) -> datetime | None:
+    """An ISO date or time (``2025-08-01``, ``2025-08-01T14:00Z``) as a naive UTC datetime.
+
+    Raises:
+        InputError: not ISO; the message names the option.
+    """
+    if text is None or text == "":
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{name} {text!r} is not an ISO date or time (2025-08-01).") from None
+    return value.replace(tzinfo=None)
+
+
+def parse_usd(text: str | None, name: str) -> Decimal | None:
+    """An amount of US$ (``5000``, ``$5,000.50``) as Decimal.
+
+    Raises:
+        InputError: not a finite number; the message names the option.
+    """
+    if text is None or text == "":
+        return None
+    try:
+        value = Decimal(text.replace(",", "").lstrip("$"))
+    except InvalidOperation:
+        raise InputError(f"{name} {text!r} is not an amount of US$ (e.g. 5000).") from None
+    if not value.is_finite():
+        raise InputError(f"{name} {text!r} is not an amount of US$ (e.g. 5000).")
+    return value
+
+
+def report(
+    ledger: str | Path, by: Sequence[str], start: datetime | None = None,
+    end: datetime | None = None, *, allocate_idle: str = "line",
+) -> Report:  # fmt: skip
+    """Cost by dimension over ``[start, end)`` (:func:`infercost.usage.report.priced_groups`).
+
+    Raises:
+        InputError: a missing ledger, a bad dimension or period.
+    """
+    with _LOCK, Ledger(ledger, read_only=True) as book:
+        return priced_groups(
+            book.requests(), by, PriceBook(), book.deployments(), start, end,
+            allocate_idle=allocate_idle,
+        )  # fmt: skip
+
+
+def anomalies(
+    ledger: str | Path, start: datetime | None = None, end: datetime | None = None, *,
+    weeks: int = 4, trailing: bool = False, threshold: float = 4.0, min_requests: int = 10,
+) -> AnomalyReport:  # fmt: skip
+    """Unusual hours with their drivers (:func:`infercost.usage.anomalies.detect`).
+
+    Raises:
+        InputError: a missing ledger or a bad option.
+    """
+    with _LOCK, Ledger(ledger, read_only=True) as book:
+        return detect(
+            book.requests(), PriceBook(), book.deployments(), start, end, weeks=weeks,
+            trailing=trailing, threshold=threshold, min_requests=min_requests,
+        )  # fmt: skip
+
+
+def month_forecast(
+    ledger: str | Path, *, as_of: date | None = None, budget_usd: Decimal | None = None,
+    level: int = 90,
+) -> Forecast:  # fmt: skip
+    """Month-end spend with an interval (:func:`infercost.usage.forecast.forecast`).
+
+    Raises:
+        InputError: a missing ledger, too little history, a bad level or budget.
+    """
+    with _LOCK, Ledger(ledger, read_only=True) as book:
+        return forecast(
+            book.requests(), PriceBook(), book.deployments(), as_of=as_of,
+            budget_usd=budget_usd, level=level,
+        )  # fmt: skip
+
+
+def repricing(
+    ledger: str | Path, specs: Sequence[str], where: Sequence[str] = (),
+    start: datetime | None = None, end: datetime | None = None,
+) -> Repricing:  # fmt: skip
+    """The period under each alternative (:func:`infercost.usage.reprice.reprice`).
+
+    Raises:
+        InputError: a missing ledger, a malformed spec or scope.
+    """
+    with _LOCK, Ledger(ledger, read_only=True) as book:
+        return reprice(
+            book.requests(), PriceBook(), book.deployments(), specs, start, end,
+            where=parse_where(where),
+        )  # fmt: skip

@@ -1,0 +1,85 @@
+"""The usage ledger over HTTP and in the browser page: the same answers as the CLI's --json,
+the ledger fixed at start-up (never a path from a request), one clear error without it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from infercost.api.app import create_app
+from infercost.api.settings import ServiceSettings
+from infercost.cli import app as cli_app
+from infercost.web.app import create_web_app
+
+FIXTURE = Path(__file__).parents[1] / "usage" / "fixtures" / "openai_chat.jsonl"
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("usage") / "ledger.duckdb"
+    result = CliRunner().invoke(cli_app, ["usage", "ingest", str(FIXTURE), "--ledger", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def cli_json(args: list[str]) -> dict[str, object]:
+    result = CliRunner().invoke(cli_app, ["usage", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.output)
+    return data
+
+
+def test_report_is_the_cli_json(ledger: Path) -> None:
+    api = TestClient(create_app(ServiceSettings(ledger=str(ledger))))
+    body = api.post("/api/usage/report", json={"by": "model"})
+    assert body.status_code == 200, body.text
+    assert body.json() == cli_json(["report", "--ledger", str(ledger), "--by", "model"])
+
+
+def test_period_aliases_and_bad_dimension(ledger: Path) -> None:
+    api = TestClient(create_app(ServiceSettings(ledger=str(ledger))))
+    ok = api.post("/api/usage/report", json={"from": "2020-01-01", "to": "2030-01-01"})
+    assert ok.status_code == 200 and ok.json()["from"].startswith("2020-01-01")
+    bad = api.post("/api/usage/report", json={"by": "planet"})
+    # the CLI's sentence for the same mistake
+    assert bad.status_code == 400 and "'planet' is not a dimension" in bad.json()["error"]
+    when = api.post("/api/usage/report", json={"from": "yesterday"})
+    assert when.status_code == 400 and "--from 'yesterday' is not an ISO date" in when.text
+
+
+def test_a_request_cannot_name_a_ledger(ledger: Path) -> None:
+    api = TestClient(create_app(ServiceSettings(ledger=str(ledger))))
+    r = api.post("/api/usage/report", json={"ledger": "/etc/passwd"})
+    assert r.status_code == 422 and "ledger" in r.json()["error"]
+
+
+def test_without_a_ledger_every_usage_endpoint_says_how_to_start_one() -> None:
+    api = TestClient(create_app(ServiceSettings()))
+    for path in ("report", "anomalies", "forecast"):
+        r = api.post(f"/api/usage/{path}", json={})
+        assert r.status_code == 400 and "--ledger FILE" in r.json()["error"]
+    r = api.post("/api/usage/reprice", json={"as": ["caching:0.5"]})
+    assert r.status_code == 400 and "--ledger FILE" in r.json()["error"]
+
+
+def test_dashboard_page(ledger: Path) -> None:
+    web = TestClient(create_web_app(ServiceSettings(ledger=str(ledger))))
+    page = web.get("/usage?by=model")
+    assert page.status_code == 200 and 'id="chart-usage-report"' in page.text
+    data = web.get("/usage?by=model&format=json").json()
+    cli = cli_json(["report", "--ledger", str(ledger), "--by", "model"])
+    assert data["report"] == cli
+    total = json.dumps(float(str(cli["total_usd"])))
+    assert f'data-key="total_usd" data-value="{total}"' in page.text
+    # a ledger named in the URL is ignored: the page reads the service's
+    assert web.get("/usage?__ledger__=/nonexistent&format=json").status_code == 200
+
+
+def test_dashboard_without_a_ledger() -> None:
+    web = TestClient(create_web_app(ServiceSettings()))
+    r = web.get("/usage?format=json")
+    assert r.status_code == 400 and "--ledger FILE" in r.json()["error"]

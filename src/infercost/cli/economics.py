@@ -34,14 +34,15 @@ from infercost.cost.tco import owned_hardware, tco
 from infercost.errors import InputError
 from infercost.plan.compare import compare_gpus
 from infercost.plan.deployment_cost import deployment_cost
-from infercost.report.charts_cost import write_compare_html
+from infercost.report.charts_cost import compare_figure, write_compare_html
 from infercost.report.cost_tables import (
     render_compare_table,
     render_cost_table,
     render_tco_table,
 )
-from infercost.report.files import checked_html_path
+from infercost.report.files import checked_html_path, checked_png_path
 from infercost.report.listings import check_max_age, offers_data
+from infercost.report.plan_charts import write_png
 
 _out = Console(highlight=False, soft_wrap=True)
 
@@ -396,6 +397,11 @@ def compare_gpus_command(
     html: Path | None = typer.Option(
         None, help="Also write a plotly chart to this HTML file.", callback=checked_html_path
     ),
+    png: Path | None = typer.Option(
+        None,
+        help="Also write the chart as a PNG (needs Chrome/Chromium).",
+        callback=checked_png_path,
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Rank every GPU offer by $/M output at its best configuration, and say why each lost."""
@@ -410,12 +416,15 @@ def compare_gpus_command(
     data = checked(result.to_dict())
     if html is not None:
         write_compare_html(result, html)
+    if png is not None:
+        write_png(compare_figure(result), png)
     if as_json:
         _print_json(data)
         return
     render_compare_table(_out, data, top)
-    if html is not None:
-        _out.print(f"chart written to {html}")
+    for path in (html, png):
+        if path is not None:
+            _out.print(f"chart written to {path}")
     if not any(r["fits"] for r in data["results"]):
         exit_no_answer(as_json)
 

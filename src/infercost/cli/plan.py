@@ -43,7 +43,7 @@ from infercost.plan.search import search
 from infercost.plan.tail import TailResult, search_p99
 from infercost.plan.traffic import DAYS_PER_BILLING_MONTH, diurnal_profile, traffic
 from infercost.report import plan_charts, plan_tables
-from infercost.report.files import checked_html_path
+from infercost.report.files import checked_html_path, checked_png_path
 from infercost.units import HOURS_PER_MONTH
 
 plan_app = typer.Typer(
@@ -60,6 +60,12 @@ HTML_OPT = typer.Option(
     help="Also write a plotly chart to this HTML file.",
     callback=checked_html_path,
 )
+PNG_OPT = typer.Option(
+    None,
+    "--png",
+    help="Also write the chart as a PNG image (needs Chrome/Chromium).",
+    callback=checked_png_path,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -67,21 +73,27 @@ def register(app: typer.Typer) -> None:
     app.add_typer(plan_app, name="plan")
 
 
-def _emit(data: dict[str, Any], as_json: bool, html: Path | None, fig: go.Figure | None) -> bool:
-    """Check the result (no inf/nan/overflowed integer), write the chart if asked, print JSON
-    if asked. True when the caller should stop."""
+def _emit(
+    data: dict[str, Any], as_json: bool, html: Path | None, fig: go.Figure | None,
+    png: Path | None = None,
+) -> bool:  # fmt: skip
+    """Check the result (no inf/nan/overflowed integer), write the chart if asked (HTML,
+    PNG), print JSON if asked. True when the caller should stop."""
     checked(data)
     if html is not None and fig is not None:
         plan_charts.write_html(fig, html)
+    if png is not None and fig is not None:
+        plan_charts.write_png(fig, png)
     if as_json:
         print_json(data)
         return True
     return False
 
 
-def _chart_note(html: Path | None) -> None:
-    if html is not None:
-        _out.print(f"chart written to {html}", markup=False)
+def _chart_note(html: Path | None, png: Path | None = None) -> None:
+    for path in (html, png):
+        if path is not None:
+            _out.print(f"chart written to {path}", markup=False)
 
 
 def _csv(text: str | None, name: str) -> list[str] | None:
@@ -241,6 +253,7 @@ def search_command(
     max_work: float | None = MAXW_OPT,
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
+    png: Path | None = PNG_OPT,
 ) -> None:
     """Cheapest configuration under TTFT/TPOT targets, runners-up, and why each GPU lost;
     with p99 targets, the cheapest short-listed configuration that meets them in simulation."""
@@ -280,13 +293,13 @@ def search_command(
         )
     data = result.to_dict()
     data["p99"] = tail.to_dict() if tail else None
-    fig = plan_charts.search_figure(result) if html else None
-    if _emit(data, as_json, html, fig):
+    fig = plan_charts.search_figure(result) if html or png else None
+    if _emit(data, as_json, html, fig, png):
         return
     plan_tables.render_search(_out, result, families, tail)
     if tail is not None:
         plan_tables.render_tail(_out, tail)
-    _chart_note(html)
+    _chart_note(html, png)
     if result.winner is None:
         exit_no_answer(as_json)
 
@@ -312,6 +325,7 @@ def pareto_command(
     max_work: float | None = MAXW_OPT,
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
+    png: Path | None = PNG_OPT,
 ) -> None:
     """Frontier of $/M output vs TPOT and vs tokens/s per user; operating point for an SLO."""
     if rows < 2:
@@ -336,11 +350,11 @@ def pareto_command(
             max_work,
         ),
     )
-    fig = plan_charts.pareto_figure(result) if html else None
-    if _emit(result.to_dict(), as_json, html, fig):
+    fig = plan_charts.pareto_figure(result) if html or png else None
+    if _emit(result.to_dict(), as_json, html, fig, png):
         return
     plan_tables.render_pareto(_out, result, rows)
-    _chart_note(html)
+    _chart_note(html, png)
     if result.operating_point is None:
         exit_no_answer(as_json)
 
@@ -384,6 +398,7 @@ def fleet_command(
     max_spot_share: float = typer.Option(0.5, help="Most of the burst on spot, 0-1."),
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
+    png: Path | None = PNG_OPT,
 ) -> None:
     """Replicas at peak with headroom, autoscaled fleet, utilisation, $/month and the cheapest
     reserved / on-demand / spot mix."""
@@ -463,11 +478,11 @@ def fleet_command(
         days_per_month=days_per_month,
         max_spot_share=max_spot_share,
     )
-    fig = plan_charts.fleet_figure(plan) if html else None
-    if _emit(plan.to_dict(), as_json, html, fig):
+    fig = plan_charts.fleet_figure(plan) if html or png else None
+    if _emit(plan.to_dict(), as_json, html, fig, png):
         return
     plan_tables.render_fleet(_out, plan)
-    _chart_note(html)
+    _chart_note(html, png)
 
 
 @plan_app.command("breakeven")
@@ -513,6 +528,7 @@ def breakeven_command(
     engine: str = ENGINE_OPT,
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
+    png: Path | None = PNG_OPT,
 ) -> None:
     """Self-host vs API: monthly cost curves and the break-even tokens per day."""
     common: dict[str, Any] = {
@@ -603,11 +619,11 @@ def breakeven_command(
         )
     vols = _floats(volumes, "--volumes")
     result = breakeven(inp, np.asarray(vols, dtype=np.float64) if vols else None)
-    fig = plan_charts.breakeven_figure(result) if html else None
-    if _emit(result.to_dict(), as_json, html, fig):
+    fig = plan_charts.breakeven_figure(result) if html or png else None
+    if _emit(result.to_dict(), as_json, html, fig, png):
         return
     plan_tables.render_breakeven(_out, result)
-    _chart_note(html)
+    _chart_note(html, png)
 
 
 @plan_app.command("hybrid")
@@ -634,6 +650,7 @@ def hybrid_command(
     max_tpot_ms: float | None = TPOT_OPT,
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
+    png: Path | None = PNG_OPT,
 ) -> None:
     """Own replicas for the baseline, API for the peaks: the best baseline and the savings."""
     shape: list[float] | None = _floats(profile, "--profile")
@@ -689,11 +706,11 @@ def hybrid_command(
         max_utilization=max_utilization,
         days_per_month=days_per_month,
     )
-    fig = plan_charts.hybrid_figure(result) if html else None
-    if _emit(result.to_dict(), as_json, html, fig):
+    fig = plan_charts.hybrid_figure(result) if html or png else None
+    if _emit(result.to_dict(), as_json, html, fig, png):
         return
     plan_tables.render_hybrid(_out, result)
-    _chart_note(html)
+    _chart_note(html, png)
 
 
 @plan_app.command("cascade")
@@ -717,6 +734,7 @@ def cascade_command(
     osl: int = typer.Option(300, help="Output tokens per request (catalog costs)."),
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
+    png: Path | None = PNG_OPT,
 ) -> None:
     """Blended cost of routed or cascaded tiers and the saving against the baseline."""
     tiers = [parse_tier(s, isl, osl) for s in tier]
@@ -728,11 +746,11 @@ def cascade_command(
         router_usd_per_m=router_usd_per_m,
         baseline_usd_per_m=base,
     )
-    fig = plan_charts.cascade_figure(result) if html else None
-    if _emit(result.to_dict(), as_json, html, fig):
+    fig = plan_charts.cascade_figure(result) if html or png else None
+    if _emit(result.to_dict(), as_json, html, fig, png):
         return
     plan_tables.render_cascade(_out, result)
-    _chart_note(html)
+    _chart_note(html, png)
 
 
 @plan_app.command("payback")
@@ -764,6 +782,7 @@ def payback_command(
     engine: str = ENGINE_OPT,
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
+    png: Path | None = PNG_OPT,
 ) -> None:
     """Distillation payback months; speculative-decoding and prefix-cache ROI at the
     operating point."""
@@ -837,13 +856,13 @@ def payback_command(
         key = "speculative_decoding" if f.feature.startswith("spec") else "prefix_caching"
         data[key] = f.to_dict()
         fig = fig or plan_charts.feature_figure(f)
-    if _emit(data, as_json, html, fig if html else None):
+    if _emit(data, as_json, html, fig if html or png else None, png):
         return
     if distill is not None:
         plan_tables.render_distillation(_out, distill)
     for f in features:
         plan_tables.render_feature(_out, f)
-    _chart_note(html)
+    _chart_note(html, png)
 
 
 @plan_app.command("scenarios")
@@ -876,6 +895,7 @@ def scenarios_command(
     api_output_usd_per_m: float | None = typer.Option(None, help="Growth: API $/M output."),
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
+    png: Path | None = PNG_OPT,
 ) -> None:
     """Growth 1x/10x/100x, price projection with elasticity, and the hardware trend."""
     generations: Generations | None = None
@@ -947,8 +967,8 @@ def scenarios_command(
         "growth": growth.to_dict() if growth else None,
         "generations": generations.to_dict() if generations else None,
     }
-    fig = plan_charts.scenarios_figure(projection, growth, generations) if html else None
-    if _emit(data, as_json, html, fig):
+    fig = plan_charts.scenarios_figure(projection, growth, generations) if html or png else None
+    if _emit(data, as_json, html, fig, png):
         return
     plan_tables.render_scenarios(_out, projection, growth, generations)
-    _chart_note(html)
+    _chart_note(html, png)

@@ -17,8 +17,8 @@ from rich.table import Table
 
 from infercost.errors import InputError
 from infercost.report import usage_charts
-from infercost.report.files import checked_html_path, checked_output_path
-from infercost.report.plan_charts import write_html
+from infercost.report.files import checked_html_path, checked_output_path, checked_png_path
+from infercost.report.plan_charts import write_html, write_png
 from infercost.usage import queries, synth
 from infercost.usage.anomalies import fmt_metric
 from infercost.usage.export import (
@@ -45,6 +45,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 HtmlOpt = Annotated[
     Path | None,
     typer.Option("--html", help="Write a chart (HTML).", callback=checked_html_path),
+]
+PngOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--png",
+        help="Write the chart as a PNG (needs Chrome/Chromium).",
+        callback=checked_png_path,
+    ),
 ]
 FromOpt = Annotated[str | None, typer.Option("--from", help="Start (ISO), inclusive.")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="End (ISO), exclusive.")]
@@ -112,6 +120,7 @@ def report_cmd(
         str, typer.Option("--allocate-idle", help="line (own row) or proportional")
     ] = "line",
     html: HtmlOpt = None,
+    png: PngOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Cost by dimension over a period, priced at each request's date."""
@@ -119,8 +128,12 @@ def report_cmd(
         ledger, by.split(","), _when(start, "--from"), _when(end, "--to"),
         allocate_idle=allocate_idle,
     )  # fmt: skip
-    if html is not None:
-        write_html(usage_charts.report_figure(rep), html)
+    if html is not None or png is not None:
+        fig = usage_charts.report_figure(rep)
+        if html is not None:
+            write_html(fig, html)
+        if png is not None:
+            write_png(fig, png)
     if as_json:
         print(json.dumps(rep.to_dict()))
         return
@@ -156,6 +169,7 @@ def anomalies_cmd(
         int, typer.Option("--min-requests", help="Requests an hour needs for ratio metrics.")
     ] = 10,
     html: HtmlOpt = None,
+    png: PngOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Hours whose spend, tokens per request, cache-hit rate or output share leave their
@@ -164,8 +178,12 @@ def anomalies_cmd(
         ledger, _when(start, "--from"), _when(end, "--to"), weeks=weeks, trailing=trailing,
         threshold=threshold, min_requests=min_requests,
     )  # fmt: skip
-    if html is not None:
-        write_html(usage_charts.anomalies_figure(rep), html)
+    if html is not None or png is not None:
+        fig = usage_charts.anomalies_figure(rep)
+        if html is not None:
+            write_html(fig, html)
+        if png is not None:
+            write_png(fig, png)
     if as_json:
         print(json.dumps(rep.to_dict()))
         return
@@ -207,6 +225,7 @@ def forecast_cmd(
     ] = None,
     level: Annotated[int, typer.Option("--level", help="Interval level, %.")] = 90,
     html: HtmlOpt = None,
+    png: PngOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Month-end spend with an interval (statsforecast over daily spend) and the day a
@@ -216,8 +235,12 @@ def forecast_cmd(
         ledger, as_of=when.date() if when else None,
         budget_usd=_money(budget_usd, "--budget-usd"), level=level,
     )  # fmt: skip
-    if html is not None:
-        write_html(usage_charts.forecast_figure(fc), html)
+    if html is not None or png is not None:
+        fig = usage_charts.forecast_figure(fc)
+        if html is not None:
+            write_html(fig, html)
+        if png is not None:
+            write_png(fig, png)
     if as_json:
         print(json.dumps(fc.to_dict()))
         return
@@ -264,6 +287,7 @@ def reprice_cmd(
     start: FromOpt = None,
     end: ToOpt = None,
     html: HtmlOpt = None,
+    png: PngOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """What the period would have cost on another model, tier, price date, with prompt
@@ -271,8 +295,12 @@ def reprice_cmd(
     rep = queries.repricing(
         ledger, alternatives, where or [], _when(start, "--from"), _when(end, "--to")
     )
-    if html is not None:
-        write_html(usage_charts.reprice_figure(rep), html)
+    if html is not None or png is not None:
+        fig = usage_charts.reprice_figure(rep)
+        if html is not None:
+            write_html(fig, html)
+        if png is not None:
+            write_png(fig, png)
     if as_json:
         print(json.dumps(rep.to_dict()))
         return

@@ -1,4 +1,5 @@
-"""Output files the commands write (``--html FILE``): checked before any work is done."""
+"""Output files the commands write (``--html FILE``, ``--png FILE``): checked before any work
+is done."""
 
 from __future__ import annotations
 
@@ -40,3 +41,8 @@ def checked_output_path(path: Path | None, flag: str = "--html") -> Path | None:
 def checked_html_path(path: Path | None) -> Path | None:
     """Typer callback of every ``--html`` option: :func:`checked_output_path`."""
     return checked_output_path(path, "--html")
+
+
+def checked_png_path(path: Path | None) -> Path | None:
+    """Typer callback of every ``--png`` option: :func:`checked_output_path`."""
+    return checked_output_path(path, "--png")

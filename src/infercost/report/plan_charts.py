@@ -12,6 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from infercost.errors import InputError
 from infercost.fileio import write_atomic
 from infercost.plan.breakeven import (
     Breakeven,
@@ -40,6 +41,26 @@ def write_html(fig: go.Figure, path: Path) -> Path:
         InputError: the folder does not exist or is not writable.
     """
     write_atomic(path, fig.to_html(include_plotlyjs=True, full_html=True))
+    return path
+
+
+def write_png(fig: go.Figure, path: Path, width: int = 1200, height: int = 700) -> Path:
+    """Write ``fig`` as a PNG image (kaleido, which drives a headless Chrome or Chromium),
+    atomically, and return ``path``.
+
+    Raises:
+        InputError: no Chrome/Chromium for kaleido (how to get one is said), or the folder
+            is not writable.
+    """
+    try:
+        image = fig.to_image(format="png", width=width, height=height)
+    except (RuntimeError, ValueError, OSError) as err:
+        raise InputError(
+            f"--png {path}: plotly could not render the image ({str(err).splitlines()[0]}); "
+            "--png needs Chrome or Chromium (Debian: apt install chromium; or run "
+            "`plotly_get_chrome`). --html writes the same chart without it."
+        ) from None
+    write_atomic(path, image)
     return path
 
 

@@ -37,7 +37,20 @@ def split_usd_per_m(
 
     input tok/s = output tok/s x isl / osl; $/M input = $/h x prefill share / input tok/h;
     $/M output = $/h x (1 - prefill share) / output tok/h; blended = $/h / all tok/h.
+    Scalars with positive token rates take the same operations on Python floats.
     """
+    args = (replica_usd_per_hour, output_tok_s, isl, osl, prefill_time_share)
+    if all(type(x) in (float, int, np.float64) for x in args) and output_tok_s > 0 and osl > 0:
+        usd_f, out_f = float(replica_usd_per_hour), float(output_tok_s)
+        share_f = float(prefill_time_share)
+        in_f = out_f * float(isl) / float(osl)
+        if in_f > 0:
+            f = np.float64
+            return (
+                f(usd_f * share_f / (in_f * S_PER_HOUR / TOKENS_PER_M)),  # type: ignore[return-value]
+                f(usd_f * (1.0 - share_f) / (out_f * S_PER_HOUR / TOKENS_PER_M)),
+                f(usd_f / ((in_f + out_f) * S_PER_HOUR / TOKENS_PER_M)),
+            )
     out = np.asarray(output_tok_s, dtype=np.float64)
     in_tok_s = out * np.asarray(isl, dtype=np.float64) / np.asarray(osl, dtype=np.float64)
     share = np.asarray(prefill_time_share, dtype=np.float64)

@@ -30,6 +30,7 @@ decode steps) is :func:`static_batch`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,8 +91,14 @@ def steady_state(
             is skipped; its KV is still read).
 
     Returns:
-        A :class:`ServingPoint` with arrays of the broadcast shape.
+        A :class:`ServingPoint` with arrays of the broadcast shape (numpy scalars for scalar
+        inputs: :func:`_steady_state_scalar` does the same operations on Python floats).
     """
+    args = (concurrency, isl, osl, token_budget, request_overhead_s, cached_prefix_share)
+    if all(type(x) in _SCALARS for x in args):
+        sp = _steady_state_scalar(sm, *map(float, args))
+        if sp is not None:
+            return sp
     n = np.asarray(concurrency, dtype=np.float64)
     i = np.asarray(isl, dtype=np.float64)
     o = np.maximum(np.asarray(osl, dtype=np.float64), 1.0)
@@ -160,6 +167,57 @@ def steady_state(
         request_s=np.asarray(request_s, dtype=np.float64),
         prefill_time_share=np.asarray(share, dtype=np.float64),
         memory_bound_share=np.asarray(mem_share, dtype=np.float64),
+    )
+
+
+_SCALARS = frozenset({float, int, np.float64})
+
+
+def _steady_state_scalar(
+    sm: StepModel, n: float, i: float, osl: float, budget: float, req: float, hit: float
+) -> ServingPoint | None:
+    """:func:`steady_state` for one configuration: its operations in the same order on Python
+    floats (``np.maximum``/``np.where`` as max/conditionals), so the same bits; None where
+    the array path must run (the token budget binds, or a divisor is not positive)."""
+    o = max(osl, 1.0)
+    new_tokens = i * (1.0 - hit)
+    cached = i * hit
+    ctx = i + o / 2.0
+    d = decode_step(sm, n, ctx)
+    t_d = float(d.total_s)
+    others = max(n - 1.0, 0.0)
+    chunks = max(float(math.ceil(new_tokens / max(budget - others, 1.0))), 1.0)
+    chunk = new_tokens / chunks
+    mix = float(
+        mixed_step(sm, others, ctx, chunk, cached + chunk * (chunks - 1.0) / 2.0, 1.0).total_s
+    )
+    t_others = float(decode_step(sm, others, ctx).total_s) if others > 0 else 0.0
+    prefill_marginal = chunks * (mix - t_others)
+    first_token_s = chunks * mix
+    share_per_iter = others * prefill_marginal / (chunks + o - 1.0)
+    first_token_s = first_token_s + chunks * share_per_iter
+    t_cycle = first_token_s + (o - 1.0) * (t_d + share_per_iter)
+    demand = n + others * new_tokens / max(o - 1.0, 1.0)
+    memory_s, compute_s = float(d.memory_s), float(d.compute_s)
+    if (demand > budget and o > 1.0) or not t_cycle > 0 or not max(memory_s, compute_s) > 0:
+        return None
+    output_tok_s = n * o / t_cycle
+    ttft = req + first_token_s
+    tpot = t_d + share_per_iter if o > 1.0 else 0.0
+    e2e = ttft + (o - 1.0) * tpot
+    f = np.float64
+    return ServingPoint(
+        concurrency=f(n + 0.0 * t_d),  # type: ignore[arg-type]
+        decode_step_s=f(t_d),  # type: ignore[arg-type]
+        prefill_marginal_s=f(prefill_marginal),  # type: ignore[arg-type]
+        ttft_s=f(ttft),  # type: ignore[arg-type]
+        tpot_s=f(tpot),  # type: ignore[arg-type]
+        e2e_s=f(e2e),  # type: ignore[arg-type]
+        output_tok_s=f(output_tok_s),  # type: ignore[arg-type]
+        total_tok_s=f(output_tok_s * (i + o) / o),  # type: ignore[arg-type]
+        request_s=f(n / t_cycle),  # type: ignore[arg-type]
+        prefill_time_share=f(n * prefill_marginal / t_cycle),  # type: ignore[arg-type]
+        memory_bound_share=f(memory_s / max(memory_s, compute_s)),  # type: ignore[arg-type]
     )
 
 

@@ -1,0 +1,61 @@
+"""Scalar paths of ``steady_state`` and ``split_usd_per_m`` equal their array paths to the bit
+(issue 15: scalar ``predict()`` speed). 0-d arrays keep the array path, the reference."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from infercost.catalog import get_accelerator, get_engine, get_quant_format, load_models
+from infercost.cost.tokens import split_usd_per_m
+from infercost.errors import InputError
+from infercost.perf.serving import ServingPoint, steady_state
+from infercost.perf.step import step_model
+
+FIELDS = ServingPoint.__slots__
+
+
+def _models() -> list[object]:
+    out = []
+    for arch, (gpu, tp) in itertools.product(load_models(), [("H100", 1), ("H200", 8)]):
+        fmt = get_quant_format(
+            arch.checkpoint_dtype if arch.checkpoint_dtype != "fp32" else "bf16"
+        )
+        if arch.num_heads % tp:
+            continue
+        try:
+            out.append(step_model(arch, get_accelerator(gpu), fmt, 2.0, get_engine("vllm"), tp))
+        except InputError:
+            continue
+    return out
+
+
+MODELS = _models()
+POINTS = [
+    (1.0, 128.0, 1.0, 8192.0, 0.0, 0.0),
+    (8.0, 1000.0, 300.0, 8192.0, 0.012, 0.0),
+    (64.0, 20000.0, 200.0, 2048.0, 0.0, 0.5),
+    (255.0, 3000.0, 3000.0, 8192.0, 0.02, 0.1),
+    (600.0, 20000.0, 200.0, 8192.0, 0.0, 0.0),  # the token budget binds: array path
+]
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_steady_state_scalar_equals_array(point: tuple[float, ...]) -> None:
+    for sm in MODELS:
+        fast = steady_state(sm, *point)  # type: ignore[arg-type]
+        ref = steady_state(sm, *map(np.asarray, point))  # type: ignore[arg-type]
+        for f in FIELDS:
+            assert float(getattr(fast, f)) == float(getattr(ref, f)), (sm, point, f)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(3.49, 889.92, 1000, 300, 0.0189), (16.0, 12345.6, 128, 1, 0.5), (2.0, 1.0, 1, 4096, 0.999)],
+)
+def test_split_usd_per_m_scalar_equals_array(args: tuple[float, ...]) -> None:
+    fast = split_usd_per_m(*args)
+    ref = split_usd_per_m(*map(np.asarray, args))
+    assert [float(x) for x in fast] == [float(x) for x in ref]

@@ -448,7 +448,8 @@ class TestWording:
         result = runner.invoke(
             app, [*SEARCH[:-4], "--max-ttft-s", "0.004"], env={"COLUMNS": "200"}
         )
-        assert result.exit_code == 0, result.output
+        # no configuration prefills 1,000 tokens in 4 ms: a plain "no" exits 3 (cli/exits.py)
+        assert result.exit_code == 3, result.output
         assert "TTFT <= 0.004 s" in result.output
 
     def test_a_dearer_cascade_says_more_expensive(self) -> None:

@@ -121,7 +121,7 @@ def _spike_extra(table: pa.Table, rng: np.random.Generator) -> pa.Table:
     idx = np.flatnonzero(mask)
     picked = np.concatenate([idx, idx])
     extra = table.take(pa.array(picked))
-    ids = pa.array([f"spike-{i}" for i in range(len(picked))])
+    ids = pa.array([f"spike-{i}" for i in range(len(picked))], type=pa.string())  # typed if empty
     jitter = rng.integers(0, 60_000_000, size=len(picked)).astype("timedelta64[us]")
     extra = extra.set_column(0, "request_id", ids)
     return extra.set_column(

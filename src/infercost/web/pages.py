@@ -409,8 +409,11 @@ def simulate_page(values: dict[str, str]) -> Result:
                 go.Scatter(x=[x for x, _ in bad],
                            y=[_lat(r["result"], metric)["p99"] * scale for _, r in bad],
                            mode="markers+text", text=["OVERLOADED"] * len(bad),
-                           textposition="top center", marker={"color": "#b3261e", "size": 12,
-                           "symbol": "x"}, name="OVERLOADED", showlegend=col == 1),
+                           # left of the point and unclipped: the highest rate sits on the
+                           # plot's right edge, where a centred label was cut off
+                           textposition="top left", cliponaxis=False,
+                           marker={"color": "#b3261e", "size": 12, "symbol": "x"},
+                           name="OVERLOADED", showlegend=col == 1),
                 row=1, col=col,
             )  # fmt: skip
     fig.update_xaxes(title_text="request rate (req/s)")

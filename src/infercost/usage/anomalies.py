@@ -81,6 +81,13 @@ _FLOOR = {
 _NEAR_TIE = 0.02
 
 
+def _in_domain(metric: str, values: FloatArray) -> FloatArray:
+    """A usual-range bound clipped to what the metric can be: no negative spend or tokens,
+    shares within [0, 1]."""
+    top = 1.0 if metric in ("cache_hit_rate", "output_share") else np.inf
+    return np.clip(values, 0.0, top)
+
+
 def fmt_metric(metric: str, value: float) -> str:
     """A metric's value as the anomaly text shows it (``62 %``, ``$1.20``, ``2,310``)."""
     if value != value:
@@ -160,11 +167,19 @@ class Anomaly:
         )
         if self.drivers:
             d = self.drivers[0]
-            text += (
-                f"; driver: {d.dimension} {d.value} ({_LABEL[self.metric]} "
-                f"{fmt_metric(self.metric, d.expected)} → {fmt_metric(self.metric, d.observed)}"
-                f", explains {d.explained:.0%})"
+            own = (
+                f"sent no requests, usually {fmt_metric(self.metric, d.expected)}"
+                if d.observed != d.observed and self.metric != "spend_usd"
+                else f"{_LABEL[self.metric]} {fmt_metric(self.metric, d.expected)} → "
+                f"{fmt_metric(self.metric, d.observed)}"
             )
+            share = (
+                f"explains {d.explained:.0%}: more than the whole change, others moved the "
+                "other way"
+                if d.explained > 1
+                else f"explains {d.explained:.0%}"
+            )
+            text += f"; driver: {d.dimension} {d.value} ({own}, {share})"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -462,8 +477,8 @@ def detect(
                 list(hours[in_period]),
                 value[in_period],
                 med[in_period],
-                (med - threshold * scale)[in_period],
-                (med + threshold * scale)[in_period],
+                _in_domain(metric, (med - threshold * scale)[in_period]),
+                _in_domain(metric, (med + threshold * scale)[in_period]),
             )
         )
         for run in _runs(flagged, np.sign(np.nan_to_num(z))):
@@ -573,10 +588,8 @@ def _anomaly(
             -d.explained,
         )
     )
-    low = float(np.nanmean((med - band)[rows]))
-    high = float(np.nanmean((med + band)[rows]))
-    if metric == "spend_usd":
-        low, high = max(low, 0.0), high
+    low = float(np.nanmean(_in_domain(metric, (med - band)[rows])))
+    high = float(np.nanmean(_in_domain(metric, (med + band)[rows])))
     return Anomaly(
         metric=metric,
         start=hours[rows[0]],

@@ -3,6 +3,7 @@ hang, no allocation before the check)."""
 
 from __future__ import annotations
 
+import json
 import pytest
 
 from infercost.cli import main
@@ -214,4 +215,10 @@ def test_reproducer_is_one_clean_error(
     err = " ".join(captured.err.split())
     assert err.startswith("error:") and err.count("error:") == 1, captured.err
     assert names in err
-    assert "Traceback" not in captured.err and captured.out == ""
+    assert "Traceback" not in captured.err
+    if "--json" in args:  # cli/exits.py: under --json the error is also one JSON object
+        data = json.loads(captured.out)
+        assert set(data) == {"error", "type"} and data["type"] == "InputError"
+        assert names in data["error"]
+    else:
+        assert captured.out == ""

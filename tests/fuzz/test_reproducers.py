@@ -4,6 +4,7 @@ hang, no allocation before the check)."""
 from __future__ import annotations
 
 import json
+
 import pytest
 
 from infercost.cli import main

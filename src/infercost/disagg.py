@@ -658,12 +658,13 @@ def predict_disagg(
             else:
                 hi = mid
         pt = at(lo) if lo > 0 else at(hi)
-    wait = max(0.0, concurrency / pt.rate - pt.e2e_s)
+    wait = concurrency / pt.rate - pt.e2e_s
+    wait = wait if wait > 1e-9 * pt.e2e_s else 0.0  # below: the bisection's rounding
     decode_queue = 0.0
     saturated: str | None = None
-    if pt is top and wait > 1e-9 * pt.e2e_s:
+    if pt is top and wait > 0:
         decode_queue, saturated = wait, "decode"
-    else:
+    elif wait > 0:
         pt = replace(pt, queue_s=pt.queue_s + wait, e2e_s=pt.e2e_s + wait)
     if pt.rho >= RHO_SATURATED and saturated is None:
         saturated = "prefill"

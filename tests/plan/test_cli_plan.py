@@ -492,3 +492,26 @@ def test_breakeven_text_names_every_crossing() -> None:
     assert "Self-hosting stays cheaper from 109,090,909 tokens/day" in result.output
     data = run_json(args)
     assert data["crossings_tokens_per_day"] == pytest.approx([54545454.5, 86.4e6, 109090909.1])
+
+
+def test_pareto_interactivity_target_is_a_tpot_target() -> None:
+    """--min-tok-s-per-user 50 is TPOT <= 1000 / 50 = 20 ms: the same operating point as
+    --max-tpot-ms 20; giving both is refused."""
+    base = ["plan", "pareto", "--model", "llama-3.1-8b", "--isl", "1000", "--osl", "300",
+            "--gpu", "H100", "--gpu-hour-usd", "2"]  # fmt: skip
+    a = run_json([*base, "--min-tok-s-per-user", "50"])
+    b = run_json([*base, "--max-tpot-ms", "20"])
+    assert a["operating_point"] == b["operating_point"]
+    assert a["operating_point"]["tpot_s"] <= 0.020
+    both = runner.invoke(app, [*base, "--min-tok-s-per-user", "50", "--max-tpot-ms", "20"])
+    assert both.exit_code == 1 and "not both" in str(both.exception)
+
+
+def test_pareto_prints_the_interactivity_frontier() -> None:
+    result = runner.invoke(
+        app, ["plan", "pareto", "--model", "llama-3.1-8b", "--isl", "1000", "--osl", "300",
+              "--gpu", "H100", "--gpu-hour-usd", "2", "--rows", "4"],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Interactivity frontier: output tok/s per GPU vs tok/s per user" in result.output

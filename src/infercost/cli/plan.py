@@ -8,6 +8,7 @@ and, with ``--html FILE``, a plotly chart (``infercost.report.plan_charts``).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -322,20 +323,36 @@ def pareto_command(
     allow_spot: bool = SPOT_OPT,
     cached_share: float = CACHE_OPT,
     rows: int = typer.Option(15, help="Frontier rows to print (thinned evenly)."),
+    min_tok_s_per_user: float | None = typer.Option(
+        None, help="Interactivity target: output tok/s each user sees (= 1000 ÷ TPOT ms)."
+    ),
     max_work: float | None = MAXW_OPT,
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
     png: Path | None = PNG_OPT,
 ) -> None:
-    """Frontier of $/M output vs TPOT and vs tokens/s per user; operating point for an SLO."""
+    """Frontier of $/M output vs TPOT and vs tokens/s per user; operating point for an SLO
+    (a TPOT target, or an interactivity target in tok/s per user)."""
     if rows < 2:
         raise InputError(f"--rows must be at least 2, got {rows}.")
+    max_tpot_s = _ms(max_tpot_ms)
+    if min_tok_s_per_user is not None:
+        if max_tpot_ms is not None:
+            raise InputError(
+                "Give --max-tpot-ms or --min-tok-s-per-user (the same target: tok/s per user "
+                "= 1000 ÷ TPOT ms), not both."
+            )
+        if not (math.isfinite(min_tok_s_per_user) and min_tok_s_per_user > 0):
+            raise InputError(
+                f"--min-tok-s-per-user must be a positive number, got {min_tok_s_per_user!r}."
+            )
+        max_tpot_s = 1.0 / min_tok_s_per_user
     result = pareto(
         model,
         isl,
         osl,
         max_ttft_s=max_ttft_s,
-        max_tpot_s=_ms(max_tpot_ms),
+        max_tpot_s=max_tpot_s,
         **_sweep_options(
             gpu,
             weight_dtypes,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.table import Table
 
@@ -130,6 +132,27 @@ def render_search(
         console.print(f"[yellow]note: {note}[/yellow]")
 
 
+def _interactivity_table(front: Sequence[Candidate], rows: int) -> Table:
+    """The interactivity frontier: output tok/s per GPU against tok/s per user (1 ÷ TPOT),
+    fastest user first, thinned to ``rows``, with $/M output (all GPU time) at each point."""
+    pts = list(front)
+    if len(pts) > rows:
+        step = (len(pts) - 1) / (rows - 1)
+        pts = [pts[round(i * step)] for i in range(rows)]
+    t = Table(title="Interactivity frontier: output tok/s per GPU vs tok/s per user")
+    for col in ("config (weights/KV)", "batch", "tok/s per user", "tok/s per GPU", USD_PER_M_ALL):
+        t.add_column(col, justify="left" if col.startswith("config") else "right")
+    for c in pts:
+        t.add_row(
+            f"{c.layout} {c.weight_dtype}/{c.kv_dtype}",
+            str(c.concurrency),
+            f"{1.0 / c.tpot_s:,.1f}",
+            f"{c.output_tok_s / c.num_gpus:,.0f}",
+            _usd(c.usd_per_m_output_incl_input, 3),
+        )
+    return t
+
+
 def render_pareto(console: Console, r: ParetoResult, rows: int = 15) -> None:
     """The TPOT frontier (thinned to ``rows``) and the operating point."""
     console.print(
@@ -144,6 +167,7 @@ def render_pareto(console: Console, r: ParetoResult, rows: int = 15) -> None:
         front = [front[round(i * step)] for i in range(rows)]
     console.print(_config_table("Frontier: $/M output vs TPOT (fastest first)", front))
     _offers(console, front)
+    console.print(_interactivity_table(r.per_user_frontier, rows))
     if r.operating_point is not None:
         console.print(
             _config_table(

@@ -22,6 +22,9 @@ from infercost.cli.exits import exit_no_answer
 from infercost.cost.trend import price_elasticity
 from infercost.errors import InputError
 from infercost.plan.breakeven import BreakevenInputs, breakeven, inputs_from_names
+from infercost.plan.candidate import Candidate
+from infercost.plan.disagg_search import MAX_CONCURRENCY as MAX_DISAGG_CONCURRENCY
+from infercost.plan.disagg_search import search_disagg
 from infercost.plan.fleet import Replica, replica_from_search, size_fleet
 from infercost.plan.hybrid import hybrid
 from infercost.plan.pareto import pareto
@@ -226,6 +229,36 @@ MAXW_OPT = typer.Option(
 )
 
 
+def _disagg_dtypes(
+    weight_dtypes: str | None, kv_dtypes: str | None, winner: Candidate | None
+) -> dict[str, str]:
+    """The weight and KV dtypes ``--disagg`` prices: the one given, else the aggregated
+    winner's (so both sides compare like with like), else the checkpoint's.
+
+    Raises:
+        InputError: more than one value given for ``--disagg``.
+    """
+    out: dict[str, str] = {}
+    for key, text, flag, pick in (
+        (
+            "weight_dtype",
+            weight_dtypes,
+            "--weight-dtypes",
+            winner.weight_dtype if winner else None,
+        ),
+        ("kv_dtype", kv_dtypes, "--kv-dtypes", winner.kv_dtype if winner else None),
+    ):
+        names = _csv(text, flag)
+        if names and len(names) > 1:
+            raise InputError(
+                f"--disagg takes one {flag} value (or none: the aggregated winner's)."
+            )
+        value = names[0] if names else pick
+        if value is not None:
+            out[key] = value
+    return out
+
+
 @plan_app.command("search")
 def search_command(
     model: str = MODEL_OPT,
@@ -248,6 +281,10 @@ def search_command(
     ttft_p99_s: float | None = typer.Option(None, help="p99 TTFT target, s (simulated)."),
     tpot_p99_ms: float | None = typer.Option(None, help="p99 TPOT target, ms (simulated)."),
     shortlist: int = typer.Option(6, help="Configurations simulated for p99 targets."),
+    disagg: bool = typer.Option(
+        False, "--disagg", help="Also search disaggregated prefill/decode (xPyD) on one --gpu."
+    ),
+    kv_link: str = typer.Option("ib", help="KV link for --disagg: ib, nvlink or ethernet."),
     load: float = typer.Option(0.8, help="Simulated arrival rate ÷ steady-state rate."),
     length_cv: float = typer.Option(0.0, help="Simulated length spread (std ÷ mean)."),
     num_requests: int = typer.Option(300, help="Requests per simulation."),
@@ -292,12 +329,28 @@ def search_command(
             max_tpot_s=_ms(max_tpot_ms),
             **options,
         )
+    split = None
+    if disagg:
+        if not gpu or len(gpu) != 1:
+            raise InputError("--disagg searches one GPU type: give exactly one --gpu.")
+        split = search_disagg(
+            model, gpu[0], isl, osl, max_ttft_s=max_ttft_s, max_tpot_s=_ms(max_tpot_ms),
+            max_gpus=max_gpus, max_concurrency=max_concurrency or MAX_DISAGG_CONCURRENCY,
+            top=top, engine=engine, gpu_hour_usd=gpu_hour_usd, link=kv_link,
+            **_disagg_dtypes(weight_dtypes, kv_dtypes, result.winner),
+        )  # fmt: skip
+    else:
+        _only_with("--disagg", ("--kv-link", kv_link if kv_link != "ib" else None))
     data = result.to_dict()
     data["p99"] = tail.to_dict() if tail else None
+    if split is not None:
+        data["disaggregated"] = split.to_dict()
     fig = plan_charts.search_figure(result) if html or png else None
     if _emit(data, as_json, html, fig, png):
         return
     plan_tables.render_search(_out, result, families, tail)
+    if split is not None:
+        plan_tables.render_disagg_search(_out, split, result.winner)
     if tail is not None:
         plan_tables.render_tail(_out, tail)
     _chart_note(html, png)

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from infercost.plan.breakeven import Breakeven, self_host_cheaper_ranges
 from infercost.plan.candidate import Candidate
+from infercost.plan.disagg_search import DisaggSearch
 from infercost.plan.fleet import FleetPlan
 from infercost.plan.hybrid import HybridResult
 from infercost.plan.pareto import ParetoResult
@@ -481,5 +482,36 @@ def render_tail(console: Console, t: TailResult) -> None:
         console.print(
             f"p99 winner: {w.config.layout} {w.config.weight_dtype}/{w.config.kv_dtype}, "
             f"batch cap {w.config.concurrency}, {_usd(w.usd_per_m_at_load, 3)}/M output",
+            markup=False,
+        )
+
+
+def render_disagg_search(console: Console, r: DisaggSearch, aggregated: Candidate | None) -> None:
+    """The cheapest disaggregated (xPyD) deployment beside the aggregated winner."""
+    t = Table(title="Disaggregated prefill/decode (xPyD), cheapest per layout")
+    for col in ("layout", "GPUs", "clients", "tok/s", "TTFT s", "TPOT ms", "bottleneck",
+                USD_PER_M_ALL):  # fmt: skip
+        t.add_column(col, justify="left" if col in ("layout", "bottleneck") else "right")
+    for c in ([r.winner] if r.winner else []) + list(r.runners_up):
+        p = c.prediction
+        t.add_row(
+            c.layout, str(p.num_gpus), str(p.concurrency), f"{p.output_tok_s or 0:,.0f}",
+            f"{p.ttft_s or 0:.3f}", f"{(p.tpot_s or 0) * 1e3:.1f}", p.bottleneck or "-",
+            _usd(c.usd_per_m_output_incl_input, 3),
+        )  # fmt: skip
+    console.print(t)
+    if r.winner is None:
+        console.print(f"No disaggregated layout meets the targets ({r.evaluated:,} points).")
+        return
+    if aggregated is not None and aggregated.usd_per_m_output_incl_input:
+        ratio = r.winner.usd_per_m_output_incl_input / aggregated.usd_per_m_output_incl_input
+        verdict = "cheaper" if ratio < 1 else "dearer"
+        console.print(
+            f"Disaggregated {r.winner.layout}: {_usd(r.winner.usd_per_m_output_incl_input, 3)}"
+            f"/M output vs aggregated {aggregated.layout} "
+            f"{_usd(aggregated.usd_per_m_output_incl_input, 3)}/M: {ratio:.2f}x ({verdict}); "
+            f"both with weights {r.winner.prediction.weight_dtype} / KV "
+            f"{r.winner.prediction.kv_dtype} (pin with --weight-dtypes / --kv-dtypes); "
+            f"{r.evaluated:,} disaggregated points evaluated.",
             markup=False,
         )

@@ -14,40 +14,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from infercost.calibrate.evaluate import Params, Prepared, engine_id, predict_measurement
+from infercost.calibrate.evaluate import (
+    ROOFLINE_ONLY,
+    Params,
+    Prepared,
+    default_params,
+    engine_id,
+    predict_measurement,
+)
 from infercost.calibrate.fit import BOUNDS, FitResult, fit_engine, source_prefix
-from infercost.catalog import get_engine
 from infercost.errors import InfercostError
 
-ROOFLINE_ONLY = Params(
-    mbu=1.0,
-    mfu=1.0,
-    step_overhead_s=0.0,
-    request_overhead_s=0.0,
-    comm_efficiency=1.0,
-    token_overhead_s=0.0,
-    seq_overhead_s=0.0,
-    allreduce_latency_s=0.0,
-)
-
-
-def default_params(engine: str) -> Params:
-    """The engine's literature-default efficiencies from ``engines.toml`` (before any fit)."""
-    from infercost.catalog.loader import load_engines
-
-    e = next((x for x in load_engines(with_fits=False) if x.id == engine), None) or get_engine(
-        engine
-    )
-    return Params(
-        mbu=e.mbu,
-        mfu=e.mfu,
-        step_overhead_s=e.step_overhead_s,
-        request_overhead_s=e.request_overhead_s,
-        comm_efficiency=e.comm_efficiency,
-        token_overhead_s=e.token_overhead_s,
-        seq_overhead_s=e.seq_overhead_s,
-        allreduce_latency_s=e.allreduce_latency_s,
-    )
+__all__ = [
+    "ROOFLINE_ONLY",
+    "RowError",
+    "default_params",
+    "layout_label",
+    "leave_one_source_out",
+    "score",
+    "summarize",
+]
 
 
 @dataclass(frozen=True, slots=True)

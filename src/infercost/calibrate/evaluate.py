@@ -91,6 +91,42 @@ class Params:
     seq_overhead_s: float | FloatArray = 0.0
 
 
+ROOFLINE_ONLY = Params(
+    mbu=1.0,
+    mfu=1.0,
+    step_overhead_s=0.0,
+    request_overhead_s=0.0,
+    comm_efficiency=1.0,
+    token_overhead_s=0.0,
+    seq_overhead_s=0.0,
+    allreduce_latency_s=0.0,
+)
+
+
+def default_params(engine: str) -> Params:
+    """The engine's literature-default efficiencies from ``engines.toml`` (before any fit).
+
+    Here, below both ``fit`` and ``error`` (which import it), so neither imports the other
+    back: the calibrate modules form a chain evaluate <- fit <- error.
+    """
+    from infercost.catalog import get_engine
+    from infercost.catalog.loader import load_engines
+
+    e = next((x for x in load_engines(with_fits=False) if x.id == engine), None) or get_engine(
+        engine
+    )
+    return Params(
+        mbu=e.mbu,
+        mfu=e.mfu,
+        step_overhead_s=e.step_overhead_s,
+        request_overhead_s=e.request_overhead_s,
+        comm_efficiency=e.comm_efficiency,
+        token_overhead_s=e.token_overhead_s,
+        seq_overhead_s=e.seq_overhead_s,
+        allreduce_latency_s=e.allreduce_latency_s,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """A measurement resolved against the catalog, ready to evaluate repeatedly."""
@@ -114,6 +150,46 @@ def scorable(m: Measurement) -> str | None:
     return None
 
 
+#: 16-bit (and fp32) checkpoint dtypes: a quantized-format label on such a model names a
+#: quantized checkpoint of it (ModelOpt FP8/NVFP4, AWQ) that the row's source ran.
+_WIDE_CHECKPOINTS = frozenset({"bf16", "fp16", "fp32"})
+_CHECKPOINT_NAMED = re.compile(r"checkpoint\s+(\S+)", re.IGNORECASE)
+
+
+def served_weight_dtype(model: str, label: str | None, notes: str) -> tuple[str | None, str]:
+    """The weight format a benchmark row ran, from its precision label and notes.
+
+    Rule (docs/accuracy.md, "Precision labels"): a table's precision label names the GEMM
+    precision class of its column, not a checkpoint. A model whose published checkpoint is
+    itself quantized (its ``quantization_config``: gpt-oss MXFP4 experts with bf16 attention,
+    DeepSeek-R1 block FP8) is served from that checkpoint, whatever the label, unless the
+    row names a checkpoint in the label's format (``Checkpoint <repo>-FP8``): engines do not
+    re-quantize a quantized checkpoint offline. A 16-bit model under a quantized label ran a
+    quantized checkpoint of that format (the ModelOpt FP8 checkpoints named in the notes).
+
+    Returns:
+        (weight dtype for :func:`~infercost.predict.resolve`, a note; "" when the label holds).
+    """
+    if label is None:
+        return None, ""
+    from infercost.catalog import get_model
+
+    try:
+        arch = get_model(model)
+    except InfercostError:
+        return label, ""
+    ckpt = arch.checkpoint_dtype
+    if ckpt in _WIDE_CHECKPOINTS or label == ckpt:
+        return label, ""
+    named = _CHECKPOINT_NAMED.search(notes)
+    if named and label.replace("-", "").lower() in named.group(1).replace("-", "").lower():
+        return label, ""
+    return ckpt, (
+        f"precision label {label!r} read as the published {ckpt} checkpoint "
+        f"({arch.quantized_modules_note or 'its quantization_config'})"
+    )
+
+
 def prepare(m: Measurement) -> Prepared:
     """Resolve names and build the step model for ``m``.
 
@@ -121,7 +197,7 @@ def prepare(m: Measurement) -> Prepared:
         InfercostError: an unknown model/GPU or a configuration that does not fit.
     """
     eng = engine_id(m.engine)
-    weight = _dtype(m.weight_dtype, None)
+    weight, _ = served_weight_dtype(m.model, _dtype(m.weight_dtype, None), m.notes)
     # TensorRT-LLM's FP8 recipe also quantises the KV cache to FP8 (perf-overview notes in the
     # calibration rows); when a TensorRT-LLM source leaves the KV dtype unstated, follow it.
     kv_default = "fp8" if eng == "trtllm" and weight == "fp8" else "auto"
@@ -134,7 +210,7 @@ def prepare(m: Measurement) -> Prepared:
         pp=m.pp,
         ep=m.ep,
         dp=m.dp,
-        weight_dtype=_dtype(m.weight_dtype, None),
+        weight_dtype=weight,
         kv_dtype=kv,
         engine=eng,
     )

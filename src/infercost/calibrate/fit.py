@@ -36,7 +36,14 @@ import numpy as np
 import numpy.typing as npt
 import tomli_w
 
-from infercost.calibrate.evaluate import Params, Prepared, predict_measurement
+from infercost.calibrate.evaluate import (
+    Params,
+    Prepared,
+    default_params,
+    predict_measurement,
+    prepare,
+    scorable,
+)
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InfercostError, InputError
 
@@ -208,8 +215,6 @@ def fit_all(
     by_engine: dict[str, list[Prepared]] = {}
     for p in preps:
         by_engine.setdefault(p.r.engine.id, []).append(p)
-    from infercost.calibrate.error import default_params
-
     out = {}
     for eng, group in sorted(by_engine.items()):
         d = default_params(eng)
@@ -259,8 +264,6 @@ def prepare_all(
         (prepared measurements, [(measurement id, why it was not used)]). Nothing is dropped
         silently: every unused row is listed with its reason.
     """
-    from infercost.calibrate.evaluate import prepare, scorable
-
     used: list[Prepared] = []
     unused: list[tuple[str, str]] = []
     for m in measurements:

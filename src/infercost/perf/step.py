@@ -34,12 +34,13 @@ from infercost.perf.memory import (
     indexer_bytes_per_token_per_layer,
     kv_bytes_per_token_per_layer,
     kv_shard_factor,
+    quantized_parts,
     state_bytes_per_layer,
     state_shard_factor,
     weight_bytes,
 )
 from infercost.perf.moe import expected_experts_touched
-from infercost.perf.params import param_counts
+from infercost.perf.params import ParamCounts, param_counts
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | int | FloatArray
@@ -98,6 +99,24 @@ class StepModel:
         allreduces_per_step: TP all-reduces per step on this GPU (2 per decoder block: after
             the mixer and after the FFN; 1 per Nemotron-H single-mixer block); 0: 2 x the
             attention layers (older constructions).
+        expert_flop_per_pair: routed-expert FLOP per (token, expert) pair on this GPU, all
+            its MoE layers (2 x expert params / expert-TP shards); 0: the experts' FLOP are in
+            ``linear_flop_per_token`` (older constructions).
+        expert_pairs_per_token: (token, expert) pairs this GPU computes per token its experts
+            see (k / EP).
+        expert_tile_rows: rows of the smallest tensor-core tile (wgmma m64 on Hopper and
+            Blackwell, mma m16 before): an expert GEMM with fewer routed tokens than this
+            still computes a whole tile (0: no floor).
+        expert_act_bytes_per_pair, expert_act_bytes_per_token: MoE activation traffic per
+            (token, expert) pair on this GPU (permute write, GEMM inputs and outputs, combine
+            read) and per token of this rank (permute read, combine write), all MoE layers.
+        dense_act_bytes_per_token: activations the dense GEMMs (attention projections, dense
+            FFN, shared experts, router) read and write per token on this GPU.
+        expert_peak_ratio, lm_head_peak_ratio, attn_peak_ratio: peak FLOP/s of the routed
+            experts' GEMMs, the LM head and the attention math, each at its operands' compute
+            dtype, over ``peak_flop_s`` (the dense GEMMs' effective peak); 1: the same peak.
+        attn_flop_per_ctx_prefill: attention FLOP per (query, context) pair of a prompt
+            token (MLA prefill runs un-absorbed: per-head K and V up-projected); 0: as decode.
     """
 
     dense_bytes: ArrayLike
@@ -134,6 +153,16 @@ class StepModel:
     moe_token_scale: ArrayLike = 1.0
     alltoalls_per_step: ArrayLike = 0.0
     alltoall_bytes_per_token: ArrayLike = 0.0
+    expert_flop_per_pair: ArrayLike = 0.0
+    expert_pairs_per_token: ArrayLike = 0.0
+    expert_tile_rows: ArrayLike = 0.0
+    expert_act_bytes_per_pair: ArrayLike = 0.0
+    expert_act_bytes_per_token: ArrayLike = 0.0
+    dense_act_bytes_per_token: ArrayLike = 0.0
+    expert_peak_ratio: ArrayLike = 1.0
+    lm_head_peak_ratio: ArrayLike = 1.0
+    attn_peak_ratio: ArrayLike = 1.0
+    attn_flop_per_ctx_prefill: ArrayLike = 0.0
 
 
 def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
@@ -148,6 +177,174 @@ def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
         f"be predicted (see `infercost gpus`). Add a measured figure for {acc.id} in a user "
         "catalog (INFERCOST_CATALOG_DIR/accelerators.csv) or pick another GPU."
     )
+
+
+#: Rows of the smallest dense tensor-core MMA per architecture family: Hopper's
+#: ``wgmma.mma_async`` and Blackwell's ``tcgen05.mma`` take M = 64 at least (PTX ISA 8.x,
+#: "Asynchronous Warpgroup Level Matrix Multiply-Accumulate": shapes m64nNk16), Ampere/Ada's
+#: ``mma.sync`` m16n8k16, CDNA3's MFMA 16x16x16. A routed expert's GEMM with fewer tokens than
+#: this computes a whole tile all the same.
+TILE_ROWS: dict[str, float] = {"hopper": 64.0, "blackwell": 64.0}
+DEFAULT_TILE_ROWS = 16.0
+
+#: The dtype unquantized GEMMs (16-bit weights, the LM head) and the attention math run at:
+#: the activation dtype. FP16 shares the bf16 FLOP/s column (quant_formats.toml, fp16).
+ACTIVATION_DTYPE = "bf16"
+
+
+def tile_rows(acc: Accelerator) -> float:
+    """Smallest tensor-core tile height of ``acc`` (see :data:`TILE_ROWS`)."""
+    return TILE_ROWS.get(acc.generation, DEFAULT_TILE_ROWS)
+
+
+def _peak_or_error(acc: Accelerator, dtype: str) -> float:
+    peak = acc.flop_s(dtype)
+    if peak is None:
+        raise InputError(
+            f"{acc.name} has no published dense {dtype} tensor FLOP/s, so its compute time "
+            f"cannot be predicted (see `infercost gpus`). Add a measured figure for {acc.id} "
+            "in a user catalog (INFERCOST_CATALOG_DIR/accelerators.csv) or pick another GPU."
+        )
+    return peak
+
+
+@dataclass(frozen=True, slots=True)
+class OperandPeaks:
+    """Peak dense FLOP/s of each GEMM class at its operands' compute dtype on one GPU.
+
+    Attributes:
+        dense: effective peak of the dense GEMMs (attention projections, dense FFN, shared
+            experts, router): their FLOP over the sum of each part's FLOP / its own peak, so
+            that FLOP / dense is the time each part takes at its own rate.
+        expert: the routed experts' GEMMs.
+        lm_head: the LM head (kept 16-bit by every quantization recipe).
+        attention: the attention math (QK^T, PV) at the activation dtype.
+        dtypes: part -> compute dtype, for the explain trail.
+    """
+
+    dense: float
+    expert: float
+    lm_head: float
+    attention: float
+    dtypes: tuple[tuple[str, str], ...]
+
+
+def operand_peaks(
+    m: ModelArch, acc: Accelerator, fmt: QuantFormat, counts: ParamCounts | None = None
+) -> OperandPeaks:
+    """Per-operand compute peaks: a part the format quantizes (``memory.quantized_parts``:
+    the checkpoint's own ``quantization_config``, or every linear part under
+    ``--weight-dtype``) runs at :func:`compute_dtype` (the format's native dtype where the
+    GPU has it, e.g. FP8 W8A8 on Hopper or FP4 on Blackwell; else its weight-only fallback:
+    W4A16 and MXFP4 on Hopper dequantise to bf16); every other part, the LM head and the
+    attention math run at the activation dtype (bf16).
+
+    Raises:
+        InputError: the accelerator lacks a dtype needed.
+    """
+    c = counts or param_counts(m)
+    parts = quantized_parts(m, fmt)
+    act_peak = _peak_or_error(acc, ACTIVATION_DTYPE)
+    q_dtype = compute_dtype(acc, fmt)
+    q_peak = _peak_or_error(acc, q_dtype)
+
+    def dtype_of(part: str) -> str:
+        return q_dtype if part in parts else ACTIVATION_DTYPE
+
+    flop = {
+        "attention": float(c.mixers - c.attention_out),
+        "attention_out": float(c.attention_out),
+        "dense_ffn": float(c.dense_ffn),
+        "shared_experts": float(c.shared_experts),
+    }
+    rates = [(float(c.router), act_peak)] + [
+        (f, q_peak if part in parts else act_peak) for part, f in flop.items()
+    ]
+    used = {peak for f, peak in rates if f > 0}
+    if len(used) == 1:
+        dense = used.pop()
+    elif used:
+        dense = sum(f for f, _ in rates) / sum(f / peak for f, peak in rates)
+    else:
+        dense = q_peak
+    expert = q_peak if "experts" in parts else act_peak
+    dtypes = (
+        *((part, dtype_of(part)) for part in (*flop, "experts")),
+        ("router", ACTIVATION_DTYPE),
+        ("lm_head", ACTIVATION_DTYPE),
+        ("attention_math", ACTIVATION_DTYPE),
+    )
+    return OperandPeaks(dense, expert, act_peak, act_peak, dtypes)
+
+
+def dense_activation_bytes_per_token(m: ModelArch, tp: ArrayLike) -> ArrayLike:
+    """Activation bytes the dense GEMMs of one token read and write on one of ``tp`` GPUs,
+    all layers (before the PP split): each GEMM reads its input row and writes its output
+    row at :data:`ACTIVATION_BYTES` (Megatron sharding: a column-parallel GEMM reads the
+    whole hidden row and writes 1/TP of its output, a row-parallel one reads 1/TP and
+    writes the whole row). Counted: attention (q/k/v or MLA's low-rank projections, o),
+    gated-DeltaNet and Mamba2 in/out projections, dense FFN, shared experts, router."""
+    h = float(m.hidden_size)
+    n1 = 2.0 if m.gated_mlp else 1.0
+    if m.attention_kind == "mla":
+        qk = m.qk_nope_head_dim + m.qk_rope_head_dim
+        q_in = (h + m.q_lora_rank + m.q_lora_rank) if m.q_lora_rank else h
+        kv_a = h + m.kv_lora_rank + m.qk_rope_head_dim
+        rep = q_in + kv_a + m.kv_lora_rank + h
+        split = m.num_heads * (qk + m.qk_nope_head_dim + 2 * m.v_head_dim)
+    else:
+        q = m.num_heads * m.head_dim * (2 if m.attn_output_gate else 1)
+        kv = 2 * m.num_kv_heads * m.head_dim
+        rep = 2.0 * h
+        split = q + kv + m.num_heads * m.head_dim
+    attn_rep, attn_split = rep * m.attention_layers, split * m.attention_layers
+    key_dim = m.linear_num_key_heads * m.linear_key_head_dim
+    value_dim = m.linear_num_value_heads * m.linear_value_head_dim
+    lin_split = (2 * key_dim + 3 * value_dim + 2 * m.linear_num_value_heads) * m.num_linear_layers
+    inner = m.mamba_num_heads * m.mamba_head_dim
+    bc = 2 * m.mamba_n_groups * m.mamba_state_size
+    mamba_split = (3 * inner + bc + m.mamba_num_heads) * m.num_mamba_layers
+    mixer_rep = attn_rep + 2.0 * h * (m.num_linear_layers + m.num_mamba_layers)
+    dense_layers = m.num_dense_layers if m.is_moe else m.ffn_layers
+    ffn_rep = 2.0 * h * dense_layers
+    ffn_split = (n1 + 1.0) * m.intermediate_size * dense_layers
+    shared = m.num_shared_experts * m.num_moe_layers
+    ffn_rep += 2.0 * h * shared
+    ffn_split += (n1 + 1.0) * m.shared_expert_intermediate_size * shared
+    router = (h + m.num_experts) * m.num_moe_layers
+    split_total = attn_split + lin_split + mamba_split + ffn_split
+    return ACTIVATION_BYTES * (mixer_rep + ffn_rep + router + split_total / tp)
+
+
+def expert_activation_bytes(m: ModelArch, expert_tp: ArrayLike) -> tuple[ArrayLike, ArrayLike]:
+    """(per (token, expert) pair, per token) MoE activation bytes of all MoE layers on one
+    GPU whose experts are split ``expert_tp`` ways (TensorRT-LLM ``moe_tp_size``).
+
+    The MoE layer runs as separate kernels (TensorRT-LLM ``cutlass_kernels/moe_kernels.cu``:
+    ``expandInputRowsKernel`` permutes each token to its k expert rows, the grouped GEMMs,
+    ``finalizeMoeRoutingKernel`` combines the k outputs; vLLM's fused_moe and SGLang's
+    likewise): per pair the permuted row is written and read back by GEMM1 (2 h), GEMM1
+    writes its 2I (gated) or I outputs, GEMM2 reads I and writes h, the combine reads it
+    (h); per token the permute reads the hidden row and the combine writes it (2 h).
+    """
+    if not m.is_moe:
+        return 0.0, 0.0
+    h = float(m.hidden_size)
+    i = float(m.moe_intermediate_size)
+    n1 = (2.0 if m.gated_mlp else 1.0) * i
+    layers = m.num_moe_layers * ACTIVATION_BYTES
+    return (4.0 * h + (n1 + i) / expert_tp) * layers, 2.0 * h * layers
+
+
+def mla_prefill_attn_flop_per_ctx(m: ModelArch) -> float:
+    """Attention FLOP per (prompt query, context token) pair of MLA run un-absorbed, as
+    engines run prefill (vLLM ``attention/backends/mla/common.py``: prefill up-projects the
+    latent to per-head K and V, decode absorbs W_UK/W_UV into q and the output): QK^T over
+    qk_nope + qk_rope and PV over v_head_dim, 2 FLOP each, per head. 0 for other kinds."""
+    if m.attention_kind != "mla":
+        return 0.0
+    qk = m.qk_nope_head_dim + m.qk_rope_head_dim
+    return 2.0 * m.num_heads * (qk + m.v_head_dim)
 
 
 def link_bytes_s(acc: Accelerator) -> float:
@@ -192,18 +389,17 @@ def unsharded_step_model(
     """
     counts = param_counts(m)
     w = weight_bytes(m, weight_fmt, counts)
-    dtype = compute_dtype(acc, weight_fmt)
-    peak = acc.flop_s(dtype)
-    assert peak is not None  # compute_dtype guarantees it
-    linear_params = counts.attention + counts.dense_ffn
+    peaks = operand_peaks(m, acc, weight_fmt, counts)
+    peak = peaks.dense
+    # dense GEMMs: mixers (attention, DeltaNet, Mamba2 projections), dense FFN, shared experts
+    # and routers; the routed experts are a grouped GEMM of their own (expert_flop_per_pair)
+    linear_params = counts.mixers + counts.dense_ffn
+    expert_pair_flop = 0.0
     if m.is_moe:
         per_expert = counts.experts // (m.num_experts * m.num_moe_layers)
-        linear_params += (
-            counts.shared_experts
-            + counts.router
-            + per_expert * m.experts_per_token * m.num_moe_layers
-        )
-    linear_params += counts.linear_attention + counts.mamba
+        linear_params += counts.shared_experts + counts.router
+        expert_pair_flop = 2.0 * per_expert * m.num_moe_layers
+    expert_pair_bytes, expert_token_bytes = expert_activation_bytes(m, 1.0)
     if m.attention_kind == "mla":
         # absorbed MLA decode: scores over (kv_lora_rank + rope) and values over kv_lora_rank
         attn = 2.0 * m.num_heads * (2 * m.kv_lora_rank + m.qk_rope_head_dim)
@@ -256,6 +452,16 @@ def unsharded_step_model(
         comm_efficiency=engine.comm_efficiency,
         token_overhead_s=engine.token_overhead_s,
         seq_overhead_s=engine.seq_overhead_s,
+        expert_flop_per_pair=expert_pair_flop,
+        expert_pairs_per_token=float(m.experts_per_token),
+        expert_tile_rows=tile_rows(acc) if m.is_moe else 0.0,
+        expert_act_bytes_per_pair=expert_pair_bytes,
+        expert_act_bytes_per_token=expert_token_bytes,
+        dense_act_bytes_per_token=dense_activation_bytes_per_token(m, 1.0),
+        expert_peak_ratio=peaks.expert / peak,
+        lm_head_peak_ratio=peaks.lm_head / peak,
+        attn_peak_ratio=peaks.attention / peak,
+        attn_flop_per_ctx_prefill=mla_prefill_attn_flop_per_ctx(m),
     )
 
 
@@ -267,10 +473,15 @@ def shard_step_model(
     Attention, dense FFN, LM head and their FLOP split over TP x PP; routed experts over
     max(TP, EP) x PP; layers (and so KV and attention per GPU) over PP; GQA KV heads over TP
     with at least one head per rank, the MLA latent replicated (``memory.kv_shard_factor``);
-    attention FLOP per context token over TP (heads).
+    attention FLOP per context token over TP (heads). The routed experts are split into EP
+    groups of whole experts, each expert over max(TP, EP) / EP GPUs (TensorRT-LLM
+    ``moe_tp_size`` x ``moe_ep_size`` = TP): a GPU computes k / EP (token, expert) pairs per
+    token, each at 1 / expert-TP of the expert's FLOP.
     """
     arrays = any(isinstance(x, np.ndarray) for x in (tp, pp, ep))
     experts_div = np.maximum(tp, ep) if arrays else max(tp, ep)
+    expert_tp = experts_div / ep
+    pair_bytes, token_bytes = expert_activation_bytes(m, expert_tp)
     kv_shard = kv_shard_factor(m, tp, 1)
     kv_share = kv_shard if arrays else float(kv_shard)
     state_shard = state_shard_factor(m, tp, pp)
@@ -290,6 +501,12 @@ def shard_step_model(
         linear_flop_per_token=whole.linear_flop_per_token / (tp * pp),
         lm_head_flop_per_seq=whole.lm_head_flop_per_seq / (tp * pp),
         attn_flop_per_ctx=whole.attn_flop_per_ctx / tp,
+        attn_flop_per_ctx_prefill=whole.attn_flop_per_ctx_prefill / tp,
+        expert_flop_per_pair=whole.expert_flop_per_pair / (expert_tp * pp),
+        expert_pairs_per_token=whole.expert_pairs_per_token / ep,
+        expert_act_bytes_per_pair=pair_bytes / pp,
+        expert_act_bytes_per_token=token_bytes / pp,
+        dense_act_bytes_per_token=dense_activation_bytes_per_token(m, tp) / pp,
         tp=tp,
         pp=pp,
     )
@@ -453,9 +670,8 @@ def _mixed_step_array(
     p = np.asarray(prefill_tokens, dtype=np.float64)
     ps = np.asarray(prefill_seqs, dtype=np.float64)
     tokens = b + p
-    experts = expected_experts_touched(
-        sm.num_experts, sm.experts_per_token, tokens * np.asarray(sm.moe_token_scale)
-    )
+    seen = tokens * np.asarray(sm.moe_token_scale)
+    experts = expected_experts_touched(sm.num_experts, sm.experts_per_token, seen)
     kv_tok = np.asarray(sm.kv_layer_token_bytes, dtype=np.float64)
     layers_total = np.asarray(sm.full_layers) + np.asarray(sm.sliding_layers)
     kv_read = b * kv_tok * _effective_context(
@@ -473,47 +689,59 @@ def _mixed_step_array(
     state_bytes = 2.0 * seqs * np.asarray(sm.state_bytes_per_seq)
     kv_read = kv_read + index_bytes + state_bytes
     logits_bytes = seqs * np.asarray(sm.logits_bytes_per_seq)
+    # routed experts: a grouped GEMM over the (token, expert) pairs on this GPU; each touched
+    # expert computes at least one tensor-core tile of rows
+    pairs = seen * np.asarray(sm.expert_pairs_per_token)
+    k = float(sm.experts_per_token) or 1.0
+    tile_pairs = (
+        np.asarray(sm.expert_tile_rows) * experts * np.asarray(sm.expert_pairs_per_token) / k
+    )
+    expert_flop = np.maximum(pairs, tile_pairs) * np.asarray(sm.expert_flop_per_pair)
+    expert_w = experts * np.asarray(sm.expert_bytes)
+    expert_act = pairs * np.asarray(sm.expert_act_bytes_per_pair) + tokens * np.asarray(
+        sm.expert_act_bytes_per_token
+    )
+    dense_act = tokens * np.asarray(sm.dense_act_bytes_per_token)
     read_bytes = (
         np.asarray(sm.dense_bytes)
-        + experts * np.asarray(sm.expert_bytes)
+        + dense_act
+        + expert_w
+        + expert_act
         + kv_read
         + kv_write
         + logits_bytes
     )
-    attn_pairs = b * _effective_context(sm, decode_context) + ps * _prefill_pair_sum(
-        sm, per_prompt, prefill_ctx_before
-    )
+    d_pre = np.asarray(sm.attn_flop_per_ctx_prefill)
+    pre_flop = np.where(d_pre > 0, d_pre, np.asarray(sm.attn_flop_per_ctx))
     mixer_flop = (
-        np.asarray(sm.attn_flop_per_ctx) * attn_pairs
+        np.asarray(sm.attn_flop_per_ctx) * b * _effective_context(sm, decode_context)
+        + pre_flop * ps * _prefill_pair_sum(sm, per_prompt, prefill_ctx_before)
         + np.asarray(sm.index_flop_per_ctx) * index_pairs
         + np.asarray(sm.state_flop_per_token) * tokens
     )
-    flop = (
-        np.asarray(sm.linear_flop_per_token) * tokens
-        + np.asarray(sm.lm_head_flop_per_seq) * seqs
-        + mixer_flop
-    )
+    linear_flop = np.asarray(sm.linear_flop_per_token) * tokens
+    lm_flop = np.asarray(sm.lm_head_flop_per_seq) * seqs
+    flop = linear_flop + lm_flop + expert_flop + mixer_flop
     bw = np.asarray(sm.mem_bw_bytes_s) * np.asarray(sm.mbu)
     peak = np.asarray(sm.peak_flop_s) * np.asarray(sm.mfu)
-    weight_read = np.asarray(sm.dense_bytes) + experts * np.asarray(sm.expert_bytes)
-    linear_flop = (
-        np.asarray(sm.linear_flop_per_token) * tokens + np.asarray(sm.lm_head_flop_per_seq) * seqs
-    )
-    attn_flop = mixer_flop
-    # GEMMs (weights) and attention (KV cache) are separate kernels that run one after the
-    # other, so each has its own roofline and their times add.
-    gemm_s = np.maximum(weight_read / bw, linear_flop / peak)
-    attn_s = np.maximum((kv_read + kv_write) / bw, attn_flop / peak)
+    # Each GEMM class and the attention kernels run one after the other, each on its own
+    # roofline at its operands' peak (OperandPeaks), and their times add.
+    dense_cmp = linear_flop / peak + lm_flop / (peak * np.asarray(sm.lm_head_peak_ratio))
+    expert_cmp = expert_flop / (peak * np.asarray(sm.expert_peak_ratio))
+    attn_cmp = mixer_flop / (peak * np.asarray(sm.attn_peak_ratio))
+    dense_s = np.maximum((np.asarray(sm.dense_bytes) + dense_act) / bw, dense_cmp)
+    expert_s = np.maximum((expert_w + expert_act) / bw, expert_cmp)
+    attn_s = np.maximum((kv_read + kv_write) / bw, attn_cmp)
     logits_s = logits_bytes / bw
     memory_s = read_bytes / bw
-    compute_s = flop / peak
+    compute_s = dense_cmp + expert_cmp + attn_cmp
     c = comm_s(sm, tokens)
     overhead = (
         np.asarray(sm.step_overhead_s, dtype=np.float64)
         + np.asarray(sm.token_overhead_s, dtype=np.float64) * tokens
         + np.asarray(sm.seq_overhead_s, dtype=np.float64) * seqs
     )
-    total = gemm_s + attn_s + logits_s + c + overhead
+    total = dense_s + expert_s + attn_s + logits_s + c + overhead
     return StepTime(
         memory_s=np.asarray(memory_s, dtype=np.float64),
         compute_s=np.asarray(compute_s, dtype=np.float64),
@@ -569,6 +797,17 @@ class _ScalarStep:
     link: float
     alltoalls_per_step: float
     alltoall_bytes_per_token: float
+    # grouped expert GEMMs, activations, per-operand peaks
+    expert_flop_per_pair: float
+    expert_pairs_per_token: float
+    expert_tile_rows: float
+    expert_act_bytes_per_pair: float
+    expert_act_bytes_per_token: float
+    dense_act_bytes_per_token: float
+    expert_peak_ratio: float
+    lm_head_peak_ratio: float
+    attn_peak_ratio: float
+    attn_flop_per_ctx_prefill: float
 
 
 #: The step model whose constants :func:`_scalar_constants` last converted, and them: one
@@ -625,6 +864,16 @@ def _scalar_constants(sm: StepModel) -> _ScalarStep | None:
                 link=link,
                 alltoalls_per_step=v["alltoalls_per_step"],
                 alltoall_bytes_per_token=v["alltoall_bytes_per_token"],
+                expert_flop_per_pair=v["expert_flop_per_pair"],
+                expert_pairs_per_token=v["expert_pairs_per_token"],
+                expert_tile_rows=v["expert_tile_rows"],
+                expert_act_bytes_per_pair=v["expert_act_bytes_per_pair"],
+                expert_act_bytes_per_token=v["expert_act_bytes_per_token"],
+                dense_act_bytes_per_token=v["dense_act_bytes_per_token"],
+                expert_peak_ratio=v["expert_peak_ratio"],
+                lm_head_peak_ratio=v["lm_head_peak_ratio"],
+                attn_peak_ratio=v["attn_peak_ratio"],
+                attn_flop_per_ctx_prefill=v["attn_flop_per_ctx_prefill"],
             )
     _last_constants = (sm, out)
     return out
@@ -655,12 +904,12 @@ def _mixed_step_scalar(
     IEEE double arithmetic gives the same bits; ``tests/perf`` checks it against the array
     path over the catalog."""
     tokens = b + p
+    seen = tokens * c.moe_token_scale
     if c.num_experts == 0:
         experts = 0.0
     else:
         miss = 1.0 - c.experts_per_token / c.num_experts
-        t_moe = tokens * c.moe_token_scale
-        experts = c.num_experts * (1.0 - float(np.power(miss, max(t_moe, 0.0))))
+        experts = c.num_experts * (1.0 - float(np.power(miss, max(seen, 0.0))))
 
     kv_tok = c.kv_tok
     layers_total = c.full_layers + c.sliding_layers
@@ -674,23 +923,39 @@ def _mixed_step_scalar(
     state_bytes = 2.0 * seqs * c.state_bytes_per_seq
     kv_read = kv_read + index_bytes + state_bytes
     logits_bytes = seqs * c.logits_bytes_per_seq
-    read_bytes = c.dense_bytes + experts * c.expert_bytes + kv_read + kv_write + logits_bytes
+    pairs = seen * c.expert_pairs_per_token
+    k = float(c.experts_per_token) or 1.0
+    tile_pairs = c.expert_tile_rows * experts * c.expert_pairs_per_token / k
+    expert_flop = max(pairs, tile_pairs) * c.expert_flop_per_pair
+    expert_w = experts * c.expert_bytes
+    expert_act = pairs * c.expert_act_bytes_per_pair + tokens * c.expert_act_bytes_per_token
+    dense_act = tokens * c.dense_act_bytes_per_token
+    read_bytes = (
+        c.dense_bytes + dense_act + expert_w + expert_act + kv_read + kv_write + logits_bytes
+    )
     pair_sum = c.full_layers * _capped_pairs_scalar(
         per_prompt, pctx, c.dsa_topk
     ) + c.sliding_layers * _capped_pairs_scalar(per_prompt, pctx, c.sliding_window)
-    attn_pairs = b * eff_d + ps * pair_sum
+    pre_flop = (
+        c.attn_flop_per_ctx_prefill if c.attn_flop_per_ctx_prefill > 0 else c.attn_flop_per_ctx
+    )
     mixer_flop = (
-        c.attn_flop_per_ctx * attn_pairs
+        c.attn_flop_per_ctx * b * eff_d
+        + pre_flop * ps * pair_sum
         + c.index_flop_per_ctx * index_pairs
         + c.state_flop_per_token * tokens
     )
-    flop = c.linear_flop_per_token * tokens + c.lm_head_flop_per_seq * seqs + mixer_flop
+    linear_flop = c.linear_flop_per_token * tokens
+    lm_flop = c.lm_head_flop_per_seq * seqs
+    flop = linear_flop + lm_flop + expert_flop + mixer_flop
     bw = c.bw
     peak = c.peak
-    weight_read = c.dense_bytes + experts * c.expert_bytes
-    linear_flop = c.linear_flop_per_token * tokens + c.lm_head_flop_per_seq * seqs
-    gemm_s = max(weight_read / bw, linear_flop / peak)
-    attn_s = max((kv_read + kv_write) / bw, mixer_flop / peak)
+    dense_cmp = linear_flop / peak + lm_flop / (peak * c.lm_head_peak_ratio)
+    expert_cmp = expert_flop / (peak * c.expert_peak_ratio)
+    attn_cmp = mixer_flop / (peak * c.attn_peak_ratio)
+    dense_s = max((c.dense_bytes + dense_act) / bw, dense_cmp)
+    expert_s = max((expert_w + expert_act) / bw, expert_cmp)
+    attn_s = max((kv_read + kv_write) / bw, attn_cmp)
     logits_s = logits_bytes / bw
     # communication, as comm_s
     msg = tokens * c.hidden_size * ACTIVATION_BYTES
@@ -703,11 +968,11 @@ def _mixed_step_scalar(
     )
     comm = tp_s + pp_s + a2a_s
     overhead = c.step_overhead_s + c.token_overhead_s * tokens + c.seq_overhead_s * seqs
-    total = gemm_s + attn_s + logits_s + comm + overhead
+    total = dense_s + expert_s + attn_s + logits_s + comm + overhead
     f64 = np.float64
     return StepTime(
         memory_s=f64(read_bytes / bw),  # type: ignore[arg-type]
-        compute_s=f64(flop / peak),  # type: ignore[arg-type]
+        compute_s=f64(dense_cmp + expert_cmp + attn_cmp),  # type: ignore[arg-type]
         comm_s=f64(comm),  # type: ignore[arg-type]
         overhead_s=f64(overhead),  # type: ignore[arg-type]
         total_s=f64(total),  # type: ignore[arg-type]

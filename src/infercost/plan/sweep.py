@@ -51,10 +51,13 @@ from infercost.perf.memory import (
 )
 from infercost.perf.serving import closed_loop
 from infercost.perf.step import (
+    ACTIVATION_DTYPE,
     StepModel,
     compute_dtype,
     link_bytes_s,
+    operand_peaks,
     shard_step_model,
+    tile_rows,
     unsharded_step_model,
 )
 from infercost.plan.layouts import Layouts
@@ -189,20 +192,25 @@ def build_grid(
     dtypes = {f.compute_dtype for f in weight_fmts} | {
         f.fallback_compute_dtype for f in weight_fmts
     }
+    dtypes.add(ACTIVATION_DTYPE)
     probe = gpus[0].model_copy(update={"dense_flop_s": dict.fromkeys(sorted(dtypes), 1.0)})
     base = [unsharded_step_model(m, probe, f, 1.0, engine) for f in weight_fmts]
     b0 = base[0]
     supported = np.zeros((g_n, w_n), dtype=bool)
     peak = np.full((g_n, w_n), np.nan)
+    ratios = np.ones((3, g_n, w_n))  # expert, LM head, attention peaks over the dense peak
     cdt = np.full((g_n, w_n), "", dtype=object)
     for gi, acc in enumerate(gpus):
         for wi, fmt in enumerate(weight_fmts):
             try:
                 dtype = compute_dtype(acc, fmt)
+                peaks = operand_peaks(m, acc, fmt)
             except InfercostError:
                 continue
             supported[gi, wi] = True
-            peak[gi, wi] = acc.flop_s(dtype) or np.nan
+            peak[gi, wi] = peaks.dense
+            ratios[:, gi, wi] = (peaks.expert, peaks.lm_head, peaks.attention)
+            ratios[:, gi, wi] /= peaks.dense
             cdt[gi, wi] = dtype
     tp = _axis(layout.tp, 2)
     pp = _axis(layout.pp, 2)
@@ -217,6 +225,10 @@ def build_grid(
         kv_layer_token_bytes=float(b0.kv_layer_token_bytes) * kv_elem,
         mem_bw_bytes_s=_axis([a.mem_bw_bytes_s for a in gpus], 0),
         peak_flop_s=peak.reshape(g_n, w_n, 1, 1, 1),
+        expert_peak_ratio=ratios[0].reshape(g_n, w_n, 1, 1, 1),
+        lm_head_peak_ratio=ratios[1].reshape(g_n, w_n, 1, 1, 1),
+        attn_peak_ratio=ratios[2].reshape(g_n, w_n, 1, 1, 1),
+        expert_tile_rows=_axis([tile_rows(a) if m.is_moe else 0.0 for a in gpus], 0),
         link_bytes_s=_axis([link_bytes_s(a) for a in gpus], 0),
     )
     sm = shard_step_model(m, whole, tp, pp, ep)

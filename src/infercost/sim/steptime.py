@@ -52,17 +52,24 @@ class FastStep:
     """
 
     __slots__ = (
+        "_cmp_attn_pre_s",
         "_cmp_attn_s",
+        "_cmp_expert_s",
         "_cmp_lm_head_s",
         "_cmp_token_s",
         "_comm_const_s",
         "_comm_per_token_s",
         "_expert_miss",
+        "_expert_pairs",
+        "_expert_tile",
         "_full",
         "_index_cmp_s",
         "_index_mem_s",
         "_layers",
         "_mem_attn_ctx_s",
+        "_mem_dense_act_s",
+        "_mem_expert_act_pair_s",
+        "_mem_expert_act_tok_s",
         "_mem_expert_s",
         "_mem_fixed_s",
         "_mem_kv_write_s",
@@ -94,9 +101,7 @@ class FastStep:
         self._window = float(sm.sliding_window)
         self._topk = float(sm.dsa_topk)
         self._index_mem_s = f["index_bytes_per_ctx"] / bw  # per (sequence, context token)
-        self._index_cmp_s = f["index_flop_per_ctx"] / flops  # per (query, context token)
         self._state_mem_s = 2.0 * f["state_bytes_per_seq"] / bw  # read + write per sequence
-        self._state_cmp_s = f["state_flop_per_token"] / flops
         self._num_experts = float(sm.num_experts)
         self._moe_scale = f["moe_token_scale"]
         self._expert_miss = 1.0 - sm.experts_per_token / sm.num_experts if sm.num_experts else 1.0
@@ -106,8 +111,22 @@ class FastStep:
         self._mem_attn_ctx_s = kv / bw  # per (sequence, effective context token) read
         self._mem_kv_write_s = kv * self._layers / bw  # per new token written
         self._cmp_token_s = f["linear_flop_per_token"] / flops
-        self._cmp_lm_head_s = f["lm_head_flop_per_seq"] / flops
-        self._cmp_attn_s = f["attn_flop_per_ctx"] / flops
+        self._cmp_lm_head_s = f["lm_head_flop_per_seq"] / (flops * f["lm_head_peak_ratio"])
+        attn_flops = flops * f["attn_peak_ratio"]
+        self._cmp_attn_s = f["attn_flop_per_ctx"] / attn_flops
+        pre = f["attn_flop_per_ctx_prefill"] or f["attn_flop_per_ctx"]
+        self._cmp_attn_pre_s = pre / attn_flops
+        self._index_cmp_s = f["index_flop_per_ctx"] / attn_flops
+        self._state_cmp_s = f["state_flop_per_token"] / attn_flops
+        # routed experts: grouped GEMM over (token, expert) pairs, a tile of rows at least
+        # per touched expert, at the experts' own peak (perf.step)
+        self._expert_pairs = f["expert_pairs_per_token"]
+        k = float(sm.experts_per_token) or 1.0
+        self._expert_tile = f["expert_tile_rows"] * self._expert_pairs / k
+        self._cmp_expert_s = f["expert_flop_per_pair"] / (flops * f["expert_peak_ratio"])
+        self._mem_expert_act_pair_s = f["expert_act_bytes_per_pair"] / bw
+        self._mem_expert_act_tok_s = f["expert_act_bytes_per_token"] / bw
+        self._mem_dense_act_s = f["dense_act_bytes_per_token"] / bw
         tp, pp = f["tp"], f["pp"]
         link = f["link_bytes_s"] * f["comm_efficiency"]
         lat = f["allreduce_latency_s"]
@@ -182,14 +201,21 @@ class FastStep:
         dec_tokens = b * query_per_seq
         tokens = dec_tokens + prefill_tokens
         dec_eff = self.eff_context(decode_ctx_sum / b) * b if b > 0 else 0.0
-        weights = self._mem_fixed_s
+        weights = self._mem_fixed_s + self._mem_dense_act_s * tokens
+        experts_mem = experts_cmp = 0.0
         if self._num_experts:
             seen = max(tokens, 0.0) * self._moe_scale
             touched = self._num_experts * (1.0 - self._expert_miss**seen)
-            weights += touched * self._mem_expert_s
+            pairs = seen * self._expert_pairs
+            experts_mem = (
+                touched * self._mem_expert_s
+                + pairs * self._mem_expert_act_pair_s
+                + tokens * self._mem_expert_act_tok_s
+            )
+            experts_cmp = max(pairs, self._expert_tile * touched) * self._cmp_expert_s
         linear = self._cmp_token_s * tokens + self._cmp_lm_head_s * (dec_tokens + prefill_seqs)
         kv = self._mem_attn_ctx_s * (dec_eff + prefill_eff_ctx_sum) + self._mem_kv_write_s * tokens
-        attn = self._cmp_attn_s * (dec_eff * query_per_seq + prefill_pairs)
+        attn = self._cmp_attn_s * dec_eff * query_per_seq + self._cmp_attn_pre_s * prefill_pairs
         if self._index_mem_s or self._state_mem_s:
             # DSA indexer over the whole context and the recurrent state per sequence; for
             # prefill chunks the indexer is counted over the new tokens' pairs (the scheduler
@@ -201,6 +227,7 @@ class FastStep:
         # GEMMs and attention are separate kernels, each with its own roofline (perf.step).
         return (
             (weights if weights > linear else linear)
+            + (experts_mem if experts_mem > experts_cmp else experts_cmp)
             + (kv if kv > attn else attn)
             + self._mem_logits_s * (dec_tokens + prefill_seqs)
             + self._comm_const_s
@@ -238,6 +265,16 @@ _SCALAR_FIELDS = (
     "comm_efficiency",
     "token_overhead_s",
     "logits_bytes_per_seq",
+    "expert_flop_per_pair",
+    "expert_pairs_per_token",
+    "expert_tile_rows",
+    "expert_act_bytes_per_pair",
+    "expert_act_bytes_per_token",
+    "dense_act_bytes_per_token",
+    "expert_peak_ratio",
+    "lm_head_peak_ratio",
+    "attn_peak_ratio",
+    "attn_flop_per_ctx_prefill",
     "seq_overhead_s",
     "index_bytes_per_ctx",
     "index_flop_per_ctx",

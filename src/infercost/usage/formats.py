@@ -781,3 +781,383 @@ def read_head(path: Path, size: int = 65536) -> str:
         return io.TextIOWrapper(
             io.BytesIO(fh.read(size)), encoding="utf-8", errors="replace"
         ).read()
+
+
+# --------------------------------------------------------------------------------------------
+# columnar conversion of JSON Lines records (DuckDB SQL)
+#
+# The common records of the openai, anthropic and vllm formats are converted many rows at a
+# time by DuckDB SQL that applies the rules of the converters above. Each line is read with
+# ``from_json`` into a struct of VARCHAR leaves. DuckDB reads leniently (a number, boolean or
+# object read into a VARCHAR leaf becomes its JSON text, a string its value), so each rule
+# only accepts a value whose type it can tell: a count must be the decimal text of an integer
+# (which Python's ``count`` reads alike from a number or a numeric string), a text field must
+# not look like the JSON text of a non-string, a time must be a positive whole number of
+# s/ms/µs or a strict ISO 8601 string. A record that some rule cannot settle (an unusual
+# type, a stream chunk, an error body, a container, a line that is not JSON) is marked
+# ``_fast = false`` and goes to the Python converter above, so the fields, and for a broken
+# record the quarantine reason, are the same either way (tests/usage/test_usage_columnar.py
+# compares both on every fixture and on generated records). Attribution whose ``metadata``
+# holds other keys than team/app/user/api_key, or with ``tags``, is computed by
+# :func:`attribution_of`, once per distinct value.
+
+COLUMNAR_FORMATS = ("openai", "anthropic", "vllm")
+"""Formats whose JSON Lines files are converted by :func:`jsonl_select`."""
+
+_V = "VARCHAR"
+_J = "JSON"
+_ATTR_LEAVES: dict[str, Any] = {"team": _V, "app": _V, "user": _V, "api_key": _V,
+                                "metadata": _J, "tags": _J}  # fmt: skip
+_OPENAI_USAGE: dict[str, Any] = {
+    "prompt_tokens": _V, "completion_tokens": _V, "input_tokens": _V, "output_tokens": _V,
+    "cache_write_tokens": _V,
+    "prompt_tokens_details": {"cached_tokens": _V, "cache_write_tokens": _V},
+    "input_tokens_details": {"cached_tokens": _V, "cache_write_tokens": _V},
+    "completion_tokens_details": {"reasoning_tokens": _V},
+    "output_tokens_details": {"reasoning_tokens": _V},
+}  # fmt: skip
+_OPENAI_BODY: dict[str, Any] = {"id": _V, "created": _V, "created_at": _V, "model": _V,
+                                "service_tier": _V, "status": _V, "usage": _OPENAI_USAGE,
+                                **_ATTR_LEAVES}  # fmt: skip
+_ANTHROPIC_USAGE: dict[str, Any] = {
+    "input_tokens": _V, "output_tokens": _V, "cache_read_input_tokens": _V,
+    "cache_creation_input_tokens": _V, "cache_creation": _J, "service_tier": _V,
+}  # fmt: skip
+_ANTHROPIC_BODY: dict[str, Any] = {"id": _V, "created": _V, "created_at": _V, "model": _V,
+                                   "service_tier": _V, "status": _V,
+                                   "usage": _ANTHROPIC_USAGE, **_ATTR_LEAVES}  # fmt: skip
+_WRAPPERS = ("response", "body", "message")  # in the order :func:`_body` tries them
+_TOP: dict[str, Any] = {"object": _V, "timestamp": _V, "provider": _V, "batch": _V,
+                        "latency_s": _V, "status": _V, "deployment": _V}  # fmt: skip
+_META_INFO: dict[str, Any] = {"id": _V, "prompt_tokens": _V, "completion_tokens": _V,
+                              "cached_tokens": _V, "e2e_latency": _V, "model": _V}  # fmt: skip
+_META_STRUCT = json.dumps(dict.fromkeys(ATTRIBUTION_KEYS, _V), separators=(",", ":"))
+
+_NON_TEXT = r"(?s)-?(?:[0-9][0-9.eE+-]*|Infinity)|NaN|true|false|[\[{].*"
+"""What DuckDB's VARCHAR reading of a JSON number, boolean, array or object looks like."""
+
+_ISO = (
+    r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}[T ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
+)
+"""ISO 8601 times that DuckDB and ``datetime.fromisoformat`` read alike."""
+
+_TIER_STANDARD = "['default', 'auto', 'standard', 'standard_only', 'on_demand', 'on-demand']"
+
+
+def _q_is_text(x: str) -> str:
+    """SQL: ``x`` is NULL or was a JSON string (the regex runs only on values starting with
+    a character the JSON text of a number, boolean, array or object starts with)."""
+    return (
+        f"CASE WHEN {x} IS NULL THEN true WHEN list_contains({_NON_TEXT_FIRST}, ascii({x})) "
+        f"THEN NOT regexp_full_match({x}, '{_NON_TEXT}') ELSE true END"
+    )
+
+
+_NON_TEXT_FIRST = "[45, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 73, 78, 116, 102, 91, 123]"
+# (lists, not IN (...): DuckDB plans an IN of five or more constants as a join)
+
+
+def _q_int_ok(x: str) -> str:
+    """SQL: ``x`` is NULL or the decimal text of an integer (read alike by :func:`count`)."""
+    return f"({x} IS NULL OR CAST(TRY_CAST({x} AS BIGINT) AS VARCHAR) = {x})"
+
+
+def _q_int(x: str) -> str:
+    return f"TRY_CAST({x} AS BIGINT)"
+
+
+def _q_first(chain: list[str]) -> str:
+    """SQL of Python's ``a or b or ...`` over text leaves (NULL and '' are falsy)."""
+    return f"coalesce({', '.join(f'nullif({x}, {_EMPTY})' for x in chain)})"
+
+
+_EMPTY = "''"
+
+
+def _q_texts_ok(chain: list[str]) -> str:
+    return "(" + " AND ".join(_q_is_text(x) for x in chain) + ")"
+
+
+def _q_when(first: str) -> tuple[str, str]:
+    """(timestamp, ok) of :func:`timestamp` applied to ``first``, the SQL of Python's
+    ``a or b or ...`` over the candidate leaves: a positive whole number below 2^53 (seconds,
+    ms or µs by magnitude, as :func:`timestamp` reads them) or a strict ISO 8601 string; a
+    zero, a fraction or a boolean, whose truthiness or rounding its text does not settle,
+    is left to Python."""
+    big = f"TRY_CAST({first} AS BIGINT)"
+    ts = f"""CASE WHEN CAST({big} AS VARCHAR) = {first} AND {big} > 0 THEN CASE
+          WHEN {big} > 100000000000000 THEN make_timestamp({big})
+          WHEN {big} > 100000000000 THEN make_timestamp({big} * 1000)
+          ELSE make_timestamp({big} * 1000000) END
+        WHEN regexp_full_match({first}, '{_ISO}') THEN CASE
+          WHEN regexp_matches({first}, '(?:Z|[+-][0-9]{{2}}:[0-9]{{2}})$')
+            THEN timezone('UTC', TRY_CAST({first} AS TIMESTAMPTZ))
+          ELSE TRY_CAST({first} AS TIMESTAMP) END
+        END"""
+    return ts, f"({big} IS NULL OR {big} <= 9007199254740992)"
+
+
+def _q_float_ok(x: str) -> str:
+    return (
+        f"({x} IS NULL OR {x} = '' OR "
+        f"regexp_full_match({x}, '-?[0-9]+(?:[.][0-9]+)?(?:[eE][-+]?[0-9]+)?'))"
+    )
+
+
+def _q_float(x: str) -> str:
+    return f"CASE WHEN {x} <> '' THEN TRY_CAST({x} AS DOUBLE) END"
+
+
+def _q_tier(value: str, batch: str) -> tuple[str, str]:
+    """(service tier, ok) as :func:`canonical_service_tier` maps them, for printable-ASCII
+    tiers that are strings, booleans or integers (whose text Python writes alike)."""
+    t = f"lower(trim({value}))"
+    sql = f"""CASE WHEN lower({batch}) = 'true' THEN 'batch'
+        WHEN {value} IS NULL OR {value} = '' THEN 'standard'
+        WHEN list_contains({_TIER_STANDARD}, {t}) THEN 'standard' ELSE {t} END"""
+    ok = (
+        f"({value} IS NULL OR (regexp_full_match({value}, '[ -~]*') AND ({_q_is_text(value)} "
+        f"OR regexp_full_match({value}, 'true|false|-?[0-9]+'))))"
+    )
+    return sql, ok
+
+
+def _q_struct(fmt: str) -> str:
+    body = _ANTHROPIC_BODY if fmt == "anthropic" else _OPENAI_BODY
+    out: dict[str, Any] = {**body, **_TOP}
+    for name in _WRAPPERS:
+        out[name] = body
+    if fmt == "vllm":
+        out["meta_info"] = _META_INFO
+    return json.dumps(out, separators=(",", ":"))
+
+
+def attribution_of(key: str) -> Fields:
+    """team/app/user/api_key/tags of a record whose attribution :func:`jsonl_select` left to
+    Python: ``key`` is the JSON array it built (the record's team, app, user, api_key,
+    metadata and tags, the same of its wrapped body, and whether there is one)."""
+    vals = json.loads(key)
+
+    def source(part: list[Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            k: v for k, v in zip(ATTRIBUTION_KEYS, part[:4], strict=True) if v is not None
+        }
+        for name, text in (("metadata", part[4]), ("tags", part[5])):
+            if text is not None:
+                out[name] = json.loads(text)
+        return out
+
+    return attribution(source(vals[:6]), source(vals[6:12]) if vals[12] == "true" else None)
+
+
+def jsonl_select(fmt: str) -> str:
+    """DuckDB SQL converting the lines of relation ``_lines(ln BIGINT, line VARCHAR)`` (a
+    JSON Lines file in ``fmt``, one of :data:`COLUMNAR_FORMATS`) into the parse schema, less
+    ``source_format``/``source_file``, plus ``_fast`` (false: the line goes to the Python
+    converter, its other columns mean nothing), ``_line`` (the line, when not ``_fast``) and
+    ``_attr`` (the key of an attribution left to :func:`attribution_of`, else NULL)."""
+    meta = fmt == "vllm"
+
+    def body(path: str) -> str:  # the leaf of the body: wrapped (response/body/message) or not
+        return f"CASE _w {wrapped_leaf(path)} ELSE j.{path} END"
+
+    def wrapped_leaf(path: str) -> str:
+        return " ".join(f"WHEN {i} THEN j.{wr}.{path}" for i, wr in enumerate(_WRAPPERS, 1))
+
+    # stage a: the leaves, flat
+    a: dict[str, str] = {}
+    usage = _ANTHROPIC_USAGE if fmt == "anthropic" else _OPENAI_USAGE
+    for name, kind in usage.items():
+        subs = kind if isinstance(kind, dict) else {"": kind}
+        for sub in subs:
+            a[f"u_{name}_{sub}".rstrip("_")] = body(f"usage.{name}.{sub}".rstrip("."))
+    for name in ("id", "created", "created_at", "model", "service_tier", "status"):
+        a[f"b_{name}"] = body(name)
+    for name in (*_TOP, "created", "created_at", "model"):
+        a[f"j_{name}"] = f"j.{name}"
+    a["wrapped"] = "_w > 0 AND j.meta_info IS NULL" if meta else "_w > 0"
+    for name in _ATTR_LEAVES:
+        a[f"o_{name}"] = f"j.{name}"
+        a[f"w_{name}"] = f"CASE WHEN {a['wrapped']} THEN CASE _w {wrapped_leaf(name)} END END"
+    if meta:
+        a["m_present"] = "j.meta_info IS NOT NULL"
+        for name in _META_INFO:
+            a[f"m_{name}"] = f"j.meta_info.{name}"
+
+    # stage b: what several values share
+    b: dict[str, str] = {}
+    for src in ("o", "w"):
+        is_obj = f"starts_with({src}_metadata, '{{')"
+        b[f"{src}_m"] = f"CASE WHEN {is_obj} THEN from_json({src}_metadata, '{_META_STRUCT}') END"
+        b[f"{src}_tags_plain"] = (
+            f"({src}_tags IS NULL OR {src}_tags IN ('[]', '{{}}') OR "
+            f"NOT regexp_matches({src}_tags, '^[\\[{{]'))"
+        )
+    model_chain = ["j_model", "m_model"] if False else ["b_model", "j_model"]
+    b["model_v"] = _q_first(model_chain)
+
+    # stage c: the record's values, and the checks that make them exact
+    c: dict[str, str] = {}
+    ok: list[str] = ["_w >= 0", "j_object IS DISTINCT FROM 'chat.completion.chunk'",
+                     "j_object IS DISTINCT FROM 'page'"]  # fmt: skip
+    attr_ok = _q_texts_ok([f"{s}_{k}" for s in ("o", "w") for k in ATTRIBUTION_KEYS])
+    for k in ATTRIBUTION_KEYS:
+        c[k] = _q_first([f"o_{k}", f"o_m.{k}", f"w_{k}", f"w_m.{k}"])
+    # metadata read as a struct of the four keys is "plain" when its text is exactly those
+    # pairs with unescaped string values: any other key, a null, a duplicate or an escape
+    # makes the text longer (DuckDB writes JSON without spaces)
+    for src in ("o", "w"):
+        pairs = " + ".join(
+            f"coalesce(strlen({src}_m.{k}) + {len(k) + 6}, 0)" for k in ATTRIBUTION_KEYS
+        )
+        c[f"{src}_plain"] = (
+            f"({src}_metadata IS NULL OR NOT starts_with({src}_metadata, '{{') OR "
+            f"strlen({src}_metadata) = greatest({pairs} + 1, 2)) AND {src}_tags_plain AND "
+            + _q_texts_ok([f"{src}_m.{k}" for k in ATTRIBUTION_KEYS])
+        )
+    leaves = ", ".join(
+        f"CAST({s}_{k} AS VARCHAR)" for s in ("o", "w") for k in (*ATTRIBUTION_KEYS,
+                                                                   "metadata", "tags")
+    )  # fmt: skip
+    d = {}
+    d["_attr"] = (
+        f"CASE WHEN NOT (o_plain AND w_plain) THEN "
+        f"CAST(to_json([{leaves}, CAST(wrapped AS VARCHAR)]) AS VARCHAR) END"
+    )
+    c["row_key"] = "nullif(b_id, '')"
+    ok += [attr_ok, _q_is_text("b_id")]
+    if fmt == "anthropic":
+        uncached = _q_int("u_input_tokens")
+        read = f"coalesce({_q_int('u_cache_read_input_tokens')}, 0)"
+        write = f"coalesce({_q_int('u_cache_creation_input_tokens')}, 0)"
+        ok += [
+            "u_input_tokens IS NOT NULL", "u_output_tokens IS NOT NULL",
+            *(_q_int_ok(f"u_{k}") for k in ("input_tokens", "output_tokens",
+                                           "cache_read_input_tokens",
+                                           "cache_creation_input_tokens")),
+            "(u_cache_creation_input_tokens IS NOT NULL OR u_cache_creation IS NULL)",
+            f"{uncached} >= 0", f"{read} >= 0", f"{write} >= 0",
+        ]  # fmt: skip
+        c.update(input_tokens=f"{uncached} + {read} + {write}", cached_input_tokens=read,
+                 cache_write_tokens=write, output_tokens=_q_int("u_output_tokens"),
+                 reasoning_tokens="0")  # fmt: skip
+        b["when_v"] = _q_first(["j_timestamp", "j_created_at", "b_created_at"])
+        tier_value, status_chain, provider = "u_service_tier", ["j_status"], "'anthropic'"
+    else:
+        chat = "(u_prompt_tokens IS NOT NULL OR u_completion_tokens IS NOT NULL)"
+
+        def pick(chat_leaf: str, resp_leaf: str) -> str:
+            return f"CASE WHEN {chat} THEN u_{chat_leaf} ELSE u_{resp_leaf} END"
+
+        parts = {
+            "inp": pick("prompt_tokens", "input_tokens"),
+            "out": pick("completion_tokens", "output_tokens"),
+            "cached": pick("prompt_tokens_details_cached_tokens",
+                           "input_tokens_details_cached_tokens"),
+            "dwrite": pick("prompt_tokens_details_cache_write_tokens",
+                           "input_tokens_details_cache_write_tokens"),
+            "reasoning": pick("completion_tokens_details_reasoning_tokens",
+                              "output_tokens_details_reasoning_tokens"),
+        }  # fmt: skip
+        b.update({f"t_{k}": v for k, v in parts.items()})
+        b["chat"] = chat
+        ok += [
+            "(chat OR (NOT contains(line, '\"prompt_tokens\"') AND "
+            "NOT contains(line, '\"completion_tokens\"')))",
+            "t_inp IS NOT NULL", "t_out IS NOT NULL",
+            *(_q_int_ok(f"t_{k}") for k in parts),
+            f"(t_dwrite IS NOT NULL OR {_q_int_ok('u_cache_write_tokens')})",
+        ]  # fmt: skip
+        c.update(
+            input_tokens=_q_int("t_inp"),
+            cached_input_tokens=f"coalesce({_q_int('t_cached')}, 0)",
+            cache_write_tokens=(
+                f"coalesce({_q_int('t_dwrite')}, {_q_int('u_cache_write_tokens')}, 0)"
+            ),
+            output_tokens=_q_int("t_out"),
+            reasoning_tokens=f"coalesce({_q_int('t_reasoning')}, 0)",
+        )
+        b["when_v"] = _q_first(["j_timestamp", "b_created", "b_created_at"])
+        tier_value, status_chain = "b_service_tier", ["b_status", "j_status"]
+        if meta:
+            provider = f"'{SELF_HOSTED}'"
+        else:
+            provider = f"coalesce({_q_first(['j_provider'])}, 'openai')"
+            ok.append(_q_is_text("j_provider"))
+    ts, ts_ok = _q_when("when_v")
+    tier, tier_ok = _q_tier(tier_value, "j_batch")
+    ok += [_q_texts_ok(status_chain), _q_texts_ok(model_chain), "model_v IS NOT NULL", ts_ok,
+           f"({ts}) IS NOT NULL", tier_ok, _q_float_ok("j_latency_s")]  # fmt: skip
+    c.update(ts=ts, provider=provider, model="model_v", service_tier=tier,
+             latency_s=_q_float("j_latency_s"),
+             status=f"coalesce({_q_first(status_chain)}, 'ok')")  # fmt: skip
+    c["_ok"] = " AND ".join(ok)
+    deployment = "CAST(NULL AS VARCHAR)"
+    if meta:  # an SGLang meta_info record, else an OpenAI-compatible body
+        b["m_model_v"] = _q_first(["j_model", "m_model"])
+        b["m_when_v"] = _q_first(["j_timestamp", "j_created"])
+        mts, mts_ok = _q_when("m_when_v")
+        mok = [
+            "m_prompt_tokens IS NOT NULL", "m_completion_tokens IS NOT NULL",
+            *(_q_int_ok(f"m_{k}") for k in ("prompt_tokens", "completion_tokens",
+                                           "cached_tokens")),
+            _q_texts_ok(["j_model", "m_model"]), "m_model_v IS NOT NULL", _q_is_text("m_id"),
+            mts_ok, f"({mts}) IS NOT NULL", _q_float_ok("m_e2e_latency"), attr_ok,
+        ]  # fmt: skip
+        swap = {
+            "row_key": "nullif(m_id, '')", "ts": mts, "model": "m_model_v",
+            "input_tokens": _q_int("m_prompt_tokens"),
+            "cached_input_tokens": f"coalesce({_q_int('m_cached_tokens')}, 0)",
+            "cache_write_tokens": "0", "output_tokens": _q_int("m_completion_tokens"),
+            "reasoning_tokens": "0", "service_tier": "'standard'",
+            "latency_s": _q_float("m_e2e_latency"), "status": "'ok'",
+            "_ok": " AND ".join(mok),
+        }  # fmt: skip
+        for name, sql in swap.items():
+            c[name] = f"CASE WHEN m_present THEN {sql} ELSE {c[name]} END"
+        c["_ok"] = f"({c['_ok']}) AND {_q_is_text('j_deployment')}"
+        deployment = _q_first(["j_deployment", "model"])
+
+    def select(cols: dict[str, str]) -> str:
+        return ",\n    ".join(f'{sql} AS "{name}"' for name, sql in cols.items())
+
+    choose = " ".join(
+        f"WHEN j.{wr} IS NOT NULL THEN CASE WHEN j.{wr}.usage IS NOT NULL THEN {i} ELSE -1 END"
+        for i, wr in enumerate(_WRAPPERS, 1)
+    )
+    blank = "' ' || chr(9) || chr(10) || chr(13)"
+    return f"""
+WITH s1 AS (
+  SELECT ln, line, CASE WHEN json_valid(line) THEN from_json(line, '{_q_struct(fmt)}') END AS j
+  FROM _lines
+), s2 AS (
+  SELECT ln, line, j, CASE WHEN j IS NULL THEN -2 {choose} ELSE 0 END AS _w FROM s1
+), sa AS (
+  SELECT ln, line, _w,
+    {select(a)}
+  FROM s2
+), sb AS (
+  SELECT *,
+    {select(b)}
+  FROM sa
+), sc AS (
+  SELECT *,
+    {select(c)}
+  FROM sb
+), sd AS (
+  SELECT *,
+    {select(d)}
+  FROM sc
+)
+SELECT row_key, ts, provider, model, CAST(1 AS BIGINT) AS requests, input_tokens,
+  cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, service_tier,
+  CAST(NULL AS VARCHAR) AS context_tier, latency_s, status, team, app, "user", api_key,
+  CAST(NULL AS VARCHAR) AS tags, {deployment} AS deployment,
+  CAST(NULL AS VARCHAR) AS price_usd, CAST(NULL AS VARCHAR) AS reported_usd,
+  ln AS source_line, CAST(NULL AS VARCHAR) AS reason,
+  CASE WHEN row_key IS NULL THEN trim(line, {blank}) END AS raw,
+  coalesce(_ok, false) AS _fast,
+  CASE WHEN NOT coalesce(_ok, false) THEN line END AS _line,
+  _attr
+FROM sd"""

@@ -1,10 +1,19 @@
-"""Ingest usage files into the ledger: parse, convert, check invariants, store, in batches.
+"""Ingest usage files into the ledger: read, convert, check invariants, store, in batches.
 
-Each batch is one DuckDB transaction: its valid rows go to ``requests``, its broken rows to
-``quarantine`` (file, line, reason, raw text), and rows whose key is already stored are
-counted as duplicates. A batch is all or nothing, so a process killed mid-ingest leaves
-whole batches behind; running the same ingest again stores the rest and counts the stored
-ones as duplicates (row keys), so nothing is lost and nothing doubles.
+The common paths are columnar: a JSON Lines file of the openai, anthropic or vllm format is
+split into lines (numpy, Arrow) and converted by DuckDB SQL (:func:`.formats.jsonl_select`);
+a generic Parquet/CSV file is read by pyarrow and mapped by SQL (:func:`_generic_select`).
+Records the SQL cannot convert with certainty, and the sources that need it (JSON documents,
+OTLP exports, LiteLLM CSV, generic JSON Lines), go through the Python converters of
+:mod:`.formats`, row by row, into the same batch table. The invariants are then checked as
+SQL predicates over the whole batch.
+
+Each batch is one DuckDB transaction: its valid rows go to ``requests`` (an anti-join on the
+row key against the ledger drops those already stored), its broken rows to ``quarantine``
+(file, line, reason, raw text), and the rest are counted as duplicates. A batch is all or
+nothing, so a process killed mid-ingest leaves whole batches behind; running the same ingest
+again stores the rest and counts the stored ones as duplicates (row keys), so nothing is lost
+and nothing doubles.
 
 Row key: the source's request id (OpenAI ``chatcmpl-...``/``resp_...``, Anthropic
 ``msg_...``, LiteLLM ``request_id``, an OTel span's response id or trace/span id, the
@@ -27,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -38,8 +48,11 @@ from infercost.usage.ledger import Ledger
 from infercost.usage.prices import PriceBook
 from infercost.usage.schema import PARSE_SCHEMA, REQUEST_FIELDS, SELF_HOSTED
 
-BATCH_ROWS = 200_000
-"""Rows per transaction (JSON sources); columnar sources use five times as many."""
+BATCH_ROWS = 500_000
+"""Rows (JSON Lines: lines) per transaction; columnar files use twice as many."""
+
+READ_BYTES = 64 << 20
+"""Bytes read at a time from a JSON Lines file."""
 
 Progress = Callable[[int], None]
 
@@ -200,6 +213,123 @@ def _table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=PARSE_SCHEMA)
 
 
+class _Rows:
+    """Records converted one by one (the Python path): canonical rows and broken ones, and
+    the streamed chunks of the file so far (a chunk without usage is a fragment of the
+    request its stream's final chunk records; a stream without one is quarantined)."""
+
+    def __init__(self, fmt: str, file: str) -> None:
+        self.fmt = fmt
+        self.file = file
+        self.rows: list[dict[str, Any]] = []
+        self.fragments: dict[str, tuple[int, str]] = {}  # stream id -> first (line, raw)
+        self.fragment_count = 0
+        self.finals: set[str] = set()
+
+    def add(self, rec: F.Record, convert: Callable[[Any], F.Fields]) -> None:
+        if rec.error is not None:
+            self.rows.append(_bad(rec, self.fmt, self.file, rec.error))
+        elif F.is_stream_fragment(rec.obj):
+            self.fragment_count += 1
+            self.fragments.setdefault(str(rec.obj.get("id")), (rec.line, rec.raw))
+        else:
+            try:
+                fields = convert(rec.obj)
+            except F.RowError as err:
+                self.rows.append(_bad(rec, self.fmt, self.file, str(err)))
+            else:
+                if isinstance(rec.obj, dict) and rec.obj.get("object") == "chat.completion.chunk":
+                    self.finals.add(str(rec.obj.get("id")))
+                self.rows.append(_row(fields, rec, self.fmt, self.file))
+
+    def add_line(self, number: int, line: str) -> None:
+        """One line of a JSON Lines file, as :func:`.formats.jsonl_records` reads it."""
+        text = line.strip()
+        if not text:
+            return
+        try:
+            rec = F.Record(number, text, json.loads(text))
+        except json.JSONDecodeError as err:
+            rec = F.Record(number, text, None, f"not JSON ({err.msg} at column {err.colno})")
+        for sub, convert in _expand(rec, self.fmt):
+            self.add(sub, convert)
+
+    def take(self) -> list[dict[str, Any]]:
+        out, self.rows = self.rows, []
+        return out
+
+    def finish(self) -> int:
+        """Quarantine the first fragment of each stream without a final chunk; the reads
+        that are not rows (the other fragments: duplicates of their request)."""
+        orphans = [(sid, where) for sid, where in self.fragments.items() if sid not in self.finals]
+        for sid, (line, raw) in orphans:
+            self.rows.append(_bad(F.Record(line, raw, None), self.fmt, self.file,
+                                  f"stream {sid} has no chunk with usage; request it with "
+                                  "stream_options.include_usage"))  # fmt: skip
+        return self.fragment_count - len(orphans)
+
+
+# --------------------------------------------------------------------------------------------
+# JSON Lines, split into lines without Python per line
+
+
+def _split_lines(chunk: bytes) -> pa.Array:
+    """The lines of ``chunk`` (each with its newline) as an Arrow string array over the same
+    bytes; invalid UTF-8 is replaced as ``bytes.decode(errors="replace")`` does per line."""
+    buf = np.frombuffer(chunk, np.uint8)
+    ends = np.flatnonzero(buf == 10) + 1
+    if chunk and chunk[-1:] != b"\n":
+        ends = np.append(ends, len(chunk))
+    offsets = np.concatenate((np.zeros(1, np.int64), ends.astype(np.int64)))
+    lines = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(chunk)]
+    )
+    try:
+        return lines.cast(pa.large_string())
+    except pa.ArrowInvalid:  # a newline is never part of a multi-byte sequence: same lines
+        return _split_lines(chunk.decode("utf-8", errors="replace").encode("utf-8"))
+
+
+def _line_batches(path: Path, rows: int) -> Iterator[pa.Table]:
+    """Tables ``(ln, line)`` of ``rows`` lines of a JSON Lines file (the last one shorter),
+    numbered from 1 as :func:`.formats.jsonl_records` numbers them."""
+    pending: list[pa.Array] = []
+    count = 0
+    number = 1
+    carry = b""
+
+    def emit(final: bool) -> Iterator[pa.Table]:
+        nonlocal pending, count, number
+        while count >= rows or (final and count):
+            column = pa.chunked_array(pending, pa.large_string())
+            take = min(rows, count)
+            head, rest = column.slice(0, take), column.slice(take)
+            yield pa.table({"ln": np.arange(number, number + take, dtype=np.int64),
+                            "line": head})  # fmt: skip
+            number += take
+            count -= take
+            pending = rest.chunks
+
+    with path.open("rb") as fh:
+        while True:
+            data = fh.read(READ_BYTES)
+            if not data:
+                if carry:
+                    lines = _split_lines(carry)
+                    pending.append(lines)
+                    count += len(lines)
+                yield from emit(final=True)
+                return
+            data = carry + data if carry else data
+            cut = data.rfind(b"\n") + 1
+            carry = data[cut:]
+            if cut:
+                lines = _split_lines(data[:cut])
+                pending.append(lines)
+                count += len(lines)
+                yield from emit(final=False)
+
+
 # --------------------------------------------------------------------------------------------
 # the generic layout, normalised in SQL
 
@@ -323,8 +453,131 @@ def _generic_select(schema: pa.Schema, fmt: str, line0: int) -> str:
       FROM g"""
 
 
-def _generic_batches(path: Path, rows: int) -> Iterator[tuple[pa.Table | pa.RecordBatch, int]]:
-    """(arrow batch, line number before its first row) of a generic Parquet/CSV/JSONL file."""
+def _generic_select(schema: pa.Schema, fmt: str) -> str:
+    """SQL mapping a generic-layout relation ``g`` onto the parse schema (one parameter: the
+    file name). Its ``_line`` column gives line numbers; ``_error`` and ``_raw`` columns (JSON
+    Lines) carry parse errors and the line's text."""
+    internal = {"_line", "_error", "_raw"}
+    names = set(schema.names) - internal
+
+    def pick(name: str) -> str | None:
+        for alias in _GENERIC_ALIASES.get(name, (name,)):
+            if alias in names:
+                return f'g."{alias}"'
+        return None
+
+    def text(name: str) -> str:
+        col = pick(name)
+        return f"CAST({col} AS VARCHAR)" if col else "CAST(NULL AS VARCHAR)"
+
+    ts = pick("ts")
+    if ts is None:
+        ts_sql = "CAST(NULL AS TIMESTAMP)"
+    else:
+        kind = schema.field(ts[3:-1]).type
+        if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+            ts_sql = f"CAST({ts} AS TIMESTAMP)"
+        elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            ts_sql = f"CAST(to_timestamp(CAST({ts} AS DOUBLE)) AS TIMESTAMP)"
+        else:
+            ts_sql = (
+                f"coalesce(TRY_CAST(TRY_CAST({ts} AS TIMESTAMPTZ) AS TIMESTAMP), "
+                f"TRY_CAST(to_timestamp(TRY_CAST({ts} AS DOUBLE)) AS TIMESTAMP))"
+            )
+    counts = {}
+    checks = []
+    for name in ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens",
+                 "reasoning_tokens", "requests"):  # fmt: skip
+        col = pick(name)
+        if col is None:
+            counts[name] = "CAST(NULL AS BIGINT)"
+            continue
+        kind = schema.field(col[3:-1]).type
+        exact = pa.types.is_signed_integer(kind) or kind in (pa.uint8(), pa.uint16(), pa.uint32())
+        counts[name] = f"CAST({col} AS BIGINT)" if exact else f"TRY_CAST({col} AS BIGINT)"
+        if not exact:
+            checks.append(
+                f"WHEN {col} IS NOT NULL AND TRY_CAST({col} AS BIGINT) IS NULL "
+                f"THEN '{name} ' || CAST({col} AS VARCHAR) || ' is not a whole number of tokens'"
+            )
+    price = pick("price_usd")
+    if price is not None:
+        checks.append(
+            f"WHEN {price} IS NOT NULL AND TRY_CAST({price} AS DECIMAL(38, 12)) IS NULL "
+            f"THEN 'price_usd ' || CAST({price} AS VARCHAR) || ' is not a number'"
+        )
+    ts_check = (
+        f"WHEN {ts} IS NOT NULL AND ({ts_sql}) IS NULL "
+        f"THEN 'timestamp ' || CAST({ts} AS VARCHAR) || ' is not ISO 8601 or Unix seconds'"
+        if ts
+        else ""
+    )
+    batch = pick("batch")
+    tier = text("service_tier")
+    tier_sql = f"lower(coalesce({tier}, 'standard'))"
+    tier_sql = (
+        f"CASE WHEN list_contains(['default', 'auto', 'standard_only', 'on_demand'], "
+        f"{tier_sql}) THEN 'standard' ELSE {tier_sql} END"
+    )
+    if batch is not None:
+        tier_sql = (
+            f"CASE WHEN lower(CAST({batch} AS VARCHAR)) = 'true' THEN 'batch' ELSE {tier_sql} END"
+        )
+    parse_error = (
+        "WHEN g._error IS NOT NULL THEN 'not JSON: ' || g._error"
+        if "_error" in schema.names
+        else ""
+    )
+    reason = f"""CASE {parse_error} {ts_check} {" ".join(checks)}
+        WHEN {text("model")} IS NULL THEN 'no model'
+        WHEN {counts["input_tokens"]} IS NULL THEN 'no input_tokens'
+        WHEN {counts["output_tokens"]} IS NULL THEN 'no output_tokens'
+        END"""
+    # the row as the file has it, for quarantine (the internal columns left out)
+    row = ", ".join(
+        f"'{n.replace(chr(39), chr(39) * 2)}': _row.\"{n.replace(chr(34), chr(34) * 2)}\""
+        for n in schema.names
+        if n not in internal
+    )
+    raw_sql = f"CAST(to_json({{{row}}}) AS VARCHAR)" if row else "'{}'"
+    if "_raw" in schema.names:
+        raw_sql = f"coalesce(_row._raw, {raw_sql})"
+    provider = pick("provider")
+    provider_sql = f"coalesce(lower({text('provider')}), 'unknown')" if provider else "'unknown'"
+    deployment = text("deployment")
+    return f"""
+      SELECT * EXCLUDE (_row), CASE WHEN reason IS NOT NULL THEN {raw_sql} END AS raw
+      FROM (SELECT {text("row_key")} AS row_key, {ts_sql} AS ts, {provider_sql} AS provider,
+        {text("model")} AS model, coalesce({counts["requests"]}, 1) AS requests,
+        {counts["input_tokens"]} AS input_tokens,
+        coalesce({counts["cached_input_tokens"]}, 0) AS cached_input_tokens,
+        coalesce({counts["cache_write_tokens"]}, 0) AS cache_write_tokens,
+        {counts["output_tokens"]} AS output_tokens,
+        coalesce({counts["reasoning_tokens"]}, 0) AS reasoning_tokens,
+        {tier_sql} AS service_tier, {text("context_tier")} AS context_tier,
+        TRY_CAST({pick("latency_s") or "NULL"} AS DOUBLE) AS latency_s,
+        coalesce({text("status")}, 'ok') AS status, {text("team")} AS team, {text("app")} AS app,
+        {text("user")} AS "user", {text("api_key")} AS api_key, {text("tags")} AS tags,
+        CASE WHEN {provider_sql} = '{SELF_HOSTED}' THEN coalesce({deployment}, {text("model")})
+             ELSE {deployment} END AS deployment,
+        {text("price_usd")} AS price_usd, CAST(NULL AS VARCHAR) AS reported_usd,
+        '{fmt}' AS source_format, CAST(? AS VARCHAR) AS source_file,
+        CAST(g._line AS BIGINT) AS source_line,
+        {reason} AS reason, g AS _row
+      FROM g)"""
+
+
+def _numbered(batch: pa.RecordBatch, before: int) -> pa.Table:
+    """``batch`` with a ``_line`` column: the line number of each row (``before`` + 1, ...)."""
+    table = pa.Table.from_batches([batch])
+    if "_line" in table.schema.names:
+        return table
+    lines = np.arange(before + 1, before + 1 + table.num_rows, dtype=np.int64)
+    return table.append_column("_line", pa.array(lines))
+
+
+def _generic_batches(path: Path, rows: int) -> Iterator[pa.Table]:
+    """Arrow tables of a generic Parquet/CSV/JSONL file, with a ``_line`` column."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         try:
@@ -333,7 +586,7 @@ def _generic_batches(path: Path, rows: int) -> Iterator[tuple[pa.Table | pa.Reco
             raise InputError(f"cannot read {path} as Parquet: {err}") from None
         done = 0
         for batch in pfile.iter_batches(batch_size=rows):
-            yield batch, done
+            yield _numbered(batch, done)
             done += batch.num_rows
     elif suffix == ".csv":
         with path.open(encoding="utf-8", errors="replace") as fh:
@@ -353,7 +606,7 @@ def _generic_batches(path: Path, rows: int) -> Iterator[tuple[pa.Table | pa.Reco
         done = 1  # the header line
         try:
             for batch in reader:
-                yield batch, done
+                yield _numbered(batch, done)
                 done += batch.num_rows
         except pa.ArrowInvalid as err:
             raise InputError(
@@ -362,7 +615,6 @@ def _generic_batches(path: Path, rows: int) -> Iterator[tuple[pa.Table | pa.Reco
             ) from None
     else:
         buf: list[dict[str, Any]] = []
-        first = 0
         for rec in F.jsonl_records(path):
             obj = rec.obj if isinstance(rec.obj, dict) else {}
             row = {
@@ -372,22 +624,87 @@ def _generic_batches(path: Path, rows: int) -> Iterator[tuple[pa.Table | pa.Reco
             row["_line"] = str(rec.line)
             row["_raw"] = rec.raw
             row["_error"] = rec.error or (None if obj else "not a JSON object")
-            if not buf:
-                first = rec.line - 1
             buf.append(row)
             if len(buf) >= rows:
-                yield pa.Table.from_pylist(buf), first
+                yield pa.Table.from_pylist(buf)
                 buf = []
         if buf:
-            yield pa.Table.from_pylist(buf), first
+            yield pa.Table.from_pylist(buf)
 
 
 # --------------------------------------------------------------------------------------------
 # validation and storage
 
+_KEY_VALUES = (
+    "p.ts, p.provider, p.model, p.requests, p.input_tokens, p.cached_input_tokens, "
+    "p.cache_write_tokens, p.output_tokens, p.reasoning_tokens, p.service_tier, p.team, p.app, "
+    'p."user", p.api_key, p.tags, p.price_usd'
+)
+
+
+def _checked(parse_sql: str) -> str:
+    """SQL over a parse-schema relation adding the invariant checks (``reason``: the parse
+    reason, else the first invariant broken; a model no price sheet knows is marked later,
+    by :meth:`_Store.store`), the row key (``row_key``; a hashed one ends in ``#1``, see
+    :meth:`_Store._renumber`), ``hashed`` and ``first_seen``."""
+    return f"""
+SELECT p.* EXCLUDE (reason, row_key),
+  coalesce(p.reason, CASE
+    WHEN p.ts IS NULL THEN 'no timestamp; every row needs a time to be priced at'
+    WHEN p.model IS NULL THEN 'no model'
+    WHEN p.input_tokens IS NULL OR p.output_tokens IS NULL THEN 'no input or output tokens'
+    WHEN least(p.input_tokens, p.cached_input_tokens, p.cache_write_tokens, p.output_tokens,
+               p.reasoning_tokens, p.requests) < 0
+      THEN 'negative count: input ' || p.input_tokens || ', cached ' || p.cached_input_tokens
+           || ', cache write ' || p.cache_write_tokens || ', output ' || p.output_tokens
+           || ', reasoning ' || p.reasoning_tokens || ', requests ' || p.requests
+    WHEN p.cached_input_tokens + p.cache_write_tokens > p.input_tokens
+      THEN 'cache reads (' || p.cached_input_tokens || ') + writes ('
+           || p.cache_write_tokens || ') exceed input tokens (' || p.input_tokens || ')'
+    WHEN p.reasoning_tokens > p.output_tokens
+      THEN 'reasoning tokens (' || p.reasoning_tokens || ') exceed output tokens ('
+           || p.output_tokens || ')'
+    WHEN p.price_usd IS NOT NULL AND TRY_CAST(p.price_usd AS DECIMAL(38, 12)) IS NULL
+      THEN 'price_usd ' || p.price_usd || ' is not a number'
+    WHEN TRY_CAST(p.price_usd AS DECIMAL(38, 12)) < 0
+      THEN 'price_usd ' || p.price_usd || ' is negative'
+  END) AS reason,
+  coalesce(p.row_key, 'h:' || md5(coalesce(p.raw, concat_ws('|', {_KEY_VALUES}))) || '#1')
+    AS row_key,
+  p.row_key IS NULL AS hashed,
+  true AS first_seen
+FROM ({parse_sql}) p"""
+
+
+_UNKNOWN_REASON = (
+    "CASE WHEN _p.provider = 'self-hosted' "
+    "THEN 'self-hosted model ''' || coalesce(_p.deployment, _p.model) || ''' is neither a "
+    "registered deployment nor a catalog model; register it with --fleet' "
+    "ELSE 'unknown model ''' || _p.model || ''' at provider ''' || _p.provider || ''' and "
+    "no explicit price_usd; add a price row under $INFERCOST_CATALOG_DIR/api_prices/ or a "
+    "price_usd column' END"
+)
+
+_REQUEST_COLUMNS = ", ".join(f'"{name}"' for name, _ in REQUEST_FIELDS)
+
+_INSERT_SQL = f"""
+INSERT INTO requests ({_REQUEST_COLUMNS})
+SELECT {", ".join(f'v."{n}"' for n, _ in REQUEST_FIELDS)} FROM _p v
+WHERE v.reason IS NULL AND v.first_seen AND NOT EXISTS (
+  SELECT 1 FROM requests r WHERE r.ts BETWEEN ? AND ? AND r.row_key = v.row_key)
+"""
+
+_QUARANTINE_SQL = """
+INSERT INTO quarantine
+SELECT v.row_key, v.source_format, v.source_file, v.source_line, v.reason, v.raw FROM _p v
+WHERE v.reason IS NOT NULL AND v.first_seen
+  AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.row_key = v.row_key)
+  AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.row_key = v.row_key)
+"""
+
 
 class _Store:
-    """Validates parse-schema batches in SQL and stores them transactionally."""
+    """The batch table ``_p`` (parse schema, checked) and its transactional storage."""
 
     def __init__(self, ledger: Ledger, prices: PriceBook) -> None:
         self.ledger = ledger
@@ -395,10 +712,6 @@ class _Store:
         self.prices = prices
         self.known: dict[tuple[str, str, str | None], bool] = {}
         self.deployments = {d.name for d in ledger.deployments()}
-        self.raw.execute(
-            "CREATE OR REPLACE TEMP TABLE _known "
-            "(provider VARCHAR, model VARCHAR, deployment VARCHAR, ok BOOLEAN)"
-        )
 
     def _is_known(self, provider: str, model: str, deployment: str | None) -> bool:
         if provider == SELF_HOSTED:
@@ -411,113 +724,104 @@ class _Store:
             return True
         return self.prices.knows(provider, model)
 
-    def _update_known(self) -> None:
-        pairs = self.raw.execute(
-            "SELECT DISTINCT provider, model, deployment FROM _p WHERE price_usd IS "
-            "NULL AND provider IS NOT NULL AND model IS NOT NULL"
-        ).fetchall()
-        new = [(p, m, d) for p, m, d in pairs if (p, m, d) not in self.known]
-        for key in new:
-            self.known[key] = self._is_known(*key)
-        if new:
-            self.raw.executemany(
-                "INSERT INTO _known VALUES (?, ?, ?, ?)", [[*k, self.known[k]] for k in new]
-            )
+    def load(self, parse_sql: str, params: list[Any] | None = None) -> None:
+        """Make ``_p`` from a parse-schema SELECT over registered relations."""
+        self.raw.execute(f"CREATE OR REPLACE TEMP TABLE _p AS {_checked(parse_sql)}", params)
 
-    def store(self, parse_sql: str, params: list[Any]) -> tuple[int, int, int]:
-        """Validate and store one batch given as SQL over registered relations; returns
-        (read, ingested, quarantined)."""
-        self.raw.execute(f"CREATE OR REPLACE TEMP TABLE _p AS {parse_sql}", params)
-        self._update_known()
-        self.raw.execute(_VALIDATE_SQL)
-        read, tmin, tmax = self.raw.execute(
-            "SELECT count(*), min(ts), max(ts) FROM _v"
-        ).fetchone() or (0, None, None)
-        self.raw.begin()
+    def load_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Make ``_p`` from rows of the Python converters."""
+        self.raw.register("_rows", _table(rows))
         try:
-            inserted = self.raw.execute(
-                _INSERT_SQL, [tmin or datetime(1970, 1, 1), tmax or datetime(1970, 1, 1)]
-            ).fetchone()
-            quarantined = self.raw.execute(_QUARANTINE_SQL).fetchone()
+            self.load("SELECT * FROM _rows")
+        finally:
+            self.raw.unregister("_rows")
+
+    def add_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Append rows of the Python converters to ``_p``."""
+        self.raw.register("_rows", _table(rows))
+        try:
+            self.raw.execute(f"INSERT INTO _p BY NAME {_checked('SELECT * FROM _rows')}")
+        finally:
+            self.raw.unregister("_rows")
+
+    def _mark_unknown(self) -> None:
+        """A model no price sheet knows, without an explicit price, is a reason."""
+        triples = self.raw.execute(
+            "SELECT DISTINCT provider, model, deployment FROM _p WHERE reason IS NULL AND "
+            "price_usd IS NULL"
+        ).fetchall()
+        unknown = []
+        for key in triples:
+            if key not in self.known:
+                self.known[key] = self._is_known(*key)
+            if not self.known[key]:
+                unknown.append(key)
+        if not unknown:
+            return
+        table = pa.table({
+            "provider": pa.array([k[0] for k in unknown], pa.string()),
+            "model": pa.array([k[1] for k in unknown], pa.string()),
+            "deployment": pa.array([k[2] for k in unknown], pa.string()),
+        })  # fmt: skip
+        self.raw.register("_unknown", table)
+        try:
             self.raw.execute(
-                "DELETE FROM quarantine WHERE row_key IN "
-                "(SELECT row_key FROM _v WHERE reason IS NULL AND first_seen)"
+                f"UPDATE _p SET reason = {_UNKNOWN_REASON} FROM _unknown u WHERE _p.reason IS "
+                "NULL AND _p.price_usd IS NULL AND _p.provider = u.provider AND _p.model = "
+                "u.model AND _p.deployment IS NOT DISTINCT FROM u.deployment"
             )
-            self.raw.commit()
+        finally:
+            self.raw.unregister("_unknown")
+
+    def _renumber(self) -> None:
+        """Keys that occur more than once in the batch: a hashed key gets the occurrence
+        number of its record among identical ones (``#2``, ...); of a source id, only the
+        first occurrence (by line) is stored, the others count as duplicates."""
+        self.raw.execute(
+            "CREATE OR REPLACE TEMP TABLE _d AS SELECT rowid AS rid, hashed, row_number() "
+            "OVER (PARTITION BY row_key ORDER BY source_line, rowid) AS n FROM _p WHERE "
+            "row_key IN (SELECT row_key FROM _p GROUP BY row_key HAVING count(*) > 1)"
+        )
+        self.raw.execute(
+            "UPDATE _p SET row_key = substr(_p.row_key, 1, length(_p.row_key) - 1) || _d.n "
+            "FROM _d WHERE _p.rowid = _d.rid AND _d.hashed AND _d.n > 1"
+        )
+        self.raw.execute(
+            "UPDATE _p SET first_seen = false FROM _d WHERE _p.rowid = _d.rid AND NOT "
+            "_d.hashed AND _d.n > 1"
+        )
+        self.raw.execute("DROP TABLE _d")
+
+    def store(self) -> tuple[int, int, int]:
+        """Store ``_p`` in one transaction; returns (read, ingested, quarantined)."""
+        raw = self.raw
+        self._mark_unknown()
+        read, bad, tmin, tmax, keys = raw.execute(
+            "SELECT count(*), count(reason), min(ts) FILTER (WHERE reason IS NULL), "
+            "max(ts) FILTER (WHERE reason IS NULL), count(DISTINCT row_key) FROM _p"
+        ).fetchone() or (0, 0, None, None, 0)
+        if keys < read:
+            self._renumber()
+        held = raw.execute("SELECT count(*) FROM quarantine").fetchone() != (0,)
+        epoch = datetime(1970, 1, 1)
+        raw.begin()
+        try:
+            inserted = raw.execute(_INSERT_SQL, [tmin or epoch, tmax or epoch]).fetchone()
+            quarantined = raw.execute(_QUARANTINE_SQL).fetchone() if bad else (0,)
+            if held:
+                raw.execute(
+                    "DELETE FROM quarantine WHERE row_key IN "
+                    "(SELECT row_key FROM _p WHERE reason IS NULL AND first_seen)"
+                )
+            raw.commit()
         except BaseException:
-            self.raw.rollback()
+            raw.rollback()
             raise
         return (
             int(read),
             int(inserted[0] if inserted else 0),
             int(quarantined[0] if quarantined else 0),
         )
-
-
-_VALIDATE_SQL = """
-CREATE OR REPLACE TEMP TABLE _v AS
-WITH checked AS (
-  SELECT p.* EXCLUDE (reason, row_key),
-    coalesce(p.reason, CASE
-      WHEN p.ts IS NULL THEN 'no timestamp; every row needs a time to be priced at'
-      WHEN p.model IS NULL THEN 'no model'
-      WHEN p.input_tokens IS NULL OR p.output_tokens IS NULL THEN 'no input or output tokens'
-      WHEN least(p.input_tokens, p.cached_input_tokens, p.cache_write_tokens, p.output_tokens,
-                 p.reasoning_tokens, p.requests) < 0
-        THEN 'negative count: input ' || p.input_tokens || ', cached ' || p.cached_input_tokens
-             || ', cache write ' || p.cache_write_tokens || ', output ' || p.output_tokens
-             || ', reasoning ' || p.reasoning_tokens || ', requests ' || p.requests
-      WHEN p.cached_input_tokens + p.cache_write_tokens > p.input_tokens
-        THEN 'cache reads (' || p.cached_input_tokens || ') + writes ('
-             || p.cache_write_tokens || ') exceed input tokens (' || p.input_tokens || ')'
-      WHEN p.reasoning_tokens > p.output_tokens
-        THEN 'reasoning tokens (' || p.reasoning_tokens || ') exceed output tokens ('
-             || p.output_tokens || ')'
-      WHEN p.price_usd IS NOT NULL AND TRY_CAST(p.price_usd AS DECIMAL(38, 12)) IS NULL
-        THEN 'price_usd ' || p.price_usd || ' is not a number'
-      WHEN TRY_CAST(p.price_usd AS DECIMAL(38, 12)) < 0
-        THEN 'price_usd ' || p.price_usd || ' is negative'
-      WHEN p.price_usd IS NULL AND NOT coalesce(k.ok, false)
-        THEN CASE WHEN p.provider = 'self-hosted'
-          THEN 'self-hosted model ''' || coalesce(p.deployment, p.model) || ''' is neither a '
-               || 'registered deployment nor a catalog model; register it with --fleet'
-          ELSE 'unknown model ''' || p.model || ''' at provider ''' || p.provider || ''' and '
-               || 'no explicit price_usd; add a price row under $INFERCOST_CATALOG_DIR/'
-               || 'api_prices/ or a price_usd column' END
-    END) AS reason,
-    coalesce(p.row_key, 'h:' || md5(coalesce(p.raw, concat_ws('|', p.ts, p.provider, p.model,
-      p.requests, p.input_tokens, p.cached_input_tokens, p.cache_write_tokens, p.output_tokens,
-      p.reasoning_tokens, p.service_tier, p.team, p.app, p."user", p.api_key, p.tags,
-      p.price_usd)))) AS k0,
-    p.row_key IS NULL AS hashed
-  FROM _p p LEFT JOIN _known k ON k.provider = p.provider AND k.model = p.model
-    AND k.deployment IS NOT DISTINCT FROM p.deployment
-), keyed AS (
-  SELECT * EXCLUDE (k0, hashed),
-    CASE WHEN hashed THEN k0 || '#' || row_number() OVER (PARTITION BY k0 ORDER BY source_line)
-         ELSE k0 END AS row_key
-  FROM checked
-)
-SELECT *, row_number() OVER (PARTITION BY row_key ORDER BY source_line) = 1 AS first_seen
-FROM keyed
-"""
-
-_REQUEST_COLUMNS = ", ".join(f'"{name}"' for name, _ in REQUEST_FIELDS)
-
-_INSERT_SQL = f"""
-INSERT INTO requests ({_REQUEST_COLUMNS})
-SELECT {", ".join(f'v."{n}"' for n, _ in REQUEST_FIELDS)} FROM _v v
-WHERE v.reason IS NULL AND v.first_seen AND NOT EXISTS (
-  SELECT 1 FROM requests r WHERE r.ts BETWEEN ? AND ? AND r.row_key = v.row_key)
-"""
-
-_QUARANTINE_SQL = """
-INSERT INTO quarantine
-SELECT v.row_key, v.source_format, v.source_file, v.source_line, v.reason, v.raw FROM _v v
-WHERE v.reason IS NOT NULL AND v.first_seen
-  AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.row_key = v.row_key)
-  AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.row_key = v.row_key)
-"""
 
 
 # --------------------------------------------------------------------------------------------
@@ -555,7 +859,8 @@ def ingest(
     Args:
         fmt: ``auto`` (by extension and first record) or one of
             :data:`infercost.usage.formats.FORMATS`.
-        batch_rows: rows per transaction.
+        batch_rows: rows (JSON Lines: lines) per transaction; columnar files use twice as
+            many.
         on_progress: called with the number of records read so far, after each batch.
 
     Raises:
@@ -574,6 +879,8 @@ def ingest(
         add = _Counts(total.read, on_progress)
         if kind == "generic":
             _ingest_generic(store, file, batch_rows, add)
+        elif kind in F.COLUMNAR_FORMATS and _is_json_lines(file):
+            _ingest_jsonl(store, file, kind, batch_rows, add)
         else:
             _ingest_records(store, file, kind, batch_rows, add)
         read, ing, qua, dup = add.read, add.ingested, add.quarantined, add.duplicates
@@ -591,58 +898,98 @@ def ingest(
 
 
 def _ingest_generic(store: _Store, file: Path, batch_rows: int, add: _Counts) -> None:
-    for batch, line0 in _generic_batches(file, batch_rows * 5):
+    for batch in _generic_batches(file, batch_rows * 2):
         store.raw.register("g", batch)
         try:
-            add(*store.store(_generic_select(batch.schema, "generic", line0), [str(file)]))
+            store.load(_generic_select(batch.schema, "generic"), [str(file)])
         finally:
             store.raw.unregister("g")
+        add(*store.store())
+
+
+def _ingest_jsonl(store: _Store, file: Path, fmt: str, batch_rows: int, add: _Counts) -> None:
+    """A JSON Lines file converted in SQL (:func:`.formats.jsonl_select`); the lines and the
+    attributions the SQL leaves are converted in Python, into the same batch."""
+    raw = store.raw
+    name = str(file)
+    py = _Rows(fmt, name)
+    select = (
+        f"SELECT *, '{fmt}' AS source_format, CAST(? AS VARCHAR) AS source_file "
+        f"FROM ({F.jsonl_select(fmt)})"
+    )
+    batches = _line_batches(file, batch_rows)
+    lines = next(batches, None)
+    while lines is not None:
+        raw.register("_lines", lines)
+        try:
+            store.load(select, [name])
+        finally:
+            raw.unregister("_lines")
+        following = next(batches, None)
+        slow = raw.execute(
+            "SELECT source_line, _line FROM _p WHERE NOT _fast ORDER BY source_line"
+        ).fetchall()
+        if slow:
+            raw.execute("DELETE FROM _p WHERE NOT _fast")
+            for number, line in slow:
+                py.add_line(number, line)
+        keys = raw.execute("SELECT DISTINCT _attr FROM _p WHERE _attr IS NOT NULL").fetchall()
+        if keys:
+            _attribute(raw, [k for (k,) in keys])
+        extra = py.finish() if following is None else 0
+        rows = py.take()
+        if rows:
+            store.add_rows(rows)
+        read, ing, qua = store.store()
+        add(read + extra, ing, qua)
+        lines = following
+
+
+def _attribute(raw: Any, keys: list[str]) -> None:
+    """Fill team/app/user/api_key/tags of the ``_p`` rows whose attribution the SQL left to
+    :func:`.formats.attribution_of`, once per distinct key."""
+    got = [F.attribution_of(k) for k in keys]
+    cols = {c: pa.array([g[c] for g in got], pa.string()) for c in (*F.ATTRIBUTION_KEYS, "tags")}
+    raw.register("_attrs", pa.table({"k": pa.array(keys, pa.string()), **cols}))
+    try:
+        raw.execute(
+            'UPDATE _p SET team = a.team, app = a.app, "user" = a."user", api_key = a.api_key, '
+            "tags = a.tags FROM _attrs a WHERE _p._attr = a.k"
+        )
+    finally:
+        raw.unregister("_attrs")
+
+
+def _is_json_lines(path: Path) -> bool:
+    """Not CSV, and not one pretty-printed JSON document (as :func:`_records` decides)."""
+    if path.suffix.lower() == ".csv":
+        return False
+    head = F.read_head(path, 1 << 20).lstrip()
+    if head[:1] in "{[":
+        try:
+            json.loads(head.split("\n", 1)[0])
+        except json.JSONDecodeError:
+            return False
+    return True
 
 
 def _ingest_records(store: _Store, file: Path, fmt: str, batch_rows: int, add: _Counts) -> None:
-    rows: list[dict[str, Any]] = []
-    name = str(file)
-    fragments: dict[str, tuple[int, str]] = {}  # stream id -> first fragment (line, raw)
-    fragment_count = 0
-    finals: set[str] = set()
+    py = _Rows(fmt, str(file))
 
-    def flush(extra_read: int = 0, extra_q: int = 0) -> None:
+    def flush(extra_read: int = 0) -> None:
+        rows = py.take()
         if not rows:
             if extra_read:
-                add(extra_read, 0, extra_q)
+                add(extra_read, 0, 0)
             return
-        store.raw.register("_arrow", _table(rows))
-        try:
-            read, ing, qua = store.store("SELECT * FROM _arrow", [])
-        finally:
-            store.raw.unregister("_arrow")
-        rows.clear()
-        add(read + extra_read, ing, qua + extra_q)
+        store.load_rows(rows)
+        read, ing, qua = store.store()
+        add(read + extra_read, ing, qua)
 
     for rec, convert in _records(file, fmt):
-        if rec.error is not None:
-            rows.append(_bad(rec, fmt, name, rec.error))
-        elif F.is_stream_fragment(rec.obj):
-            fragment_count += 1
-            sid = str(rec.obj.get("id"))
-            fragments.setdefault(sid, (rec.line, rec.raw))
-            continue
-        else:
-            try:
-                fields = convert(rec.obj)
-            except F.RowError as err:
-                rows.append(_bad(rec, fmt, name, str(err)))
-            else:
-                if isinstance(rec.obj, dict) and rec.obj.get("object") == "chat.completion.chunk":
-                    finals.add(str(rec.obj.get("id")))
-                rows.append(_row(fields, rec, fmt, name))
-        if len(rows) >= batch_rows:
+        py.add(rec, convert)
+        if len(py.rows) >= batch_rows:
             flush()
-    orphans = [(sid, where) for sid, where in fragments.items() if sid not in finals]
-    for sid, (line, raw) in orphans:
-        rows.append(_bad(F.Record(line, raw, None), fmt, name,
-                         f"stream {sid} has no chunk with usage; request it with "
-                         "stream_options.include_usage"))  # fmt: skip
     # fragments of a recorded stream are the request its final chunk records: duplicates;
     # each orphan stream's first fragment is in the batch (quarantined), the rest duplicates
-    flush(extra_read=fragment_count - len(orphans))
+    flush(extra_read=py.finish())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,6 +65,7 @@ def atomic_writer(
         with fh:
             yield fh
             fh.flush()
+            os.chmod(tmp, _mode_for(target))
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
@@ -71,6 +73,19 @@ def atomic_writer(
             tmp.unlink()
         raise
     _fsync_folder(folder)
+
+
+def _mode_for(target: Path) -> int:
+    """The permission bits the written file gets: the replaced file's, else what a plain
+    ``open()`` would create (0o666 less the process umask). ``mkstemp`` alone creates 0o600,
+    which would leave a chart or an export unreadable to the other users and processes that
+    read it."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _fsync_folder(folder: Path) -> None:

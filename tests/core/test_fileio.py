@@ -59,3 +59,26 @@ def test_kill_9_mid_write_leaves_old_file(tmp_path: Path) -> None:
     proc.wait()
     proc.stdout.close()
     assert target.read_text() == "old"
+
+
+def test_a_new_file_gets_the_umask_mode_not_0600(tmp_path: Path) -> None:
+    """mkstemp creates 0o600; the written file must be readable as a plain open() would make
+    it: 0o666 less the umask (0o022 here -> 0o644)."""
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = write_atomic(tmp_path / "chart.html", "<html></html>")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
+    import stat
+
+    target = tmp_path / "export.csv"
+    target.write_text("old")
+    target.chmod(0o640)
+    write_atomic(target, "new")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640 and target.read_text() == "new"

@@ -7,6 +7,8 @@ dense; B200 2,250 bf16 and 9,000 fp4 dense.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from infercost.calibrate.evaluate import served_weight_dtype
@@ -249,3 +251,61 @@ def test_precision_label_rule(model: str, label: str | None, notes: str, want: s
     got, note = served_weight_dtype(model, label, notes)
     assert got == want
     assert bool(note) == (want != label)
+
+
+def test_gpt_oss_attention_head_dim_64_sliding_layers_and_sinks() -> None:
+    # gpt-oss-20b: 64 query heads x head_dim 64, 8 KV heads, 24 layers alternating sliding
+    # (window 128) and full. Attention FLOP per (query, context) pair per layer:
+    # 4 x 64 x 64 = 16,384 (QK^T and PV); the sink is one extra logit per head per query
+    # (64 FLOP-sized terms against 16,384 x context: not counted). KV per token per layer at
+    # bf16: 2 x 8 x 64 x 2 B = 2,048 B. A decode step at context 10,000 attends
+    # 12 x 10,000 + 12 x 128 = 121,536 token-layers: 1,991,245,824 FLOP and 248,905,728 B read.
+    m = get_model("openai/gpt-oss-20b")
+    sm = step_model(
+        m, get_accelerator("H100"), get_quant_format("mxfp4"), 2.0, get_engine("trtllm")
+    )
+    assert float(sm.attn_flop_per_ctx) == 16_384
+    assert float(sm.attn_flop_per_ctx_prefill) == 0.0  # GQA: prefill as decode
+    assert (float(sm.full_layers), float(sm.sliding_layers), sm.sliding_window) == (12, 12, 128)
+    assert float(sm.kv_layer_token_bytes) == 2_048
+    attended = 12 * 10_000 + 12 * 128
+    bare = dataclasses.replace(
+        sm,
+        dense_bytes=0.0,
+        expert_bytes=0.0,
+        num_experts=0,
+        linear_flop_per_token=0.0,
+        lm_head_flop_per_seq=0.0,
+        logits_bytes_per_seq=0.0,
+        dense_act_bytes_per_token=0.0,
+        expert_act_bytes_per_token=0.0,
+        expert_pairs_per_token=0.0,
+    )
+    t = mixed_step(bare, 1.0, 10_000.0)
+    assert float(t.flop) == 16_384 * attended
+    # KV read over the attended tokens, plus the new token's KV written in all 24 layers
+    assert float(t.read_bytes) == 2_048 * attended + 2_048 * 24
+
+
+def test_dense_activations_reach_hbm_only_past_the_l2_prior() -> None:
+    # Llama-3.1-8B TP1: the widest dense activation row is gate_up's 2 x 14,336 x 2 B =
+    # 57,344 B; the 40 MB L2 prior holds 40e6 / 57,344 = 697.5 tokens of it. TP2 halves the
+    # row: 1,395 tokens.
+    m = get_model("llama-3.1-8b")
+    acc, fmt, eng = get_accelerator("H100"), get_quant_format("bf16"), get_engine("vllm")
+    assert float(step_model(m, acc, fmt, 2.0, eng).act_cached_tokens) == pytest.approx(
+        40e6 / 57_344
+    )
+    assert float(step_model(m, acc, fmt, 2.0, eng, 2).act_cached_tokens) == pytest.approx(
+        2 * 40e6 / 57_344
+    )
+    # a synthetic step: 1,000 tokens, 100 of them cached, 1 MB each past it at 1e12 B/s
+    sm = _moe_step(
+        num_experts=0,
+        experts_per_token=0,
+        expert_pairs_per_token=0.0,
+        dense_act_bytes_per_token=1e6,
+        act_cached_tokens=100.0,
+    )
+    assert float(mixed_step(sm, 1000.0, 0.0).total_s) == pytest.approx(900 * 1e6 / 1e12)
+    assert float(mixed_step(sm, 50.0, 0.0).total_s) == 0.0

@@ -112,6 +112,9 @@ class StepModel:
             read) and per token of this rank (permute read, combine write), all MoE layers.
         dense_act_bytes_per_token: activations the dense GEMMs (attention projections, dense
             FFN, shared experts, router) read and write per token on this GPU.
+        act_cached_tokens: tokens whose widest dense activation row still fits the L2 cache
+            (:data:`L2_PRIOR_BYTES`): below it a GEMM's output is read back by the next kernel
+            from L2, so only the tokens above it add activation traffic to HBM (0: all do).
         expert_peak_ratio, lm_head_peak_ratio, attn_peak_ratio: peak FLOP/s of the routed
             experts' GEMMs, the LM head and the attention math, each at its operands' compute
             dtype, over ``peak_flop_s`` (the dense GEMMs' effective peak); 1: the same peak.
@@ -159,6 +162,7 @@ class StepModel:
     expert_act_bytes_per_pair: ArrayLike = 0.0
     expert_act_bytes_per_token: ArrayLike = 0.0
     dense_act_bytes_per_token: ArrayLike = 0.0
+    act_cached_tokens: ArrayLike = 0.0
     expert_peak_ratio: ArrayLike = 1.0
     lm_head_peak_ratio: ArrayLike = 1.0
     attn_peak_ratio: ArrayLike = 1.0
@@ -186,6 +190,11 @@ def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
 #: this computes a whole tile all the same.
 TILE_ROWS: dict[str, float] = {"hopper": 64.0, "blackwell": 64.0}
 DEFAULT_TILE_ROWS = 16.0
+
+#: L2 cache a step's activations can live in between kernels: a documented prior for every GPU,
+#: the smallest L2 among the calibrated datacenter GPUs (A100: 40 MB, NVIDIA A100 Tensor Core
+#: GPU Architecture whitepaper, 2020; H100/H200: 50 MB, NVIDIA H100 whitepaper, 2022).
+L2_PRIOR_BYTES = 40e6
 
 #: The dtype unquantized GEMMs (16-bit weights, the LM head) and the attention math run at:
 #: the activation dtype. FP16 shares the bf16 FLOP/s column (quant_formats.toml, fp16).
@@ -314,6 +323,19 @@ def dense_activation_bytes_per_token(m: ModelArch, tp: ArrayLike) -> ArrayLike:
     router = (h + m.num_experts) * m.num_moe_layers
     split_total = attn_split + lin_split + mamba_split + ffn_split
     return ACTIVATION_BYTES * (mixer_rep + ffn_rep + router + split_total / tp)
+
+
+def widest_dense_row_bytes(m: ModelArch, tp: ArrayLike) -> ArrayLike:
+    """Bytes of the widest activation row one token writes in a dense GEMM on one of ``tp``
+    GPUs (the gate/up output of the dense FFN or shared expert, or the q/k/v output)."""
+    n1 = 2.0 if m.gated_mlp else 1.0
+    widths = [
+        m.num_heads * m.head_dim * (2 if m.attn_output_gate else 1)
+        + 2 * m.num_kv_heads * m.head_dim,
+        n1 * (m.intermediate_size if (m.num_dense_layers or not m.is_moe) else 0),
+        n1 * m.shared_expert_intermediate_size * m.num_shared_experts,
+    ]
+    return ACTIVATION_BYTES * max(widths) / tp
 
 
 def expert_activation_bytes(m: ModelArch, expert_tp: ArrayLike) -> tuple[ArrayLike, ArrayLike]:
@@ -458,6 +480,7 @@ def unsharded_step_model(
         expert_act_bytes_per_pair=expert_pair_bytes,
         expert_act_bytes_per_token=expert_token_bytes,
         dense_act_bytes_per_token=dense_activation_bytes_per_token(m, 1.0),
+        act_cached_tokens=L2_PRIOR_BYTES / widest_dense_row_bytes(m, 1.0),
         expert_peak_ratio=peaks.expert / peak,
         lm_head_peak_ratio=peaks.lm_head / peak,
         attn_peak_ratio=peaks.attention / peak,
@@ -507,6 +530,7 @@ def shard_step_model(
         expert_act_bytes_per_pair=pair_bytes / pp,
         expert_act_bytes_per_token=token_bytes / pp,
         dense_act_bytes_per_token=dense_activation_bytes_per_token(m, tp) / pp,
+        act_cached_tokens=L2_PRIOR_BYTES / widest_dense_row_bytes(m, tp),
         tp=tp,
         pp=pp,
     )
@@ -701,7 +725,9 @@ def _mixed_step_array(
     expert_act = pairs * np.asarray(sm.expert_act_bytes_per_pair) + tokens * np.asarray(
         sm.expert_act_bytes_per_token
     )
-    dense_act = tokens * np.asarray(sm.dense_act_bytes_per_token)
+    dense_act = np.maximum(tokens - np.asarray(sm.act_cached_tokens), 0.0) * np.asarray(
+        sm.dense_act_bytes_per_token
+    )
     read_bytes = (
         np.asarray(sm.dense_bytes)
         + dense_act
@@ -804,6 +830,7 @@ class _ScalarStep:
     expert_act_bytes_per_pair: float
     expert_act_bytes_per_token: float
     dense_act_bytes_per_token: float
+    act_cached_tokens: float
     expert_peak_ratio: float
     lm_head_peak_ratio: float
     attn_peak_ratio: float
@@ -870,6 +897,7 @@ def _scalar_constants(sm: StepModel) -> _ScalarStep | None:
                 expert_act_bytes_per_pair=v["expert_act_bytes_per_pair"],
                 expert_act_bytes_per_token=v["expert_act_bytes_per_token"],
                 dense_act_bytes_per_token=v["dense_act_bytes_per_token"],
+                act_cached_tokens=v["act_cached_tokens"],
                 expert_peak_ratio=v["expert_peak_ratio"],
                 lm_head_peak_ratio=v["lm_head_peak_ratio"],
                 attn_peak_ratio=v["attn_peak_ratio"],
@@ -929,7 +957,7 @@ def _mixed_step_scalar(
     expert_flop = max(pairs, tile_pairs) * c.expert_flop_per_pair
     expert_w = experts * c.expert_bytes
     expert_act = pairs * c.expert_act_bytes_per_pair + tokens * c.expert_act_bytes_per_token
-    dense_act = tokens * c.dense_act_bytes_per_token
+    dense_act = max(tokens - c.act_cached_tokens, 0.0) * c.dense_act_bytes_per_token
     read_bytes = (
         c.dense_bytes + dense_act + expert_w + expert_act + kv_read + kv_write + logits_bytes
     )

@@ -52,6 +52,7 @@ class FastStep:
     """
 
     __slots__ = (
+        "_act_cached_tokens",
         "_cmp_attn_pre_s",
         "_cmp_attn_s",
         "_cmp_expert_s",
@@ -127,6 +128,7 @@ class FastStep:
         self._mem_expert_act_pair_s = f["expert_act_bytes_per_pair"] / bw
         self._mem_expert_act_tok_s = f["expert_act_bytes_per_token"] / bw
         self._mem_dense_act_s = f["dense_act_bytes_per_token"] / bw
+        self._act_cached_tokens = f["act_cached_tokens"]
         tp, pp = f["tp"], f["pp"]
         link = f["link_bytes_s"] * f["comm_efficiency"]
         lat = f["allreduce_latency_s"]
@@ -201,7 +203,10 @@ class FastStep:
         dec_tokens = b * query_per_seq
         tokens = dec_tokens + prefill_tokens
         dec_eff = self.eff_context(decode_ctx_sum / b) * b if b > 0 else 0.0
-        weights = self._mem_fixed_s + self._mem_dense_act_s * tokens
+        act_tokens = tokens - self._act_cached_tokens
+        weights = self._mem_fixed_s + self._mem_dense_act_s * (
+            act_tokens if act_tokens > 0 else 0.0
+        )
         experts_mem = experts_cmp = 0.0
         if self._num_experts:
             seen = max(tokens, 0.0) * self._moe_scale
@@ -271,6 +276,7 @@ _SCALAR_FIELDS = (
     "expert_act_bytes_per_pair",
     "expert_act_bytes_per_token",
     "dense_act_bytes_per_token",
+    "act_cached_tokens",
     "expert_peak_ratio",
     "lm_head_peak_ratio",
     "attn_peak_ratio",

@@ -89,3 +89,20 @@ def test_a_file_as_folder_is_refused(tmp_path: Path) -> None:
 def test_a_good_path_passes_unchanged(tmp_path: Path) -> None:
     assert checked_output_path(tmp_path / "chart.html") == tmp_path / "chart.html"
     assert checked_output_path(None) is None
+
+
+def test_chart_files_are_named_for_what_they_hold(tmp_path: Path) -> None:
+    """--png writes PNG into a .png file and --html HTML into a .html/.htm one, so the two can
+    never overwrite each other (QA: --png out.jpg wrote PNG bytes, --html x.png HTML)."""
+    from infercost.report.files import checked_output_path
+
+    with pytest.raises(
+        InputError, match=r"--png .*x\.jpg: --png writes PNG; name the file x\.png"
+    ):
+        checked_output_path(tmp_path / "x.jpg", "--png")
+    with pytest.raises(InputError, match=r"--html writes HTML; name the file x\.html"):
+        checked_output_path(tmp_path / "x.png", "--html")
+    assert checked_output_path(tmp_path / "X.PNG", "--png") == tmp_path / "X.PNG"
+    assert checked_output_path(tmp_path / "c.htm", "--html") == tmp_path / "c.htm"
+    with pytest.raises(InputError, match="needs a file name"):
+        checked_output_path(Path(""), "--png")

@@ -26,6 +26,7 @@ from infercost.calibrate.loadgen import Api, LoadgenConfig, run_sweep, write_res
 from infercost.calibrate.measurement import Measurement
 from infercost.cli.calibrate_fit import register_fit
 from infercost.errors import InputError
+from infercost.report.files import checked_output_path
 
 calibrate_app = typer.Typer(
     name="calibrate",
@@ -52,6 +53,13 @@ EngineOpt = Annotated[str | None, typer.Option(help="Serving engine (vLLM, SGLan
 EngineVersionOpt = Annotated[str | None, typer.Option(help="Engine version.")]
 WeightDtypeOpt = Annotated[str | None, typer.Option(help="Weight dtype (bf16, fp8, ...).")]
 KvDtypeOpt = Annotated[str | None, typer.Option(help="KV-cache dtype (auto, fp8, ...).")]
+
+
+def _checked_out(path: Path) -> Path:
+    """``--out`` of ``calibrate run``: writable before the sweep spends minutes measuring."""
+    checked = checked_output_path(path, "--out")
+    assert checked is not None
+    return checked
 
 
 def _facts(**values: object) -> dict[str, Any]:
@@ -164,7 +172,13 @@ def _concurrencies(text: str) -> tuple[int, ...]:
 def run_cmd(
     endpoint: Annotated[str, typer.Option(help="Server base URL, e.g. http://127.0.0.1:8000.")],
     model: Annotated[str, typer.Option(help="Model name the server expects.")],
-    out: Annotated[Path, typer.Option(help="Result file to write (JSON, vLLM layout).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Result file to write (JSON, vLLM layout); checked before any request.",
+            callback=_checked_out,
+        ),
+    ],
     isl: Annotated[int, typer.Option(help="Input tokens per request (approximate).")] = 1024,
     osl: Annotated[int, typer.Option(help="Output tokens per request.")] = 128,
     concurrency: Annotated[str, typer.Option(help="Closed-loop clients to sweep.")] = "1,2,4,8",

@@ -11,6 +11,9 @@ import typer
 from infercost.api.settings import TOKEN_ENV, Limits, ServiceSettings, is_loopback
 from infercost.errors import InputError
 
+#: uvicorn's log levels.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
 
 def register(app: typer.Typer) -> None:
     """Add ``serve`` to ``app``."""
@@ -48,6 +51,8 @@ def serve(
         raise InputError(f"--timeout-s must be in (0, 3600] seconds, got {timeout_s:g}.")
     if not 1 <= workers <= 64:
         raise InputError(f"--workers must be in [1, 64], got {workers}.")
+    if log_level.lower() not in LOG_LEVELS:
+        raise InputError(f"--log-level {log_level!r} is not one of {', '.join(LOG_LEVELS)}.")
     import uvicorn
 
     from infercost.web.app import create_web_app  # fastapi loads only for this command
@@ -65,7 +70,7 @@ def serve(
         create_web_app(settings),
         host=host,
         port=port,
-        log_level=log_level,
-        access_log=log_level == "debug",
+        log_level=log_level.lower(),
+        access_log=log_level.lower() == "debug",
         timeout_graceful_shutdown=5,
     )

@@ -8,6 +8,12 @@ from pathlib import Path
 
 from infercost.errors import InputError
 
+#: The file name each output flag's messages suggest.
+EXAMPLE_NAMES = {"--html": "chart.html", "--png": "chart.png", "--out": "results.json"}
+#: Suffixes a chart flag accepts: the file's name says what it holds (and ``--html`` and
+#: ``--png`` can never name the same file).
+SUFFIXES = {"--html": (".html", ".htm"), "--png": (".png",)}
+
 
 def checked_output_path(path: Path | None, flag: str = "--html") -> Path | None:
     """``path`` unchanged when a file can be written there; None stays None.
@@ -23,9 +29,16 @@ def checked_output_path(path: Path | None, flag: str = "--html") -> Path | None:
         return None
     target = path.expanduser()
     folder = target.parent
+    if str(path).strip() in ("", "."):
+        raise InputError(f"{flag} needs a file name, e.g. {EXAMPLE_NAMES.get(flag, 'out.txt')}.")
     if target.is_dir():
+        example = target / EXAMPLE_NAMES.get(flag, "out.txt")
+        raise InputError(f"{flag} {path} is a directory; give a file name, e.g. {example}.")
+    allowed = SUFFIXES.get(flag)
+    if allowed and target.suffix.lower() not in allowed:
         raise InputError(
-            f"{flag} {path} is a directory; give a file name, e.g. {target / 'chart.html'}."
+            f"{flag} {path}: {flag} writes {flag[2:].upper()}; name the file "
+            f"{target.with_suffix(allowed[0]).name} (a {allowed[0]} file)."
         )
     if not folder.exists():
         raise InputError(

@@ -385,3 +385,22 @@ def test_profile_write_to_a_missing_folder_parent_is_created(tmp_path: Path) -> 
     out = tmp_path / "new" / "engine_fits.toml"
     write_profile(out, {"vllm": fit}, date(2026, 1, 5), "a\nb")
     assert tomllib.loads(out.read_text(encoding="utf-8"))["vllm"]["mbu"] == 0.7
+
+
+def test_gpus_beyond_one_tp_unit_are_data_parallel_replicas() -> None:
+    """The llm-d run says gpu 4xNVIDIA_L40S with 4 decode replicas and no TP: 4 GPUs over
+    tp x pp = 1 are 4 data-parallel replicas (QA: the fit refused it as dp 1 x tp 1 != 4)."""
+    from infercost.calibrate.importers import import_file
+
+    ms = import_file(REAL / "vllm_benchmark_serving_append.jsonl")
+    assert {(m.num_gpus, m.tp, m.dp) for m in ms} == {(4, 1, 4)}
+    assert "read as 4 data-parallel replicas" in ms[0].notes
+
+
+def test_q4_k_m_is_a_catalog_format() -> None:
+    """llama-bench's 'Q4_K - Medium' (GGUF Q4_K_M) resolves to q4_k_m, 4.85 bits per weight
+    (Q4_K 4.5 bits for most tensors, Q6_K 6.5625 for ~15 % + the output tensor)."""
+    from infercost.catalog import get_quant_format
+
+    assert get_quant_format("Q4_K - Medium").id == "q4_k_m"
+    assert get_quant_format("q4_k_m").bits_per_weight == 4.85

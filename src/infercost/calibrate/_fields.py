@@ -423,6 +423,16 @@ def resolve_config(
         num_gpus = as_int(merged["num_gpus"], "num_gpus", path, where)
     else:
         num_gpus = parallel["tp"] * parallel["pp"]
+    unit = parallel["tp"] * parallel["pp"]
+    dp = as_int(merged.get("dp", 1), "dp", path, where)
+    if "dp" not in merged and num_gpus > unit and num_gpus % unit == 0:
+        # GPUs beyond one TP x PP unit run data-parallel replicas (vLLM --data-parallel-size,
+        # replicas behind a gateway: the llm-d runs' decode_replicas)
+        dp = num_gpus // unit
+        notes.append(
+            f"{num_gpus} GPUs with tp x pp = {unit}: read as {dp} data-parallel replicas "
+            "(give --tp or --dp if the run used another layout)"
+        )
     config: dict[str, object] = {
         "model": model,
         "gpu": gpu,
@@ -430,6 +440,7 @@ def resolve_config(
         "engine_version": str(merged.get("engine_version", "")),
         "num_gpus": num_gpus,
         **parallel,
+        "dp": dp,
         "weight_dtype": str(merged.get("weight_dtype", stated.get("weight_dtype") or NOT_STATED)),
         "kv_dtype": str(merged.get("kv_dtype", stated.get("kv_dtype") or NOT_STATED)),
         "source": str(merged.get("source", str(path))),

@@ -89,3 +89,37 @@ def test_egress_free_allowance() -> None:
 def test_egress_needs_one_size() -> None:
     result = runner.invoke(app, ["calc", "egress", "--provider", "aws"])
     assert result.exit_code != 0
+
+
+def test_egress_walks_the_volume_bands() -> None:
+    """100 TB out of AWS with the month's allowance: 100 GB free + 9,900 x $0.09 + 40,000 x
+    $0.085 + 50,000 x $0.07 = 891 + 3,400 + 3,500 = $7,791 (not 100,000 x $0.09 = $9,000)."""
+    d = run_json(["egress", "--gb", "100000", "--provider", "aws", "--free-allowance"])
+    row = d["providers"][0]
+    assert row["usd"] == pytest.approx(7791.0)
+    assert [b["usd_per_gb"] for b in row["bands"]] == [0.0, 0.09, 0.085, 0.07]
+
+
+def test_egress_past_the_snapshot_is_flagged() -> None:
+    """Google Cloud's snapshot stops at 1 TiB (1,099.51 GB): 2,000 GB leaves 900.49 GB past
+    it, priced at $0.11176 and reported."""
+    d = run_json(["egress", "--gb", "2000", "--provider", "gcp"])
+    row = d["providers"][0]
+    assert row["beyond_snapshot_gb"] == pytest.approx(2000 - 1099.51)
+    assert row["usd"] == pytest.approx(2000 * 0.11176)
+
+
+def test_egress_size_is_bounded() -> None:
+    result = runner.invoke(app, ["calc", "egress", "--gb", "1e300"])
+    assert result.exit_code != 0 and "at most" in str(result.exception)
+
+
+def test_token_cost_edges() -> None:
+    """A free hour is $0/M with no tokens-per-dollar figure; $1e7/h at 1,000 tok/s is
+    1e7 / 3.6 = $2,777,777.78/M, 1e6 / 2,777,777.78 = 0.36 tokens per $; 1e300 is refused."""
+    free = run_json(["token-cost", "--usd-per-hour", "0", "--tok-s", "1000"])
+    assert free["usd_per_m_tokens"] == 0 and free["tokens_per_usd"] is None
+    dear = run_json(["token-cost", "--usd-per-hour", "1e7", "--tok-s", "1000"])
+    assert dear["tokens_per_usd"] == pytest.approx(0.36)
+    huge = runner.invoke(app, ["calc", "token-cost", "--usd-per-hour", "1e300", "--tok-s", "1"])
+    assert huge.exit_code != 0 and "at most" in str(huge.exception)

@@ -19,20 +19,37 @@ class EgressRate:
     Attributes:
         id: provider id (``aws``, ``gcp``, ``azure``).
         name: what the rate covers.
-        usd_per_gb: US$ per GB (1e9 bytes) at the first paid tier.
-        free_gb_per_month: GB per month that are free before it.
-        tier: the tier in words.
+        tiers: the month's volume bands, ``(up to GB, US$ per GB)``, ascending (GB = 1e9
+            bytes; a $0 band is the free allowance).
+        open_ended: the last band has no upper bound at the source (else volumes beyond it
+            are priced at its rate, flagged).
+        tier: the bands in words.
         source: where the figure comes from.
         as_of: when it was read.
     """
 
     id: str
     name: str
-    usd_per_gb: Decimal
-    free_gb_per_month: Decimal
+    tiers: tuple[tuple[Decimal, Decimal], ...]
+    open_ended: bool
     tier: str
     source: str
     as_of: date
+
+    @property
+    def usd_per_gb(self) -> Decimal:
+        """The first paid band's rate (what one transfer of a busy month pays)."""
+        return next((r for _, r in self.tiers if r > 0), Decimal(0))
+
+    @property
+    def free_gb_per_month(self) -> Decimal:
+        """The free allowance: the $0 bands at the start."""
+        free = Decimal(0)
+        for upto, r in self.tiers:
+            if r > 0:
+                break
+            free = upto
+        return free
 
 
 @functools.cache
@@ -47,16 +64,23 @@ def egress_rates() -> dict[str, EgressRate]:
     rates: dict[str, EgressRate] = {}
     for key, row in tomllib.loads(text).items():
         try:
+            tiers = tuple((Decimal(str(a)), Decimal(str(b))) for a, b in row["tiers"])
+            if (
+                not tiers
+                or any(b < 0 for _, b in tiers)
+                or [a for a, _ in tiers] != sorted(a for a, _ in tiers)
+            ):
+                raise CatalogError(path, f"[{key}]: tiers must be ascending (GB, $/GB >= 0)")
             rates[key] = EgressRate(
                 id=key,
                 name=str(row["name"]),
-                usd_per_gb=Decimal(str(row["usd_per_gb"])),
-                free_gb_per_month=Decimal(str(row["free_gb_per_month"])),
+                tiers=tiers,
+                open_ended=bool(row["open_ended"]),
                 tier=str(row["tier"]),
                 source=str(row["source"]),
                 as_of=row["as_of"],
             )
-        except (KeyError, ArithmeticError) as err:
+        except (KeyError, ArithmeticError, TypeError, ValueError) as err:
             raise CatalogError(path, f"[{key}]: missing or invalid field ({err})") from err
     return rates
 

@@ -61,7 +61,11 @@ def token_cost_cmd(
     _out.print(
         f"${float(r.usd_per_hour):,.4g}/hour ÷ ({r.tok_s:,.6g} tok/s x {r.utilization:.0%} x "
         f"3600 ÷ 1e6) = [bold]{usd_sig(r.usd_per_m_tokens)} per million tokens[/bold] "
-        f"({r.tokens_per_usd:,.0f} tokens per $)",
+        + (
+            f"({r.tokens_per_usd:,.3g} tokens per $)"
+            if r.tokens_per_usd is not None
+            else "(the hour is free)"
+        ),
         highlight=False,
     )
 
@@ -156,7 +160,9 @@ def egress_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Data egress of moving weights (or any GB) out of a cloud, by provider, dated."""
-    if (gb is None) == (model is None):
+    if gb is None and model is None:
+        raise InputError("Give --gb (GB to move) or --model (move that model's weights).")
+    if gb is not None and model is not None:
         raise InputError("Give --gb or --model (the weights to move), not both.")
     if model is not None:
         model_id, dtype, size = weights_bytes(model, weight_dtype)
@@ -177,6 +183,14 @@ def egress_cmd(
     for r in rows:
         t.add_row(r.provider, f"${float(r.usd_per_gb):.4g}", usd_sig(r.usd), r.tier, r.as_of)
     _out.print(t)
+    for r in rows:
+        if r.beyond_snapshot_gb > 0:
+            _out.print(
+                f"{r.provider}: {r.beyond_snapshot_gb:,.0f} GB lie past the last volume band "
+                f"in the snapshot and are priced at its rate (${r.bands[-1][2]:.4g}/GB); the "
+                "provider's lower rates beyond it would make this less.",
+                markup=False, highlight=False,
+            )  # fmt: skip
     for rate in rates:
         _out.print(f"{rate.id}: {rate.source}", markup=False, highlight=False)
 

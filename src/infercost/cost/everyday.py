@@ -27,6 +27,9 @@ from infercost.perf.memory import weight_bytes
 from infercost.units import HOURS_PER_MONTH
 
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24  # 730 h ÷ 24 = 30.42 days, the billing month
+#: Ceilings of ``calc token-cost`` (a whole large cluster's hour; any real token rate).
+MAX_USD_PER_HOUR = 1e7
+MAX_TOK_S = 1e10
 BYTES_PER_GB = 1e9
 
 
@@ -45,7 +48,7 @@ class TokenCost:
     tok_s: float
     utilization: float
     usd_per_m_tokens: Decimal
-    tokens_per_usd: float
+    tokens_per_usd: float | None  # None when the hour is free
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (Decimal as float)."""
@@ -63,6 +66,10 @@ def token_cost(usd_per_hour: float, tok_s: float, utilization: float = 1.0) -> T
     """
     _finite("--usd-per-hour", usd_per_hour)
     _finite("--tok-s", tok_s, positive=True)
+    for name, value, top in (("--usd-per-hour", usd_per_hour, MAX_USD_PER_HOUR),
+                             ("--tok-s", tok_s, MAX_TOK_S)):  # fmt: skip
+        if value > top:
+            raise InputError(f"{name} must be at most {top:g}, got {value:g}.")
     if not (math.isfinite(utilization) and 0 < utilization <= 1):
         raise InputError(f"--utilization must lie in (0, 1], got {utilization!r}.")
     per_m = usd_per_m_tokens(usd(usd_per_hour, "--usd-per-hour"), tok_s * utilization)
@@ -71,7 +78,7 @@ def token_cost(usd_per_hour: float, tok_s: float, utilization: float = 1.0) -> T
         tok_s=tok_s,
         utilization=utilization,
         usd_per_m_tokens=per_m,
-        tokens_per_usd=1e6 / float(per_m) if per_m > 0 else math.inf,
+        tokens_per_usd=1e6 / float(per_m) if per_m > 0 else None,
     )
 
 
@@ -186,42 +193,88 @@ def weights_bytes(model: str, weight_dtype: str | None = None) -> tuple[str, str
     return arch.id, fmt.id, float(weight_bytes(arch, fmt).total)
 
 
+#: Largest transfer ``calc egress`` prices: 1e9 GB (an exabyte).
+MAX_EGRESS_GB = 1e9
+
+
 @dataclass(frozen=True, slots=True)
 class EgressCost:
-    """Moving ``gb`` out of one cloud: gb x $/GB (the free allowance not deducted unless
-    asked: a month's allowance is usually spent on other traffic)."""
+    """Moving ``gb`` out of one cloud through its monthly volume bands (US$).
+
+    Attributes:
+        bands: ``(from GB, to GB, $/GB, $)`` of each band the transfer passes through.
+        beyond_snapshot_gb: GB past the last band the snapshot holds (priced at its rate).
+    """
 
     provider: str
     gb: float
     usd_per_gb: Decimal
     free_gb_applied: Decimal
     usd: Decimal
+    bands: tuple[tuple[float, float, float, float], ...]
+    beyond_snapshot_gb: float
     tier: str
     source: str
     as_of: str
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return {k: float(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
+        out = {k: float(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
+        out["bands"] = [
+            {"from_gb": a, "to_gb": b, "usd_per_gb": r, "usd": c} for a, b, r, c in self.bands
+        ]
+        return out
 
 
 def egress_cost(rate: EgressRate, gb: float, *, use_free_allowance: bool = False) -> EgressCost:
-    """``max(0, gb - free) x $/GB`` (free = the month's allowance when asked, else 0).
+    """The transfer priced band by band: ``Σ min(GB left, band width) x band $/GB``, as if it
+    were the month's only egress. Without ``use_free_allowance`` the free band is billed at
+    the first paid rate (a month's allowance is usually spent on other traffic). Volumes past
+    the snapshot's last band (when the source's table goes on) are priced at its rate and
+    reported in ``beyond_snapshot_gb``.
 
-    140 GB of Llama-3.1-70B bf16 weights out of AWS at $0.09/GB: $12.60.
+    140 GB of Llama-3.1-70B bf16 weights out of AWS at $0.09/GB: $12.60; 100 TB out of AWS
+    with the allowance: 100 x 0 + 9,900 x 0.09 + 40,000 x 0.085 + 50,000 x 0.07 = $7,791.
 
     Raises:
-        InputError: a negative or non-finite size.
+        InputError: a negative, non-finite or larger-than-an-exabyte size.
     """
     _finite("--gb", gb)
-    free = rate.free_gb_per_month if use_free_allowance else Decimal(0)
-    billable = max(Decimal(0), usd(gb, "--gb") - free)
+    if gb > MAX_EGRESS_GB:
+        raise InputError(f"--gb must be at most {MAX_EGRESS_GB:g} GB (an exabyte), got {gb:g}.")
+    left = usd(gb, "--gb")
+    paid = rate.usd_per_gb
+    start = Decimal(0)
+    total = Decimal(0)
+    free_used = Decimal(0)
+    bands: list[tuple[float, float, float, float]] = []
+    for upto, band_rate in rate.tiers:
+        if left <= 0:
+            break
+        width = min(left, upto - start)
+        if width <= 0:
+            start = upto
+            continue
+        r = band_rate if (band_rate > 0 or use_free_allowance) else paid
+        if band_rate == 0 and use_free_allowance:
+            free_used += width
+        total += width * r
+        bands.append((float(start), float(start + width), float(r), float(width * r)))
+        left -= width
+        start = upto
+    beyond = max(left, Decimal(0))
+    if beyond > 0:
+        last = rate.tiers[-1][1]
+        total += beyond * last
+        bands.append((float(start), float(start + beyond), float(last), float(beyond * last)))
     return EgressCost(
         provider=rate.id,
         gb=gb,
-        usd_per_gb=rate.usd_per_gb,
-        free_gb_applied=min(free, usd(gb, "--gb")),
-        usd=billable * rate.usd_per_gb,
+        usd_per_gb=paid,
+        free_gb_applied=free_used,
+        usd=total,
+        bands=tuple(bands),
+        beyond_snapshot_gb=float(beyond) if not rate.open_ended else 0.0,
         tier=rate.tier,
         source=rate.source,
         as_of=rate.as_of.isoformat(),

@@ -461,7 +461,7 @@ class TestWording:
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         assert (
-            "blended $0.4300/M vs baseline $0.0200/M: 21.50x more expensive (2050.0% more than "
+            "blended $0.430/M vs baseline $0.0200/M: 21.50x more expensive (2050.0% more than "
             "the baseline)" in result.output
         )
         assert "cheaper" not in result.output
@@ -475,7 +475,7 @@ class TestWording:
             env={"COLUMNS": "200"},
         )  # fmt: skip
         assert result.exit_code == 0, result.output
-        assert "-$0.4400" in result.output and "-$440.00" in result.output
+        assert "-$0.440" in result.output and "-$440.00" in result.output  # 3 significant figures
         assert "$-" not in result.output
 
 

@@ -72,8 +72,8 @@ def render_tco_table(console: Console, result: TcoBreakdown) -> None:
         f"{result.hours_utilized:,.0f} of {result.hours_total:,.0f} h utilised"
     )
     console.print(
-        f"[bold]${round_usd(result.usd_per_gpu_hour, 4)}/GPU-hour[/bold] at utilisation "
-        f"{result.inputs.utilization} (${round_usd(result.usd_per_gpu_hour_full_use, 4)} at 100 %)"
+        f"[bold]{usd_sig(result.usd_per_gpu_hour)}/GPU-hour[/bold] at utilisation "
+        f"{result.inputs.utilization} ({usd_sig(result.usd_per_gpu_hour_full_use)} at 100 %)"
     )
 
 

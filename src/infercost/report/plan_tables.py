@@ -18,11 +18,13 @@ from infercost.plan.routing import CascadeResult
 from infercost.plan.scenarios import Generations, GrowthScenarios, Projection
 from infercost.plan.search import SearchResult
 from infercost.plan.tail import TailResult
-from infercost.report.text import usd
+from infercost.report.text import usd, usd_sig
 
 
 def _usd(x: float | None, places: int = 2) -> str:
-    return usd(x, places)
+    """Money: ``places`` 0 or 2 as given (monthly and hourly amounts); asked for more, a
+    price per token is shown to three significant figures (docs/cli.md)."""
+    return usd_sig(x) if places > 2 and x is not None and abs(x) < 1 else usd(x, min(places, 2))
 
 
 def _config_row(c: Candidate) -> list[str]:
@@ -243,8 +245,8 @@ def render_breakeven(console: Console, b: Breakeven) -> None:
     be = b.breakeven_tokens_per_day
     console.print(inp.description, markup=False)
     console.print(
-        f"API blended ${inp.api_blended_usd_per_m:.4f}/M; self-host "
-        f"${inp.self_host_usd_per_m_full_load:.4f}/M at full load; replica "
+        f"API blended {usd_sig(inp.api_blended_usd_per_m)}/M; self-host "
+        f"{usd_sig(inp.self_host_usd_per_m_full_load)}/M at full load; replica "
         f"${inp.replica_usd_per_month:,.2f}/month + ops "
         f"${inp.ops_usd_per_month:,.2f}/month",
         markup=False,
@@ -335,7 +337,7 @@ def render_cascade(console: Console, c: CascadeResult) -> None:
         f"({-c.saving_fraction:.1%} more than the baseline)"
     )
     console.print(
-        f"blended {usd(c.blended_usd_per_m, 4)}/M vs baseline {usd(c.baseline_usd_per_m, 4)}/M: "
+        f"blended {usd_sig(c.blended_usd_per_m)}/M vs baseline {usd_sig(c.baseline_usd_per_m)}/M: "
         + versus,
         markup=False,
     )

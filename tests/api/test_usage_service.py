@@ -12,7 +12,11 @@ from typer.testing import CliRunner
 
 from infercost.api.app import create_app
 from infercost.api.settings import ServiceSettings
+from infercost.api.usage import api_message
 from infercost.cli import app as cli_app
+from infercost.usage import synth
+from infercost.usage.ingest import ingest
+from infercost.usage.ledger import Ledger
 from infercost.web.app import create_web_app
 
 FIXTURE = Path(__file__).parents[1] / "usage" / "fixtures" / "openai_chat.jsonl"
@@ -48,7 +52,9 @@ def test_period_aliases_and_bad_dimension(ledger: Path) -> None:
     # the CLI's sentence for the same mistake
     assert bad.status_code == 400 and "'planet' is not a dimension" in bad.json()["error"]
     when = api.post("/api/usage/report", json={"from": "yesterday"})
-    assert when.status_code == 400 and "--from 'yesterday' is not an ISO date" in when.text
+    # the CLI's sentence, the option named by its JSON field
+    assert when.json()["error"] == "\"from\" 'yesterday' is not an ISO date or time (2025-08-01)."
+    assert when.status_code == 400
 
 
 def test_a_request_cannot_name_a_ledger(ledger: Path) -> None:
@@ -83,3 +89,45 @@ def test_dashboard_without_a_ledger() -> None:
     web = TestClient(create_web_app(ServiceSettings()))
     r = web.get("/usage?format=json")
     assert r.status_code == 400 and "--ledger FILE" in r.json()["error"]
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic month (enough days for a forecast)."""
+    folder = tmp_path_factory.mktemp("month")
+    path = folder / "month.duckdb"
+    with Ledger(path) as led:
+        led.add_deployments(synth.FLEET)
+        ingest(led, [synth.write_parquet(synth.month(3000), folder / "m.parquet")])
+    return path
+
+
+def test_forecast_budget_number_string_and_ceiling(month: Path) -> None:
+    api = TestClient(create_app(ServiceSettings(ledger=str(month))))
+    for budget, text in ((3000, "3000.00"), (3000.5, "3000.50"), ("$3,000", "3000.00")):
+        r = api.post("/api/usage/forecast", json={"budget_usd": budget})
+        assert r.status_code == 200 and r.json()["budget_usd"] == text, r.text
+    for budget in ("1e30", "1e400", 1e30, 10**40):
+        r = api.post("/api/usage/forecast", json={"budget_usd": budget})
+        assert r.status_code == 400, r.text
+        assert r.json()["error"].startswith('"budget_usd" ') and "ceiling" in r.text
+        assert "--budget-usd" not in r.text
+    web = TestClient(create_web_app(ServiceSettings(ledger=str(month))))
+    page = web.get("/usage?budget_usd=1e400&format=json")
+    assert page.status_code == 200 and "ceiling" in page.json()["forecast"]["error"]
+    assert web.get("/usage?budget_usd=1e400").status_code == 200
+
+
+def test_api_errors_name_json_fields(month: Path) -> None:
+    api = TestClient(create_app(ServiceSettings(ledger=str(month))))
+    r = api.post("/api/usage/report", json={"by": "team,team"})
+    assert r.status_code == 400 and r.json()["error"].startswith("\"by\" 'team,team' names")
+    r = api.post("/api/usage/reprice", json={"as": ["tier:batch"], "where": ["colour=red"]})
+    assert r.status_code == 400 and r.json()["error"].startswith("\"where\" 'colour' is not")
+    r = api.post("/api/usage/reprice", json={"as": ["model:nope/nothing"]})
+    assert r.status_code == 400 and r.json()["type"] == "UnknownNameError"
+    assert r.json()["error"].startswith("\"as\" 'model:nope/nothing': unknown API provider")
+    # a command line in backticks keeps its flags; only whole option names change
+    assert api_message("--to x, --top y, `usage report --by team`") == (
+        '"to" x, --top y, `usage report --by team`'
+    )

@@ -3,10 +3,16 @@
 The ledger is the one file ``infercost serve --ledger FILE`` names, fixed at start-up; no
 request names a path. Each endpoint calls the function of :mod:`infercost.usage.queries` that
 the CLI command of the same name calls and returns that command's ``--json`` object.
+
+An error is the CLI's sentence with each option named by its JSON field (``"by"`` for
+``--by``, ``"budget_usd"`` for ``--budget-usd``): :func:`json_names`.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Annotated, Any
 
@@ -16,7 +22,7 @@ from pydantic import ConfigDict, Field
 from infercost.api.respond import respond
 from infercost.api.schema import Name, Names
 from infercost.api.schema import Request as Body
-from infercost.errors import InputError
+from infercost.errors import InfercostError, InputError
 from infercost.usage import queries
 from infercost.usage.anomalies import AnomalyReport
 from infercost.usage.forecast import Forecast
@@ -63,7 +69,11 @@ class UsageAnomaliesRequest(_Period):
 class UsageForecastRequest(Body):
     """``usage forecast`` options."""
 
-    budget_usd: Annotated[str | None, Field(max_length=40)] = None
+    budget_usd: Annotated[str, Field(max_length=40)] | int | float | None = Field(
+        default=None,
+        description="Monthly budget in US$: a number or a string ('5000', '$5,000.50'), at "
+        "most 1e12.",
+    )
     as_of: When = None
     level: Annotated[int, Field(ge=50, le=99)] = 90
 
@@ -87,38 +97,88 @@ def ledger_of(request: Request) -> str:
     return path
 
 
+#: CLI option -> JSON field of the usage requests.
+FIELDS = {
+    "--from": "from",
+    "--to": "to",
+    "--by": "by",
+    "--allocate-idle": "allocate_idle",
+    "--weeks": "weeks",
+    "--trailing": "trailing",
+    "--threshold": "threshold",
+    "--min-requests": "min_requests",
+    "--budget-usd": "budget_usd",
+    "--as-of": "as_of",
+    "--level": "level",
+    "--as": "as",
+    "--where": "where",
+}
+_FLAGS = "|".join(sorted(map(re.escape, FIELDS), key=len, reverse=True))
+_FLAG = re.compile(rf"(?<![\w-])({_FLAGS})(?![\w-])")
+
+
+def api_message(text: str) -> str:
+    """``text`` with each usage option (``--by``) named by its JSON field (``"by"``); a
+    command line quoted in backticks is left as it is."""
+    parts = text.split("`")
+    for i in range(0, len(parts), 2):  # outside `...`
+        parts[i] = _FLAG.sub(lambda m: f'"{FIELDS[m.group(1)]}"', parts[i])
+    return "`".join(parts)
+
+
+@contextmanager
+def json_names() -> Iterator[None]:
+    """Re-raise an infercost error with the options named by their JSON fields (same type,
+    same attributes)."""
+    try:
+        yield
+    except InfercostError as err:
+        if err.args and isinstance(err.args[0], str):
+            err.args = (api_message(err.args[0]), *err.args[1:])
+        raise
+
+
+def _budget(value: str | float | None) -> str | None:
+    return None if value is None else str(value)
+
+
 def run_usage_report(req: UsageReportRequest, ledger: str) -> Report:
     """Cost by dimension, exactly as ``usage report``."""
-    return queries.report(
-        ledger, req.by.split(","), queries.parse_when(req.start, "--from"),
-        queries.parse_when(req.end, "--to"), allocate_idle=req.allocate_idle,
-    )  # fmt: skip
+    with json_names():
+        return queries.report(
+            ledger, req.by.split(","), queries.parse_when(req.start, "--from"),
+            queries.parse_when(req.end, "--to"), allocate_idle=req.allocate_idle,
+        )  # fmt: skip
 
 
 def run_usage_anomalies(req: UsageAnomaliesRequest, ledger: str) -> AnomalyReport:
     """Unusual hours and their drivers, exactly as ``usage anomalies``."""
-    return queries.anomalies(
-        ledger, queries.parse_when(req.start, "--from"), queries.parse_when(req.end, "--to"),
-        weeks=req.weeks, trailing=req.trailing, threshold=req.threshold,
-        min_requests=req.min_requests,
-    )  # fmt: skip
+    with json_names():
+        return queries.anomalies(
+            ledger, queries.parse_when(req.start, "--from"),
+            queries.parse_when(req.end, "--to"), weeks=req.weeks, trailing=req.trailing,
+            threshold=req.threshold, min_requests=req.min_requests,
+        )  # fmt: skip
 
 
 def run_usage_forecast(req: UsageForecastRequest, ledger: str) -> Forecast:
     """Month-end spend, exactly as ``usage forecast``."""
-    when = queries.parse_when(req.as_of, "--as-of")
-    return queries.month_forecast(
-        ledger, as_of=when.date() if when else None,
-        budget_usd=queries.parse_usd(req.budget_usd, "--budget-usd"), level=req.level,
-    )  # fmt: skip
+    with json_names():
+        when = queries.parse_when(req.as_of, "--as-of")
+        return queries.month_forecast(
+            ledger, as_of=when.date() if when else None,
+            budget_usd=queries.parse_usd(_budget(req.budget_usd), "--budget-usd"),
+            level=req.level,
+        )  # fmt: skip
 
 
 def run_usage_reprice(req: UsageRepriceRequest, ledger: str) -> Repricing:
     """The period under alternatives, exactly as ``usage reprice``."""
-    return queries.repricing(
-        ledger, req.alternatives, req.where, queries.parse_when(req.start, "--from"),
-        queries.parse_when(req.end, "--to"),
-    )  # fmt: skip
+    with json_names():
+        return queries.repricing(
+            ledger, req.alternatives, req.where, queries.parse_when(req.start, "--from"),
+            queries.parse_when(req.end, "--to"),
+        )  # fmt: skip
 
 
 @router.post("/api/usage/report", summary="Cost by dimension (usage report --json)")

@@ -39,6 +39,9 @@ usage_app = typer.Typer(
     help="Usage ledger: what real traffic cost, who spent it.", no_args_is_help=True
 )
 _out = Console()
+WIDE_OUTPUT = 10_000
+"""Console width for tables written to a file or pipe: a table is as wide as it needs to be,
+so every figure is whole (a terminal gets its own width, cells folded)."""
 
 LedgerOpt = Annotated[Path, typer.Option("--ledger", help="DuckDB ledger file.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
@@ -62,6 +65,23 @@ def _when(text: str | None, name: str) -> datetime | None:
     return queries.parse_when(text, name)
 
 
+def _table(*headers: str, title: str | None = None) -> Table:
+    """A table whose cells fold rather than end in an ellipsis: a figure is never cut."""
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    return table
+
+
+def _print_table(table: Table) -> None:
+    """On a terminal, at its width; piped or redirected (80 columns by default), as wide as
+    the table needs, so no number is cut or folded."""
+    if _out.is_terminal:
+        _out.print(table)
+        return
+    Console(file=_out.file, width=WIDE_OUTPUT, highlight=False).print(table)
+
+
 @usage_app.command("ingest")
 def ingest_cmd(
     files: Annotated[list[Path], typer.Argument(help="Usage files (JSONL, JSON, CSV, Parquet).")],
@@ -70,11 +90,17 @@ def ingest_cmd(
         str, typer.Option("--format", help="auto|openai|anthropic|litellm|otel|vllm|generic")
     ] = "auto",
     fleet: Annotated[
-        Path | None, typer.Option("--fleet", help="TOML of self-hosted [[deployment]]s.")
+        Path | None, typer.Option("--fleet", help="TOML of self-hosted \\[\\[deployment]]s.")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest usage files; broken rows are quarantined with file, line and reason."""
+    for given in files:
+        if given.is_dir():
+            raise InputError(
+                f"{given} is a directory; pass the usage files in it (e.g. {given}/*.jsonl), "
+                "not the directory."
+            )
     with Ledger(ledger) as book:
         if fleet is not None:
             book.add_deployments(load_fleet(fleet))
@@ -92,11 +118,11 @@ def ingest_cmd(
     if as_json:
         print(json.dumps(result.to_dict()))
         return
-    table = Table("file", "format", "read", "ingested", "quarantined", "duplicates")
+    table = _table("file", "format", "read", "ingested", "quarantined", "duplicates")
     for f in result.files:
         table.add_row(f["file"], f["format"], *(f"{f[k]:,}" for k in
                       ("read", "ingested", "quarantined", "duplicates")))  # fmt: skip
-    _out.print(table)
+    _print_table(table)
     if result.quarantined:
         _out.print(
             f"{result.quarantined:,} rows quarantined: see the quarantine table of {ledger}."
@@ -137,13 +163,13 @@ def report_cmd(
     if as_json:
         print(json.dumps(rep.to_dict()))
         return
-    table = Table(*rep.by, "US$", "requests", "input tok", "cached", "output tok",
-                  title=f"{rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d}")  # fmt: skip
+    table = _table(*rep.by, "US$", "requests", "input tok", "cached", "output tok",
+                   title=f"{rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d}")  # fmt: skip
     for r in rep.rows:
         table.add_row(*(str(v) if v is not None else "-" for v in r.key.values()),
                       f"{r.usd:,.2f}", f"{r.requests:,}", f"{r.input_tokens:,}",
                       f"{r.cached_input_tokens:,}", f"{r.output_tokens:,}")  # fmt: skip
-    _out.print(table)
+    _print_table(table)
     _out.print(f"total US$ {rep.total_usd:,.2f}")
     for u in rep.unpriced:
         _out.print(f"[yellow]unpriced[/yellow] {u['rows']:,} rows: {u['reason']}", highlight=False)
@@ -172,8 +198,10 @@ def anomalies_cmd(
     png: PngOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Hours whose spend, tokens per request, cache-hit rate or output share leave their
-    usual range for that weekday and hour, each with the team, model or key that drives it."""
+    """Unusual hours: spend, tokens, cache hits or output share out of their usual range.
+
+    Hours whose spend, tokens per request, cache-hit rate or output share leave their usual
+    range for that weekday and hour, each with the team, model or key that drives it."""
     rep = queries.anomalies(
         ledger, _when(start, "--from"), _when(end, "--to"), weeks=weeks, trailing=trailing,
         threshold=threshold, min_requests=min_requests,
@@ -187,8 +215,8 @@ def anomalies_cmd(
     if as_json:
         print(json.dumps(rep.to_dict()))
         return
-    table = Table("metric", "when (UTC)", "observed", "usual", "z", "driver", "explains",
-                  title=f"Anomalies {rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d}")  # fmt: skip
+    table = _table("metric", "when (UTC)", "observed", "usual", "z", "driver", "explains",
+                   title=f"Anomalies {rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d}")  # fmt: skip
     for a in rep.anomalies:
         d = a.drivers[0] if a.drivers else None
         table.add_row(
@@ -200,7 +228,7 @@ def anomalies_cmd(
             f"{fmt_metric(a.metric, d.observed)}" if d else "-",
             f"{d.explained:.0%}" if d else "-",
         )  # fmt: skip
-    _out.print(table)
+    _print_table(table)
     if not rep.anomalies:
         _out.print("no hour left its usual range.")
     for a in rep.anomalies[:3]:
@@ -228,8 +256,9 @@ def forecast_cmd(
     png: PngOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Month-end spend with an interval (statsforecast over daily spend) and the day a
-    budget is crossed."""
+    """Month-end spend with an interval, and the day a budget is crossed.
+
+    statsforecast over the daily spend; the self-hosted fleets as a fixed cost per day."""
     when = _when(as_of, "--as-of")
     fc = queries.month_forecast(
         ledger, as_of=when.date() if when else None,
@@ -250,11 +279,11 @@ def forecast_cmd(
         f"${fc.actual_to_date_usd:,.2f} spent before {fc.as_of}."
     )
     if fc.days_forecast:
-        table = Table("day", "forecast US$", f"{fc.level} % interval", title=fc.model)
+        table = _table("day", "forecast US$", f"{fc.level} % interval", title=fc.model)
         for d, m, lo, hi in zip(fc.days_forecast, fc.daily_mean, fc.daily_low, fc.daily_high,
                                 strict=True):  # fmt: skip
             table.add_row(f"{d:%a %Y-%m-%d}", f"{m:,.2f}", f"{lo:,.2f} – {hi:,.2f}")
-        _out.print(table)
+        _print_table(table)
     c = fc.crossing
     if c is not None:
         if c.actual is not None:
@@ -290,8 +319,9 @@ def reprice_cmd(
     png: PngOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """What the period would have cost on another model, tier, price date, with prompt
-    caching, or self-hosted: ranges with their assumptions."""
+    """What the period would have cost another way: ranges with their assumptions.
+
+    On another model, service tier or price date, with prompt caching, or self-hosted."""
     rep = queries.repricing(
         ledger, alternatives, where or [], _when(start, "--from"), _when(end, "--to")
     )
@@ -305,9 +335,9 @@ def reprice_cmd(
         print(json.dumps(rep.to_dict()))
         return
     scope = ", ".join(f"{k}={v}" for k, v in rep.where.items()) or "all rows"
-    table = Table("as", "US$", "change",
-                  title=f"{rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d} ({scope}): actual "
-                  f"${rep.actual_usd:,.2f}")  # fmt: skip
+    table = _table("as", "US$", "change",
+                   title=f"{rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d} ({scope}): actual "
+                   f"${rep.actual_usd:,.2f}")  # fmt: skip
     for a in rep.alternatives:
         cost = (f"{a.low_usd:,.2f}" if a.low_usd == a.high_usd
                 else f"{a.low_usd:,.2f} – {a.high_usd:,.2f}")  # fmt: skip
@@ -316,7 +346,7 @@ def reprice_cmd(
         if a.unpriced:
             cost += " (incomplete)"
         table.add_row(a.spec, cost, change)
-    _out.print(table)
+    _print_table(table)
     for a in rep.alternatives:
         _out.print(f"[bold]{a.spec}[/bold]", highlight=False)
         for text in a.assumptions:
@@ -347,8 +377,9 @@ def export_cmd(
     end: ToOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """FOCUS 1.2 cost rows, and self-hosted $/token for LiteLLM and Langfuse (so they stop
-    showing $0)."""
+    """FOCUS 1.2 cost rows, and self-hosted $/token for LiteLLM and Langfuse.
+
+    With the self-hosted prices, LiteLLM and Langfuse stop showing $0 for those models."""
     if focus is None and litellm is None and langfuse is None:
         raise InputError("give --focus FILE, --litellm FILE and/or --langfuse FILE.")
     for flag, path in (("--focus", focus), ("--litellm", litellm), ("--langfuse", langfuse)):
@@ -396,22 +427,33 @@ def export_cmd(
 def demo_cmd(
     out: Annotated[Path, typer.Option("--out", help="Ledger file to create or extend.")],
     rows: Annotated[int, typer.Option("--rows", help="Requests in the month.")] = 50_000,
-    seed: Annotated[int, typer.Option("--seed")] = 7,
+    seed: Annotated[
+        int, typer.Option("--seed", help=f"Random seed, 0 to {synth.MAX_SEED:,}.")
+    ] = 7,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a realistic synthetic month (teams, seasonality, cache hits, a spike, a
-    self-hosted fleet) into a ledger."""
+    """Write a realistic synthetic month of usage into a ledger.
+
+    Teams, seasonality, cache hits, a spike and a self-hosted fleet (August 2025)."""
     if rows < 1 or rows > 20_000_000:
         raise InputError(f"--rows must be between 1 and 20,000,000, got {rows}.")
+    synth.check_seed(seed)  # before the ledger file exists
     with Ledger(out) as book, tempfile.TemporaryDirectory() as tmp:
         book.add_deployments(synth.FLEET)
         path = synth.write_parquet(synth.month(rows, seed), Path(tmp) / "demo.parquet")
         result = ingest(book, [path])
     if as_json:
         print(json.dumps(result.to_dict()))
+    elif result.ingested == 0 and result.duplicates:
+        _out.print(
+            f"wrote nothing: the {result.duplicates:,} requests of seed {seed} are already in "
+            f"{out} (duplicates). For more traffic pass another --seed; for a fresh ledger "
+            "another --out.", highlight=False,
+        )  # fmt: skip
     else:
         _out.print(f"wrote {result.ingested:,} requests of August 2025 into {out}; try "
-                   f"`infercost usage report --ledger {out} --by team,model`")  # fmt: skip
+                   f"`infercost usage report --ledger {out} --by team,model`",
+                   highlight=False)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

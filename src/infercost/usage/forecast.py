@@ -5,8 +5,10 @@ provider) over every day before ``as_of``. Spend splits in two:
 
 - **variable**: API rows and rows with an explicit price, day by day. This series is
   forecast with statsforecast's ``AutoETS`` (exponential smoothing, the model chosen by
-  AICc), weekly season (``season_length=7``) when the history holds at least two weeks,
-  none otherwise; its ``level`` % prediction interval per day;
+  AICc), weekly season (``season_length=7``) when the history holds at least 15 days,
+  none otherwise (every candidate model must leave a degree of freedom for its variance:
+  :data:`SEASONAL_DAYS`, :data:`ETS_DAYS`); under 8 days, the historic mean with its normal
+  interval; its ``level`` % prediction interval per day;
 - **fixed**: the self-hosted fleets that served rows in the history, paid whether busy or
   idle: GPUs x 24 h x $/GPU-hour per day, known exactly for the days ahead.
 
@@ -42,8 +44,18 @@ from infercost.usage.schema import SELF_HOSTED
 
 MIN_DAYS = 3
 """Days of history the forecast needs at the least."""
-SEASONAL_DAYS = 14
-"""Days of history from which the weekly season is fitted."""
+ETS_DAYS = 8
+"""Days of history from which exponential smoothing is fitted (fewer: the historic mean).
+Every non-seasonal ETS candidate (at most alpha, beta, phi, l0, b0 and the variance: 6
+parameters) must leave a degree of freedom for the residual variance, ``n - 6 - 1 > 0``;
+statsforecast refuses fewer than 7 days outright."""
+SEASONAL_DAYS = 15
+"""Days of history from which the weekly season is fitted: the largest seasonal candidate
+has 13 parameters (alpha, beta, gamma, phi, l0, b0, 6 free seasonal states and the
+variance), so ``n - 13 - 1 > 0``."""
+MAX_BUDGET_USD = Decimal("1e12")
+"""The largest budget ``--budget-usd`` accepts (US$ 10^12 a month): larger amounts are
+refused rather than carried through as hundreds of digits."""
 _CENT = Decimal("0.01")
 
 
@@ -245,22 +257,33 @@ def daily_spend(
 
 
 def _fit(y: np.ndarray, h: int, level: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """Mean, lower and upper bound for ``h`` days after ``y`` (AutoETS)."""
+    """Mean, lower and upper bound for ``h`` days after ``y``: AutoETS (weekly season from
+    :data:`SEASONAL_DAYS` days, none from :data:`ETS_DAYS`), the historic mean with its
+    normal interval below that, and exactly 0 for a history without variable spend."""
     import pandas as pd  # type: ignore[import-untyped]
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS
+    from statsforecast.models import AutoETS, HistoricAverage
 
+    if not np.any(y):
+        zero = np.zeros(h)
+        return zero, zero, zero, f"none: no variable spend in {y.size} days of history"
     season = 7 if y.size >= SEASONAL_DAYS else 1
     frame = pd.DataFrame(
         {"unique_id": "spend", "ds": pd.date_range("2000-01-03", periods=y.size, freq="D"), "y": y}
     )
-    sf = StatsForecast(models=[AutoETS(season_length=season)], freq="D", n_jobs=1)
+    if y.size >= ETS_DAYS:
+        model: Any = AutoETS(season_length=season)
+        name = f"statsforecast AutoETS(season_length={season})"
+    else:
+        model = HistoricAverage()
+        name = "statsforecast HistoricAverage (too few days for exponential smoothing)"
+    sf = StatsForecast(models=[model], freq="D", n_jobs=1)
     out = sf.forecast(df=frame, h=h, level=[level])
-    mean = out["AutoETS"].to_numpy(dtype=np.float64)
-    lo = out[f"AutoETS-lo-{level}"].to_numpy(dtype=np.float64)
-    hi = out[f"AutoETS-hi-{level}"].to_numpy(dtype=np.float64)
-    name = f"statsforecast AutoETS(season_length={season}) over {y.size} days of variable spend"
-    return mean, lo, hi, name
+    col = str(model)
+    mean = out[col].to_numpy(dtype=np.float64)
+    lo = out[f"{col}-lo-{level}"].to_numpy(dtype=np.float64)
+    hi = out[f"{col}-hi-{level}"].to_numpy(dtype=np.float64)
+    return mean, lo, hi, f"{name} over {y.size} days of variable spend"
 
 
 def forecast(
@@ -276,12 +299,14 @@ def forecast(
 
     Raises:
         InputError: fewer than :data:`MIN_DAYS` days of history before ``as_of``; a level
-            outside 50–99; a negative budget; an empty ledger.
+            outside 50–99; a budget below 0 or above :data:`MAX_BUDGET_USD`; an empty ledger.
     """
     if not 50 <= level <= 99:
         raise InputError(f"--level must lie in [50, 99] (%), got {level}.")
-    if budget_usd is not None and budget_usd < 0:
-        raise InputError(f"--budget-usd must be >= 0, got {budget_usd}.")
+    if budget_usd is not None and not 0 <= budget_usd <= MAX_BUDGET_USD:
+        raise InputError(
+            f"--budget-usd must lie in [0, {MAX_BUDGET_USD:.0f}] (US$), got {budget_usd}."
+        )
     first, last_end = period(requests, None, None)
     if as_of is None:
         as_of = last_end.date()

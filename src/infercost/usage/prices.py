@@ -9,6 +9,12 @@ Which sheet prices a request made on day ``d`` (:meth:`PriceBook.sheet_at`):
 3. else our dated history (``catalog/data/api_prices``), the newest with ``as_of <= d``,
    or the oldest when ``d`` precedes it (said in the sheet's notes).
 
+A sheet so chosen that records no batch discount takes the batch discount of the current
+sheet for the model (:func:`infercost.cost.api.api_price`, what ``infercost api-price``
+shows), said in its notes: genai-prices dates its batch variants from the day they were
+verified and does not model batch prices before, and the batch discount a price sheet
+shows must be the one a batch re-pricing uses.
+
 Costing a group of requests (:func:`group_cost`) follows the providers' bills: the
 long-context tier is chosen by each request's whole prompt and applies to all its tokens;
 cache reads are billed once, at the cached rate (the uncached prompt is input - cached -
@@ -19,14 +25,23 @@ A price the sheet lacks raises, it is never $0.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import difflib
 import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from infercost.catalog.pricing import ApiPrice, load_api_prices
-from infercost.cost.api import genai_api_price, missing_price_text
+from infercost.cost.api import (
+    api_price,
+    api_providers,
+    genai_api_price,
+    list_api_prices,
+    missing_price_text,
+    providers_pricing,
+)
 from infercost.errors import InputError, UnknownNameError
 from infercost.units import TOKENS_PER_M
 
@@ -90,6 +105,25 @@ class PriceBook:
         """
         if self._on is not None:
             day = self._on
+        sheet = self._dated_sheet(provider, model, day)
+        if sheet is None or sheet.batch_discount is not None:
+            return sheet
+        current = self._current(provider, model)
+        if current is None or current.batch_discount is None:
+            return sheet
+        note = (
+            f"batch discount {current.batch_discount:.0%} from the current sheet "
+            f"({current.source}, as of {current.as_of}); the sheet in force on {day} records "
+            "none"
+        )
+        return sheet.model_copy(
+            update={
+                "batch_discount": current.batch_discount,
+                "notes": "; ".join(n for n in (sheet.notes, note) if n),
+            }
+        )
+
+    def _dated_sheet(self, provider: str, model: str, day: date) -> ApiPrice | None:
         user = [s for s in self._dated(self._user, provider, model) if s.as_of <= day]
         if user:
             return user[-1]
@@ -112,6 +146,80 @@ class PriceBook:
                 update={"notes": "; ".join(n for n in (first.notes, note) if n)}
             )
         return None
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019
+    def _current(self, provider: str, model: str) -> ApiPrice | None:
+        """The sheet ``infercost api-price MODEL --provider PROVIDER`` shows, or None."""
+        try:
+            return api_price(model, provider, extra_dirs=self._dirs, use_genai_prices=self._genai)
+        except UnknownNameError:
+            return None
+
+    def check_known(self, provider: str, model: str, where: str = "") -> None:
+        """Raise unless some sheet prices ``provider``/``model`` (:meth:`knows`).
+
+        ``where`` starts the message (``--as 'model:x/y'``).
+
+        Raises:
+            UnknownNameError: an unknown provider (with the closest provider names); a
+                provider without a price for the model (with the providers that price it, else
+                the closest models of that provider).
+        """
+        if self.knows(provider, model):
+            return
+        head = f"{where}: " if where else ""
+        files = (*self._user, *self._history)
+        providers = {p.provider.lower(): p.provider for p in files}
+        if self._genai:
+            for name in api_providers(self._dirs):
+                providers.setdefault(name.lower(), name)
+        key = provider.strip().lower()
+        if key not in providers and not (self._genai and self._genai_provider(key)):
+            close = difflib.get_close_matches(key, sorted(providers), n=5, cutoff=0.5)
+            names = [providers[c] for c in close]
+            hint = (
+                f"Did you mean: {', '.join(names)}?"
+                if names
+                else "Run `infercost api-prices` to list the providers."
+            )
+            err = UnknownNameError("API provider", provider, names)
+            err.args = (f"{head}unknown API provider {provider!r}. {hint}",)
+            raise err
+        pricing = sorted(
+            {p.provider for p in files if p.model.lower() == model.strip().lower()}
+            | (set(providers_pricing(model, self._dirs)) if self._genai else set()),
+            key=str.lower,
+        )
+        if pricing:
+            err = UnknownNameError("API model", model, pricing)
+            err.args = (
+                f"{head}{provider} has no API price for {model!r}. Providers that price it: "
+                f"{', '.join(pricing)} (e.g. model:{pricing[0].lower()}/{model}).",
+            )
+            raise err
+        models = {p.model for p in files if p.provider.lower() == key}
+        if self._genai:
+            with contextlib.suppress(UnknownNameError):
+                models |= {p.model for p in list_api_prices(provider, extra_dirs=self._dirs)}
+        close = difflib.get_close_matches(model, sorted(models), n=5, cutoff=0.5)
+        hint = (
+            f"Did you mean: {', '.join(close)}?"
+            if close
+            else f"Run `infercost api-prices --provider {provider}` to list its models."
+        )
+        err = UnknownNameError("API model", model, close)
+        err.args = (f"{head}{provider} has no API price for {model!r}. {hint}",)
+        raise err
+
+    @staticmethod
+    def _genai_provider(key: str) -> bool:
+        from infercost.cost.api import check_provider
+
+        try:
+            check_provider(key)
+        except UnknownNameError:
+            return False
+        return True
 
     def knows(self, provider: str, model: str) -> bool:
         """Whether some sheet prices ``provider``/``model`` (at any date)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from infercost.errors import InputError
 from infercost.usage.anomalies import AnomalyReport, detect
-from infercost.usage.forecast import Forecast, forecast
+from infercost.usage.forecast import MAX_BUDGET_USD, Forecast, forecast
 from infercost.usage.ledger import Ledger
 from infercost.usage.prices import PriceBook
 from infercost.usage.report import Report, priced_groups
@@ -40,20 +40,27 @@ def parse_when(text: str | None, name: str) -> datetime | None:
     return value.replace(tzinfo=None)
 
 
-def parse_usd(text: str | None, name: str) -> Decimal | None:
-    """An amount of US$ (``5000``, ``$5,000.50``) as Decimal.
+def parse_usd(text: str | None, name: str, *, ceiling: Decimal = MAX_BUDGET_USD) -> Decimal | None:
+    """An amount of US$ (``5000``, ``$5,000.50``, ``1e6``) as Decimal, at most ``ceiling``
+    (default :data:`~infercost.usage.forecast.MAX_BUDGET_USD`).
 
     Raises:
-        InputError: not a finite number; the message names the option.
+        InputError: not a finite number, or above ``ceiling``; the message names the option.
     """
     if text is None or text == "":
         return None
     try:
-        value = Decimal(text.replace(",", "").lstrip("$"))
+        value = Decimal(text.strip().replace(",", "").lstrip("$"))
     except InvalidOperation:
         raise InputError(f"{name} {text!r} is not an amount of US$ (e.g. 5000).") from None
     if not value.is_finite():
         raise InputError(f"{name} {text!r} is not an amount of US$ (e.g. 5000).")
+    if value > ceiling:
+        raise InputError(
+            f"{name} {text!r} is above the ceiling of ${ceiling:,.0f} "
+            f"({f'{ceiling:.0e}'.replace('+', '')} US$); "
+            "give an amount up to that."
+        )
     return value
 
 

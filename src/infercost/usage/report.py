@@ -45,17 +45,23 @@ SUMS = ("requests", *TOKEN_COLUMNS)
 _US = Decimal("0.000001")
 
 
-def check_dimensions(by: Sequence[str]) -> list[str]:
-    """The dimensions of ``--by``, validated.
+def check_dimensions(by: Sequence[str], flag: str = "--by") -> list[str]:
+    """The dimensions of ``--by`` (``flag`` names the option in messages), validated.
 
     Raises:
-        InputError: an unknown dimension (lists the valid ones).
+        InputError: an empty or repeated dimension; an unknown one (lists the valid ones).
     """
-    out = []
+    out: list[str] = []
+    valid = ", ".join(DIMENSIONS + TIME_DIMENSIONS)
     for raw in by:
         dim = raw.strip()
         if not dim:
-            continue
+            raise InputError(
+                f"{flag} {','.join(by)!r} has an empty dimension; give DIM[,DIM] from {valid}"
+                " or tag:NAME (e.g. team,model)."
+            )
+        if dim in out:
+            raise InputError(f"{flag} {','.join(by)!r} names {dim!r} twice; give each once.")
         if (
             dim in DIMENSIONS
             or dim in TIME_DIMENSIONS
@@ -63,10 +69,7 @@ def check_dimensions(by: Sequence[str]) -> list[str]:
         ):
             out.append(dim)
         else:
-            raise InputError(
-                f"--by {dim!r} is not a dimension; use {', '.join(DIMENSIONS + TIME_DIMENSIONS)}"
-                " or tag:NAME."
-            )
+            raise InputError(f"{flag} {dim!r} is not a dimension; use {valid} or tag:NAME.")
     return out
 
 
@@ -154,8 +157,10 @@ def period(t: ir.Table, start: datetime | None, end: datetime | None) -> tuple[d
     """``[start, end)``; open ends default to the first and last day of the data.
 
     Raises:
-        InputError: an empty ledger without both ends, or ``end <= start``.
+        InputError: an empty ledger without both ends; an open end whose default leaves the
+            period empty (a ``--from`` after the data, a ``--to`` before it); ``end <= start``.
     """
+    given_start, given_end = start, end
     if start is None or end is None:
         lo, hi = t.aggregate(lo=t.ts.min(), hi=t.ts.max()).execute().iloc[0]
         if lo is None or hi != hi:
@@ -167,6 +172,16 @@ def period(t: ir.Table, start: datetime | None, end: datetime | None) -> tuple[d
             lo_dt, hi_dt = _pydt(lo), _pydt(hi)
             start = start or datetime(lo_dt.year, lo_dt.month, lo_dt.day)
             end = end or datetime(hi_dt.year, hi_dt.month, hi_dt.day) + timedelta(days=1)
+            if given_end is None and given_start is not None and end <= start:
+                raise InputError(
+                    f"the period is empty: --from {given_start:%Y-%m-%d %H:%M} is after the "
+                    f"ledger's last row ({hi_dt:%Y-%m-%d %H:%M}); give an earlier --from."
+                )
+            if given_start is None and given_end is not None and end <= start:
+                raise InputError(
+                    f"the period is empty: --to {given_end:%Y-%m-%d %H:%M} is before the "
+                    f"ledger's first row ({lo_dt:%Y-%m-%d %H:%M}); give a later --to."
+                )
     assert start is not None and end is not None
     if end <= start:
         raise InputError(f"--to ({end}) must be after --from ({start}).")

@@ -137,7 +137,7 @@ def parse_where(items: Sequence[str]) -> dict[str, str]:
         dim, sep, value = item.partition("=")
         if not sep or not dim.strip():
             raise InputError(f"--where {item!r}: write DIM=VALUE, e.g. team=search.")
-        check_dimensions([dim.strip()])
+        check_dimensions([dim.strip()], flag="--where")
         out[dim.strip()] = value.strip()
     return out
 
@@ -213,7 +213,8 @@ def reprice(
     Raises:
         InputError: an unknown or malformed spec; an empty scope; a self-hosted model that
             no configuration of the GPU serves.
-        UnknownNameError: an unknown model or GPU in ``selfhost:``.
+        UnknownNameError: an unknown provider or model in ``model:`` (with the closest
+            names); an unknown model or GPU in ``selfhost:``.
     """
     if not specs:
         raise InputError("give at least one --as (model:, tier:, prices:, caching:, selfhost:).")
@@ -222,7 +223,16 @@ def reprice(
     t = _scope(requests.filter((requests.ts >= start) & (requests.ts < end)), where)
     n = int(t.count().execute())
     if n == 0:
-        raise InputError(f"no rows from {start} to {end}" + (f" where {where}" if where else ""))
+        scope = ", ".join(f"{k}={v}" for k, v in where.items())
+        raise InputError(
+            f"no rows from {start} to {end}"
+            + (
+                f" where {scope}; check the --where values (`infercost usage report --by "
+                f"{','.join(where)}` lists them)."
+                if where
+                else "."
+            )
+        )
     actual = priced_groups(t, [], prices, deployments, start, end)
     alts = [_alternative(spec, t, prices, deployments, start, end) for spec in specs]
     return Repricing(start, end, where, actual.total_usd, alts, actual.unpriced)
@@ -255,6 +265,7 @@ def _alternative(
         provider, slash, model = body.partition("/")
         if not slash or not provider or not model:
             raise InputError(f"--as {spec!r}: write model:PROVIDER/MODEL (model:openai/gpt-4.1).")
+        prices.check_known(provider, model, f"--as {spec!r}")
         moved = t.mutate(
             provider=ibis.literal(provider.lower()),
             model=ibis.literal(model),
@@ -283,6 +294,10 @@ def _alternative(
         notes = [f"API rows on the {tier} tier; self-hosted and explicitly priced rows as billed"]
         if tier in ("batch", "flex"):
             notes.append("the work tolerates batch latency (up to 24 h) or flex queueing")
+            notes.append(
+                "the batch discount of each sheet; where the sheet in force on a request's "
+                "day records none, the current sheet's (`infercost api-price MODEL`)"
+            )
         return Alternative(spec, usd, usd, notes, miss)
     if kind == "prices":
         try:

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from infercost.errors import InputError
 from infercost.fileio import atomic_writer
 from infercost.usage.ledger import Deployment
 from infercost.usage.schema import SELF_HOSTED
@@ -27,6 +28,9 @@ MONTH_START = datetime(2025, 8, 1)
 DAYS = 31
 SPIKE_DAY = 20
 SPIKE_HOUR = 14
+MAX_SEED = 2**32 - 1
+"""The largest seed (numpy's seeds are 0 to 2^32 - 1 here, so ``--seed`` is checked, not
+passed to numpy to fail)."""
 
 # team, app, provider, model, share of requests, mean prompt, mean output, cache-hit share,
 # reasoning share of output
@@ -62,9 +66,25 @@ def hourly_weights() -> np.ndarray:
     return np.asarray(w / w.mean(), dtype=np.float64)
 
 
+def check_seed(seed: int) -> int:
+    """``seed`` if it lies in 0 to :data:`MAX_SEED`.
+
+    Raises:
+        InputError: a seed outside that range (naming ``--seed``).
+    """
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"--seed must be between 0 and {MAX_SEED:,} (2^32 - 1), got {seed}.")
+    return seed
+
+
 def month(rows: int, seed: int = 7, spike: bool = True) -> pa.Table:
-    """``rows`` requests of the synthetic month in the generic layout (see docs/usage.md)."""
-    rng = np.random.default_rng(seed)
+    """``rows`` requests of the synthetic month in the generic layout (see docs/usage.md);
+    request ids carry the seed, so months of different seeds add up in one ledger.
+
+    Raises:
+        InputError: a seed outside 0 to :data:`MAX_SEED`.
+    """
+    rng = np.random.default_rng(check_seed(seed))
     w = hourly_weights()
     hour = rng.choice(w.size, size=rows, p=w / w.sum())
     stream = rng.choice(len(STREAMS), size=rows, p=np.array([s[4] for s in STREAMS]))
@@ -108,12 +128,12 @@ def month(rows: int, seed: int = 7, spike: bool = True) -> pa.Table:
         }
     )
     if spike:  # the spike's extra volume: search traffic tripled for three hours
-        extra = _spike_extra(table, rng)
+        extra = _spike_extra(table, rng, seed)
         table = pa.concat_tables([table, extra])
     return table
 
 
-def _spike_extra(table: pa.Table, rng: np.random.Generator) -> pa.Table:
+def _spike_extra(table: pa.Table, rng: np.random.Generator, seed: int) -> pa.Table:
     ts = table.column("timestamp").to_numpy()
     start = np.datetime64(MONTH_START, "us") + np.timedelta64(SPIKE_DAY * 24 + SPIKE_HOUR, "h")
     mask = (ts >= start) & (ts < start + np.timedelta64(3, "h"))
@@ -121,7 +141,7 @@ def _spike_extra(table: pa.Table, rng: np.random.Generator) -> pa.Table:
     idx = np.flatnonzero(mask)
     picked = np.concatenate([idx, idx])
     extra = table.take(pa.array(picked))
-    ids = pa.array([f"spike-{i}" for i in range(len(picked))], type=pa.string())  # typed if empty
+    ids = pa.array([f"spike-{seed}-{i}" for i in range(len(picked))], type=pa.string())
     jitter = rng.integers(0, 60_000_000, size=len(picked)).astype("timedelta64[us]")
     extra = extra.set_column(0, "request_id", ids)
     return extra.set_column(

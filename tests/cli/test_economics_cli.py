@@ -348,3 +348,14 @@ class TestFlagNamesAndRanges:
         offers = d["offers"]
         assert isinstance(offers, list) and offers
         assert {o["provider"] for o in offers} == {"Lambda"}
+
+
+def test_tco_names_the_tdp_it_assumed() -> None:
+    """No --power-w with --gpu H100: the 700 W TDP (catalog) is used and named."""
+    result = runner.invoke(
+        app, ["tco", "--gpu-price-usd", "30000", "--usd-per-kwh", "0.1", "--gpu", "H100",
+              "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["assumptions"] and "700 W per GPU" in data["assumptions"][0]

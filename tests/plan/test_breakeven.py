@@ -240,3 +240,16 @@ def test_cache_writes_raise_the_api_side() -> None:
             api_cached_input_usd_per_m=1.0, cached_share=0.7, api_cache_write_usd_per_m=3.0,
             cache_write_share=0.4,
         )  # fmt: skip
+
+
+def test_names_the_choices_it_made() -> None:
+    """With no --weight-dtype and no price option, the dtypes the search picked and the
+    catalog offer (with its age) are named as assumptions (QA)."""
+    inp = inputs_from_names("llama-3.1-8b", "H100", 1000, 300, "gpt-4o-mini")
+    text = " | ".join(inp.assumptions)
+    assert "chosen by the search" in text and "--weight-dtype" in text
+    assert "GPU price from offer" in text and "days old" in text
+    pinned = inputs_from_names(
+        "llama-3.1-8b", "H100", 1000, 300, "gpt-4o-mini", weight_dtype="bf16", gpu_hour_usd=2.0
+    )
+    assert pinned.assumptions == ()

@@ -14,7 +14,7 @@ from infercost.catalog import get_accelerator
 from infercost.catalog.pricing import get_offer
 from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.overheads import overheads, useful_fraction
-from infercost.cost.tco import TcoBreakdown, owned_hardware, tco
+from infercost.cost.tco import owned_hardware, power_from_tdp, tco
 from infercost.errors import InputError
 from infercost.plan.compare import Comparison, compare_gpus
 from infercost.plan.deployment_cost import DeploymentCost, deployment_cost
@@ -43,22 +43,17 @@ class TcoRequest(Body):
     gpu: Name | None = None
 
 
-def run_tco(req: TcoRequest) -> TcoBreakdown:
-    """Owned-hardware TCO, exactly as ``infercost tco``."""
-    power_w = req.power_w
-    if power_w is None:
-        tdp = get_accelerator(req.gpu).tdp_w if req.gpu else None
-        if tdp is None:
-            raise InputError(
-                "Give --power-w (average draw per GPU, W), or --gpu with a catalogued TDP."
-            )
-        power_w = tdp
+def run_tco(req: TcoRequest) -> dict[str, Any]:
+    """Owned-hardware TCO, exactly as ``infercost tco --json`` (with its ``assumptions``)."""
+    power_w, assumed = power_from_tdp(req.power_w, req.gpu)
     if req.power_billing not in ("all-hours", "utilized-hours"):
         raise InputError(
             f"--power-billing must be all-hours or utilized-hours, got {req.power_billing!r}."
         )
     fields = req.model_dump(exclude={"gpu", "power_w"})
-    return tco(owned_hardware(power_w=power_w, **fields))
+    data: dict[str, Any] = tco(owned_hardware(power_w=power_w, **fields)).to_dict()
+    data["assumptions"] = assumed
+    return data
 
 
 class CostRequest(Body):

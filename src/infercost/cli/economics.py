@@ -30,7 +30,7 @@ from infercost.cli.exits import EXIT_NO_ANSWER, exit_no_answer
 from infercost.cost.api import choose_api_price, list_api_prices, missing_price_text
 from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.overheads import overheads, useful_fraction
-from infercost.cost.tco import owned_hardware, tco
+from infercost.cost.tco import owned_hardware, power_from_tdp, tco
 from infercost.errors import InputError
 from infercost.plan.compare import compare_gpus
 from infercost.plan.deployment_cost import deployment_cost
@@ -86,13 +86,7 @@ def tco_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Owned-hardware total cost of ownership and the $/GPU-hour it implies."""
-    if power_w is None:
-        tdp = get_accelerator(gpu).tdp_w if gpu else None
-        if tdp is None:
-            raise InputError(
-                "Give --power-w (average draw per GPU, W), or --gpu with a catalogued TDP."
-            )
-        power_w = tdp
+    power_w, assumed = power_from_tdp(power_w, gpu)
     if power_billing not in ("all-hours", "utilized-hours"):
         raise InputError(
             f"--power-billing must be all-hours or utilized-hours, got {power_billing!r}."
@@ -117,10 +111,13 @@ def tco_command(
         )
     )
     data = checked(result.to_dict())
+    data["assumptions"] = assumed
     if as_json:
         _print_json(data)
         return
     render_tco_table(_out, result)
+    for note in assumed:
+        _out.print(f"assumed: {note}", markup=False, highlight=False)
 
 
 offers_app = typer.Typer(

@@ -256,3 +256,25 @@ def tco(hw: OwnedHardware) -> TcoBreakdown:
         usd_per_gpu_hour_full_use=total / hours_total,
         terms=terms,
     )
+
+
+def power_from_tdp(power_w: float | None, gpu: str | None) -> tuple[float, list[str]]:
+    """``power_w`` as given, else the ``gpu``'s catalogued TDP with the assumption named.
+
+    Raises:
+        InputError: neither a power nor a GPU with a catalogued TDP.
+        UnknownNameError: an unknown GPU.
+    """
+    if power_w is not None:
+        return power_w, []
+    from infercost.catalog import get_accelerator
+
+    acc = get_accelerator(gpu) if gpu else None
+    if acc is None or acc.tdp_w is None:
+        raise InputError(
+            "Give --power-w (average draw per GPU, W), or --gpu with a catalogued TDP."
+        )
+    return float(acc.tdp_w), [
+        f"power {acc.tdp_w:g} W per GPU: the {acc.id} TDP from the catalog ({acc.source}); the "
+        "average draw while serving is usually lower: give --power-w"
+    ]

@@ -88,6 +88,8 @@ class BreakevenInputs:
         hours_per_month: GPU billing hours per month.
         days_per_month: traffic days per month (default 730 h ÷ 24, the same month).
         description: where the figures come from.
+        assumptions: choices made for the caller (dtypes the search picked, a catalog offer
+            and its age), each naming the option that pins it.
     """
 
     api_input_usd_per_m: float
@@ -108,6 +110,7 @@ class BreakevenInputs:
     hours_per_month: float = HOURS_PER_MONTH
     days_per_month: float = DAYS_PER_BILLING_MONTH
     description: str = "given"
+    assumptions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _non_negative("--api-input-usd-per-m", self.api_input_usd_per_m)
@@ -324,6 +327,7 @@ class Breakeven:
             "hours_per_month": inp.hours_per_month,
             "days_per_month": inp.days_per_month,
             "description": inp.description,
+            "assumptions": list(inp.assumptions),
             "curve": [
                 {
                     "tokens_per_day": float(v),
@@ -434,6 +438,20 @@ def inputs_from_names(
         if chosen is not None
         else w.usd_per_gpu_hour
     )
+    assumed: list[str] = []
+    if weight_dtype is None:
+        assumed.append(
+            f"self-host weights {w.weight_dtype} and KV {w.kv_dtype} chosen by the search as "
+            "the cheapest that meets the targets (check the quality); pin with --weight-dtype"
+        )
+    if chosen is not None:
+        age = chosen.age_days()
+        stale = " (STALE: older than 180 days)" if chosen.is_stale() else ""
+        how = "--offer" if offer is not None else "the catalog's default offer; pin with --offer"
+        assumed.append(
+            f"GPU price from offer {chosen.id} ({chosen.provider}, as of {chosen.as_of}, "
+            f"{age} days old){stale}: {how} or --gpu-hour-usd"
+        )
     sheet = api_price(api_model, api_provider)
     if sheet.usd_per_m_input is None or sheet.usd_per_m_output is None:
         raise InputError(
@@ -453,6 +471,7 @@ def inputs_from_names(
             else None
         ),
         cached_share=cached_share,
+        assumptions=tuple(assumed),
         api_cache_write_usd_per_m=(
             float(sheet.usd_per_m_cache_write) if sheet.usd_per_m_cache_write is not None else None
         ),

@@ -407,7 +407,8 @@ def _catalog_rate(
     if not rated:
         return None, [f"no {what} offer for {gpu} in the catalog: {what} not in the mix ({flag})"]
     rate, offer = min(rated, key=lambda x: x[0])
-    where = f"catalog offer {offer.id} ({offer.provider}, as of {offer.as_of})"
+    stale = ", STALE: older than 180 days" if offer.is_stale() else ""
+    where = f"catalog offer {offer.id} ({offer.provider}, as of {offer.as_of}{stale})"
     if rate >= on_demand_usd_per_gpu_hour:
         return None, [
             f"{what} left out of the mix: the cheapest, ${rate:.2f}/GPU-h from {where}, is not "
@@ -453,7 +454,8 @@ def replica_from_search(
             )
         pool_od: tuple[Offer, ...] = (offer,)
         assumed.append(
-            f"on-demand price from catalog offer {offer.id} (as of {offer.as_of}); pin with "
+            f"on-demand price from catalog offer {offer.id} (as of {offer.as_of}"
+            f"{', STALE: older than 180 days' if offer.is_stale() else ''}); pin with "
             "--gpu-hour-usd"
         )
     else:

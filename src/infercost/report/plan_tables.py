@@ -272,6 +272,8 @@ def render_breakeven(console: Console, b: Breakeven) -> None:
                 + " tokens/day; the API is cheaper in between. "
                 + f"[bold]Self-hosting stays cheaper from {ranges[-1][0]:,.0f} tokens/day.[/bold]"
             )
+    for note in inp.assumptions:
+        console.print(f"assumed: {note}", markup=False, highlight=False)
     t = Table(title="Monthly cost by daily volume")
     for col in ("tokens/day", "API $/month", "self-host $/month", "replicas", "cheaper"):
         t.add_column(col, justify="right")

@@ -283,6 +283,9 @@ def breakeven_page(values: dict[str, str]) -> Result:
         ]
     )  # fmt: skip
     body += f"<p>{esc(data['description'])}</p>"
+    if data["assumptions"]:
+        items = "".join(f"<li>{esc(a)}</li>" for a in data["assumptions"])
+        body += f'<p>Assumed (not given):</p><ul class="assumptions">{items}</ul>'
     if len(data["ranges"]) > 1:
         spans = " and ".join(
             f"{r['from_tokens_per_day']:,.0f}–{r['to_tokens_per_day']:,.0f}"

@@ -22,6 +22,7 @@ Closed loop with C clients, solved for the request rate λ:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -71,6 +72,8 @@ MAX_PARALLEL = 4096
 MAX_BATCH_TOKENS = 100_000_000
 MAX_DECODE_BATCH = 1_000_000
 MAX_LINK_GBPS = 1_000_000.0
+#: Slowest KV link accepted: 1 Gb/s per GPU (anything slower is not a serving fabric).
+MIN_LINK_GBPS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -504,30 +507,26 @@ def predict_disagg(
         isinstance(link_gbps, bool)
         or not isinstance(link_gbps, int | float)
         or not math.isfinite(link_gbps)
-        or not 0 < link_gbps <= MAX_LINK_GBPS
+        or not MIN_LINK_GBPS <= link_gbps <= MAX_LINK_GBPS
     ):
         raise InputError(
-            f"--kv-link-gbps must be a finite number in (0, {MAX_LINK_GBPS:,.0f}] Gb/s, "
-            f"got {link_gbps!r}."
+            f"--kv-link-gbps must be a finite number in [{MIN_LINK_GBPS:g}, "
+            f"{MAX_LINK_GBPS:,.0f}] Gb/s (a data-centre link per GPU), got {link_gbps!r}."
         )
 
-    def pool_resolved(p: Pool) -> Resolved:
-        return resolve(
-            model,
-            gpu,
-            model_config=model_config,
-            tp=p.tp,
-            pp=p.pp,
-            ep=p.ep,
-            dp=p.dp,
-            weight_dtype=weight_dtype,
-            kv_dtype=kv_dtype,
-            engine=engine,
-            profile=profile,
-        )
+    def pool_resolved(p: Pool, role: str) -> Resolved:
+        try:
+            return resolve(
+                model, gpu, model_config=model_config, tp=p.tp, pp=p.pp, ep=p.ep, dp=p.dp,
+                weight_dtype=weight_dtype, kv_dtype=kv_dtype, engine=engine, profile=profile,
+            )  # fmt: skip
+        except InputError as err:
+            # the layout flags of this pool are --prefill-tp ... / --decode-tp ...
+            text = re.sub(r"--(tp|pp|ep|dp|num-gpus)\b", rf"--{role}-\1", str(err))
+            raise InputError(f"{role} pool: {text}") from None
 
-    r_p = pool_resolved(prefill)
-    r_d = pool_resolved(decode)
+    r_p = pool_resolved(prefill, "prefill")
+    r_d = pool_resolved(decode, "decode")
     m, acc, eng = r_p.model, r_p.acc, r_p.engine
     x, y = prefill.workers, decode.workers
     g_p, g_d = r_p.num_gpus, r_d.num_gpus

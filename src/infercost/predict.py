@@ -271,6 +271,7 @@ def resolve(
     kv = resolve_kv_dtype(arch, kv_dtype, eng)
     if kv_dtype.strip().lower() == "auto":
         notes.append(kv_dtype_note(arch, kv, eng))
+    tp_given = tp is not None
     if dp is None:
         unit = (tp or 1) * pp
         dp = num_gpus // unit if num_gpus and tp is not None and num_gpus % unit == 0 else 1
@@ -302,8 +303,13 @@ def resolve(
     if dp > 1 and ep <= tp and tp % ep:
         raise InputError(f"--ep {ep} must divide --tp {tp} within each data-parallel rank.")
     if arch.num_heads % tp:
+        given = (
+            f"--tp {tp}"
+            if tp_given
+            else f"--num-gpus {num_gpus} (without --tp it is --tp {tp}; give --dp for replicas)"
+        )
         raise InputError(
-            f"--tp {tp} does not divide {arch.id}'s {arch.num_heads} attention heads; "
+            f"{given} does not divide {arch.id}'s {arch.num_heads} attention heads; "
             "use a TP that divides it (1, 2, 4, 8 usually)."
         )
     if arch.num_layers < pp:

@@ -278,7 +278,7 @@ def test_bad_input_is_refused() -> None:
         _d(prefill=Pool(tp=4, workers=0))
     with pytest.raises(InputError, match="--decode-tp"):
         _d(decode=Pool(tp=10**9))
-    with pytest.raises(InputError, match="--tp 3 does not divide"):
+    with pytest.raises(InputError, match="decode pool: --decode-tp 3 does not divide"):
         _d(decode=Pool(tp=3))
 
 
@@ -362,3 +362,13 @@ def test_api_endpoint_returns_the_library_object() -> None:
         assert resp.json() == json.loads(json.dumps(want))
         bad = client.post("/api/predict/disagg", json={**body, "kv_link": "pcie"})
         assert 400 <= bad.status_code < 500 and "Unknown --kv-link" in bad.text
+
+
+def test_an_implausibly_slow_kv_link_is_refused() -> None:
+    """QA: 1e-6 Gb/s was accepted and gave 0 tok/s and a 41.9 M s E2E; below 1 Gb/s per GPU
+    is not a serving fabric."""
+    with pytest.raises(InputError, match=r"--kv-link-gbps must be a finite number in \[1, "):
+        predict_disagg(
+            "llama-3.1-8b", "H100", 100, 10, concurrency=4, link_gbps=1e-6,
+            prefill=Pool(tp=1), decode=Pool(tp=1),
+        )  # fmt: skip

@@ -790,6 +790,11 @@ def predict(
     if (concurrency is None) == (not max_throughput):
         raise InputError("Give exactly one of --concurrency N or --max-throughput.")
     _positive_int("concurrency", concurrency)
+    if allow_spot and offer is None:
+        raise InputError(
+            "--allow-spot only acts with --offer (a spot offer id; `infercost offers "
+            "--kind spot` lists them): the default offer is on-demand."
+        )
 
     def resolved() -> Resolved:
         return resolve(

@@ -515,3 +515,18 @@ def test_pareto_prints_the_interactivity_frontier() -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "Interactivity frontier: output tok/s per GPU vs tok/s per user" in result.output
+
+
+def test_breakeven_options_of_the_full_version_are_refused_alone() -> None:
+    """QA: --isl/--osl/--engine changed nothing with the simple flags; now they say so."""
+    base = ["plan", "breakeven", "--api-input-usd-per-m", "1", "--api-output-usd-per-m", "1",
+            "--input-share", "0.5", "--gpu-hour-usd", "2", "--tok-s", "1000"]  # fmt: skip
+    for extra in (["--isl", "5000"], ["--osl", "10"], ["--engine", "sglang"]):
+        r = runner.invoke(app, [*base, *extra])
+        assert r.exit_code == 1 and "only applies with --model" in str(r.exception)
+
+
+def test_predict_allow_spot_needs_an_offer() -> None:
+    r = runner.invoke(app, ["predict", "--model", "llama-3.1-8b", "--gpu", "H100", "--isl", "100",
+                            "--osl", "10", "--concurrency", "4", "--allow-spot"])  # fmt: skip
+    assert r.exit_code == 1 and "--allow-spot only acts with --offer" in str(r.exception)

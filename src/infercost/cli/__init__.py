@@ -54,7 +54,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "economics",
         "Rank every GPU offer by $/M output at its best configuration, and say why each lost.",
     ),
-    "calc": ("calc", "Everyday cost arithmetic: $/token from $/hour, a request, a prompt change."),
+    "calc": (
+        "calc",
+        "Everyday arithmetic: $/token from $/hour, a request, a prompt change, egress, weights.",
+    ),
     "simulate": (
         "simulate",
         "Simulate serving under an arrival process: tail latency, goodput, saturation.",
@@ -125,7 +128,11 @@ def _no_op() -> None:
     """(group callback)"""
 
 
-_COMPLETION_HELP = 'Print the shell completion script: eval "$(infercost completion bash)".'
+_COMPLETION_HELP = (
+    'Print a shell completion script; enable it with eval "$(infercost completion bash)" '
+    "(or zsh, fish, powershell) in your shell's start-up file."
+)
+_COMPLETION_SHORT = "Print a shell completion script."
 
 
 def completion(
@@ -191,7 +198,7 @@ def _top(cls: type[TyperGroup] | None = None) -> typer.Typer:
     plain: dict[str, Any] = {"rich_markup_mode": None} if cls is not None else {}
     top = _new_typer(name="infercost", help=HELP, no_args_is_help=True, cls=cls, **plain)
     top.callback()(_root)
-    top.command("completion", help=_COMPLETION_HELP)(completion)
+    top.command("completion", help=_COMPLETION_HELP, short_help=_COMPLETION_SHORT)(completion)
     return top
 
 

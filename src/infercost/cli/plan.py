@@ -590,12 +590,18 @@ def breakeven_command(
     offer: str | None = typer.Option(None, help="Offer id pricing the GPU (default: catalog)."),
     api_model: str | None = typer.Option(None, help="API model whose price sheet to use."),
     api_provider: str | None = typer.Option(None, help="API provider for --api-model."),
-    isl: int = typer.Option(1000, help="Input tokens per request (full version)."),
-    osl: int = typer.Option(300, help="Output tokens per request (full version)."),
+    isl: int | None = typer.Option(
+        None, help="Input tokens per request (full version; default 1000)."
+    ),
+    osl: int | None = typer.Option(
+        None, help="Output tokens per request (full version; default 300)."
+    ),
     weight_dtype: str | None = typer.Option(None, help="Weight dtype for --model."),
     max_ttft_s: float | None = TTFT_OPT,
     max_tpot_ms: float | None = TPOT_OPT,
-    engine: str = ENGINE_OPT,
+    engine: str | None = typer.Option(
+        None, help="Efficiency profile for --model (default vllm): vllm, sglang, trtllm, ..."
+    ),
     as_json: bool = JSON_OPT,
     html: Path | None = HTML_OPT,
     png: Path | None = PNG_OPT,
@@ -626,8 +632,8 @@ def breakeven_command(
         inp = inputs_from_names(
             model,
             gpu,
-            isl,
-            osl,
+            1000 if isl is None else isl,
+            300 if osl is None else osl,
             api_model,
             api_provider=api_provider,
             offer=offer,
@@ -635,7 +641,7 @@ def breakeven_command(
             max_ttft_s=max_ttft_s,
             max_tpot_s=_ms(max_tpot_ms),
             weight_dtype=weight_dtype,
-            engine=engine,
+            engine=engine or "vllm",
             cached_share=cached_share,
             cache_write_share=cache_write_share,
             **common,
@@ -650,6 +656,9 @@ def breakeven_command(
             ("--weight-dtype", weight_dtype),
             ("--max-ttft-s", max_ttft_s),
             ("--max-tpot-ms", max_tpot_ms),
+            ("--isl", isl),
+            ("--osl", osl),
+            ("--engine", engine),
         )
         missing = [
             name

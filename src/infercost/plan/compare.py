@@ -152,6 +152,7 @@ class Comparison:
             "weight_dtype_choice": "given" if self.weight_dtypes_given is not None else "auto",
             "ranked_weight_dtypes": self.ranked_weight_dtypes,
             "precision_note": self.precision_note,
+            "winner": next((r.to_dict() for r in self.results if r.config is not None), None),
             "results": [r.to_dict() for r in self.results],
         }
 

@@ -314,6 +314,14 @@ def resolve(
         )
     if arch.num_layers < pp:
         raise InputError(f"--pp {pp} exceeds the model's {arch.num_layers} layers.")
+    node = gpus_per_node(acc)
+    if tp > node:
+        notes.append(
+            f"--tp {tp} spans {-(-tp // node)} nodes of {node} {acc.id}: its all-reduces "
+            "would cross the scale-out network, which this prediction does not model (it uses "
+            f"the {acc.interconnect} figures, optimistic); TP within a node and --pp across "
+            "nodes is the usual layout"
+        )
     return Resolved(
         model=arch,
         acc=acc,

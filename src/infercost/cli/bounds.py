@@ -55,6 +55,11 @@ NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+#: How a NEEDS message names what is needed when a flag alone does not say it (the value).
+NEED_TEXT: dict[tuple[str, str], str] = {
+    ("tco", "idle_power_w"): "--power-billing utilized-hours",
+}
+
 _GIVEN: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "infercost_cli_inputs", default=None
 )
@@ -103,7 +108,7 @@ def check_command(command: str, values: dict[str, Any], defaults: dict[str, Any]
         if name not in values or not _differs(values[name], defaults.get(name)):
             continue
         if not any(_differs(values.get(n), defaults.get(n)) for n in needed):
-            need = " or ".join(flag(n) for n in needed)
+            need = NEED_TEXT.get((command, name)) or " or ".join(flag(n) for n in needed)
             raise InputError(
                 f"{flag(name)} only applies with {need}; give {need} or drop {flag(name)}."
             )

@@ -82,6 +82,11 @@ def request_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The cost of one request on an API model: input, cached, cache-write and output tokens."""
+    counts = {"--input": input_tokens, "--output": output_tokens,
+              "--cached-input": cached_input, "--cache-write": cache_write}  # fmt: skip
+    for flag, count in counts.items():
+        if count < 0:
+            raise InputError(f"{flag} must be a number of tokens >= 0, got {count}.")
     price = api_price(api_model, api_provider)
     cost = request_usd(
         price, input_tokens, output_tokens, cached_input_tokens=cached_input,

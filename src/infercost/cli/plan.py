@@ -150,10 +150,11 @@ def _model_needs(gpu: str | None, api_model: str | None) -> tuple[str, str]:
         InputError: naming exactly the flags that are missing.
     """
     if gpu is None or api_model is None:
+        what = {"--gpu": "the accelerator to self-host on", "--api-model": "the API model to "
+                "compare with"}  # fmt: skip
         missing = [n for n, v in (("--gpu", gpu), ("--api-model", api_model)) if v is None]
         raise InputError(
-            f"--model needs {' and '.join(missing)} (the accelerator to self-host on and the "
-            "API model to compare with)."
+            f"--model needs {' and '.join(missing)} ({' and '.join(what[n] for n in missing)})."
         )
     return gpu, api_model
 

@@ -316,7 +316,8 @@ def check_provider(
         raise _unknown_provider(
             provider,
             f"Unknown API provider {provider!r}. Providers that price {model!r}: "
-            f"{', '.join(pricing)}; pass one of them to --provider, or drop --provider.",
+            f"{', '.join(pricing)}; pass one of them as the provider (--provider; "
+            "--api-provider in calc and plan), or leave the provider out.",
             pricing,
         )
     known = api_providers(dirs)
@@ -427,7 +428,8 @@ def _provider_lacks(provider: str, model: str, pricing: list[str]) -> UnknownNam
     err = UnknownNameError("api-price", model, pricing)
     err.args = (
         f"{provider} has no API price for {model!r} in any source. Providers that price it: "
-        f"{', '.join(pricing)}; pass one of them to --provider, or drop --provider.",
+        f"{', '.join(pricing)}; pass one of them as the provider (--provider; "
+        "--api-provider in calc and plan), or leave the provider out.",
     )
     return err
 

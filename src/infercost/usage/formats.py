@@ -923,11 +923,11 @@ def _q_tier(value: str, batch: str) -> tuple[str, str]:
     return sql, ok
 
 
-def _q_struct(fmt: str) -> str:
+def _q_struct(fmt: str, wrapped: bool) -> str:
     body = _ANTHROPIC_BODY if fmt == "anthropic" else _OPENAI_BODY
     out: dict[str, Any] = {**body, **_TOP}
     for name in _WRAPPERS:
-        out[name] = body
+        out[name] = body if wrapped else _V
     if fmt == "vllm":
         out["meta_info"] = _META_INFO
     return json.dumps(out, separators=(",", ":"))
@@ -951,15 +951,20 @@ def attribution_of(key: str) -> Fields:
     return attribution(source(vals[:6]), source(vals[6:12]) if vals[12] == "true" else None)
 
 
-def jsonl_select(fmt: str) -> str:
-    """DuckDB SQL converting the lines of relation ``_lines(ln BIGINT, line VARCHAR)`` (a
-    JSON Lines file in ``fmt``, one of :data:`COLUMNAR_FORMATS`) into the parse schema, less
-    ``source_format``/``source_file``, plus ``_fast`` (false: the line goes to the Python
-    converter, its other columns mean nothing), ``_line`` (the line, when not ``_fast``) and
-    ``_attr`` (the key of an attribution left to :func:`attribution_of`, else NULL)."""
+def jsonl_select(fmt: str, wrapped: bool = True, source: str = "_lines") -> str:
+    """DuckDB SQL converting the lines of relation ``source`` (``ln BIGINT, line VARCHAR``:
+    a JSON Lines file in ``fmt``, one of :data:`COLUMNAR_FORMATS`) into the parse schema,
+    less ``source_format``/``source_file``, plus ``_fast`` (false: the line goes to the
+    Python converter, its other columns mean nothing), ``_line`` (the line, when not
+    ``_fast``), ``_attr`` (the key of an attribution left to :func:`attribution_of`, else
+    NULL) and ``_retry``. With ``wrapped=False`` the bodies wrapped in ``response``, ``body``
+    or ``message`` are not read (a leaner read of the struct): such lines are ``_retry``,
+    to be converted again with ``wrapped=True``."""
     meta = fmt == "vllm"
 
     def body(path: str) -> str:  # the leaf of the body: wrapped (response/body/message) or not
+        if not wrapped:
+            return f"j.{path}"
         return f"CASE _w {wrapped_leaf(path)} ELSE j.{path} END"
 
     def wrapped_leaf(path: str) -> str:
@@ -979,7 +984,11 @@ def jsonl_select(fmt: str) -> str:
     a["wrapped"] = "_w > 0 AND j.meta_info IS NULL" if meta else "_w > 0"
     for name in _ATTR_LEAVES:
         a[f"o_{name}"] = f"j.{name}"
-        a[f"w_{name}"] = f"CASE WHEN {a['wrapped']} THEN CASE _w {wrapped_leaf(name)} END END"
+        a[f"w_{name}"] = (
+            f"CASE WHEN {a['wrapped']} THEN CASE _w {wrapped_leaf(name)} END END"
+            if wrapped
+            else "CAST(NULL AS VARCHAR)"
+        )
     if meta:
         a["m_present"] = "j.meta_info IS NOT NULL"
         for name in _META_INFO:
@@ -1063,8 +1072,8 @@ def jsonl_select(fmt: str) -> str:
         b.update({f"t_{k}": v for k, v in parts.items()})
         b["chat"] = chat
         ok += [
-            "(chat OR (NOT contains(line, '\"prompt_tokens\"') AND "
-            "NOT contains(line, '\"completion_tokens\"')))",
+            "CASE WHEN chat THEN true ELSE NOT contains(line, '\"prompt_tokens\"') AND "
+            "NOT contains(line, '\"completion_tokens\"') END",
             "t_inp IS NOT NULL", "t_out IS NOT NULL",
             *(_q_int_ok(f"t_{k}") for k in parts),
             f"(t_dwrite IS NOT NULL OR {_q_int_ok('u_cache_write_tokens')})",
@@ -1088,7 +1097,7 @@ def jsonl_select(fmt: str) -> str:
     ts, ts_ok = _q_when("when_v")
     tier, tier_ok = _q_tier(tier_value, "j_batch")
     ok += [_q_texts_ok(status_chain), _q_texts_ok(model_chain), "model_v IS NOT NULL", ts_ok,
-           f"({ts}) IS NOT NULL", tier_ok, _q_float_ok("j_latency_s")]  # fmt: skip
+           "ts IS NOT NULL", tier_ok, _q_float_ok("j_latency_s")]  # fmt: skip
     c.update(ts=ts, provider=provider, model="model_v", service_tier=tier,
              latency_s=_q_float("j_latency_s"),
              status=f"coalesce({_q_first(status_chain)}, 'ok')")  # fmt: skip
@@ -1103,7 +1112,7 @@ def jsonl_select(fmt: str) -> str:
             *(_q_int_ok(f"m_{k}") for k in ("prompt_tokens", "completion_tokens",
                                            "cached_tokens")),
             _q_texts_ok(["j_model", "m_model"]), "m_model_v IS NOT NULL", _q_is_text("m_id"),
-            mts_ok, f"({mts}) IS NOT NULL", _q_float_ok("m_e2e_latency"), attr_ok,
+            mts_ok, "ts IS NOT NULL", _q_float_ok("m_e2e_latency"), attr_ok,
         ]  # fmt: skip
         swap = {
             "row_key": "nullif(m_id, '')", "ts": mts, "model": "m_model_v",
@@ -1119,18 +1128,24 @@ def jsonl_select(fmt: str) -> str:
         c["_ok"] = f"({c['_ok']}) AND {_q_is_text('j_deployment')}"
         deployment = _q_first(["j_deployment", "model"])
 
+    d["_ok"] = c.pop("_ok")  # after the values it checks (ts) are computed
+
     def select(cols: dict[str, str]) -> str:
         return ",\n    ".join(f'{sql} AS "{name}"' for name, sql in cols.items())
 
-    choose = " ".join(
-        f"WHEN j.{wr} IS NOT NULL THEN CASE WHEN j.{wr}.usage IS NOT NULL THEN {i} ELSE -1 END"
-        for i, wr in enumerate(_WRAPPERS, 1)
-    )
+    if wrapped:
+        choose = " ".join(
+            f"WHEN j.{wr} IS NOT NULL THEN CASE WHEN j.{wr}.usage IS NOT NULL THEN {i} ELSE -1 END"
+            for i, wr in enumerate(_WRAPPERS, 1)
+        )
+    else:
+        choose = "WHEN " + " OR ".join(f"j.{wr} IS NOT NULL" for wr in _WRAPPERS) + " THEN -3"
     blank = "' ' || chr(9) || chr(10) || chr(13)"
     return f"""
 WITH s1 AS (
-  SELECT ln, line, CASE WHEN json_valid(line) THEN from_json(line, '{_q_struct(fmt)}') END AS j
-  FROM _lines
+  SELECT ln, line,
+    CASE WHEN json_valid(line) THEN from_json(line, '{_q_struct(fmt, wrapped)}') END AS j
+  FROM {source}
 ), s2 AS (
   SELECT ln, line, j, CASE WHEN j IS NULL THEN -2 {choose} ELSE 0 END AS _w FROM s1
 ), sa AS (
@@ -1159,5 +1174,5 @@ SELECT row_key, ts, provider, model, CAST(1 AS BIGINT) AS requests, input_tokens
   CASE WHEN row_key IS NULL THEN trim(line, {blank}) END AS raw,
   coalesce(_ok, false) AS _fast,
   CASE WHEN NOT coalesce(_ok, false) THEN line END AS _line,
-  _attr
+  _attr, NOT coalesce(_ok, false) AND _w = -3 AS _retry
 FROM sd"""

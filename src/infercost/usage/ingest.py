@@ -29,13 +29,17 @@ After every ingest ``read = ingested + quarantined + duplicates``.
 
 from __future__ import annotations
 
+import functools
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -344,115 +348,6 @@ _GENERIC_ALIASES = {
 }
 
 
-def _generic_select(schema: pa.Schema, fmt: str, line0: int) -> str:
-    """SQL mapping a generic-layout relation ``g`` onto the parse schema (one parameter: the
-    file name). A ``_line`` column gives line numbers (else ``line0`` + ordinal); ``_error``
-    and ``_raw`` columns carry JSON parse errors and the line's text."""
-    names = set(schema.names) - {"_line", "_error", "_raw"}
-
-    def pick(name: str) -> str | None:
-        for alias in _GENERIC_ALIASES.get(name, (name,)):
-            if alias in names:
-                return f'g."{alias}"'
-        return None
-
-    def text(name: str) -> str:
-        col = pick(name)
-        return f"CAST({col} AS VARCHAR)" if col else "CAST(NULL AS VARCHAR)"
-
-    ts = pick("ts")
-    if ts is None:
-        ts_sql = "CAST(NULL AS TIMESTAMP)"
-    else:
-        kind = schema.field(ts[3:-1]).type
-        if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
-            ts_sql = f"CAST({ts} AS TIMESTAMP)"
-        elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
-            ts_sql = f"CAST(to_timestamp(CAST({ts} AS DOUBLE)) AS TIMESTAMP)"
-        else:
-            ts_sql = (
-                f"coalesce(TRY_CAST(TRY_CAST({ts} AS TIMESTAMPTZ) AS TIMESTAMP), "
-                f"TRY_CAST(to_timestamp(TRY_CAST({ts} AS DOUBLE)) AS TIMESTAMP))"
-            )
-    counts = {}
-    checks = []
-    for name in ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens",
-                 "reasoning_tokens", "requests"):  # fmt: skip
-        col = pick(name)
-        if col is None:
-            counts[name] = "CAST(NULL AS BIGINT)"
-            continue
-        counts[name] = f"TRY_CAST({col} AS BIGINT)"
-        checks.append(
-            f"WHEN {col} IS NOT NULL AND TRY_CAST({col} AS BIGINT) IS NULL "
-            f"THEN '{name} ' || CAST({col} AS VARCHAR) || ' is not a whole number of tokens'"
-        )
-    price = pick("price_usd")
-    if price is not None:
-        checks.append(
-            f"WHEN {price} IS NOT NULL AND TRY_CAST({price} AS DECIMAL(38, 12)) IS NULL "
-            f"THEN 'price_usd ' || CAST({price} AS VARCHAR) || ' is not a number'"
-        )
-    ts_check = (
-        f"WHEN {ts} IS NOT NULL AND ({ts_sql}) IS NULL "
-        f"THEN 'timestamp ' || CAST({ts} AS VARCHAR) || ' is not ISO 8601 or Unix seconds'"
-        if ts
-        else ""
-    )
-    batch = pick("batch")
-    tier = text("service_tier")
-    tier_sql = f"lower(coalesce({tier}, 'standard'))"
-    tier_sql = (
-        f"CASE WHEN {tier_sql} IN ('default', 'auto', 'standard_only', 'on_demand') "
-        f"THEN 'standard' ELSE {tier_sql} END"
-    )
-    if batch is not None:
-        tier_sql = (
-            f"CASE WHEN lower(CAST({batch} AS VARCHAR)) = 'true' THEN 'batch' ELSE {tier_sql} END"
-        )
-    parse_error = (
-        "WHEN g._error IS NOT NULL THEN 'not JSON: ' || g._error"
-        if "_error" in schema.names
-        else ""
-    )
-    reason = f"""CASE {parse_error} {ts_check} {" ".join(checks)}
-        WHEN {text("model")} IS NULL THEN 'no model'
-        WHEN {counts["input_tokens"]} IS NULL THEN 'no input_tokens'
-        WHEN {counts["output_tokens"]} IS NULL THEN 'no output_tokens'
-        END"""
-    line_sql = (
-        "CAST(g._line AS BIGINT)"
-        if "_line" in schema.names
-        else f"CAST({line0} + row_number() OVER () AS BIGINT)"
-    )
-    raw_sql = "CAST(to_json(g) AS VARCHAR)"
-    if "_raw" in schema.names:
-        raw_sql = f"coalesce(g._raw, {raw_sql})"
-    provider = pick("provider")
-    provider_sql = f"coalesce(lower({text('provider')}), 'unknown')" if provider else "'unknown'"
-    deployment = text("deployment")
-    return f"""
-      SELECT {text("row_key")} AS row_key, {ts_sql} AS ts, {provider_sql} AS provider,
-        {text("model")} AS model, coalesce({counts["requests"]}, 1) AS requests,
-        {counts["input_tokens"]} AS input_tokens,
-        coalesce({counts["cached_input_tokens"]}, 0) AS cached_input_tokens,
-        coalesce({counts["cache_write_tokens"]}, 0) AS cache_write_tokens,
-        {counts["output_tokens"]} AS output_tokens,
-        coalesce({counts["reasoning_tokens"]}, 0) AS reasoning_tokens,
-        {tier_sql} AS service_tier, {text("context_tier")} AS context_tier,
-        TRY_CAST({pick("latency_s") or "NULL"} AS DOUBLE) AS latency_s,
-        coalesce({text("status")}, 'ok') AS status, {text("team")} AS team, {text("app")} AS app,
-        {text("user")} AS "user", {text("api_key")} AS api_key, {text("tags")} AS tags,
-        CASE WHEN {provider_sql} = '{SELF_HOSTED}' THEN coalesce({deployment}, {text("model")})
-             ELSE {deployment} END AS deployment,
-        {text("price_usd")} AS price_usd, CAST(NULL AS VARCHAR) AS reported_usd,
-        '{fmt}' AS source_format, ? AS source_file,
-        {line_sql} AS source_line,
-        {reason} AS reason,
-        CASE WHEN ({reason}) IS NOT NULL THEN {raw_sql} END AS raw
-      FROM g"""
-
-
 def _generic_select(schema: pa.Schema, fmt: str) -> str:
     """SQL mapping a generic-layout relation ``g`` onto the parse schema (one parameter: the
     file name). Its ``_line`` column gives line numbers; ``_error`` and ``_raw`` columns (JSON
@@ -703,17 +598,21 @@ WHERE v.reason IS NOT NULL AND v.first_seen
 """
 
 
-class _Store:
-    """The batch table ``_p`` (parse schema, checked) and its transactional storage."""
+class _Known:
+    """Which (provider, model, deployment) a price sheet or the fleet knows, cached."""
 
     def __init__(self, ledger: Ledger, prices: PriceBook) -> None:
-        self.ledger = ledger
-        self.raw = ledger.raw
         self.prices = prices
-        self.known: dict[tuple[str, str, str | None], bool] = {}
+        self.cache: dict[tuple[str, str, str | None], bool] = {}
         self.deployments = {d.name for d in ledger.deployments()}
 
-    def _is_known(self, provider: str, model: str, deployment: str | None) -> bool:
+    def __call__(self, provider: str, model: str, deployment: str | None) -> bool:
+        key = (provider, model, deployment)
+        if key not in self.cache:
+            self.cache[key] = self._check(provider, model, deployment)
+        return self.cache[key]
+
+    def _check(self, provider: str, model: str, deployment: str | None) -> bool:
         if provider == SELF_HOSTED:
             if deployment in self.deployments or model in self.deployments:
                 return True
@@ -723,6 +622,17 @@ class _Store:
                 return False
             return True
         return self.prices.knows(provider, model)
+
+
+class _Store:
+    """One batch table ``_p`` (parse schema, checked) on its own DuckDB connection:
+    :meth:`prepare` finishes the checks, :meth:`commit` stores it in one transaction."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, known: _Known) -> None:
+        self.raw = con
+        self.known = known
+        self.read = self.bad = 0
+        self.span: list[datetime] = []
 
     def load(self, parse_sql: str, params: list[Any] | None = None) -> None:
         """Make ``_p`` from a parse-schema SELECT over registered relations."""
@@ -750,12 +660,7 @@ class _Store:
             "SELECT DISTINCT provider, model, deployment FROM _p WHERE reason IS NULL AND "
             "price_usd IS NULL"
         ).fetchall()
-        unknown = []
-        for key in triples:
-            if key not in self.known:
-                self.known[key] = self._is_known(*key)
-            if not self.known[key]:
-                unknown.append(key)
+        unknown = [key for key in triples if not self.known(*key)]
         if not unknown:
             return
         table = pa.table({
@@ -792,22 +697,26 @@ class _Store:
         )
         self.raw.execute("DROP TABLE _d")
 
-    def store(self) -> tuple[int, int, int]:
-        """Store ``_p`` in one transaction; returns (read, ingested, quarantined)."""
-        raw = self.raw
+    def prepare(self) -> None:
+        """Mark unknown models, number repeated keys, count the batch."""
         self._mark_unknown()
-        read, bad, tmin, tmax, keys = raw.execute(
+        read, bad, tmin, tmax, keys = self.raw.execute(
             "SELECT count(*), count(reason), min(ts) FILTER (WHERE reason IS NULL), "
             "max(ts) FILTER (WHERE reason IS NULL), count(DISTINCT row_key) FROM _p"
         ).fetchone() or (0, 0, None, None, 0)
         if keys < read:
             self._renumber()
-        held = raw.execute("SELECT count(*) FROM quarantine").fetchone() != (0,)
         epoch = datetime(1970, 1, 1)
+        self.read, self.bad, self.span = int(read), int(bad), [tmin or epoch, tmax or epoch]
+
+    def commit(self) -> tuple[int, int, int]:
+        """Store the prepared ``_p`` in one transaction; (read, ingested, quarantined)."""
+        raw = self.raw
+        held = raw.execute("SELECT count(*) FROM quarantine").fetchone() != (0,)
         raw.begin()
         try:
-            inserted = raw.execute(_INSERT_SQL, [tmin or epoch, tmax or epoch]).fetchone()
-            quarantined = raw.execute(_QUARANTINE_SQL).fetchone() if bad else (0,)
+            inserted = raw.execute(_INSERT_SQL, self.span).fetchone()
+            quarantined = raw.execute(_QUARANTINE_SQL).fetchone() if self.bad else (0,)
             if held:
                 raw.execute(
                     "DELETE FROM quarantine WHERE row_key IN "
@@ -818,7 +727,7 @@ class _Store:
             raw.rollback()
             raise
         return (
-            int(read),
+            self.read,
             int(inserted[0] if inserted else 0),
             int(quarantined[0] if quarantined else 0),
         )
@@ -843,6 +752,67 @@ class _Counts:
         self.duplicates += read - ingested - quarantined
         if self.on_progress is not None:
             self.on_progress(self.before + self.read)
+
+
+Take = Callable[[], _Store]
+"""Waits for a batch table that is free (its previous batch committed)."""
+
+Batches = Iterator[tuple[_Store | None, int]]
+"""Prepared batches in file order, each with the reads that are not rows of it."""
+
+
+class _Stopped(Exception):
+    """The committing side stopped; the preparing side ends."""
+
+
+def _pipeline(ledger: Ledger, known: _Known, produce: Callable[[Take], Batches],
+              add: _Counts) -> None:  # fmt: skip
+    """Prepare batch N+1 (read, convert, check: DuckDB and Python, in a thread, on its own
+    connection and batch table) while batch N is inserted and committed; commits stay in
+    file order, one transaction each, so a kill leaves whole batches."""
+    cons = [ledger.raw.cursor() for _ in range(2)]
+    for con in cons:
+        con.execute("SET TimeZone = 'UTC'")
+    free: queue.Queue[_Store | None] = queue.Queue()
+    for con in cons:
+        free.put(_Store(con, known))
+    ready: queue.Queue[tuple[_Store | None, int] | BaseException | None] = queue.Queue()
+    stop = threading.Event()
+
+    def take() -> _Store:
+        store = free.get()
+        if store is None or stop.is_set():
+            raise _Stopped
+        return store
+
+    def work() -> None:
+        try:
+            for item in produce(take):
+                ready.put(item)
+            ready.put(None)
+        except _Stopped:
+            pass
+        except BaseException as err:  # handed to the committing thread
+            ready.put(err)
+
+    thread = threading.Thread(target=work, name="infercost-ingest", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            store, extra = item
+            read = ingested = quarantined = 0
+            if store is not None:
+                read, ingested, quarantined = store.commit()
+                free.put(store)
+            add(read + extra, ingested, quarantined)
+    finally:
+        stop.set()
+        free.put(None)
+        thread.join()
+        for con in cons:
+            con.close()
 
 
 def ingest(
@@ -872,17 +842,19 @@ def ingest(
     for file in files:
         if not file.is_file():
             raise InputError(f"no such file: {file}")
-    store = _Store(ledger, prices or PriceBook())
+    known = _Known(ledger, prices or PriceBook())
     total = IngestResult(ledger=str(ledger.path))
     for file in files:
         kind = detect_format(file) if fmt == "auto" else fmt
         add = _Counts(total.read, on_progress)
+        produce: Callable[[Take], Batches]
         if kind == "generic":
-            _ingest_generic(store, file, batch_rows, add)
+            produce = functools.partial(_generic, file, batch_rows)
         elif kind in F.COLUMNAR_FORMATS and _is_json_lines(file):
-            _ingest_jsonl(store, file, kind, batch_rows, add)
+            produce = functools.partial(_jsonl, file, kind, batch_rows)
         else:
-            _ingest_records(store, file, kind, batch_rows, add)
+            produce = functools.partial(_records_batches, file, kind, batch_rows)
+        _pipeline(ledger, known, produce, add)
         read, ing, qua, dup = add.read, add.ingested, add.quarantined, add.duplicates
         ledger.raw.execute(
             "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -897,32 +869,51 @@ def ingest(
     return total
 
 
-def _ingest_generic(store: _Store, file: Path, batch_rows: int, add: _Counts) -> None:
+def _generic(file: Path, batch_rows: int, take: Take) -> Batches:
+    """Batches of a generic Parquet/CSV/JSONL file, mapped in SQL."""
     for batch in _generic_batches(file, batch_rows * 2):
+        store = take()
         store.raw.register("g", batch)
         try:
             store.load(_generic_select(batch.schema, "generic"), [str(file)])
         finally:
             store.raw.unregister("g")
-        add(*store.store())
+        store.prepare()
+        yield store, 0
 
 
-def _ingest_jsonl(store: _Store, file: Path, fmt: str, batch_rows: int, add: _Counts) -> None:
-    """A JSON Lines file converted in SQL (:func:`.formats.jsonl_select`); the lines and the
-    attributions the SQL leaves are converted in Python, into the same batch."""
-    raw = store.raw
+def _jsonl(file: Path, fmt: str, batch_rows: int, take: Take) -> Batches:
+    """Batches of a JSON Lines file converted in SQL (:func:`.formats.jsonl_select`); the
+    lines and the attributions the SQL leaves are converted in Python, into the same batch.
+    The struct read leaves out wrapped bodies while they are rare (a line with one is read
+    again)."""
     name = str(file)
     py = _Rows(fmt, name)
-    select = (
-        f"SELECT *, '{fmt}' AS source_format, CAST(? AS VARCHAR) AS source_file "
-        f"FROM ({F.jsonl_select(fmt)})"
+    tail = f", '{fmt}' AS source_format, CAST(? AS VARCHAR) AS source_file"
+    lean = f"SELECT *{tail} FROM ({F.jsonl_select(fmt, wrapped=False)})"
+    full = f"SELECT *{tail} FROM ({F.jsonl_select(fmt, wrapped=True)})"
+    retry = full.replace(
+        "FROM _lines",
+        "FROM (SELECT l.* FROM _lines l SEMI JOIN (SELECT source_line FROM _p WHERE _retry) r "
+        "ON l.ln = r.source_line)",
     )
+    wrapped = False
     batches = _line_batches(file, batch_rows)
     lines = next(batches, None)
     while lines is not None:
+        store = take()
+        raw = store.raw
         raw.register("_lines", lines)
         try:
-            store.load(select, [name])
+            store.load(full if wrapped else lean, [name])
+            if not wrapped:
+                (again,) = raw.execute("SELECT count(*) FROM _p WHERE _retry").fetchone() or (0,)
+                if again:
+                    raw.execute(f"CREATE OR REPLACE TEMP TABLE _p2 AS {_checked(retry)}", [name])
+                    raw.execute("DELETE FROM _p WHERE _retry")
+                    raw.execute("INSERT INTO _p BY NAME SELECT * FROM _p2")
+                    raw.execute("DROP TABLE _p2")
+                    wrapped = again > len(lines) // 20
         finally:
             raw.unregister("_lines")
         following = next(batches, None)
@@ -940,12 +931,12 @@ def _ingest_jsonl(store: _Store, file: Path, fmt: str, batch_rows: int, add: _Co
         rows = py.take()
         if rows:
             store.add_rows(rows)
-        read, ing, qua = store.store()
-        add(read + extra, ing, qua)
+        store.prepare()
+        yield store, extra
         lines = following
 
 
-def _attribute(raw: Any, keys: list[str]) -> None:
+def _attribute(raw: duckdb.DuckDBPyConnection, keys: list[str]) -> None:
     """Fill team/app/user/api_key/tags of the ``_p`` rows whose attribution the SQL left to
     :func:`.formats.attribution_of`, once per distinct key."""
     got = [F.attribution_of(k) for k in keys]
@@ -973,23 +964,25 @@ def _is_json_lines(path: Path) -> bool:
     return True
 
 
-def _ingest_records(store: _Store, file: Path, fmt: str, batch_rows: int, add: _Counts) -> None:
+def _records_batches(file: Path, fmt: str, batch_rows: int, take: Take) -> Batches:
+    """Batches of records converted one by one in Python (JSON documents, OTLP exports,
+    LiteLLM CSV, JSON Lines of the other formats)."""
     py = _Rows(fmt, str(file))
 
-    def flush(extra_read: int = 0) -> None:
+    def batch(extra_read: int = 0) -> tuple[_Store | None, int]:
         rows = py.take()
         if not rows:
-            if extra_read:
-                add(extra_read, 0, 0)
-            return
+            return None, extra_read
+        store = take()
         store.load_rows(rows)
-        read, ing, qua = store.store()
-        add(read + extra_read, ing, qua)
+        store.prepare()
+        return store, extra_read
 
     for rec, convert in _records(file, fmt):
         py.add(rec, convert)
         if len(py.rows) >= batch_rows:
-            flush()
+            yield batch()
     # fragments of a recorded stream are the request its final chunk records: duplicates;
     # each orphan stream's first fragment is in the batch (quarantined), the rest duplicates
-    flush(extra_read=py.finish())
+    extra = py.finish()
+    yield batch(extra)

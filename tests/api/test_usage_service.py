@@ -131,3 +131,28 @@ def test_api_errors_name_json_fields(month: Path) -> None:
     assert api_message("--to x, --top y, `usage report --by team`") == (
         '"to" x, --top y, `usage report --by team`'
     )
+
+
+def test_ingest_an_upload_into_the_service_ledger(tmp_path: Path) -> None:
+    """An uploaded OpenAI JSONL goes into the service's ledger with the CLI's counts; the
+    same upload again adds nothing (read = ingested + quarantined + duplicates)."""
+    ledger = tmp_path / "service.duckdb"
+    CliRunner().invoke(cli_app, ["usage", "demo", "--out", str(ledger), "--rows", "10"])
+    api = TestClient(create_app(ServiceSettings(ledger=str(ledger))))
+    upload = {"file": ("openai_chat.jsonl", FIXTURE.read_bytes(), "application/jsonl")}
+    first = api.post("/api/usage/ingest", files=upload)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["read"] == body["ingested"] + body["quarantined"] + body["duplicates"]
+    assert body["ingested"] > 0 and "openai_chat.jsonl" in json.dumps(body)
+    again = api.post("/api/usage/ingest", files=upload).json()
+    assert again["ingested"] == 0
+    assert again["read"] == again["quarantined"] + again["duplicates"] == body["read"]
+    bad = api.post("/api/usage/ingest", files={"file": ("x.exe", b"MZ", "application/x")})
+    assert bad.status_code == 400 and "usage file ends in" in bad.json()["error"]
+
+
+def test_dashboard_draws_spend_over_time(ledger: Path) -> None:
+    web = TestClient(create_web_app(ServiceSettings(ledger=str(ledger))))
+    page = web.get("/usage?by=model")
+    assert 'id="chart-usage-over-time"' in page.text

@@ -1,8 +1,10 @@
-"""``POST /api/usage/{report,anomalies,forecast,reprice}``: the usage ledger over HTTP.
+"""``POST /api/usage/{ingest,report,anomalies,forecast,reprice}``: the usage ledger over HTTP.
 
 The ledger is the one file ``infercost serve --ledger FILE`` names, fixed at start-up; no
-request names a path. Each endpoint calls the function of :mod:`infercost.usage.queries` that
-the CLI command of the same name calls and returns that command's ``--json`` object.
+request names a path. ``ingest`` takes one uploaded usage file (multipart, within the upload
+limit), written to a private temporary folder and deleted after the request. Each endpoint
+calls the function of :mod:`infercost.usage.queries` that the CLI command of the same name
+calls and returns that command's ``--json`` object.
 
 An error is the CLI's sentence with each option named by its JSON field (``"by"`` for
 ``--by``, ``"budget_usd"`` for ``--budget-usd``): :func:`json_names`.
@@ -10,17 +12,21 @@ An error is the CLI's sentence with each option named by its JSON field (``"by"`
 
 from __future__ import annotations
 
+import json
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import ConfigDict, Field
 
+from infercost.api.calibrate import TooLarge
 from infercost.api.respond import respond
-from infercost.api.schema import Name, Names
+from infercost.api.schema import LIMITS, Name, Names
 from infercost.api.schema import Request as Body
 from infercost.errors import InfercostError, InputError
 from infercost.usage import queries
@@ -205,3 +211,48 @@ async def usage_forecast_endpoint(body: UsageForecastRequest, request: Request) 
 async def usage_reprice_endpoint(body: UsageRepriceRequest, request: Request) -> dict[str, Any]:
     """What the period would have cost under other models, tiers, prices or self-hosting."""
     return await respond(request, partial(run_usage_reprice, ledger=ledger_of(request)), body)
+
+
+#: Suffixes an uploaded usage file may keep (format detection reads them).
+UPLOAD_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet", ".ndjson")
+
+
+def run_usage_ingest(path: Path, name: str, fmt: str, ledger: str) -> dict[str, Any]:
+    """``usage ingest FILE --json`` for a saved upload (the upload's name in the answer)."""
+    data = queries.ingest_files(ledger, [path], fmt).to_dict()
+    text = json.dumps(data).replace(str(path), name)
+    out: dict[str, Any] = json.loads(text)
+    out["file"] = name
+    out["ledger"] = Path(ledger).name  # the service's file name, not its path
+    return out
+
+
+@router.post("/api/usage/ingest", summary="Ingest an uploaded usage file (usage ingest --json)")
+async def usage_ingest_endpoint(
+    request: Request,
+    file: Annotated[UploadFile, File(description="A usage file (JSONL, JSON, CSV, Parquet).")],
+    format: Annotated[str, Form(max_length=20)] = "auto",
+) -> dict[str, Any]:
+    """Ingest one file into the service's ledger; broken rows are quarantined with their line
+    and reason; a re-upload adds nothing (``read = ingested + quarantined + duplicates``)."""
+    ledger = ledger_of(request)
+    name = Path(file.filename or "upload").name[:100]
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise InputError(
+            f"{name}: a usage file ends in {', '.join(UPLOAD_SUFFIXES)} (the format is read "
+            "from it and the first record)."
+        )
+    data = await file.read(LIMITS.max_upload_bytes + 1)
+    if len(data) > LIMITS.max_upload_bytes:
+        raise TooLarge(
+            f"{name} is larger than the service's upload limit of "
+            f"{LIMITS.max_upload_bytes:,} bytes."
+        )
+    with tempfile.TemporaryDirectory(prefix="infercost-usage-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        result: dict[str, Any] = await request.app.state.runner.call(
+            run_usage_ingest, path, name, format, ledger
+        )
+        return result

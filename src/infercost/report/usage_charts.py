@@ -172,3 +172,33 @@ def reprice_figure(r: Repricing) -> go.Figure:
         yaxis_title="US$",
     )
     return fig
+
+
+def spend_over_time_figure(rep: Report) -> go.Figure:
+    """Stacked bars of spend per day, one colour per value of the report's second dimension
+    (``rep`` grouped by ``day`` then one dimension); idle fleet capacity, which has no day,
+    is left out of the bars and named in the title."""
+    if not rep.by or rep.by[0] != "day":
+        raise ValueError("spend_over_time_figure needs a report grouped by day first")
+    dim = rep.by[1] if len(rep.by) > 1 else None
+    series: dict[str, dict[str, float]] = {}
+    idle = 0.0
+    for r in rep.rows:
+        day = r.key.get("day")
+        if day is None or str(day).startswith("("):
+            idle += float(r.usd)
+            continue
+        label = str(r.key.get(dim)) if dim else "spend"
+        series.setdefault(label, {})[str(day)[:10]] = float(r.usd)
+    fig = go.Figure()
+    for label, by_day in sorted(series.items(), key=lambda kv: -sum(kv[1].values())):
+        days = sorted(by_day)
+        fig.add_trace(go.Bar(x=days, y=[by_day[d] for d in days], name=label))
+    idle_text = f"; idle fleet capacity ${idle:,.0f} not shown by day" if idle else ""
+    fig.update_layout(
+        barmode="stack",
+        title=f"Spend per day by {dim or 'total'}, {rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d}"
+        f"{idle_text}",
+        yaxis_title="US$ per day",
+    )
+    return fig

@@ -15,6 +15,7 @@ from pathlib import Path
 from infercost.errors import InputError
 from infercost.usage.anomalies import AnomalyReport, detect
 from infercost.usage.forecast import MAX_BUDGET_USD, Forecast, forecast
+from infercost.usage.ingest import IngestResult, ingest
 from infercost.usage.ledger import Ledger
 from infercost.usage.prices import PriceBook
 from infercost.usage.report import Report, priced_groups
@@ -126,3 +127,16 @@ def repricing(
             book.requests(), PriceBook(), book.deployments(), specs, start, end,
             where=parse_where(where),
         )  # fmt: skip
+
+
+def ingest_files(
+    ledger: str | Path, paths: Sequence[str | Path], fmt: str = "auto"
+) -> IngestResult:
+    """Ingest ``paths`` into the ledger (:func:`infercost.usage.ingest.ingest`), one caller at
+    a time with the read-only questions above.
+
+    Raises:
+        InputError: a missing ledger folder, a file that cannot be read, an unknown format.
+    """
+    with _LOCK, Ledger(ledger) as book:
+        return ingest(book, [str(p) for p in paths], fmt)

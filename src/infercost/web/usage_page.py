@@ -19,7 +19,12 @@ from infercost.api.usage import (
     run_usage_report,
 )
 from infercost.errors import InfercostError, InputError
-from infercost.report.usage_charts import anomalies_figure, forecast_figure, report_figure
+from infercost.report.usage_charts import (
+    anomalies_figure,
+    forecast_figure,
+    report_figure,
+    spend_over_time_figure,
+)
 from infercost.web.render import Field, card, cards, esc, figure, table
 
 #: Key under which the page handler passes the service's ledger path (any URL value of it is
@@ -73,6 +78,11 @@ def usage_page(values: dict[str, str]) -> tuple[dict[str, Any], str]:
         ]
     )  # fmt: skip
     body += figure(report_figure(report), "chart-usage-report")
+    by = values.get("by", "team")
+    if "," not in by and by not in ("day", "hour"):
+        daily = UsageReportRequest.model_validate({"by": f"day,{by}", **period})
+        over_time, _ = compute(partial(run_usage_report, ledger=ledger), daily)
+        body += figure(spend_over_time_figure(over_time), "chart-usage-over-time")
     body += table(
         [*rep["by"], "US$", "requests", "input tokens", "cached", "output tokens"],
         [

@@ -361,6 +361,7 @@ def test_usage_page(server: str, browser: Any, ledger: Path, shots: Path) -> Non
     _fill_and_submit(browser, {"by": "model", "budget_usd": "3000"})
     assert _drawn(browser) == [
         "chart-usage-report",
+        "chart-usage-over-time",
         "chart-usage-anomalies",
         "chart-usage-forecast",
     ]

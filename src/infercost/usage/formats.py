@@ -28,6 +28,7 @@ is in docs/usage.md; in short:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -75,21 +76,25 @@ def dig(obj: Any, *path: str) -> Any:
 
 
 def count(value: Any, name: str) -> int | None:
-    """A token count as int (None when absent); a non-integer raises :class:`RowError`."""
+    """A token count as int (None when absent); a non-integer, or one beyond 64 bits, raises
+    :class:`RowError`."""
     if value is None:
         return None
     if isinstance(value, bool):
         raise RowError(f"{name} is {value!r}, not a whole number of tokens")
+    number: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    raise RowError(f"{name} is {value!r}, not a whole number of tokens")
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            number = int(value.strip())
+    if number is None:
+        raise RowError(f"{name} is {value!r}, not a whole number of tokens")
+    if not -(2**63) <= number < 2**63:
+        raise RowError(f"{name} is {value!r}, too large a number of tokens")
+    return number
 
 
 def timestamp(value: Any, name: str = "timestamp") -> datetime:

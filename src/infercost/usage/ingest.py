@@ -585,9 +585,15 @@ _REQUEST_COLUMNS = ", ".join(f'"{name}"' for name, _ in REQUEST_FIELDS)
 _INSERT_SQL = f"""
 INSERT INTO requests ({_REQUEST_COLUMNS})
 SELECT {", ".join(f'v."{n}"' for n, _ in REQUEST_FIELDS)} FROM _p v
-WHERE v.reason IS NULL AND v.first_seen AND NOT EXISTS (
-  SELECT 1 FROM requests r WHERE r.ts BETWEEN ? AND ? AND r.row_key = v.row_key)
+WHERE v.reason IS NULL AND v.first_seen
 """
+
+_STORED_SQL = """
+CREATE OR REPLACE TEMP TABLE _stored AS SELECT r.row_key FROM requests r
+WHERE r.row_key IN (SELECT row_key FROM _p WHERE reason IS NULL AND first_seen)
+"""
+"""Keys of the batch already in the ledger (a semi-join built on the batch: the ledger's
+row groups whose key range misses the batch's are skipped)."""
 
 _QUARANTINE_SQL = """
 INSERT INTO quarantine
@@ -632,7 +638,6 @@ class _Store:
         self.raw = con
         self.known = known
         self.read = self.bad = 0
-        self.span: list[datetime] = []
 
     def load(self, parse_sql: str, params: list[Any] | None = None) -> None:
         """Make ``_p`` from a parse-schema SELECT over registered relations."""
@@ -680,11 +685,14 @@ class _Store:
 
     def _renumber(self) -> None:
         """Keys that occur more than once in the batch: a hashed key gets the occurrence
-        number of its record among identical ones (``#2``, ...); of a source id, only the
-        first occurrence (by line) is stored, the others count as duplicates."""
+        number of its record among identical ones (``#2``, ...); of the records sharing a
+        source id, the first valid one (by line) is stored, or if none is valid the first is
+        quarantined, and the others count as duplicates (so the ledger does not depend on
+        where batches end: across batches, too, a valid record is stored unless its id is)."""
         self.raw.execute(
             "CREATE OR REPLACE TEMP TABLE _d AS SELECT rowid AS rid, hashed, row_number() "
-            "OVER (PARTITION BY row_key ORDER BY source_line, rowid) AS n FROM _p WHERE "
+            "OVER (PARTITION BY row_key ORDER BY CASE WHEN hashed THEN 0 ELSE "
+            "(reason IS NOT NULL)::INTEGER END, source_line, rowid) AS n FROM _p WHERE "
             "row_key IN (SELECT row_key FROM _p GROUP BY row_key HAVING count(*) > 1)"
         )
         self.raw.execute(
@@ -700,14 +708,12 @@ class _Store:
     def prepare(self) -> None:
         """Mark unknown models, number repeated keys, count the batch."""
         self._mark_unknown()
-        read, bad, tmin, tmax, keys = self.raw.execute(
-            "SELECT count(*), count(reason), min(ts) FILTER (WHERE reason IS NULL), "
-            "max(ts) FILTER (WHERE reason IS NULL), count(DISTINCT row_key) FROM _p"
-        ).fetchone() or (0, 0, None, None, 0)
+        read, bad, keys = self.raw.execute(
+            "SELECT count(*), count(reason), count(DISTINCT row_key) FROM _p"
+        ).fetchone() or (0, 0, 0)
         if keys < read:
             self._renumber()
-        epoch = datetime(1970, 1, 1)
-        self.read, self.bad, self.span = int(read), int(bad), [tmin or epoch, tmax or epoch]
+        self.read, self.bad = int(read), int(bad)
 
     def commit(self) -> tuple[int, int, int]:
         """Store the prepared ``_p`` in one transaction; (read, ingested, quarantined)."""
@@ -715,7 +721,11 @@ class _Store:
         held = raw.execute("SELECT count(*) FROM quarantine").fetchone() != (0,)
         raw.begin()
         try:
-            inserted = raw.execute(_INSERT_SQL, self.span).fetchone()
+            raw.execute(_STORED_SQL)
+            insert = _INSERT_SQL
+            if raw.execute("SELECT count(*) FROM _stored").fetchone() != (0,):
+                insert += " AND v.row_key NOT IN (SELECT row_key FROM _stored)"
+            inserted = raw.execute(insert).fetchone()
             quarantined = raw.execute(_QUARANTINE_SQL).fetchone() if self.bad else (0,)
             if held:
                 raw.execute(

@@ -25,8 +25,9 @@ CALIBRATION_CSV = Path(__file__).resolve().parents[3] / "shared" / "validation" 
 
 def test_every_accelerator_is_sourced_dated_and_positive() -> None:
     accs = load_accelerators()
-    # 25 rows of shared/reference/hardware.csv + GH200 96 GB, GH200 144 GB, RTX PRO 6000 BSE.
-    assert len(accs) == 28
+    # 25 rows of shared/reference/hardware.csv + GH200 96 GB, GH200 144 GB, RTX PRO 6000 BSE,
+    # GB300 (issue 19).
+    assert len(accs) == 29
     for a in accs:
         assert len(a.source) > 10, a.id
         assert a.as_of <= TODAY, a.id

@@ -99,6 +99,9 @@ def _accelerator(row: dict[str, str], label: str, i: int) -> Accelerator:
         raise CatalogError(label, "memory_gib and mem_bw_tbps are required", i)
     pcie = _num(row, "pcie", label, i)
     link = _num(row, "interconnect_gb_s_per_direction", label, i)
+    domain = _num(row, "scale_up_domain", label, i)
+    nic = _num(row, "nic_gbit_s_per_gpu", label, i)
+    nic_lat = _num(row, "nic_latency_us", label, i)
     try:
         return Accelerator(
             id=row["id"].strip(),
@@ -112,6 +115,10 @@ def _accelerator(row: dict[str, str], label: str, i: int) -> Accelerator:
             interconnect=row.get("interconnect", "").strip(),
             interconnect_bytes_s=link * GIGA if link is not None else None,
             pcie_gen=int(pcie) if pcie is not None else None,
+            scale_up_domain=int(domain) if domain is not None else None,
+            nic_bytes_s=nic * GIGA / 8.0 if nic is not None else None,
+            nic_latency_s=nic_lat * 1e-6 if nic_lat is not None else None,
+            nic_source=row.get("nic_source", "").strip(),
             year=int(y) if (y := _num(row, "year", label, i)) is not None else None,
             list_price_usd=_num(row, "list_price_usd", label, i),
             price_source=row.get("price_source", "").strip(),

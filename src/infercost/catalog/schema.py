@@ -62,6 +62,14 @@ class Accelerator(CatalogEntry):
         interconnect_bytes_s: scale-up bandwidth per device per direction, bytes/s
             (None: PCIe only, see ``pcie_gen``).
         pcie_gen: host PCIe generation.
+        scale_up_domain: GPUs on one scale-up fabric (an HGX/DGX board: 8; a GB200/GB300
+            NVL72 rack: 72 on one NVLink switch fabric); None: inferred from ``interconnect``
+            (``predict.gpus_per_node``).
+        nic_bytes_s: scale-out network bandwidth per GPU per direction, bytes/s (the NIC that
+            serves each GPU, e.g. ConnectX-7 400 Gb/s = 50e9); None: unpublished.
+        nic_latency_s: latency of one hop over that network (NIC to NIC through the fabric),
+            seconds; None: unpublished.
+        nic_source: where the NIC figures were read, with the date.
         year: launch year.
         list_price_usd: a commonly cited purchase price, with ``price_source``.
         aliases: other spellings that resolve to this entry.
@@ -78,6 +86,10 @@ class Accelerator(CatalogEntry):
     interconnect: str = ""
     interconnect_bytes_s: float | None = None
     pcie_gen: int | None = None
+    scale_up_domain: int | None = Field(default=None, ge=1)
+    nic_bytes_s: float | None = Field(default=None, gt=0)
+    nic_latency_s: float | None = Field(default=None, ge=0)
+    nic_source: str = ""
     year: int | None = None
     list_price_usd: float | None = None
     price_source: str = ""

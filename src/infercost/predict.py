@@ -42,6 +42,14 @@ from infercost.cost.tokens import split_usd_per_m
 from infercost.domains import check_predict_types
 from infercost.errors import InputError
 from infercost.explain import Trail
+from infercost.perf.comm import (
+    SCALEOUT_EFFICIENCY,
+    WIDE_EP_RANKS,
+    Placement,
+    nic_figures,
+    placement,
+    with_scale_out,
+)
 from infercost.perf.errors_band import error_band_for
 from infercost.perf.memory import (
     WeightBytes,
@@ -163,6 +171,14 @@ class Resolved:
     num_gpus: int
     dp: int = 1
     notes: tuple[str, ...] = ()
+    num_nodes: int = 1
+
+    @property
+    def placement(self) -> Placement:
+        """Where the ranks sit on the scale-up domains (``perf.comm.placement``): the
+        deployment's GPUs spread evenly over ``num_nodes`` domains."""
+        per_node = -(-self.num_gpus // self.num_nodes)
+        return placement(self.tp, self.pp, self.dp, self.ep, per_node)
 
     @property
     def attention_dp(self) -> bool:
@@ -231,15 +247,26 @@ def resolve(
     kv_dtype: str = "auto",
     engine: str = "vllm",
     profile: str | None = None,
+    num_nodes: int | None = None,
 ) -> Resolved:
     """Resolve names and parallelism; raises the project's errors for unknown names and
     inconsistent parallelism.
 
     Layout: ``num_gpus = dp x tp x pp``; ``dp`` data-parallel ranks each run a TP x PP unit.
     ``ep`` may reach ``dp x tp``: experts spread over the DP ranks (attention data parallelism
-    with expert parallelism, the DEP layouts) need ``ep = dp x tp``.
+    with expert parallelism, the DEP layouts) need ``ep = dp x tp``. ``num_nodes``: scale-up
+    domains (nodes, NVL72 racks) the GPUs are spread over, evenly (default: as few as hold
+    them, :func:`gpus_per_node` each); traffic between them takes the scale-out network
+    (``perf.comm``).
     """
-    for name, value in (("num_gpus", num_gpus), ("tp", tp), ("pp", pp), ("ep", ep), ("dp", dp)):
+    for name, value in (
+        ("num_gpus", num_gpus),
+        ("tp", tp),
+        ("pp", pp),
+        ("ep", ep),
+        ("dp", dp),
+        ("num_nodes", num_nodes),
+    ):
         _positive_int(name, value)
     if model_config and model:
         raise InputError("Give --model NAME or --model-config PATH, not both.")
@@ -314,14 +341,8 @@ def resolve(
         )
     if arch.num_layers < pp:
         raise InputError(f"--pp {pp} exceeds the model's {arch.num_layers} layers.")
-    node = gpus_per_node(acc)
-    if tp > node:
-        notes.append(
-            f"--tp {tp} spans {-(-tp // node)} nodes of {node} {acc.id}: its all-reduces "
-            "would cross the scale-out network, which this prediction does not model (it uses "
-            f"the {acc.interconnect} figures, optimistic); TP within a node and --pp across "
-            "nodes is the usual layout"
-        )
+    nodes = _resolve_nodes(acc, num_gpus, num_nodes)
+    notes += layout_notes(arch, acc, tp, pp, dp, ep, num_gpus, nodes)
     return Resolved(
         model=arch,
         acc=acc,
@@ -335,7 +356,82 @@ def resolve(
         num_gpus=num_gpus,
         dp=dp,
         notes=tuple(notes),
+        num_nodes=nodes,
     )
+
+
+def _resolve_nodes(acc: Accelerator, num_gpus: int, num_nodes: int | None) -> int:
+    """Scale-up domains the deployment spans: ``num_nodes`` checked (at least as many as
+    hold the GPUs, dividing them evenly), else as few as hold them."""
+    domain = gpus_per_node(acc)
+    fewest = -(-num_gpus // domain)
+    if num_nodes is None:
+        return fewest
+    if num_nodes < fewest or num_gpus % num_nodes:
+        raise InputError(
+            f"--num-nodes {num_nodes} does not fit {num_gpus} GPUs on {acc.id}, whose scale-up "
+            f"domain (node) holds {domain}: give a --num-nodes of at least {fewest} that "
+            f"divides {num_gpus}, or leave it out ({fewest})."
+        )
+    return num_nodes
+
+
+def _link_text(acc: Accelerator) -> str:
+    """The scale-out link a prediction uses, for the notes."""
+    nic, lat, known = nic_figures(acc)
+    where = (
+        "from the catalog"
+        if known
+        else "assumed: the catalog has no NIC figure for this GPU (ConnectX-7 class)"
+    )
+    return (
+        f"the scale-out network at {nic * 8 / 1e9:.0f} Gb/s per GPU x "
+        f"{SCALEOUT_EFFICIENCY:g} achieved, {lat * 1e6:g} µs per hop ({where})"
+    )
+
+
+def layout_notes(
+    m: ModelArch,
+    acc: Accelerator,
+    tp: int,
+    pp: int,
+    dp: int,
+    ep: int,
+    num_gpus: int,
+    nodes: int,
+) -> list[str]:
+    """What crosses scale-up domains in this layout and over which link
+    (``perf.comm.placement``), and the wide-EP load imbalance."""
+    per_node = -(-num_gpus // nodes)
+    place = placement(tp, pp, dp, ep, per_node)
+    domain = f"{nodes} nodes of {per_node} {acc.id}" if nodes > 1 else f"one node of {acc.id}"
+    up = acc.interconnect or "PCIe"
+    out: list[str] = []
+    if place.tp_nodes > 1:
+        out.append(
+            f"--tp {tp} spans {place.tp_nodes} nodes of {per_node} {acc.id}: each all-reduce runs "
+            f"hierarchically, {up} among the {place.tp_local:g} GPUs of a node and "
+            f"{_link_text(acc)} between nodes; TP within a node and --pp across nodes is the "
+            "usual layout"
+        )
+    if place.pp_cross:
+        out.append(
+            f"{place.pp_cross} of the {pp - 1} pipeline hand-offs cross nodes ({domain}) over "
+            f"{_link_text(acc)}"
+        )
+    if 0 < place.ep_local < place.ep_ranks:
+        out.append(
+            f"expert all-to-all over {place.ep_ranks} ranks on {domain}: "
+            f"{place.ep_local - 1} peers of a rank over {up}, {place.ep_ranks - place.ep_local} "
+            f"over {_link_text(acc)}; each exchange takes the slower of the two"
+        )
+    if place.ep_ranks >= WIDE_EP_RANKS and m.is_moe:
+        out.append(
+            f"wide EP ({place.ep_ranks} ranks): the busiest rank's routed (token, expert) pairs "
+            "set the step, mean + sqrt(2 x mean x ln ranks) under uniform routing (Raab & "
+            "Steger 1998; a floor, real routing is less even)"
+        )
+    return out
 
 
 class _DeploymentMemo:
@@ -436,12 +532,15 @@ MAX_SUGGESTED_NODES = 8
 
 
 def gpus_per_node(acc: Accelerator) -> int:
-    """GPUs one tensor-parallel group can span: the accelerator's scale-up domain, read from
-    the catalog's ``interconnect`` text. NVL72 racks (GB200): 72 GPUs on one NVLink fabric;
+    """GPUs one tensor-parallel group can span: the accelerator's scale-up domain, the
+    catalog's ``scale_up_domain`` where it has one, else read from its ``interconnect`` text.
+    NVL72 racks (GB200): 72 GPUs on one NVLink fabric;
     GH200 (NVLink-C2C to its Grace CPU only, no GPU-to-GPU link): 1; Trainium2: 16 per
     trn2.48xlarge, Inferentia2: 12 per inf2.48xlarge (NeuronLink); otherwise 8 (HGX/DGX
     NVLink boards, MI300-series and Gaudi 3 8-accelerator baseboards, 8-GPU PCIe servers,
     TPU v5e-8/v6e-8 hosts)."""
+    if acc.scale_up_domain is not None:
+        return acc.scale_up_domain
     text = acc.interconnect.lower()
     if "nvl72" in text:
         return 72
@@ -677,11 +776,12 @@ def _rank_step_model(r: Resolved) -> StepModel:
         sm = step_model(
             r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep
         )
-        return with_expert_parallel(r.model, sm, r.dp, r.tp, r.ep, r.pp)
+        sm = with_expert_parallel(r.model, sm, r.dp, r.tp, r.ep, r.pp)
+        return with_scale_out(r.model, sm, r.placement, r.acc)
 
     return _step_memo.get(  # type: ignore[no-any-return]
         (r.model, r.acc, r.weight_fmt, r.engine),
-        (r.kv_bytes_per_elem, r.tp, r.pp, r.ep, r.dp),
+        (r.kv_bytes_per_elem, r.tp, r.pp, r.ep, r.dp, r.num_nodes),
         build,
     )
 
@@ -759,6 +859,7 @@ def predict(
     pack_replicas: bool = False,
     allow_spot: bool = False,
     explain: bool = False,
+    num_nodes: int | None = None,
 ) -> Prediction:
     """Predict memory fit, throughput, latency and $/M tokens for one deployment.
 
@@ -768,6 +869,8 @@ def predict(
         isl, osl: prompt and output tokens per request.
         num_gpus, tp, pp, ep, dp: GPUs of the deployment and parallelism
             (num_gpus = dp x tp x pp; ep up to dp x tp, see :func:`resolve`).
+        num_nodes: scale-up domains (nodes, NVL72 racks) the GPUs spread over (default: as
+            few as hold them); traffic between them is modelled over the scale-out network.
         weight_dtype: storage format (default: the checkpoint's dtype).
         kv_dtype: ``auto``, bf16, fp16, fp8, int8.
         concurrency: requests in flight; or ``max_throughput`` for the largest batch that fits.
@@ -818,12 +921,13 @@ def predict(
             kv_dtype=kv_dtype,
             engine=engine,
             profile=profile,
+            num_nodes=num_nodes,
         )
 
     if model_config is None and profile is None:  # names only: the same names, the same answer
         r: Resolved = _resolve_memo.get(
             _catalog_tables(),
-            (model, gpu, num_gpus, tp, pp, ep, dp, weight_dtype, kv_dtype, engine),
+            (model, gpu, num_gpus, tp, pp, ep, dp, weight_dtype, kv_dtype, engine, num_nodes),
             resolved,
         )
     else:  # files are read again on every call
@@ -1135,6 +1239,7 @@ def replica_config(
         reason = fit_reason(r, mean_context, 1) or "no room is left for the KV cache"
         raise InputError(f"{r.model.id} on {r.num_gpus}x {r.acc.id}: {reason}")
     sm = step_model(r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep)
+    sm = with_scale_out(r.model, sm, r.placement, r.acc)
     return ReplicaConfig(
         step=sm,
         max_num_seqs=r.engine.max_num_seqs,

@@ -42,6 +42,7 @@ class PredictRequest(Body):
     allow_spot: bool = False
     pack_replicas: bool = False
     explain: bool = False
+    num_nodes: Count | None = None
 
 
 def run_predict(req: PredictRequest) -> Prediction:

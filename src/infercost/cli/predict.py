@@ -41,6 +41,14 @@ def predict_cmd(
     num_gpus: Annotated[
         int | None, typer.Option(help="GPUs of the deployment (= dp x tp x pp).")
     ] = None,
+    num_nodes: Annotated[
+        int | None,
+        typer.Option(
+            help="Nodes (scale-up domains: an 8-GPU board, an NVL72 rack) the GPUs spread "
+            "over; traffic between them takes the scale-out network. Default: as few as hold "
+            "them."
+        ),
+    ] = None,
     tp: Annotated[int | None, typer.Option(help="Tensor parallelism.")] = None,
     pp: Annotated[int, typer.Option(help="Pipeline parallelism.")] = 1,
     ep: Annotated[
@@ -137,6 +145,8 @@ def predict_cmd(
         names = ", ".join("--" + k.replace("_", "-") for k in given)
         verb, them = ("applies", "it") if len(given) == 1 else ("apply", "them")
         raise InputError(f"{names} {verb} only with --disagg; add --disagg or drop {them}.")
+    if disagg and num_nodes is not None:
+        raise InputError("--num-nodes applies to aggregated predictions, not with --disagg.")
     if disagg:
         _predict_disagg(
             model=model, gpu=gpu, isl=isl, osl=osl, model_config=model_config,
@@ -172,6 +182,7 @@ def predict_cmd(
         pack_replicas=pack_replicas,
         profile=profile,
         explain=explain,
+        num_nodes=num_nodes,
     )
     if as_json:
         sys.stdout.write(json.dumps(p.to_dict(), indent=2) + "\n")

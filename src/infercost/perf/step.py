@@ -22,6 +22,7 @@ pipeline stage; every input may be a numpy array and results broadcast.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,6 +121,19 @@ class StepModel:
             dtype, over ``peak_flop_s`` (the dense GEMMs' effective peak); 1: the same peak.
         attn_flop_per_ctx_prefill: attention FLOP per (query, context) pair of a prompt
             token (MLA prefill runs un-absorbed: per-head K and V up-projected); 0: as decode.
+        tp_local: GPUs of the TP group inside one scale-up domain when the group spans
+            several (the NVLink stage of a hierarchical all-reduce runs over these); 0: the
+            whole group is on one domain (``tp``).
+        pp_cross: pipeline hand-offs per step that cross the scale-out network (they leave
+            the ``pp - 1`` hand-offs over the scale-up link); 0: none.
+        scaleout_const_s, scaleout_per_token_s: scale-out network time per step and per token
+            of this rank (the inter-node stage of TP all-reduces, PP hand-offs across nodes,
+            the cross-node share of the EP all-to-all; :mod:`infercost.perf.comm`); 0: one
+            scale-up domain.
+        expert_log_ranks: ln R of R expert-parallel ranks when the step is set by the busiest
+            rank's expert load (wide EP): the routed (token, expert) pairs on it are
+            mu + sqrt(2 mu ln R) for a mean of mu (:func:`infercost.perf.comm.expert_imbalance`);
+            0: balanced.
     """
 
     dense_bytes: ArrayLike
@@ -167,6 +181,11 @@ class StepModel:
     lm_head_peak_ratio: ArrayLike = 1.0
     attn_peak_ratio: ArrayLike = 1.0
     attn_flop_per_ctx_prefill: ArrayLike = 0.0
+    tp_local: ArrayLike = 0.0
+    pp_cross: ArrayLike = 0.0
+    scaleout_const_s: ArrayLike = 0.0
+    scaleout_per_token_s: ArrayLike = 0.0
+    expert_log_ranks: ArrayLike = 0.0
 
 
 def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
@@ -633,7 +652,10 @@ def comm_s(sm: StepModel, tokens: ArrayLike) -> FloatArray:
     Megatron-LM, arXiv:1909.08053), each latency + 2 (TP-1)/TP x message / link bandwidth
     (ring all-reduce). PP: (PP-1) hand-offs of the hidden states. EP across data-parallel
     ranks: a dispatch and a combine per MoE layer, each latency + tokens x bytes per token /
-    link bandwidth (:func:`with_expert_parallel`).
+    link bandwidth (:func:`with_expert_parallel`). Across scale-up domains
+    (:mod:`infercost.perf.comm`): the NVLink stage of a TP all-reduce runs over the
+    ``tp_local`` GPUs of a domain, ``pp_cross`` hand-offs leave the scale-up link, and the
+    scale-out network adds ``scaleout_const_s + scaleout_per_token_s x tokens``.
     """
     t = np.asarray(tokens, dtype=np.float64)
     tp = np.asarray(sm.tp, dtype=np.float64)
@@ -643,12 +665,15 @@ def comm_s(sm: StepModel, tokens: ArrayLike) -> FloatArray:
     count = np.where(allreduces > 0, allreduces, 2.0 * layers)
     msg = t * sm.hidden_size * ACTIVATION_BYTES
     link = np.asarray(sm.link_bytes_s, dtype=np.float64) * np.asarray(sm.comm_efficiency)
-    per_allreduce = sm.allreduce_latency_s + 2.0 * (tp - 1.0) / tp * msg / link
+    tp_local = np.asarray(sm.tp_local, dtype=np.float64)
+    tl = np.where(tp_local > 0, tp_local, tp)
+    per_allreduce = sm.allreduce_latency_s + 2.0 * (tl - 1.0) / tl * msg / link
     tp_s = np.where(tp > 1, count * per_allreduce, 0.0)
-    pp_s = (pp - 1.0) * (sm.allreduce_latency_s + msg / link)
+    pp_s = (pp - 1.0 - np.asarray(sm.pp_cross)) * (sm.allreduce_latency_s + msg / link)
     a2a = np.asarray(sm.alltoalls_per_step, dtype=np.float64)
     a2a_s = a2a * (sm.allreduce_latency_s + t * np.asarray(sm.alltoall_bytes_per_token) / link)
-    return np.asarray(tp_s + pp_s + a2a_s, dtype=np.float64)
+    out = np.asarray(sm.scaleout_const_s) + np.asarray(sm.scaleout_per_token_s) * t
+    return np.asarray(tp_s + pp_s + a2a_s + out, dtype=np.float64)
 
 
 def mixed_step(
@@ -716,6 +741,8 @@ def _mixed_step_array(
     # routed experts: a grouped GEMM over the (token, expert) pairs on this GPU; each touched
     # expert computes at least one tensor-core tile of rows
     pairs = seen * np.asarray(sm.expert_pairs_per_token)
+    # wide EP: the busiest rank's pairs, mu + sqrt(2 mu ln R) (perf.comm.expert_imbalance)
+    pairs = pairs + np.sqrt(2.0 * np.asarray(sm.expert_log_ranks) * pairs)
     k = float(sm.experts_per_token) or 1.0
     tile_pairs = (
         np.asarray(sm.expert_tile_rows) * experts * np.asarray(sm.expert_pairs_per_token) / k
@@ -823,6 +850,11 @@ class _ScalarStep:
     link: float
     alltoalls_per_step: float
     alltoall_bytes_per_token: float
+    tp_local: float
+    pp_cross: float
+    scaleout_const_s: float
+    scaleout_per_token_s: float
+    expert_log_ranks: float
     # grouped expert GEMMs, activations, per-operand peaks
     expert_flop_per_pair: float
     expert_pairs_per_token: float
@@ -891,6 +923,11 @@ def _scalar_constants(sm: StepModel) -> _ScalarStep | None:
                 link=link,
                 alltoalls_per_step=v["alltoalls_per_step"],
                 alltoall_bytes_per_token=v["alltoall_bytes_per_token"],
+                tp_local=v["tp_local"] or v["tp"],
+                pp_cross=v["pp_cross"],
+                scaleout_const_s=v["scaleout_const_s"],
+                scaleout_per_token_s=v["scaleout_per_token_s"],
+                expert_log_ranks=v["expert_log_ranks"],
                 expert_flop_per_pair=v["expert_flop_per_pair"],
                 expert_pairs_per_token=v["expert_pairs_per_token"],
                 expert_tile_rows=v["expert_tile_rows"],
@@ -952,6 +989,8 @@ def _mixed_step_scalar(
     kv_read = kv_read + index_bytes + state_bytes
     logits_bytes = seqs * c.logits_bytes_per_seq
     pairs = seen * c.expert_pairs_per_token
+    if c.expert_log_ranks:
+        pairs = pairs + math.sqrt(2.0 * c.expert_log_ranks * pairs)
     k = float(c.experts_per_token) or 1.0
     tile_pairs = c.expert_tile_rows * experts * c.expert_pairs_per_token / k
     expert_flop = max(pairs, tile_pairs) * c.expert_flop_per_pair
@@ -988,13 +1027,15 @@ def _mixed_step_scalar(
     # communication, as comm_s
     msg = tokens * c.hidden_size * ACTIVATION_BYTES
     tp = c.tp
-    per_allreduce = c.allreduce_latency_s + 2.0 * (tp - 1.0) / tp * msg / c.link
+    tl = c.tp_local
+    per_allreduce = c.allreduce_latency_s + 2.0 * (tl - 1.0) / tl * msg / c.link
     tp_s = c.allreduce_count * per_allreduce if tp > 1 else 0.0
-    pp_s = (c.pp - 1.0) * (c.allreduce_latency_s + msg / c.link)
+    pp_s = (c.pp - 1.0 - c.pp_cross) * (c.allreduce_latency_s + msg / c.link)
     a2a_s = c.alltoalls_per_step * (
         c.allreduce_latency_s + tokens * c.alltoall_bytes_per_token / c.link
     )
-    comm = tp_s + pp_s + a2a_s
+    out = c.scaleout_const_s + c.scaleout_per_token_s * tokens
+    comm = tp_s + pp_s + a2a_s + out
     overhead = c.step_overhead_s + c.token_overhead_s * tokens + c.seq_overhead_s * seqs
     total = dense_s + expert_s + attn_s + logits_s + comm + overhead
     f64 = np.float64

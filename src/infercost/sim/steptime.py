@@ -60,6 +60,7 @@ class FastStep:
         "_cmp_token_s",
         "_comm_const_s",
         "_comm_per_token_s",
+        "_expert_log_ranks",
         "_expert_miss",
         "_expert_pairs",
         "_expert_tile",
@@ -122,6 +123,7 @@ class FastStep:
         # routed experts: grouped GEMM over (token, expert) pairs, a tile of rows at least
         # per touched expert, at the experts' own peak (perf.step)
         self._expert_pairs = f["expert_pairs_per_token"]
+        self._expert_log_ranks = f["expert_log_ranks"]  # wide EP: busiest rank (perf.comm)
         k = float(sm.experts_per_token) or 1.0
         self._expert_tile = f["expert_tile_rows"] * self._expert_pairs / k
         self._cmp_expert_s = f["expert_flop_per_pair"] / (flops * f["expert_peak_ratio"])
@@ -136,14 +138,18 @@ class FastStep:
         comm_const = 0.0
         comm_tok = 0.0
         allreduces = f["allreduces_per_step"] or 2.0 * self._layers
+        tl = f["tp_local"] or tp  # NVLink stage of a TP group spanning domains (perf.comm)
         if tp > 1:
             comm_const += allreduces * lat
-            comm_tok += allreduces * 2.0 * (tp - 1.0) / tp * msg_per_token / link
+            comm_tok += allreduces * 2.0 * (tl - 1.0) / tl * msg_per_token / link
         a2a = f["alltoalls_per_step"]
         comm_const += a2a * lat
         comm_tok += a2a * f["alltoall_bytes_per_token"] / link
-        comm_const += (pp - 1.0) * lat
-        comm_tok += (pp - 1.0) * msg_per_token / link if pp > 1 else 0.0
+        local_handoffs = pp - 1.0 - f["pp_cross"]
+        comm_const += local_handoffs * lat
+        comm_tok += local_handoffs * msg_per_token / link if pp > 1 else 0.0
+        comm_const += f["scaleout_const_s"]
+        comm_tok += f["scaleout_per_token_s"]
         self._comm_const_s = comm_const
         self._comm_per_token_s = comm_tok
         self._overhead_s = f["step_overhead_s"]
@@ -212,6 +218,8 @@ class FastStep:
             seen = max(tokens, 0.0) * self._moe_scale
             touched = self._num_experts * (1.0 - self._expert_miss**seen)
             pairs = seen * self._expert_pairs
+            if self._expert_log_ranks:
+                pairs += (2.0 * self._expert_log_ranks * pairs) ** 0.5
             experts_mem = (
                 touched * self._mem_expert_s
                 + pairs * self._mem_expert_act_pair_s
@@ -288,6 +296,11 @@ _SCALAR_FIELDS = (
     "state_flop_per_token",
     "allreduces_per_step",
     "moe_token_scale",
+    "tp_local",
+    "pp_cross",
+    "scaleout_const_s",
+    "scaleout_per_token_s",
+    "expert_log_ranks",
     "alltoalls_per_step",
     "alltoall_bytes_per_token",
 )

@@ -1,7 +1,7 @@
 """The columnar JSON Lines path (DuckDB SQL, :func:`infercost.usage.formats.jsonl_select`)
 against the Python converters: the same ledger, row for row, reason for reason.
 
-Every fixture of the openai, anthropic and vllm formats and a few thousand generated records
+Every fixture of the openai, anthropic and vllm formats and a 3,000 generated records
 with awkward values (numbers as strings, fractions, booleans, nulls, wrapped bodies, metadata
 with other keys, ms/µs/ns times, ISO strings that only one reader would accept, ...) are
 ingested twice: as usual, and with the columnar path switched off. The generated records
@@ -248,15 +248,15 @@ def test_generated_records_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                  fmt: str) -> None:  # fmt: skip
     rng = random.Random(f"columnar-{fmt}")
     src = tmp_path / f"{fmt}.jsonl"
-    lines = [_line(rng, _record(rng, fmt, i)) for i in range(1500)]
+    lines = [_line(rng, _record(rng, fmt, i)) for i in range(1000)]
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     got = _same(tmp_path, src, fmt, monkeypatch, batch_rows=10_000)
-    assert got["counts"]["ingested"] > 30
-    assert got["counts"]["quarantined"] > 100
-    # in batches of 400 lines (wrapped bodies read lean, then again): the same ledger, but
+    assert got["counts"]["ingested"] > 20
+    assert got["counts"]["quarantined"] > 50
+    # in batches of 300 lines (wrapped bodies read lean, then again): the same ledger, but
     # for records without an id, numbered among identical records of their batch, and the
     # counts (a quarantined row can become a duplicate where a later batch stores its id)
-    small = _ledger_rows(tmp_path / "small.duckdb", src, fmt, True, monkeypatch, 400)
+    small = _ledger_rows(tmp_path / "small.duckdb", src, fmt, True, monkeypatch, 300)
 
     def ids(rows: list[Any]) -> list[Any]:
         return [r for r in rows if not r[0].startswith("h:")]

@@ -53,7 +53,7 @@ from infercost.usage.prices import PriceBook
 from infercost.usage.schema import PARSE_SCHEMA, REQUEST_FIELDS, SELF_HOSTED
 
 BATCH_ROWS = 500_000
-"""Rows (JSON Lines: lines) per transaction; columnar files use twice as many."""
+"""Rows (JSON Lines: lines) per transaction."""
 
 READ_BYTES = 64 << 20
 """Bytes read at a time from a JSON Lines file."""
@@ -736,6 +736,7 @@ class _Store:
         except BaseException:
             raw.rollback()
             raise
+        raw.execute("DROP TABLE IF EXISTS _p; DROP TABLE IF EXISTS _stored")  # free memory
         return (
             self.read,
             int(inserted[0] if inserted else 0),
@@ -839,8 +840,7 @@ def ingest(
     Args:
         fmt: ``auto`` (by extension and first record) or one of
             :data:`infercost.usage.formats.FORMATS`.
-        batch_rows: rows (JSON Lines: lines) per transaction; columnar files use twice as
-            many.
+        batch_rows: rows (JSON Lines: lines) per transaction.
         on_progress: called with the number of records read so far, after each batch.
 
     Raises:
@@ -881,7 +881,7 @@ def ingest(
 
 def _generic(file: Path, batch_rows: int, take: Take) -> Batches:
     """Batches of a generic Parquet/CSV/JSONL file, mapped in SQL."""
-    for batch in _generic_batches(file, batch_rows * 2):
+    for batch in _generic_batches(file, batch_rows):
         store = take()
         store.raw.register("g", batch)
         try:
@@ -908,9 +908,7 @@ def _jsonl(file: Path, fmt: str, batch_rows: int, take: Take) -> Batches:
         "ON l.ln = r.source_line)",
     )
     wrapped = False
-    batches = _line_batches(file, batch_rows)
-    lines = next(batches, None)
-    while lines is not None:
+    for lines in _line_batches(file, batch_rows):
         store = take()
         raw = store.raw
         raw.register("_lines", lines)
@@ -926,7 +924,6 @@ def _jsonl(file: Path, fmt: str, batch_rows: int, take: Take) -> Batches:
                     wrapped = again > len(lines) // 20
         finally:
             raw.unregister("_lines")
-        following = next(batches, None)
         slow = raw.execute(
             "SELECT source_line, _line FROM _p WHERE NOT _fast ORDER BY source_line"
         ).fetchall()
@@ -937,13 +934,21 @@ def _jsonl(file: Path, fmt: str, batch_rows: int, take: Take) -> Batches:
         keys = raw.execute("SELECT DISTINCT _attr FROM _p WHERE _attr IS NOT NULL").fetchall()
         if keys:
             _attribute(raw, [k for (k,) in keys])
-        extra = py.finish() if following is None else 0
         rows = py.take()
         if rows:
             store.add_rows(rows)
         store.prepare()
+        yield store, 0
+    # streams without a chunk that has usage: their first fragment, in a last small batch
+    extra = py.finish()
+    rows = py.take()
+    if rows:
+        store = take()
+        store.load_rows(rows)
+        store.prepare()
         yield store, extra
-        lines = following
+    elif extra:
+        yield None, extra
 
 
 def _attribute(raw: duckdb.DuckDBPyConnection, keys: list[str]) -> None:

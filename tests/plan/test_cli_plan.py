@@ -346,8 +346,8 @@ class TestConflictingFlags:
             ),
             (
                 ["plan", "breakeven", "--model", "llama-3.1-8b", "--gpu", "H100"],
-                "--model needs --api-model (the accelerator to self-host on and the API model "
-                "to compare with).",
+                # names only what is missing (QA: it listed the GPU that was given)
+                "--model needs --api-model (the API model to compare with).",
             ),
             (
                 [*SCENARIOS, "--elasticity", "-1", "--price-ratio", "0.5", "--volume-ratio", "3"],

@@ -302,3 +302,24 @@ def test_common_records_are_converted_in_sql(fmt: str) -> None:
     for wrapped in (True, False):
         got = con.execute(f"SELECT _fast, _retry FROM ({F.jsonl_select(fmt, wrapped)})").fetchall()
         assert all(fast or (retry and not wrapped) for fast, retry in got), (wrapped, got)
+
+
+def test_line_split_matches_the_python_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines, numbers and text as formats.jsonl_records reads them: blank lines, CR, invalid
+    and cut UTF-8, long lines across small read blocks, no newline at the end."""
+    from infercost.usage import ingest as ingest_module
+
+    rng = random.Random(1)
+    pieces = [b'{"a":1}', b"", b"  ", b"\xff\xfe bad", b'{"x":"\xc3\xa9"}', b"\r",
+              b'{"cut": "\xe2\x82', b"x" * 5000]  # fmt: skip
+    src = tmp_path / "lines.jsonl"
+    src.write_bytes(b"\n".join(rng.choice(pieces) for _ in range(3000)))
+    monkeypatch.setattr(ingest_module, "READ_BYTES", 4096)
+    got = [
+        (n, line.strip())
+        for table in ingest_module._line_batches(src, 777)
+        for n, line in zip(table["ln"].to_pylist(), table["line"].to_pylist(), strict=True)
+    ]
+    assert [g for g in got if g[1]] == [(r.line, r.raw) for r in F.jsonl_records(src)]

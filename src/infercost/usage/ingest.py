@@ -277,13 +277,13 @@ class _Rows:
 # JSON Lines, split into lines without Python per line
 
 
-def _split_lines(chunk: bytes) -> pa.Array:
+def _split_lines(chunk: bytes | memoryview) -> pa.Array:
     """The lines of ``chunk`` (each with its newline) as an Arrow string array over the same
     bytes; invalid UTF-8 is replaced as ``bytes.decode(errors="replace")`` does per line."""
     buf = np.frombuffer(chunk, np.uint8)
     ends = np.flatnonzero(buf == 10) + 1
-    if chunk and chunk[-1:] != b"\n":
-        ends = np.append(ends, len(chunk))
+    if buf.size and buf[-1] != 10:
+        ends = np.append(ends, buf.size)
     offsets = np.concatenate((np.zeros(1, np.int64), ends.astype(np.int64)))
     lines = pa.LargeBinaryArray.from_buffers(
         pa.large_binary(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(chunk)]
@@ -291,7 +291,7 @@ def _split_lines(chunk: bytes) -> pa.Array:
     try:
         return lines.cast(pa.large_string())
     except pa.ArrowInvalid:  # a newline is never part of a multi-byte sequence: same lines
-        return _split_lines(chunk.decode("utf-8", errors="replace").encode("utf-8"))
+        return _split_lines(bytes(chunk).decode("utf-8", errors="replace").encode("utf-8"))
 
 
 def _line_batches(path: Path, rows: int) -> Iterator[pa.Table]:
@@ -328,7 +328,7 @@ def _line_batches(path: Path, rows: int) -> Iterator[pa.Table]:
             cut = data.rfind(b"\n") + 1
             carry = data[cut:]
             if cut:
-                lines = _split_lines(data[:cut])
+                lines = _split_lines(memoryview(data)[:cut])
                 pending.append(lines)
                 count += len(lines)
                 yield from emit(final=False)

@@ -908,7 +908,12 @@ def _jsonl(file: Path, fmt: str, batch_rows: int, take: Take) -> Batches:
         "ON l.ln = r.source_line)",
     )
     wrapped = False
-    for lines in _line_batches(file, batch_rows):
+    for chunks in _line_batches(file, batch_rows):
+        # one contiguous chunk: DuckDB then writes the batch in full row groups (from a
+        # batch spread over read blocks it writes ragged ones, which a checkpoint rewrites:
+        # 17 s and 2.3 GB after 10 million rows)
+        lines = chunks.combine_chunks()
+        del chunks
         store = take()
         raw = store.raw
         raw.register("_lines", lines)

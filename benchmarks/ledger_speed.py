@@ -5,7 +5,8 @@ JSONL file in the same run.
     python benchmarks/ledger_speed.py               # default size, about a minute on 2 cores
     python benchmarks/ledger_speed.py --rows 10000000
 
-Prints rows/s of each ingest (and its CPU seconds, all threads: the machine may be shared),
+Prints rows/s of each ingest, checkpoint included (and its CPU seconds, all threads: the
+machine may be shared),
 the report's seconds and the peak memory of the process that runs the baseline, the ingests
 and the report. The synthetic month is written by a child process in chunks of 500,000 rows
 (``synth.month`` with seeds 7, 8, ...; the default size is one chunk, the same rows as
@@ -111,6 +112,7 @@ def main() -> None:
                 led.add_deployments(synth.FLEET)
                 started, cpu = time.perf_counter(), time.process_time()
                 res = ingest(led, [path])
+                led.raw.execute("CHECKPOINT")  # what closing the ledger would do
                 took, cpu = time.perf_counter() - started, time.process_time() - cpu
                 print(f"ingest {name}: {res.ingested:,} rows in {took:.2f} s = "
                       f"{res.read / took:,.0f} rows/s ({cpu:.2f} CPU s)")  # fmt: skip

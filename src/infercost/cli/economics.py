@@ -34,7 +34,7 @@ from infercost.cost.tco import owned_hardware, power_from_tdp, tco
 from infercost.errors import InputError
 from infercost.plan.compare import compare_gpus
 from infercost.plan.deployment_cost import deployment_cost
-from infercost.report.charts_cost import compare_figure, write_compare_html
+from infercost.report.charts_cost import compare_figure
 from infercost.report.cost_tables import (
     render_compare_table,
     render_cost_table,
@@ -42,7 +42,7 @@ from infercost.report.cost_tables import (
 )
 from infercost.report.files import checked_html_path, checked_png_path
 from infercost.report.listings import check_max_age, offers_data
-from infercost.report.plan_charts import write_png
+from infercost.report.plan_charts import write_charts
 
 _out = Console(highlight=False, soft_wrap=True)
 
@@ -411,10 +411,7 @@ def compare_gpus_command(
         max_ttft_s=max_ttft_s,
     )  # fmt: skip
     data = checked(result.to_dict())
-    if html is not None:
-        write_compare_html(result, html)
-    if png is not None:
-        write_png(compare_figure(result), png)
+    write_charts(lambda: compare_figure(result), html, png)
     if as_json:
         _print_json(data)
         return

@@ -9,6 +9,7 @@ and, with ``--html FILE``, a plotly chart (``infercost.report.plan_charts``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,16 +79,15 @@ def register(app: typer.Typer) -> None:
 
 
 def _emit(
-    data: dict[str, Any], as_json: bool, html: Path | None, fig: go.Figure | None,
-    png: Path | None = None,
+    data: dict[str, Any], as_json: bool, html: Path | None, png: Path | None,
+    make: Callable[[], go.Figure] | None,
 ) -> bool:  # fmt: skip
     """Check the result (no inf/nan/overflowed integer), write the chart if asked (HTML,
-    PNG), print JSON if asked. True when the caller should stop."""
+    PNG; built by ``make`` only then), print JSON if asked. True when the caller should
+    stop."""
     checked(data)
-    if html is not None and fig is not None:
-        plan_charts.write_html(fig, html)
-    if png is not None and fig is not None:
-        plan_charts.write_png(fig, png)
+    if make is not None:
+        plan_charts.write_charts(make, html, png)
     if as_json:
         print_json(data)
         return True
@@ -346,8 +346,7 @@ def search_command(
     data["p99"] = tail.to_dict() if tail else None
     if split is not None:
         data["disaggregated"] = split.to_dict()
-    fig = plan_charts.search_figure(result) if html or png else None
-    if _emit(data, as_json, html, fig, png):
+    if _emit(data, as_json, html, png, lambda: plan_charts.search_figure(result)):
         return
     plan_tables.render_search(_out, result, families, tail)
     if split is not None:
@@ -421,8 +420,7 @@ def pareto_command(
             max_work,
         ),
     )
-    fig = plan_charts.pareto_figure(result) if html or png else None
-    if _emit(result.to_dict(), as_json, html, fig, png):
+    if _emit(result.to_dict(), as_json, html, png, lambda: plan_charts.pareto_figure(result)):
         return
     plan_tables.render_pareto(_out, result, rows)
     _chart_note(html, png)
@@ -549,8 +547,7 @@ def fleet_command(
         days_per_month=days_per_month,
         max_spot_share=max_spot_share,
     )
-    fig = plan_charts.fleet_figure(plan) if html or png else None
-    if _emit(plan.to_dict(), as_json, html, fig, png):
+    if _emit(plan.to_dict(), as_json, html, png, lambda: plan_charts.fleet_figure(plan)):
         return
     plan_tables.render_fleet(_out, plan)
     _chart_note(html, png)
@@ -699,8 +696,7 @@ def breakeven_command(
         )
     vols = _floats(volumes, "--volumes")
     result = breakeven(inp, np.asarray(vols, dtype=np.float64) if vols else None)
-    fig = plan_charts.breakeven_figure(result) if html or png else None
-    if _emit(result.to_dict(), as_json, html, fig, png):
+    if _emit(result.to_dict(), as_json, html, png, lambda: plan_charts.breakeven_figure(result)):
         return
     plan_tables.render_breakeven(_out, result)
     _chart_note(html, png)
@@ -786,8 +782,7 @@ def hybrid_command(
         max_utilization=max_utilization,
         days_per_month=days_per_month,
     )
-    fig = plan_charts.hybrid_figure(result) if html or png else None
-    if _emit(result.to_dict(), as_json, html, fig, png):
+    if _emit(result.to_dict(), as_json, html, png, lambda: plan_charts.hybrid_figure(result)):
         return
     plan_tables.render_hybrid(_out, result)
     _chart_note(html, png)
@@ -826,8 +821,7 @@ def cascade_command(
         router_usd_per_m=router_usd_per_m,
         baseline_usd_per_m=base,
     )
-    fig = plan_charts.cascade_figure(result) if html or png else None
-    if _emit(result.to_dict(), as_json, html, fig, png):
+    if _emit(result.to_dict(), as_json, html, png, lambda: plan_charts.cascade_figure(result)):
         return
     plan_tables.render_cascade(_out, result)
     _chart_note(html, png)
@@ -936,7 +930,8 @@ def payback_command(
         key = "speculative_decoding" if f.feature.startswith("spec") else "prefix_caching"
         data[key] = f.to_dict()
         fig = fig or plan_charts.feature_figure(f)
-    if _emit(data, as_json, html, fig if html or png else None, png):
+    chart = fig
+    if _emit(data, as_json, html, png, (lambda: chart) if chart is not None else None):
         return
     if distill is not None:
         plan_tables.render_distillation(_out, distill)
@@ -1047,8 +1042,13 @@ def scenarios_command(
         "growth": growth.to_dict() if growth else None,
         "generations": generations.to_dict() if generations else None,
     }
-    fig = plan_charts.scenarios_figure(projection, growth, generations) if html or png else None
-    if _emit(data, as_json, html, fig, png):
+    if _emit(
+        data,
+        as_json,
+        html,
+        png,
+        lambda: plan_charts.scenarios_figure(projection, growth, generations),
+    ):
         return
     plan_tables.render_scenarios(_out, projection, growth, generations)
     _chart_note(html, png)

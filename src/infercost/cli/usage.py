@@ -18,7 +18,7 @@ from rich.table import Table
 from infercost.errors import InputError
 from infercost.report import usage_charts
 from infercost.report.files import checked_html_path, checked_output_path, checked_png_path
-from infercost.report.plan_charts import write_html, write_png
+from infercost.report.plan_charts import write_charts
 from infercost.usage import queries, synth
 from infercost.usage.anomalies import fmt_metric
 from infercost.usage.export import (
@@ -154,12 +154,7 @@ def report_cmd(
         ledger, by.split(","), _when(start, "--from"), _when(end, "--to"),
         allocate_idle=allocate_idle,
     )  # fmt: skip
-    if html is not None or png is not None:
-        fig = usage_charts.report_figure(rep)
-        if html is not None:
-            write_html(fig, html)
-        if png is not None:
-            write_png(fig, png)
+    write_charts(lambda: usage_charts.report_figure(rep), html, png)
     if as_json:
         print(json.dumps(rep.to_dict()))
         return
@@ -206,12 +201,7 @@ def anomalies_cmd(
         ledger, _when(start, "--from"), _when(end, "--to"), weeks=weeks, trailing=trailing,
         threshold=threshold, min_requests=min_requests,
     )  # fmt: skip
-    if html is not None or png is not None:
-        fig = usage_charts.anomalies_figure(rep)
-        if html is not None:
-            write_html(fig, html)
-        if png is not None:
-            write_png(fig, png)
+    write_charts(lambda: usage_charts.anomalies_figure(rep), html, png)
     if as_json:
         print(json.dumps(rep.to_dict()))
         return
@@ -264,12 +254,7 @@ def forecast_cmd(
         ledger, as_of=when.date() if when else None,
         budget_usd=_money(budget_usd, "--budget-usd"), level=level,
     )  # fmt: skip
-    if html is not None or png is not None:
-        fig = usage_charts.forecast_figure(fc)
-        if html is not None:
-            write_html(fig, html)
-        if png is not None:
-            write_png(fig, png)
+    write_charts(lambda: usage_charts.forecast_figure(fc), html, png)
     if as_json:
         print(json.dumps(fc.to_dict()))
         return
@@ -325,12 +310,7 @@ def reprice_cmd(
     rep = queries.repricing(
         ledger, alternatives, where or [], _when(start, "--from"), _when(end, "--to")
     )
-    if html is not None or png is not None:
-        fig = usage_charts.reprice_figure(rep)
-        if html is not None:
-            write_html(fig, html)
-        if png is not None:
-            write_png(fig, png)
+    write_charts(lambda: usage_charts.reprice_figure(rep), html, png)
     if as_json:
         print(json.dumps(rep.to_dict()))
         return

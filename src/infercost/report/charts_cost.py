@@ -6,8 +6,8 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from infercost.fileio import write_atomic
 from infercost.plan.compare import Comparison, OfferResult
+from infercost.report.plan_charts import write_html
 
 
 def _label(r: OfferResult) -> str:
@@ -72,6 +72,4 @@ def write_compare_html(comparison: Comparison, path: Path) -> Path:
     Raises:
         InputError: the folder does not exist or is not writable.
     """
-    html = compare_figure(comparison).to_html(include_plotlyjs=True, full_html=True)
-    write_atomic(path, html)
-    return path
+    return write_html(compare_figure(comparison), path)

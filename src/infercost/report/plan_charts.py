@@ -6,6 +6,7 @@ self-contained file (plotly.js inlined; no network when it is opened).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,25 @@ def write_png(fig: go.Figure, path: Path, width: int = 1200, height: int = 700) 
         ) from None
     write_atomic(path, image)
     return path
+
+
+def write_charts(
+    make: Callable[[], go.Figure], html: Path | None, png: Path | None
+) -> go.Figure | None:
+    """Build the figure with ``make`` only when an ``--html`` or ``--png`` path is given, and
+    write it to each; returns the figure (None when neither was asked for).
+
+    Raises:
+        InputError: as :func:`write_html` and :func:`write_png`.
+    """
+    if html is None and png is None:
+        return None
+    fig = make()
+    if html is not None:
+        write_html(fig, html)
+    if png is not None:
+        write_png(fig, png)
+    return fig
 
 
 def _label(c: Candidate) -> str:

@@ -9,7 +9,6 @@ profile comes back as TOML text (``profile_toml``) instead of being written anyw
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections import Counter
 from datetime import date
@@ -18,7 +17,7 @@ from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
-from infercost.api.schema import LIMITS
+from infercost.api.uploads import renamed, save_uploads
 from infercost.calibrate.error import score
 from infercost.calibrate.fit import fit_all, prepare_for_fit, profiles_toml
 from infercost.calibrate.importers import FORMATS, Format, Overrides, detect_format, import_file
@@ -29,49 +28,6 @@ router = APIRouter(tags=["calibrate"])
 
 FormName = Annotated[str | None, Form(max_length=200)]
 FormInt = Annotated[int | None, Form(ge=-(10**6), le=10**6)]
-
-
-class TooLarge(InputError):
-    """An upload over the size limit (answered with 413)."""
-
-
-def _display_name(upload: UploadFile, index: int) -> str:
-    name = Path(upload.filename or "").name
-    return re.sub(r"[^A-Za-z0-9._ -]", "_", name)[:100] or f"upload-{index + 1}"
-
-
-async def _save(uploads: list[UploadFile], folder: Path) -> list[tuple[Path, str]]:
-    """Write each upload to ``folder/upload-<n>``; returns (path, client name) pairs.
-
-    Raises:
-        TooLarge: a file over ``Limits.max_upload_bytes``.
-        InputError: no file, or more than ``Limits.max_uploads``.
-    """
-    if not uploads:
-        raise InputError("Upload at least one result file (form field 'file').")
-    if len(uploads) > LIMITS.max_uploads:
-        raise InputError(f"At most {LIMITS.max_uploads} files per request, got {len(uploads)}.")
-    saved = []
-    for i, up in enumerate(uploads):
-        data = await up.read(LIMITS.max_upload_bytes + 1)
-        name = _display_name(up, i)
-        if len(data) > LIMITS.max_upload_bytes:
-            raise TooLarge(
-                f"{name} is larger than the service's upload limit of "
-                f"{LIMITS.max_upload_bytes:,} bytes."
-            )
-        path = folder / f"upload-{i + 1}"
-        path.write_bytes(data)
-        saved.append((path, name))
-    return saved
-
-
-def _renamed(err: InfercostError, saved: list[tuple[Path, str]]) -> InfercostError:
-    """The same error with temporary paths replaced by the uploads' names."""
-    text = str(err)
-    for path, name in saved:
-        text = text.replace(str(path), name)
-    return err if text == str(err) else InputError(text)
 
 
 def run_import(path: Path, name: str, fmt: str | None, overrides: Overrides) -> dict[str, Any]:
@@ -145,13 +101,13 @@ async def import_endpoint(
                isl=isl, osl=osl, concurrency=concurrency),
     )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="infercost-upload-") as tmp:
-        saved = await _save([file], Path(tmp))
+        saved = await save_uploads([file], Path(tmp))
         try:
             return await request.app.state.runner.call(  # type: ignore[no-any-return]
                 run_import, saved[0][0], saved[0][1], format, overrides
             )
         except InfercostError as err:
-            raise _renamed(err, saved) from None
+            raise renamed(err, saved) from None
 
 
 @router.post("/api/calibrate/fit", summary="Fit engine efficiencies to uploaded results")
@@ -171,10 +127,10 @@ async def fit_endpoint(
         gpu=gpu, model=model, engine=engine, tp=tp, weight_dtype=weight_dtype, kv_dtype=kv_dtype
     )
     with tempfile.TemporaryDirectory(prefix="infercost-upload-") as tmp:
-        saved = await _save(file, Path(tmp))
+        saved = await save_uploads(file, Path(tmp))
         try:
             return await request.app.state.runner.call(  # type: ignore[no-any-return]
                 run_fit, saved, overrides
             )
         except InfercostError as err:
-            raise _renamed(err, saved) from None
+            raise renamed(err, saved) from None

@@ -24,10 +24,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import ConfigDict, Field
 
-from infercost.api.calibrate import TooLarge
 from infercost.api.respond import respond
-from infercost.api.schema import LIMITS, Name, Names
+from infercost.api.schema import Name, Names
 from infercost.api.schema import Request as Body
+from infercost.api.uploads import display_name, renamed, save_uploads
 from infercost.errors import InfercostError, InputError
 from infercost.usage import queries
 from infercost.usage.anomalies import AnomalyReport
@@ -236,23 +236,18 @@ async def usage_ingest_endpoint(
     """Ingest one file into the service's ledger; broken rows are quarantined with their line
     and reason; a re-upload adds nothing (``read = ingested + quarantined + duplicates``)."""
     ledger = ledger_of(request)
-    name = Path(file.filename or "upload").name[:100]
-    suffix = Path(name).suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
+    name = display_name(file, 0)
+    if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
         raise InputError(
             f"{name}: a usage file ends in {', '.join(UPLOAD_SUFFIXES)} (the format is read "
             "from it and the first record)."
         )
-    data = await file.read(LIMITS.max_upload_bytes + 1)
-    if len(data) > LIMITS.max_upload_bytes:
-        raise TooLarge(
-            f"{name} is larger than the service's upload limit of "
-            f"{LIMITS.max_upload_bytes:,} bytes."
-        )
     with tempfile.TemporaryDirectory(prefix="infercost-usage-") as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(data)
-        result: dict[str, Any] = await request.app.state.runner.call(
-            run_usage_ingest, path, name, format, ledger
-        )
+        saved = await save_uploads([file], Path(tmp), keep_suffix=True)
+        try:
+            result: dict[str, Any] = await request.app.state.runner.call(
+                run_usage_ingest, saved[0][0], name, format, ledger
+            )
+        except InfercostError as err:
+            raise renamed(err, saved) from None
         return result

@@ -65,6 +65,7 @@ class TestPublishedColumns:
         assert API_PRICE_FIELDS == (
             "provider", "model", "usd_per_m_input", "usd_per_m_output",
             "usd_per_m_cached_input", "usd_per_m_cache_write", "batch_discount",
+            "batch_cached_input_discount", "batch_cache_write_discount",
             "context_tiers", "as_of", "source", "notes",
         )  # fmt: skip
 
@@ -144,7 +145,7 @@ class TestParseApiPrices:
     HEADER = ",".join(API_PRICE_FIELDS)
 
     def test_context_tiers_parse(self) -> None:
-        text = f"{self.HEADER}\nGoogle,g,1.25,10,0.125,,0.5,200000:2.5:15:0.25,2026-01-01,src,\n"
+        text = f"{self.HEADER}\nGoogle,g,1.25,10,0.125,,0.5,,,200000:2.5:15:0.25,2026-01-01,src,\n"
         (sheet,) = parse_api_prices_csv(text, "a.csv")
         (tier,) = sheet.context_tiers
         assert (tier.above_input_tokens, tier.usd_per_m_input, tier.usd_per_m_output) == (
@@ -158,11 +159,13 @@ class TestParseApiPrices:
     @pytest.mark.parametrize(
         ("cells", "field_text"),
         [
-            ("1,2,,,1.0,,", "batch_discount"),  # a 100 % discount is not a price
-            ("1,2,,,,200000:2.5,", "context_tiers"),
-            ("1,2,,,,200000:x:3,", "context_tiers"),
-            ("1,2,,,,300000:2:3;200000:2:3,", "ascending"),
-            ("-1,2,,,,,", "usd_per_m_input"),
+            ("1,2,,,1.0,,,,", "batch_discount"),  # a 100 % discount is not a price
+            ("1,2,,,0.5,-0.1,,,", "batch_cached_input_discount"),
+            ("1,2,,,0.5,,1,,", "batch_cache_write_discount"),
+            ("1,2,,,,,,200000:2.5,", "context_tiers"),
+            ("1,2,,,,,,200000:x:3,", "context_tiers"),
+            ("1,2,,,,,,300000:2:3;200000:2:3,", "ascending"),
+            ("-1,2,,,,,,,", "usd_per_m_input"),
         ],
     )
     def test_bad_field_is_named(self, cells: str, field_text: str) -> None:

@@ -123,3 +123,37 @@ def test_token_cost_edges() -> None:
     assert dear["tokens_per_usd"] == pytest.approx(0.36)
     huge = runner.invoke(app, ["calc", "token-cost", "--usd-per-hour", "1e300", "--tok-s", "1"])
     assert huge.exit_code != 0 and "at most" in str(huge.exception)
+
+
+def test_batch_request_openai_gpt_4_1_keeps_the_standard_cached_rate() -> None:
+    """genai-prices 0.2.5 gpt-4.1: $2 in, $0.50 cached, $8 out; Batch table $1/$4 and no
+    cached-input rate (cached stays $0.50): 100,000 x 1 + 400,000 x 0.50 + 10,000 x 4
+    = 0.10 + 0.20 + 0.04 = $0.34 (the library's figure; halving the cached rate gave $0.24)."""
+    d = run_json(["request", "--api-model", "gpt-4.1", "--api-provider", "openai",
+                  "--input", "100000", "--cached-input", "400000", "--output", "10000",
+                  "--batch"])  # fmt: skip
+    assert d["cached_input_usd"] == pytest.approx(0.20)
+    assert d["total_usd"] == pytest.approx(0.34)
+    assert d["batch_multipliers"] == {"input_output": 0.5, "cached_input": 1.0,
+                                      "cache_write": 0.5}  # fmt: skip
+    assert d["batch_cache_source"].startswith("genai-prices")
+
+
+def test_batch_request_anthropic_halves_cache_reads_and_writes() -> None:
+    """genai-prices 0.2.5 claude-sonnet-4-5: $3 in, $0.30 cache read, $3.75 cache write, $15
+    out, all halved in a Message Batch: 20,000 x 1.50 + 100,000 x 0.15 + 10,000 x 1.875
+    + 2,000 x 7.50 = 0.03 + 0.015 + 0.01875 + 0.015 = $0.07875 per request."""
+    d = run_json(["request", "--api-model", "claude-sonnet-4-5", "--api-provider", "anthropic",
+                  "--input", "20000", "--cached-input", "100000", "--cache-write", "10000",
+                  "--output", "2000", "--batch"])  # fmt: skip
+    assert d["cached_input_usd"] == pytest.approx(0.015)
+    assert d["cache_write_usd"] == pytest.approx(0.01875)
+    assert d["total_usd"] == pytest.approx(0.07875)
+
+
+def test_batch_request_plain_output_names_the_cache_rule() -> None:
+    args = ["calc", "request", "--api-model", "gpt-4.1", "--api-provider", "openai",
+            "--input", "1", "--output", "1", "--batch"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "batch: 50% off input and output, 0% off cached input" in result.output

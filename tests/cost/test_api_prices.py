@@ -76,10 +76,14 @@ class TestGenaiAdapter:
                 usd_per_m_input=Decimal("2.5"),
                 usd_per_m_output=Decimal(15),
                 usd_per_m_cached_input=Decimal("0.25"),
+                # the batch variant lists no cache price: the standard one stays (0 off)
+                batch_cached_input_discount=Decimal(0),
             ),
         )
         # batch output $5 vs $10 standard: 1 - 5/10 = 50 % off.
         assert sheet.batch_discount == Decimal("0.5")
+        assert sheet.batch_cached_input_discount == Decimal(0)
+        assert sheet.batch_cache_source.startswith("genai-prices ")
         assert sheet.source.startswith("genai-prices ")
         assert sheet.source.endswith("(https://acme/pricing)")
 
@@ -337,3 +341,129 @@ class TestBlendAndMonth:
         assert blended_usd_per_m(sheet, 0) == Decimal("1.25")
         with pytest.raises(InputError, match="input"):
             blended_usd_per_m(sheet, 0.5)
+
+
+class TestBatchCachedInput:
+    """What a batch does to cache reads, by provider (the bug: every kind was halved)."""
+
+    def test_openai_gpt_4_1_batch_keeps_the_standard_cached_rate(self) -> None:
+        # genai-prices 0.2.5, OpenAI gpt-4.1: $2/M input, $0.50/M cached, $8/M output; its
+        # Batch table (verified 2026-10-14) lists $1/$4 and no cached-input rate, so cached
+        # input stays at $0.50 in a batch.
+        # 100k uncached x $1/M = $0.10; 400k cached x $0.50/M = $0.20; 10k output x $4/M
+        # = $0.04; total $0.34 (halving the cached rate too gave $0.24).
+        sheet = api_price("gpt-4.1", "openai")
+        assert sheet.source.startswith("genai-prices ")
+        assert (sheet.usd_per_m_input, sheet.usd_per_m_cached_input, sheet.usd_per_m_output) == (
+            Decimal(2), Decimal("0.5"), Decimal(8),
+        )  # fmt: skip
+        cost = request_usd(sheet, 100_000, 10_000, cached_input_tokens=400_000, batch=True)
+        assert (cost.input_usd, cost.cached_input_usd, cost.output_usd) == (
+            Decimal("0.1"), Decimal("0.2"), Decimal("0.04"),
+        )  # fmt: skip
+        assert cost.total_usd == Decimal("0.34")
+
+    def test_anthropic_batch_halves_cache_reads_and_writes(self) -> None:
+        # genai-prices 0.2.5, Anthropic claude-sonnet-4-5: $3/M input, $0.30/M cache read,
+        # $3.75/M cache write, $15/M output; Message Batches bill 50 % of every one.
+        # Prompt 20k + 100k + 10k = 130k (< 200k, base tier):
+        # 20k x $1.50/M = $0.03; 100k x $0.15/M = $0.015; 10k x $1.875/M = $0.01875;
+        # 2k x $7.50/M = $0.015; total $0.07875.
+        sheet = api_price("claude-sonnet-4-5", "anthropic")
+        assert sheet.source.startswith("genai-prices ")
+        assert (
+            sheet.usd_per_m_input, sheet.usd_per_m_cached_input, sheet.usd_per_m_cache_write,
+            sheet.usd_per_m_output,
+        ) == (Decimal(3), Decimal("0.3"), Decimal("3.75"), Decimal(15))  # fmt: skip
+        cost = request_usd(
+            sheet, 20_000, 2_000, cached_input_tokens=100_000, cache_write_tokens=10_000,
+            batch=True,
+        )  # fmt: skip
+        assert (cost.input_usd, cost.cached_input_usd, cost.cache_write_usd, cost.output_usd) == (
+            Decimal("0.03"), Decimal("0.015"), Decimal("0.01875"), Decimal("0.015"),
+        )  # fmt: skip
+        assert cost.total_usd == Decimal("0.07875")
+
+    def test_openai_gpt_5_batch_lists_a_halved_cached_rate(self) -> None:
+        # genai-prices 0.2.5, gpt-5: cached $0.125/M standard, $0.0625/M in the Batch table.
+        sheet = api_price("gpt-5", "openai")
+        assert sheet.batch_multipliers() == (Decimal("0.5"), Decimal("0.5"), Decimal("0.5"))
+        # 1M cached x $0.0625/M
+        cost = request_usd(sheet, 0, 0, cached_input_tokens=1_000_000, batch=True)
+        assert cost.cached_input_usd == Decimal("0.0625")
+
+    def test_a_tier_keeps_its_own_published_batch_cached_rate(self) -> None:
+        # genai-prices 0.2.5, gpt-5.4: batch cached $0.13 of $0.25 (rounded: 48 % off) below
+        # 272k prompt tokens, $0.25 of $0.50 (50 % off) above. 300k uncached + 1M cached is
+        # above: 1M x $0.25/M = $0.25 (not 1M x $0.50 x 0.52 = $0.26).
+        sheet = api_price("gpt-5.4", "openai")
+        cost = request_usd(sheet, 300_000, 0, cached_input_tokens=1_000_000, batch=True)
+        assert cost.tier_above_input_tokens == 272_000
+        assert cost.cached_input_usd == Decimal("0.25")
+        below = request_usd(sheet, 0, 0, cached_input_tokens=100_000, batch=True)
+        assert below.cached_input_usd == Decimal("0.013")  # 0.1M x $0.13/M
+
+    def test_cached_tokens_without_a_cached_price_take_the_input_discount(self) -> None:
+        # No cached price: cached tokens bill as input, $1/M x (1 - 0.5) = $0.50/M, even for a
+        # model whose batch keeps the standard cached rate.
+        sheet = ApiPrice(
+            provider="OpenAI", model="gpt-4.1", usd_per_m_input=Decimal(1),
+            usd_per_m_output=Decimal(4), batch_discount=Decimal("0.5"), as_of=date(2026, 1, 1),
+            source="test sheet",
+        )  # fmt: skip
+        assert sheet.batch_cached_input_discount == Decimal(0)
+        cost = request_usd(sheet, 0, 0, cached_input_tokens=1_000_000, batch=True)
+        assert cost.cached_input_usd == Decimal("0.5")
+
+
+class TestBatchCacheRules:
+    """A price file with a batch discount and no batch cache columns: the sourced rule."""
+
+    @staticmethod
+    def sheet(provider: str, model: str, **kw: object) -> ApiPrice:
+        values: dict[str, object] = {
+            "provider": provider, "model": model, "usd_per_m_input": Decimal(2),
+            "usd_per_m_cached_input": Decimal("0.5"), "usd_per_m_output": Decimal(8),
+            "batch_discount": Decimal("0.5"), "as_of": date(2026, 11, 1), "source": "contract",
+        }  # fmt: skip
+        values.update(kw)
+        return ApiPrice.model_validate(values)
+
+    @pytest.mark.parametrize(
+        ("provider", "model", "cached", "basis"),
+        [
+            ("OpenAI", "gpt-4.1", Decimal(1), "no batch cached-input rate for GPT-4.1"),
+            ("openai", "gpt-4o-mini-2024-07-18", Decimal(1), "keeps its standard rate"),
+            ("OpenAI", "o3", Decimal(1), "o-series"),
+            ("OpenAI", "gpt-5.2", Decimal("0.5"), "GPT-5 and later"),
+            ("Anthropic", "claude-opus-4-5", Decimal("0.5"), "cache reads and writes included"),
+            ("Acme", "acme-1", Decimal("0.5"), "no rule for this provider"),
+        ],
+    )
+    def test_rule_by_provider_and_model(
+        self, provider: str, model: str, cached: Decimal, basis: str
+    ) -> None:
+        sheet = self.sheet(provider, model)
+        multipliers = sheet.batch_multipliers()
+        assert multipliers is not None and multipliers[1] == cached
+        assert basis in sheet.batch_cache_source
+        assert "as of" in sheet.batch_cache_source or provider == "Acme"
+
+    def test_the_sheets_own_figures_win(self) -> None:
+        sheet = self.sheet("OpenAI", "gpt-4.1", batch_cached_input_discount=Decimal("0.25"),
+                           batch_cache_write_discount=Decimal(0))  # fmt: skip
+        assert sheet.batch_multipliers() == (Decimal("0.5"), Decimal("0.75"), Decimal(1))
+        assert sheet.batch_cache_source == "given by the sheet"
+
+    def test_price_file_columns(self, tmp_path: Path) -> None:
+        (tmp_path / "api_prices").mkdir()
+        (tmp_path / "api_prices" / "contract.csv").write_text(
+            "provider,model,usd_per_m_input,usd_per_m_output,usd_per_m_cached_input,"
+            "batch_discount,batch_cached_input_discount,as_of,source\n"
+            "OpenAI,gpt-4.1,2.00,8.00,0.50,0.5,0.2,2026-11-01,our contract\n"
+        )
+        sheet = api_price("gpt-4.1", extra_dirs=[str(tmp_path)])
+        # 1M cached x $0.50/M x (1 - 0.2) = $0.40
+        cost = request_usd(sheet, 0, 0, cached_input_tokens=1_000_000, batch=True)
+        assert cost.cached_input_usd == Decimal("0.4")
+        assert sheet.batch_cache_source.startswith("batch_cached_input_discount given by")

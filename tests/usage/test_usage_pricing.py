@@ -130,3 +130,36 @@ def test_gpu_second_allocation_with_idle_line(
     assert set(split) == {"a", "b"}
     assert split["a"] + split["b"] == Decimal(120)
     assert split["a"] / split["b"] == pytest.approx(Decimal(gpu_s_a / gpu_s_b))
+
+
+def test_batch_cache_reads_follow_the_provider_rule(tmp_path: Path) -> None:
+    """A user price file for OpenAI gpt-4.1 with a batch discount and no batch cache columns:
+    the sourced rule (catalog.pricing.BATCH_CACHE_RULES: OpenAI's Batch table lists no
+    cached-input rate for GPT-4.1) keeps cached input at its standard rate in a batch, while
+    Flex takes the discount off cached input too (OpenAI's Flex table: o3 cached $0.25 of
+    $0.50). Anthropic's Message Batches halve cache reads and writes."""
+    folder = tmp_path / "catalog"
+    (folder / "api_prices").mkdir(parents=True)
+    (folder / "api_prices" / "mine.csv").write_text(
+        "provider,model,usd_per_m_input,usd_per_m_output,usd_per_m_cached_input,"
+        "usd_per_m_cache_write,batch_discount,context_tiers,as_of,source,notes\n"
+        "OpenAI,gpt-4.1,2.00,8.00,0.50,,0.5,,2025-01-01,contract,\n"
+        "Anthropic,claude-x,3.00,15.00,0.30,3.75,0.5,,2025-01-01,contract,\n"
+    )
+    book = PriceBook((str(folder),), use_genai_prices=False)
+    with Ledger(tmp_path / "l.duckdb") as ledger:
+        path = tmp_path / "rows.csv"
+        path.write_text(
+            HEADER
+            + "2025-08-01T00:00:00Z,openai,gpt-4.1,500000,400000,0,10000,0,batch,b,r1\n"
+            + "2025-08-01T00:00:00Z,openai,gpt-4.1,500000,400000,0,10000,0,flex,f,r2\n"
+            + "2025-08-01T00:00:00Z,anthropic,claude-x,130000,100000,10000,2000,0,batch,a,r3\n"
+        )
+        assert ingest(ledger, [path], prices=book).quarantined == 0
+        got = usd_by_team(ledger, book)
+    # batch: uncached 100k x $1 = 0.10; cached 400k x $0.50 (standard) = 0.20;
+    #        output 10k x $4 = 0.04 -> 0.34
+    # flex:  0.10 + 400k x $0.25 = 0.10 + 0.04 -> 0.24
+    # anthropic batch: 20k x $1.50 = 0.03; 100k x $0.15 = 0.015; 10k x $1.875 = 0.01875;
+    #        2k x $7.50 = 0.015 -> 0.07875
+    assert got == {"b": Decimal("0.34"), "f": Decimal("0.24"), "a": Decimal("0.07875")}

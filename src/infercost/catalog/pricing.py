@@ -5,7 +5,8 @@ Two catalog entries and their loaders:
 * :class:`Offer` — one way to rent (or own) an instance: provider, instance, accelerator id,
   GPUs per instance, pricing kind, US$ per *instance*-hour, region, ``as_of`` and ``source``.
 * :class:`ApiPrice` — one provider's price sheet for one model: US$ per million input, output,
-  cached-input and cache-write tokens, batch discount and long-context tiers.
+  cached-input and cache-write tokens, batch discount (with what the batch API does to cache
+  reads and writes, :data:`BATCH_CACHE_RULES`) and long-context tiers.
 
 Shipped snapshots live in ``infercost/catalog/data/offers/*.csv`` and
 ``infercost/catalog/data/api_prices/*.csv`` and are read with :mod:`importlib.resources` on first
@@ -89,6 +90,8 @@ API_PRICE_FIELDS: tuple[str, ...] = (
     "usd_per_m_cached_input",
     "usd_per_m_cache_write",
     "batch_discount",
+    "batch_cached_input_discount",
+    "batch_cache_write_discount",
     "context_tiers",
     "as_of",
     "source",
@@ -209,6 +212,92 @@ class ContextTier(BaseModel):
     usd_per_m_input: Decimal = Field(ge=0)
     usd_per_m_output: Decimal = Field(ge=0)
     usd_per_m_cached_input: Decimal | None = Field(default=None, ge=0)
+    batch_cached_input_discount: Decimal | None = Field(default=None, ge=0, lt=1)
+    """The tier's own batch cache-read discount where its published batch price rounds
+    differently from the base tier's (OpenAI GPT-5.4: $0.13 of $0.25 below 272k prompt
+    tokens, $0.25 of $0.50 above); None: the sheet's."""
+
+
+BatchCacheBilling = Literal["batch", "standard"]
+"""What a batch API does to a cache price: ``batch`` takes the batch discount off it, as off the
+input and output prices; ``standard`` bills it at its standard (non-batch) rate."""
+
+
+class BatchCacheRule(BaseModel):
+    """How one provider's batch API bills cache reads and cache writes, for the models whose
+    name matches ``models`` (a regular expression matched in full, ignoring case).
+
+    Used for a sheet that gives a batch discount but not its batch cache prices (a price file
+    without the ``batch_cached_input_discount`` / ``batch_cache_write_discount`` columns).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider: str = Field(min_length=1)
+    models: str = Field(min_length=1)
+    cached_input: BatchCacheBilling
+    cache_write: BatchCacheBilling
+    source: str = Field(min_length=3)
+    as_of: date
+
+    def matches(self, provider: str, model: str) -> bool:
+        """Whether the rule covers ``provider``/``model`` (case-insensitive)."""
+        return provider.strip().lower() == self.provider.lower() and bool(
+            re.fullmatch(self.models, model.strip(), flags=re.IGNORECASE)
+        )
+
+
+_OPENAI_PRICING = (
+    "OpenAI API pricing, Batch table (https://developers.openai.com/api/docs/pricing)"
+)
+
+BATCH_CACHE_RULES: tuple[BatchCacheRule, ...] = (
+    BatchCacheRule(
+        provider="anthropic",
+        models=r".*",
+        cached_input="batch",
+        cache_write="batch",
+        source="Anthropic pricing, batch processing: 50% off all usage, cache reads and writes "
+        "included (https://platform.claude.com/docs/en/about-claude/pricing#batch-processing); "
+        "genai-prices 0.2.5 batch variants agree for every Claude model",
+        as_of=date(2026, 10, 14),
+    ),
+    BatchCacheRule(
+        provider="openai",
+        models=r"(gpt-4o|gpt-4\.1|chatgpt-4o|o1|o3|o4)([-.].*)?",
+        cached_input="standard",
+        cache_write="batch",
+        source=f"{_OPENAI_PRICING}: no batch cached-input rate for GPT-4.1, GPT-4o and the "
+        "o-series, so cached input keeps its standard rate (genai-prices 0.2.5, verified "
+        "2026-10-14); OpenAI charges no separate cache writes (they bill as input)",
+        as_of=date(2026, 10, 14),
+    ),
+    BatchCacheRule(
+        provider="openai",
+        models=r".*",
+        cached_input="batch",
+        cache_write="batch",
+        source=f"{_OPENAI_PRICING}: GPT-5 and later list a batch cached-input rate at the "
+        "batch discount (GPT-5 $0.0625 vs $0.125 standard; genai-prices 0.2.5, verified "
+        "2026-10-14)",
+        as_of=date(2026, 10, 14),
+    ),
+)
+"""What each provider's batch API does to cache prices, sourced and dated; the first rule
+that matches a sheet's provider and model applies. A provider without a rule: the batch
+discount is taken off cache reads and writes too (said in the sheet's ``batch_cache_source``).
+"""
+
+_BATCH_CACHE_DEFAULT = (
+    "no batch cache prices in the price data and no rule for this provider: the batch "
+    "discount is taken off cache reads and writes too (give batch_cached_input_discount and "
+    "batch_cache_write_discount in the price file to say otherwise)"
+)
+
+
+def batch_cache_rule(provider: str, model: str) -> BatchCacheRule | None:
+    """The first of :data:`BATCH_CACHE_RULES` that covers ``provider``/``model``, or None."""
+    return next((r for r in BATCH_CACHE_RULES if r.matches(provider, model)), None)
 
 
 class ApiPrice(CatalogEntry):
@@ -224,7 +313,16 @@ class ApiPrice(CatalogEntry):
         usd_per_m_input, usd_per_m_output: US$ per 1e6 uncached input / output tokens.
         usd_per_m_cached_input: US$ per 1e6 input tokens served from the prompt cache.
         usd_per_m_cache_write: US$ per 1e6 input tokens written to the prompt cache.
-        batch_discount: fraction taken off input and output prices by the batch API (0.5 = half).
+        batch_discount: fraction taken off the input and output prices by the batch API
+            (0.5 = half).
+        batch_cached_input_discount: fraction the batch API takes off the cached-input price
+            (0 = cached input keeps its standard rate in a batch, as OpenAI bills GPT-4.1).
+            Tokens without a cached-input price bill as input and take ``batch_discount``.
+        batch_cache_write_discount: likewise for the cache-write price.
+        batch_cache_source: where the two batch cache figures come from, with its date.
+            Given a ``batch_discount`` without them, they are filled from
+            :data:`BATCH_CACHE_RULES` (else the batch discount applies to them too), and this
+            says which.
         context_tiers: higher prices above an input length, ascending.
         notes: caveats.
     """
@@ -236,8 +334,43 @@ class ApiPrice(CatalogEntry):
     usd_per_m_cached_input: Decimal | None = Field(default=None, ge=0)
     usd_per_m_cache_write: Decimal | None = Field(default=None, ge=0)
     batch_discount: Decimal | None = Field(default=None, ge=0, lt=1)
+    batch_cached_input_discount: Decimal | None = Field(default=None, ge=0, lt=1)
+    batch_cache_write_discount: Decimal | None = Field(default=None, ge=0, lt=1)
+    batch_cache_source: str = ""
     context_tiers: tuple[ContextTier, ...] = ()
     notes: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_batch_cache_terms(cls, data: object) -> object:
+        """A batch discount without batch cache figures: fill them from the rules."""
+        if not isinstance(data, dict) or data.get("batch_discount") is None:
+            return data
+        names = ("batch_cached_input_discount", "batch_cache_write_discount")
+        given = [name for name in names if data.get(name) is not None]
+        out = dict(data)
+        if len(given) == len(names):
+            out["batch_cache_source"] = out.get("batch_cache_source") or "given by the sheet"
+            return out
+        try:
+            discount = Decimal(str(data["batch_discount"]))
+        except InvalidOperation:
+            return data  # the field's own validation names it
+        rule = batch_cache_rule(str(data.get("provider", "")), str(data.get("model", "")))
+        if rule is None:
+            billing: tuple[BatchCacheBilling, BatchCacheBilling] = ("batch", "batch")
+            text = _BATCH_CACHE_DEFAULT
+        else:
+            billing = (rule.cached_input, rule.cache_write)
+            text = f"{rule.source}; as of {rule.as_of.isoformat()}"
+        for name, how in zip(names, billing, strict=True):
+            if out.get(name) is None:
+                out[name] = discount if how == "batch" else Decimal(0)
+        if not out.get("batch_cache_source"):
+            out["batch_cache_source"] = (
+                f"{given[0]} given by the sheet; the other: {text}" if given else text
+            )
+        return out
 
     @model_validator(mode="after")
     def _tiers_ascend(self) -> ApiPrice:
@@ -250,6 +383,28 @@ class ApiPrice(CatalogEntry):
     def key(self) -> str:
         """``provider/model`` in lower case, the lookup key."""
         return f"{self.provider}/{self.model}".lower()
+
+    def batch_multipliers(
+        self, tier: ContextTier | None = None
+    ) -> tuple[Decimal, Decimal, Decimal] | None:
+        """What the batch API multiplies each price by, in the base tier or ``tier``: (input
+        and output, cached input, cache write), e.g. ``(0.5, 1, 0.5)`` for OpenAI GPT-4.1,
+        ``(0.5, 0.5, 0.5)`` for Anthropic; None when the sheet has no batch discount.
+
+        Cached or written tokens that a sheet has no price for bill as input, at the first
+        multiplier (the caller's business)."""
+        if self.batch_discount is None:
+            return None
+        io = 1 - self.batch_discount
+        cached = self.batch_cached_input_discount
+        if tier is not None and tier.batch_cached_input_discount is not None:
+            cached = tier.batch_cached_input_discount
+        write = self.batch_cache_write_discount
+        return (
+            io,
+            1 - cached if cached is not None else io,
+            1 - write if write is not None else io,
+        )
 
     def is_stale(self, today: date | None = None, max_age_days: int = STALE_AFTER_DAYS) -> bool:
         """True when the price sheet is older than ``max_age_days``."""
@@ -267,12 +422,16 @@ class ApiPrice(CatalogEntry):
             "usd_per_m_cached_input": _float_or_none(self.usd_per_m_cached_input),
             "usd_per_m_cache_write": _float_or_none(self.usd_per_m_cache_write),
             "batch_discount": _float_or_none(self.batch_discount),
+            "batch_cached_input_discount": _float_or_none(self.batch_cached_input_discount),
+            "batch_cache_write_discount": _float_or_none(self.batch_cache_write_discount),
+            "batch_cache_source": self.batch_cache_source,
             "context_tiers": [
                 {
                     "above_input_tokens": t.above_input_tokens,
                     "usd_per_m_input": float(t.usd_per_m_input),
                     "usd_per_m_output": float(t.usd_per_m_output),
                     "usd_per_m_cached_input": _float_or_none(t.usd_per_m_cached_input),
+                    "batch_cached_input_discount": _float_or_none(t.batch_cached_input_discount),
                 }
                 for t in self.context_tiers
             ],
@@ -429,6 +588,8 @@ def parse_api_prices_csv(text: str, path: str) -> list[ApiPrice]:
                 "usd_per_m_cached_input",
                 "usd_per_m_cache_write",
                 "batch_discount",
+                "batch_cached_input_discount",
+                "batch_cache_write_discount",
             ):
                 values[name] = _decimal(row.get(name, ""), name)
             prices.append(ApiPrice.model_validate(values))

@@ -78,7 +78,14 @@ def request_cmd(
     cached_input: Annotated[int, typer.Option(help="Prompt tokens read from the cache.")] = 0,
     cache_write: Annotated[int, typer.Option(help="Prompt tokens written to the cache.")] = 0,
     api_provider: ApiProviderOpt = None,
-    batch: Annotated[bool, typer.Option("--batch", help="Batch API (its discount).")] = False,
+    batch: Annotated[
+        bool,
+        typer.Option(
+            "--batch",
+            help="Batch API: its discount off input and output, and the provider's batch rule "
+            "for cache reads and writes.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The cost of one request on an API model: input, cached, cache-write and output tokens."""
@@ -99,6 +106,14 @@ def request_cmd(
         "source": price.source,
         **api_cost_dict(cost),
     }
+    multipliers = price.batch_multipliers() if batch else None
+    if multipliers is not None:
+        data["batch_multipliers"] = {
+            "input_output": float(multipliers[0]),
+            "cached_input": float(multipliers[1]),
+            "cache_write": float(multipliers[2]),
+        }
+        data["batch_cache_source"] = price.batch_cache_source
     if _emit(data, as_json):
         return
     t = Table(title=f"{price.provider} {price.model} (prices as of {price.as_of})")
@@ -112,6 +127,14 @@ def request_cmd(
     _out.print(t)
     if cost.tier_above_input_tokens is not None:
         _out.print(f"long-context tier: prompt above {cost.tier_above_input_tokens:,} tokens")
+    if multipliers is not None:
+        io, cached, write = (f"{1 - m:.0%}" for m in multipliers)
+        _out.print(
+            f"batch: {io} off input and output, {cached} off cached input, {write} off cache "
+            f"writes ({price.batch_cache_source})",
+            markup=False,
+            highlight=False,
+        )
     _out.print(f"source: {price.source}", markup=False, highlight=False)
 
 

@@ -239,8 +239,15 @@ def api_price_command(
             missing_price_text(sheet) if value is None else str(value),
         )
     _out.print(table)
-    if sheet.batch_discount is not None:
-        _out.print(f"batch API: {sheet.batch_discount:.0%} off")
+    multipliers = sheet.batch_multipliers()
+    if multipliers is not None:
+        io, cached, write = (f"{1 - m:.0%}" for m in multipliers)
+        _out.print(
+            f"batch API: {io} off input and output, {cached} off cached input, {write} off "
+            f"cache writes ({sheet.batch_cache_source})",
+            markup=False,
+            highlight=False,
+        )
     for t in sheet.context_tiers:
         _out.print(
             f"prompts above {t.above_input_tokens:,} tokens: input ${t.usd_per_m_input}/M, "

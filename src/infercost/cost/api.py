@@ -154,7 +154,9 @@ def from_genai_model(provider: Any, model: Any, at: datetime) -> ApiPrice:
 
     Standard prices in force at ``at`` (for time-of-day prices, the highest on ``at``'s day,
     with the others in ``notes``); the batch discount from the ``processing=batch`` variant
-    (1 - batch output ÷ output); long-context tiers from ``TieredPrices``; ``as_of`` the start
+    (1 - batch output ÷ output), and its cache-read and cache-write discounts from the same
+    variant's cache prices (one that lists none keeps the standard cache price: 0 off);
+    long-context tiers from ``TieredPrices``; ``as_of`` the start
     of the conditional price in force, else :func:`genai_prices_as_of`.
     """
     at, time_note = _peak_time(model, at)
@@ -166,12 +168,20 @@ def from_genai_model(provider: Any, model: Any, at: datetime) -> ApiPrice:
     b_out = _price_at(batch.output_mtok, None)
     if output_p and b_out is not None and b_out < output_p:
         batch_discount = 1 - b_out / output_p
+    batch_cache = _batch_cache_terms(model, at, std, batch) if batch_discount is not None else {}
     tiers = tuple(
         ContextTier(
             above_input_tokens=start,
             usd_per_m_input=_price_at(std.input_mtok, start) or Decimal(0),
             usd_per_m_output=_price_at(std.output_mtok, start) or Decimal(0),
             usd_per_m_cached_input=_price_at(std.cache_read_mtok, start),
+            batch_cached_input_discount=(
+                _off(
+                    _price_at(std.cache_read_mtok, start), _price_at(batch.cache_read_mtok, start)
+                )
+                if batch_discount is not None
+                else None
+            ),
         )
         for start in _tier_starts(std.input_mtok, std.output_mtok)
         if std.input_mtok is not None and std.output_mtok is not None
@@ -194,11 +204,47 @@ def from_genai_model(provider: Any, model: Any, at: datetime) -> ApiPrice:
         usd_per_m_cached_input=_price_at(std.cache_read_mtok, None),
         usd_per_m_cache_write=_price_at(std.cache_write_mtok, None),
         batch_discount=batch_discount,
+        **batch_cache,
         context_tiers=tiers,
         as_of=as_of,
         source=f"{genai_prices_label()}" + (f" ({urls[0]})" if urls else ""),
         notes="; ".join(n for n in (model.price_comments or "", time_note) if n),
     )
+
+
+def _off(standard: Decimal | None, batch: Decimal | None) -> Decimal | None:
+    """The fraction ``batch`` takes off ``standard`` (None unless both exist, 0 < standard,
+    batch <= standard)."""
+    if standard is None or batch is None or standard <= 0 or batch > standard:
+        return None
+    return 1 - batch / standard
+
+
+def _batch_cache_terms(model: Any, at: datetime, std: Any, batch: Any) -> dict[str, Any]:
+    """The batch cache-read and cache-write discounts of a genai-prices model at ``at``, read
+    from its ``processing=batch`` prices (a batch variant that lists no cache price leaves the
+    standard one, as genai-prices bills it: a discount of 0), with their source and date.
+    Empty where the model has no cache prices (the sheet's rules then fill them)."""
+    out: dict[str, Any] = {}
+    cached = _off(_price_at(std.cache_read_mtok, None), _price_at(batch.cache_read_mtok, None))
+    write = _off(_price_at(std.cache_write_mtok, None), _price_at(batch.cache_write_mtok, None))
+    if cached is not None:
+        out["batch_cached_input_discount"] = cached
+    if write is not None:
+        out["batch_cache_write_discount"] = write
+    if out:
+        starts = [
+            v.constraint.start_date
+            for v in model.price_variants or []
+            if v.when == dict(_BATCH_CONTEXT)
+            and isinstance(getattr(v.constraint, "start_date", None), date)
+            and v.constraint.start_date <= at.date()
+        ]
+        dated = f", in force from {max(starts).isoformat()}" if starts else ""
+        out["batch_cache_source"] = (
+            f"{genai_prices_label()}: the model's processing=batch prices{dated}"
+        )
+    return out
 
 
 def genai_prices_label() -> str:
@@ -564,7 +610,12 @@ def request_usd(
     ``input_tokens`` are uncached prompt tokens; cached-read and cache-write prompt tokens are
     separate. Without a cached-input (or cache-write) price those tokens are billed at the input
     price, as a provider without prompt caching bills them. The long-context tier is chosen by
-    the whole prompt. ``batch`` applies the published batch discount to every token kind.
+    the whole prompt. ``batch`` takes the published batch discount off the input and output
+    prices and the sheet's batch cache discounts off the cached-input and cache-write prices
+    (:meth:`~infercost.catalog.pricing.ApiPrice.batch_multipliers`: Anthropic halves cache
+    reads and writes too; OpenAI GPT-4.1, GPT-4o and the o-series keep the standard cached
+    rate, GPT-5 and later halve it); tokens billed at the input price for want of a cache
+    price take the input's discount.
 
     Raises:
         InputError: a negative token count; an input or output price that is unpublished while
@@ -594,21 +645,30 @@ def request_usd(
     in_needed = in_needed or (cache_write_tokens > 0 and write_p is None)
     in_usd_per_m = _need(in_p, "input", price) if in_needed else (in_p or Decimal(0))
     out_usd_per_m = _need(out_p, "output", price) if output_tokens > 0 else (out_p or Decimal(0))
-    factor = Decimal(1)
+    factor = cached_factor = write_factor = Decimal(1)
     if batch:
-        factor = 1 - _need(price.batch_discount, "batch", price)
+        _need(price.batch_discount, "batch", price)
+        multipliers = price.batch_multipliers(tier)
+        assert multipliers is not None  # a batch discount was checked just above
+        factor, cached_factor, write_factor = multipliers
     per_m = usd(TOKENS_PER_M)
 
-    def cost(tokens: float, usd_per_m: Decimal) -> Decimal:
-        return usd(tokens, "tokens") * usd_per_m * factor / per_m
+    def cost(tokens: float, usd_per_m: Decimal, multiplier: Decimal) -> Decimal:
+        return usd(tokens, "tokens") * usd_per_m * multiplier / per_m
 
     return ApiCost(
-        input_usd=cost(input_tokens, in_usd_per_m),
-        cached_input_usd=cost(
-            cached_input_tokens, cached_p if cached_p is not None else in_usd_per_m
+        input_usd=cost(input_tokens, in_usd_per_m, factor),
+        cached_input_usd=(
+            cost(cached_input_tokens, cached_p, cached_factor)
+            if cached_p is not None
+            else cost(cached_input_tokens, in_usd_per_m, factor)
         ),
-        cache_write_usd=cost(cache_write_tokens, write_p if write_p is not None else in_usd_per_m),
-        output_usd=cost(output_tokens, out_usd_per_m),
+        cache_write_usd=(
+            cost(cache_write_tokens, write_p, write_factor)
+            if write_p is not None
+            else cost(cache_write_tokens, in_usd_per_m, factor)
+        ),
+        output_usd=cost(output_tokens, out_usd_per_m, factor),
         tier_above_input_tokens=tier.above_input_tokens if tier else None,
         batch=batch,
     )

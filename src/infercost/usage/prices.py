@@ -9,18 +9,23 @@ Which sheet prices a request made on day ``d`` (:meth:`PriceBook.sheet_at`):
 3. else our dated history (``catalog/data/api_prices``), the newest with ``as_of <= d``,
    or the oldest when ``d`` precedes it (said in the sheet's notes).
 
-A sheet so chosen that records no batch discount takes the batch discount of the current
-sheet for the model (:func:`infercost.cost.api.api_price`, what ``infercost api-price``
-shows), said in its notes: genai-prices dates its batch variants from the day they were
-verified and does not model batch prices before, and the batch discount a price sheet
-shows must be the one a batch re-pricing uses.
+A sheet so chosen that records no batch discount takes the batch discount, and the batch
+cache discounts, of the current sheet for the model (:func:`infercost.cost.api.api_price`,
+what ``infercost api-price`` shows), said in its notes: genai-prices dates its batch variants
+from the day they were verified and does not model batch prices before, and the batch
+discount a price sheet shows must be the one a batch re-pricing uses.
 
 Costing a group of requests (:func:`group_cost`) follows the providers' bills: the
 long-context tier is chosen by each request's whole prompt and applies to all its tokens;
 cache reads are billed once, at the cached rate (the uncached prompt is input - cached -
-cache-write); reasoning tokens are output tokens; ``batch`` and ``flex`` apply the batch
-discount (OpenAI bills Flex at Batch rates); ``priority`` needs a price of its own.
-A price the sheet lacks raises, it is never $0.
+cache-write); reasoning tokens are output tokens; ``batch`` takes the batch discount off
+input and output and the sheet's batch cache discounts off cache reads and writes
+(:meth:`~infercost.catalog.pricing.ApiPrice.batch_multipliers`, as
+:func:`infercost.cost.api.request_usd` does: OpenAI GPT-4.1/GPT-4o/o-series batches keep the
+standard cached rate); ``flex`` takes the batch discount off every token kind, cache reads
+included (OpenAI's Flex prices: o3 $1/$4 with cached input $0.25, half of standard, where
+its Batch table keeps $0.50; genai-prices 0.2.5, verified 2026-10-12); ``priority`` needs a
+price of its own. A price the sheet lacks raises, it is never $0.
 """
 
 from __future__ import annotations
@@ -119,6 +124,9 @@ class PriceBook:
         return sheet.model_copy(
             update={
                 "batch_discount": current.batch_discount,
+                "batch_cached_input_discount": current.batch_cached_input_discount,
+                "batch_cache_write_discount": current.batch_cache_write_discount,
+                "batch_cache_source": current.batch_cache_source,
                 "notes": "; ".join(n for n in (sheet.notes, note) if n),
             }
         )
@@ -332,10 +340,15 @@ def group_cost(
     needs_in = needs_in or (cache_write_tokens > 0 and write_p is None)
     in_rate = _need(in_p, "input", sheet) if needs_in else (in_p or Decimal(0))
     out_rate = _need(out_p, "output", sheet) if output_tokens > 0 else (out_p or Decimal(0))
+    factor = cached_factor = write_factor = Decimal(1)
     if service_tier in ("batch", "flex"):
         factor = 1 - _need(sheet.batch_discount, f"{service_tier} (batch discount)", sheet)
+        cached_factor = write_factor = factor
+        multipliers = sheet.batch_multipliers(tier)
+        if service_tier == "batch" and multipliers is not None:
+            factor, cached_factor, write_factor = multipliers
     elif service_tier == "standard":
-        factor = Decimal(1)
+        pass
     elif service_tier == "priority":
         raise InputError(
             f"{sheet.provider} {sheet.model}: no priority-tier price in the price data; add a "
@@ -346,17 +359,22 @@ def group_cost(
         raise InputError(
             f"service tier {service_tier!r} is unknown; use standard, batch, flex or priority."
         )
-    cached_rate = cached_p if cached_p is not None else in_rate
-    write_rate = write_p if write_p is not None else in_rate
+    # tokens without a cache price bill as input, at the input's multiplier
+    cached_rate, cached_factor = (
+        (cached_p, cached_factor) if cached_p is not None else (in_rate, factor)
+    )
+    write_rate, write_factor = (
+        (write_p, write_factor) if write_p is not None else (in_rate, factor)
+    )
 
-    def cost(tokens: int, rate: Decimal) -> Decimal:
-        return Decimal(tokens) * rate * factor / _M
+    def cost(tokens: int, rate: Decimal, multiplier: Decimal) -> Decimal:
+        return Decimal(tokens) * rate * multiplier / _M
 
     return GroupCost(
-        input_usd=cost(uncached_input_tokens, in_rate),
-        cached_input_usd=cost(cached_input_tokens, cached_rate),
-        cache_write_usd=cost(cache_write_tokens, write_rate),
-        output_usd=cost(output_tokens, out_rate),
+        input_usd=cost(uncached_input_tokens, in_rate, factor),
+        cached_input_usd=cost(cached_input_tokens, cached_rate, cached_factor),
+        cache_write_usd=cost(cache_write_tokens, write_rate, write_factor),
+        output_usd=cost(output_tokens, out_rate, factor),
         list_input_usd=Decimal(uncached_input_tokens) * in_rate / _M,
         list_cached_input_usd=Decimal(cached_input_tokens) * in_rate / _M,
         list_cache_write_usd=Decimal(cache_write_tokens) * write_rate / _M,

@@ -786,12 +786,26 @@ def _rank_step_model(r: Resolved) -> StepModel:
     )
 
 
+def request_overhead_s(r: Resolved, online: bool) -> float:
+    """Time per request before its first token outside the GPU: the engine's
+    ``request_overhead_s``, plus its HTTP front end's ``frontend_overhead_s`` when serving
+    online (clients over the OpenAI-compatible server), not in an offline batch."""
+    return r.engine.request_overhead_s + (r.engine.frontend_overhead_s if online else 0.0)
+
+
 def serve(
-    r: Resolved, concurrency: float, isl: float, osl: float, cached_prefix_share: float = 0.0
+    r: Resolved,
+    concurrency: float,
+    isl: float,
+    osl: float,
+    cached_prefix_share: float = 0.0,
+    online: bool = True,
 ) -> ServingPoint:
-    """Steady state of one data-parallel rank of the resolved deployment holding
-    ``concurrency`` sequences (pipeline stages run ``pp`` micro-batches); throughputs are
-    the rank's (:func:`scale_dp` sums the ranks)."""
+    """Closed-loop serving of one data-parallel rank of the resolved deployment holding
+    ``concurrency`` sequences (pipeline stages run ``pp`` micro-batches), TTFT as a
+    closed-loop benchmark reports it (:func:`~infercost.perf.serving.closed_loop`);
+    throughputs are the rank's (:func:`scale_dp` sums the ranks). ``online``: through the
+    engine's HTTP server (its front-end overhead counts in TTFT), else an offline batch."""
     sm = _rank_step_model(r)
     per_stage = concurrency / r.pp
     sp = closed_loop(
@@ -800,7 +814,7 @@ def serve(
         isl,
         osl,
         r.engine.max_num_batched_tokens,
-        r.engine.request_overhead_s,
+        request_overhead_s(r, online),
         cached_prefix_share,
         r.engine.prefill_scheduling,
     )
@@ -1069,13 +1083,14 @@ def predict(
             f"{batch} requests in flight but {limit}: the engine runs {running:g} at once and "
             "queues the rest (their wait is in TTFT)"
         )
-    sp = scale_dp(serve(r, float(running_rank), float(isl), float(osl)), r.dp)
+    online = concurrency is not None  # --max-throughput is an offline batch
+    sp = scale_dp(serve(r, float(running_rank), float(isl), float(osl), online=online), r.dp)
     if running < batch:
         # Closed loop with more clients than the engine runs: throughput is that of `running`
         # sequences; by Little's law E2E = N / request rate (+ the per-request overhead, which
         # is spent off the GPU), and the extra time is queueing
         # before the first token (TTFT includes queueing, as vLLM bench serve measures it).
-        e2e_q = batch / sp.request_s + r.engine.request_overhead_s
+        e2e_q = batch / sp.request_s + request_overhead_s(r, online)
         ttft_unqueued = float(sp.ttft_s)
         sp = dataclasses.replace(
             sp,
@@ -1245,7 +1260,7 @@ def replica_config(
         max_num_seqs=r.engine.max_num_seqs,
         max_num_batched_tokens=r.engine.max_num_batched_tokens,
         kv_capacity_tokens=kv_avail / per_token,
-        request_overhead_s=r.engine.request_overhead_s,
+        request_overhead_s=request_overhead_s(r, online=True),
         admission="full" if r.engine.id == "trtllm" else "prompt",
         spec=spec,
         max_model_len=r.model.max_position_embeddings or None,

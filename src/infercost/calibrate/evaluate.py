@@ -34,7 +34,7 @@ import numpy.typing as npt
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InfercostError
 from infercost.perf.memory import offline_batch_cap
-from infercost.perf.serving import closed_loop, static_batch, steady_state
+from infercost.perf.serving import CLOSED_LOOP_WAVES, closed_loop, static_batch, steady_state
 from infercost.perf.step import (
     StepModel,
     decode_step,
@@ -89,6 +89,7 @@ class Params:
     token_overhead_s: float | FloatArray = 0.0
     allreduce_latency_s: float | FloatArray = 10e-6
     seq_overhead_s: float | FloatArray = 0.0
+    frontend_overhead_s: float | FloatArray = 0.0
 
 
 ROOFLINE_ONLY = Params(
@@ -124,6 +125,7 @@ def default_params(engine: str) -> Params:
         token_overhead_s=e.token_overhead_s,
         seq_overhead_s=e.seq_overhead_s,
         allreduce_latency_s=e.allreduce_latency_s,
+        frontend_overhead_s=e.frontend_overhead_s,
     )
 
 
@@ -136,6 +138,7 @@ class Prepared:
     sm: StepModel
     max_batch: int
     num_requests: int
+    requests_stated: bool = False
 
     @property
     def dp(self) -> int:
@@ -228,7 +231,14 @@ def prepare(m: Measurement) -> Prepared:
     max_batch = max(min(kv_limited, cap), 0)
     found = re.search(r"(\d[\d,]*)\s+requests", m.notes)
     num_requests = int(found.group(1).replace(",", "")) if found else 500
-    return Prepared(m=m, r=r, sm=sm, max_batch=max_batch, num_requests=num_requests)
+    return Prepared(
+        m=m,
+        r=r,
+        sm=sm,
+        max_batch=max_batch,
+        num_requests=num_requests,
+        requests_stated=found is not None,
+    )
 
 
 def _with_params(sm: StepModel, p: Params) -> StepModel:
@@ -284,7 +294,13 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
         n = float(m.concurrency) / prep.dp if m.concurrency else float(prep.max_batch)
         running = min(n, float(prep.max_batch))
         rule = prep.r.engine.prefill_scheduling
-        sp = scale_dp(closed_loop(sm, running, isl, osl, budget, req, 0.0, rule), prep.dp)
+        if m.mode == "closed_loop":  # an online benchmark: through the HTTP front end
+            req = req + np.asarray(p.frontend_overhead_s, dtype=np.float64)
+        waves = max(prep.num_requests / max(n, 1.0), 1.0) if prep.requests_stated else None
+        sp = scale_dp(
+            closed_loop(sm, running, isl, osl, budget, req, 0.0, rule, waves or CLOSED_LOOP_WAVES),
+            prep.dp,
+        )
         if running < n:
             e2e = n * prep.dp / sp.request_s + req
             sp = dataclasses.replace(sp, e2e_s=e2e, ttft_s=e2e - (osl - 1.0) * sp.tpot_s)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
@@ -58,6 +58,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "comm_efficiency": (0.15, 1.0),
     "request_overhead_s": (0.0, 0.030),
     "seq_overhead_s": (0.0, 10e-6),
+    "frontend_overhead_s": (0.0, 0.25),
 }
 FIT_PARAMS = (
     "mbu",
@@ -70,6 +71,14 @@ FIT_PARAMS = (
 )
 """The parameters the fit searches; the per-token overhead stays at the engine's value (it is
 not separable from MFU in compute-bound steps, see the module docstring)."""
+
+FRONTEND_PARAM = "frontend_overhead_s"
+"""Fitted after the others, alone, and only when the data has online TTFT rows (closed-loop
+benchmarks through the engine's HTTP server): it moves nothing else."""
+
+
+def _online_ttft(p: Prepared) -> bool:
+    return p.m.mode == "closed_loop" and p.m.metric.startswith("ttft")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +199,37 @@ def fit_engine(
             )
     assert best is not None
     best.update(fixed)
+    online = [p for p in preps if _online_ttft(p)]
+    if online:
+        best[FRONTEND_PARAM] = _fit_frontend(best, preps, prior, prior_weight)
+    elif prior is not None and FRONTEND_PARAM in prior:
+        best[FRONTEND_PARAM] = prior[FRONTEND_PARAM]
     sources = tuple(sorted({source_prefix(p.m.id) for p in preps}))
     return FitResult(engine, best, loss_value, len(preps), sources)
+
+
+def _fit_frontend(
+    best: dict[str, float],
+    preps: Sequence[Prepared],
+    prior: dict[str, float] | None,
+    prior_weight: float,
+) -> float:
+    """The front-end overhead that minimises the loss with every other parameter at ``best``:
+    a 1-D grid over its bounds, then two grids of a tenth of the width around the best."""
+    lo, hi = BOUNDS[FRONTEND_PARAM]
+    axis = np.linspace(lo, hi, 26)
+    value = 0.0
+    for _ in range(3):
+        params = replace(Params(**best), frontend_overhead_s=axis)
+        loss = _loss(preps, params)
+        if prior is not None and FRONTEND_PARAM in prior:
+            loss = loss + prior_weight * np.abs(axis - prior[FRONTEND_PARAM]) / (hi - lo) / len(
+                FIT_PARAMS
+            )
+        value = float(axis[int(np.argmin(loss))])
+        step = (axis[1] - axis[0]) if axis.size > 1 else 0.0
+        axis = np.linspace(max(lo, value - step), min(hi, value + step), 21)
+    return value
 
 
 def parameter_grid_size(points: int = 4) -> int:

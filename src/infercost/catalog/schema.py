@@ -345,6 +345,10 @@ class EngineProfile(CatalogEntry):
         step_overhead_s: fixed time per engine iteration (scheduling, kernel launches,
             sampling) not hidden behind GPU work.
         request_overhead_s: fixed time per request before its first token (tokenise, admit).
+        frontend_overhead_s: time per request that online serving adds through the engine's
+            OpenAI-compatible HTTP server and a benchmark client (request parsing, streaming
+            the first token back, client-side timing); counted in TTFT when serving online
+            (``predict --concurrency``, closed-loop benchmarks), not in offline runs.
         allreduce_latency_s: latency of one small TP all-reduce (NCCL/custom all-reduce).
         comm_efficiency: achieved fraction of the per-direction link bandwidth in TP
             collectives (NCCL all-reduce bus bandwidth vs link peak).
@@ -382,6 +386,7 @@ class EngineProfile(CatalogEntry):
     mfu: float = Field(gt=0, le=1)
     step_overhead_s: float = Field(ge=0)
     request_overhead_s: float = Field(ge=0)
+    frontend_overhead_s: float = Field(default=0.0, ge=0)
     allreduce_latency_s: float = Field(ge=0)
     comm_efficiency: float = Field(default=0.7, gt=0, le=1)
     token_overhead_s: float = Field(default=0.0, ge=0)

@@ -30,6 +30,7 @@ decode steps) is :func:`static_batch`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -289,6 +290,112 @@ def prefill_first_waves(
     )
 
 
+#: A closed-loop benchmark's length in waves of its concurrency (requests / concurrency), used
+#: where the run length is not known. InferenceMAX runs ``--num-prompts $((CONC * 10))
+#: --max-concurrency $CONC`` (SemiAnalysis InferenceMAX README, "Benchmark Client
+#: Configuration", 2025-10); vLLM ``bench serve`` defaults to 1,000 prompts.
+CLOSED_LOOP_WAVES = 10.0
+
+
+def closed_loop_ttft_terms(
+    sm: StepModel,
+    concurrency: ArrayLike,
+    isl: ArrayLike,
+    osl: ArrayLike,
+    token_budget: ArrayLike = 8192.0,
+    cached_prefix_share: ArrayLike = 0.0,
+) -> tuple[FloatArray, FloatArray]:
+    """The two GPU-side terms of a closed-loop TTFT on a ``mixed`` scheduler (vLLM V1,
+    TensorRT-LLM in-flight batching): (periodic, burst), seconds, broadcast over the inputs.
+
+    A closed-loop benchmark starts all N clients at once and sends each client's next
+    request when its previous one ends (vLLM ``bench serve --max-concurrency``, InferenceMAX,
+    AIPerf). Two regimes repeat once the run is under way:
+
+    - the N new prompts fit one iteration (N x new tokens <= budget): the N requests were
+      prefilled together, decode together and end together, so the next N arrive together
+      on an idle engine: periodic TTFT = one iteration holding the N prompts;
+    - otherwise the first wave's prompts are spread over iterations of a full token budget;
+      each request then ends osl - 1 iterations after its first token, so its successor
+      arrives while the next wave's prompts are being taken at the same pace, and lands in
+      an iteration full of prompt chunks beside the N - 1 running decodes (vLLM schedules
+      running requests first, then prompt chunks in the rest of ``max_num_batched_tokens``):
+      periodic TTFT = ceil(new / (budget - (N - 1))) such iterations.
+
+    The start-up burst (all N prompts waiting at t = 0, served first-come first-served in
+    budget-sized iterations) has the mean TTFT of :func:`prefill_first_waves`:
+    (max(q, 1) + max(N q, 1)) / 2 iterations, q = new tokens / budget. A run of W waves
+    averages one burst with W - 1 periodic waves (:func:`closed_loop_mixed`).
+
+    Returns:
+        (periodic_s, burst_s): the TTFT of a request in a repeating wave and the mean TTFT
+        of the first wave, without request or front-end overheads.
+    """
+    n = np.maximum(np.asarray(concurrency, dtype=np.float64), 1.0)
+    i = np.asarray(isl, dtype=np.float64)
+    o = np.maximum(np.asarray(osl, dtype=np.float64), 1.0)
+    budget = np.asarray(token_budget, dtype=np.float64)
+    hit = np.asarray(cached_prefix_share, dtype=np.float64)
+    new_tokens = np.maximum(i * (1.0 - hit), 1.0)
+    cached = i * hit
+    ctx = i + o / 2.0
+    wave_tokens = n * new_tokens
+    t_wave = mixed_step(sm, 0.0, ctx, wave_tokens, cached, n).total_s
+    room = np.maximum(budget - (n - 1.0), 1.0)
+    chunks = np.ceil(new_tokens / room)
+    p_tok = np.minimum(room, wave_tokens)
+    t_full = mixed_step(sm, n - 1.0, ctx, p_tok, cached, p_tok / new_tokens).total_s
+    periodic = np.where(wave_tokens <= budget, t_wave, chunks * t_full)
+    q = new_tokens / budget
+    first = np.maximum(q, 1.0)
+    last = np.maximum(n * q, first)
+    per_seq = np.minimum(new_tokens, budget)
+    seqs = np.minimum(budget, wave_tokens) / per_seq
+    t_iter = prefill_step(sm, per_seq, seqs, cached).total_s
+    burst = np.maximum(0.5 * (first + last) * t_iter, periodic)
+    return np.asarray(periodic, dtype=np.float64), np.asarray(burst, dtype=np.float64)
+
+
+def closed_loop_mixed(
+    sm: StepModel,
+    concurrency: ArrayLike,
+    isl: ArrayLike,
+    osl: ArrayLike,
+    token_budget: ArrayLike = 8192.0,
+    request_overhead_s: ArrayLike = 0.0,
+    cached_prefix_share: ArrayLike = 0.0,
+    waves: ArrayLike = CLOSED_LOOP_WAVES,
+) -> ServingPoint:
+    """A closed-loop benchmark of N clients on a ``mixed`` scheduler, as it reports TTFT: the
+    mean over a run of ``waves`` x N requests whose first wave starts all at once.
+
+    TTFT = request overhead + periodic + (burst - periodic) / waves, with the terms of
+    :func:`closed_loop_ttft_terms`; the median TTFT of such a run (W >= 2) is request
+    overhead + periodic. Where the token budget cannot keep up with the prompts (the
+    prefill-bound regime of :func:`steady_state`), its queueing TTFT is kept when larger.
+    Throughput and TPOT are :func:`steady_state`'s (the GPU's rate once under way; the burst
+    changes the run's mean throughput by less than 1 / waves); E2E = TTFT + (osl - 1) x TPOT.
+
+    Returns:
+        A :class:`ServingPoint` (arrays broadcast over the inputs).
+    """
+    sp = steady_state(
+        sm, concurrency, isl, osl, token_budget, request_overhead_s, cached_prefix_share
+    )
+    periodic, burst = closed_loop_ttft_terms(
+        sm, concurrency, isl, osl, token_budget, cached_prefix_share
+    )
+    w = np.maximum(np.asarray(waves, dtype=np.float64), 1.0)
+    req = np.asarray(request_overhead_s, dtype=np.float64)
+    ttft = np.maximum(req + periodic + (burst - periodic) / w, sp.ttft_s)
+    o = np.maximum(np.asarray(osl, dtype=np.float64), 1.0)
+    return dataclasses.replace(
+        sp,
+        ttft_s=np.asarray(ttft, dtype=np.float64),
+        e2e_s=np.asarray(ttft + (o - 1.0) * sp.tpot_s, dtype=np.float64),
+    )
+
+
 def closed_loop(
     sm: StepModel,
     concurrency: ArrayLike,
@@ -298,13 +405,20 @@ def closed_loop(
     request_overhead_s: ArrayLike = 0.0,
     cached_prefix_share: ArrayLike = 0.0,
     scheduling: str = "mixed",
+    waves: ArrayLike = CLOSED_LOOP_WAVES,
 ) -> ServingPoint:
     """N clients in a closed loop under the engine's scheduling rule
     (``EngineProfile.prefill_scheduling``): ``mixed`` (vLLM, TensorRT-LLM: prompt chunks share
-    iterations with the running decodes; :func:`steady_state`) or ``prefill-first`` (SGLang:
-    :func:`prefill_first_waves`)."""
-    fn = prefill_first_waves if scheduling == "prefill-first" else steady_state
-    return fn(sm, concurrency, isl, osl, token_budget, request_overhead_s, cached_prefix_share)
+    iterations with the running decodes; :func:`closed_loop_mixed`) or ``prefill-first``
+    (SGLang: :func:`prefill_first_waves`, whose waves repeat, so the run length does not
+    matter)."""
+    if scheduling == "prefill-first":
+        return prefill_first_waves(
+            sm, concurrency, isl, osl, token_budget, request_overhead_s, cached_prefix_share
+        )
+    return closed_loop_mixed(
+        sm, concurrency, isl, osl, token_budget, request_overhead_s, cached_prefix_share, waves
+    )
 
 
 def static_batch(

@@ -31,7 +31,7 @@ def test_sim_json_keys_are_pinned() -> None:
         "saturation_reliable", "saturation_reason", "offered_rate_req_s",
         "sustainable_rate_req_s", "ttft_s", "tpot_s", "e2e_s", "queue_s", "itl_mean_s",
         "unstable_latency", "slo", "goodput_req_s", "slo_attainment_frac", "slo_met",
-        "preemptions", "kv_util_mean_frac", "kv_util_max_frac", "iterations",
+        "preemptions", "kv_util_mean_frac", "kv_util_max_frac", "iterations", "closed_loop",
     )  # fmt: skip
 
 

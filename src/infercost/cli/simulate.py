@@ -34,6 +34,7 @@ from infercost.predict import (
     resolve,
 )
 from infercost.sim import (
+    ClosedLoop,
     RequestSource,
     SimResult,
     Slo,
@@ -215,6 +216,9 @@ def _check_flags(
     spec_acceptance: float | None,
     draft_model: str | None,
     seed: int,
+    concurrency: int | None = None,
+    client_overhead: float | None = None,
+    duration: float | None = None,
 ) -> None:
     """Refuse flags that contradict each other or would be silently ignored.
 
@@ -223,6 +227,27 @@ def _check_flags(
     """
     if seed < 0:
         raise InputError(f"--seed must be a whole number >= 0, got {seed}.")
+    if concurrency is not None:
+        for flag, given in (
+            ("--rate", rate is not None),
+            ("--rate-profile", rate_profile is not None),
+            ("--trace", trace is not None),
+            ("--find-max-rate", find_max),
+            ("--duration", duration is not None),
+            ("--arrival", arrival != "poisson"),
+            ("--burstiness", burstiness is not None),
+        ):
+            if given:
+                raise InputError(
+                    f"--concurrency runs a closed loop (each client sends its next request "
+                    f"when the previous one ends), which sets the arrivals; drop {flag} (or "
+                    "drop --concurrency for an open-loop run)."
+                )
+    elif client_overhead is not None:
+        raise InputError(
+            "--client-overhead needs --concurrency C (the pause of a closed-loop client "
+            "between a response and its next request)."
+        )
     if trace is None:
         for name, v in (("--isl", isl), ("--osl", osl)):
             if v is None:
@@ -360,6 +385,21 @@ def simulate_cmd(
         bool,
         typer.Option("--find-max-rate", help="Search the highest rate meeting the SLO."),
     ] = False,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            help="Closed loop, as benchmarks run (vllm bench serve --max-concurrency): C "
+            "clients send at t = 0, each sends its next request when its previous one ends; "
+            "--num-requests in all (default 10 x C). Instead of --rate/--trace."
+        ),
+    ] = None,
+    client_overhead: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds a closed-loop client waits between a response and its next "
+            "request (needs --concurrency; default 0)."
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option(help="Random seed, >= 0 (arrivals, lengths, prefixes).")
     ] = 0,
@@ -379,8 +419,14 @@ def simulate_cmd(
         raise InputError(f"Unknown --arrival {arrival!r}; use poisson or gamma.")
     _check_flags(
         isl, osl, trace, rate, rate_profile, find_max_rate_flag, arrival, burstiness, lengths,
-        length_cv, spec_tokens, spec_acceptance, draft_model, seed,
+        length_cv, spec_tokens, spec_acceptance, draft_model, seed, concurrency,
+        client_overhead, duration,
     )  # fmt: skip
+    loop = (
+        None
+        if concurrency is None
+        else ClosedLoop(concurrency, 0.0 if client_overhead is None else client_overhead)
+    )
     isl_mean, osl_mean = isl or 0, osl or 0
     cv = 0.5 if length_cv is None else length_cv
     shape = 1.0 if burstiness is None else burstiness
@@ -389,11 +435,22 @@ def simulate_cmd(
             f"--rate must be a positive number of requests per second (or inf), got {rate:g}."
         )
     profile = parse_profile(rate_profile) if rate_profile is not None else None
-    if trace is None and rate is None and profile is None and not find_max_rate_flag:
+    if (
+        trace is None
+        and rate is None
+        and profile is None
+        and not find_max_rate_flag
+        and loop is None
+    ):
         raise InputError(
-            "Give --rate (requests/s), --rate-profile, --trace FILE, or --find-max-rate with "
-            "an SLO."
+            "Give --rate (requests/s), --rate-profile, --trace FILE, --concurrency C (closed "
+            "loop), or --find-max-rate with an SLO."
         )
+    if loop is not None:
+        if num_requests is None:
+            num_requests = 10 * loop.concurrency  # InferenceMAX: --num-prompts CONC * 10
+            check_work("simulate", float(num_requests), max_work, "10 x --concurrency")
+        rate = math.inf  # every request is available at t = 0; the clients pace them
     if num_requests is None and duration is None:
         num_requests = 2000
     slo = Slo(slo_ttft_p99, slo_tpot_p99)
@@ -468,7 +525,20 @@ def simulate_cmd(
         if rate is not None:
             wl = make(rate)
     res: SimResult | None = None
-    if rate is not None or trace is not None or profile is not None:
+    if loop is not None:
+        show = not (as_json or quiet) and sys.stderr.isatty()
+        with _progress(show, wl.num_requests) as progress:
+            res = simulate(
+                wl,
+                cfg,
+                replicas=replicas,
+                router=router,
+                slo=slo if slo.is_set else None,
+                progress=progress,
+                max_work=max_work,
+                closed_loop=loop,
+            )
+    elif rate is not None or trace is not None or profile is not None:
         show = not (as_json or quiet) and sys.stderr.isatty()
         with _progress(show, wl.num_requests) as progress:
             res = simulate(
@@ -485,7 +555,9 @@ def simulate_cmd(
         f"{r.weight_fmt.id}, "
         f"KV {r.kv_dtype}, engine {r.engine.id}); "
         + (
-            f"trace {trace}"
+            f"closed loop of {loop.concurrency} client(s), {wl.num_requests:,} requests"
+            if loop is not None
+            else f"trace {trace}"
             if trace
             else f"rate profile over {profile_period:g} s"
             if profile
@@ -503,8 +575,17 @@ def simulate_cmd(
             "tp": r.tp,
             "weight_dtype": r.weight_fmt.id,
             "kv_dtype": r.kv_dtype,
-            "arrival": "trace" if trace else "profile" if profile else arrival,
-            "rate_req_s": None if rate is None else ("inf" if math.isinf(rate) else rate),
+            "arrival": "closed-loop"
+            if loop is not None
+            else "trace"
+            if trace
+            else "profile"
+            if profile
+            else arrival,
+            "rate_req_s": None
+            if rate is None or loop is not None
+            else ("inf" if math.isinf(rate) else rate),
+            "concurrency": None if loop is None else loop.concurrency,
             "seed": seed,
             "kv_capacity_tokens": cfg.kv_capacity_tokens,
             "quarantined_rows": len(loaded.quarantined) if loaded else 0,

@@ -31,7 +31,12 @@ from infercost.sim.arrivals import (
     profile_arrival_plan,
     profile_arrivals,
 )
-from infercost.sim.config import ReplicaConfig, SpecDecoding, expected_tokens_per_step
+from infercost.sim.config import (
+    ClosedLoop,
+    ReplicaConfig,
+    SpecDecoding,
+    expected_tokens_per_step,
+)
 from infercost.sim.engine import (
     ROUTERS,
     SIM_JSON_KEYS,
@@ -97,6 +102,7 @@ __all__ = [
     "ROUTERS",
     "SIM_JSON_KEYS",
     "ArrivalPlan",
+    "ClosedLoop",
     "Empirical",
     "Fixed",
     "LengthDist",

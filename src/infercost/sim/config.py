@@ -118,3 +118,34 @@ def decode_iteration(cfg: ReplicaConfig, batch: int, context: float) -> tuple[fl
         t += spec.num_draft_tokens * FastStep(spec.draft).time_s(batch, batch * context)
     e = spec.tokens_per_step if spec else 1.0
     return t, batch * e / t
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedLoop:
+    """A closed-loop load, as benchmarks run it (vLLM ``bench serve --max-concurrency C``,
+    InferenceMAX ``--num-prompts C*10 --max-concurrency C``, AIPerf, genai-perf): C clients
+    each send one request at t = 0 and their next one ``client_overhead_s`` seconds after the
+    previous one ends (its last token), until the workload's requests are all sent. A request's
+    latencies count from its send time, as the benchmark client measures them.
+
+    Attributes:
+        concurrency: C, clients (requests in flight at most), >= 1.
+        client_overhead_s: seconds between a request's last token and the client's next
+            send (client-side processing), >= 0; not part of any latency.
+
+    Raises:
+        InputError: C < 1 or an overhead that is negative or not finite.
+    """
+
+    concurrency: int
+    client_overhead_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int):
+            raise InputError(f"--concurrency must be a whole number, got {self.concurrency!r}.")
+        if self.concurrency < 1:
+            raise InputError(f"--concurrency must be at least 1, got {self.concurrency}.")
+        if not math.isfinite(self.client_overhead_s) or self.client_overhead_s < 0:
+            raise InputError(
+                f"--client-overhead must be >= 0 seconds, got {self.client_overhead_s}."
+            )

@@ -8,8 +8,9 @@ request; at the end every replica drains. Nothing here prints or reads files.
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy.typing as npt
 
 from infercost.domains import check_args, check_work
 from infercost.errors import InputError
-from infercost.sim.config import ReplicaConfig, decode_iteration
+from infercost.sim.config import ClosedLoop, ReplicaConfig, decode_iteration
 from infercost.sim.metrics import Slo, Summary, summary_of
 from infercost.sim.saturation import Saturation, verdict
 from infercost.sim.scheduler import ReferenceReplica, Replica, Requests
@@ -62,6 +63,7 @@ SIM_JSON_KEYS: tuple[str, ...] = (
     "kv_util_mean_frac",
     "kv_util_max_frac",
     "iterations",
+    "closed_loop",
 )
 
 
@@ -116,6 +118,7 @@ class SimResult:
         replicas: per-replica counters.
         router: routing policy used.
         slo: the SLO the summary was scored against, if any.
+        closed_loop: the closed-loop load the run was driven by, or None (open loop).
     """
 
     requests: RequestTimings | None
@@ -124,13 +127,17 @@ class SimResult:
     replicas: tuple[ReplicaStats, ...]
     router: str
     slo: Slo | None
+    closed_loop: ClosedLoop | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``simulate --json`` object, keys in :data:`SIM_JSON_KEYS` order.
 
         When the run is overloaded its latency statistics are not steady-state figures: the
         ``ttft_s``/``tpot_s``/``e2e_s``/``queue_s`` keys are null and the raw figures sit under
-        ``unstable_latency`` (they grow with run length).
+        ``unstable_latency`` (they grow with run length). A closed-loop run adds
+        ``closed_loop``: its ``concurrency``, ``client_overhead_s`` and ``waves`` (requests /
+        concurrency); it is null for open-loop runs. Benchmarks report the mean and median
+        (``ttft_s.mean``, ``ttft_s.p50``).
         """
         s = self.summary
         sat = self.saturation
@@ -180,6 +187,13 @@ class SimResult:
             "kv_util_mean_frac": float(np.mean([r.kv_util_mean_frac for r in self.replicas])),
             "kv_util_max_frac": float(max(r.kv_util_max_frac for r in self.replicas)),
             "iterations": int(sum(r.iterations for r in self.replicas)),
+            "closed_loop": None
+            if self.closed_loop is None
+            else {
+                "concurrency": self.closed_loop.concurrency,
+                "client_overhead_s": self.closed_loop.client_overhead_s,
+                "waves": s.num_requests / self.closed_loop.concurrency,
+            },
         }
         return {k: out[k] for k in SIM_JSON_KEYS}
 
@@ -358,6 +372,125 @@ class _Recorder:
         )
 
 
+class _ClosedRecorder(_Recorder):
+    """The recorder of a closed loop: each request that leaves makes its client send the
+    next one (``client_overhead_s`` later) while requests remain, and stops the replica it
+    left so that the driver can route that request before the next iteration starts."""
+
+    def __init__(
+        self, reqs: Requests, n: int, keep: bool, loop: ClosedLoop, reps: list[Replica],
+        request_overhead_s: float,
+    ) -> None:  # fmt: skip
+        super().__init__(reqs, n, keep, math.inf, math.inf)
+        self.client_s = loop.client_overhead_s
+        self.request_s = request_overhead_s
+        self.reps = reps
+        self.pending: list[tuple[float, int]] = []  # (send time, send order)
+        self.sent = 0
+
+    def send(self, t_s: float) -> None:
+        """A client sends its next request at ``t_s`` if any remain."""
+        if self.sent < self.n:
+            heapq.heappush(self.pending, (t_s, self.sent))
+            self.sent += 1
+
+    def _next(self, end_s: float, k: int) -> None:
+        if self.sent < self.n:
+            t = end_s + self.client_s
+            self.send(t)
+            self.reps[k].stop_at(t + self.request_s)
+
+    def finished(self, i: int) -> None:
+        """Sink: slot ``i`` finished; record it and send its client's next request."""
+        r = self.reqs
+        end, k = r.finish_s[i], r.replica[i]
+        super().finished(i)
+        self._next(end, k)
+
+    def rejected(self, i: int) -> None:
+        """Sink: slot ``i`` can never be admitted; its client sends the next at once."""
+        k = self.reqs.replica[i]
+        super().rejected(i)
+        self._next(self.reps[k].t, k)
+
+
+def _each_request(workload: RequestSource, block_size: int) -> Iterator[tuple[int, ...]]:
+    """(input tokens, output tokens, prefix id, shared prefix tokens) of each request in
+    order, read chunk by chunk."""
+    for _, isl_a, osl_a, pid_a, ptok_a in workload.request_chunks():
+        ptok_a = (ptok_a // block_size) * block_size
+        yield from zip(
+            isl_a.tolist(), osl_a.tolist(), pid_a.tolist(), ptok_a.tolist(), strict=True
+        )
+
+
+def _run_closed_loop(
+    workload: RequestSource,
+    config: ReplicaConfig,
+    loop: ClosedLoop,
+    reps: list[Replica],
+    reqs: Requests,
+    rec: _ClosedRecorder,
+    least: bool,
+    progress: ProgressFn | None,
+) -> None:
+    """Serve ``workload`` to ``loop.concurrency`` clients.
+
+    Requests are numbered in the order they are sent and take the workload's lengths in
+    that order. Replicas are advanced conservatively: the one with the earliest clock runs
+    iterations that start before the next send and before any other busy replica could end a
+    request and send another (its clock + client and request overheads); a replica that
+    ends a request stops (:meth:`Replica.stop_at`). So every request is queued on its
+    replica before any iteration that starts at or after its ready time, as in open loop.
+    """
+    n = workload.num_requests
+    requests = _each_request(workload, config.block_size)
+    for _ in range(min(loop.concurrency, n)):
+        rec.send(0.0)
+    overhead = config.request_overhead_s
+    lag = loop.client_overhead_s + overhead
+    pending = rec.pending
+    max_len = config.max_model_len
+    fits = reps[0].fits_alone
+    replicas = len(reps)
+    step = max(n // 200, 1)
+    gid = 0
+    while True:
+        while True:
+            target = pending[0][0] + overhead if pending else math.inf
+            busy = [p for p in reps if (p.running or p.waiting) and p.t < target]
+            if not busy:
+                break
+            rep = min(busy, key=lambda p: p.t)
+            horizon = target
+            for other in busy:
+                if other is not rep and other.t + lag < horizon:
+                    horizon = other.t + lag
+            if horizon <= rep.t:  # others end requests only after an iteration: run one
+                horizon = math.nextafter(rep.t, math.inf)
+            rep.advance_until(horizon)
+        if not pending:
+            return
+        arrival, _ = heapq.heappop(pending)
+        isl, osl, pid, ptok = next(requests)
+        t = arrival + overhead
+        if (max_len is not None and isl + osl > max_len) or not fits(isl, osl):
+            rec.reject(gid, arrival, t, isl, osl, -1)
+            rec.send(arrival + loop.client_overhead_s)
+        else:
+            if least:
+                for p in reps:
+                    p.advance_until(t)
+                k = min(range(replicas), key=lambda q: (reps[q].outstanding, q))
+            else:
+                k = gid % replicas
+                reps[k].advance_until(t)
+            reps[k].enqueue(reqs.add(gid, arrival, t, isl, osl, pid, ptok, k))
+        if progress is not None and gid % step == 0:
+            progress(gid, n)
+        gid += 1
+
+
 def simulate(
     workload: RequestSource,
     config: ReplicaConfig,
@@ -369,6 +502,7 @@ def simulate(
     reference: bool = False,
     max_work: float | None = None,
     keep_requests: bool | None = None,
+    closed_loop: ClosedLoop | None = None,
 ) -> SimResult:
     """Serve ``workload`` on ``replicas`` identical replicas and measure it.
 
@@ -391,12 +525,19 @@ def simulate(
             ``least-loaded``; :data:`infercost.domains.WORK_LIMITS`), checked before the run.
         keep_requests: keep the per-request arrays (``SimResult.requests``); default: runs
             of at most :data:`KEEP_REQUESTS_MAX` requests.
+        closed_loop: drive the run with C clients instead of the workload's arrival times
+            (:class:`~infercost.sim.config.ClosedLoop`): all C send at t = 0, each sends
+            its next request when its previous one ends, until the workload's
+            ``num_requests`` (R) are sent; requests take the workload's lengths in the order
+            they are sent. The workload's arrival times must all be 0 (rate ``inf``). The
+            saturation verdict is never OVERLOADED (at most C requests in flight).
 
     Returns:
         A :class:`SimResult`. Deterministic: the same inputs give the same result.
 
     Raises:
-        InputError: fewer than one replica, an unknown router, or work past the limit.
+        InputError: fewer than one replica, an unknown router, work past the limit, or a
+            closed loop over a workload with arrival times.
     """
     if replicas < 1:
         raise InputError(f"--replicas must be at least 1, got {replicas}.")
@@ -412,15 +553,42 @@ def simulate(
     )  # fmt: skip
     keep = n <= KEEP_REQUESTS_MAX if keep_requests is None else keep_requests
     t_first, t_mid, t_last = workload.arrival_marks()
-    bs = config.block_size
     reqs = Requests()
-    rec = _Recorder(reqs, n, keep, t_mid, t_last)
     kind = ReferenceReplica if reference else Replica
+    least = router == "least-loaded"
+    if closed_loop is not None:
+        if t_last != 0.0:
+            raise InputError(
+                "A closed loop sends its requests itself: give a workload whose arrival times "
+                "are all 0 (rate inf), and the clients' pacing with ClosedLoop."
+            )
+        reps: list[Replica] = []
+        crec = _ClosedRecorder(reqs, n, keep, closed_loop, reps, config.request_overhead_s)
+        reps.extend(kind(config, reqs, crec) for _ in range(replicas))
+        _run_closed_loop(workload, config, closed_loop, reps, reqs, crec, least, progress)
+        if progress is not None:
+            progress(n, n)
+        summary = crec.summary(0.0, slo)
+        rate = summary.request_throughput_req_s
+        sat = Saturation(
+            overloaded=False,
+            offered_rate_req_s=math.nan,
+            completion_rate_req_s=rate,
+            backlog_growth=0.0,
+            sustainable_rate_req_s=None,
+            reliable=True,
+            reason=f"closed loop of {closed_loop.concurrency} client(s): at most that many "
+            "requests in flight, so the queue cannot grow",
+        )
+        return SimResult(
+            crec.timings, summary, sat, _stats(reps, summary), router, slo, closed_loop
+        )
+    bs = config.block_size
+    rec = _Recorder(reqs, n, keep, t_mid, t_last)
     reps = [kind(config, reqs, rec) for _ in range(replicas)]
     max_len = config.max_model_len
     fits = reps[0].fits_alone
     step = max(n // 200, 1)
-    least = router == "least-loaded"
     overhead = config.request_overhead_s
     add = reqs.add
     base = 0
@@ -453,8 +621,16 @@ def simulate(
     if progress is not None:
         progress(n, n)
     summary = rec.summary(t_first, slo)
+    sat = verdict(
+        n, t_first, t_mid, t_last, rec.window_leaves, unloaded_e2e_s(workload, config),
+        rec.finish,
+    )  # fmt: skip
+    return SimResult(rec.timings, summary, sat, _stats(reps, summary), router, slo)
+
+
+def _stats(reps: list[Replica], summary: Summary) -> tuple[ReplicaStats, ...]:
     span = summary.duration_s if summary.duration_s > 0 else math.nan
-    stats = tuple(
+    return tuple(
         ReplicaStats(
             iterations=rep.iterations,
             decode_runs=rep.decode_runs,
@@ -465,8 +641,3 @@ def simulate(
         )
         for rep in reps
     )
-    sat = verdict(
-        n, t_first, t_mid, t_last, rec.window_leaves, unloaded_e2e_s(workload, config),
-        rec.finish,
-    )  # fmt: skip
-    return SimResult(rec.timings, summary, sat, stats, router, slo)

@@ -215,6 +215,7 @@ class Replica:
         self.kv_util_integral_s = 0.0
         self.kv_util_max_frac = 0.0
         self.completed = 0
+        self.until_s = math.inf  # horizon of the running advance_until
 
     # ----------------------------------------------------------------- queue and KV
     @property
@@ -371,6 +372,12 @@ class Replica:
         steps = math.ceil(remaining / self.E - 1e-9)
         heapq.heappush(self.heap, (self.G + max(steps, 1), r.epoch[i], r.gid[i], i))
 
+    def stop_at(self, t_s: float) -> None:
+        """Lower the horizon of the running :meth:`advance_until` to ``t_s`` seconds (no
+        iteration starts at or after it)."""
+        if t_s < self.until_s:
+            self.until_s = t_s
+
     # ----------------------------------------------------------------- step times
     def _decode_step_s(self, ctx_sum: float) -> float:
         b = self.b
@@ -436,14 +443,18 @@ class Replica:
     def advance_until(self, until_s: float) -> None:
         """Run iterations until the replica is idle or at an iteration boundary >= ``until_s``.
 
-        An idle replica's clock moves to ``until_s`` (when finite).
+        An idle replica's clock moves to ``until_s`` (when finite). The sink may lower the
+        horizon while the replica runs (:meth:`stop_at`): a closed loop's client sends its
+        next request when one ends, and the replica must stop for it.
         """
         r = self.reqs
         cfg = self.cfg
         E = self.E
         q = self.q
         prompt_mode = not self.full
+        self.until_s = until_s
         while True:
+            until_s = self.until_s  # a closed loop's sink lowers it when a request ends
             if not self.running and not self.waiting:
                 if self.t < until_s < math.inf:
                     self.t = until_s

@@ -790,7 +790,7 @@ def request_overhead_s(r: Resolved, online: bool) -> float:
     """Time per request before its first token outside the GPU: the engine's
     ``request_overhead_s``, plus its HTTP front end's ``frontend_overhead_s`` when serving
     online (clients over the OpenAI-compatible server), not in an offline batch."""
-    return r.engine.request_overhead_s + (r.engine.frontend_overhead_s if online else 0.0)
+    return r.engine.request_overhead_for(online)
 
 
 def serve(
@@ -947,63 +947,246 @@ def predict(
     else:  # files are read again on every call
         r = resolved()
     trail = Trail()
-    notes = list(r.notes)
-    m = r.model
     context = float(isl + osl)
-    weights_gpu, workspace, kv_avail = kv_budget_bytes_per_gpu(r)
-    kv_tok = kv_bytes_per_token(m, r.kv_bytes_per_elem)
-    kv_seq_gpu = kv_bytes_per_seq_per_gpu(r, context)
-    max_conc_rank = int(max_concurrency(kv_avail, kv_seq_gpu))
-    max_conc = max_conc_rank * r.dp
-    dtype = compute_dtype(r.acc, r.weight_fmt)
-
     if explain:
-        counts = param_counts(m)
-        trail.add(
-            "total_params", counts.total, "params", "derived from config.json shapes", m.source
-        )
-        trail.add(
-            "active_params", counts.active, "params", "dense + k routed experts + shared", m.source
-        )
-        trail.add(
-            "weights_bytes_per_gpu",
-            weights_gpu,
-            "B",
-            "(dense+embeddings)/(TP·PP) + experts/(max(TP,EP)·PP) at "
-            f"{r.weight_fmt.bits_per_weight} bits/weight for linear layers, 16 for "
-            "embeddings/norms",
-            r.weight_fmt.source,
-        )
-        trail.add(
-            "kv_bytes_per_token",
-            kv_tok,
-            "B",
-            "MLA: (kv_lora_rank + rope_dim) x layers x bytes"
-            if m.attention_kind == "mla"
-            else f"2 x {m.num_layers} layers x {m.num_kv_heads} KV heads x {m.head_dim} x "
-            f"{r.kv_bytes_per_elem:g} B",
-            m.source,
-        )
-        trail.add(
-            "kv_bytes_available_per_gpu",
-            kv_avail,
-            "B",
-            f"{r.acc.memory_bytes / 1e9:.0f} GB x {r.engine.usable_memory_fraction} usable - "
-            f"weights - workspace ({workspace / 1e9:.2f} GB: activations for "
-            f"{r.engine.max_num_batched_tokens} tokens, runtime, NCCL)",
-            f"{r.acc.source}; {r.engine.source}",
-        )
-        trail.add(
-            "max_concurrency",
-            max_conc,
-            "seqs",
-            f"floor(KV available / KV per sequence of {int(context)} tokens on one GPU "
-            f"= {kv_seq_gpu / 1e6:.2f} MB)",
-            "",
-        )
+        explain_layout(trail, r)
+    mem = memory_stage(r, context)
+    if explain:
+        explain_memory(trail, r, mem)
+    base = _base_fields(r, isl, osl, mem)
+    reason = refusal(r, mem, concurrency)
+    if reason is not None:
+        return _refused(base, concurrency, reason, trail if explain else None, r.notes)
+    load = load_stage(r, mem, concurrency)
+    if explain:
+        explain_load(trail, r, mem, load)
+    sp, queueing_s = serving_stage(r, load, isl, osl)
+    if explain:
+        explain_serving(trail, r, load, sp, isl, queueing_s)
+    price = price_stage(r, sp, isl, osl, gpu_hour_usd, offer, allow_spot, pack_replicas)
+    if explain:
+        explain_price(trail, r, sp, price)
+    return Prediction(
+        **base,
+        concurrency=int(load.batch),
+        fits=True,
+        reason=None,
+        output_tok_s=float(sp.output_tok_s),
+        total_tok_s=float(sp.total_tok_s),
+        output_tok_s_per_gpu=float(sp.output_tok_s) / r.num_gpus,
+        ttft_s=float(sp.ttft_s),
+        tpot_s=float(sp.tpot_s) if osl > 1 else None,
+        e2e_s=float(sp.e2e_s),
+        usd_per_gpu_hour=price.usd_per_gpu_hour,
+        price_source=price.source,
+        usd_per_m_input=price.usd_per_m_input,
+        usd_per_m_output=price.usd_per_m_output,
+        usd_per_m_blended=price.usd_per_m_blended,
+        error_band=_error_band(r, sp, profile),
+        explain=trail.to_list() if explain else None,
+        notes=tuple(r.notes) + load.notes,
+    )
 
-    base: dict[str, Any] = {
-        "model": m.id,
+
+# --- The stages of a prediction, in order (each used by predict() and read by --explain) ---
+# 1. layout and 2. precision: resolve() (names, parallelism, weight format, KV dtype)
+# 3. memory and KV capacity: memory_stage()      4. load: load_stage() (batch, queue)
+# 5. step time and serving point: serving_stage()  6. price: price_stage()
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryFit:
+    """Stage 3: what one GPU holds, for sequences of ``context`` tokens.
+
+    Attributes:
+        context: isl + osl tokens per sequence.
+        weights_bytes_per_gpu, workspace_bytes, kv_bytes_available_per_gpu: bytes.
+        kv_bytes_per_token: KV cache of one token over the whole model (all layers).
+        kv_bytes_per_seq_per_gpu: one sequence's KV cache (and recurrent state) on one GPU.
+        max_concurrency_rank: sequences one data-parallel rank's KV cache holds.
+    """
+
+    context: float
+    weights_bytes_per_gpu: float
+    workspace_bytes: float
+    kv_bytes_available_per_gpu: float
+    kv_bytes_per_token: float
+    kv_bytes_per_seq_per_gpu: float
+    max_concurrency_rank: int
+
+    def max_concurrency(self, r: Resolved) -> int:
+        """Sequences the whole deployment holds (every data-parallel rank)."""
+        return self.max_concurrency_rank * r.dp
+
+
+def memory_stage(r: Resolved, context: float) -> MemoryFit:
+    """Weights, workspace and KV budget per GPU (:func:`kv_budget_bytes_per_gpu`), KV bytes
+    per token and per sequence of ``context`` tokens, and how many sequences fit per rank."""
+    weights_gpu, workspace, kv_avail = kv_budget_bytes_per_gpu(r)
+    kv_seq_gpu = kv_bytes_per_seq_per_gpu(r, context)
+    return MemoryFit(
+        context=context,
+        weights_bytes_per_gpu=weights_gpu,
+        workspace_bytes=workspace,
+        kv_bytes_available_per_gpu=kv_avail,
+        kv_bytes_per_token=kv_bytes_per_token(r.model, r.kv_bytes_per_elem),
+        kv_bytes_per_seq_per_gpu=kv_seq_gpu,
+        max_concurrency_rank=int(max_concurrency(kv_avail, kv_seq_gpu)),
+    )
+
+
+def refusal(r: Resolved, mem: MemoryFit, concurrency: int | None) -> str | None:
+    """Why the deployment cannot serve sequences of ``mem.context`` tokens, or None: the
+    context exceeds the model's, or the weights or one sequence do not fit
+    (:func:`fit_reason`, with what would fit). More requests than fit are queued, not
+    refused (:func:`load_stage`)."""
+    m = r.model
+    if m.max_position_embeddings and mem.context > m.max_position_embeddings:
+        return (
+            f"refused: isl + osl = {int(mem.context)} tokens exceeds {m.id}'s context of "
+            f"{m.max_position_embeddings} tokens (config.json max_position_embeddings). "
+            "Use a shorter prompt or output."
+        )
+    return fit_reason(r, mem.context, 1, mem.kv_bytes_per_seq_per_gpu, concurrency)
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """Stage 4: the requests in flight and those the engine runs.
+
+    Attributes:
+        batch: requests in flight over the deployment (``--concurrency``, or the largest
+            batch that fits for ``--max-throughput``).
+        running_rank: sequences one data-parallel rank runs at once (mean).
+        online: through the engine's HTTP server (``--concurrency``), not an offline batch.
+        offline_cap: the engine's offline batch cap per rank (``--max-throughput``).
+        notes: what the caller should know (requests queued).
+    """
+
+    batch: int
+    running_rank: float
+    online: bool
+    offline_cap: int
+    notes: tuple[str, ...] = ()
+
+    def running(self, r: Resolved) -> float:
+        """Sequences the deployment runs at once."""
+        return self.running_rank * r.dp
+
+
+def load_stage(r: Resolved, mem: MemoryFit, concurrency: int | None) -> Load:
+    """Each rank runs at most the engine's ``max_num_seqs`` and at most what its KV cache
+    holds; more requests wait in the engine's queue without holding KV cache (every engine
+    admits what fits and queues the rest). ``concurrency`` None: the largest batch that fits,
+    under trtllm-bench's cap per micro-batch (min(KV, 4096) / PP, rounded up; PP
+    micro-batches in flight: tensorrt_llm/bench/build/tuning.py, finetune_setting)."""
+    serve_cap = r.engine.max_num_seqs
+    max_conc_rank = mem.max_concurrency_rank
+    cap = offline_batch_cap(r.engine, max_conc_rank, r.pp) * r.pp
+    if concurrency is not None:
+        batch = concurrency
+        per_rank = concurrency / r.dp  # the ranks share the requests (mean per rank)
+        running_rank = min(per_rank, float(serve_cap), float(max_conc_rank))
+    else:
+        running_rank = float(max(min(max_conc_rank, cap), 1))
+        batch = int(running_rank) * r.dp
+    running = running_rank * r.dp
+    notes: tuple[str, ...] = ()
+    if running < batch:
+        limit = (
+            f"the KV cache holds {mem.max_concurrency(r)} sequences of {int(mem.context)} tokens"
+            if max_conc_rank < serve_cap
+            else f"{r.engine.id} runs at most {serve_cap} sequences per rank (max_num_seqs)"
+        )
+        notes = (
+            f"{batch} requests in flight but {limit}: the engine runs {running:g} at once and "
+            "queues the rest (their wait is in TTFT)",
+        )
+    return Load(batch, running_rank, concurrency is not None, cap, notes)
+
+
+def serving_stage(r: Resolved, load: Load, isl: int, osl: int) -> tuple[ServingPoint, float]:
+    """Step times and the closed-loop serving point of ``load`` (:func:`serve` per rank,
+    summed over ranks by :func:`scale_dp`), and the seconds spent queueing before the first
+    token (0 unless more clients than the engine runs). With more clients, the throughput is
+    that of the running sequences and, by Little's law, E2E = N / request rate + the
+    per-request overhead (spent off the GPU); the extra time is queueing before the first
+    token (TTFT includes queueing, as vLLM bench serve measures it)."""
+    sp = scale_dp(serve(r, load.running_rank, float(isl), float(osl), online=load.online), r.dp)
+    if load.running(r) >= load.batch:
+        return sp, 0.0
+    e2e_q = load.batch / sp.request_s + request_overhead_s(r, load.online)
+    queued = dataclasses.replace(
+        sp,
+        concurrency=np.asarray(float(load.batch)),
+        e2e_s=np.asarray(e2e_q),
+        ttft_s=np.asarray(e2e_q - (osl - 1) * sp.tpot_s),
+    )
+    return queued, float(queued.ttft_s) - float(sp.ttft_s)
+
+
+@dataclass(frozen=True, slots=True)
+class PricePoint:
+    """Stage 6: the GPU-hour price and $/M tokens (None without a price)."""
+
+    usd_per_gpu_hour: float | None
+    source: str | None
+    usd_per_m_input: float | None
+    usd_per_m_output: float | None
+    usd_per_m_blended: float | None
+    prefill_time_share: float
+
+
+def price_stage(
+    r: Resolved,
+    sp: ServingPoint,
+    isl: int,
+    osl: int,
+    gpu_hour_usd: float | None,
+    offer: str | None,
+    allow_spot: bool,
+    pack_replicas: bool,
+) -> PricePoint:
+    """The used GPU-hour's price (``gpu_hour_usd``, ``offer`` or the catalog's default offer,
+    :func:`_price`) and the deployment's $/M input and output tokens
+    (:func:`infercost.cost.tokens.split_usd_per_m`: prefill time charged to input)."""
+    usd_gpu, source = _price_memo.get(
+        (r.acc, load_offers()),
+        (r.num_gpus, gpu_hour_usd, offer, allow_spot, pack_replicas, date.today()),
+        lambda: _price(r, gpu_hour_usd, offer, allow_spot, pack_replicas),
+    )
+    share = float(sp.prefill_time_share)
+    if usd_gpu is None:
+        text = f"no catalog offer for {r.acc.id}: pass --gpu-hour-usd or --offer for $/M figures"
+        return PricePoint(None, text, None, None, None, share)
+    per_in, per_out, blended = split_usd_per_m(
+        usd_gpu * r.num_gpus, float(sp.output_tok_s), isl, osl, share
+    )
+    return PricePoint(usd_gpu, source, float(per_in), float(per_out), float(blended), share)
+
+
+def _error_band(r: Resolved, sp: ServingPoint, profile: str | None) -> dict[str, Any] | None:
+    """The held-out error band of the shipped calibration for this engine, GPU, model kind and
+    regime; marked as extrapolating under a user's profile (its own in-sample error is
+    printed by ``infercost calibrate fit``)."""
+    band = error_band_for(r.engine.id, r.acc, r.model, float(sp.memory_bound_share))
+    if profile is None or band is None:
+        return band
+    return {
+        **band,
+        "extrapolating": True,
+        "basis": {
+            **dict(band.get("basis") or {}),
+            "profile": f"{profile}: bands measured for the shipped profile, not for this "
+            "one; its own in-sample error is printed by `infercost calibrate fit`",
+        },
+    }
+
+
+def _base_fields(r: Resolved, isl: int, osl: int, mem: MemoryFit) -> dict[str, Any]:
+    """The fields every prediction carries, fitting or not."""
+    return {
+        "model": r.model.id,
         "gpu": r.acc.id,
         "engine": r.engine.id,
         "num_gpus": r.num_gpus,
@@ -1015,201 +1198,188 @@ def predict(
         "kv_dtype": r.kv_dtype,
         "isl": isl,
         "osl": osl,
-        "weights_bytes_per_gpu": weights_gpu,
-        "kv_bytes_per_token": kv_tok,
-        "max_concurrency": max_conc,
+        "weights_bytes_per_gpu": mem.weights_bytes_per_gpu,
+        "kv_bytes_per_token": mem.kv_bytes_per_token,
+        "max_concurrency": mem.max_concurrency(r),
     }
-    # Each rank runs at most `cap` sequences at once, and at most what its KV cache holds;
-    # more requests wait in the engine's queue without holding KV cache (every engine
-    # admits what fits and queues the rest). Refused: weights or one sequence do not fit, or
-    # the context exceeds the model's.
-    serve_cap = r.engine.max_num_seqs
-    reason = None
-    if m.max_position_embeddings and context > m.max_position_embeddings:
-        reason = (
-            f"refused: isl + osl = {int(context)} tokens exceeds {m.id}'s context of "
-            f"{m.max_position_embeddings} tokens (config.json max_position_embeddings). "
-            "Use a shorter prompt or output."
+
+
+def _refused(
+    base: dict[str, Any],
+    concurrency: int | None,
+    reason: str,
+    trail: Trail | None,
+    notes: tuple[str, ...],
+) -> Prediction:
+    """A prediction that does not fit: the reason, null performance and cost figures."""
+    empty = dict.fromkeys(
+        (
+            "output_tok_s", "total_tok_s", "output_tok_s_per_gpu", "ttft_s", "tpot_s", "e2e_s",
+            "usd_per_gpu_hour", "price_source", "usd_per_m_input", "usd_per_m_output",
+            "usd_per_m_blended", "error_band",
         )
-    reason = reason or fit_reason(r, context, 1, kv_seq_gpu, concurrency)
-    if reason is not None:
-        return Prediction(
-            **base,
-            concurrency=concurrency,
-            fits=False,
-            reason=reason,
-            output_tok_s=None,
-            total_tok_s=None,
-            output_tok_s_per_gpu=None,
-            ttft_s=None,
-            tpot_s=None,
-            e2e_s=None,
-            usd_per_gpu_hour=None,
-            price_source=None,
-            usd_per_m_input=None,
-            usd_per_m_output=None,
-            usd_per_m_blended=None,
-            error_band=None,
-            explain=trail.to_list() if explain else None,
-            notes=tuple(notes),
-        )
-    # trtllm-bench's cap is per micro-batch (min(KV, 4096) / PP, rounded up): PP micro-batches
-    # of that size are in flight (tensorrt_llm/bench/build/tuning.py, finetune_setting).
-    cap = offline_batch_cap(r.engine, max_conc_rank, r.pp) * r.pp
-    if concurrency is not None:
-        batch = concurrency
-        per_rank = concurrency / r.dp  # the ranks share the requests (mean per rank)
-        running_rank = min(per_rank, float(serve_cap), float(max_conc_rank))
-    else:
-        running_rank = float(max(min(max_conc_rank, cap), 1))
-        batch = int(running_rank) * r.dp
-    running = running_rank * r.dp
-    if max_throughput and explain:
-        trail.add(
-            "concurrency",
-            batch,
-            "seqs",
-            f"{r.dp} rank(s) x min(KV-limited {max_conc_rank}, engine cap {cap} sequences"
-            f"{' = PP ' + str(r.pp) + ' micro-batches' if r.pp > 1 else ''})",
-            r.engine.source,
-        )
-    if running < batch:
-        limit = (
-            f"the KV cache holds {max_conc} sequences of {int(context)} tokens"
-            if max_conc_rank < serve_cap
-            else f"{r.engine.id} runs at most {serve_cap} sequences per rank (max_num_seqs)"
-        )
-        notes.append(
-            f"{batch} requests in flight but {limit}: the engine runs {running:g} at once and "
-            "queues the rest (their wait is in TTFT)"
-        )
-    online = concurrency is not None  # --max-throughput is an offline batch
-    sp = scale_dp(serve(r, float(running_rank), float(isl), float(osl), online=online), r.dp)
-    if running < batch:
-        # Closed loop with more clients than the engine runs: throughput is that of `running`
-        # sequences; by Little's law E2E = N / request rate (+ the per-request overhead, which
-        # is spent off the GPU), and the extra time is queueing
-        # before the first token (TTFT includes queueing, as vLLM bench serve measures it).
-        e2e_q = batch / sp.request_s + request_overhead_s(r, online)
-        ttft_unqueued = float(sp.ttft_s)
-        sp = dataclasses.replace(
-            sp,
-            concurrency=np.asarray(float(batch)),
-            e2e_s=np.asarray(e2e_q),
-            ttft_s=np.asarray(e2e_q - (osl - 1) * sp.tpot_s),
-        )
-        if explain:
-            trail.add(
-                "queueing",
-                float(sp.ttft_s) - ttft_unqueued,
-                "s",
-                f"{batch} requests in flight but the engine runs {running:g} at once "
-                f"(max_num_seqs, KV capacity); E2E = N / request rate, the rest waits before its "
-                "first token",
-                r.engine.source,
-            )
-    out_tok_s = float(sp.output_tok_s)
-    if explain:
-        trail.add(
-            "decode_step_s",
-            float(sp.decode_step_s),
-            "s",
-            f"max(bytes/(BW x MBU {r.engine.mbu}), FLOP/({dtype} peak x MFU {r.engine.mfu})) + "
-            f"TP comm + overhead {r.engine.step_overhead_s * 1e3:.2f} ms + "
-            f"{r.engine.seq_overhead_s * 1e6:.2f} µs per sequence + fp32 logits, at batch "
-            f"{running_rank:g} per rank; "
-            f"memory-bound share {float(sp.memory_bound_share):.2f}",
-            f"{r.acc.id}: {r.acc.mem_bw_bytes_s / 1e12:.2f} TB/s, {dtype} "
-            f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s; engine {r.engine.id}",
-        )
-        trail.add(
-            "prefill_marginal_s",
-            float(sp.prefill_marginal_s),
-            "s",
-            f"extra iteration time of one {isl}-token prompt fused with the other decodes "
-            f"(chunks of {r.engine.max_num_batched_tokens} tokens)",
-            "",
-        )
-        trail.add(
-            "output_tok_s", out_tok_s, "tok/s", "N x osl / (osl x t_decode + N x dt_prefill)", ""
-        )
-        trail.add(
-            "ttft_s",
-            float(sp.ttft_s),
-            "s",
-            "request overhead + iterations carrying the prompt",
-            "",
-        )
-        trail.add("tpot_s", float(sp.tpot_s), "s", "(cycle - own prefill) / (osl - 1)", "")
-    usd_gpu, price_source = _price_memo.get(
-        (r.acc, load_offers()),
-        (r.num_gpus, gpu_hour_usd, offer, allow_spot, pack_replicas, date.today()),
-        lambda: _price(r, gpu_hour_usd, offer, allow_spot, pack_replicas),
-    )
-    cost: dict[str, float | None] = {
-        "usd_per_m_input": None,
-        "usd_per_m_output": None,
-        "usd_per_m_blended": None,
-    }
-    if usd_gpu is not None:
-        per_in, per_out, blended = split_usd_per_m(
-            usd_gpu * r.num_gpus, out_tok_s, isl, osl, float(sp.prefill_time_share)
-        )
-        cost = {
-            "usd_per_m_input": float(per_in),
-            "usd_per_m_output": float(per_out),
-            "usd_per_m_blended": float(blended),
-        }
-        if explain:
-            trail.add(
-                "usd_per_m_output",
-                float(per_out),
-                "USD/M tok",
-                f"${usd_gpu:.2f}/GPU-h x {r.num_gpus} GPUs x (1 - prefill share "
-                f"{float(sp.prefill_time_share):.3f}) / (output tok/s x 3600 / 1e6)",
-                price_source or "",
-            )
-            trail.add(
-                "usd_per_m_input",
-                float(per_in),
-                "USD/M tok",
-                "replica $/h x prefill share / (input tok/s x 3600 / 1e6)",
-                price_source or "",
-            )
-    else:
-        price_source = (
-            f"no catalog offer for {r.acc.id}: pass --gpu-hour-usd or --offer for $/M figures"
-        )
-    band = error_band_for(r.engine.id, r.acc, m, float(sp.memory_bound_share))
-    if profile is not None and band is not None:
-        # The bands are held-out errors of the shipped calibration; a user's profile has only
-        # its own in-sample error (printed by `infercost calibrate fit`).
-        band = {
-            **band,
-            "extrapolating": True,
-            "basis": {
-                **dict(band.get("basis") or {}),
-                "profile": f"{profile}: bands measured for the shipped profile, not for this "
-                "one; its own in-sample error is printed by `infercost calibrate fit`",
-            },
-        }
+    )  # fmt: skip
     return Prediction(
         **base,
-        concurrency=int(batch),
-        fits=True,
-        reason=None,
-        output_tok_s=out_tok_s,
-        total_tok_s=float(sp.total_tok_s),
-        output_tok_s_per_gpu=out_tok_s / r.num_gpus,
-        ttft_s=float(sp.ttft_s),
-        tpot_s=float(sp.tpot_s) if osl > 1 else None,
-        e2e_s=float(sp.e2e_s),
-        usd_per_gpu_hour=usd_gpu,
-        price_source=price_source,
-        **cost,
-        error_band=band,
-        explain=trail.to_list() if explain else None,
-        notes=tuple(notes),
+        **empty,
+        concurrency=concurrency,
+        fits=False,
+        reason=reason,
+        explain=trail.to_list() if trail is not None else None,
+        notes=notes,
+    )
+
+
+# --- --explain: each stage's terms, in the order the stages run ---
+
+
+def explain_layout(trail: Trail, r: Resolved) -> None:
+    """Stages 1-2: the parameters of the model and the precision they are stored in."""
+    m = r.model
+    counts = param_counts(m)
+    trail.add("total_params", counts.total, "params", "derived from config.json shapes", m.source)
+    trail.add(
+        "active_params", counts.active, "params", "dense + k routed experts + shared", m.source
+    )
+
+
+def explain_memory(trail: Trail, r: Resolved, mem: MemoryFit) -> None:
+    """Stage 3: weights, KV per token, KV available and the sequences that fit."""
+    m = r.model
+    trail.add(
+        "weights_bytes_per_gpu",
+        mem.weights_bytes_per_gpu,
+        "B",
+        "(dense+embeddings)/(TP·PP) + experts/(max(TP,EP)·PP) at "
+        f"{r.weight_fmt.bits_per_weight} bits/weight for linear layers, 16 for "
+        "embeddings/norms",
+        r.weight_fmt.source,
+    )
+    trail.add(
+        "kv_bytes_per_token",
+        mem.kv_bytes_per_token,
+        "B",
+        "MLA: (kv_lora_rank + rope_dim) x layers x bytes"
+        if m.attention_kind == "mla"
+        else f"2 x {m.num_layers} layers x {m.num_kv_heads} KV heads x {m.head_dim} x "
+        f"{r.kv_bytes_per_elem:g} B",
+        m.source,
+    )
+    trail.add(
+        "kv_bytes_available_per_gpu",
+        mem.kv_bytes_available_per_gpu,
+        "B",
+        f"{r.acc.memory_bytes / 1e9:.0f} GB x {r.engine.usable_memory_fraction} usable - "
+        f"weights - workspace ({mem.workspace_bytes / 1e9:.2f} GB: activations for "
+        f"{r.engine.max_num_batched_tokens} tokens, runtime, NCCL)",
+        f"{r.acc.source}; {r.engine.source}",
+    )
+    trail.add(
+        "max_concurrency",
+        mem.max_concurrency(r),
+        "seqs",
+        f"floor(KV available / KV per sequence of {int(mem.context)} tokens on one GPU "
+        f"= {mem.kv_bytes_per_seq_per_gpu / 1e6:.2f} MB)",
+        "",
+    )
+
+
+def explain_load(trail: Trail, r: Resolved, mem: MemoryFit, load: Load) -> None:
+    """Stage 4: the batch an offline run picks (``--max-throughput``)."""
+    if load.online:
+        return
+    pp_text = f" = PP {r.pp} micro-batches" if r.pp > 1 else ""
+    trail.add(
+        "concurrency",
+        load.batch,
+        "seqs",
+        f"{r.dp} rank(s) x min(KV-limited {mem.max_concurrency_rank}, engine cap "
+        f"{load.offline_cap} sequences{pp_text})",
+        r.engine.source,
+    )
+
+
+def explain_serving(
+    trail: Trail, r: Resolved, load: Load, sp: ServingPoint, isl: int, queueing_s: float
+) -> None:
+    """Stage 5: the step times, then the serving point (throughput, any queueing, TTFT,
+    TPOT)."""
+    dtype = compute_dtype(r.acc, r.weight_fmt)
+    e = r.engine
+    trail.add(
+        "decode_step_s",
+        float(sp.decode_step_s),
+        "s",
+        f"max(bytes/(BW x MBU {e.mbu}), FLOP/({dtype} peak x MFU {e.mfu})) + "
+        f"TP comm + overhead {e.step_overhead_s * 1e3:.2f} ms + "
+        f"{e.seq_overhead_s * 1e6:.2f} µs per sequence + fp32 logits, at batch "
+        f"{load.running_rank:g} per rank; "
+        f"memory-bound share {float(sp.memory_bound_share):.2f}",
+        f"{r.acc.id}: {r.acc.mem_bw_bytes_s / 1e12:.2f} TB/s, {dtype} "
+        f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s; engine {e.id}",
+    )
+    trail.add(
+        "prefill_marginal_s",
+        float(sp.prefill_marginal_s),
+        "s",
+        f"extra iteration time of one {isl}-token prompt fused with the other decodes "
+        f"(chunks of {e.max_num_batched_tokens} tokens)",
+        "",
+    )
+    trail.add(
+        "output_tok_s",
+        float(sp.output_tok_s),
+        "tok/s",
+        "N x osl / (osl x t_decode + N x dt_prefill)",
+        "",
+    )
+    if queueing_s > 0:
+        trail.add(
+            "queueing",
+            queueing_s,
+            "s",
+            f"{load.batch} requests in flight but the engine runs {load.running(r):g} at once "
+            "(max_num_seqs, KV capacity); E2E = N / request rate, the rest waits before its "
+            "first token",
+            e.source,
+        )
+    overhead = request_overhead_s(r, load.online)
+    rule = (
+        "prefill-first waves: mean of the burst's FCFS prefill iterations"
+        if e.prefill_scheduling == "prefill-first"
+        else "periodic wave + (start-up burst - periodic) / 10 waves (perf.serving.closed_loop)"
+    )
+    trail.add(
+        "ttft_s",
+        float(sp.ttft_s),
+        "s",
+        f"request overhead {overhead * 1e3:.1f} ms"
+        + (f" (incl. HTTP front end {e.frontend_overhead_s * 1e3:.1f} ms)" if load.online else "")
+        + f" + {rule}"
+        + (" + queueing" if queueing_s > 0 else ""),
+        e.source,
+    )
+    trail.add("tpot_s", float(sp.tpot_s), "s", "(cycle - own prefill) / (osl - 1)", "")
+
+
+def explain_price(trail: Trail, r: Resolved, sp: ServingPoint, price: PricePoint) -> None:
+    """Stage 6: $/M output and input tokens."""
+    if price.usd_per_gpu_hour is None:
+        return
+    trail.add(
+        "usd_per_m_output",
+        price.usd_per_m_output,
+        "USD/M tok",
+        f"${price.usd_per_gpu_hour:.2f}/GPU-h x {r.num_gpus} GPUs x (1 - prefill share "
+        f"{price.prefill_time_share:.3f}) / (output tok/s x 3600 / 1e6)",
+        price.source or "",
+    )
+    trail.add(
+        "usd_per_m_input",
+        price.usd_per_m_input,
+        "USD/M tok",
+        "replica $/h x prefill share / (input tok/s x 3600 / 1e6)",
+        price.source or "",
     )
 
 

@@ -21,9 +21,11 @@ from infercost.calibrate.evaluate import (
     default_params,
     engine_id,
     predict_measurement,
+    with_params,
 )
 from infercost.calibrate.fit import BOUNDS, FitResult, fit_engine, source_prefix
 from infercost.errors import InfercostError
+from infercost.perf.serving import steady_state
 
 __all__ = [
     "ROOFLINE_ONLY",
@@ -60,10 +62,7 @@ class RowError:
 
 
 def _regime(p: Prepared, params: Params) -> str:
-    from infercost.calibrate.evaluate import _with_params
-    from infercost.perf.serving import steady_state
-
-    sm = _with_params(p.sm, params)
+    sm = with_params(p.sm, params)
     n = float(max(p.max_batch, 1)) if p.m.concurrency is None else float(p.m.concurrency)
     sp = steady_state(sm, n, float(p.m.isl or 1), float(max(p.m.osl or 1, 1)))
     bound = "memory" if float(sp.memory_bound_share) >= 0.999 else "compute"

@@ -241,7 +241,9 @@ def prepare(m: Measurement) -> Prepared:
     )
 
 
-def _with_params(sm: StepModel, p: Params) -> StepModel:
+def with_params(sm: StepModel, p: Params) -> StepModel:
+    """``sm`` with the efficiencies and overheads of ``p`` (arrays broadcast: a grid of
+    parameter sets evaluates in one pass)."""
     return dataclasses.replace(
         sm,
         mbu=p.mbu,
@@ -261,7 +263,7 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
         InfercostError: the measured configuration does not fit in memory per the physics.
     """
     m = prep.m
-    sm = _with_params(prep.sm, p)
+    sm = with_params(prep.sm, p)
     isl = float(m.isl or 1)
     osl = float(max(m.osl or 1, 1))
     budget = float(prep.r.engine.max_num_batched_tokens)

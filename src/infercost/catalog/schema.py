@@ -406,3 +406,9 @@ class EngineProfile(CatalogEntry):
     prefill_scheduling_source: str = ""
     fitted_on: str = ""
     notes: str = ""
+
+    def request_overhead_for(self, online: bool) -> float:
+        """Seconds per request spent off the GPU: ``request_overhead_s``, plus the HTTP front
+        end's ``frontend_overhead_s`` when serving online (clients through the
+        OpenAI-compatible server), not in an offline batch."""
+        return self.request_overhead_s + (self.frontend_overhead_s if online else 0.0)

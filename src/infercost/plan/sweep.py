@@ -351,7 +351,7 @@ def evaluate(
     with np.errstate(invalid="ignore", divide="ignore"):
         sp = closed_loop(
             grid.step, conc / pp, isl, osl, grid.engine.max_num_batched_tokens,
-            grid.engine.request_overhead_s + grid.engine.frontend_overhead_s,
+            grid.engine.request_overhead_for(online=True),
             cached_prefix_share,
             grid.engine.prefill_scheduling,
         )  # fmt: skip

@@ -209,7 +209,7 @@ def check_candidate(
         max_num_seqs=c.concurrency,
         max_num_batched_tokens=r.engine.max_num_batched_tokens,
         kv_capacity_tokens=kv_tokens,
-        request_overhead_s=r.engine.request_overhead_s + r.engine.frontend_overhead_s,
+        request_overhead_s=r.engine.request_overhead_for(online=True),
     )
     rng = np.random.default_rng(seed)
     rate = load * c.output_tok_s / osl

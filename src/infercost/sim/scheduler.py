@@ -216,6 +216,7 @@ class Replica:
         self.kv_util_max_frac = 0.0
         self.completed = 0
         self.until_s = math.inf  # horizon of the running advance_until
+        self._lines: dict[int, tuple[float, float, float, float] | None] = {}
 
     # ----------------------------------------------------------------- queue and KV
     @property
@@ -386,15 +387,53 @@ class Replica:
             t += self.k * self.draft.time_s(b, ctx_sum)
         return t
 
+    def _decode_line(self, b: int) -> tuple[float, float, float, float] | None:
+        """The decode step time at batch ``b`` as a line in the context sum X:
+        (intercept s, slope s/token, lowest X, highest X) over the range where it was
+        checked, or None where the step time has a kink (roofline crossover, sliding
+        window) anywhere in that range. Checked once per batch size: the endpoints fix the
+        line and nine interior points must lie on it (relative 1e-9); a single kink of a max
+        or a min of lines lies strictly off the chord at every interior point."""
+        lines = self._lines
+        if b in lines:
+            return lines[b]
+        g = self._decode_step_s
+        lo = float(b)
+        hi = max(4.0 * self.cap, lo + 1.0)
+        g_lo, g_hi = g(lo), g(hi)
+        slope = (g_hi - g_lo) / (hi - lo)
+        tol = _LINEAR_RTOL * max(g_lo, g_hi)
+        line: tuple[float, float, float, float] | None = (g_lo - slope * lo, slope, lo, hi)
+        for k in range(1, 10):
+            x = lo + (hi - lo) * k / 10.0
+            if abs(g(x) - (g_lo + slope * (x - lo))) > tol:
+                line = None
+                break
+        lines[b] = line
+        return line
+
     def _decode_run(self, ctx0: float, n_max: int, budget_s: float) -> tuple[int, float]:
         """Run up to ``n_max`` decode-only iterations starting at context sum ``ctx0``.
 
-        Stops after the first iteration that ends at or after ``budget_s`` from now.
+        Stops after the first iteration that ends at or after ``budget_s`` from now. Step
+        times are linear in the context sum between kinks; where the batch size's checked
+        line (:meth:`_decode_line`) covers the run it is used directly, otherwise the run is
+        checked for linearity and split at kinks.
 
         Returns:
             (iterations run, seconds they took).
         """
         d_ctx = self.b * self.E
+        line = self._decode_line(self.b)
+        if line is not None and line[2] <= ctx0 and ctx0 + (n_max - 1) * d_ctx <= line[3]:
+            a, slope = line[0], line[1]
+            t0 = a + slope * ctx0
+            beta = slope * d_ctx
+            m = n_max
+            total = m * t0 + beta * m * (m - 1) / 2.0
+            if total < budget_s:
+                return m, total
+            return self._partial_run(t0, beta, m, budget_s, 0.0, 0)
         g = self._decode_step_s
         elapsed = 0.0
         j = 0
@@ -427,17 +466,26 @@ class Replica:
                     elapsed += total
                     j = end
                     break
-                need = budget_s - elapsed
-                a = t0 - beta / 2.0
-                disc = a * a + 2.0 * beta * need
-                n = 2.0 * need / (a + math.sqrt(disc if disc > 0 else 0.0)) if a > 0 else m
-                k = min(max(math.ceil(n - 1e-9), 1), m)
-                while k > 1 and (k - 1) * t0 + beta * (k - 1) * (k - 2) / 2.0 >= need:
-                    k -= 1
-                while k < m and k * t0 + beta * k * (k - 1) / 2.0 < need:
-                    k += 1
-                return j + k, elapsed + k * t0 + beta * k * (k - 1) / 2.0
+                return self._partial_run(t0, beta, m, budget_s, elapsed, j)
         return n_max, elapsed
+
+    @staticmethod
+    def _partial_run(
+        t0: float, beta: float, m: int, budget_s: float, elapsed: float, j: int
+    ) -> tuple[int, float]:
+        """The first k <= m iterations of a linear run (step j + i takes t0 + i beta) whose
+        end is at or after ``budget_s``, after ``elapsed`` seconds of earlier iterations:
+        (j + k, seconds through iteration k)."""
+        need = budget_s - elapsed
+        a = t0 - beta / 2.0
+        disc = a * a + 2.0 * beta * need
+        n = 2.0 * need / (a + math.sqrt(disc if disc > 0 else 0.0)) if a > 0 else m
+        k = min(max(math.ceil(n - 1e-9), 1), m)
+        while k > 1 and (k - 1) * t0 + beta * (k - 1) * (k - 2) / 2.0 >= need:
+            k -= 1
+        while k < m and k * t0 + beta * k * (k - 1) / 2.0 < need:
+            k += 1
+        return j + k, elapsed + k * t0 + beta * k * (k - 1) / 2.0
 
     # ----------------------------------------------------------------- the loop
     def advance_until(self, until_s: float) -> None:
@@ -448,78 +496,92 @@ class Replica:
         next request when one ends, and the replica must stop for it.
         """
         r = self.reqs
-        cfg = self.cfg
+        pf_target, pf_done, state = r.pf_target, r.pf_done, r.state
         E = self.E
         q = self.q
         prompt_mode = not self.full
+        cap = self.cap
+        hb = self.half_block
+        max_tokens = self.cfg.max_num_batched_tokens
+        max_seqs = self.cfg.max_num_seqs
+        running = self.running
+        waiting = self.waiting
+        heap = self.heap
         self.until_s = until_s
         while True:
             until_s = self.until_s  # a closed loop's sink lowers it when a request ends
-            if not self.running and not self.waiting:
+            if not running and not waiting:
                 if self.t < until_s < math.inf:
                     self.t = until_s
                 return
             if self.t >= until_s:
                 return
             # 1. KV room for this iteration's decode growth (preempt by recompute).
-            if prompt_mode and self.b:
-                while self.b and self._kv_used() + self.b * E > self.cap:
-                    self._preempt_last()
             b = self.b
+            if prompt_mode and b:
+                while self.b and (
+                    self.kv_private + self.kv_shared + hb * len(running) + self.b * E > cap
+                ):
+                    self._preempt_last()
+                b = self.b
             # 2. prompt chunks within the token budget.
-            budget = cfg.max_num_batched_tokens - b * q
-            chunks: list[tuple[int, int]] = []
-            if budget > 0:
+            budget = max_tokens - b * q
+            if budget > 0 and (waiting or self.prefilling):
+                chunks: list[tuple[int, int]] = []
                 for i in self.prefilling:
-                    n = r.pf_target[i] - r.pf_done[i]
+                    n = pf_target[i] - pf_done[i]
                     if n > budget:
                         n = int(budget)
                     chunks.append((i, n))
                     budget -= n
                     if budget <= 0:
                         break
-                waiting = self.waiting
-                while budget > 0 and waiting and len(self.running) < cfg.max_num_seqs:
+                while budget > 0 and waiting and len(running) < max_seqs:
                     i = waiting[0]
                     if not self._admit(i):
                         break
                     waiting.popleft()
-                    n = r.pf_target[i] - r.pf_done[i]
+                    n = pf_target[i] - pf_done[i]
                     if n > budget:
                         n = int(budget)
                     chunks.append((i, n))
                     budget -= n
-            if chunks:
-                self._mixed_iteration(chunks)
-                continue
+                if chunks:
+                    self._mixed_iteration(chunks)
+                    continue
             if b == 0:
                 # Nothing runs and the head request cannot be admitted into an empty cache.
-                i = self.waiting.popleft()
-                r.state[i] = REJECTED
+                i = waiting.popleft()
+                state[i] = REJECTED
                 self.sink.rejected(i)
                 continue
             # 3. decode-only run until the next event.
-            n_max = self._next_finish_g() - self.G
+            G = self.G
+            n_max = self._next_finish_g() - G
+            used0 = self.kv_private + self.kv_shared + hb * len(running)
             if prompt_mode:
-                room = self.cap - self._kv_used()
-                n_kv = int(room // (b * E))
-                n_max = min(n_max, max(n_kv, 1))
-            used0 = self._kv_used()
+                n_kv = int((cap - used0) // (b * E))
+                if n_kv < 1:
+                    n_kv = 1
+                if n_kv < n_max:
+                    n_max = n_kv
             n, dt = self._decode_run(self.C, n_max, until_s - self.t)
             grown = n * b * E
             self.t += dt
-            self.G += n
+            G += n
+            self.G = G
             self.C += grown
             self.kv_private += grown
             self.kv_future -= grown
             self.iterations += n
             self.decode_runs += 1
             self.busy_s += dt
-            used1 = self._kv_used()
-            self.kv_util_integral_s += 0.5 * (used0 + used1) * dt / self.cap
-            if used1 / self.cap > self.kv_util_max_frac:
-                self.kv_util_max_frac = used1 / self.cap
-            self._finish_due(self.t)
+            used1 = self.kv_private + self.kv_shared + hb * len(running)
+            self.kv_util_integral_s += 0.5 * (used0 + used1) * dt / cap
+            if used1 / cap > self.kv_util_max_frac:
+                self.kv_util_max_frac = used1 / cap
+            if heap[0][0] <= G:
+                self._finish_due(self.t)
 
     def _iteration_s(self, chunks: list[tuple[int, int]]) -> float:
         """Seconds of an iteration with prompt ``chunks`` ((request, tokens) pairs) and the

@@ -217,6 +217,7 @@ class Replica:
         self.completed = 0
         self.until_s = math.inf  # horizon of the running advance_until
         self._lines: dict[int, tuple[float, float, float, float] | None] = {}
+        self._closed_form = True  # decode runs on a checked line are summed inline
 
     # ----------------------------------------------------------------- queue and KV
     @property
@@ -507,6 +508,8 @@ class Replica:
         running = self.running
         waiting = self.waiting
         heap = self.heap
+        lines = self._lines
+        fast = self._closed_form
         self.until_s = until_s
         while True:
             until_s = self.until_s  # a closed loop's sink lowers it when a request ends
@@ -565,7 +568,18 @@ class Replica:
                     n_kv = 1
                 if n_kv < n_max:
                     n_max = n_kv
-            n, dt = self._decode_run(self.C, n_max, until_s - self.t)
+            c0 = self.C
+            line = lines[b] if b in lines else self._decode_line(b)
+            if fast and line is not None and line[2] <= c0 <= line[3] - (n_max - 1) * b * E:
+                # the run lies on the batch size's checked line (the common case, inline)
+                t0 = line[0] + line[1] * c0
+                beta = line[1] * (b * E)
+                dt = n_max * t0 + beta * n_max * (n_max - 1) / 2.0
+                n = n_max
+                if dt >= until_s - self.t:
+                    n, dt = self._partial_run(t0, beta, n_max, until_s - self.t, 0.0, 0)
+            else:
+                n, dt = self._decode_run(c0, n_max, until_s - self.t)
             grown = n * b * E
             self.t += dt
             G += n
@@ -661,6 +675,7 @@ class ReferenceReplica(Replica):
         if cfg.spec is not None:
             raise InputError("The reference stepper does not model speculative decoding.")
         super().__init__(cfg, reqs, sink)
+        self._closed_form = False
 
     def _decode_step_s(self, ctx_sum: float) -> float:
         b = self.b

@@ -18,7 +18,10 @@ only). A third figure is the reference stepper (every iteration through
 Targets (issue 16): 10^6 requests in under 5 s on 2 cores; memory proportional to requests
 in flight. Recorded before streaming (commit 0d31bcf, this 2-core machine, ``/usr/bin/time
 -v infercost simulate --model llama-3.1-8b --gpu H100 --isl 1000 --osl 300 --rate 5
---num-requests 1000000 --json``): 48.6 s wall, 796 MB peak RSS.
+--num-requests 1000000 --json``): 48.6 s wall, 796 MB peak RSS. After the decode-line
+fast path (2026-12-07, same command, machine at load 3): 53.4 s -> 29.8 s wall (37.7 ->
+24.7 s user), 174 MB; this benchmark at 15 req/s: streamed 37.6 s, 154 MB. Still about 5-6x
+over the target; docs/simulator.md "Measured figures" says where the time goes.
 
 Run: python benchmarks/sim_speed.py [--requests 1000000] [--loads 2,15,30]
 """

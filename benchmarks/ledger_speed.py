@@ -118,11 +118,14 @@ def main() -> None:
                       f"{res.read / took:,.0f} rows/s ({cpu:.2f} CPU s)")  # fmt: skip
                 if name == "generic parquet":
                     book = PriceBook()
-                    priced_groups(led.requests(), ["team"], book, led.deployments())  # warm
-                    started = time.perf_counter()
-                    rep = priced_groups(led.requests(), ["team"], book, led.deployments())
-                    print(f"monthly report by team: {time.perf_counter() - started:.2f} s, "
-                          f"total ${rep.total_usd:,.2f}")  # fmt: skip
+                    fleet = led.deployments()
+                    priced_groups(led.requests(), ["team"], book, fleet)  # warm
+                    for how, daily in (("requests", None), ("requests_daily", led.daily())):
+                        started = time.perf_counter()
+                        rep = priced_groups(led.requests(), ["team"], book, fleet, daily=daily)
+                        print(f"monthly report by team from {how}: "
+                              f"{time.perf_counter() - started:.2f} s, "
+                              f"total ${rep.total_usd:,.2f}")  # fmt: skip
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: {peak_mb:,.0f} MB")
 

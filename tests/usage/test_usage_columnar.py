@@ -308,7 +308,11 @@ def test_line_split_matches_the_python_reader(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Lines, numbers and text as formats.jsonl_records reads them: blank lines, CR, invalid
-    and cut UTF-8, long lines across small read blocks, no newline at the end."""
+    and cut UTF-8, long lines across small read blocks, no newline at the end; the blank
+    lines each part records; a part's chosen lines read alone."""
+    import pyarrow as pa
+    import pyarrow.compute
+
     from infercost.usage import ingest as ingest_module
 
     rng = random.Random(1)
@@ -317,9 +321,75 @@ def test_line_split_matches_the_python_reader(
     src = tmp_path / "lines.jsonl"
     src.write_bytes(b"\n".join(rng.choice(pieces) for _ in range(3000)))
     monkeypatch.setattr(ingest_module, "READ_BYTES", 4096)
-    got = [
-        (n, line.strip())
-        for table in ingest_module._line_batches(src, 777)
-        for n, line in zip(table["ln"].to_pylist(), table["line"].to_pylist(), strict=True)
-    ]
+    got = []
+    blank = []
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for part in ingest_module._jsonl_parts(src, 777, parts):
+        table = part.lines()
+        got += zip(table["ln"].to_pylist(), [t.strip() for t in table["line"].to_pylist()],
+                   strict=True)  # fmt: skip
+        blank += part.blank.tolist()
+        some = table["ln"].to_numpy()[::5]
+        assert (
+            part.lines(some).to_pylist()
+            == table.filter(pa.compute.is_in(table["ln"], pa.array(some))).to_pylist()
+        )
     assert [g for g in got if g[1]] == [(r.line, r.raw) for r in F.jsonl_records(src)]
+    assert [n for n, text in got if not text.strip(" \t\r\x0b\x0c")] == blank
+    assert not list(parts.iterdir())  # each part's file removed
+
+
+def _fits(value: Any, kind: Any) -> bool:
+    """``value`` goes into the struct ``kind`` (of :func:`formats.jsonl_columns`) without a
+    type error: objects (or null) where the struct has an object."""
+    if not isinstance(kind, dict):
+        return True
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        return False
+    return all(_fits(value.get(k), sub) for k, sub in kind.items())
+
+
+def _object_line(rng: random.Random, obj: Any) -> str:
+    """A line of one JSON object (or a blank line): what DuckDB's read_json reads."""
+    kind = rng.choices(["compact", "spaced", "ascii", "blank"], weights=[75, 15, 8, 2])[0]
+    if kind == "blank":
+        return rng.choice(["", "   ", "\t"])
+    if kind == "spaced":
+        return "  " + json.dumps(obj, ensure_ascii=False) + " \r"
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=kind == "ascii")
+
+
+@pytest.mark.parametrize("fmt", ["openai", "anthropic", "vllm"])
+def test_read_json_batches_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 fmt: str) -> None:  # fmt: skip
+    """Batches of JSON objects are read by DuckDB's read_json (its records matched to the
+    lines that are not blank), the records that need their text converted again from their
+    lines: the same ledger as the Python converters (a batch without blank lines numbers
+    its records from its first line, one with blank lines skips them). One line that is not
+    a JSON object sends its batch to the line reader alone."""
+    from infercost.usage import ingest as ingest_module
+
+    rng = random.Random(f"read-json-{fmt}")
+    struct = json.loads(F._q_struct(fmt, wrapped=True))
+    records = (_record(rng, fmt, i) for i in range(2000))
+    lines = [_object_line(rng, r) for r in records if _fits(r, struct)][:1200]
+    lines[:300] = [line for line in lines[:400] if line.strip()][:300]  # no blank line
+    lines[700] = '{"id": "broken'
+    src = tmp_path / f"{fmt}.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    taken: list[bool] = []
+    real = ingest_module._read_part
+
+    def spy(store: Any, part: Any, state: Any) -> bool:
+        taken.append(real(store, part, state))
+        return taken[-1]
+
+    monkeypatch.setattr(ingest_module, "_read_part", spy)
+    monkeypatch.setattr(ingest_module, "REDO_SHARE", 1.0)  # awkward records are common here
+    got = _same(tmp_path, src, fmt, monkeypatch, batch_rows=300)
+    assert taken == [True, True, False, True]  # the third batch holds the broken line
+    assert got["counts"]["ingested"] > 20
+    assert got["counts"]["quarantined"] > 50

@@ -938,6 +938,22 @@ def _q_struct(fmt: str, wrapped: bool) -> str:
     return json.dumps(out, separators=(",", ":"))
 
 
+def _duck_type(kind: Any) -> str:
+    if isinstance(kind, dict):
+        fields = ", ".join(f'"{name}" {_duck_type(sub)}' for name, sub in kind.items())
+        return f"STRUCT({fields})"
+    return str(kind)
+
+
+def jsonl_columns(fmt: str, wrapped: bool) -> str:
+    """The ``columns`` argument of DuckDB's ``read_json`` that reads a JSON Lines file of
+    ``fmt`` into the struct :func:`jsonl_select` converts (the same leaves as its
+    ``from_json`` read of a line)."""
+    leaves = json.loads(_q_struct(fmt, wrapped))
+    pairs = (f"'{name}': '{_duck_type(kind)}'" for name, kind in leaves.items())
+    return "{" + ", ".join(pairs) + "}"
+
+
 def attribution_of(key: str) -> Fields:
     """team/app/user/api_key/tags of a record whose attribution :func:`jsonl_select` left to
     Python: ``key`` is the JSON array it built (the record's team, app, user, api_key,
@@ -956,7 +972,8 @@ def attribution_of(key: str) -> Fields:
     return attribution(source(vals[:6]), source(vals[6:12]) if vals[12] == "true" else None)
 
 
-def jsonl_select(fmt: str, wrapped: bool = True, source: str = "_lines") -> str:
+def jsonl_select(fmt: str, wrapped: bool = True, source: str = "_lines", *,
+                 lines: bool = True) -> str:  # fmt: skip
     """DuckDB SQL converting the lines of relation ``source`` (``ln BIGINT, line VARCHAR``:
     a JSON Lines file in ``fmt``, one of :data:`COLUMNAR_FORMATS`) into the parse schema,
     less ``source_format``/``source_file``, plus ``_fast`` (false: the line goes to the
@@ -964,7 +981,14 @@ def jsonl_select(fmt: str, wrapped: bool = True, source: str = "_lines") -> str:
     ``_fast``), ``_attr`` (the key of an attribution left to :func:`attribution_of`, else
     NULL) and ``_retry``. With ``wrapped=False`` the bodies wrapped in ``response``, ``body``
     or ``message`` are not read (a leaner read of the struct): such lines are ``_retry``,
-    to be converted again with ``wrapped=True``."""
+    to be converted again with ``wrapped=True``.
+
+    With ``lines=False``, ``source`` is a relation of records already read into the struct
+    (one column ``j``: DuckDB's ``read_json`` with :func:`jsonl_columns`), without their
+    text or line numbers (``source_line`` is NULL). ``_fast`` is then false for every record
+    that needs its text (a hashed key, a check on the text, the Python converter, a wrapped
+    body the lean struct left out): such records are to be converted again from their lines.
+    """
     meta = fmt == "vllm"
 
     def body(path: str) -> str:  # the leaf of the body: wrapped (response/body/message) or not
@@ -1146,11 +1170,17 @@ def jsonl_select(fmt: str, wrapped: bool = True, source: str = "_lines") -> str:
     else:
         choose = "WHEN " + " OR ".join(f"j.{wr} IS NOT NULL" for wr in _WRAPPERS) + " THEN -3"
     blank = "' ' || chr(9) || chr(10) || chr(13)"
+    if lines:
+        s1 = f"""SELECT ln, line,
+    CASE WHEN json_valid(line) THEN from_json(line, '{_q_struct(fmt, wrapped)}') END AS j
+  FROM {source}"""
+        fast = "coalesce(_ok, false)"
+    else:
+        s1 = f"SELECT CAST(NULL AS BIGINT) AS ln, CAST(NULL AS VARCHAR) AS line, j FROM {source}"
+        fast = "coalesce(_ok, false) AND row_key IS NOT NULL"
     return f"""
 WITH s1 AS (
-  SELECT ln, line,
-    CASE WHEN json_valid(line) THEN from_json(line, '{_q_struct(fmt, wrapped)}') END AS j
-  FROM {source}
+  {s1}
 ), s2 AS (
   SELECT ln, line, j, CASE WHEN j IS NULL THEN -2 {choose} ELSE 0 END AS _w FROM s1
 ), sa AS (
@@ -1177,7 +1207,7 @@ SELECT row_key, ts, provider, model, CAST(1 AS BIGINT) AS requests, input_tokens
   CAST(NULL AS VARCHAR) AS price_usd, CAST(NULL AS VARCHAR) AS reported_usd,
   ln AS source_line, CAST(NULL AS VARCHAR) AS reason,
   CASE WHEN row_key IS NULL THEN trim(line, {blank}) END AS raw,
-  coalesce(_ok, false) AS _fast,
+  {fast} AS _fast,
   CASE WHEN NOT coalesce(_ok, false) THEN line END AS _line,
   _attr, NOT coalesce(_ok, false) AND _w = -3 AS _retry
 FROM sd"""

@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import json
 import queue
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ import pyarrow.parquet as pq
 from infercost.catalog import get_model
 from infercost.errors import InputError, UnknownNameError
 from infercost.usage import formats as F
-from infercost.usage.ledger import Ledger
+from infercost.usage.ledger import Ledger, daily_sql
 from infercost.usage.prices import PriceBook
 from infercost.usage.schema import PARSE_SCHEMA, REQUEST_FIELDS, SELF_HOSTED
 
@@ -57,6 +58,10 @@ BATCH_ROWS = 500_000
 
 READ_BYTES = 64 << 20
 """Bytes read at a time from a JSON Lines file."""
+
+REDO_SHARE = 1 / 3
+"""JSON Lines: once more than this share of a batch's records read by ``read_json`` needed
+their text, the later batches of the file are converted from their lines."""
 
 Progress = Callable[[int], None]
 
@@ -274,7 +279,7 @@ class _Rows:
 
 
 # --------------------------------------------------------------------------------------------
-# JSON Lines, split into lines without Python per line
+# JSON Lines, in parts of whole lines (numpy finds the newlines)
 
 
 def _split_lines(chunk: bytes | memoryview) -> pa.Array:
@@ -294,44 +299,114 @@ def _split_lines(chunk: bytes | memoryview) -> pa.Array:
         return _split_lines(bytes(chunk).decode("utf-8", errors="replace").encode("utf-8"))
 
 
-def _line_batches(path: Path, rows: int) -> Iterator[pa.Table]:
-    """Tables ``(ln, line)`` of ``rows`` lines of a JSON Lines file (the last one shorter),
-    numbered from 1 as :func:`.formats.jsonl_records` numbers them."""
-    pending: list[pa.Array] = []
-    count = 0
+_BLANK_FIRST = np.zeros(256, dtype=bool)
+_BLANK_FIRST[[9, 10, 11, 12, 13, 32]] = True
+_BLANK_BYTES = b" \t\n\r\x0b\x0c"
+
+
+@dataclass
+class _Part:
+    """``count`` lines of a JSON Lines file from line ``first``, copied to a file of their
+    own (``path``) for DuckDB's ``read_json``; ``ends`` holds the end of each line in it (a
+    byte offset) and ``blank`` the numbers of its blank lines (only ASCII whitespace, which
+    :func:`.formats.jsonl_records` skips)."""
+
+    path: Path
+    first: int
+    count: int
+    ends: np.ndarray
+    blank: np.ndarray
+
+    def lines(self, numbers: np.ndarray | None = None) -> pa.Table:
+        """``(ln, line)`` of the lines ``numbers`` (all when None), each with its newline;
+        invalid UTF-8 replaced as :func:`_split_lines` does."""
+        data = self.path.read_bytes()
+        if numbers is None:
+            numbers = np.arange(self.first, self.first + self.count, dtype=np.int64)
+            return pa.table({"ln": numbers, "line": _split_lines(data)})
+        at = numbers - self.first
+        starts = np.concatenate((np.zeros(1, np.int64), self.ends[:-1]))[at]
+        text = [
+            _split_lines(data[a:b])[0].as_py() for a, b in zip(starts, self.ends[at], strict=True)
+        ]
+        return pa.table({"ln": numbers, "line": pa.array(text, pa.large_string())})
+
+
+def _jsonl_parts(path: Path, rows: int, folder: Path) -> Iterator[_Part]:
+    """The lines of a JSON Lines file in parts of ``rows`` lines (the last one shorter), each
+    copied to a file in ``folder``, numbered from 1 as :func:`.formats.jsonl_records` numbers
+    them. A part's file is removed when the next one is asked for."""
     number = 1
+    index = 0
+    out = None
+    count = size = 0
+    ends: list[np.ndarray] = []
+    blank: list[np.ndarray] = []
+    current: Path | None = None
+
+    def close() -> _Part:
+        nonlocal out, count, size, ends, blank, number
+        assert out is not None and current is not None
+        out.close()
+        out = None
+        part = _Part(current, number, count,
+                     np.concatenate(ends) if ends else np.zeros(0, np.int64),
+                     np.concatenate(blank) if blank else np.zeros(0, np.int64))  # fmt: skip
+        number += count
+        count = size = 0
+        ends, blank = [], []
+        return part
+
+    def add(chunk: memoryview) -> Iterator[_Part]:
+        nonlocal out, count, size, index, current
+        buf = np.frombuffer(chunk, np.uint8)
+        line_ends = np.flatnonzero(buf == 10) + 1
+        if buf.size and buf[-1] != 10:
+            line_ends = np.append(line_ends, buf.size)
+        line_starts = np.concatenate((np.zeros(1, np.int64), line_ends[:-1]))
+        maybe = np.flatnonzero(_BLANK_FIRST[buf[line_starts]])
+        b_ws = _BLANK_BYTES
+        blanks = np.array(
+            [i for i in maybe if not chunk[line_starts[i] : line_ends[i]].tobytes().strip(b_ws)],
+            dtype=np.int64,
+        )
+        done = 0
+        while done < len(line_ends):
+            if out is None:
+                if current is not None:
+                    current.unlink(missing_ok=True)
+                index += 1
+                current = folder / f"part-{index}.jsonl"
+                out = current.open("wb")
+            take = min(rows - count, len(line_ends) - done)
+            start, end = int(line_starts[done]), int(line_ends[done + take - 1])
+            out.write(chunk[start:end])
+            ends.append(line_ends[done : done + take] - start + size)
+            inside = blanks[(blanks >= done) & (blanks < done + take)]
+            blank.append(inside - done + number + count)
+            count += take
+            size += end - start
+            done += take
+            if count >= rows:
+                yield close()
+
     carry = b""
-
-    def emit(final: bool) -> Iterator[pa.Table]:
-        nonlocal pending, count, number
-        while count >= rows or (final and count):
-            column = pa.chunked_array(pending, pa.large_string())
-            take = min(rows, count)
-            head, rest = column.slice(0, take), column.slice(take)
-            yield pa.table({"ln": np.arange(number, number + take, dtype=np.int64),
-                            "line": head})  # fmt: skip
-            number += take
-            count -= take
-            pending = rest.chunks
-
     with path.open("rb") as fh:
         while True:
             data = fh.read(READ_BYTES)
             if not data:
                 if carry:
-                    lines = _split_lines(carry)
-                    pending.append(lines)
-                    count += len(lines)
-                yield from emit(final=True)
-                return
+                    yield from add(memoryview(carry))
+                if out is not None and count:
+                    yield close()
+                break
             data = carry + data if carry else data
             cut = data.rfind(b"\n") + 1
             carry = data[cut:]
             if cut:
-                lines = _split_lines(memoryview(data)[:cut])
-                pending.append(lines)
-                count += len(lines)
-                yield from emit(final=False)
+                yield from add(memoryview(data)[:cut])
+    if current is not None:
+        current.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -639,9 +714,9 @@ class _Store:
         self.known = known
         self.read = self.bad = 0
 
-    def load(self, parse_sql: str, params: list[Any] | None = None) -> None:
-        """Make ``_p`` from a parse-schema SELECT over registered relations."""
-        self.raw.execute(f"CREATE OR REPLACE TEMP TABLE _p AS {_checked(parse_sql)}", params)
+    def load(self, parse_sql: str, params: list[Any] | None = None, table: str = "_p") -> None:
+        """Make ``_p`` (or ``table``) from a parse-schema SELECT over registered relations."""
+        self.raw.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_checked(parse_sql)}", params)
 
     def load_rows(self, rows: list[dict[str, Any]]) -> None:
         """Make ``_p`` from rows of the Python converters."""
@@ -723,9 +798,12 @@ class _Store:
         try:
             raw.execute(_STORED_SQL)
             insert = _INSERT_SQL
+            fresh = "r.reason IS NULL AND r.first_seen"
             if raw.execute("SELECT count(*) FROM _stored").fetchone() != (0,):
                 insert += " AND v.row_key NOT IN (SELECT row_key FROM _stored)"
+                fresh += " AND r.row_key NOT IN (SELECT row_key FROM _stored)"
             inserted = raw.execute(insert).fetchone()
+            raw.execute(f"INSERT INTO requests_daily {daily_sql('_p', fresh)}")
             quarantined = raw.execute(_QUARANTINE_SQL).fetchone() if self.bad else (0,)
             if held:
                 raw.execute(
@@ -876,6 +954,8 @@ def ingest(
         total.duplicates += dup
         total.files.append({"file": str(file), "format": kind, "read": read, "ingested": ing,
                             "quarantined": qua, "duplicates": dup})  # fmt: skip
+    if total.ingested:
+        ledger.compact_daily()
     return total
 
 
@@ -895,55 +975,49 @@ def _generic(file: Path, batch_rows: int, take: Take) -> Batches:
 def _jsonl(file: Path, fmt: str, batch_rows: int, take: Take) -> Batches:
     """Batches of a JSON Lines file converted in SQL (:func:`.formats.jsonl_select`); the
     lines and the attributions the SQL leaves are converted in Python, into the same batch.
+
+    Each batch's lines are copied to a file that DuckDB's ``read_json`` reads (in parallel,
+    in file order) into the struct the SQL converts; the records that need their text (see
+    ``jsonl_select(lines=False)``) are converted again from their lines. A batch that
+    ``read_json`` refuses (a line that is not one JSON object, invalid UTF-8, a repeated
+    key) or whose records do not match its lines one for one is converted from its lines,
+    as is every later batch once more than :data:`REDO_SHARE` of a batch needed its lines.
     The struct read leaves out wrapped bodies while they are rare (a line with one is read
     again)."""
     name = str(file)
     py = _Rows(fmt, name)
-    tail = f", '{fmt}' AS source_format, CAST(? AS VARCHAR) AS source_file"
-    lean = f"SELECT *{tail} FROM ({F.jsonl_select(fmt, wrapped=False)})"
-    full = f"SELECT *{tail} FROM ({F.jsonl_select(fmt, wrapped=True)})"
-    retry = full.replace(
-        "FROM _lines",
-        "FROM (SELECT l.* FROM _lines l SEMI JOIN (SELECT source_line FROM _p WHERE _retry) r "
-        "ON l.ln = r.source_line)",
-    )
-    wrapped = False
-    for chunks in _line_batches(file, batch_rows):
-        # one contiguous chunk: DuckDB then writes the batch in full row groups (from a
-        # batch spread over read blocks it writes ragged ones, which a checkpoint rewrites:
-        # 17 s and 2.3 GB after 10 million rows)
-        lines = chunks.combine_chunks()
-        del chunks
-        store = take()
-        raw = store.raw
-        raw.register("_lines", lines)
-        try:
-            store.load(full if wrapped else lean, [name])
-            if not wrapped:
-                (again,) = raw.execute("SELECT count(*) FROM _p WHERE _retry").fetchone() or (0,)
-                if again:
-                    raw.execute(f"CREATE OR REPLACE TEMP TABLE _p2 AS {_checked(retry)}", [name])
-                    raw.execute("DELETE FROM _p WHERE _retry")
-                    raw.execute("INSERT INTO _p BY NAME SELECT * FROM _p2")
-                    raw.execute("DROP TABLE _p2")
-                    wrapped = again > len(lines) // 20
-        finally:
-            raw.unregister("_lines")
-        slow = raw.execute(
-            "SELECT source_line, _line FROM _p WHERE NOT _fast ORDER BY source_line"
-        ).fetchall()
-        if slow:
-            raw.execute("DELETE FROM _p WHERE NOT _fast")
-            for number, line in slow:
-                py.add_line(number, line)
-        keys = raw.execute("SELECT DISTINCT _attr FROM _p WHERE _attr IS NOT NULL").fetchall()
-        if keys:
-            _attribute(raw, [k for (k,) in keys])
-        rows = py.take()
-        if rows:
-            store.add_rows(rows)
-        store.prepare()
-        yield store, 0
+    state = _JsonlState(fmt, name)
+    with tempfile.TemporaryDirectory(prefix="infercost-ingest-") as folder:
+        for part in _jsonl_parts(file, batch_rows, Path(folder)):
+            store = take()
+            raw = store.raw
+            redo: np.ndarray | None = None
+            if state.read_json and _read_part(store, part, state):
+                numbers = raw.execute(
+                    "SELECT source_line FROM _p WHERE NOT _fast ORDER BY source_line"
+                ).fetchnumpy()["source_line"]
+                if len(numbers):
+                    raw.execute("DELETE FROM _p WHERE NOT _fast")
+                    redo = np.asarray(numbers, dtype=np.int64)
+                    state.read_json = len(redo) <= part.count * REDO_SHARE
+                    _convert_lines(store, part.lines(redo), state, into="_p")
+            else:
+                _convert_lines(store, part.lines(), state)
+            slow = raw.execute(
+                "SELECT source_line, _line FROM _p WHERE NOT _fast ORDER BY source_line"
+            ).fetchall()
+            if slow:
+                raw.execute("DELETE FROM _p WHERE NOT _fast")
+                for number, line in slow:
+                    py.add_line(number, line)
+            keys = raw.execute("SELECT DISTINCT _attr FROM _p WHERE _attr IS NOT NULL").fetchall()
+            if keys:
+                _attribute(raw, [k for (k,) in keys])
+            rows = py.take()
+            if rows:
+                store.add_rows(rows)
+            store.prepare()
+            yield store, 0
     # streams without a chunk that has usage: their first fragment, in a last small batch
     extra = py.finish()
     rows = py.take()
@@ -954,6 +1028,96 @@ def _jsonl(file: Path, fmt: str, batch_rows: int, take: Take) -> Batches:
         yield store, extra
     elif extra:
         yield None, extra
+
+
+class _JsonlState:
+    """The SQL of one JSON Lines file and what its earlier batches decided: the wide struct
+    once wrapped bodies are common, the lines instead of ``read_json`` once many records
+    needed their text."""
+
+    def __init__(self, fmt: str, name: str) -> None:
+        self.fmt = fmt
+        self.name = name
+        self.wrapped = False
+        self.read_json = True
+        self.tail = f", '{fmt}' AS source_format, CAST(? AS VARCHAR) AS source_file"
+
+    def lines_sql(self, wrapped: bool) -> str:
+        """The conversion of ``_lines``."""
+        return f"SELECT *{self.tail} FROM ({F.jsonl_select(self.fmt, wrapped=wrapped)})"
+
+    def file_sql(self, path: Path) -> str:
+        """The conversion of the records ``read_json`` reads from ``path``."""
+        where = str(path).replace("'", "''")
+        source = (
+            f"(SELECT t AS j FROM read_json('{where}', format='newline_delimited', "
+            f"records=true, compression='uncompressed', "
+            f"columns={F.jsonl_columns(self.fmt, self.wrapped)}) t)"
+        )
+        select = F.jsonl_select(self.fmt, wrapped=self.wrapped, source=source, lines=False)
+        return f"SELECT *{self.tail} FROM ({select})"
+
+
+def _read_part(store: _Store, part: _Part, state: _JsonlState) -> bool:
+    """Make ``_p`` from ``part`` read by ``read_json``, with line numbers; False (and no
+    ``_p``) when ``read_json`` refuses the part or its records do not match the lines that
+    are not blank one for one (each line is at most one record, so equal counts align)."""
+    raw = store.raw
+    try:
+        store.load(state.file_sql(part.path), [state.name])
+    except (duckdb.InvalidInputException, duckdb.ConversionException):  # not for read_json
+        raw.execute("DROP TABLE IF EXISTS _p")
+        return False
+    (got,) = raw.execute("SELECT count(*) FROM _p").fetchone() or (0,)
+    if got != part.count - len(part.blank):
+        raw.execute("DROP TABLE _p")
+        return False
+    # CREATE TABLE AS keeps the order it read (preserve_insertion_order): row i is the i-th
+    # line that is not blank
+    if len(part.blank):
+        numbers = np.setdiff1d(
+            np.arange(part.first, part.first + part.count, dtype=np.int64), part.blank
+        )
+        raw.register("_numbers", pa.table({"i": np.arange(len(numbers)), "ln": numbers}))
+        try:
+            raw.execute("UPDATE _p SET source_line = n.ln FROM _numbers n WHERE _p.rowid = n.i")
+        finally:
+            raw.unregister("_numbers")
+    else:
+        raw.execute("UPDATE _p SET source_line = rowid + ?", [part.first])
+    return True
+
+
+def _convert_lines(store: _Store, lines: pa.Table, state: _JsonlState,
+                   into: str | None = None) -> None:  # fmt: skip
+    """Make ``_p`` (or add to table ``into``) from lines converted by the SQL: lean, then
+    the lines with a wrapped body again with the wide struct."""
+    raw = store.raw
+    target = "_q" if into else "_p"
+    raw.register("_lines", lines)
+    try:
+        store.load(state.lines_sql(state.wrapped), [state.name], table=target)
+        if not state.wrapped:
+            retry = state.lines_sql(True).replace(
+                "FROM _lines",
+                f"FROM (SELECT l.* FROM _lines l SEMI JOIN (SELECT source_line FROM {target} "
+                "WHERE _retry) r ON l.ln = r.source_line)",
+            )
+            (again,) = raw.execute(f"SELECT count(*) FROM {target} WHERE _retry").fetchone() or (
+                0,
+            )
+            if again:
+                raw.execute(f"CREATE OR REPLACE TEMP TABLE _p2 AS {_checked(retry)}",
+                            [state.name])  # fmt: skip
+                raw.execute(f"DELETE FROM {target} WHERE _retry")
+                raw.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _p2")
+                raw.execute("DROP TABLE _p2")
+                state.wrapped = again > len(lines) // 20
+    finally:
+        raw.unregister("_lines")
+    if into:
+        raw.execute(f"INSERT INTO {into} BY NAME SELECT * FROM _q")
+        raw.execute("DROP TABLE _q")
 
 
 def _attribute(raw: duckdb.DuckDBPyConnection, keys: list[str]) -> None:

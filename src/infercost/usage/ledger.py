@@ -43,12 +43,48 @@ CREATE TABLE IF NOT EXISTS ingests (
   ingested BIGINT,
   quarantined BIGINT, duplicates BIGINT
 );
+CREATE TABLE IF NOT EXISTS requests_daily (
+  day TIMESTAMP NOT NULL, provider VARCHAR NOT NULL, model VARCHAR NOT NULL, deployment VARCHAR,
+  service_tier VARCHAR NOT NULL, context_tier VARCHAR, explicit BOOLEAN NOT NULL,
+  prompt DOUBLE, team VARCHAR, app VARCHAR, "user" VARCHAR, api_key VARCHAR, tags VARCHAR,
+  requests HUGEINT, input_tokens HUGEINT, cached_input_tokens HUGEINT,
+  cache_write_tokens HUGEINT, output_tokens HUGEINT, reasoning_tokens HUGEINT,
+  price_usd DECIMAL(38, 12), "rows" BIGINT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS deployments (
   name VARCHAR PRIMARY KEY, model VARCHAR NOT NULL, gpu VARCHAR NOT NULL, gpus INTEGER NOT NULL,
   gpus_per_replica INTEGER NOT NULL, gpu_hour_usd VARCHAR NOT NULL, engine VARCHAR NOT NULL,
   weight_dtype VARCHAR, concurrency INTEGER
 );
 """
+
+
+PROMPT_FLOOR = 32_000
+"""``requests_daily`` keeps a row's prompt (input tokens per request) only above this many
+tokens: a report whose long-context thresholds are all at least this high reads the rollup
+(genai-prices' lowest is 32,000), any other reads ``requests``."""
+
+DAILY_KEYS = (
+    "day", "provider", "model", "deployment", "service_tier", "context_tier", "explicit",
+    "prompt", "team", "app", '"user"', "api_key", "tags",
+)  # fmt: skip
+_DAILY_SUMS = (
+    "requests", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens",
+    "reasoning_tokens",
+)  # fmt: skip
+
+
+def daily_sql(source: str, where: str = "true") -> str:
+    """SQL aggregating the request rows of ``source`` (alias ``r``, rows ``where``) into
+    ``requests_daily`` rows: one per day and everything a report groups by or prices by."""
+    prompt = "r.input_tokens / greatest(r.requests, 1)"
+    sums = ", ".join(f"sum(r.{name})" for name in _DAILY_SUMS)
+    return f"""
+SELECT date_trunc('day', r.ts), r.provider, r.model, r.deployment, r.service_tier,
+  r.context_tier, r.price_usd IS NOT NULL, CASE WHEN {prompt} > {PROMPT_FLOOR} THEN {prompt} END,
+  r.team, r.app, r."user", r.api_key, r.tags, {sums},
+  sum(coalesce(CAST(r.price_usd AS DECIMAL(38, 12)), 0)), count(*)
+FROM {source} r WHERE {where} GROUP BY ALL"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +193,56 @@ class Ledger:
         self.raw: duckdb.DuckDBPyConnection = self.backend.con
         self.raw.execute("SET TimeZone = 'UTC'")
         if not read_only:
+            fresh = not self._has("requests_daily")
             self.raw.execute(REQUESTS_DDL)
+            if fresh or not self._daily_whole():
+                self.rebuild_daily()
+
+    def _has(self, table: str) -> bool:
+        return self.raw.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND "
+            "schema_name = 'main' AND table_name = ?",
+            [table],
+        ).fetchone() != (0,)
+
+    def _daily_whole(self) -> bool:
+        """``requests_daily`` holds every row of ``requests`` (written by this version)."""
+        (same,) = self.raw.execute(
+            'SELECT (SELECT coalesce(sum("rows"), 0) FROM requests_daily) = '
+            "(SELECT count(*) FROM requests)"
+        ).fetchone() or (False,)
+        return bool(same)
+
+    def rebuild_daily(self) -> None:
+        """Rebuild ``requests_daily`` from ``requests`` in one transaction (compacting it:
+        one row per group)."""
+        self.raw.begin()
+        try:
+            self.raw.execute("DELETE FROM requests_daily")
+            self.raw.execute(f"INSERT INTO requests_daily {daily_sql('requests')}")
+            self.raw.commit()
+        except BaseException:
+            self.raw.rollback()
+            raise
+
+    def compact_daily(self) -> None:
+        """Merge the ``requests_daily`` rows of one group (each ingest batch adds its own)."""
+        keys = ", ".join(DAILY_KEYS)
+        sums = ", ".join(f"sum({name})" for name in (*_DAILY_SUMS, "price_usd", '"rows"'))
+        self.raw.begin()
+        try:
+            self.raw.execute(
+                f"CREATE OR REPLACE TEMP TABLE _daily AS SELECT {keys}, {sums} FROM "
+                "requests_daily GROUP BY ALL"
+            )
+            self.raw.execute("DELETE FROM requests_daily")
+            self.raw.execute("INSERT INTO requests_daily SELECT * FROM _daily")
+            self.raw.commit()
+        except BaseException:
+            self.raw.rollback()
+            raise
+        finally:
+            self.raw.execute("DROP TABLE IF EXISTS _daily")
 
     def close(self) -> None:
         """Close the database file."""
@@ -172,6 +257,16 @@ class Ledger:
     def requests(self) -> ibis.Table:
         """The canonical request table as an ibis expression."""
         return self.backend.table("requests")
+
+    def daily(self) -> ibis.Table | None:
+        """``requests_daily``: the request rows summed per day and per everything a report
+        groups or prices by (the prompt only above :data:`PROMPT_FLOOR`), kept in the same
+        transaction as ``requests`` by :func:`~infercost.usage.ingest.ingest`; None when the
+        ledger has none or it does not hold every request row (a ledger written before it
+        existed, opened read-only)."""
+        if not self._has("requests_daily") or not self._daily_whole():
+            return None
+        return self.backend.table("requests_daily")
 
     def quarantine(self) -> ibis.Table:
         """Quarantined rows (file, line, reason, raw text)."""

@@ -77,7 +77,7 @@ def report(
     with _LOCK, Ledger(ledger, read_only=True) as book:
         return priced_groups(
             book.requests(), by, PriceBook(), book.deployments(), start, end,
-            allocate_idle=allocate_idle,
+            allocate_idle=allocate_idle, daily=book.daily(),
         )  # fmt: skip
 
 

@@ -36,7 +36,7 @@ import ibis
 import ibis.expr.types as ir
 
 from infercost.errors import InfercostError, InputError
-from infercost.usage.ledger import Deployment
+from infercost.usage.ledger import PROMPT_FLOOR, Deployment
 from infercost.usage.prices import PriceBook, group_cost, tier_above_tokens
 from infercost.usage.schema import DIMENSIONS, SELF_HOSTED, TOKEN_COLUMNS
 
@@ -75,7 +75,8 @@ def check_dimensions(by: Sequence[str], flag: str = "--by") -> list[str]:
 
 def _dim_expr(t: ir.Table, dim: str) -> ir.Value:
     if dim == "day":
-        return t.ts.truncate("D").cast("string")
+        day = t.day if "day" in t.columns and "ts" not in t.columns else t.ts.truncate("D")
+        return day.cast("string")
     if dim == "hour":
         return t.ts.truncate("h").cast("string")
     if dim.startswith("tag:"):
@@ -251,8 +252,15 @@ def priced_groups(
     end: datetime | None = None,
     *,
     allocate_idle: str = "line",
+    daily: ir.Table | None = None,
 ) -> Report:
     """Price and attribute ``requests`` over ``[start, end)`` grouped by ``by``.
+
+    Args:
+        daily: the ledger's ``requests_daily`` rollup (:meth:`.Ledger.daily`), read instead
+            of ``requests`` when the period is whole days, no dimension is ``hour`` and every
+            long-context threshold of the period's price sheets is at least
+            :data:`~infercost.usage.ledger.PROMPT_FLOOR` (the same groups, summed ahead).
 
     Raises:
         InputError: a bad dimension or period; ``allocate_idle`` not ``line`` or
@@ -262,8 +270,15 @@ def priced_groups(
     if allocate_idle not in ("line", "proportional"):
         raise InputError("--allocate-idle must be line or proportional.")
     start, end = period(requests, start, end)
-    t = requests.filter((requests.ts >= start) & (requests.ts < end))
-    pairs = t.select("provider", "model", day=t.ts.truncate("D")).distinct().execute()
+    whole_days = start == _midnight(start) and end == _midnight(end)
+    rolled = daily is not None and whole_days and "hour" not in dims
+    if daily is not None and rolled:
+        t = daily.filter((daily.day >= start) & (daily.day < end))
+        day = t.day
+    else:
+        t = requests.filter((requests.ts >= start) & (requests.ts < end))
+        day = t.ts.truncate("D")
+    pairs = t.select("provider", "model", day=day).distinct().execute()
     days = sorted({_pydt(v).date() for v in pairs["day"]})
     api_pairs = sorted(
         {
@@ -273,27 +288,39 @@ def priced_groups(
         }
     )
     thresholds = prices.tier_thresholds(api_pairs, days)
-    prompt = t.input_tokens / ibis.greatest(t.requests, 1)
+    if rolled and thresholds and thresholds[0] < PROMPT_FLOOR:  # the rollup cannot tell
+        rolled = False
+        t = requests.filter((requests.ts >= start) & (requests.ts < end))
+        day = t.ts.truncate("D")
+    if rolled:
+        prompt = t.prompt
+        sums = {name: t[name].sum() for name in SUMS}
+        sums.update(price_usd=t.price_usd.sum(), rows=t["rows"].sum())
+    else:
+        prompt = t.input_tokens / ibis.greatest(t.requests, 1)
+        sums = {name: t[name].sum() for name in SUMS}
+        sums.update(price_usd=t.price_usd.fill_null(0).sum(), rows=t.count())
     bucket: ir.Value = ibis.literal(0)
-    for threshold in thresholds:  # ascending: the last true one wins
+    for threshold in thresholds:  # ascending: the last true one wins (a NULL prompt: none)
         bucket = (prompt > threshold).ifelse(threshold, bucket)
     keys = {f"k_{i}": _dim_expr(t, d) for i, d in enumerate(dims)}
+    explicit = t.explicit if rolled else t.price_usd.notnull()
     grouped = t.group_by(
         provider=t.provider,
         model=t.model,
         deployment=t.deployment,
-        day=t.ts.truncate("D"),
+        day=day,
         service_tier=t.service_tier,
         context_tier=t.context_tier,
         bucket=bucket,
-        explicit=t.price_usd.notnull(),
+        explicit=explicit,
         **keys,
-    ).aggregate(
-        **{name: t[name].sum() for name in SUMS},
-        price_usd=t.price_usd.fill_null(0).sum(),
-        rows=t.count(),
-    )
+    ).aggregate(**sums)
     groups = grouped.execute().to_dict("records")
+    # in one order whatever the engine returns (Decimal and float sums depend on the order)
+    order = ["provider", "model", "deployment", "day", "service_tier", "context_tier", "bucket",
+             "explicit", *keys]  # fmt: skip
+    groups.sort(key=lambda g: tuple(str(_clean(g[c])) for c in order))
     lines: dict[tuple[Any, ...], Line] = {}
     unpriced: dict[str, dict[str, Any]] = {}
     notes: list[str] = []
@@ -413,6 +440,10 @@ def priced_groups(
     return Report(
         start, end, dims, rows, sorted(unpriced.values(), key=lambda u: u["reason"]), notes
     )
+
+
+def _midnight(value: datetime) -> datetime:
+    return value.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _clean(value: Any) -> str | None:

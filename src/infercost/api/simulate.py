@@ -1,5 +1,6 @@
 """``POST /api/simulate``: ``infercost simulate`` with a synthetic workload (Poisson or gamma
-arrivals, or a rate profile); returns the command's ``--json`` object.
+arrivals, a rate profile, or a closed loop of ``concurrency`` clients); returns the command's
+``--json`` object.
 
 Trace replay is CLI-only: no endpoint reads a path a request names. The number of simulated
 requests and the seconds of arrivals are bounded (:class:`~infercost.api.settings.Limits`).
@@ -26,6 +27,7 @@ from infercost.predict import (
     resolve,
 )
 from infercost.sim import (
+    ClosedLoop,
     SimResult,
     Slo,
     SpecDecoding,
@@ -37,13 +39,15 @@ from infercost.sim import (
     simulate,
     synthetic_workload,
 )
+from infercost.sim.config import check_closed_loop_options
 
 router = APIRouter(tags=["simulate"])
 ARRIVALS = ("poisson", "gamma")
 
 
 class SimulateRequest(Body):
-    """``infercost simulate`` options (``rate_profile`` is a list of req/s)."""
+    """``infercost simulate`` options (``rate_profile`` is a list of req/s; ``concurrency``
+    and ``client_overhead`` are ``--concurrency`` and ``--client-overhead``: a closed loop)."""
 
     model: Name | None = None
     gpu: Name
@@ -76,6 +80,8 @@ class SimulateRequest(Body):
     slo_ttft_p99: float | None = None
     slo_tpot_p99: float | None = None
     find_max_rate: bool = False
+    concurrency: Count | None = None
+    client_overhead: float | None = None
     seed: Annotated[int, Field(le=2**32 - 1)] = 0
 
 
@@ -85,6 +91,18 @@ def _check(req: SimulateRequest) -> None:
         raise InputError(f"Unknown --arrival {req.arrival!r}; use poisson or gamma.")
     if req.seed < 0:
         raise InputError(f"--seed must be a whole number >= 0, got {req.seed}.")
+    check_closed_loop_options(
+        req.concurrency,
+        req.client_overhead is not None,
+        {
+            "--rate": req.rate is not None,
+            "--rate-profile": req.rate_profile is not None,
+            "--find-max-rate": req.find_max_rate,
+            "--duration": req.duration is not None,
+            "--arrival": req.arrival != "poisson",
+            "--burstiness": req.burstiness is not None,
+        },
+    )
     for name, v in (("--isl", req.isl), ("--osl", req.osl)):
         if v < 1:
             raise InputError(f"{name} must be >= 1 token, got {v}.")
@@ -114,11 +132,24 @@ def _check(req: SimulateRequest) -> None:
         raise InputError(
             f"--rate must be a positive number of requests per second (or inf), got {req.rate:g}."
         )
-    if req.rate is None and req.rate_profile is None and not req.find_max_rate:
+    if (
+        req.rate is None
+        and req.rate_profile is None
+        and not req.find_max_rate
+        and req.concurrency is None
+    ):
         raise InputError(
-            "Give --rate (requests/s), --rate-profile, --trace FILE, or --find-max-rate with "
-            "an SLO."
+            "Give --rate (requests/s), --rate-profile, --trace FILE, --concurrency C (closed "
+            "loop), or --find-max-rate with an SLO."
         )
+    if req.concurrency is not None and req.num_requests is None:
+        n = 10 * req.concurrency
+        if n > LIMITS.max_sim_requests:
+            raise InputError(
+                f"--concurrency {req.concurrency:,} sends 10 x C = {n:,} requests by default; "
+                f"the service simulates at most {LIMITS.max_sim_requests:,} per run (give "
+                "num_requests, a lower concurrency, or use the CLI)."
+            )
     if req.duration is not None and req.num_requests is None:
         peak = req.rate if req.rate is not None else max(req.rate_profile or [0.0])
         if peak * req.duration > LIMITS.max_sim_requests:
@@ -170,6 +201,12 @@ def run_simulate(req: SimulateRequest) -> SimOutcome:
     """One simulation (or max-rate search), exactly as ``infercost simulate``."""
     _check(req)
     num_requests = req.num_requests
+    loop: ClosedLoop | None = None
+    if req.concurrency is not None:
+        overhead = 0.0 if req.client_overhead is None else req.client_overhead
+        loop = ClosedLoop(req.concurrency, overhead)
+        if num_requests is None:
+            num_requests = 10 * loop.concurrency  # InferenceMAX: --num-prompts CONC * 10
     if num_requests is None and req.duration is None:
         num_requests = 2000
     slo = Slo(req.slo_ttft_p99, req.slo_tpot_p99)
@@ -189,7 +226,8 @@ def run_simulate(req: SimulateRequest) -> SimOutcome:
             )
         acceptance = 0.7 if req.spec_acceptance is None else req.spec_acceptance
         spec = SpecDecoding(req.spec_tokens, acceptance, draft_step)
-    rate = req.rate
+    # a closed loop's requests are all available at t = 0; the clients pace them
+    rate = math.inf if loop is not None else req.rate
     wl = _workload(req, 1.0 if rate is None else rate, num_requests)
     mean_ctx = float(np.mean(wl.input_tokens) + np.mean(wl.output_tokens))
     cfg = replica_config(r, mean_ctx, spec, d)
@@ -211,8 +249,9 @@ def run_simulate(req: SimulateRequest) -> SimOutcome:
     res: SimResult | None = None
     if rate is not None or req.rate_profile is not None:
         res = simulate(
-            wl, cfg, replicas=req.replicas, router=req.router, slo=slo if slo.is_set else None
-        )
+            wl, cfg, replicas=req.replicas, router=req.router, slo=slo if slo.is_set else None,
+            closed_loop=loop,
+        )  # fmt: skip
     out: dict[str, Any] = {
         "model": r.model.id,
         "gpu": r.acc.id,
@@ -221,8 +260,15 @@ def run_simulate(req: SimulateRequest) -> SimOutcome:
         "tp": r.tp,
         "weight_dtype": r.weight_fmt.id,
         "kv_dtype": r.kv_dtype,
-        "arrival": "profile" if req.rate_profile else req.arrival,
-        "rate_req_s": None if rate is None else ("inf" if math.isinf(rate) else rate),
+        "arrival": "closed-loop"
+        if loop is not None
+        else "profile"
+        if req.rate_profile
+        else req.arrival,
+        "rate_req_s": None
+        if rate is None or loop is not None
+        else ("inf" if math.isinf(rate) else rate),
+        "concurrency": None if loop is None else loop.concurrency,
         "seed": req.seed,
         "kv_capacity_tokens": cfg.kv_capacity_tokens,
         "quarantined_rows": 0,

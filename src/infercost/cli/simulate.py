@@ -49,6 +49,7 @@ from infercost.sim import (
     profile_arrival_plan,
     simulate,
 )
+from infercost.sim.config import check_closed_loop_options
 from infercost.sim.engine import ProgressFn
 
 #: Runs with more requests than this show a progress bar (plain output only).
@@ -227,27 +228,19 @@ def _check_flags(
     """
     if seed < 0:
         raise InputError(f"--seed must be a whole number >= 0, got {seed}.")
-    if concurrency is not None:
-        for flag, given in (
-            ("--rate", rate is not None),
-            ("--rate-profile", rate_profile is not None),
-            ("--trace", trace is not None),
-            ("--find-max-rate", find_max),
-            ("--duration", duration is not None),
-            ("--arrival", arrival != "poisson"),
-            ("--burstiness", burstiness is not None),
-        ):
-            if given:
-                raise InputError(
-                    f"--concurrency runs a closed loop (each client sends its next request "
-                    f"when the previous one ends), which sets the arrivals; drop {flag} (or "
-                    "drop --concurrency for an open-loop run)."
-                )
-    elif client_overhead is not None:
-        raise InputError(
-            "--client-overhead needs --concurrency C (the pause of a closed-loop client "
-            "between a response and its next request)."
-        )
+    check_closed_loop_options(
+        concurrency,
+        client_overhead is not None,
+        {
+            "--rate": rate is not None,
+            "--rate-profile": rate_profile is not None,
+            "--trace": trace is not None,
+            "--find-max-rate": find_max,
+            "--duration": duration is not None,
+            "--arrival": arrival != "poisson",
+            "--burstiness": burstiness is not None,
+        },
+    )
     if trace is None:
         for name, v in (("--isl", isl), ("--osl", osl)):
             if v is None:

@@ -149,3 +149,34 @@ class ClosedLoop:
             raise InputError(
                 f"--client-overhead must be >= 0 seconds, got {self.client_overhead_s}."
             )
+
+
+def check_closed_loop_options(
+    concurrency: int | None, client_overhead_given: bool, conflicting: dict[str, bool]
+) -> None:
+    """The closed-loop option checks shared by ``infercost simulate --concurrency`` and
+    ``POST /api/simulate`` (one wording for both).
+
+    Args:
+        concurrency: C, or None for an open-loop run.
+        client_overhead_given: whether a client pause (``--client-overhead``) was given.
+        conflicting: the open-loop options that set arrivals, by flag name, and whether each
+            was given (``{"--rate": True, "--trace": False, ...}``).
+
+    Raises:
+        InputError: an open-loop option beside ``--concurrency`` (naming the first given),
+            or ``--client-overhead`` without ``--concurrency``.
+    """
+    if concurrency is not None:
+        for flag, given in conflicting.items():
+            if given:
+                raise InputError(
+                    f"--concurrency runs a closed loop (each client sends its next request "
+                    f"when the previous one ends), which sets the arrivals; drop {flag} (or "
+                    "drop --concurrency for an open-loop run)."
+                )
+    elif client_overhead_given:
+        raise InputError(
+            "--client-overhead needs --concurrency C (the pause of a closed-loop client "
+            "between a response and its next request)."
+        )

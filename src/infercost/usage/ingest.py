@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import functools
 import json
+import mmap
+import os
 import queue
 import tempfile
 import threading
@@ -332,79 +334,119 @@ class _Part:
         return pa.table({"ln": numbers, "line": pa.array(text, pa.large_string())})
 
 
+def _copy_range(src: int, dst: int, offset: int, size: int) -> None:
+    """Append ``size`` bytes of file ``src`` from ``offset`` to file ``dst`` (in the kernel
+    where the system can: ``copy_file_range``)."""
+    while size > 0:
+        done = 0
+        if hasattr(os, "copy_file_range"):
+            try:
+                done = os.copy_file_range(src, dst, size, offset)
+            except OSError:  # another file system on an older kernel, ...
+                done = 0
+        if done <= 0:
+            data = os.pread(src, min(size, READ_BYTES), offset)
+            if not data:
+                raise InputError("the file shrank while it was being read; ingest it again.")
+            done = os.write(dst, data)
+        offset += done
+        size -= done
+
+
+def _newlines(fd: int, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Per window of about :data:`READ_BYTES` of the file ``fd`` (mapped, not copied): the
+    end of each line that ends in it (the offset after its newline, or the file's size for a
+    last line without one) and the first byte of each of those lines (10 for an empty one)."""
+    step = max(READ_BYTES // mmap.ALLOCATIONGRANULARITY, 1) * mmap.ALLOCATIONGRANULARITY
+    start = 0  # of the line not ended yet
+    first = 0  # its first byte
+    for at in range(0, size, step):
+        length = min(step, size - at)
+        with mmap.mmap(fd, length, offset=at, access=mmap.ACCESS_READ) as window:
+            buf = np.frombuffer(window, np.uint8)
+            ends = np.flatnonzero(buf == 10) + 1
+            if at + length == size and (not len(ends) or ends[-1] != length):
+                ends = np.append(ends, length)
+            if start == at:  # the line starts with this window
+                first = int(buf[0])
+            heads = np.empty(len(ends), np.uint8)
+            if len(ends):
+                heads[0] = first
+                heads[1:] = buf[ends[:-1]]
+                last = int(ends[-1])
+                start = at + last
+                if last < length:
+                    first = int(buf[last])
+            del buf
+        yield ends + at, heads
+
+
 def _jsonl_parts(path: Path, rows: int, folder: Path) -> Iterator[_Part]:
     """The lines of a JSON Lines file in parts of ``rows`` lines (the last one shorter), each
     copied to a file in ``folder``, numbered from 1 as :func:`.formats.jsonl_records` numbers
     them. A part's file is removed when the next one is asked for."""
-    number = 1
+    number = 1  # of the part's first line
     index = 0
-    out = None
-    count = size = 0
+    count = 0  # lines in the part
+    begin = 0  # offset of the part's first line
+    out = -1
     ends: list[np.ndarray] = []
     blank: list[np.ndarray] = []
     current: Path | None = None
 
-    def close() -> _Part:
-        nonlocal out, count, size, ends, blank, number
-        assert out is not None and current is not None
-        out.close()
-        out = None
+    def close(end: int) -> _Part:
+        nonlocal out, count, ends, blank, number, begin
+        assert current is not None
+        _copy_range(fd, out, begin, end - begin)
+        os.close(out)
+        out = -1
         part = _Part(current, number, count,
-                     np.concatenate(ends) if ends else np.zeros(0, np.int64),
+                     np.concatenate(ends) - begin if ends else np.zeros(0, np.int64),
                      np.concatenate(blank) if blank else np.zeros(0, np.int64))  # fmt: skip
         number += count
-        count = size = 0
+        begin = end
+        count = 0
         ends, blank = [], []
         return part
 
-    def add(chunk: memoryview) -> Iterator[_Part]:
-        nonlocal out, count, size, index, current
-        buf = np.frombuffer(chunk, np.uint8)
-        line_ends = np.flatnonzero(buf == 10) + 1
-        if buf.size and buf[-1] != 10:
-            line_ends = np.append(line_ends, buf.size)
-        line_starts = np.concatenate((np.zeros(1, np.int64), line_ends[:-1]))
-        maybe = np.flatnonzero(_BLANK_FIRST[buf[line_starts]])
-        b_ws = _BLANK_BYTES
-        blanks = np.array(
-            [i for i in maybe if not chunk[line_starts[i] : line_ends[i]].tobytes().strip(b_ws)],
-            dtype=np.int64,
-        )
-        done = 0
-        while done < len(line_ends):
-            if out is None:
-                if current is not None:
-                    current.unlink(missing_ok=True)
-                index += 1
-                current = folder / f"part-{index}.jsonl"
-                out = current.open("wb")
-            take = min(rows - count, len(line_ends) - done)
-            start, end = int(line_starts[done]), int(line_ends[done + take - 1])
-            out.write(chunk[start:end])
-            ends.append(line_ends[done : done + take] - start + size)
-            inside = blanks[(blanks >= done) & (blanks < done + take)]
-            blank.append(inside - done + number + count)
-            count += take
-            size += end - start
-            done += take
-            if count >= rows:
-                yield close()
-
-    carry = b""
-    with path.open("rb") as fh:
-        while True:
-            data = fh.read(READ_BYTES)
-            if not data:
-                if carry:
-                    yield from add(memoryview(carry))
-                if out is not None and count:
-                    yield close()
-                break
-            data = carry + data if carry else data
-            cut = data.rfind(b"\n") + 1
-            carry = data[cut:]
-            if cut:
-                yield from add(memoryview(data)[:cut])
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        size = os.fstat(fd).st_size
+        line_start = 0
+        for line_ends, heads in _newlines(fd, size):
+            starts = np.concatenate((np.array([line_start], np.int64), line_ends[:-1]))
+            if len(line_ends):
+                line_start = int(line_ends[-1])
+            maybe = np.flatnonzero(_BLANK_FIRST[heads])
+            blanks = np.array(
+                [i for i in maybe
+                 if not os.pread(fd, int(line_ends[i] - starts[i]), int(starts[i])).strip(
+                     _BLANK_BYTES)],
+                dtype=np.int64,
+            )  # fmt: skip
+            done = 0
+            while done < len(line_ends):
+                if out < 0:
+                    if current is not None:
+                        current.unlink(missing_ok=True)
+                    index += 1
+                    current = folder / f"part-{index}.jsonl"
+                    out = os.open(current, os.O_WRONLY | os.O_CREAT | os.O_TRUNC |
+                                  getattr(os, "O_BINARY", 0), 0o600)  # fmt: skip
+                take = min(rows - count, len(line_ends) - done)
+                ends.append(line_ends[done : done + take])
+                inside = blanks[(blanks >= done) & (blanks < done + take)]
+                blank.append(inside - done + number + count)
+                count += take
+                done += take
+                if count >= rows:
+                    yield close(int(line_ends[done - 1]))
+        if out >= 0 and count:
+            yield close(line_start)
+    finally:
+        if out >= 0:
+            os.close(out)
+        os.close(fd)
     if current is not None:
         current.unlink(missing_ok=True)
 

@@ -267,33 +267,16 @@ class _Recorder:
         self._rej: list[tuple[int, float, float, int, int]] = []
 
     def finished(self, i: int) -> None:
-        """Sink: slot ``i`` finished; record it and free the slot."""
+        """Sink: slot ``i`` finished; buffer its raw times and free the slot (the latencies,
+        counts and sums are computed per batch in :meth:`flush`)."""
         r = self.reqs
-        arrival = r.arrival_s[i]
-        finish = r.finish_s[i]
-        ttft = r.first_s[i] - arrival
-        e2e = finish - arrival
-        osl = r.osl[i]
-        if osl > 1:
-            tpot = (e2e - ttft) / (osl - 1.0)
-            self.decode_s += e2e - ttft
-            self.decode_gaps += osl - 1
-        else:
-            tpot = math.nan
-        self.out_tokens += osl
-        self.in_tokens += r.isl[i]
-        if finish > self.last_finish:
-            self.last_finish = finish
-        if self.t_mid < finish <= self.t_last:
-            self.window_leaves += 1
-        ready = r.ready_s[i]
-        sched = r.sched_s[i]
-        self._buf.append((
-            r.gid[i], ttft, e2e, tpot, sched - ready, finish, arrival, ready, sched,
-            r.first_s[i], r.isl[i], osl, r.preempts[i], r.replica[i],
+        buf = self._buf
+        buf.append((
+            r.gid[i], r.arrival_s[i], r.ready_s[i], r.sched_s[i], r.first_s[i], r.finish_s[i],
+            r.isl[i], r.osl[i], r.preempts[i], r.replica[i],
         ))  # fmt: skip
-        r.free(i)
-        if len(self._buf) >= _FLUSH:
+        r.free_slots.append(i)
+        if len(buf) >= _FLUSH:
             self.flush()
 
     def rejected(self, i: int) -> None:
@@ -313,23 +296,42 @@ class _Recorder:
                 self.flush()
 
     def flush(self) -> None:
-        """Write the buffered records into the arrays."""
+        """Turn the buffered records into latencies (one numpy pass per batch: the same
+        float64 operations as per request), add them to the counts and sums, and write them
+        into the arrays."""
         if self._buf:
-            cols = list(zip(*self._buf, strict=True))
+            a = np.array(self._buf, dtype=np.float64)  # (records, 10); ids/tokens < 2^53
             self._buf = []
-            g = np.asarray(cols[0], dtype=np.int64)
+            g = a[:, 0].astype(np.int64)
+            arrival, ready, sched, first, finish = a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5]
+            isl, osl = a[:, 6].astype(np.int64), a[:, 7].astype(np.int64)
+            ttft = first - arrival
+            e2e = finish - arrival
+            multi = osl > 1
+            gaps = e2e[multi] - ttft[multi]
+            tpot = np.full(len(g), np.nan)
+            tpot[multi] = gaps / (osl[multi] - 1.0)
+            self.decode_s += float(np.sum(gaps))
+            self.decode_gaps += int(np.sum(osl[multi] - 1))
+            self.out_tokens += int(osl.sum())
+            self.in_tokens += int(isl.sum())
+            self.last_finish = max(self.last_finish, float(finish.max()))
+            in_window = (finish > self.t_mid) & (finish <= self.t_last)
+            self.window_leaves += int(np.count_nonzero(in_window))
             lat = (self.ttft, self.e2e, self.tpot, self.queue, self.finish)
-            for k, arr in enumerate(lat, start=1):
-                arr[g] = cols[k]
+            for arr, col in zip(lat, (ttft, e2e, tpot, sched - ready, finish), strict=True):
+                arr[g] = col
             t = self.timings
             if t is not None:
-                full: tuple[npt.NDArray[Any], ...] = (
-                    t.arrival_s, t.ready_s, t.sched_s, t.first_token_s, t.input_tokens,
-                    t.output_tokens, t.preemptions, t.replica,
-                )  # fmt: skip
-                for k, arr in enumerate(full, start=6):
-                    arr[g] = cols[k]
-                t.finish_s[g] = cols[5]
+                t.arrival_s[g] = arrival
+                t.ready_s[g] = ready
+                t.sched_s[g] = sched
+                t.first_token_s[g] = first
+                t.finish_s[g] = finish
+                t.input_tokens[g] = isl
+                t.output_tokens[g] = osl
+                t.preemptions[g] = a[:, 8].astype(np.int64)
+                t.replica[g] = a[:, 9].astype(np.int64)
         if self._rej and self.timings is not None:
             cols = list(zip(*self._rej, strict=True))
             self._rej = []
@@ -587,22 +589,45 @@ def simulate(
     rec = _Recorder(reqs, n, keep, t_mid, t_last)
     reps = [kind(config, reqs, rec) for _ in range(replicas)]
     max_len = config.max_model_len
-    fits = reps[0].fits_alone
     step = max(n // 200, 1)
     overhead = config.request_overhead_s
     add = reqs.add
     base = 0
+    cap = reps[0].cap
+    half_block = reps[0].half_block
     for arr, isl_a, osl_a, pid_a, ptok_a in workload.request_chunks():
         ptok_a = (ptok_a // bs) * bs  # only whole blocks are shared (vLLM APC)
         arrival_l = arr.tolist()
         ready_l = (arr + overhead).tolist()
         isl_l, osl_l = isl_a.tolist(), osl_a.tolist()
         pid_l, ptok_l = pid_a.tolist(), ptok_a.tolist()
+        # requests that can never be served, for the whole chunk (Replica.fits_alone and
+        # the model's context)
+        total = isl_a + osl_a
+        never = total + half_block > cap
+        if max_len is not None:
+            never |= total > max_len
+        never_l = never.tolist()
+        if replicas == 1:
+            # one replica: every request goes to it (either router)
+            advance, queue = reps[0].advance_until, reps[0].waiting.append
+            for j in range(len(arrival_l)):
+                i = base + j
+                t = ready_l[j]
+                if never_l[j]:
+                    rec.reject(i, arrival_l[j], t, isl_l[j], osl_l[j], -1)
+                    continue
+                advance(t)
+                queue(add(i, arrival_l[j], t, isl_l[j], osl_l[j], pid_l[j], ptok_l[j], 0))
+                if progress is not None and i % step == 0:
+                    progress(i, n)
+            base += len(arrival_l)
+            continue
         for j in range(len(arrival_l)):
             i = base + j
             t = ready_l[j]
             isl, osl = isl_l[j], osl_l[j]
-            if (max_len is not None and isl + osl > max_len) or not fits(isl, osl):
+            if never_l[j]:
                 rec.reject(i, arrival_l[j], t, isl, osl, -1)
                 continue
             if least:

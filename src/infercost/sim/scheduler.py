@@ -121,7 +121,14 @@ class Requests:
         self, gid: int, arrival_s: float, ready_s: float, isl: int, osl: int, pid: int, ptok: int,
         replica: int,
     ) -> int:  # fmt: skip
-        """Take a slot for request ``gid`` (waiting, nothing generated); return the slot."""
+        """Take a slot for request ``gid`` (waiting, nothing generated); return the slot.
+
+        A reused slot resets only the fields read before the scheduler writes them (state,
+        first and scheduled times, preemptions, tokens generated); the others (prefill
+        target and progress, decode entry, shared tokens, reservation, finish time) are set
+        at admission, decode entry and finish. The epoch carries on: finish entries are
+        matched on (epoch, gid), and the gid is new.
+        """
         nan = math.nan
         if self.free_slots:
             i = self.free_slots.pop()
@@ -135,17 +142,9 @@ class Requests:
             self.ptok[i] = ptok
             self.state[i] = WAITING
             self.first_s[i] = nan
-            self.finish_s[i] = nan
             self.sched_s[i] = nan
             self.preempts[i] = 0
             self.gen[i] = 0.0
-            self.pf_target[i] = 0
-            self.pf_done[i] = 0
-            self.g_entry[i] = 0
-            self.ctx_entry[i] = 0.0
-            self.shared[i] = 0
-            self.reserve[i] = 0.0
-            self.epoch[i] = 0
             return i
         self.gid.append(gid)
         self.arrival_s.append(arrival_s)
@@ -334,13 +333,35 @@ class Replica:
         self.sink.finished(i)
 
     def _finish_due(self, t_s: float) -> None:
+        """Finish every decoding request whose last decode iteration has run (at ``t_s``),
+        in (iteration, gid) order: :meth:`_finish` inlined."""
         heap = self.heap
         r = self.reqs
+        state, epoch, gids = r.state, r.epoch, r.gid
         G = self.G
+        E = self.E
+        pop = heapq.heappop
+        finished = self.sink.finished
         while heap and heap[0][0] <= G:
-            _, ep, gid, i = heapq.heappop(heap)
-            if r.state[i] == DECODING and r.epoch[i] == ep and r.gid[i] == gid:
-                self._finish(i, t_s)
+            _, ep, gid, i = pop(heap)
+            if state[i] == DECODING and epoch[i] == ep and gids[i] == gid:
+                grown = E * (G - r.g_entry[i])
+                ctx = r.ctx_entry[i] + grown
+                self.C -= ctx
+                self.b -= 1
+                shared = r.shared[i]
+                self.kv_private -= ctx - shared
+                self.kv_future -= r.reserve[i] - grown
+                del self.running[i]
+                if shared:
+                    entry = self.resident[r.pid[i]]
+                    entry[1] -= 1
+                    if entry[1] == 0:
+                        self.lru[r.pid[i]] = entry[0]
+                state[i] = DONE
+                r.finish_s[i] = t_s
+                self.completed += 1
+                finished(i)
 
     def _next_finish_g(self) -> int:
         heap = self.heap
@@ -351,28 +372,6 @@ class Replica:
                 return g
             heapq.heappop(heap)
         raise AssertionError("decoding sequences without a finish entry")
-
-    def _to_decode(self, i: int, t_s: float) -> None:
-        """Prefill of ``i`` completed at ``t_s``: it samples a token, then decodes."""
-        r = self.reqs
-        r.gen[i] += 1.0
-        if math.isnan(r.first_s[i]):
-            r.first_s[i] = t_s
-        remaining = r.osl[i] - r.gen[i]
-        ctx = float(r.pf_target[i])
-        r.ctx_entry[i] = ctx
-        r.g_entry[i] = self.G
-        if remaining <= 0:
-            r.state[i] = DECODING
-            self.C += ctx
-            self.b += 1
-            self._finish(i, t_s)
-            return
-        r.state[i] = DECODING
-        self.C += ctx
-        self.b += 1
-        steps = math.ceil(remaining / self.E - 1e-9)
-        heapq.heappush(self.heap, (self.G + max(steps, 1), r.epoch[i], r.gid[i], i))
 
     def stop_at(self, t_s: float) -> None:
         """Lower the horizon of the running :meth:`advance_until` to ``t_s`` seconds (no
@@ -510,6 +509,14 @@ class Replica:
         heap = self.heap
         lines = self._lines
         fast = self._closed_form
+        # one-model iterations get their step time inline (the reference stepper and the
+        # draft model's extra steps go through _iteration_s)
+        inline_step = fast and self.draft is None
+        fstep = self.fast
+        time_s, eff_context, chunk_pairs = fstep.time_s, fstep.eff_context, fstep.chunk_pairs
+        gen, first_s, osl, ctx_entry, g_entry = r.gen, r.first_s, r.osl, r.ctx_entry, r.g_entry
+        epoch, gids = r.epoch, r.gid
+        push = heapq.heappush
         self.until_s = until_s
         while True:
             until_s = self.until_s  # a closed loop's sink lowers it when a request ends
@@ -550,7 +557,65 @@ class Replica:
                     chunks.append((i, n))
                     budget -= n
                 if chunks:
-                    self._mixed_iteration(chunks)
+                    # one iteration with prompt chunks and the running decodes
+                    if inline_step:
+                        tokens = 0
+                        eff = 0.0
+                        pairs = 0.0
+                        for i, n in chunks:
+                            off = pf_done[i]
+                            tokens += n
+                            eff += eff_context(off)
+                            pairs += chunk_pairs(n, off)
+                        dt = time_s(b, self.C, tokens, len(chunks), eff, pairs, q)
+                    else:
+                        dt = self._iteration_s(chunks)
+                    used = self.kv_private + self.kv_shared + hb * len(running)
+                    t = self.t + dt
+                    self.t = t
+                    self.busy_s += dt
+                    self.iterations += 1
+                    self.kv_util_integral_s += used * dt / cap
+                    if used / cap > self.kv_util_max_frac:
+                        self.kv_util_max_frac = used / cap
+                    if b:
+                        grown = b * E
+                        self.G += 1
+                        self.C += grown
+                        self.kv_private += grown
+                        self.kv_future -= grown
+                        if heap[0][0] <= self.G:
+                            self._finish_due(t)
+                    done = False
+                    for i, n in chunks:
+                        pf_done[i] += n
+                        if pf_done[i] >= pf_target[i]:
+                            done = True
+                    if done:
+                        still = []
+                        for i in self.prefilling:
+                            if pf_done[i] < pf_target[i]:
+                                still.append(i)
+                                continue
+                            # prefill done: the request samples a token, then decodes
+                            g = gen[i] + 1.0
+                            gen[i] = g
+                            if first_s[i] != first_s[i]:  # NaN: its first token
+                                first_s[i] = t
+                            ctx = float(pf_target[i])
+                            ctx_entry[i] = ctx
+                            G = self.G
+                            g_entry[i] = G
+                            state[i] = DECODING
+                            self.C += ctx
+                            self.b += 1
+                            remaining = osl[i] - g
+                            if remaining <= 0:
+                                self._finish(i, t)
+                            else:
+                                steps = math.ceil(remaining / E - 1e-9)
+                                push(heap, (G + (steps if steps > 1 else 1), epoch[i], gids[i], i))
+                        self.prefilling = still
                     continue
             if b == 0:
                 # Nothing runs and the head request cannot be admitted into an empty cache.
@@ -625,40 +690,6 @@ class Replica:
             if b:
                 dt += (self.k - 1) * draft.time_s(b, self.C)
         return dt
-
-    def _mixed_iteration(self, chunks: list[tuple[int, int]]) -> None:
-        """One iteration with prompt chunks (and the running decodes)."""
-        r = self.reqs
-        b = self.b
-        dt = self._iteration_s(chunks)
-        used = self._kv_used()
-        self.t += dt
-        self.busy_s += dt
-        self.iterations += 1
-        self.kv_util_integral_s += used * dt / self.cap
-        if used / self.cap > self.kv_util_max_frac:
-            self.kv_util_max_frac = used / self.cap
-        t = self.t
-        if b:
-            grown = b * self.E
-            self.G += 1
-            self.C += grown
-            self.kv_private += grown
-            self.kv_future -= grown
-            self._finish_due(t)
-        done = False
-        for i, n in chunks:
-            r.pf_done[i] += n
-            if r.pf_done[i] >= r.pf_target[i]:
-                done = True
-        if done:
-            still = []
-            for i in self.prefilling:
-                if r.pf_done[i] >= r.pf_target[i]:
-                    self._to_decode(i, t)
-                else:
-                    still.append(i)
-            self.prefilling = still
 
 
 class ReferenceReplica(Replica):

@@ -22,7 +22,7 @@ from infercost.errors import InputError
 from infercost.sim.config import ClosedLoop, ReplicaConfig, decode_iteration
 from infercost.sim.metrics import Slo, Summary, summary_of
 from infercost.sim.saturation import Saturation, verdict
-from infercost.sim.scheduler import ReferenceReplica, Replica, Requests
+from infercost.sim.scheduler import Feed, ReferenceReplica, Replica, Requests
 from infercost.sim.steptime import FastStep
 from infercost.sim.workload import RequestSource
 
@@ -609,18 +609,11 @@ def simulate(
             never |= total > max_len
         never_l = never.tolist()
         if replicas == 1:
-            # one replica: every request goes to it (either router)
-            advance, queue = reps[0].advance_until, reps[0].waiting.append
-            for j in range(len(arrival_l)):
-                i = base + j
-                t = ready_l[j]
-                if never_l[j]:
-                    rec.reject(i, arrival_l[j], t, isl_l[j], osl_l[j], -1)
-                    continue
-                advance(t)
-                queue(add(i, arrival_l[j], t, isl_l[j], osl_l[j], pid_l[j], ptok_l[j], 0))
-                if progress is not None and i % step == 0:
-                    progress(i, n)
+            # one replica (either router): it queues the chunk's requests itself
+            reps[0].serve(
+                Feed(arrival_l, ready_l, isl_l, osl_l, pid_l, ptok_l, never_l, base,
+                     reqs.add, rec.reject, progress, step, n)
+            )  # fmt: skip
             base += len(arrival_l)
             continue
         for j in range(len(arrival_l)):

@@ -39,6 +39,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from typing import Protocol
 
 from infercost.errors import InputError
@@ -47,7 +48,7 @@ from infercost.sim.config import ReplicaConfig
 from infercost.sim.steptime import FastStep
 
 WAITING, PREFILLING, DECODING, DONE, REJECTED = 0, 1, 2, 3, 4
-__all__ = ["REJECTED", "ReferenceReplica", "Replica", "ReplicaConfig", "Requests", "Sink"]
+__all__ = ["REJECTED", "Feed", "ReferenceReplica", "Replica", "ReplicaConfig", "Requests", "Sink"]
 _LINEAR_RTOL = 1e-9
 
 
@@ -172,6 +173,53 @@ class Requests:
     def free(self, i: int) -> None:
         """Give slot ``i`` back (its request finished or was rejected)."""
         self.free_slots.append(i)
+
+
+class Feed:
+    """One chunk of open-loop requests for :meth:`Replica.serve`, all routed to one replica:
+    per-request lists (arrival and ready times, seconds; lengths, prefix id and shareable
+    prefix tokens; ``never``: can never be served), the workload number of the first
+    (``base``), the slot store's ``add``, the recorder's ``reject``, and the progress callback
+    (called as ``progress(gid, total)`` for gids that are multiples of ``step``)."""
+
+    __slots__ = (
+        "add",
+        "arrival",
+        "base",
+        "isl",
+        "never",
+        "osl",
+        "pid",
+        "progress",
+        "ptok",
+        "ready",
+        "reject",
+        "replica",
+        "step",
+        "total",
+    )
+
+    def __init__(
+        self,
+        arrival: list[float],
+        ready: list[float],
+        isl: list[int],
+        osl: list[int],
+        pid: list[int],
+        ptok: list[int],
+        never: list[bool],
+        base: int,
+        add: Callable[[int, float, float, int, int, int, int, int], int],
+        reject: Callable[[int, float, float, int, int, int], None],
+        progress: Callable[[int, int], None] | None = None,
+        step: int = 1,
+        total: int = 0,
+        replica: int = 0,
+    ) -> None:
+        self.arrival, self.ready, self.isl, self.osl = arrival, ready, isl, osl
+        self.pid, self.ptok, self.never, self.base = pid, ptok, never, base
+        self.add, self.reject, self.progress = add, reject, progress
+        self.step, self.total, self.replica = step, total, replica
 
 
 class Replica:
@@ -495,11 +543,43 @@ class Replica:
         horizon while the replica runs (:meth:`stop_at`): a closed loop's client sends its
         next request when one ends, and the replica must stop for it.
         """
+        self._loop(until_s, None)
+
+    def serve(self, feed: Feed) -> None:
+        """Queue the requests of ``feed`` (a chunk of an open-loop workload, all routed to
+        this replica) at their ready times, running the iterations between them: for each
+        request the same as ``advance_until(ready)`` then :meth:`enqueue` (or, for one that
+        can never be served, the feed's ``reject``), without a call per request."""
+        self._loop(-math.inf, feed)
+
+    def _store(self, t: float, G: int, C: float, B: int, kvp: float, kvf: float) -> None:
+        """Write the loop's state back before a method that reads or changes it."""
+        self.t = t
+        self.G = G
+        self.C = C
+        self.b = B
+        self.kv_private = kvp
+        self.kv_future = kvf
+
+    def _loop(self, until_s: float, feed: Feed | None) -> None:
+        """The iteration loop of :meth:`advance_until` and :meth:`serve`.
+
+        The clock, decode count, context sum, KV counters and statistics are locals while
+        it runs; they are written back (:meth:`_store`) before the methods of the rarer paths
+        (preemption, admission beside cached prefixes, the reference stepper's step times,
+        rejection) and on return, and read again after.
+        """
         r = self.reqs
         pf_target, pf_done, state = r.pf_target, r.pf_done, r.state
+        gen, first_s, osl, isl = r.gen, r.first_s, r.osl, r.isl
+        ctx_entry, g_entry, epoch, gids = r.ctx_entry, r.g_entry, r.epoch, r.gid
+        pids, ptoks, sched_s, shared_l, reserve_l = r.pid, r.ptok, r.sched_s, r.shared, r.reserve
+        finish_s = r.finish_s
         E = self.E
         q = self.q
-        prompt_mode = not self.full
+        full = self.full
+        prompt_mode = not full
+        prefix_caching = self.cfg.prefix_caching
         cap = self.cap
         hb = self.half_block
         max_tokens = self.cfg.max_num_batched_tokens
@@ -508,32 +588,67 @@ class Replica:
         waiting = self.waiting
         heap = self.heap
         lines = self._lines
+        resident = self.resident
+        lru = self.lru
         fast = self._closed_form
         # one-model iterations get their step time inline (the reference stepper and the
         # draft model's extra steps go through _iteration_s)
         inline_step = fast and self.draft is None
         fstep = self.fast
         time_s, eff_context, chunk_pairs = fstep.time_s, fstep.eff_context, fstep.chunk_pairs
-        gen, first_s, osl, ctx_entry, g_entry = r.gen, r.first_s, r.osl, r.ctx_entry, r.g_entry
-        epoch, gids = r.epoch, r.gid
-        push = heapq.heappush
+        push, pop = heapq.heappush, heapq.heappop
+        finished = self.sink.finished
+        partial_run = self._partial_run
+        inf = math.inf
+        t, G, C, B = self.t, self.G, self.C, self.b
+        kvp, kvs, kvf = self.kv_private, self.kv_shared, self.kv_future
+        iterations, runs, busy = self.iterations, self.decode_runs, self.busy_s
+        kv_int, kv_max = self.kv_util_integral_s, self.kv_util_max_frac
+        fj = -1  # the feed's request whose ready time is the horizon (-1: none yet)
         self.until_s = until_s
         while True:
             until_s = self.until_s  # a closed loop's sink lowers it when a request ends
-            if not running and not waiting:
-                if self.t < until_s < math.inf:
-                    self.t = until_s
-                return
-            if self.t >= until_s:
-                return
+            idle = not running and not waiting
+            if idle or t >= until_s:
+                if idle and t < until_s < inf:
+                    t = until_s
+                if feed is None:
+                    break
+                # open-loop feed: queue the request the horizon was for, then aim at the next
+                if fj >= 0:
+                    i = feed.base + fj
+                    waiting.append(
+                        feed.add(i, feed.arrival[fj], until_s, feed.isl[fj], feed.osl[fj],
+                                 feed.pid[fj], feed.ptok[fj], feed.replica)
+                    )  # fmt: skip
+                    if feed.progress is not None and i % feed.step == 0:
+                        feed.progress(i, feed.total)
+                fj += 1
+                never = feed.never
+                m = len(never)
+                while fj < m and never[fj]:
+                    feed.reject(feed.base + fj, feed.arrival[fj], feed.ready[fj],
+                                feed.isl[fj], feed.osl[fj], -1)  # fmt: skip
+                    fj += 1
+                if fj >= m:
+                    break
+                self.until_s = feed.ready[fj]
+                continue
             # 1. KV room for this iteration's decode growth (preempt by recompute).
-            b = self.b
-            if prompt_mode and b:
+            if prompt_mode and B and kvp + kvs + hb * len(running) + B * E > cap:
+                self._store(t, G, C, B, kvp, kvf)
                 while self.b and (
                     self.kv_private + self.kv_shared + hb * len(running) + self.b * E > cap
                 ):
                     self._preempt_last()
-                b = self.b
+                C, B, kvp, kvs, kvf = (
+                    self.C,
+                    self.b,
+                    self.kv_private,
+                    self.kv_shared,
+                    self.kv_future,
+                )
+            b = B
             # 2. prompt chunks within the token budget.
             budget = max_tokens - b * q
             if budget > 0 and (waiting or self.prefilling):
@@ -548,8 +663,38 @@ class Replica:
                         break
                 while budget > 0 and waiting and len(running) < max_seqs:
                     i = waiting[0]
-                    if not self._admit(i):
-                        break
+                    # admission (Replica._admit), inline for a request without a cacheable
+                    # prefix while no unreferenced prefix could be evicted
+                    g_i = int(gen[i])
+                    target = isl[i] + g_i
+                    pid = pids[i] if prefix_caching else -1
+                    if (pid >= 0 and ptoks[i]) or lru:
+                        self._store(t, G, C, B, kvp, kvf)
+                        ok = self._admit(i)
+                        kvp, kvs, kvf = self.kv_private, self.kv_shared, self.kv_future
+                        if not ok:
+                            break
+                    else:
+                        reserve = float(osl[i] - g_i) if full else 0.0
+                        need = target + hb + reserve
+                        if prompt_mode:
+                            need += B * E
+                        used = kvp + kvs + hb * len(running)
+                        if full:
+                            used += kvf
+                        if used + need > cap:
+                            break
+                        shared_l[i] = 0
+                        pf_target[i] = target
+                        pf_done[i] = 0
+                        reserve_l[i] = reserve
+                        state[i] = PREFILLING
+                        if sched_s[i] != sched_s[i]:  # NaN: first admission
+                            sched_s[i] = t
+                        kvp += target
+                        kvf += reserve
+                        running[i] = None
+                        self.prefilling.append(i)
                     waiting.popleft()
                     n = pf_target[i] - pf_done[i]
                     if n > budget:
@@ -567,25 +712,45 @@ class Replica:
                             tokens += n
                             eff += eff_context(off)
                             pairs += chunk_pairs(n, off)
-                        dt = time_s(b, self.C, tokens, len(chunks), eff, pairs, q)
+                        dt = time_s(b, C, tokens, len(chunks), eff, pairs, q)
                     else:
+                        self.C = C
+                        self.b = B
                         dt = self._iteration_s(chunks)
-                    used = self.kv_private + self.kv_shared + hb * len(running)
-                    t = self.t + dt
-                    self.t = t
-                    self.busy_s += dt
-                    self.iterations += 1
-                    self.kv_util_integral_s += used * dt / cap
-                    if used / cap > self.kv_util_max_frac:
-                        self.kv_util_max_frac = used / cap
+                    used = kvp + kvs + hb * len(running)
+                    t += dt
+                    busy += dt
+                    iterations += 1
+                    kv_int += used * dt / cap
+                    if used / cap > kv_max:
+                        kv_max = used / cap
                     if b:
                         grown = b * E
-                        self.G += 1
-                        self.C += grown
-                        self.kv_private += grown
-                        self.kv_future -= grown
-                        if heap[0][0] <= self.G:
-                            self._finish_due(t)
+                        G += 1
+                        C += grown
+                        kvp += grown
+                        kvf -= grown
+                        # requests whose last decode iteration this was (Replica._finish_due)
+                        while heap and heap[0][0] <= G:
+                            _, ep, gid, i = pop(heap)
+                            if state[i] == DECODING and epoch[i] == ep and gids[i] == gid:
+                                grown = E * (G - g_entry[i])
+                                ctx = ctx_entry[i] + grown
+                                C -= ctx
+                                B -= 1
+                                sh = shared_l[i]
+                                kvp -= ctx - sh
+                                kvf -= reserve_l[i] - grown
+                                del running[i]
+                                if sh:
+                                    entry = resident[pids[i]]
+                                    entry[1] -= 1
+                                    if entry[1] == 0:
+                                        lru[pids[i]] = entry[0]
+                                state[i] = DONE
+                                finish_s[i] = t
+                                self.completed += 1
+                                finished(i)
                     done = False
                     for i, n in chunks:
                         pf_done[i] += n
@@ -604,14 +769,15 @@ class Replica:
                                 first_s[i] = t
                             ctx = float(pf_target[i])
                             ctx_entry[i] = ctx
-                            G = self.G
                             g_entry[i] = G
                             state[i] = DECODING
-                            self.C += ctx
-                            self.b += 1
+                            C += ctx
+                            B += 1
                             remaining = osl[i] - g
                             if remaining <= 0:
+                                self._store(t, G, C, B, kvp, kvf)
                                 self._finish(i, t)
+                                C, B, kvp, kvf = self.C, self.b, self.kv_private, self.kv_future
                             else:
                                 steps = math.ceil(remaining / E - 1e-9)
                                 push(heap, (G + (steps if steps > 1 else 1), epoch[i], gids[i], i))
@@ -621,46 +787,77 @@ class Replica:
                 # Nothing runs and the head request cannot be admitted into an empty cache.
                 i = waiting.popleft()
                 state[i] = REJECTED
+                self.t = t
                 self.sink.rejected(i)
                 continue
-            # 3. decode-only run until the next event.
-            G = self.G
-            n_max = self._next_finish_g() - G
-            used0 = self.kv_private + self.kv_shared + hb * len(running)
+            # 3. decode-only run until the next event (the next finish, Replica._next_finish_g).
+            while True:
+                g0, ep, gid, i = heap[0]
+                if state[i] == DECODING and epoch[i] == ep and gids[i] == gid:
+                    break
+                pop(heap)
+            n_max = g0 - G
+            used0 = kvp + kvs + hb * len(running)
             if prompt_mode:
                 n_kv = int((cap - used0) // (b * E))
                 if n_kv < 1:
                     n_kv = 1
                 if n_kv < n_max:
                     n_max = n_kv
-            c0 = self.C
-            line = lines[b] if b in lines else self._decode_line(b)
-            if fast and line is not None and line[2] <= c0 <= line[3] - (n_max - 1) * b * E:
+            if b in lines:
+                line = lines[b]
+            else:
+                self.b = B
+                line = self._decode_line(b)
+            if fast and line is not None and line[2] <= C <= line[3] - (n_max - 1) * b * E:
                 # the run lies on the batch size's checked line (the common case, inline)
-                t0 = line[0] + line[1] * c0
+                t0 = line[0] + line[1] * C
                 beta = line[1] * (b * E)
                 dt = n_max * t0 + beta * n_max * (n_max - 1) / 2.0
                 n = n_max
-                if dt >= until_s - self.t:
-                    n, dt = self._partial_run(t0, beta, n_max, until_s - self.t, 0.0, 0)
+                if dt >= until_s - t:
+                    n, dt = partial_run(t0, beta, n_max, until_s - t, 0.0, 0)
             else:
-                n, dt = self._decode_run(c0, n_max, until_s - self.t)
+                self.b = B
+                n, dt = self._decode_run(C, n_max, until_s - t)
             grown = n * b * E
-            self.t += dt
+            t += dt
             G += n
-            self.G = G
-            self.C += grown
-            self.kv_private += grown
-            self.kv_future -= grown
-            self.iterations += n
-            self.decode_runs += 1
-            self.busy_s += dt
-            used1 = self.kv_private + self.kv_shared + hb * len(running)
-            self.kv_util_integral_s += 0.5 * (used0 + used1) * dt / cap
-            if used1 / cap > self.kv_util_max_frac:
-                self.kv_util_max_frac = used1 / cap
-            if heap[0][0] <= G:
-                self._finish_due(self.t)
+            C += grown
+            kvp += grown
+            kvf -= grown
+            iterations += n
+            runs += 1
+            busy += dt
+            used1 = kvp + kvs + hb * len(running)
+            kv_int += 0.5 * (used0 + used1) * dt / cap
+            if used1 / cap > kv_max:
+                kv_max = used1 / cap
+            # requests whose last decode iteration this was (Replica._finish_due)
+            while heap and heap[0][0] <= G:
+                _, ep, gid, i = pop(heap)
+                if state[i] == DECODING and epoch[i] == ep and gids[i] == gid:
+                    grown = E * (G - g_entry[i])
+                    ctx = ctx_entry[i] + grown
+                    C -= ctx
+                    B -= 1
+                    sh = shared_l[i]
+                    kvp -= ctx - sh
+                    kvf -= reserve_l[i] - grown
+                    del running[i]
+                    if sh:
+                        entry = resident[pids[i]]
+                        entry[1] -= 1
+                        if entry[1] == 0:
+                            lru[pids[i]] = entry[0]
+                    state[i] = DONE
+                    finish_s[i] = t
+                    self.completed += 1
+                    finished(i)
+        self._store(t, G, C, B, kvp, kvf)
+        self.kv_shared = kvs
+        self.iterations, self.decode_runs, self.busy_s = iterations, runs, busy
+        self.kv_util_integral_s, self.kv_util_max_frac = kv_int, kv_max
 
     def _iteration_s(self, chunks: list[tuple[int, int]]) -> float:
         """Seconds of an iteration with prompt ``chunks`` ((request, tokens) pairs) and the

@@ -265,6 +265,7 @@ class Replica:
         self.until_s = math.inf  # horizon of the running advance_until
         self._lines: dict[int, tuple[float, float, float, float] | None] = {}
         self._closed_form = True  # decode runs on a checked line are summed inline
+        self._pairs0: dict[int, float] = {}  # chunk_pairs(n, 0) by chunk size n
 
     # ----------------------------------------------------------------- queue and KV
     @property
@@ -596,6 +597,7 @@ class Replica:
         inline_step = fast and self.draft is None
         fstep = self.fast
         time_s, eff_context, chunk_pairs = fstep.time_s, fstep.eff_context, fstep.chunk_pairs
+        pairs0 = self._pairs0
         push, pop = heapq.heappush, heapq.heappop
         finished = self.sink.finished
         partial_run = self._partial_run
@@ -710,8 +712,14 @@ class Replica:
                         for i, n in chunks:
                             off = pf_done[i]
                             tokens += n
-                            eff += eff_context(off)
-                            pairs += chunk_pairs(n, off)
+                            if off:
+                                eff += eff_context(off)
+                                pairs += chunk_pairs(n, off)
+                            else:  # a chunk from the prompt's start: eff_context(0) = 0
+                                p = pairs0.get(n)
+                                if p is None:
+                                    p = pairs0[n] = chunk_pairs(n, 0)
+                                pairs += p
                         dt = time_s(b, C, tokens, len(chunks), eff, pairs, q)
                     else:
                         self.C = C

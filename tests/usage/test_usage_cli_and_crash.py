@@ -72,6 +72,8 @@ def test_kill_mid_ingest_loses_and_doubles_nothing(tmp_path: Path) -> None:
     proc.wait()
     proc.stdout.close()
     assert all(seen)
+    with Ledger(ledger, read_only=True) as led:
+        assert led.daily() is not None  # the rollup holds what each committed batch stored
     with Ledger(ledger) as led:
         partial = led.raw.execute("SELECT count(*) FROM requests").fetchone()
         assert partial is not None and 6000 <= partial[0] < 30_000
@@ -80,5 +82,9 @@ def test_kill_mid_ingest_loses_and_doubles_nothing(tmp_path: Path) -> None:
         total = led.raw.execute(
             "SELECT count(*), count(DISTINCT row_key), sum(input_tokens) FROM requests"
         ).fetchone()
+        rolled = led.raw.execute(
+            'SELECT sum("rows"), sum("rows"), sum(input_tokens) FROM requests_daily'
+        ).fetchone()
+    assert rolled == total
     expected = pq.read_table(synth.write_parquet(table, tmp_path / "m.parquet"))
     assert total == (30_000, 30_000, sum(expected.column("input_tokens").to_pylist()))

@@ -73,7 +73,7 @@ def test_report_from_rollup_matches_requests(tmp_path: Path, both_books: PriceBo
         ).fetchone() or (0,)
         (requests,) = led.raw.execute("SELECT count(*) FROM requests").fetchone() or (0,)
     assert rows == requests > 4000 + len(ROWS)  # the month has a spike
-    assert groups == days < requests  # one row per group (compacted after each ingest)
+    assert groups == days < requests  # one row per group (compacted after the ingests)
     assert raw.total_usd > 0
     assert _lines(rolled) == _lines(raw)
     assert rolled.unpriced == raw.unpriced

@@ -722,12 +722,14 @@ WHERE v.reason IS NOT NULL AND v.first_seen
 
 
 class _Known:
-    """Which (provider, model, deployment) a price sheet or the fleet knows, cached."""
+    """Which (provider, model, deployment) a price sheet or the fleet knows, cached; and the
+    rows this ingest added to ``requests_daily``."""
 
     def __init__(self, ledger: Ledger, prices: PriceBook) -> None:
         self.prices = prices
         self.cache: dict[tuple[str, str, str | None], bool] = {}
         self.deployments = {d.name for d in ledger.deployments()}
+        self.daily_rows = 0  # rows this ingest added to requests_daily
 
     def __call__(self, provider: str, model: str, deployment: str | None) -> bool:
         key = (provider, model, deployment)
@@ -845,7 +847,10 @@ class _Store:
                 insert += " AND v.row_key NOT IN (SELECT row_key FROM _stored)"
                 fresh += " AND r.row_key NOT IN (SELECT row_key FROM _stored)"
             inserted = raw.execute(insert).fetchone()
-            raw.execute(f"INSERT INTO requests_daily {daily_sql('_p', fresh)}")
+            (added,) = raw.execute(
+                f"INSERT INTO requests_daily {daily_sql('_p', fresh)}"
+            ).fetchone() or (0,)
+            self.known.daily_rows += int(added)
             quarantined = raw.execute(_QUARANTINE_SQL).fetchone() if self.bad else (0,)
             if held:
                 raw.execute(
@@ -973,6 +978,7 @@ def ingest(
         if not file.is_file():
             raise InputError(f"no such file: {file}")
     known = _Known(ledger, prices or PriceBook())
+    (daily_before,) = ledger.raw.execute("SELECT count(*) FROM requests_daily").fetchone() or (0,)
     total = IngestResult(ledger=str(ledger.path))
     for file in files:
         kind = detect_format(file) if fmt == "auto" else fmt
@@ -996,7 +1002,8 @@ def ingest(
         total.duplicates += dup
         total.files.append({"file": str(file), "format": kind, "read": read, "ingested": ing,
                             "quarantined": qua, "duplicates": dup})  # fmt: skip
-    if total.ingested:
+    # merge the rollup's rows of one group once this ingest grew it by a tenth or more
+    if known.daily_rows and known.daily_rows * 10 >= daily_before:
         ledger.compact_daily()
     return total
 

@@ -1049,7 +1049,7 @@ def _jsonl(file: Path, fmt: str, batch_rows: int, take: Take) -> Batches:
                     raw.execute("DELETE FROM _p WHERE NOT _fast")
                     redo = np.asarray(numbers, dtype=np.int64)
                     state.read_json = len(redo) <= part.count * REDO_SHARE
-                    _convert_lines(store, part.lines(redo), state, into="_p")
+                    _convert_lines(store, part.lines(redo), state, into="_p", of=part.count)
             else:
                 _convert_lines(store, part.lines(), state)
             slow = raw.execute(
@@ -1138,9 +1138,10 @@ def _read_part(store: _Store, part: _Part, state: _JsonlState) -> bool:
 
 
 def _convert_lines(store: _Store, lines: pa.Table, state: _JsonlState,
-                   into: str | None = None) -> None:  # fmt: skip
+                   into: str | None = None, of: int = 0) -> None:  # fmt: skip
     """Make ``_p`` (or add to table ``into``) from lines converted by the SQL: lean, then
-    the lines with a wrapped body again with the wide struct."""
+    the lines with a wrapped body again with the wide struct (from then on the first read
+    once they are more than a twentieth of the batch, of ``of`` lines)."""
     raw = store.raw
     target = "_q" if into else "_p"
     raw.register("_lines", lines)
@@ -1161,7 +1162,7 @@ def _convert_lines(store: _Store, lines: pa.Table, state: _JsonlState,
                 raw.execute(f"DELETE FROM {target} WHERE _retry")
                 raw.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _p2")
                 raw.execute("DROP TABLE _p2")
-                state.wrapped = again > len(lines) // 20
+                state.wrapped = again > max(of, len(lines)) // 20
     finally:
         raw.unregister("_lines")
     if into:

@@ -322,16 +322,30 @@ class _Part:
     def lines(self, numbers: np.ndarray | None = None) -> pa.Table:
         """``(ln, line)`` of the lines ``numbers`` (all when None), each with its newline;
         invalid UTF-8 replaced as :func:`_split_lines` does."""
-        data = self.path.read_bytes()
         if numbers is None:
             numbers = np.arange(self.first, self.first + self.count, dtype=np.int64)
-            return pa.table({"ln": numbers, "line": _split_lines(data)})
+            return pa.table({"ln": numbers, "line": _split_lines(self.path.read_bytes())})
         at = numbers - self.first
         starts = np.concatenate((np.zeros(1, np.int64), self.ends[:-1]))[at]
-        text = [
-            _split_lines(data[a:b])[0].as_py() for a, b in zip(starts, self.ends[at], strict=True)
-        ]
+        with self.path.open("rb") as fh:
+            if len(at) * 64 < self.count:  # a few lines: read them alone
+                chunks = []
+                for a, b in zip(starts, self.ends[at], strict=True):
+                    fh.seek(int(a))
+                    chunks.append(fh.read(int(b - a)))
+            else:
+                data = fh.read()
+                chunks = [data[a:b] for a, b in zip(starts, self.ends[at], strict=True)]
+        text = [_split_lines(chunk)[0].as_py() for chunk in chunks]
         return pa.table({"ln": numbers, "line": pa.array(text, pa.large_string())})
+
+
+def _pread(fd: int, size: int, offset: int) -> bytes:
+    """``size`` bytes of file ``fd`` from ``offset`` (``os.pread`` where the system has it)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, offset)
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, size)
 
 
 def _copy_range(src: int, dst: int, offset: int, size: int) -> None:
@@ -345,7 +359,7 @@ def _copy_range(src: int, dst: int, offset: int, size: int) -> None:
             except OSError:  # another file system on an older kernel, ...
                 done = 0
         if done <= 0:
-            data = os.pread(src, min(size, READ_BYTES), offset)
+            data = _pread(src, min(size, READ_BYTES), offset)
             if not data:
                 raise InputError("the file shrank while it was being read; ingest it again.")
             done = os.write(dst, data)
@@ -420,7 +434,7 @@ def _jsonl_parts(path: Path, rows: int, folder: Path) -> Iterator[_Part]:
             maybe = np.flatnonzero(_BLANK_FIRST[heads])
             blanks = np.array(
                 [i for i in maybe
-                 if not os.pread(fd, int(line_ends[i] - starts[i]), int(starts[i])).strip(
+                 if not _pread(fd, int(line_ends[i] - starts[i]), int(starts[i])).strip(
                      _BLANK_BYTES)],
                 dtype=np.int64,
             )  # fmt: skip

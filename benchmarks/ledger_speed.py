@@ -5,11 +5,12 @@ JSONL file in the same run.
     python benchmarks/ledger_speed.py               # default size, about a minute on 2 cores
     python benchmarks/ledger_speed.py --rows 10000000
 
-Prints rows/s of each ingest, checkpoint included (and its CPU seconds, all threads: the
-machine may be shared),
-the report's seconds and the peak memory of the process that runs the baseline, the ingests
-and the report. The synthetic month is written by a child process in chunks of 500,000 rows
-(``synth.month`` with seeds 7, 8, ...; the default size is one chunk, the same rows as
+Prints rows/s of each ingest, checkpoint and rollup upkeep included (and its CPU seconds,
+all threads: the machine may be shared), the seconds of the monthly report by team grouped
+from ``requests`` and read from the ``requests_daily`` rollup (what ``usage report`` reads),
+and the peak memory of the process that runs the baseline, the ingests and the reports.
+The synthetic month is written by a child process in chunks of 500,000 rows (``synth.month``
+with seeds 7, 8, ...; the default size is one chunk, the same rows as
 ``synth.month(300_000, spike=False)``), so its memory does not grow with ``--rows``.
 """
 

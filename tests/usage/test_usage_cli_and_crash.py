@@ -64,14 +64,19 @@ def test_kill_mid_ingest_loses_and_doubles_nothing(tmp_path: Path) -> None:
     table = synth.month(30_000, seed=3, spike=False)
     src = synth.write_openai_jsonl(table, tmp_path / "month.jsonl")
     ledger = tmp_path / "k.duckdb"
+    scratch = tmp_path / "tmp"  # the child's temporary folder
+    scratch.mkdir()
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(ledger), str(src)],
-                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+                            stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(scratch)})  # fmt: skip
     assert proc.stdout is not None
     seen = [proc.stdout.readline() for _ in range(3)]  # three batches committed
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     proc.stdout.close()
     assert all(seen)
+    if Path("/proc/self/fd").is_dir():  # a part's file is read by descriptor, already removed
+        assert list(scratch.iterdir()) == []
     with Ledger(ledger, read_only=True) as led:
         assert led.daily() is not None  # the rollup holds what each committed batch stored
     with Ledger(ledger) as led:

@@ -308,44 +308,58 @@ _BLANK_BYTES = b" \t\n\r\x0b\x0c"
 
 @dataclass
 class _Part:
-    """``count`` lines of a JSON Lines file from line ``first``, copied to a file of their
-    own (``path``) for DuckDB's ``read_json``; ``ends`` holds the end of each line in it (a
-    byte offset) and ``blank`` the numbers of its blank lines (only ASCII whitespace, which
+    """``count`` lines of a JSON Lines file from line ``first``, copied to a temporary file
+    of their own, open as ``fd``; ``path`` is the name DuckDB's ``read_json`` reads it by
+    (``/proc/self/fd/N`` where the system has it: the file is then already removed, and a
+    killed process leaves nothing behind). ``ends`` holds the end of each line in it (a byte
+    offset) and ``blank`` the numbers of its blank lines (only ASCII whitespace, which
     :func:`.formats.jsonl_records` skips)."""
 
     path: Path
+    fd: int
     first: int
     count: int
     ends: np.ndarray
     blank: np.ndarray
+    name: str = ""  # the file's name while it has one
 
     def lines(self, numbers: np.ndarray | None = None) -> pa.Table:
         """``(ln, line)`` of the lines ``numbers`` (all when None), each with its newline;
         invalid UTF-8 replaced as :func:`_split_lines` does."""
+        size = int(self.ends[-1]) if self.count else 0
         if numbers is None:
             numbers = np.arange(self.first, self.first + self.count, dtype=np.int64)
-            return pa.table({"ln": numbers, "line": _split_lines(self.path.read_bytes())})
+            return pa.table({"ln": numbers, "line": _split_lines(_pread(self.fd, size, 0))})
         at = numbers - self.first
         starts = np.concatenate((np.zeros(1, np.int64), self.ends[:-1]))[at]
-        with self.path.open("rb") as fh:
-            if len(at) * 64 < self.count:  # a few lines: read them alone
-                chunks = []
-                for a, b in zip(starts, self.ends[at], strict=True):
-                    fh.seek(int(a))
-                    chunks.append(fh.read(int(b - a)))
-            else:
-                data = fh.read()
-                chunks = [data[a:b] for a, b in zip(starts, self.ends[at], strict=True)]
+        pairs = zip(starts.tolist(), self.ends[at].tolist(), strict=True)
+        if len(at) * 64 < self.count:  # a few lines: read them alone
+            chunks = [_pread(self.fd, b - a, a) for a, b in pairs]
+        else:
+            data = _pread(self.fd, size, 0)
+            chunks = [data[a:b] for a, b in pairs]
         text = [_split_lines(chunk)[0].as_py() for chunk in chunks]
         return pa.table({"ln": numbers, "line": pa.array(text, pa.large_string())})
 
 
+_PROC_FD = Path("/proc/self/fd")
+
+
 def _pread(fd: int, size: int, offset: int) -> bytes:
-    """``size`` bytes of file ``fd`` from ``offset`` (``os.pread`` where the system has it)."""
-    if hasattr(os, "pread"):
-        return os.pread(fd, size, offset)
-    os.lseek(fd, offset, os.SEEK_SET)
-    return os.read(fd, size)
+    """``size`` bytes of file ``fd`` from ``offset`` (fewer at its end)."""
+    out = []
+    while size > 0:
+        if hasattr(os, "pread"):
+            data = os.pread(fd, size, offset)
+        else:  # pragma: no cover - systems without pread
+            os.lseek(fd, offset, os.SEEK_SET)
+            data = os.read(fd, size)
+        if not data:
+            break
+        out.append(data)
+        size -= len(data)
+        offset += len(data)
+    return b"".join(out) if len(out) != 1 else out[0]
 
 
 def _copy_range(src: int, dst: int, offset: int, size: int) -> None:
@@ -397,26 +411,41 @@ def _newlines(fd: int, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
 
 def _jsonl_parts(path: Path, rows: int, folder: Path) -> Iterator[_Part]:
     """The lines of a JSON Lines file in parts of ``rows`` lines (the last one shorter), each
-    copied to a file in ``folder``, numbered from 1 as :func:`.formats.jsonl_records` numbers
-    them. A part's file is removed when the next one is asked for."""
+    copied to a temporary file in ``folder``, numbered from 1 as
+    :func:`.formats.jsonl_records` numbers them. A part's file is closed (and removed) when
+    the next one is asked for."""
     number = 1  # of the part's first line
-    index = 0
     count = 0  # lines in the part
     begin = 0  # offset of the part's first line
-    out = -1
+    out = -1  # the part being written
+    name = ""
     ends: list[np.ndarray] = []
     blank: list[np.ndarray] = []
-    current: Path | None = None
+    done_part: _Part | None = None
+
+    def release() -> None:
+        nonlocal done_part
+        if done_part is not None:
+            os.close(done_part.fd)
+            if done_part.name:
+                Path(done_part.name).unlink(missing_ok=True)
+            done_part = None
 
     def close(end: int) -> _Part:
-        nonlocal out, count, ends, blank, number, begin
-        assert current is not None
+        nonlocal out, count, ends, blank, number, begin, name, done_part
         _copy_range(fd, out, begin, end - begin)
         os.close(out)
         out = -1
-        part = _Part(current, number, count,
+        read = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        where, kept = Path(name), name
+        if _PROC_FD.is_dir():  # read by descriptor: the name can go now
+            os.unlink(name)
+            where, kept = _PROC_FD / str(read), ""
+        name = ""
+        part = _Part(where, read, number, count,
                      np.concatenate(ends) - begin if ends else np.zeros(0, np.int64),
-                     np.concatenate(blank) if blank else np.zeros(0, np.int64))  # fmt: skip
+                     np.concatenate(blank) if blank else np.zeros(0, np.int64), kept)  # fmt: skip
+        done_part = part
         number += count
         begin = end
         count = 0
@@ -441,12 +470,8 @@ def _jsonl_parts(path: Path, rows: int, folder: Path) -> Iterator[_Part]:
             done = 0
             while done < len(line_ends):
                 if out < 0:
-                    if current is not None:
-                        current.unlink(missing_ok=True)
-                    index += 1
-                    current = folder / f"part-{index}.jsonl"
-                    out = os.open(current, os.O_WRONLY | os.O_CREAT | os.O_TRUNC |
-                                  getattr(os, "O_BINARY", 0), 0o600)  # fmt: skip
+                    release()
+                    out, name = tempfile.mkstemp(".jsonl", "infercost-part-", folder)
                 take = min(rows - count, len(line_ends) - done)
                 ends.append(line_ends[done : done + take])
                 inside = blanks[(blanks >= done) & (blanks < done + take)]
@@ -460,9 +485,10 @@ def _jsonl_parts(path: Path, rows: int, folder: Path) -> Iterator[_Part]:
     finally:
         if out >= 0:
             os.close(out)
+        if name:
+            Path(name).unlink(missing_ok=True)
+        release()
         os.close(fd)
-    if current is not None:
-        current.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1050,37 +1076,36 @@ def _jsonl(file: Path, fmt: str, batch_rows: int, take: Take) -> Batches:
     name = str(file)
     py = _Rows(fmt, name)
     state = _JsonlState(fmt, name)
-    with tempfile.TemporaryDirectory(prefix="infercost-ingest-") as folder:
-        for part in _jsonl_parts(file, batch_rows, Path(folder)):
-            store = take()
-            raw = store.raw
-            redo: np.ndarray | None = None
-            if state.read_json and _read_part(store, part, state):
-                numbers = raw.execute(
-                    "SELECT source_line FROM _p WHERE NOT _fast ORDER BY source_line"
-                ).fetchnumpy()["source_line"]
-                if len(numbers):
-                    raw.execute("DELETE FROM _p WHERE NOT _fast")
-                    redo = np.asarray(numbers, dtype=np.int64)
-                    state.read_json = len(redo) <= part.count * REDO_SHARE
-                    _convert_lines(store, part.lines(redo), state, into="_p", of=part.count)
-            else:
-                _convert_lines(store, part.lines(), state)
-            slow = raw.execute(
-                "SELECT source_line, _line FROM _p WHERE NOT _fast ORDER BY source_line"
-            ).fetchall()
-            if slow:
+    for part in _jsonl_parts(file, batch_rows, Path(tempfile.gettempdir())):
+        store = take()
+        raw = store.raw
+        redo: np.ndarray | None = None
+        if state.read_json and _read_part(store, part, state):
+            numbers = raw.execute(
+                "SELECT source_line FROM _p WHERE NOT _fast ORDER BY source_line"
+            ).fetchnumpy()["source_line"]
+            if len(numbers):
                 raw.execute("DELETE FROM _p WHERE NOT _fast")
-                for number, line in slow:
-                    py.add_line(number, line)
-            keys = raw.execute("SELECT DISTINCT _attr FROM _p WHERE _attr IS NOT NULL").fetchall()
-            if keys:
-                _attribute(raw, [k for (k,) in keys])
-            rows = py.take()
-            if rows:
-                store.add_rows(rows)
-            store.prepare()
-            yield store, 0
+                redo = np.asarray(numbers, dtype=np.int64)
+                state.read_json = len(redo) <= part.count * REDO_SHARE
+                _convert_lines(store, part.lines(redo), state, into="_p", of=part.count)
+        else:
+            _convert_lines(store, part.lines(), state)
+        slow = raw.execute(
+            "SELECT source_line, _line FROM _p WHERE NOT _fast ORDER BY source_line"
+        ).fetchall()
+        if slow:
+            raw.execute("DELETE FROM _p WHERE NOT _fast")
+            for number, line in slow:
+                py.add_line(number, line)
+        keys = raw.execute("SELECT DISTINCT _attr FROM _p WHERE _attr IS NOT NULL").fetchall()
+        if keys:
+            _attribute(raw, [k for (k,) in keys])
+        rows = py.take()
+        if rows:
+            store.add_rows(rows)
+        store.prepare()
+        yield store, 0
     # streams without a chunk that has usage: their first fragment, in a last small batch
     extra = py.finish()
     rows = py.take()

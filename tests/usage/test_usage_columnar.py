@@ -369,8 +369,9 @@ def test_read_json_batches_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     """Batches of JSON objects are read by DuckDB's read_json (its records matched to the
     lines that are not blank), the records that need their text converted again from their
     lines: the same ledger as the Python converters (a batch without blank lines numbers
-    its records from its first line, one with blank lines skips them). One line that is not
-    a JSON object sends its batch to the line reader alone."""
+    its records from its first line, one with blank lines skips them; the file's last line
+    has no newline). One line that is not a JSON object sends its batch to the line reader
+    alone."""
     from infercost.usage import ingest as ingest_module
 
     rng = random.Random(f"read-json-{fmt}")
@@ -380,7 +381,7 @@ def test_read_json_batches_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     lines[:300] = [line for line in lines[:400] if line.strip()][:300]  # no blank line
     lines[700] = '{"id": "broken'
     src = tmp_path / f"{fmt}.jsonl"
-    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    src.write_text("\n".join(lines), encoding="utf-8")  # the last line without a newline
     taken: list[bool] = []
     real = ingest_module._read_part
 

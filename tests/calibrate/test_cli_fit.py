@@ -60,15 +60,18 @@ def test_predict_uses_a_profile_file(tmp_path: Path) -> None:
     import pytest
 
     from infercost import predict
+
+    # A profile with a 50 ms per-step overhead must slow a batch-1 decode step by exactly
+    # the difference from the shipped vLLM profile's overhead in TPOT.
+    from infercost.catalog import get_engine
     from infercost.errors import InputError
 
-    # A profile with a 10x larger per-step overhead must slow a batch-1 decode step by
-    # exactly the difference (50 ms - vLLM default 2 ms) in TPOT.
+    shipped = get_engine("vllm").step_overhead_s
     prof = tmp_path / "p.toml"
     prof.write_text("[vllm]\nstep_overhead_s = 0.05\n")
     base = predict("llama-3.1-8b", "H100", 100, 50, concurrency=1)
     slow = predict("llama-3.1-8b", "H100", 100, 50, concurrency=1, profile=str(prof))
-    assert (slow.tpot_s or 0) - (base.tpot_s or 0) == pytest.approx(0.05 - 0.002, rel=1e-9)
+    assert (slow.tpot_s or 0) - (base.tpot_s or 0) == pytest.approx(0.05 - shipped, rel=1e-9)
     with pytest.raises(InputError, match="no \\[trtllm\\] table"):
         predict("llama-3.1-8b", "H100", 100, 50, concurrency=1, engine="trtllm", profile=str(prof))
     prof.write_text("[vllm]\nmbu = 7\n")

@@ -162,6 +162,7 @@ def test_closed_loop_rows_are_predicted_as_predict_does(
         request_overhead_s=e.request_overhead_s, comm_efficiency=e.comm_efficiency,
         token_overhead_s=e.token_overhead_s, seq_overhead_s=e.seq_overhead_s,
         allreduce_latency_s=e.allreduce_latency_s, frontend_overhead_s=e.frontend_overhead_s,
+        moe_layer_overhead_s=e.moe_layer_overhead_s,
     )  # fmt: skip
     kw = {"engine": {"vllm": "vLLM", "sglang": "SGLang"}[engine], **spec}
     p = predict(
@@ -177,3 +178,28 @@ def test_closed_loop_rows_are_predicted_as_predict_does(
     ):
         got = float(predict_measurement(prepare(_m(0, **{**kw, "metric": metric})), params))
         assert got == pytest.approx(expected, rel=1e-9), metric
+
+
+def test_leave_one_source_out_fits_every_engine_of_a_source() -> None:
+    # Two sources that each measured vLLM and SGLang, all rows generated from TRUTH: each
+    # engine's rows of a held-out source are predicted by that engine's fit on the other
+    # source, so both engines land near the truth (before, a source's second engine was
+    # scored with the uncalibrated defaults).
+    from infercost.calibrate.error import leave_one_source_out
+
+    rows = []
+    for src in ("SRCA", "SRCB"):
+        for engine in ("vLLM", "SGLang"):
+            for i, (conc, isl, osl) in enumerate(((1, 128, 512), (8, 2000, 200), (64, 1000, 300))):
+                draft = _m(
+                    0, id=f"{src}-{engine}{i}", engine=engine, concurrency=conc, isl=isl, osl=osl
+                )
+                value = float(predict_measurement(prepare(draft), TRUTH))
+                rows.append(draft.model_copy(update={"value": value}))
+    preps, _ = prepare_all(rows)
+    held, fits = leave_one_source_out(preps)
+    assert sorted(fits) == ["SRCA/sglang", "SRCA/vllm", "SRCB/sglang", "SRCB/vllm"]
+    assert fits["SRCA/sglang"].sources == ("SRCB",)
+    assert {r.engine for r in held} == {"vllm", "sglang"} and len(held) == 12
+    # each engine's fit reproduces the other source's rows (same generating parameters)
+    assert max(r.ape for r in held) < 0.05

@@ -81,9 +81,14 @@ def test_mixed_wave_that_fits_one_iteration() -> None:
     want = 0.005 + float(periodic) + (float(burst) - float(periodic)) / 10
     steady = float(steady_state(sm, 4, 1000, 300, 8192, 0.005).ttft_s)
     assert float(sp.ttft_s) == pytest.approx(max(want, steady), rel=1e-12)
-    # TPOT is the steady state's; E2E = TTFT + 299 TPOT
-    assert float(sp.tpot_s) == float(steady_state(sm, 4, 1000, 300, 8192, 0.005).tpot_s)
-    assert float(sp.e2e_s) == pytest.approx(float(sp.ttft_s) + 299 * float(sp.tpot_s))
+    # the wave is prefilled before the first token, so TPOT is the pure decode step at 4
+    # sequences of mean context 1000 + 300/2; E2E = TTFT + 299 TPOT; Little's law: 4 clients
+    # complete 4 / E2E requests per second, 300 tokens each
+    t_dec = float(decode_step(sm, 4.0, 1150.0).total_s)
+    assert float(sp.tpot_s) == pytest.approx(t_dec, rel=1e-12)
+    assert float(sp.e2e_s) == pytest.approx(float(sp.ttft_s) + 299 * t_dec, rel=1e-12)
+    assert float(sp.output_tok_s) == pytest.approx(4 * 300 / float(sp.e2e_s), rel=1e-12)
+    assert float(sp.total_tok_s) == pytest.approx(4 * 1300 / float(sp.e2e_s), rel=1e-12)
 
 
 def test_mixed_staggered_waves_and_the_burst() -> None:
@@ -105,6 +110,11 @@ def test_mixed_staggered_waves_and_the_burst() -> None:
     many = float(closed_loop_mixed(sm, 64, 1000, 300, 8192, waves=100).ttft_s)
     assert two == pytest.approx(full + (float(burst) - full) / 2, rel=1e-12)
     assert many == pytest.approx(full + (float(burst) - full) / 100, rel=1e-12)
+    # staggered waves: the other prompts fall inside each request's decode phase, so TPOT is
+    # the steady state's (decode step + their spread share)
+    sp = closed_loop_mixed(sm, 64, 1000, 300, 8192)
+    assert float(sp.tpot_s) == float(steady_state(sm, 64, 1000, 300, 8192).tpot_s)
+    assert float(sp.output_tok_s) == pytest.approx(64 * 300 / float(sp.e2e_s), rel=1e-12)
 
 
 def test_mixed_long_prompt_takes_several_chunks() -> None:

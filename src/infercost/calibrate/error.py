@@ -110,22 +110,30 @@ def score(
 
 
 def leave_one_source_out(preps: Sequence[Prepared]) -> tuple[list[RowError], dict[str, FitResult]]:
-    """Held-out errors per source, and the fit used for each held-out source."""
+    """Held-out errors per source, and the fit used for each held-out source and engine.
+
+    Each engine's rows of a source are predicted by that engine's fit on the other sources
+    (a source that measured several engines gets one fit per engine); an engine no other
+    source measured keeps its defaults. ``fits`` is keyed ``SOURCE`` for a one-engine source
+    and ``SOURCE/engine`` otherwise.
+    """
     sources = sorted({source_prefix(p.m.id) for p in preps})
     rows: list[RowError] = []
     fits: dict[str, FitResult] = {}
     for s in sources:
         held = [p for p in preps if source_prefix(p.m.id) == s]
-        eng = held[0].r.engine.id
-        train = [p for p in preps if source_prefix(p.m.id) != s and p.r.engine.id == eng]
-        if train:
+        engines = sorted({p.r.engine.id for p in held})
+        for eng in engines:
+            held_eng = [p for p in held if p.r.engine.id == eng]
+            train = [p for p in preps if source_prefix(p.m.id) != s and p.r.engine.id == eng]
+            if not train:
+                rows += score(held_eng, {eng: default_params(eng)})
+                continue
             d = default_params(eng)
             prior = {k: float(np.asarray(getattr(d, k))) for k in BOUNDS}
             fit = fit_engine(eng, train, prior=prior)
-            fits[s] = fit
-            rows += score(held, {eng: fit.params()})
-        else:
-            rows += score(held, {eng: default_params(eng)})
+            fits[s if len(engines) == 1 else f"{s}/{eng}"] = fit
+            rows += score(held_eng, {eng: fit.params()})
     return rows, fits
 
 

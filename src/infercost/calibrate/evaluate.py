@@ -90,6 +90,7 @@ class Params:
     allreduce_latency_s: float | FloatArray = 10e-6
     seq_overhead_s: float | FloatArray = 0.0
     frontend_overhead_s: float | FloatArray = 0.0
+    moe_layer_overhead_s: float | FloatArray = 0.0
 
 
 ROOFLINE_ONLY = Params(
@@ -126,6 +127,7 @@ def default_params(engine: str) -> Params:
         seq_overhead_s=e.seq_overhead_s,
         allreduce_latency_s=e.allreduce_latency_s,
         frontend_overhead_s=e.frontend_overhead_s,
+        moe_layer_overhead_s=e.moe_layer_overhead_s,
     )
 
 
@@ -253,6 +255,7 @@ def with_params(sm: StepModel, p: Params) -> StepModel:
         token_overhead_s=p.token_overhead_s,
         allreduce_latency_s=p.allreduce_latency_s,
         seq_overhead_s=p.seq_overhead_s,
+        moe_layer_overhead_s=p.moe_layer_overhead_s,
     )
 
 

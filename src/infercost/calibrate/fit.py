@@ -10,9 +10,15 @@ Few physical parameters per engine, each bounded to its physical range:
   CPU-side iteration has been reported to take, so the bound is generous);
 - ``token_overhead_s`` (kept at the engine's value, not fitted): time per token per
   iteration outside the roofline;
-- ``allreduce_latency_s`` in [2, 50] µs: latency of one small TP all-reduce;
+- ``allreduce_latency_s`` in [2, 50] µs: latency of one round of a small TP all-reduce
+  (log2(TP) rounds);
+- ``moe_layer_overhead_s`` in [0, 300] µs: fixed time per MoE layer per step (router,
+  top-k, permutation, grouped-GEMM launches); searched with the others (it and the step
+  overhead separate on dense vs MoE rows);
 - ``comm_efficiency`` in [0.15, 1]: achieved fraction of link bandwidth in TP all-reduces;
 - ``request_overhead_s`` in [0, 30] ms: time per request before its first token.
+- ``frontend_overhead_s`` in [0, 250] ms (fitted after the grid, on online TTFT rows): the
+  HTTP front end's time per online request.
 
 Identifiability: in compute-bound steps MFU and the per-token overhead trade off (both scale
 with tokens); memory-bound rows with many tokens separate them. The fit reports the point it
@@ -59,6 +65,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "request_overhead_s": (0.0, 0.030),
     "seq_overhead_s": (0.0, 10e-6),
     "frontend_overhead_s": (0.0, 0.25),
+    "moe_layer_overhead_s": (0.0, 300e-6),
 }
 FIT_PARAMS = (
     "mbu",
@@ -68,11 +75,13 @@ FIT_PARAMS = (
     "comm_efficiency",
     "request_overhead_s",
     "seq_overhead_s",
+    "moe_layer_overhead_s",
 )
 """The parameters the fit searches; the per-token overhead stays at the engine's value (it is
 not separable from MFU in compute-bound steps, see the module docstring)."""
 
 FRONTEND_PARAM = "frontend_overhead_s"
+MOE_PARAM = "moe_layer_overhead_s"
 """Fitted after the others, alone, and only when the data has online TTFT rows (closed-loop
 benchmarks through the engine's HTTP server): it moves nothing else."""
 
@@ -143,13 +152,15 @@ def _loss(preps: Sequence[Prepared], params: Params) -> FloatArray:
     return np.asarray(np.mean(np.stack(per_source), axis=0), dtype=np.float64)
 
 
-def _prior_penalty(axes: Sequence[FloatArray], prior: dict[str, float]) -> FloatArray:
+def _prior_penalty(
+    axes: Sequence[FloatArray], prior: dict[str, float], names: Sequence[str] = FIT_PARAMS
+) -> FloatArray:
     """Mean over parameters of the distance from the prior, each scaled by its bound's span."""
     total: FloatArray = np.zeros(())
-    for k, name in enumerate(FIT_PARAMS):
+    for k, name in enumerate(names):
         lo, hi = BOUNDS[name]
         total = total + np.abs(axes[k] - prior[name]) / (hi - lo)
-    return np.asarray(total / len(FIT_PARAMS), dtype=np.float64)
+    return np.asarray(total / len(names), dtype=np.float64)
 
 
 def fit_engine(
@@ -178,19 +189,23 @@ def fit_engine(
     if not preps:
         raise InputError(f"No measurements for engine {engine!r}; nothing to fit.")
     fixed = {"token_overhead_s": (prior or {}).get("token_overhead_s", 0.0)}
+    names: tuple[str, ...] = FIT_PARAMS
+    if not any(p.r.model.is_moe for p in preps):  # nothing pins the MoE term: keep the prior
+        names = tuple(n for n in FIT_PARAMS if n != MOE_PARAM)
+        fixed[MOE_PARAM] = (prior or {}).get(MOE_PARAM, 0.0)
     best: dict[str, float] | None = None
     loss_value = float("inf")
     # Full grid, then grids of shrinking half-width around the best point (1, 1/2, ... 1/32 of
     # a full-grid step), so the search converges inside the bounded box.
     for stage in range(7):
         shrink = 0.5 ** (stage - 1) if stage else 1.0
-        axes = _grid(best if stage else None, FIT_PARAMS, points, shrink)
-        params = Params(**dict(zip(FIT_PARAMS, axes, strict=True)), **fixed)
+        axes = _grid(best if stage else None, names, points, shrink)
+        params = Params(**dict(zip(names, axes, strict=True)), **fixed)
         loss = _loss(preps, params)
         if prior is not None:
-            loss = loss + prior_weight * _prior_penalty(axes, prior)
+            loss = loss + prior_weight * _prior_penalty(axes, prior, names)
         idx = np.unravel_index(int(np.argmin(loss)), loss.shape)
-        best = {name: float(axes[k].ravel()[idx[k]]) for k, name in enumerate(FIT_PARAMS)}
+        best = {name: float(axes[k].ravel()[idx[k]]) for k, name in enumerate(names)}
         loss_value = float(loss[idx])
         if progress is not None:
             progress(
@@ -199,33 +214,32 @@ def fit_engine(
             )
     assert best is not None
     best.update(fixed)
-    online = [p for p in preps if _online_ttft(p)]
-    if online:
-        best[FRONTEND_PARAM] = _fit_frontend(best, preps, prior, prior_weight)
+    if any(_online_ttft(p) for p in preps):
+        best[FRONTEND_PARAM] = _fit_1d(FRONTEND_PARAM, best, preps, prior, prior_weight)
     elif prior is not None and FRONTEND_PARAM in prior:
         best[FRONTEND_PARAM] = prior[FRONTEND_PARAM]
     sources = tuple(sorted({source_prefix(p.m.id) for p in preps}))
     return FitResult(engine, best, loss_value, len(preps), sources)
 
 
-def _fit_frontend(
+def _fit_1d(
+    name: str,
     best: dict[str, float],
     preps: Sequence[Prepared],
     prior: dict[str, float] | None,
     prior_weight: float,
 ) -> float:
-    """The front-end overhead that minimises the loss with every other parameter at ``best``:
-    a 1-D grid over its bounds, then two grids of a tenth of the width around the best."""
-    lo, hi = BOUNDS[FRONTEND_PARAM]
+    """The value of ``name`` (the front-end overhead) that minimises the loss with every
+    other parameter at ``best``: a 1-D grid over its bounds, then two grids of a tenth of the
+    width around the best."""
+    lo, hi = BOUNDS[name]
     axis = np.linspace(lo, hi, 26)
     value = 0.0
     for _ in range(3):
-        params = replace(Params(**best), frontend_overhead_s=axis)
+        params = replace(Params(**best), **{name: axis})
         loss = _loss(preps, params)
-        if prior is not None and FRONTEND_PARAM in prior:
-            loss = loss + prior_weight * np.abs(axis - prior[FRONTEND_PARAM]) / (hi - lo) / len(
-                FIT_PARAMS
-            )
+        if prior is not None and name in prior:
+            loss = loss + prior_weight * np.abs(axis - prior[name]) / (hi - lo) / len(FIT_PARAMS)
         value = float(axis[int(np.argmin(loss))])
         step = (axis[1] - axis[0]) if axis.size > 1 else 0.0
         axis = np.linspace(max(lo, value - step), min(hi, value + step), 21)

@@ -349,7 +349,11 @@ class EngineProfile(CatalogEntry):
             OpenAI-compatible HTTP server and a benchmark client (request parsing, streaming
             the first token back, client-side timing); counted in TTFT when serving online
             (``predict --concurrency``, closed-loop benchmarks), not in offline runs.
-        allreduce_latency_s: latency of one small TP all-reduce (NCCL/custom all-reduce).
+        moe_layer_overhead_s: fixed time per MoE layer per step outside the roofline (router,
+            top-k, token permutation, grouped-GEMM launches and synchronisation); fitted by
+            calibration on MoE rows, 0 where not calibrated.
+        allreduce_latency_s: latency of one round of a small TP all-reduce (NCCL/custom
+            all-reduce); a TP all-reduce takes log2(TP) rounds (``perf.step.comm_s``).
         comm_efficiency: achieved fraction of the per-direction link bandwidth in TP
             collectives (NCCL all-reduce bus bandwidth vs link peak).
         token_overhead_s: per-token time per step outside the roofline (sampling, scheduling).
@@ -387,6 +391,7 @@ class EngineProfile(CatalogEntry):
     step_overhead_s: float = Field(ge=0)
     request_overhead_s: float = Field(ge=0)
     frontend_overhead_s: float = Field(default=0.0, ge=0)
+    moe_layer_overhead_s: float = Field(default=0.0, ge=0)
     allreduce_latency_s: float = Field(ge=0)
     comm_efficiency: float = Field(default=0.7, gt=0, le=1)
     token_overhead_s: float = Field(default=0.0, ge=0)

@@ -185,6 +185,8 @@ def _steady_state_scalar(
     cached = i * hit
     ctx = i + o / 2.0
     d = decode_step(sm, n, ctx)
+    if np.ndim(d.total_s):  # a step model with array fields (a calibration grid)
+        return None
     t_d = float(d.total_s)
     others = max(n - 1.0, 0.0)
     chunks = max(float(math.ceil(new_tokens / max(budget - others, 1.0))), 1.0)
@@ -373,8 +375,12 @@ def closed_loop_mixed(
     :func:`closed_loop_ttft_terms`; the median TTFT of such a run (W >= 2) is request
     overhead + periodic. Where the token budget cannot keep up with the prompts (the
     prefill-bound regime of :func:`steady_state`), its queueing TTFT is kept when larger.
-    Throughput and TPOT are :func:`steady_state`'s (the GPU's rate once under way; the burst
-    changes the run's mean throughput by less than 1 / waves); E2E = TTFT + (osl - 1) x TPOT.
+    TPOT is :func:`steady_state`'s (the other prompts spread over a request's decode phase),
+    except when the wave fits one iteration: then every prompt is prefilled before the first
+    token and TPOT is the pure decode step at N. E2E = TTFT + (osl - 1) x TPOT, and by
+    Little's law the N clients complete N / E2E requests per second: output tok/s =
+    N x osl / E2E. (Checked against the simulator's closed loop in
+    ``tests/sim/test_sim_closed_loop.py``.)
 
     Returns:
         A :class:`ServingPoint` (arrays broadcast over the inputs).
@@ -388,11 +394,26 @@ def closed_loop_mixed(
     w = np.maximum(np.asarray(waves, dtype=np.float64), 1.0)
     req = np.asarray(request_overhead_s, dtype=np.float64)
     ttft = np.maximum(req + periodic + (burst - periodic) / w, sp.ttft_s)
+    n = np.maximum(np.asarray(concurrency, dtype=np.float64), 1.0)
+    i = np.asarray(isl, dtype=np.float64)
     o = np.maximum(np.asarray(osl, dtype=np.float64), 1.0)
+    new_tokens = np.maximum(i * (1.0 - np.asarray(cached_prefix_share, dtype=np.float64)), 1.0)
+    # a wave that fits one iteration is prefilled before its first token: no other prompt
+    # falls inside a request's decode phase, each step is a pure decode step
+    synced = (n * new_tokens <= np.asarray(token_budget, dtype=np.float64)) & (o > 1.0)
+    tpot = np.where(synced, sp.decode_step_s, sp.tpot_s)
+    e2e = ttft + (o - 1.0) * tpot
+    # a closed loop of N clients completes N requests per E2E (Little's law; N may be a
+    # mean below 1 per data-parallel rank)
+    request_s = np.asarray(concurrency, dtype=np.float64) / e2e
     return dataclasses.replace(
         sp,
         ttft_s=np.asarray(ttft, dtype=np.float64),
-        e2e_s=np.asarray(ttft + (o - 1.0) * sp.tpot_s, dtype=np.float64),
+        tpot_s=np.asarray(tpot, dtype=np.float64),
+        e2e_s=np.asarray(e2e, dtype=np.float64),
+        request_s=np.asarray(request_s, dtype=np.float64),
+        output_tok_s=np.asarray(request_s * o, dtype=np.float64),
+        total_tok_s=np.asarray(request_s * (i + o), dtype=np.float64),
     )
 
 

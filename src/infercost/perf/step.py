@@ -134,6 +134,11 @@ class StepModel:
             rank's expert load (wide EP): the routed (token, expert) pairs on it are
             mu + sqrt(2 mu ln R) for a mean of mu (:func:`infercost.perf.comm.expert_imbalance`);
             0: balanced.
+        moe_layers: MoE layers on this GPU (its pipeline stage's share).
+        moe_layer_overhead_s: fixed time per MoE layer per step outside the roofline (router,
+            top-k, token permutation and un-permutation, grouped-GEMM launches and their
+            synchronisation: several more kernels per layer than a dense FFN); 0 unless
+            calibrated.
     """
 
     dense_bytes: ArrayLike
@@ -186,6 +191,8 @@ class StepModel:
     scaleout_const_s: ArrayLike = 0.0
     scaleout_per_token_s: ArrayLike = 0.0
     expert_log_ranks: ArrayLike = 0.0
+    moe_layers: ArrayLike = 0.0
+    moe_layer_overhead_s: ArrayLike = 0.0
 
 
 def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
@@ -498,6 +505,8 @@ def unsharded_step_model(
         expert_tile_rows=tile_rows(acc) if m.is_moe else 0.0,
         expert_act_bytes_per_pair=expert_pair_bytes,
         expert_act_bytes_per_token=expert_token_bytes,
+        moe_layers=float(m.num_moe_layers),
+        moe_layer_overhead_s=engine.moe_layer_overhead_s,
         dense_act_bytes_per_token=dense_activation_bytes_per_token(m, 1.0),
         act_cached_tokens=L2_PRIOR_BYTES / widest_dense_row_bytes(m, 1.0),
         expert_peak_ratio=peaks.expert / peak,
@@ -540,6 +549,7 @@ def shard_step_model(
         kv_layer_token_bytes=whole.kv_layer_token_bytes * kv_share,
         full_layers=whole.full_layers / pp,
         sliding_layers=whole.sliding_layers / pp,
+        moe_layers=whole.moe_layers / pp,
         linear_flop_per_token=whole.linear_flop_per_token / (tp * pp),
         lm_head_flop_per_seq=whole.lm_head_flop_per_seq / (tp * pp),
         attn_flop_per_ctx=whole.attn_flop_per_ctx / tp,
@@ -649,11 +659,17 @@ def comm_s(sm: StepModel, tokens: ArrayLike) -> FloatArray:
     """TP and PP communication time of one step carrying ``tokens`` tokens.
 
     TP: two all-reduces per layer (after attention and after the FFN; Shoeybi et al.,
-    Megatron-LM, arXiv:1909.08053), each latency + 2 (TP-1)/TP x message / link bandwidth
-    (ring all-reduce). PP: (PP-1) hand-offs of the hidden states. EP across data-parallel
-    ranks: a dispatch and a combine per MoE layer, each latency + tokens x bytes per token /
-    link bandwidth (:func:`with_expert_parallel`). Across scale-up domains
-    (:mod:`infercost.perf.comm`): the NVLink stage of a TP all-reduce runs over the
+    Megatron-LM, arXiv:1909.08053), each latency x log2(TP) + 2 (TP-1)/TP x message / link
+    bandwidth: the bandwidth term of a ring all-reduce, the latency of a small one growing
+    with the log2(TP) rounds of a tree / recursive-doubling exchange (NCCL's LL protocol and
+    vLLM's custom all-reduce; Thakur, Rabenseifner & Gropp 2005, "Optimization of collective
+    communication operations in MPICH"), counted over the whole TP group (a group spread over
+    scale-up domains adds its scale-out hops on top). One round at TP 2, three at TP 8: on the
+    closed-loop Hopper file this cut held-out TPOT from 15.2% to 13.7% against a constant
+    latency (benchmarks/calibration_error.py). PP: (PP-1) hand-offs of the hidden states.
+    EP across data-parallel ranks: a dispatch and a combine per MoE layer, each latency +
+    tokens x bytes per token / link bandwidth (:func:`with_expert_parallel`). Across scale-up
+    domains (:mod:`infercost.perf.comm`): the NVLink stage of a TP all-reduce runs over the
     ``tp_local`` GPUs of a domain, ``pp_cross`` hand-offs leave the scale-up link, and the
     scale-out network adds ``scaleout_const_s + scaleout_per_token_s x tokens``.
     """
@@ -667,7 +683,8 @@ def comm_s(sm: StepModel, tokens: ArrayLike) -> FloatArray:
     link = np.asarray(sm.link_bytes_s, dtype=np.float64) * np.asarray(sm.comm_efficiency)
     tp_local = np.asarray(sm.tp_local, dtype=np.float64)
     tl = np.where(tp_local > 0, tp_local, tp)
-    per_allreduce = sm.allreduce_latency_s + 2.0 * (tl - 1.0) / tl * msg / link
+    rounds = np.log2(np.maximum(tp, 2.0))  # the whole group's rounds, wherever its GPUs are
+    per_allreduce = sm.allreduce_latency_s * rounds + 2.0 * (tl - 1.0) / tl * msg / link
     tp_s = np.where(tp > 1, count * per_allreduce, 0.0)
     pp_s = (pp - 1.0 - np.asarray(sm.pp_cross)) * (sm.allreduce_latency_s + msg / link)
     a2a = np.asarray(sm.alltoalls_per_step, dtype=np.float64)
@@ -793,6 +810,7 @@ def _mixed_step_array(
         np.asarray(sm.step_overhead_s, dtype=np.float64)
         + np.asarray(sm.token_overhead_s, dtype=np.float64) * tokens
         + np.asarray(sm.seq_overhead_s, dtype=np.float64) * seqs
+        + np.asarray(sm.moe_layer_overhead_s, dtype=np.float64) * np.asarray(sm.moe_layers)
     )
     total = dense_s + expert_s + attn_s + logits_s + c + overhead
     return StepTime(
@@ -855,6 +873,7 @@ class _ScalarStep:
     scaleout_const_s: float
     scaleout_per_token_s: float
     expert_log_ranks: float
+    moe_overhead_s: float
     # grouped expert GEMMs, activations, per-operand peaks
     expert_flop_per_pair: float
     expert_pairs_per_token: float
@@ -928,6 +947,7 @@ def _scalar_constants(sm: StepModel) -> _ScalarStep | None:
                 scaleout_const_s=v["scaleout_const_s"],
                 scaleout_per_token_s=v["scaleout_per_token_s"],
                 expert_log_ranks=v["expert_log_ranks"],
+                moe_overhead_s=v["moe_layer_overhead_s"] * v["moe_layers"],
                 expert_flop_per_pair=v["expert_flop_per_pair"],
                 expert_pairs_per_token=v["expert_pairs_per_token"],
                 expert_tile_rows=v["expert_tile_rows"],
@@ -1028,7 +1048,8 @@ def _mixed_step_scalar(
     msg = tokens * c.hidden_size * ACTIVATION_BYTES
     tp = c.tp
     tl = c.tp_local
-    per_allreduce = c.allreduce_latency_s + 2.0 * (tl - 1.0) / tl * msg / c.link
+    rounds = math.log2(max(tp, 2.0))
+    per_allreduce = c.allreduce_latency_s * rounds + 2.0 * (tl - 1.0) / tl * msg / c.link
     tp_s = c.allreduce_count * per_allreduce if tp > 1 else 0.0
     pp_s = (c.pp - 1.0 - c.pp_cross) * (c.allreduce_latency_s + msg / c.link)
     a2a_s = c.alltoalls_per_step * (
@@ -1036,7 +1057,12 @@ def _mixed_step_scalar(
     )
     out = c.scaleout_const_s + c.scaleout_per_token_s * tokens
     comm = tp_s + pp_s + a2a_s + out
-    overhead = c.step_overhead_s + c.token_overhead_s * tokens + c.seq_overhead_s * seqs
+    overhead = (
+        c.step_overhead_s
+        + c.token_overhead_s * tokens
+        + c.seq_overhead_s * seqs
+        + c.moe_overhead_s
+    )
     total = dense_s + expert_s + attn_s + logits_s + comm + overhead
     f64 = np.float64
     return StepTime(

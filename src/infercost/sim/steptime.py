@@ -22,6 +22,8 @@ agreement test (tests/sim/test_steptime.py) fails until this mirror follows.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from infercost.errors import InputError
@@ -139,8 +141,8 @@ class FastStep:
         comm_tok = 0.0
         allreduces = f["allreduces_per_step"] or 2.0 * self._layers
         tl = f["tp_local"] or tp  # NVLink stage of a TP group spanning domains (perf.comm)
-        if tp > 1:
-            comm_const += allreduces * lat
+        if tp > 1:  # log2(TP) latency rounds per all-reduce (perf.step.comm_s)
+            comm_const += allreduces * lat * math.log2(max(tp, 2.0))
             comm_tok += allreduces * 2.0 * (tl - 1.0) / tl * msg_per_token / link
         a2a = f["alltoalls_per_step"]
         comm_const += a2a * lat
@@ -152,7 +154,7 @@ class FastStep:
         comm_tok += f["scaleout_per_token_s"]
         self._comm_const_s = comm_const
         self._comm_per_token_s = comm_tok
-        self._overhead_s = f["step_overhead_s"]
+        self._overhead_s = f["step_overhead_s"] + f["moe_layer_overhead_s"] * f["moe_layers"]
         self._token_overhead_s = f["token_overhead_s"]
         self._mem_logits_s = f["logits_bytes_per_seq"] / bw  # per sequence emitting a token
         self._seq_overhead_s = f["seq_overhead_s"]
@@ -303,4 +305,6 @@ _SCALAR_FIELDS = (
     "expert_log_ranks",
     "alltoalls_per_step",
     "alltoall_bytes_per_token",
+    "moe_layers",
+    "moe_layer_overhead_s",
 )

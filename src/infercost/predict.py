@@ -1330,7 +1330,7 @@ def explain_serving(
         "output_tok_s",
         float(sp.output_tok_s),
         "tok/s",
-        "N x osl / (osl x t_decode + N x dt_prefill)",
+        "N x osl / E2E (a closed loop of N clients, Little's law; E2E = TTFT + (osl - 1) x TPOT)",
         "",
     )
     if queueing_s > 0:

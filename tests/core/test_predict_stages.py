@@ -116,3 +116,16 @@ def test_explain_reads_the_stages_in_order() -> None:
     # the offline batch is chosen in the load stage, between memory and step time
     assert offline_names.index("max_concurrency") + 1 == offline_names.index("concurrency")
     assert offline_names.index("concurrency") + 1 == offline_names.index("decode_step_s")
+
+
+@pytest.mark.parametrize("engine", ["sglang", "vllm", "trtllm"])
+def test_fewer_clients_than_data_parallel_ranks(engine: str) -> None:
+    # 4 ranks, 1 or 2 clients: the deployment completes N / E2E requests per second (Little's
+    # law), osl tokens each; it must not count 4 ranks' worth of clients (a bug found for
+    # SGLang's prefill-first path: 438 tok/s reported where its own E2E implied 109.5).
+    for clients in (1, 2):
+        p = predict(
+            "llama-3.1-8b", "H100", 1000, 1000, num_gpus=4, dp=4, engine=engine,
+            concurrency=clients,
+        )  # fmt: skip
+        assert p.output_tok_s == pytest.approx(clients * 1000 / (p.e2e_s or 0), rel=1e-9)

@@ -274,7 +274,10 @@ def prefill_first_waves(
     ttft = req + mean_wait
     tpot = np.where(steps > 0, d.total_s + (prefill_s - mean_wait) / np.maximum(steps, 1.0), 0.0)
     e2e = req + cycle
-    output_tok_s = n * o / e2e
+    # N clients complete N / E2E requests per second (Little's law); N may be a mean below
+    # 1 per data-parallel rank, whose latencies are those of one request
+    clients = np.asarray(concurrency, dtype=np.float64)
+    output_tok_s = clients * o / e2e
     return ServingPoint(
         concurrency=n + 0.0 * cycle,
         decode_step_s=np.asarray(d.total_s, dtype=np.float64),
@@ -284,7 +287,7 @@ def prefill_first_waves(
         e2e_s=np.asarray(e2e, dtype=np.float64),
         output_tok_s=np.asarray(output_tok_s, dtype=np.float64),
         total_tok_s=np.asarray(output_tok_s * (i + o) / o, dtype=np.float64),
-        request_s=np.asarray(n / e2e, dtype=np.float64),
+        request_s=np.asarray(clients / e2e, dtype=np.float64),
         prefill_time_share=np.asarray(prefill_s / cycle, dtype=np.float64),
         memory_bound_share=np.asarray(
             d.memory_s / np.maximum(d.memory_s, d.compute_s), dtype=np.float64

@@ -467,3 +467,16 @@ class TestBatchCacheRules:
         cost = request_usd(sheet, 0, 0, cached_input_tokens=1_000_000, batch=True)
         assert cost.cached_input_usd == Decimal("0.4")
         assert sheet.batch_cache_source.startswith("batch_cached_input_discount given by")
+
+
+def test_long_context_tier_prices_cache_writes_too() -> None:
+    # genai-prices 0.2.5, Anthropic claude-sonnet-4-5: cache write $3.75/M, $7.50/M above
+    # 200,000 prompt tokens (input $3 -> $6). A prompt of 100 + 300,000 written tokens is in
+    # the tier: 0.0001M x $6 + 0.3M x $7.50 = $0.0006 + $2.25 = $2.2506 (the tier's input
+    # price applied and the base cache-write price kept gave $1.125 for the writes).
+    sheet = api_price("claude-sonnet-4-5", "anthropic")
+    (tier,) = [t for t in sheet.context_tiers if t.above_input_tokens == 200_000]
+    assert tier.usd_per_m_cache_write == Decimal("7.5")
+    cost = request_usd(sheet, 100, 0, cache_write_tokens=300_000)
+    assert cost.cache_write_usd == Decimal("2.25")
+    assert cost.total_usd == Decimal("2.2506")

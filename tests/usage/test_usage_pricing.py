@@ -163,3 +163,24 @@ def test_batch_cache_reads_follow_the_provider_rule(tmp_path: Path) -> None:
     # anthropic batch: 20k x $1.50 = 0.03; 100k x $0.15 = 0.015; 10k x $1.875 = 0.01875;
     #        2k x $7.50 = 0.015 -> 0.07875
     assert got == {"b": Decimal("0.34"), "f": Decimal("0.24"), "a": Decimal("0.07875")}
+
+
+def test_long_context_tier_cache_write_price(tmp_path: Path) -> None:
+    """A price file tier with a cache-write price (5th field): above 100,000 prompt tokens
+    cache writes cost $2.50/M instead of $1.25/M. 10,000 uncached + 100,000 written =
+    110,000 > 100,000: 0.01M x $3 + 0.1M x $2.50 = 0.03 + 0.25 = 0.28."""
+    folder = tmp_path / "catalog"
+    (folder / "api_prices").mkdir(parents=True)
+    (folder / "api_prices" / "t.csv").write_text(
+        "provider,model,usd_per_m_input,usd_per_m_output,usd_per_m_cached_input,"
+        "usd_per_m_cache_write,batch_discount,context_tiers,as_of,source,notes\n"
+        "Acme,acme-9,1.00,4.00,0.10,1.25,,100000:3.00:12.00:0.30:2.50,2025-01-01,test,\n"
+    )
+    book = PriceBook((str(folder),), use_genai_prices=False)
+    with Ledger(tmp_path / "l.duckdb") as ledger:
+        path = tmp_path / "rows.csv"
+        path.write_text(
+            HEADER + "2025-08-01T00:00:00Z,acme,acme-9,110000,0,100000,0,0,standard,w,r1\n"
+        )
+        assert ingest(ledger, [path], prices=book).quarantined == 0
+        assert usd_by_team(ledger, book) == {"w": Decimal("0.28")}

@@ -212,6 +212,9 @@ class ContextTier(BaseModel):
     usd_per_m_input: Decimal = Field(ge=0)
     usd_per_m_output: Decimal = Field(ge=0)
     usd_per_m_cached_input: Decimal | None = Field(default=None, ge=0)
+    usd_per_m_cache_write: Decimal | None = Field(default=None, ge=0)
+    """The tier's cache-write price (Anthropic: $7.50 of $3.75 above 200k prompt tokens for
+    Claude Sonnet 4.5); None: the sheet's."""
     batch_cached_input_discount: Decimal | None = Field(default=None, ge=0, lt=1)
     """The tier's own batch cache-read discount where its published batch price rounds
     differently from the base tier's (OpenAI GPT-5.4: $0.13 of $0.25 below 272k prompt
@@ -431,6 +434,7 @@ class ApiPrice(CatalogEntry):
                     "usd_per_m_input": float(t.usd_per_m_input),
                     "usd_per_m_output": float(t.usd_per_m_output),
                     "usd_per_m_cached_input": _float_or_none(t.usd_per_m_cached_input),
+                    "usd_per_m_cache_write": _float_or_none(t.usd_per_m_cache_write),
                     "batch_cached_input_discount": _float_or_none(t.batch_cached_input_discount),
                 }
                 for t in self.context_tiers
@@ -478,14 +482,15 @@ def _decimal(text: str, field: str) -> Decimal | None:
 
 
 def _parse_tiers(text: str) -> tuple[ContextTier, ...]:
-    """``"200000:6.00:22.50[:0.6];..."`` -> tiers (above tokens : $/M in : $/M out [: cached])."""
+    """``"200000:6.00:22.50[:0.6[:7.5]];..."`` -> tiers (above tokens : $/M in : $/M out
+    [: cached [: cache write]])."""
     tiers = []
     for part in filter(None, (p.strip() for p in text.split(";"))):
         pieces = part.split(":")
-        if len(pieces) not in (3, 4):
+        if len(pieces) not in (3, 4, 5):
             raise ValueError(
                 f"field 'context_tiers': {part!r} is not "
-                "ABOVE_TOKENS:USD_IN:USD_OUT[:USD_CACHED_IN]"
+                "ABOVE_TOKENS:USD_IN:USD_OUT[:USD_CACHED_IN[:USD_CACHE_WRITE]]"
             )
         try:
             tiers.append(
@@ -493,7 +498,8 @@ def _parse_tiers(text: str) -> tuple[ContextTier, ...]:
                     above_input_tokens=int(pieces[0]),
                     usd_per_m_input=Decimal(pieces[1]),
                     usd_per_m_output=Decimal(pieces[2]),
-                    usd_per_m_cached_input=Decimal(pieces[3]) if len(pieces) == 4 else None,
+                    usd_per_m_cached_input=Decimal(pieces[3]) if len(pieces) >= 4 else None,
+                    usd_per_m_cache_write=Decimal(pieces[4]) if len(pieces) == 5 else None,
                 )
             )
         except ArithmeticError:

@@ -249,9 +249,17 @@ def api_price_command(
             highlight=False,
         )
     for t in sheet.context_tiers:
+        extra = "".join(
+            f", {label} ${value}/M"
+            for label, value in (
+                ("cached input", t.usd_per_m_cached_input),
+                ("cache write", t.usd_per_m_cache_write),
+            )
+            if value is not None
+        )
         _out.print(
             f"prompts above {t.above_input_tokens:,} tokens: input ${t.usd_per_m_input}/M, "
-            f"output ${t.usd_per_m_output}/M"
+            f"output ${t.usd_per_m_output}/M{extra}"
         )
     if sheet.notes:
         _out.print(f"notes: {sheet.notes}", markup=False)

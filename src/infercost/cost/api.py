@@ -175,6 +175,7 @@ def from_genai_model(provider: Any, model: Any, at: datetime) -> ApiPrice:
             usd_per_m_input=_price_at(std.input_mtok, start) or Decimal(0),
             usd_per_m_output=_price_at(std.output_mtok, start) or Decimal(0),
             usd_per_m_cached_input=_price_at(std.cache_read_mtok, start),
+            usd_per_m_cache_write=_price_at(std.cache_write_mtok, start),
             batch_cached_input_discount=(
                 _off(
                     _price_at(std.cache_read_mtok, start), _price_at(batch.cache_read_mtok, start)
@@ -641,6 +642,8 @@ def request_usd(
     if tier is not None and tier.usd_per_m_cached_input is not None:
         cached_p = tier.usd_per_m_cached_input
     write_p = price.usd_per_m_cache_write
+    if tier is not None and tier.usd_per_m_cache_write is not None:
+        write_p = tier.usd_per_m_cache_write
     in_needed = input_tokens > 0 or (cached_input_tokens > 0 and cached_p is None)
     in_needed = in_needed or (cache_write_tokens > 0 and write_p is None)
     in_usd_per_m = _need(in_p, "input", price) if in_needed else (in_p or Decimal(0))

@@ -336,6 +336,8 @@ def group_cost(
     if tier is not None and tier.usd_per_m_cached_input is not None:
         cached_p = tier.usd_per_m_cached_input
     write_p = sheet.usd_per_m_cache_write
+    if tier is not None and tier.usd_per_m_cache_write is not None:
+        write_p = tier.usd_per_m_cache_write
     needs_in = uncached_input_tokens > 0 or (cached_input_tokens > 0 and cached_p is None)
     needs_in = needs_in or (cache_write_tokens > 0 and write_p is None)
     in_rate = _need(in_p, "input", sheet) if needs_in else (in_p or Decimal(0))

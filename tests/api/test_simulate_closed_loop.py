@@ -90,7 +90,13 @@ def test_concurrency_excludes_other_arrivals_with_the_cli_message(
         (
             {"concurrency": 2, "client_overhead": -1.0},
             ["--concurrency", "2", "--client-overhead", "-1"],
-            "--client-overhead must be >= 0 seconds",
+            "--client-overhead must be a finite number of seconds >= 0",
+        ),
+        (
+            # fewer requests than clients: some clients would never send
+            {"concurrency": 8, "num_requests": 3},
+            ["--concurrency", "8", "--num-requests", "3"],
+            "--num-requests 3 is below --concurrency 8",
         ),
         ({}, [], "Give --rate (requests/s), --rate-profile, --trace FILE, --concurrency C"),
     ],
@@ -116,7 +122,7 @@ def test_default_requests_stay_within_the_service_limit(client: TestClient) -> N
     assert r.status_code == 400
     assert "10 x C = 20,010 requests" in r.json()["error"]
     assert "at most 20,000" in r.json()["error"]
-    ok = client.post("/api/simulate", json={**BASE, "concurrency": 2001, "num_requests": 50})
+    ok = client.post("/api/simulate", json={**BASE, "concurrency": 2001, "num_requests": 2001})
     assert ok.status_code == 200, ok.text
-    # 50 requests from 2,001 clients: every request is sent at t = 0, waves = 50 / 2,001.
-    assert ok.json()["result"]["closed_loop"]["waves"] == pytest.approx(50 / 2001, rel=1e-12)
+    # 2,001 requests from 2,001 clients: every request is sent at t = 0, one wave.
+    assert ok.json()["result"]["closed_loop"]["waves"] == pytest.approx(1.0, rel=1e-12)

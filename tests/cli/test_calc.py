@@ -157,3 +157,13 @@ def test_batch_request_plain_output_names_the_cache_rule() -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "batch: 50% off input and output, 0% off cached input" in result.output
+
+
+def test_request_token_counts_are_bounded() -> None:
+    # 10^20 input tokens printed $2 x 10^14 before; one request holds at most 10^8 tokens
+    # (domains.MAX_TOKENS_PER_REQUEST).
+    args = ["calc", "request", "--api-model", "gpt-4.1", "--api-provider", "openai",
+            "--input", "100000000000000000000", "--output", "1"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert "input_tokens must be at most 100,000,000 tokens" in str(result.exception)

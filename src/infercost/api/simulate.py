@@ -102,6 +102,7 @@ def _check(req: SimulateRequest) -> None:
             "--arrival": req.arrival != "poisson",
             "--burstiness": req.burstiness is not None,
         },
+        req.num_requests,
     )
     for name, v in (("--isl", req.isl), ("--osl", req.osl)):
         if v < 1:

@@ -220,6 +220,7 @@ def _check_flags(
     concurrency: int | None = None,
     client_overhead: float | None = None,
     duration: float | None = None,
+    num_requests: int | None = None,
 ) -> None:
     """Refuse flags that contradict each other or would be silently ignored.
 
@@ -240,6 +241,7 @@ def _check_flags(
             "--arrival": arrival != "poisson",
             "--burstiness": burstiness is not None,
         },
+        num_requests,
     )
     if trace is None:
         for name, v in (("--isl", isl), ("--osl", osl)):
@@ -413,7 +415,7 @@ def simulate_cmd(
     _check_flags(
         isl, osl, trace, rate, rate_profile, find_max_rate_flag, arrival, burstiness, lengths,
         length_cv, spec_tokens, spec_acceptance, draft_model, seed, concurrency,
-        client_overhead, duration,
+        client_overhead, duration, num_requests,
     )  # fmt: skip
     loop = (
         None

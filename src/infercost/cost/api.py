@@ -45,6 +45,7 @@ from infercost.catalog.pricing import (
     load_api_prices,
 )
 from infercost.cost.money import usd
+from infercost.domains import MAX_TOKENS_PER_REQUEST
 from infercost.errors import InputError, UnknownNameError
 from infercost.units import TOKENS_PER_M
 
@@ -631,6 +632,11 @@ def request_usd(
     for name, count in counts.items():
         if count < 0:
             raise InputError(f"{name} must be >= 0, got {count!r}.")
+        if count > MAX_TOKENS_PER_REQUEST:
+            raise InputError(
+                f"{name} must be at most {MAX_TOKENS_PER_REQUEST:,} tokens for one request (no "
+                f"model has a context beyond 10^8 tokens), got {count:,}."
+            )
     prompt = input_tokens + cached_input_tokens + cache_write_tokens
     tier = None
     for t in price.context_tiers:

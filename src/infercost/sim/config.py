@@ -147,12 +147,16 @@ class ClosedLoop:
             raise InputError(f"--concurrency must be at least 1, got {self.concurrency}.")
         if not math.isfinite(self.client_overhead_s) or self.client_overhead_s < 0:
             raise InputError(
-                f"--client-overhead must be >= 0 seconds, got {self.client_overhead_s}."
+                "--client-overhead must be a finite number of seconds >= 0, got "
+                f"{self.client_overhead_s}."
             )
 
 
 def check_closed_loop_options(
-    concurrency: int | None, client_overhead_given: bool, conflicting: dict[str, bool]
+    concurrency: int | None,
+    client_overhead_given: bool,
+    conflicting: dict[str, bool],
+    num_requests: int | None = None,
 ) -> None:
     """The closed-loop option checks shared by ``infercost simulate --concurrency`` and
     ``POST /api/simulate`` (one wording for both).
@@ -162,10 +166,11 @@ def check_closed_loop_options(
         client_overhead_given: whether a client pause (``--client-overhead``) was given.
         conflicting: the open-loop options that set arrivals, by flag name, and whether each
             was given (``{"--rate": True, "--trace": False, ...}``).
+        num_requests: the requests of the run when given (``--num-requests``).
 
     Raises:
         InputError: an open-loop option beside ``--concurrency`` (naming the first given),
-            or ``--client-overhead`` without ``--concurrency``.
+            ``--client-overhead`` without ``--concurrency``, or fewer requests than clients.
     """
     if concurrency is not None:
         for flag, given in conflicting.items():
@@ -175,6 +180,12 @@ def check_closed_loop_options(
                     f"when the previous one ends), which sets the arrivals; drop {flag} (or "
                     "drop --concurrency for an open-loop run)."
                 )
+        if num_requests is not None and 0 < num_requests < concurrency:
+            raise InputError(
+                f"--num-requests {num_requests} is below --concurrency {concurrency}: only "
+                f"{num_requests} clients would ever send. Give at least {concurrency} requests "
+                "(benchmarks send 10 x C) or a lower --concurrency."
+            )
     elif client_overhead_given:
         raise InputError(
             "--client-overhead needs --concurrency C (the pause of a closed-loop client "

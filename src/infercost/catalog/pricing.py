@@ -33,7 +33,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -303,6 +303,18 @@ def batch_cache_rule(provider: str, model: str) -> BatchCacheRule | None:
     return next((r for r in BATCH_CACHE_RULES if r.matches(provider, model)), None)
 
 
+class TierPrices(NamedTuple):
+    """US$ per million tokens of each kind in force for one prompt length
+    (:meth:`ApiPrice.prices_for_prompt`); ``tier`` is the context tier chosen, None for the
+    base prices."""
+
+    tier: ContextTier | None
+    usd_per_m_input: Decimal | None
+    usd_per_m_output: Decimal | None
+    usd_per_m_cached_input: Decimal | None
+    usd_per_m_cache_write: Decimal | None
+
+
 class ApiPrice(CatalogEntry):
     """One provider's API price sheet for one model, in US$ per million tokens.
 
@@ -386,6 +398,47 @@ class ApiPrice(CatalogEntry):
     def key(self) -> str:
         """``provider/model`` in lower case, the lookup key."""
         return f"{self.provider}/{self.model}".lower()
+
+    def prices_for_prompt(self, prompt_tokens: float) -> TierPrices:
+        """The $/M of each token kind for a request whose whole prompt (uncached + cached +
+        written) is ``prompt_tokens``: the highest context tier it exceeds applies to all its
+        tokens, as the providers bill; a kind the tier does not price keeps the sheet's price
+        (None: the sheet has none either)."""
+        tier = None
+        for t in self.context_tiers:
+            if prompt_tokens > t.above_input_tokens:
+                tier = t
+        if tier is None:
+            return TierPrices(
+                None,
+                self.usd_per_m_input,
+                self.usd_per_m_output,
+                self.usd_per_m_cached_input,
+                self.usd_per_m_cache_write,
+            )
+        return TierPrices(
+            tier,
+            tier.usd_per_m_input,
+            tier.usd_per_m_output,
+            tier.usd_per_m_cached_input
+            if tier.usd_per_m_cached_input is not None
+            else self.usd_per_m_cached_input,
+            tier.usd_per_m_cache_write
+            if tier.usd_per_m_cache_write is not None
+            else self.usd_per_m_cache_write,
+        )
+
+    def batch_text(self) -> str | None:
+        """``"50% off input and output, 0% off cached input, 50% off cache writes (source)"``,
+        what the batch API takes off each price, or None without a batch discount."""
+        multipliers = self.batch_multipliers()
+        if multipliers is None:
+            return None
+        io, cached, write = (f"{1 - m:.0%}" for m in multipliers)
+        return (
+            f"{io} off input and output, {cached} off cached input, {write} off cache writes "
+            f"({self.batch_cache_source})"
+        )
 
     def batch_multipliers(
         self, tier: ContextTier | None = None

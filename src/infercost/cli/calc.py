@@ -128,13 +128,7 @@ def request_cmd(
     if cost.tier_above_input_tokens is not None:
         _out.print(f"long-context tier: prompt above {cost.tier_above_input_tokens:,} tokens")
     if multipliers is not None:
-        io, cached, write = (f"{1 - m:.0%}" for m in multipliers)
-        _out.print(
-            f"batch: {io} off input and output, {cached} off cached input, {write} off cache "
-            f"writes ({price.batch_cache_source})",
-            markup=False,
-            highlight=False,
-        )
+        _out.print(f"batch: {price.batch_text()}", markup=False, highlight=False)
     _out.print(f"source: {price.source}", markup=False, highlight=False)
 
 

@@ -239,15 +239,9 @@ def api_price_command(
             missing_price_text(sheet) if value is None else str(value),
         )
     _out.print(table)
-    multipliers = sheet.batch_multipliers()
-    if multipliers is not None:
-        io, cached, write = (f"{1 - m:.0%}" for m in multipliers)
-        _out.print(
-            f"batch API: {io} off input and output, {cached} off cached input, {write} off "
-            f"cache writes ({sheet.batch_cache_source})",
-            markup=False,
-            highlight=False,
-        )
+    batch = sheet.batch_text()
+    if batch is not None:
+        _out.print(f"batch API: {batch}", markup=False, highlight=False)
     for t in sheet.context_tiers:
         extra = "".join(
             f", {label} ${value}/M"

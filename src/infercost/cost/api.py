@@ -638,18 +638,7 @@ def request_usd(
                 f"model has a context beyond 10^8 tokens), got {count:,}."
             )
     prompt = input_tokens + cached_input_tokens + cache_write_tokens
-    tier = None
-    for t in price.context_tiers:
-        if prompt > t.above_input_tokens:
-            tier = t
-    in_p = tier.usd_per_m_input if tier else price.usd_per_m_input
-    out_p = tier.usd_per_m_output if tier else price.usd_per_m_output
-    cached_p = price.usd_per_m_cached_input
-    if tier is not None and tier.usd_per_m_cached_input is not None:
-        cached_p = tier.usd_per_m_cached_input
-    write_p = price.usd_per_m_cache_write
-    if tier is not None and tier.usd_per_m_cache_write is not None:
-        write_p = tier.usd_per_m_cache_write
+    tier, in_p, out_p, cached_p, write_p = price.prices_for_prompt(prompt)
     in_needed = input_tokens > 0 or (cached_input_tokens > 0 and cached_p is None)
     in_needed = in_needed or (cache_write_tokens > 0 and write_p is None)
     in_usd_per_m = _need(in_p, "input", price) if in_needed else (in_p or Decimal(0))
@@ -700,12 +689,7 @@ def blended_usd_per_m(
         raise InputError(f"input_share must be in [0, 1], got {input_share!r}.")
     # Price one request of the given prompt size with 1 input and 1 output token of each
     # share's weight, scaled to a million: the tier is chosen by the request, not the total.
-    tier = None
-    for t in price.context_tiers:
-        if prompt_tokens > t.above_input_tokens:
-            tier = t
-    in_p = tier.usd_per_m_input if tier else price.usd_per_m_input
-    out_p = tier.usd_per_m_output if tier else price.usd_per_m_output
+    _, in_p, out_p, _, _ = price.prices_for_prompt(prompt_tokens)
     factor = 1 - _need(price.batch_discount, "batch", price) if batch else Decimal(1)
     total = Decimal(0)
     if share > 0:

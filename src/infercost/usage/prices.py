@@ -326,18 +326,7 @@ def group_cost(
         InputError: a needed price the sheet lacks (named, with where to add it); a service
             tier without a price (``priority``) or an unknown one.
     """
-    tier = None
-    for t in sheet.context_tiers:
-        if tier_prompt_tokens > t.above_input_tokens:
-            tier = t
-    in_p = tier.usd_per_m_input if tier else sheet.usd_per_m_input
-    out_p = tier.usd_per_m_output if tier else sheet.usd_per_m_output
-    cached_p = sheet.usd_per_m_cached_input
-    if tier is not None and tier.usd_per_m_cached_input is not None:
-        cached_p = tier.usd_per_m_cached_input
-    write_p = sheet.usd_per_m_cache_write
-    if tier is not None and tier.usd_per_m_cache_write is not None:
-        write_p = tier.usd_per_m_cache_write
+    tier, in_p, out_p, cached_p, write_p = sheet.prices_for_prompt(tier_prompt_tokens)
     needs_in = uncached_input_tokens > 0 or (cached_input_tokens > 0 and cached_p is None)
     needs_in = needs_in or (cache_write_tokens > 0 and write_p is None)
     in_rate = _need(in_p, "input", sheet) if needs_in else (in_p or Decimal(0))

@@ -520,7 +520,7 @@ def simulate_cmd(
         if rate is not None:
             wl = make(rate)
     res: SimResult | None = None
-    if loop is not None:
+    if loop is not None or rate is not None or trace is not None or profile is not None:
         show = not (as_json or quiet) and sys.stderr.isatty()
         with _progress(show, wl.num_requests) as progress:
             res = simulate(
@@ -532,18 +532,6 @@ def simulate_cmd(
                 progress=progress,
                 max_work=max_work,
                 closed_loop=loop,
-            )
-    elif rate is not None or trace is not None or profile is not None:
-        show = not (as_json or quiet) and sys.stderr.isatty()
-        with _progress(show, wl.num_requests) as progress:
-            res = simulate(
-                wl,
-                cfg,
-                replicas=replicas,
-                router=router,
-                slo=slo if slo.is_set else None,
-                progress=progress,
-                max_work=max_work,
             )
     head = (
         f"{r.model.id}: {replicas} replica(s) of {r.num_gpus}x {r.acc.id} (TP{r.tp}, "

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infercost.catalog.schema import Accelerator, ModelArch
-from infercost.perf.step import ACTIVATION_BYTES, StepModel
+from infercost.perf.step import ACTIVATION_BYTES, StepModel, collective_bytes_s
 
 #: Achieved share of the NIC line rate for collectives and all-to-all: DeepEP V1's internode
 #: normal kernels reach 43 GB/s (EP16) to 58 GB/s (EP32) of a ConnectX-7 400 Gb/s NIC's
@@ -224,7 +224,15 @@ def with_scale_out(m: ModelArch, sm: StepModel, place: Placement, acc: Accelerat
     a2a = float(sm.alltoalls_per_step)
     if a2a > 0 and place.ep_local < place.ep_ranks:
         intra_b, cross_b = alltoall_bytes_per_token(m, place.ep_ranks, place.ep_local)
-        link = float(sm.link_bytes_s) * float(sm.comm_efficiency)
+        link = float(
+            collective_bytes_s(
+                sm.link_bytes_s,
+                sm.comm_efficiency,
+                sm.nvlink_peers,
+                sm.pcie_bytes_s,
+                float(changes.get("tp_local", sm.tp_local) or sm.tp),  # as perf.step.comm_s
+            )
+        )
         const += a2a * nic_lat
         per_token += a2a * max(0.0, cross_b / bw - intra_b / link)
         changes["alltoall_bytes_per_token"] = intra_b

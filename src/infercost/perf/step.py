@@ -135,6 +135,11 @@ class StepModel:
             mu + sqrt(2 mu ln R) for a mean of mu (:func:`infercost.perf.comm.expert_imbalance`);
             0: balanced.
         moe_layers: MoE layers on this GPU (its pipeline stage's share).
+        nvlink_peers: GPUs that share the scale-up link (0: the whole scale-up domain; 1: none,
+            a PCIe-only card; 2: NVLink-bridged pairs). A collective over more GPUs than this
+            runs over PCIe at NCCL's PCIe bus bandwidth (:func:`collective_bytes_s`).
+        pcie_bytes_s: the card's PCIe x16 bandwidth per direction (used when a collective
+            leaves its NVLink peers).
         moe_layer_overhead_s: fixed time per MoE layer per step outside the roofline (router,
             top-k, token permutation and un-permutation, grouped-GEMM launches and their
             synchronisation: several more kernels per layer than a dense FFN); 0 unless
@@ -193,6 +198,8 @@ class StepModel:
     expert_log_ranks: ArrayLike = 0.0
     moe_layers: ArrayLike = 0.0
     moe_layer_overhead_s: ArrayLike = 0.0
+    nvlink_peers: ArrayLike = 0.0
+    pcie_bytes_s: ArrayLike = 0.0
 
 
 def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
@@ -395,12 +402,62 @@ def mla_prefill_attn_flop_per_ctx(m: ModelArch) -> float:
     return 2.0 * m.num_heads * (qk + m.v_head_dim)
 
 
+def pcie_bytes_s(acc: Accelerator) -> float:
+    """Per-direction PCIe x16 bandwidth of ``acc``'s generation (Gen4 when unstated)."""
+    return PCIE_X16_BYTES_S.get(acc.pcie_gen or 4, PCIE_X16_BYTES_S[4])
+
+
 def link_bytes_s(acc: Accelerator) -> float:
     """Per-direction GPU-to-GPU bandwidth: the scale-up link, else PCIe x16 of its generation
     (Gen4 when unstated)."""
     if acc.interconnect_bytes_s:
         return acc.interconnect_bytes_s
-    return PCIE_X16_BYTES_S.get(acc.pcie_gen or 4, PCIE_X16_BYTES_S[4])
+    return pcie_bytes_s(acc)
+
+
+def nvlink_peers(acc: Accelerator) -> float:
+    """GPUs that share ``acc``'s scale-up link: 0 for a whole scale-up domain (NVLink/NVSwitch
+    boards, xGMI, ICI, NeuronLink), 1 for PCIe-only cards, 2 for NVLink-bridged pairs (the
+    catalog's "bridge" interconnects: A100/H100 PCIe, H100 NVL; NVIDIA's H100 NVL product
+    brief: "NVLink bridge connecting two GPUs"). See :func:`collective_bytes_s`."""
+    if not acc.interconnect_bytes_s:
+        return 1.0
+    return 2.0 if "bridge" in acc.interconnect.lower() else 0.0
+
+
+#: NCCL all-reduce bus bandwidth reached over PCIe, as a share of the x16 link per direction,
+#: for groups of up to 4 GPUs and of 5-8: 35 GB/s (4 GPUs) and 28 GB/s (8 GPUs) of a PCIe Gen5
+#: x16 link's 64 GB/s, 1-8 GB messages, 8 x RTX 5090 in a dual-socket Xeon 8480+ server
+#: (NVIDIA/nccl issue #1639, 2025-03-14; the NCCL maintainer's reply there: on PCIe systems
+#: the CPU and memory set the bandwidth). The engines' own all-reduce kernels need NVLink
+#: (vLLM ``custom_all_reduce.py`` turns its kernel off for more than two PCIe-only GPUs), so
+#: over PCIe they run NCCL's and the engine's fitted ``comm_efficiency`` (fitted on NVLink
+#: rows) does not apply.
+PCIE_BUSBW_FRACTION_UP_TO_4 = 35.0 / 64.0
+PCIE_BUSBW_FRACTION_ABOVE_4 = 28.0 / 64.0
+
+
+def collective_bytes_s(
+    link: ArrayLike,
+    comm_efficiency: ArrayLike,
+    peers: ArrayLike,
+    pcie: ArrayLike,
+    group: ArrayLike,
+) -> FloatArray:
+    """Achieved per-direction bandwidth of a collective over ``group`` GPUs, bytes/s.
+
+    Within the scale-up link (``peers`` 0, or a group no larger than ``peers``): the link x
+    the engine's fitted ``comm_efficiency``. A group larger than its NVLink peers (PCIe-only
+    cards, bridged pairs at TP > 2) runs NCCL over PCIe: ``pcie`` x
+    :data:`PCIE_BUSBW_FRACTION_UP_TO_4` (<= 4 GPUs) or :data:`PCIE_BUSBW_FRACTION_ABOVE_4`.
+    A group of one (PP hand-offs, a lone rank) is taken as two GPUs. Arrays broadcast.
+    """
+    g = np.maximum(np.asarray(group, dtype=np.float64), 2.0)
+    p = np.asarray(peers, dtype=np.float64)
+    over_pcie = (p > 0) & (g > p)
+    frac = np.where(g > 4, PCIE_BUSBW_FRACTION_ABOVE_4, PCIE_BUSBW_FRACTION_UP_TO_4)
+    scale_up = np.asarray(link, dtype=np.float64) * np.asarray(comm_efficiency)
+    return np.asarray(np.where(over_pcie, np.asarray(pcie) * frac, scale_up), dtype=np.float64)
 
 
 def step_model(
@@ -507,6 +564,8 @@ def unsharded_step_model(
         expert_act_bytes_per_token=expert_token_bytes,
         moe_layers=float(m.num_moe_layers),
         moe_layer_overhead_s=engine.moe_layer_overhead_s,
+        nvlink_peers=nvlink_peers(acc),
+        pcie_bytes_s=pcie_bytes_s(acc),
         dense_act_bytes_per_token=dense_activation_bytes_per_token(m, 1.0),
         act_cached_tokens=L2_PRIOR_BYTES / widest_dense_row_bytes(m, 1.0),
         expert_peak_ratio=peaks.expert / peak,
@@ -680,9 +739,11 @@ def comm_s(sm: StepModel, tokens: ArrayLike) -> FloatArray:
     allreduces = np.asarray(sm.allreduces_per_step, dtype=np.float64)
     count = np.where(allreduces > 0, allreduces, 2.0 * layers)
     msg = t * sm.hidden_size * ACTIVATION_BYTES
-    link = np.asarray(sm.link_bytes_s, dtype=np.float64) * np.asarray(sm.comm_efficiency)
     tp_local = np.asarray(sm.tp_local, dtype=np.float64)
     tl = np.where(tp_local > 0, tp_local, tp)
+    link = collective_bytes_s(
+        sm.link_bytes_s, sm.comm_efficiency, sm.nvlink_peers, sm.pcie_bytes_s, tl
+    )
     rounds = np.log2(np.maximum(tp, 2.0))  # the whole group's rounds, wherever its GPUs are
     per_allreduce = sm.allreduce_latency_s * rounds + 2.0 * (tl - 1.0) / tl * msg / link
     tp_s = np.where(tp > 1, count * per_allreduce, 0.0)
@@ -906,7 +967,15 @@ def _scalar_constants(sm: StepModel) -> _ScalarStep | None:
         v = {k: float(x) for k, x in values.items()}
         bw = v["mem_bw_bytes_s"] * v["mbu"]
         peak = v["peak_flop_s"] * v["mfu"]
-        link = v["link_bytes_s"] * v["comm_efficiency"]
+        link = float(
+            collective_bytes_s(
+                v["link_bytes_s"],
+                v["comm_efficiency"],
+                v["nvlink_peers"],
+                v["pcie_bytes_s"],
+                v["tp_local"] or v["tp"],
+            )
+        )
         if bw > 0 and peak > 0 and link > 0 and v["tp"] > 0 and v["num_experts"] >= 0:
             layers = v["full_layers"] + v["sliding_layers"]
             allreduces = v["allreduces_per_step"]

@@ -55,7 +55,9 @@ from infercost.perf.step import (
     StepModel,
     compute_dtype,
     link_bytes_s,
+    nvlink_peers,
     operand_peaks,
+    pcie_bytes_s,
     shard_step_model,
     tile_rows,
     unsharded_step_model,
@@ -230,6 +232,8 @@ def build_grid(
         attn_peak_ratio=ratios[2].reshape(g_n, w_n, 1, 1, 1),
         expert_tile_rows=_axis([tile_rows(a) if m.is_moe else 0.0 for a in gpus], 0),
         link_bytes_s=_axis([link_bytes_s(a) for a in gpus], 0),
+        nvlink_peers=_axis([nvlink_peers(a) for a in gpus], 0),
+        pcie_bytes_s=_axis([pcie_bytes_s(a) for a in gpus], 0),
     )
     sm = shard_step_model(m, whole, tp, pp, ep)
     tp_f, pp_f, ep_f = (np.asarray(a, dtype=np.float64) for a in (layout.tp, layout.pp, layout.ep))

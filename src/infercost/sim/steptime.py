@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from infercost.errors import InputError
-from infercost.perf.step import ACTIVATION_BYTES, StepModel
+from infercost.perf.step import ACTIVATION_BYTES, StepModel, collective_bytes_s
 
 
 def _scalar(name: str, value: object) -> float:
@@ -134,7 +134,15 @@ class FastStep:
         self._mem_dense_act_s = f["dense_act_bytes_per_token"] / bw
         self._act_cached_tokens = f["act_cached_tokens"]
         tp, pp = f["tp"], f["pp"]
-        link = f["link_bytes_s"] * f["comm_efficiency"]
+        link = float(
+            collective_bytes_s(
+                f["link_bytes_s"],
+                f["comm_efficiency"],
+                f["nvlink_peers"],
+                f["pcie_bytes_s"],
+                f["tp_local"] or tp,
+            )
+        )
         lat = f["allreduce_latency_s"]
         msg_per_token = sm.hidden_size * ACTIVATION_BYTES
         comm_const = 0.0
@@ -278,6 +286,8 @@ _SCALAR_FIELDS = (
     "pp",
     "link_bytes_s",
     "comm_efficiency",
+    "nvlink_peers",
+    "pcie_bytes_s",
     "token_overhead_s",
     "logits_bytes_per_seq",
     "expert_flop_per_pair",

@@ -12,6 +12,7 @@ import heapq
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -300,7 +301,10 @@ class _Recorder:
         float64 operations as per request), add them to the counts and sums, and write them
         into the arrays."""
         if self._buf:
-            a = np.array(self._buf, dtype=np.float64)  # (records, 10); ids/tokens < 2^53
+            # (records, 10); ids and tokens < 2^53 are exact in float64
+            a = np.fromiter(
+                chain.from_iterable(self._buf), dtype=np.float64, count=10 * len(self._buf)
+            ).reshape(-1, 10)
             self._buf = []
             g = a[:, 0].astype(np.int64)
             arrival, ready, sched, first, finish = a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5]

@@ -268,8 +268,8 @@ class Replica:
         self.decode_runs = 0
         self.preemptions = 0
         self.busy_s = 0.0
-        self.kv_util_integral_s = 0.0
-        self.kv_util_max_frac = 0.0
+        self.kv_area2 = 0.0  # twice the KV tokens in use integrated over time, token-s
+        self.kv_used_max = 0.0  # most KV tokens in use at an iteration's end
         self.completed = 0
         self.until_s = math.inf  # horizon of the running advance_until
         self._lines: dict[int, tuple[float, float, float, float] | None] = {}
@@ -277,6 +277,16 @@ class Replica:
         self._pairs0: dict[int, float] = {}  # chunk_pairs(n, 0) by chunk size n
 
     # ----------------------------------------------------------------- queue and KV
+    @property
+    def kv_util_integral_s(self) -> float:
+        """KV-cache utilisation (0..1) integrated over the run, seconds."""
+        return 0.5 * self.kv_area2 / self.cap
+
+    @property
+    def kv_util_max_frac(self) -> float:
+        """Highest KV-cache utilisation (0..1) at the end of an iteration."""
+        return self.kv_used_max / self.cap
+
     @property
     def outstanding(self) -> int:
         """Requests routed here and not finished (running + waiting)."""
@@ -389,47 +399,6 @@ class Replica:
         r.finish_s[i] = t_s
         self.completed += 1
         self.sink.finished(i)
-
-    def _finish_due(self, t_s: float) -> None:
-        """Finish every decoding request whose last decode iteration has run (at ``t_s``),
-        in (iteration, gid) order: :meth:`_finish` inlined."""
-        heap = self.heap
-        r = self.reqs
-        state, epoch, gids = r.state, r.epoch, r.gid
-        G = self.G
-        E = self.E
-        pop = heapq.heappop
-        finished = self.sink.finished
-        while heap and heap[0][0] <= G:
-            _, ep, gid, i = pop(heap)
-            if state[i] == DECODING and epoch[i] == ep and gids[i] == gid:
-                grown = E * (G - r.g_entry[i])
-                ctx = r.ctx_entry[i] + grown
-                self.C -= ctx
-                self.b -= 1
-                shared = r.shared[i]
-                self.kv_private -= ctx - shared
-                self.kv_future -= r.reserve[i] - grown
-                del self.running[i]
-                if shared:
-                    entry = self.resident[r.pid[i]]
-                    entry[1] -= 1
-                    if entry[1] == 0:
-                        self.lru[r.pid[i]] = entry[0]
-                state[i] = DONE
-                r.finish_s[i] = t_s
-                self.completed += 1
-                finished(i)
-
-    def _next_finish_g(self) -> int:
-        heap = self.heap
-        r = self.reqs
-        while heap:
-            g, ep, gid, i = heap[0]
-            if r.state[i] == DECODING and r.epoch[i] == ep and r.gid[i] == gid:
-                return g
-            heapq.heappop(heap)
-        raise AssertionError("decoding sequences without a finish entry")
 
     def stop_at(self, t_s: float) -> None:
         """Lower the horizon of the running :meth:`advance_until` to ``t_s`` seconds (no
@@ -577,7 +546,9 @@ class Replica:
         The clock, decode count, context sum, KV counters and statistics are locals while
         it runs; they are written back (:meth:`_store`) before the methods of the rarer paths
         (preemption, admission beside cached prefixes, the reference stepper's step times,
-        rejection) and on return, and read again after.
+        rejection, a request whose only token is its first) and on return, and read again
+        after. Decode-only runs follow one another in an inner loop (finish, next run) for
+        as long as nothing waits, nothing prefills and the horizon is ahead.
         """
         r = self.reqs
         pf_target, pf_done, state = r.pf_target, r.pf_done, r.state
@@ -596,6 +567,7 @@ class Replica:
         max_seqs = self.cfg.max_num_seqs
         running = self.running
         waiting = self.waiting
+        prefilling = self.prefilling  # changed in place only
         heap = self.heap
         lines = self._lines
         resident = self.resident
@@ -608,42 +580,47 @@ class Replica:
         time_s, eff_context, chunk_pairs = fstep.time_s, fstep.eff_context, fstep.chunk_pairs
         pairs0 = self._pairs0
         push, pop = heapq.heappush, heapq.heappop
+        sqrt, ceil = math.sqrt, math.ceil
         finished = self.sink.finished
-        partial_run = self._partial_run
         inf = math.inf
         t, G, C, B = self.t, self.G, self.C, self.b
         kvp, kvs, kvf = self.kv_private, self.kv_shared, self.kv_future
         iterations, runs, busy = self.iterations, self.decode_runs, self.busy_s
-        kv_int, kv_max = self.kv_util_integral_s, self.kv_util_max_frac
-        fj = -1  # the feed's request whose ready time is the horizon (-1: none yet)
+        kv_area2, kv_used_max = self.kv_area2, self.kv_used_max
+        preempted = self.preemptions  # nonzero: the finish heap may hold stale entries
+        completed = self.completed
+        # the feed's lists, and the request whose ready time is the horizon (-1: none yet)
+        fj = -1
+        if feed is not None:
+            f_arrival, f_ready, f_isl, f_osl = feed.arrival, feed.ready, feed.isl, feed.osl
+            f_pid, f_ptok, f_never, f_base = feed.pid, feed.ptok, feed.never, feed.base
+            f_add, f_replica, f_progress = feed.add, feed.replica, feed.progress
+            f_m = len(f_never)
+            f_step = feed.step
         self.until_s = until_s
         while True:
             until_s = self.until_s  # a closed loop's sink lowers it when a request ends
-            idle = not running and not waiting
-            if idle or t >= until_s:
-                if idle and t < until_s < inf:
+            if t >= until_s or (not running and not waiting):
+                if t < until_s < inf:  # idle: the clock moves to the horizon
                     t = until_s
                 if feed is None:
                     break
                 # open-loop feed: queue the request the horizon was for, then aim at the next
                 if fj >= 0:
-                    i = feed.base + fj
+                    i = f_base + fj
                     waiting.append(
-                        feed.add(i, feed.arrival[fj], until_s, feed.isl[fj], feed.osl[fj],
-                                 feed.pid[fj], feed.ptok[fj], feed.replica)
+                        f_add(i, f_arrival[fj], until_s, f_isl[fj], f_osl[fj], f_pid[fj],
+                              f_ptok[fj], f_replica)
                     )  # fmt: skip
-                    if feed.progress is not None and i % feed.step == 0:
-                        feed.progress(i, feed.total)
+                    if f_progress is not None and i % f_step == 0:
+                        f_progress(i, feed.total)
                 fj += 1
-                never = feed.never
-                m = len(never)
-                while fj < m and never[fj]:
-                    feed.reject(feed.base + fj, feed.arrival[fj], feed.ready[fj],
-                                feed.isl[fj], feed.osl[fj], -1)  # fmt: skip
+                while fj < f_m and f_never[fj]:
+                    feed.reject(f_base + fj, f_arrival[fj], f_ready[fj], f_isl[fj], f_osl[fj], -1)
                     fj += 1
-                if fj >= m:
+                if fj >= f_m:
                     break
-                self.until_s = feed.ready[fj]
+                self.until_s = f_ready[fj]
                 continue
             # 1. KV room for this iteration's decode growth (preempt by recompute).
             if prompt_mode and B and kvp + kvs + hb * len(running) + B * E > cap:
@@ -652,6 +629,7 @@ class Replica:
                     self.kv_private + self.kv_shared + hb * len(running) + self.b * E > cap
                 ):
                     self._preempt_last()
+                preempted = self.preemptions
                 C, B, kvp, kvs, kvf = (
                     self.C,
                     self.b,
@@ -662,9 +640,9 @@ class Replica:
             b = B
             # 2. prompt chunks within the token budget.
             budget = max_tokens - b * q
-            if budget > 0 and (waiting or self.prefilling):
+            if budget > 0 and (waiting or prefilling):
                 chunks: list[tuple[int, int]] = []
-                for i in self.prefilling:
+                for i in prefilling:
                     n = pf_target[i] - pf_done[i]
                     if n > budget:
                         n = int(budget)
@@ -678,13 +656,13 @@ class Replica:
                     # prefix while no unreferenced prefix could be evicted
                     g_i = int(gen[i])
                     target = isl[i] + g_i
-                    pid = pids[i] if prefix_caching else -1
-                    if (pid >= 0 and ptoks[i]) or lru:
+                    if (prefix_caching and pids[i] >= 0 and ptoks[i]) or lru:
                         self._store(t, G, C, B, kvp, kvf)
                         ok = self._admit(i)
                         kvp, kvs, kvf = self.kv_private, self.kv_shared, self.kv_future
                         if not ok:
                             break
+                        n = pf_target[i] - pf_done[i]
                     else:
                         reserve = float(osl[i] - g_i) if full else 0.0
                         need = target + hb + reserve
@@ -705,9 +683,9 @@ class Replica:
                         kvp += target
                         kvf += reserve
                         running[i] = None
-                        self.prefilling.append(i)
+                        prefilling.append(i)
+                        n = target
                     waiting.popleft()
-                    n = pf_target[i] - pf_done[i]
                     if n > budget:
                         n = int(budget)
                     chunks.append((i, n))
@@ -738,19 +716,21 @@ class Replica:
                     t += dt
                     busy += dt
                     iterations += 1
-                    kv_int += used * dt / cap
-                    if used / cap > kv_max:
-                        kv_max = used / cap
+                    kv_area2 += 2.0 * used * dt
+                    if used > kv_used_max:
+                        kv_used_max = used
                     if b:
                         grown = b * E
                         G += 1
                         C += grown
                         kvp += grown
                         kvf -= grown
-                        # requests whose last decode iteration this was (Replica._finish_due)
+                        # requests whose last decode iteration this was (as Replica._finish)
                         while heap and heap[0][0] <= G:
                             _, ep, gid, i = pop(heap)
-                            if state[i] == DECODING and epoch[i] == ep and gids[i] == gid:
+                            if not preempted or (
+                                state[i] == DECODING and epoch[i] == ep and gids[i] == gid
+                            ):
                                 grown = E * (G - g_entry[i])
                                 ctx = ctx_entry[i] + grown
                                 C -= ctx
@@ -766,39 +746,41 @@ class Replica:
                                         lru[pids[i]] = entry[0]
                                 state[i] = DONE
                                 finish_s[i] = t
-                                self.completed += 1
+                                completed += 1
                                 finished(i)
-                    done = False
+                    # prompts done: each request samples its first token, then decodes (in
+                    # admission order: the chunks follow the prefilling list)
+                    done = 0
                     for i, n in chunks:
-                        pf_done[i] += n
-                        if pf_done[i] >= pf_target[i]:
-                            done = True
-                    if done:
-                        still = []
-                        for i in self.prefilling:
-                            if pf_done[i] < pf_target[i]:
-                                still.append(i)
-                                continue
-                            # prefill done: the request samples a token, then decodes
-                            g = gen[i] + 1.0
-                            gen[i] = g
-                            if first_s[i] != first_s[i]:  # NaN: its first token
-                                first_s[i] = t
-                            ctx = float(pf_target[i])
-                            ctx_entry[i] = ctx
-                            g_entry[i] = G
-                            state[i] = DECODING
-                            C += ctx
-                            B += 1
-                            remaining = osl[i] - g
-                            if remaining <= 0:
-                                self._store(t, G, C, B, kvp, kvf)
-                                self._finish(i, t)
-                                C, B, kvp, kvf = self.C, self.b, self.kv_private, self.kv_future
-                            else:
-                                steps = math.ceil(remaining / E - 1e-9)
-                                push(heap, (G + (steps if steps > 1 else 1), epoch[i], gids[i], i))
-                        self.prefilling = still
+                        pf = pf_done[i] + n
+                        pf_done[i] = pf
+                        if pf < pf_target[i]:
+                            continue
+                        done += 1
+                        g = gen[i] + 1.0
+                        gen[i] = g
+                        if first_s[i] != first_s[i]:  # NaN: its first token
+                            first_s[i] = t
+                        ctx = float(pf)
+                        ctx_entry[i] = ctx
+                        g_entry[i] = G
+                        state[i] = DECODING
+                        C += ctx
+                        B += 1
+                        remaining = osl[i] - g
+                        if remaining <= 0:
+                            self._store(t, G, C, B, kvp, kvf)
+                            self.completed = completed
+                            self._finish(i, t)
+                            C, B, kvp, kvf = self.C, self.b, self.kv_private, self.kv_future
+                            completed = self.completed
+                        else:
+                            steps = ceil(remaining / E - 1e-9)
+                            push(heap, (G + (steps if steps > 1 else 1), epoch[i], gids[i], i))
+                    if done == len(prefilling):
+                        prefilling.clear()
+                    elif done:
+                        prefilling[:] = [i for i in prefilling if state[i] == PREFILLING]
                     continue
             if b == 0:
                 # Nothing runs and the head request cannot be admitted into an empty cache.
@@ -807,53 +789,73 @@ class Replica:
                 self.t = t
                 self.sink.rejected(i)
                 continue
-            # 3. decode-only run until the next event (the next finish, Replica._next_finish_g).
+            # 3. decode-only runs, each until the next event (the next finish, the horizon or
+            # a KV shortfall), one after another while nothing waits or prefills.
             while True:
-                g0, ep, gid, i = heap[0]
-                if state[i] == DECODING and epoch[i] == ep and gids[i] == gid:
-                    break
-                pop(heap)
-            n_max = g0 - G
-            used0 = kvp + kvs + hb * len(running)
-            if prompt_mode:
-                n_kv = int((cap - used0) // (b * E))
-                if n_kv < 1:
-                    n_kv = 1
-                if n_kv < n_max:
-                    n_max = n_kv
-            if b in lines:
-                line = lines[b]
-            else:
-                self.b = B
-                line = self._decode_line(b)
-            if fast and line is not None and line[2] <= C <= line[3] - (n_max - 1) * b * E:
-                # the run lies on the batch size's checked line (the common case, inline)
-                t0 = line[0] + line[1] * C
-                beta = line[1] * (b * E)
-                dt = n_max * t0 + beta * n_max * (n_max - 1) / 2.0
-                n = n_max
-                if dt >= until_s - t:
-                    n, dt = partial_run(t0, beta, n_max, until_s - t, 0.0, 0)
-            else:
-                self.b = B
-                n, dt = self._decode_run(C, n_max, until_s - t)
-            grown = n * b * E
-            t += dt
-            G += n
-            C += grown
-            kvp += grown
-            kvf -= grown
-            iterations += n
-            runs += 1
-            busy += dt
-            used1 = kvp + kvs + hb * len(running)
-            kv_int += 0.5 * (used0 + used1) * dt / cap
-            if used1 / cap > kv_max:
-                kv_max = used1 / cap
-            # requests whose last decode iteration this was (Replica._finish_due)
-            while heap and heap[0][0] <= G:
-                _, ep, gid, i = pop(heap)
-                if state[i] == DECODING and epoch[i] == ep and gids[i] == gid:
+                g0 = heap[0][0]
+                if preempted:  # skip the entries of requests preempted since they were pushed
+                    while True:
+                        g0, ep, gid, i = heap[0]
+                        if state[i] == DECODING and epoch[i] == ep and gids[i] == gid:
+                            break
+                        pop(heap)
+                n_max = g0 - G
+                bE = b * E
+                used0 = kvp + kvs + hb * len(running)
+                if prompt_mode:
+                    n_kv = int((cap - used0) // bE)
+                    if n_kv < n_max:
+                        n_max = n_kv if n_kv > 1 else 1
+                try:
+                    line = lines[b]
+                except KeyError:
+                    self.b = B
+                    line = self._decode_line(b)
+                if fast and line is not None and line[2] <= C <= line[3] - (n_max - 1) * bE:
+                    # the run lies on the batch size's checked line (the common case, inline)
+                    slope = line[1]
+                    t0 = line[0] + slope * C
+                    beta = slope * bE
+                    dt = n_max * t0 + beta * n_max * (n_max - 1) / 2.0
+                    n = n_max
+                    need = until_s - t
+                    if dt >= need:
+                        # the horizon falls inside: Replica._partial_run, inline
+                        a = t0 - beta / 2.0
+                        disc = a * a + 2.0 * beta * need
+                        if a > 0:
+                            n = ceil(2.0 * need / (a + sqrt(disc if disc > 0 else 0.0)) - 1e-9)
+                            n = 1 if n < 1 else n_max if n > n_max else n
+                        while n > 1 and (n - 1) * t0 + beta * (n - 1) * (n - 2) / 2.0 >= need:
+                            n -= 1
+                        while n < n_max and n * t0 + beta * n * (n - 1) / 2.0 < need:
+                            n += 1
+                        dt = n * t0 + beta * n * (n - 1) / 2.0
+                else:
+                    self.b = B
+                    n, dt = self._decode_run(C, n_max, until_s - t)
+                grown = n * b * E
+                t += dt
+                G += n
+                C += grown
+                kvp += grown
+                kvf -= grown
+                iterations += n
+                runs += 1
+                busy += dt
+                used1 = used0 + grown
+                kv_area2 += (used0 + used1) * dt
+                if used1 > kv_used_max:
+                    kv_used_max = used1
+                if heap[0][0] > G:
+                    break  # stopped by the horizon or the KV cache: back to the outer loop
+                # requests whose last decode iteration this was (as Replica._finish)
+                while heap and heap[0][0] <= G:
+                    _, ep, gid, i = pop(heap)
+                    if preempted and not (
+                        state[i] == DECODING and epoch[i] == ep and gids[i] == gid
+                    ):
+                        continue
                     grown = E * (G - g_entry[i])
                     ctx = ctx_entry[i] + grown
                     C -= ctx
@@ -869,12 +871,19 @@ class Replica:
                             lru[pids[i]] = entry[0]
                     state[i] = DONE
                     finish_s[i] = t
-                    self.completed += 1
+                    completed += 1
                     finished(i)
+                if waiting or prefilling or not B:
+                    break
+                until_s = self.until_s
+                if t >= until_s or (prompt_mode and kvp + kvs + hb * len(running) + B * E > cap):
+                    break
+                b = B
         self._store(t, G, C, B, kvp, kvf)
         self.kv_shared = kvs
         self.iterations, self.decode_runs, self.busy_s = iterations, runs, busy
-        self.kv_util_integral_s, self.kv_util_max_frac = kv_int, kv_max
+        self.kv_area2, self.kv_used_max = kv_area2, kv_used_max
+        self.completed = completed
 
     def _iteration_s(self, chunks: list[tuple[int, int]]) -> float:
         """Seconds of an iteration with prompt ``chunks`` ((request, tokens) pairs) and the

@@ -82,3 +82,25 @@ def test_array_step_model_is_refused(make_step: StepFactory) -> None:
     sm = make_step(dense_bytes=np.array([1e10, 2e10]))
     with pytest.raises(InputError, match="one configuration"):
         FastStep(sm)
+
+
+@pytest.mark.parametrize(("model", "gpu", "tp", "engine"), DEPLOYMENTS)
+def test_time_fn_gives_the_same_bits_as_time_s(model: str, gpu: str, tp: int, engine: str) -> None:
+    # The scheduler's prompt iterations call FastStep.time_fn(), a closure that drops the
+    # terms that are zero for a dense model without window or top-k; it must return exactly
+    # what time_s returns (bit for bit: results may not depend on which one ran).
+    r = resolve(model, gpu, tp=tp, engine=engine)
+    sm = step_model(r.model, r.acc, r.weight_fmt, r.kv_bytes_per_elem, r.engine, r.tp, r.pp, r.ep)
+    fast = FastStep(sm)
+    fn = fast.time_fn()
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        b = int(rng.integers(0, 400))
+        ctx_sum = float(rng.integers(b, 400 * b + 1))
+        seqs = int(rng.integers(0, 4))
+        tokens = int(rng.integers(1, 8192)) if seqs else 0
+        c0 = float(rng.integers(0, 5000)) if seqs else 0.0
+        q = float(rng.integers(1, 6))
+        args = (b, ctx_sum, tokens, seqs, seqs * fast.eff_context(c0),
+                seqs * fast.chunk_pairs(tokens, c0), q)  # fmt: skip
+        assert fn(*args) == fast.time_s(*args)

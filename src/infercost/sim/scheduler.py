@@ -243,6 +243,7 @@ class Replica:
         self.reqs = reqs
         self.sink = sink
         self.fast = FastStep(cfg.step)
+        self._time_fn = self.fast.time_fn()  # time_s, specialised where it can be
         spec = cfg.spec
         self.k = spec.num_draft_tokens if spec else 0
         self.q = float(self.k + 1)
@@ -577,7 +578,7 @@ class Replica:
         # draft model's extra steps go through _iteration_s)
         inline_step = fast and self.draft is None
         fstep = self.fast
-        time_s, eff_context, chunk_pairs = fstep.time_s, fstep.eff_context, fstep.chunk_pairs
+        time_s, eff_context, chunk_pairs = self._time_fn, fstep.eff_context, fstep.chunk_pairs
         pairs0 = self._pairs0
         push, pop = heapq.heappush, heapq.heappop
         sqrt, ceil = math.sqrt, math.ceil

@@ -23,6 +23,7 @@ agreement test (tests/sim/test_steptime.py) fails until this mirror follows.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -259,6 +260,67 @@ class FastStep:
             + self._token_overhead_s * tokens
             + self._seq_overhead_s * (b + prefill_seqs)
         )
+
+    def time_fn(self) -> Callable[..., float]:
+        """:meth:`time_s` as a closure over this deployment's constants, for the scheduler's
+        prompt iterations. For a dense model with no sliding window, DSA top-k, indexer or
+        recurrent state, the terms that are zero are dropped and the rest computed in the
+        same order (the same bits as :meth:`time_s`; a test pins it); otherwise
+        :meth:`time_s` itself."""
+        if self._num_experts or self._window or self._topk:
+            return self.time_s
+        if self._index_mem_s or self._state_mem_s:
+            return self.time_s
+        full_l, sliding_l = self._full, self._sliding
+        act_cached = self._act_cached_tokens
+        mem_fixed, mem_dense_act = self._mem_fixed_s, self._mem_dense_act_s
+        cmp_token, cmp_lm_head = self._cmp_token_s, self._cmp_lm_head_s
+        mem_attn_ctx, mem_kv_write = self._mem_attn_ctx_s, self._mem_kv_write_s
+        cmp_attn, cmp_attn_pre = self._cmp_attn_s, self._cmp_attn_pre_s
+        mem_logits, comm_const, comm_tok = (
+            self._mem_logits_s,
+            self._comm_const_s,
+            (self._comm_per_token_s),
+        )
+        overhead, tok_overhead, seq_overhead = (
+            self._overhead_s,
+            self._token_overhead_s,
+            self._seq_overhead_s,
+        )
+
+        def time_s(
+            b: float,
+            decode_ctx_sum: float,
+            prefill_tokens: float = 0.0,
+            prefill_seqs: float = 0.0,
+            prefill_eff_ctx_sum: float = 0.0,
+            prefill_pairs: float = 0.0,
+            query_per_seq: float = 1.0,
+        ) -> float:
+            dec_tokens = b * query_per_seq
+            tokens = dec_tokens + prefill_tokens
+            if b > 0:
+                x = decode_ctx_sum / b
+                dec_eff = (full_l * x + sliding_l * x) * b
+            else:
+                dec_eff = 0.0
+            act_tokens = tokens - act_cached
+            weights = mem_fixed + mem_dense_act * (act_tokens if act_tokens > 0 else 0.0)
+            linear = cmp_token * tokens + cmp_lm_head * (dec_tokens + prefill_seqs)
+            kv = mem_attn_ctx * (dec_eff + prefill_eff_ctx_sum) + mem_kv_write * tokens
+            attn = cmp_attn * dec_eff * query_per_seq + cmp_attn_pre * prefill_pairs
+            return (
+                (weights if weights > linear else linear)
+                + (kv if kv > attn else attn)
+                + mem_logits * (dec_tokens + prefill_seqs)
+                + comm_const
+                + comm_tok * tokens
+                + overhead
+                + tok_overhead * tokens
+                + seq_overhead * (b + prefill_seqs)
+            )
+
+        return time_s
 
     def decode_time_s(
         self, decode_seqs: float, decode_ctx_sum: float, query_per_seq: float = 1.0

@@ -20,6 +20,11 @@ from infercost.errors import UnknownNameError
         ("A100-SXM4-80GB", "a100-80gb-sxm"),
         ("RTX-4090-24GB", "rtx-4090"),
         ("NVIDIA H100 SXM", "h100-sxm"),
+        # the words of the catalog name in another order, as TensorRT-LLM's performance
+        # overview spells it; "6000" is the model number, not a memory size
+        ("RTX 6000 Pro Blackwell Server Edition", "rtx-pro-6000-bse"),
+        ("NVIDIA RTX 6000 PRO Blackwell", "rtx-pro-6000-bse"),
+        ("GB200-192GB", "gb200"),
     ],
 )
 def test_gpu_spellings(spelling: str, expected: str) -> None:
@@ -63,3 +68,10 @@ def test_dtype_and_engine_spellings() -> None:
     assert get_engine("TensorRT-LLM").id == "trtllm"
     with pytest.raises(UnknownNameError):
         get_quant_format("fp7")
+
+
+def test_words_in_another_order_must_all_belong_to_one_gpu() -> None:
+    # "RTX 6000 Ada" (an Ada workstation card the catalog does not hold) shares "rtx" and
+    # "6000" with the RTX PRO 6000 but not "ada": unknown, not silently the Blackwell part
+    with pytest.raises(UnknownNameError):
+        get_accelerator("RTX 6000 Ada")

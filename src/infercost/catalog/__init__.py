@@ -77,6 +77,15 @@ _FORM_TOKENS = {
     "server": "", "edition": "",
 }  # fmt: skip
 _MEMORY_TOKEN = re.compile(r"^(\d+)(gb|g|gib)?$")
+#: Largest bare number read as a memory size in GB (no accelerator in the catalog has more).
+_MAX_BARE_MEMORY_GB = 1024
+
+
+def _spelling_words(spelling: str) -> set[str]:
+    """The words of a catalog spelling that name the GPU (vendor and packaging words
+    dropped), for matching a spelling whose words come in another order."""
+    words = re.split(r"[-\s]+", normalize(spelling))
+    return {w for w in words if w and w not in _VENDOR_TOKENS and w not in _FORM_TOKENS}
 
 
 def _accelerator_by_parts(key: str, index: dict[str, Accelerator]) -> Accelerator | None:
@@ -93,8 +102,10 @@ def _accelerator_by_parts(key: str, index: dict[str, Accelerator]) -> Accelerato
             form = _FORM_TOKENS[t] or form
             continue
         m = _MEMORY_TOKEN.match(t)
-        # a bare number is a memory size unless it is itself a spelling ("4090")
-        if m and (m.group(2) or int(m.group(1)) >= 16) and t not in index:
+        # a bare number is a memory size unless it is itself a spelling ("4090") or too large
+        # for one (the "6000" of "RTX 6000 Pro")
+        bare_memory = m is not None and 16 <= int(m.group(1)) <= _MAX_BARE_MEMORY_GB
+        if m and (m.group(2) or bare_memory) and t not in index:
             memory = float(m.group(1))
             continue
         m2 = re.match(r"^(.*?)(\d+)gb$", t)  # "h100-80gb" glued
@@ -113,6 +124,13 @@ def _accelerator_by_parts(key: str, index: dict[str, Accelerator]) -> Accelerato
         or a.id.startswith(fam + "-")
         or any(normalize(x) == fam or normalize(x).startswith(fam + "-") for x in a.aliases)
     ]
+    if not candidates:  # the same words in another order ("RTX 6000 Pro Blackwell")
+        words = set(family)
+        candidates = [
+            a
+            for a in load_accelerators()
+            if any(words <= _spelling_words(x) for x in (a.id, a.name, *a.aliases))
+        ]
     if memory is not None:
         candidates = [
             a

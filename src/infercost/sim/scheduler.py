@@ -621,8 +621,10 @@ class Replica:
                     fj += 1
                 if fj >= f_m:
                     break
-                self.until_s = f_ready[fj]
-                continue
+                self.until_s = until_s = f_ready[fj]
+                if t >= until_s or not waiting:
+                    continue
+                # else on to the iteration (a request waits, the next one is not ready yet)
             # 1. KV room for this iteration's decode growth (preempt by recompute).
             if prompt_mode and B and kvp + kvs + hb * len(running) + B * E > cap:
                 self._store(t, G, C, B, kvp, kvf)
@@ -809,13 +811,17 @@ class Replica:
                         n_max = n_kv if n_kv > 1 else 1
                 try:
                     line = lines[b]
-                except KeyError:
+                except KeyError:  # first run at this batch size (never cached without fast)
                     self.b = B
-                    line = self._decode_line(b)
-                if fast and line is not None and line[2] <= C <= line[3] - (n_max - 1) * bE:
+                    line = self._decode_line(b) if fast else None
+                if line is not None:
+                    a0, slope, lo, hi = line
+                    on_line = lo <= C <= hi - (n_max - 1) * bE
+                else:
+                    on_line = False
+                if on_line:
                     # the run lies on the batch size's checked line (the common case, inline)
-                    slope = line[1]
-                    t0 = line[0] + slope * C
+                    t0 = a0 + slope * C
                     beta = slope * bE
                     dt = n_max * t0 + beta * n_max * (n_max - 1) / 2.0
                     n = n_max

@@ -31,9 +31,12 @@ Run: python benchmarks/sim_speed.py [--requests 1000000] [--loads 2,15,30]
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import os
 import resource
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -120,6 +123,16 @@ def _run(kind: str, rate: float, n: int) -> tuple[float, float, float, dict[str,
     return result
 
 
+def _run_tree(src: str, rate: float, n: int) -> tuple[float, float, float, dict[str, Any]]:
+    """The streamed run with the package from another source tree (``--before-src``): this
+    script in a child interpreter whose ``PYTHONPATH`` puts ``src`` first."""
+    env = {**os.environ, "PYTHONPATH": src}
+    cmd = [sys.executable, __file__, "--child-streamed", str(rate), "--requests", str(n)]
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    wall, cpu, mb, fig = json.loads(out.strip().splitlines()[-1])
+    return wall, cpu, mb, fig
+
+
 def _reference_rate(rate: float, n: int) -> float:
     wl = _materialized(rate, n)
     t0 = time.perf_counter()
@@ -132,8 +145,24 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=1_000_000)
     ap.add_argument("--loads", default="2,15,30", help="req/s, comma-separated")
     ap.add_argument("--baseline-requests", type=int, default=2000)
+    ap.add_argument(
+        "--streamed-only",
+        action="store_true",
+        help="skip the in-memory baseline and the reference stepper (for 10^7 requests)",
+    )
+    ap.add_argument(
+        "--before-src",
+        metavar="DIR",
+        help="also run the streamed case with the package under DIR (e.g. a copy of src/ at "
+        "an earlier commit) and print the CPU ratio",
+    )
+    ap.add_argument("--child-streamed", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
     n = args.requests
+    if args.child_streamed is not None:
+        wall, cpu, mb, fig = _run("streamed", args.child_streamed, n)
+        print(json.dumps([wall, cpu, mb, fig]))
+        return 0
     loads = [float(x) for x in args.loads.split(",")]
     print(f"CPU cores visible: {os.cpu_count()}; {n:,} requests per run; one child process each")
     print(
@@ -144,12 +173,26 @@ def main() -> int:
     worst_cpu = 0.0
     worst_mb = 0.0
     for rate in loads:
-        rows = {kind: _run(kind, rate, n) for kind in ("baseline", "streamed")}
+        kinds = ("streamed",) if args.streamed_only else ("baseline", "streamed")
+        rows = {kind: _run(kind, rate, n) for kind in kinds}
+        if args.before_src:
+            rows["before"] = _run_tree(args.before_src, rate, n)
         for kind, (wall, cpu, mb, f) in rows.items():
             print(
                 f"{rate:10.1f} {kind:>9s} {wall:8.2f} {cpu:7.2f} {mb:12.0f} {n / wall:10,.0f} "
                 f"{f['ttft_p99']:11.4g} {f['e2e_mean']:11.4g} {f['overloaded']!s:>10s}"
             )
+        worst_s = max(worst_s, rows["streamed"][0])
+        worst_cpu = max(worst_cpu, rows["streamed"][1])
+        worst_mb = max(worst_mb, rows["streamed"][2])
+        if "before" in rows:
+            b, a = rows["before"], rows["streamed"]
+            print(
+                f"{'':10s} streamed vs --before-src: CPU {b[1]:.2f} s -> {a[1]:.2f} s "
+                f"({b[1] / a[1]:.2f}x), same summary {b[3] == a[3]}"
+            )
+        if args.streamed_only:
+            continue
         base, streamed = rows["baseline"][3], rows["streamed"][3]
         worst_diff = max(
             abs(streamed[k] - base[k]) / abs(base[k]) if base[k] else abs(streamed[k])
@@ -165,9 +208,6 @@ def main() -> int:
             f"2^21 requests); reference stepper {ref:,.0f} req/s "
             f"({n / rows['streamed'][0] / ref:.0f}x slower than streamed)"
         )
-        worst_s = max(worst_s, rows["streamed"][0])
-        worst_cpu = max(worst_cpu, rows["streamed"][1])
-        worst_mb = max(worst_mb, rows["streamed"][2])
     verdict = "meets" if worst_s < TARGET_S else "MISSES"
     print(
         f"slowest streamed run: {worst_s:.2f} s for {n:,} requests ({verdict} the "

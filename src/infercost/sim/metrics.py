@@ -201,6 +201,7 @@ def summary_of(
     """
     completed = int(ttft_s.size)
     multi = ~np.isnan(tpot_s)
+    tpot_multi = tpot_s if multi.all() else tpot_s[multi]  # no copy when none is NaN
     itl_mean = decode_s / decode_gaps if decode_gaps else math.nan
     per_s = 1.0 / duration_s if duration_s > 0 else math.nan
     goodput = attain = None
@@ -210,7 +211,7 @@ def summary_of(
         goodput = float(ok.sum() * per_s) if duration_s > 0 else None
         attain = float(ok.sum() / n)
         t_stats = Stats.of(ttft_s)
-        p_stats = Stats.of(tpot_s[multi])
+        p_stats = Stats.of(tpot_multi)
         met = completed > 0 and not rejected
         if slo.ttft_p99_s is not None:
             met = met and t_stats.p99 <= slo.ttft_p99_s
@@ -225,7 +226,7 @@ def summary_of(
         output_tok_s=output_tokens * per_s if duration_s > 0 else math.nan,
         total_tok_s=total_tokens * per_s if duration_s > 0 else math.nan,
         ttft=Stats.of(ttft_s),
-        tpot=Stats.of(tpot_s[multi]),
+        tpot=Stats.of(tpot_multi),
         e2e=Stats.of(e2e_s),
         queue=Stats.of(queue_s),
         itl_mean_s=itl_mean,

@@ -22,10 +22,14 @@ in flight. Recorded before streaming (commit 0d31bcf, this 2-core machine, ``/us
 fast path (2026-12-07, same command, machine at load 3): 53.4 s -> 29.8 s wall (37.7 ->
 24.7 s user), 174 MB; this benchmark at 15 req/s: streamed 37.6 s, 154 MB. After the loop
 in locals, fed chunks and batched records (2026-12-07, second pass, load 3-5): streamed CPU
-seconds 13-21 at 2/15/30 req/s against 21-28 before, 155 MB. Still about 3-4x over the
-target; docs/simulator.md "Measured figures" says where the time goes.
+seconds 13-21 at 2/15/30 req/s against 21-28 before, 155 MB. Third pass (2026-12-07,
+load 2.7-3.7, ``--before-src`` with the simulator of ab81bba): streamed CPU seconds 9.46 ->
+7.92, 9.10 -> 7.80 and 8.70 -> 6.39 at 2/15/30 req/s, 155-157 MB; 10^7 requests at 30 req/s
+(``--streamed-only``) 63 s of CPU and 326 MB. Still 1.3-1.6x over the target;
+docs/simulator.md "Measured figures" says where the time goes.
 
 Run: python benchmarks/sim_speed.py [--requests 1000000] [--loads 2,15,30]
+     [--streamed-only] [--before-src DIR]
 """
 
 from __future__ import annotations

@@ -35,12 +35,13 @@ seconds at any load.
 
 The loop (:meth:`Replica._loop`) holds the clock, decode count, context sum and KV counters
 in locals and inlines the common paths (admission without a cacheable prefix, the prompt
-iteration, the hand-over to decode, finishes); one replica is fed a whole chunk of open-loop
-requests (:meth:`Replica.serve`) instead of one call per request. The per-request cost is
-still a few hundred Python operations (about 15 us): each request is at least three events
-(its arrival cuts a decode run, its prompt iteration, its finish), and each iteration depends
-on the batch the previous one left, so requests cannot be advanced many per numpy operation
-without approximating.
+iteration, the hand-over to decode, finishes, a run cut by an arrival); decode-only runs
+follow one another in an inner loop while nothing waits or prefills; one replica is fed a
+whole chunk of open-loop requests (:meth:`Replica.serve`) instead of one call per request.
+The per-request cost is still about 1,300 bytecodes (6-8 us): each request is at least three
+events (its arrival cuts a decode run, its prompt iteration, its finish), and each iteration
+depends on the batch the previous one left, so requests cannot be advanced many per numpy
+operation without approximating.
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ JSONL file in the same run.
     python benchmarks/ledger_speed.py               # default size, about a minute on 2 cores
     python benchmarks/ledger_speed.py --rows 10000000
 
-Prints rows/s of each ingest, checkpoint and rollup upkeep included (and its CPU seconds,
-all threads: the machine may be shared), the seconds of the monthly report by team grouped
+Prints rows/s of each ingest, checkpoint and rollup upkeep included, its ratio to the
+baseline's rows/s, and its CPU seconds and microseconds of CPU per row (all threads: on a
+shared machine wall-clock rates follow the other load, CPU per row much less; the load
+average is printed before and after), the seconds of the monthly report by team grouped
 from ``requests`` and read from the ``requests_daily`` rollup (what ``usage report`` reads),
 and the peak memory of the process that runs the baseline, the ingests and the reports.
 The synthetic month is written by a child process in chunks of 500,000 rows (``synth.month``
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -105,9 +108,11 @@ def main() -> None:
         subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--write-to", tmp],
                        check=True)  # fmt: skip
         jsonl, parquet = folder / "month.jsonl", folder / "month.parquet"
+        print("load average: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         base_s, base_n = baseline(jsonl)
+        base_rate = base_n / base_s
         print(f"baseline json + dict sums: {base_n:,} rows in {base_s:.2f} s = "
-              f"{base_n / base_s:,.0f} rows/s")  # fmt: skip
+              f"{base_rate:,.0f} rows/s")  # fmt: skip
         for name, path in (("openai jsonl", jsonl), ("generic parquet", parquet)):
             with Ledger(folder / f"{name.replace(' ', '_')}.duckdb") as led:
                 led.add_deployments(synth.FLEET)
@@ -115,8 +120,10 @@ def main() -> None:
                 res = ingest(led, [path])
                 led.raw.execute("CHECKPOINT")  # what closing the ledger would do
                 took, cpu = time.perf_counter() - started, time.process_time() - cpu
-                print(f"ingest {name}: {res.ingested:,} rows in {took:.2f} s = "
-                      f"{res.read / took:,.0f} rows/s ({cpu:.2f} CPU s)")  # fmt: skip
+                rate = res.read / took
+                print(f"ingest {name}: {res.ingested:,} rows in {took:.2f} s = {rate:,.0f} "
+                      f"rows/s, {rate / base_rate:.2f}x baseline ({cpu:.2f} CPU s, "
+                      f"{cpu / res.read * 1e6:.2f} us CPU/row)")  # fmt: skip
                 if name == "generic parquet":
                     book = PriceBook()
                     fleet = led.deployments()
@@ -129,6 +136,7 @@ def main() -> None:
                               f"total ${rep.total_usd:,.2f}")  # fmt: skip
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: {peak_mb:,.0f} MB")
+    print("load average: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

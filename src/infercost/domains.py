@@ -405,6 +405,22 @@ def check_outputs(data: Any, inputs: Mapping[str, Any] | Iterable[tuple[str, Any
     )
 
 
+#: The exceptions an intermediate result past float or memory range raises; the CLI and the
+#: REST service both answer them with :func:`overflow_error`.
+OVERFLOW_ERRORS: tuple[type[BaseException], ...] = (OverflowError, FloatingPointError, MemoryError)
+
+
+def overflow_error(err: BaseException, inputs: Mapping[str, Any]) -> InputError:
+    """The user error for an intermediate result that overflowed (one of
+    :data:`OVERFLOW_ERRORS`), naming the inputs the user set (the same line from the CLI and
+    the REST service)."""
+    shown = ", ".join(f"{k}={v!r}" for k, v in inputs.items()) or "the defaults"
+    return InputError(
+        f"An intermediate result overflowed ({type(err).__name__}) for {shown}; "
+        "use smaller or more realistic values."
+    )
+
+
 # --------------------------------------------------------------------------- predict types
 
 #: The types ``infercost.predict`` accepts per argument (numbers as int/float, names as str).

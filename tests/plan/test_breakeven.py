@@ -253,3 +253,29 @@ def test_names_the_choices_it_made() -> None:
         "llama-3.1-8b", "H100", 1000, 300, "gpt-4o-mini", weight_dtype="bf16", gpu_hour_usd=2.0
     )
     assert pinned.assumptions == ()
+
+
+class TestVolumeRange:
+    """Volumes lie in (0, 10^15] tokens/day: 1e30 made the replica count overflow int64
+    (numpy's "invalid value encountered in cast" and -9223372036854775808 replicas)."""
+
+    @pytest.mark.filterwarnings("error")
+    def test_the_largest_volume_is_drawn(self) -> None:
+        # 1e15 ÷ 129.6e6 tokens/day per replica = 7,716,049.4 -> 7,716,050 replicas.
+        curve = breakeven(w2(), [1e15])
+        assert curve.replicas.tolist() == [7_716_050]
+
+    @pytest.mark.filterwarnings("error")
+    @pytest.mark.parametrize("volume", [1e30, 1e18, 1.0000001e15])
+    def test_beyond_it_is_refused_without_a_warning(self, volume: float) -> None:
+        with pytest.raises(InputError) as exc:
+            breakeven(w2(), [1e6, volume])
+        assert str(exc.value) == (
+            f"--volumes must be numbers of tokens per day in (0, 10^15], got {volume:g} "
+            "(10^15 tokens/day is about 25x the traffic of the largest LLM provider)."
+        )
+
+    @pytest.mark.parametrize("volume", [0.0, -5.0, float("nan")])
+    def test_zero_negative_and_nan_are_refused(self, volume: float) -> None:
+        with pytest.raises(InputError, match=r"^--volumes must be .* in \(0, 10\^15\], got "):
+            breakeven(w2(), [volume])

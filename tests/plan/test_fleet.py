@@ -224,9 +224,31 @@ class TestLargeFleets:
         assert p.mix.reserved_options.size == 2
 
     def test_a_fleet_beyond_counting_is_an_input_error(self) -> None:
-        t = traffic(isl=0, osl=500, output_tokens_per_day=1e9, growth_per_month=0.5, months=600)
+        # 1e18 tokens/day ÷ 86,400 s = 1.16e13 tok/s at 0.001 tok/s per replica: 1.16e16.
+        t = traffic(isl=0, osl=500, output_tokens_per_day=1e18)
         with pytest.raises(InputError, match=r"needs more than 1e\+15 replicas"):
-            size_fleet(t, Replica(1000.0, 1, 2.0))
+            size_fleet(t, Replica(0.001, 1, 2.0))
+
+    def test_growth_past_the_largest_volume_is_refused_before_it_overflows(self) -> None:
+        # 1e9 x 1.5^600: log10(1.5) x 600 = 105.65, + 9 = 114.65 (the float ** would be
+        # 1e114, and 11^400 of the QA report overflowed to OverflowError).
+        with pytest.raises(InputError) as exc:
+            traffic(isl=0, osl=500, output_tokens_per_day=1e9, growth_per_month=0.5, months=600)
+        assert str(exc.value) == (
+            "--growth-per-month 0.5 over --months 600 multiplies the volume by 1.5^600 = "
+            "10^105.7, to 10^114.7 output tokens/day at the end of the horizon, beyond 10^18 "
+            "(far beyond all traffic in the world); use a smaller --growth-per-month or "
+            "--months."
+        )
+        with pytest.raises(InputError, match=r"11\^400 = 10\^416\.6"):
+            traffic(isl=0, osl=1, output_tokens_per_day=1, growth_per_month=10, months=400)
+
+    def test_growth_up_to_the_largest_volume_is_kept(self) -> None:
+        # 1e6 x 2^39 = 5.50e17 <= 1e18 is sized; 1e6 x 2^40 = 1.0995e18 is not.
+        t = traffic(isl=0, osl=1, output_tokens_per_day=1e6, growth_per_month=1, months=39)
+        assert t.sized_output_tokens_per_day == pytest.approx(1e6 * 2**39)
+        with pytest.raises(InputError, match="beyond 10\\^18"):
+            traffic(isl=0, osl=1, output_tokens_per_day=1e6, growth_per_month=1, months=40)
 
     def test_horizon_is_at_most_fifty_years(self) -> None:
         # --months 1e9 allocated a 7.45 GiB month axis.

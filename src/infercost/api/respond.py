@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from fastapi import Request as HttpRequest
 
 from infercost.api.schema import Request, check_domains, checked
-from infercost.domains import Domain
+from infercost.domains import OVERFLOW_ERRORS, Domain, overflow_error
 
 R = TypeVar("R", bound=Request)
 
@@ -27,10 +27,15 @@ def compute(
     web pages call it on the same worker pool).
 
     Raises:
-        InputError: an input outside its domain, or an output that is not a finite number.
+        InputError: an input outside its domain, an intermediate result that overflowed
+            (the CLI's message for the same options), or an output that is not a finite
+            number.
     """
     check_domains(body, overrides)
-    result = fn(body)
+    try:
+        result = fn(body)
+    except OVERFLOW_ERRORS as err:
+        raise overflow_error(err, body.given()) from err
     return result, checked(as_dict(result), body)
 
 

@@ -22,7 +22,15 @@ from typing import Any
 
 import typer
 
-from infercost.domains import DOMAINS, Domain, check_outputs, check_value, flag
+from infercost.domains import (
+    DOMAINS,
+    OVERFLOW_ERRORS,
+    Domain,
+    check_outputs,
+    check_value,
+    flag,
+    overflow_error,
+)
 from infercost.errors import InputError
 
 #: Options whose domain differs in one command: {command: {name: domain}}.
@@ -133,12 +141,8 @@ def bound(command: str, func: Callable[..., Any]) -> Callable[..., Any]:
         token = _GIVEN.set(given)
         try:
             return func(*args, **kwargs)
-        except (OverflowError, FloatingPointError, MemoryError) as err:
-            shown = ", ".join(f"{k}={v!r}" for k, v in given.items()) or "the defaults"
-            raise InputError(
-                f"An intermediate result overflowed ({type(err).__name__}) for {shown}; "
-                "use smaller or more realistic values."
-            ) from err
+        except OVERFLOW_ERRORS as err:
+            raise overflow_error(err, given) from err
         finally:
             _GIVEN.reset(token)
 

@@ -49,6 +49,11 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 S_PER_DAY = HOURS_PER_DAY * S_PER_HOUR
+#: Largest daily volume a curve is drawn at: 10^15 tokens/day, about 25x the ~4 x 10^13
+#: tokens/day the largest provider reported serving in 2025 (~1.3 x 10^15 a month), so
+#: beyond any one buyer's self-host-or-API choice; larger figures are typos (1e30), and
+#: they made the replica count overflow int64.
+MAX_VOLUME_TOKENS_PER_DAY = 1e15
 
 
 def _positive(name: str, value: float) -> None:
@@ -355,7 +360,8 @@ def breakeven(
     and the break-even volume.
 
     Raises:
-        InputError: a non-positive or non-finite volume, or fewer than 2 points.
+        InputError: a volume that is not a finite number in (0, 10^15] tokens/day
+            (:data:`MAX_VOLUME_TOKENS_PER_DAY`), or fewer than 2 points.
     """
     be = breakeven_tokens_per_day(inp)
     if volumes_tokens_per_day is None:
@@ -366,8 +372,18 @@ def breakeven(
         v = np.geomspace(top / 400.0, top, points)
     else:
         v = np.asarray(volumes_tokens_per_day, dtype=np.float64)
-        if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v <= 0):
-            raise InputError("Volumes must be positive numbers of tokens per day.")
+        bad = ~(np.isfinite(v) & (v > 0) & (v <= MAX_VOLUME_TOKENS_PER_DAY))
+        if v.size == 0 or bad.any():
+            first = float(v[bad][0]) if bad.any() else None
+            shown = "" if first is None else f", got {first:g}"
+            why = (
+                " (10^15 tokens/day is about 25x the traffic of the largest LLM provider)"
+                if first is not None and first > MAX_VOLUME_TOKENS_PER_DAY
+                else ""
+            )
+            raise InputError(
+                f"--volumes must be numbers of tokens per day in (0, 10^15]{shown}{why}."
+            )
     return Breakeven(
         inputs=inp,
         breakeven_tokens_per_day=be,

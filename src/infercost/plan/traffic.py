@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from infercost.domains import DOMAINS
 from infercost.errors import InputError
 from infercost.units import HOURS_PER_DAY, HOURS_PER_MONTH, S_PER_HOUR
 
@@ -26,6 +27,9 @@ HOURS = 24
 DAYS_PER_BILLING_MONTH = HOURS_PER_MONTH / HOURS_PER_DAY
 #: Longest growth horizon, months (50 years).
 MAX_MONTHS = 600
+#: Most output tokens per day a grown volume may reach: the most a volume may be given as
+#: (10^18 tokens/day, far beyond all traffic in the world; ``infercost.domains``).
+MAX_TOKENS_PER_DAY = DOMAINS["output_tokens_per_day"].hi
 
 
 def _positive(name: str, value: float) -> None:
@@ -83,6 +87,27 @@ FLAT_ASSUMED = (
 )
 
 
+def check_growth(output_tokens_per_day: float, growth_per_month: float, months: float) -> None:
+    """Refuse growth that carries the volume past :data:`MAX_TOKENS_PER_DAY` (computed in
+    logarithms, so a factor such as 11^400 is refused before it overflows a float).
+
+    Raises:
+        InputError: the grown volume, its growth factor and what to change.
+    """
+    if not (output_tokens_per_day > 0 and growth_per_month > -1.0 and months >= 0):
+        return  # the callers' own checks name these
+    log10_factor = months * math.log10(1.0 + growth_per_month)
+    log10_sized = math.log10(output_tokens_per_day) + log10_factor
+    if log10_sized > math.log10(MAX_TOKENS_PER_DAY):
+        raise InputError(
+            f"--growth-per-month {growth_per_month:g} over --months {months:g} multiplies the "
+            f"volume by {1.0 + growth_per_month:g}^{months:g} = 10^{log10_factor:,.1f}, to "
+            f"10^{log10_sized:,.1f} output tokens/day at the end of the horizon, beyond "
+            f"10^{math.log10(MAX_TOKENS_PER_DAY):.0f} (far beyond all traffic in the world); "
+            "use a smaller --growth-per-month or --months."
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Traffic:
     """Demand over one day.
@@ -104,6 +129,9 @@ class Traffic:
     growth_per_month: float = 0.0
     months: float = 0.0
     shape: str = "given profile"
+
+    def __post_init__(self) -> None:
+        check_growth(self.output_tokens_per_day, self.growth_per_month, self.months)
 
     @property
     def growth_factor(self) -> float:
@@ -146,7 +174,8 @@ def traffic(
 
     Raises:
         InputError: not exactly one volume, both a profile and a ratio, a non-positive volume
-            or token count, growth below -100 % or a negative horizon.
+            or token count, growth below -100 % or a negative horizon, or growth that
+            carries the volume past :data:`MAX_TOKENS_PER_DAY` (:func:`check_growth`).
     """
     given = [v for v in (output_tokens_per_day, requests_per_day, tokens_per_day) if v is not None]
     if len(given) != 1:

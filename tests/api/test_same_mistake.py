@@ -13,6 +13,7 @@ from infercost.api.plan import FleetRequest
 from infercost.api.respond import compute
 from infercost.cli import main
 from infercost.errors import InputError
+from infercost.web.app import create_web_app
 
 #: The QA report's body: 11^400 overflowed a float in Traffic.growth_factor (HTTP 500).
 OVERGROWN_FLEET: dict[str, Any] = {
@@ -71,3 +72,95 @@ class TestOverflow:
             "--osl=300.0, --output-tokens-per-day=1000000000.0; use smaller or more "
             "realistic values."
         )
+
+
+PREDICT = {"model": "llama-3.1-8b", "gpu": "H100", "isl": 1000, "osl": 300, "concurrency": 16}
+
+
+class TestStrictTypes:
+    """docs/service.md: a wrong type is 422, never coerced (``"tp": true`` was tp=1)."""
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            ({"tp": True}, "tp: Input should be a valid integer, got true (a JSON boolean)"),
+            (
+                {"isl": "1000"},
+                'isl: Input should be a valid integer, got "1000" (a JSON string)',
+            ),
+            ({"isl": 1000.5}, "isl: Input should be a valid integer, got 1000.5 (a JSON number)"),
+            (
+                {"gpu_hour_usd": "2"},
+                'gpu_hour_usd: Input should be a valid number, got "2" (a JSON string)',
+            ),
+            (
+                {"gpu_hour_usd": False},
+                "gpu_hour_usd: Input should be a valid number, got false (a JSON boolean)",
+            ),
+            ({"explain": 1}, "explain: Input should be a valid boolean, got 1 (a JSON number)"),
+            (
+                {"explain": "yes"},
+                'explain: Input should be a valid boolean, got "yes" (a JSON string)',
+            ),
+            ({"model": 8}, "model: Input should be a valid string, got 8 (a JSON number)"),
+        ],
+    )
+    def test_a_wrong_type_is_422(
+        self, client: TestClient, change: dict[str, Any], message: str
+    ) -> None:
+        r = client.post("/api/predict", json={**PREDICT, **change})
+        assert r.status_code == 422
+        assert r.json() == {"error": message, "type": "ValidationError"}
+
+    def test_numbers_as_json_numbers_still_work(self, client: TestClient) -> None:
+        # An integer for a float field (gpu_hour_usd 2) and integers for integer fields.
+        r = client.post("/api/predict", json={**PREDICT, "gpu_hour_usd": 2, "tp": 1})
+        assert r.status_code == 200, r.text
+        assert r.json()["usd_per_gpu_hour"] == 2.0
+        assert r.json()["tp"] == 1
+
+    def test_fleet_float_fields_take_integers(self, client: TestClient) -> None:
+        # 1e9 / 86,400 s = 11,574 output tok/s; x 1.3 headroom / 5,000 -> ceil(3.01) = 4.
+        req = {
+            "isl": 1000,
+            "osl": 300,
+            "output_tokens_per_day": 1_000_000_000,
+            "replica_output_tok_s": 5000,
+            "gpu_hour_usd": 2,
+        }
+        r = client.post("/api/plan/fleet", json=req)
+        assert r.status_code == 200, r.text
+        assert r.json()["static_replicas"] == 4
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            (
+                b'{"model": "x",',
+                "The request body is not valid JSON: Expecting property name enclosed in "
+                "double quotes at character 14 (counting from 0)",
+            ),
+            (
+                b'{"model": "x" "gpu": "H100"}',
+                "The request body is not valid JSON: Expecting ',' delimiter at character 14 "
+                "(counting from 0)",
+            ),
+            (b"isl=1000", "The request body is not valid JSON: Expecting value at character 0"),
+            (b"", "The request body is empty"),
+        ],
+    )
+    def test_a_body_that_is_not_json_says_so(
+        self, client: TestClient, body: bytes, message: str
+    ) -> None:
+        r = client.post("/api/predict", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 422
+        assert r.json()["type"] == "ValidationError"
+        assert r.json()["error"].startswith(message)
+        assert r.json()["error"].endswith('send one JSON object, e.g. {"isl": 1000}.')
+
+    def test_web_pages_still_read_their_url_strings(self) -> None:
+        # A page's inputs are URL strings; the page parses them laxly (web/pages.py).
+        with TestClient(create_web_app()) as web:
+            r = web.get("/predict", params={**PREDICT, "tp": "1", "format": "json"})
+        assert r.status_code == 200, r.text
+        assert r.json()["isl"] == 1000

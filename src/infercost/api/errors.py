@@ -8,6 +8,7 @@ message, never a traceback (the traceback goes to the server log).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -28,13 +29,40 @@ def error_body(message: str, kind: str) -> dict[str, str]:
     return {"error": message, "type": kind}
 
 
+#: pydantic error types where the value's JSON type was wrong: the message shows what came.
+WRONG_TYPE = frozenset({"int_type", "float_type", "bool_type", "string_type", "list_type"})
+
+
+def _shown(value: Any) -> str:
+    """``true (a JSON boolean)``, ``"1000" (a JSON string)``: what a wrong-typed value was."""
+    kind = {bool: "boolean", str: "string", int: "number", float: "number", list: "array"}
+    what = kind.get(type(value), "object" if isinstance(value, dict) else "value")
+    text = json.dumps(value, default=str)
+    return f"{text if len(text) <= 40 else text[:37] + '...'} (a JSON {what})"
+
+
 def validation_message(errors: Sequence[Any]) -> str:
-    """``isl: Input should be a valid integer; gpu: Field required`` from pydantic errors."""
+    """``isl: Input should be a valid integer, got "1000" (a JSON string); gpu: Field
+    required`` from pydantic errors; a body that is not JSON says so, with the position."""
     parts = []
     for e in errors:
-        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query")]
-        where = ".".join(loc) or "body"
-        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+        loc = list(e.get("loc", ()))
+        if e.get("type") == "json_invalid":
+            at = next((p for p in loc if isinstance(p, int)), None)
+            where = f" at character {at} (counting from 0)" if at is not None else ""
+            why = (e.get("ctx") or {}).get("error", "")
+            return (
+                f"The request body is not valid JSON: {why or 'JSON decode error'}{where}; "
+                'send one JSON object, e.g. {"isl": 1000}.'
+            )
+        if loc == ["body"] and e.get("type") == "missing":
+            return 'The request body is empty; send one JSON object, e.g. {"isl": 1000}.'
+        names = [str(p) for p in loc if p not in ("body", "query")]
+        where = ".".join(names) or "body"
+        msg = e.get("msg", "invalid")
+        if e.get("type") in WRONG_TYPE:
+            msg = f"{msg}, got {_shown(e.get('input'))}"
+        parts.append(f"{where}: {msg}")
     return "; ".join(parts) or "The request does not match the schema."
 
 

@@ -31,9 +31,13 @@ Floats = Annotated[list[float], Field(max_length=LIMITS.max_list)]
 
 
 class Request(BaseModel):
-    """A request body: frozen, unknown keys refused, no NaN or infinity."""
+    """A request body: frozen, unknown keys refused, no NaN or infinity, and strict types
+    (docs/service.md): a number field takes a JSON number, never a string (``"1000"``) or a
+    boolean (``true`` is not 1); a boolean field takes ``true``/``false`` only; an integer
+    field takes a whole JSON number (``1000``, not ``1000.0``); a float field takes any JSON
+    number. The web pages parse their URL strings with ``strict=False``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
     def given(self) -> dict[str, Any]:
         """The options the request set, CLI-spelled (``--isl``), for error messages."""

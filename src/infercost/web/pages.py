@@ -70,7 +70,7 @@ def parse(model: type[BaseModel], values: dict[str, Any]) -> Any:
     """
     known = {k: v for k, v in values.items() if k in model.model_fields}
     try:
-        return model.model_validate(known)
+        return model.model_validate(known, strict=False)  # URL values are strings
     except ValidationError as err:
         raise InputError(validation_message(err.errors())) from None
 

@@ -222,7 +222,8 @@ def csv_records(path: Path) -> Iterator[Record]:
                 continue
             raw = ",".join(row)
             if len(row) != len(header):
-                yield Record(number, raw, None, f"{len(row)} cells for {len(header)} columns")
+                reason = f"wrong number of columns ({len(row)}, header has {len(header)})"
+                yield Record(number, raw, None, reason)
                 continue
             obj: dict[str, Any] = {}
             for key, cell in zip(header, row, strict=True):

@@ -45,6 +45,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -584,11 +585,7 @@ def _generic_select(schema: pa.Schema, fmt: str) -> str:
         tier_sql = (
             f"CASE WHEN lower(CAST({batch} AS VARCHAR)) = 'true' THEN 'batch' ELSE {tier_sql} END"
         )
-    parse_error = (
-        "WHEN g._error IS NOT NULL THEN 'not JSON: ' || g._error"
-        if "_error" in schema.names
-        else ""
-    )
+    parse_error = "WHEN g._error IS NOT NULL THEN g._error" if "_error" in schema.names else ""
     reason = f"""CASE {parse_error} {ts_check} {" ".join(checks)}
         WHEN {text("model")} IS NULL THEN 'no model'
         WHEN {counts["input_tokens"]} IS NULL THEN 'no input_tokens'
@@ -637,6 +634,121 @@ def _numbered(batch: pa.RecordBatch, before: int) -> pa.Table:
     return table.append_column("_line", pa.array(lines))
 
 
+def _wrong_columns(actual: int, expected: int) -> str:
+    """The quarantine reason of a CSV row with ``actual`` fields under a header of
+    ``expected`` columns (the same for every CSV reader)."""
+    return f"wrong number of columns ({actual}, header has {expected})"
+
+
+class _CsvSkips:
+    """The lines pyarrow's CSV reader left out (its ``invalid_row_handler``): a row with the
+    wrong number of fields becomes a quarantined row (line, text, reason); a line of only
+    spaces is only counted, so the rows after it keep their line numbers."""
+
+    def __init__(self) -> None:
+        self.bad: list[tuple[int | None, str, str]] = []  # not yet put in a batch
+        self.lines: list[int] = []  # left-out line numbers not yet passed by the numbering
+
+    def __call__(self, row: pacsv.InvalidRow) -> str:
+        if row.number is not None:
+            self.lines.append(int(row.number))
+        if row.text.strip():
+            reason = _wrong_columns(row.actual_columns, row.expected_columns)
+            self.bad.append((row.number, row.text, reason))
+        return "skip"
+
+    def numbers(self, first: int, count: int) -> np.ndarray:
+        """Line numbers of ``count`` rows read from line ``first`` on, the left-out lines
+        skipped."""
+        skipped = np.array(sorted(n for n in self.lines if n >= first), dtype=np.int64)
+        span = np.arange(first, first + count + len(skipped), dtype=np.int64)
+        return span[~np.isin(span, skipped)][:count]
+
+    def passed(self, line: int) -> None:
+        """Forget the left-out lines before ``line``."""
+        self.lines = [n for n in self.lines if n >= line]
+
+    def table(self, names: list[str]) -> pa.Table | None:
+        """The rows with the wrong number of fields reported so far (each column NULL, with
+        ``_line``, ``_raw`` and ``_error``), or None."""
+        if not self.bad:
+            return None
+        bad, self.bad = self.bad, []
+        cols: dict[str, pa.Array] = {n: pa.nulls(len(bad), pa.string()) for n in names}
+        cols["_line"] = pa.array([b[0] for b in bad], pa.int64())
+        cols["_raw"] = pa.array([b[1] for b in bad], pa.string())
+        cols["_error"] = pa.array([b[2] for b in bad], pa.string())
+        return pa.table(cols)
+
+
+def _without_blank_rows(table: pa.Table, names: list[str]) -> pa.Table:
+    """``table`` less its rows whose every cell is empty (a blank line, which the reader
+    keeps as such a row so that the rows after it keep their line numbers)."""
+    if not names:
+        return table
+    blank = functools.reduce(pc.and_, (pc.is_null(table[n]) for n in names))
+    if not pc.any(blank).as_py():
+        return table
+    return table.filter(pc.invert(blank))
+
+
+def _csv_batches(path: Path) -> Iterator[pa.Table]:
+    """Arrow tables of a generic CSV file (every column read as text), with ``_line``; a row
+    with too few or too many fields is quarantined with its line, not an error of the file.
+
+    Read without threads (as fast here, 2M rows), so that pyarrow knows each left-out row's
+    line number, and with blank lines kept as rows of empty cells (dropped once numbered), so
+    that the rows after them keep theirs. A line of only empty cells is skipped like a blank
+    line, as :func:`.formats.csv_records` does."""
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        header = fh.readline().strip().split(",")
+    if not header or header == [""]:
+        raise InputError(
+            f"cannot read {path} as CSV (no rows: the file is empty); give a CSV file with a "
+            "header row (see docs/usage.md, the generic layout)."
+        )
+    opts = pacsv.ConvertOptions(
+        column_types={h: pa.string() for h in header}, strings_can_be_null=True
+    )
+    skips = _CsvSkips()
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=64 << 20, use_threads=False),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=skips),
+            convert_options=opts,
+        )
+    except (pa.ArrowInvalid, OSError) as err:
+        raise InputError(
+            f"cannot read {path} as CSV ({str(err).splitlines()[0]}); give a CSV file "
+            "with a header row (see docs/usage.md, the generic layout)."
+        ) from None
+    names = reader.schema.names
+    line = 2  # of the next row: the header is line 1
+    try:
+        for batch in reader:
+            table = pa.Table.from_batches([batch])
+            numbers = skips.numbers(line, table.num_rows)
+            table = table.append_column("_line", pa.array(numbers))
+            if len(numbers):
+                line = int(numbers[-1]) + 1
+                skips.passed(line)
+                table = _without_blank_rows(table, names)
+            bad = skips.table(names)
+            if bad is not None:
+                table = pa.concat_tables([table, bad], promote_options="default")
+            if table.num_rows:
+                yield table
+    except pa.ArrowInvalid as err:
+        raise InputError(
+            f"cannot read {path} as CSV after line {line - 1} ({str(err).splitlines()[0]}); "
+            "fix the file or convert it to JSONL, whose bad lines are quarantined."
+        ) from None
+    bad = skips.table(names)
+    if bad is not None:
+        yield bad
+
+
 def _generic_batches(path: Path, rows: int) -> Iterator[pa.Table]:
     """Arrow tables of a generic Parquet/CSV/JSONL file, with a ``_line`` column."""
     suffix = path.suffix.lower()
@@ -650,30 +762,7 @@ def _generic_batches(path: Path, rows: int) -> Iterator[pa.Table]:
             yield _numbered(batch, done)
             done += batch.num_rows
     elif suffix == ".csv":
-        with path.open(encoding="utf-8", errors="replace") as fh:
-            header = fh.readline().strip().split(",")
-        opts = pacsv.ConvertOptions(
-            column_types={h: pa.string() for h in header}, strings_can_be_null=True
-        )
-        try:
-            reader = pacsv.open_csv(
-                path, read_options=pacsv.ReadOptions(block_size=64 << 20), convert_options=opts
-            )
-        except (pa.ArrowInvalid, OSError) as err:
-            raise InputError(
-                f"cannot read {path} as CSV ({str(err).splitlines()[0]}); give a CSV file "
-                "with a header row (see docs/usage.md, the generic layout)."
-            ) from None
-        done = 1  # the header line
-        try:
-            for batch in reader:
-                yield _numbered(batch, done)
-                done += batch.num_rows
-        except pa.ArrowInvalid as err:
-            raise InputError(
-                f"cannot read {path} as CSV after line {done} ({str(err).splitlines()[0]}); "
-                "fix the file or convert it to JSONL, whose bad lines are quarantined."
-            ) from None
+        yield from _csv_batches(path)
     else:
         buf: list[dict[str, Any]] = []
         for rec in F.jsonl_records(path):

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from infercost.cli.usage import usage_app
 from infercost.cost.api import api_price
 from infercost.errors import InputError, UnknownNameError
+from infercost.report.text import amount_sig
 from infercost.usage import queries, synth
 from infercost.usage.forecast import MAX_BUDGET_USD, _fit, forecast
 from infercost.usage.ingest import ingest
@@ -213,7 +214,8 @@ def test_piped_tables_keep_every_figure_whole(demo_ledger: Path) -> None:
     assert code == 0 and "…" not in out
     got = json.loads(run("report", "--ledger", str(demo_ledger), "--by", by, "--json")[1])
     for row in got["rows"]:
-        assert f"{Decimal(row['usd']):,.2f}" in out and f"{row['input_tokens']:,}" in out
+        # money below $1 to three significant figures (docs/cli.md)
+        assert amount_sig(Decimal(row["usd"])) in out and f"{row['input_tokens']:,}" in out
     width = max(len(line) for line in out.splitlines())
     assert width > 80  # wider than a pipe's default console, no cell folded
     for args in (["forecast", "--as-of", "2025-08-20"], ["reprice", "--as", "tier:batch"],

@@ -19,6 +19,7 @@ from infercost.errors import InputError
 from infercost.report import usage_charts
 from infercost.report.files import checked_html_path, checked_output_path, checked_png_path
 from infercost.report.plan_charts import write_charts
+from infercost.report.text import amount_sig, usd_sig
 from infercost.usage import queries, synth
 from infercost.usage.anomalies import fmt_metric
 from infercost.usage.export import (
@@ -162,10 +163,10 @@ def report_cmd(
                    title=f"{rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d}")  # fmt: skip
     for r in rep.rows:
         table.add_row(*(str(v) if v is not None else "-" for v in r.key.values()),
-                      f"{r.usd:,.2f}", f"{r.requests:,}", f"{r.input_tokens:,}",
+                      amount_sig(r.usd), f"{r.requests:,}", f"{r.input_tokens:,}",
                       f"{r.cached_input_tokens:,}", f"{r.output_tokens:,}")  # fmt: skip
     _print_table(table)
-    _out.print(f"total US$ {rep.total_usd:,.2f}")
+    _out.print(f"total US$ {amount_sig(rep.total_usd)}")
     for u in rep.unpriced:
         _out.print(f"[yellow]unpriced[/yellow] {u['rows']:,} rows: {u['reason']}", highlight=False)
     for note in rep.notes:
@@ -259,15 +260,17 @@ def forecast_cmd(
         print(json.dumps(fc.to_dict()))
         return
     _out.print(
-        f"{fc.month}: month-end spend [bold]${fc.month_end_usd:,.2f}[/bold] "
-        f"(${fc.month_end_low_usd:,.2f} to ${fc.month_end_high_usd:,.2f}, {fc.level} %); "
-        f"${fc.actual_to_date_usd:,.2f} spent before {fc.as_of}."
+        f"{fc.month}: month-end spend [bold]{usd_sig(fc.month_end_usd)}[/bold] "
+        f"({usd_sig(fc.month_end_low_usd)} to {usd_sig(fc.month_end_high_usd)}, "
+        f"{fc.level} %); {usd_sig(fc.actual_to_date_usd)} spent before {fc.as_of}."
     )
     if fc.days_forecast:
         table = _table("day", "forecast US$", f"{fc.level} % interval", title=fc.model)
         for d, m, lo, hi in zip(fc.days_forecast, fc.daily_mean, fc.daily_low, fc.daily_high,
                                 strict=True):  # fmt: skip
-            table.add_row(f"{d:%a %Y-%m-%d}", f"{m:,.2f}", f"{lo:,.2f} – {hi:,.2f}")
+            table.add_row(
+                f"{d:%a %Y-%m-%d}", amount_sig(m), f"{amount_sig(lo)} – {amount_sig(hi)}"
+            )
         _print_table(table)
     c = fc.crossing
     if c is not None:
@@ -317,12 +320,13 @@ def reprice_cmd(
     scope = ", ".join(f"{k}={v}" for k, v in rep.where.items()) or "all rows"
     table = _table("as", "US$", "change",
                    title=f"{rep.start:%Y-%m-%d} to {rep.end:%Y-%m-%d} ({scope}): actual "
-                   f"${rep.actual_usd:,.2f}")  # fmt: skip
+                   f"{usd_sig(rep.actual_usd)}")  # fmt: skip
     for a in rep.alternatives:
-        cost = (f"{a.low_usd:,.2f}" if a.low_usd == a.high_usd
-                else f"{a.low_usd:,.2f} – {a.high_usd:,.2f}")  # fmt: skip
+        cost = (amount_sig(a.low_usd) if a.low_usd == a.high_usd
+                else f"{amount_sig(a.low_usd)} – {amount_sig(a.high_usd)}")  # fmt: skip
         lo, hi = a.low_usd - rep.actual_usd, a.high_usd - rep.actual_usd
-        change = f"{lo:+,.2f}" if lo == hi else f"{lo:+,.2f} to {hi:+,.2f}"
+        change = (amount_sig(lo, plus=True) if lo == hi
+                  else f"{amount_sig(lo, plus=True)} to {amount_sig(hi, plus=True)}")  # fmt: skip
         if a.unpriced:
             cost += " (incomplete)"
         table.add_row(a.spec, cost, change)

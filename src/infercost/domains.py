@@ -105,7 +105,7 @@ def _f(
 
 _TOKENS = _i(1, MAX_TOKENS_PER_REQUEST, "tokens", "no model has a context beyond 10^8 tokens")
 _GPUS = _i(1, 4096, "GPUs", "no engine runs one replica on more than 4,096 GPUs")
-_GPU_HOUR = _f(0, 10_000, "US$/GPU-hour", "GPU rentals cost under $100/hour", lo_open=True)
+_GPU_HOUR = _f(0, 10_000, "US$/GPU-hour", "far above any GPU rental: a typo", lo_open=True)
 _PER_M = _f(0, 1e6, "US$ per million tokens", "API prices are under $1,000/M")
 _CAPEX = _f(0, 1e9, "US$", "a per-GPU capital item beyond $10^9 is a typo")
 _OPEX_MONTH = _f(0, 1e10, "US$/month", "beyond $10^10/month is a typo")
@@ -126,6 +126,7 @@ DOMAINS: dict[str, Domain] = {
     "tp": _GPUS,
     "pp": _GPUS,
     "ep": _GPUS,
+    "dp": _GPUS,
     "gpus_per_replica": _GPUS,
     "gpus_per_server": _i(1, 4096, "GPUs", "no server holds more than 4,096 GPUs"),
     "max_gpus": _i(1, 1024, "GPUs", "layouts up to 1,024 GPUs per replica are searched"),
@@ -152,7 +153,7 @@ DOMAINS: dict[str, Domain] = {
     "gpu_hour_usd": _GPU_HOUR,
     "reserved_usd_per_gpu_hour": _GPU_HOUR,
     "spot_usd_per_gpu_hour": _GPU_HOUR,
-    "replica_usd_per_hour": _f(0, 1e7, "US$/hour", "4,096 GPUs at $100/hour", lo_open=True),
+    "replica_usd_per_hour": _f(0, 1e7, "US$/hour", "far above any replica's rent", lo_open=True),
     "api_input_usd_per_m": _PER_M,
     "api_output_usd_per_m": _PER_M,
     "api_cached_input_usd_per_m": _PER_M,
@@ -214,7 +215,10 @@ DOMAINS: dict[str, Domain] = {
     "tokens_per_month": _TOK_VOLUME,
     "output_tokens_per_month": _TOK_VOLUME,
     "requests_per_day": _f(0, 1e15, "requests", "beyond all traffic in the world"),
-    "peak_to_average": _f(1, 1000, "(ratio)", "the busiest hour over the mean"),
+    # max ÷ mean of 24 hourly loads is at most 24 (the whole day in one hour)
+    "peak_to_average": _f(
+        1, 24, "(ratio)", "the busiest of 24 hours over their mean", hi_open=True
+    ),
     "growth_per_month": _f(-0.99, 10, "(fraction/month)", "-99 % to 10x a month"),
     "volume_growth_per_year": _f(-0.99, 1000, "(fraction/year)", "-99 % to 1000x a year"),
     "decline_per_year": _f(-10, 0.99, "(fraction/year)", "prices cannot fall by 100 %"),

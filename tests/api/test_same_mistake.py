@@ -164,3 +164,55 @@ class TestStrictTypes:
             r = web.get("/predict", params={**PREDICT, "tp": "1", "format": "json"})
         assert r.status_code == 200, r.text
         assert r.json()["isl"] == 1000
+
+
+class TestOneBoundPerMessage:
+    """Each message states one range, the same from the CLI and the REST service."""
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            (
+                # was "in (0, 10,000] ... (GPU rentals cost under $100/hour)": two bounds
+                {"gpu_hour_usd": "inf"},
+                "--gpu-hour-usd must be a finite number in (0, 10,000] US$/GPU-hour, got inf "
+                "(far above any GPU rental: a typo).",
+            ),
+            (
+                # was "must be a positive integer" while --tp/--ep say this form
+                {"dp": "0"},
+                "--dp must be a whole number in [1, 4,096] GPUs, got 0.",
+            ),
+            ({"tp": "0"}, "--tp must be a whole number in [1, 4,096] GPUs, got 0."),
+        ],
+    )
+    def test_predict(
+        self,
+        client: TestClient,
+        capsys: pytest.CaptureFixture[str],
+        change: dict[str, str],
+        message: str,
+    ) -> None:
+        expected = {"error": message, "type": "InputError"}
+        assert cli_error(capsys, "predict", *_flags({**PREDICT, **change})) == expected
+        body = {**PREDICT, **{k: float(v) if k == "gpu_hour_usd" else int(v)
+                              for k, v in change.items()}}  # fmt: skip
+        if body.get("gpu_hour_usd") == float("inf"):
+            return  # JSON has no infinity (422 from the schema); the CLI takes "inf"
+        r = client.post("/api/predict", json=body)
+        assert (r.status_code, r.json()) == (400, expected)
+
+    def test_fleet_peak_to_average_has_one_range(
+        self, client: TestClient, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # max ÷ mean of 24 hourly loads is below 24; the domain said [1, 1000] and the
+        # diurnal curve [1, 24): 100 passed one check and failed the other.
+        body = {**OVERGROWN_FLEET, "growth_per_month": 0, "months": 0, "peak_to_average": 100}
+        expected = {
+            "error": "--peak-to-average must be a finite number in [1, 24) (ratio), got 100 "
+            "(the busiest of 24 hours over their mean).",
+            "type": "InputError",
+        }
+        assert cli_error(capsys, "plan", "fleet", *_flags(body)) == expected
+        r = client.post("/api/plan/fleet", json=body)
+        assert (r.status_code, r.json()) == (400, expected)

@@ -90,7 +90,15 @@ def test_concurrency_excludes_other_arrivals_with_the_cli_message(
         (
             {"concurrency": 2, "client_overhead": -1.0},
             ["--concurrency", "2", "--client-overhead", "-1"],
-            "--client-overhead must be a finite number of seconds >= 0",
+            "--client-overhead must be a finite number of seconds in [0, 3,600], got -1.",
+        ),
+        (
+            # 1e9 s between requests reported a 9e9 s run at 0 tok/s; at most an hour
+            {"concurrency": 2, "client_overhead": 1e9},
+            ["--concurrency", "2", "--client-overhead", "1e9"],
+            "--client-overhead must be a finite number of seconds in [0, 3,600], got 1e+09 "
+            "(a client that waits over an hour between requests is not a closed loop; give "
+            "--rate for sparse traffic).",
         ),
         (
             # fewer requests than clients: some clients would never send

@@ -12,6 +12,9 @@ from infercost.perf.step import StepModel
 from infercost.sim.steptime import FastStep
 
 ADMISSION_POLICIES = ("prompt", "full")
+#: Longest pause a closed-loop client takes between requests (``--client-overhead``), s: an
+#: hour; 1e9 s reported a 9e9 s run at 0 tok/s (docs/limits.md).
+MAX_CLIENT_OVERHEAD_S = 3600.0
 
 
 def expected_tokens_per_step(num_draft_tokens: int, acceptance_rate: float) -> float:
@@ -145,10 +148,17 @@ class ClosedLoop:
             raise InputError(f"--concurrency must be a whole number, got {self.concurrency!r}.")
         if self.concurrency < 1:
             raise InputError(f"--concurrency must be at least 1, got {self.concurrency}.")
-        if not math.isfinite(self.client_overhead_s) or self.client_overhead_s < 0:
+        pause = self.client_overhead_s
+        if not (math.isfinite(pause) and 0 <= pause <= MAX_CLIENT_OVERHEAD_S):
+            why = (
+                " (a client that waits over an hour between requests is not a closed loop; "
+                "give --rate for sparse traffic)"
+                if pause > MAX_CLIENT_OVERHEAD_S
+                else ""
+            )
             raise InputError(
-                "--client-overhead must be a finite number of seconds >= 0, got "
-                f"{self.client_overhead_s}."
+                "--client-overhead must be a finite number of seconds in [0, 3,600], got "
+                f"{pause:g}{why}."
             )
 
 

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from infercost.api.app import create_app
 from infercost.api.plan import FleetRequest
 from infercost.api.respond import compute
+from infercost.api.settings import ServiceSettings
 from infercost.cli import main
 from infercost.errors import InputError
 from infercost.web.app import create_web_app
@@ -216,3 +219,33 @@ class TestOneBoundPerMessage:
         assert cli_error(capsys, "plan", "fleet", *_flags(body)) == expected
         r = client.post("/api/plan/fleet", json=body)
         assert (r.status_code, r.json()) == (400, expected)
+
+
+class TestEmptyUsageFile:
+    """An empty .jsonl said "neither JSON Lines nor one JSON document; fix it"."""
+
+    @pytest.mark.parametrize("content", [b"", b"\n\n  \n"])
+    def test_cli_and_rest_say_the_file_is_empty(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
+    ) -> None:
+        path = tmp_path / "empty.jsonl"
+        path.write_bytes(content)
+        ledger = str(tmp_path / "l.duckdb")
+        tail = (
+            " is empty (0 rows): nothing to ingest; give a file with one usage record per "
+            "line (JSON Lines), a JSON document or a CSV with a header."
+        )
+        got = cli_error(
+            capsys, "usage", "ingest", str(path), "--format", "openai", "--ledger", ledger
+        )
+        assert got == {"error": f"{path}{tail}", "type": "InputError"}
+        api = TestClient(create_app(ServiceSettings(ledger=ledger)))
+        r = api.post(
+            "/api/usage/ingest",
+            files={"file": ("empty.jsonl", content)},
+            data={"format": "openai"},
+        )
+        assert (r.status_code, r.json()) == (
+            400,
+            {"error": f"empty.jsonl{tail}", "type": "InputError"},
+        )

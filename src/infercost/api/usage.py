@@ -29,6 +29,7 @@ from infercost.api.schema import Name, Names
 from infercost.api.schema import Request as Body
 from infercost.api.uploads import display_name, renamed, save_uploads
 from infercost.errors import InfercostError, InputError
+from infercost.report.files import refuse_empty_input
 from infercost.usage import queries
 from infercost.usage.anomalies import AnomalyReport
 from infercost.usage.forecast import Forecast
@@ -219,6 +220,7 @@ UPLOAD_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet", ".ndjson")
 
 def run_usage_ingest(path: Path, name: str, fmt: str, ledger: str) -> dict[str, Any]:
     """``usage ingest FILE --json`` for a saved upload (the upload's name in the answer)."""
+    refuse_empty_input(path, name)
     data = queries.ingest_files(ledger, [path], fmt).to_dict()
     text = json.dumps(data).replace(str(path), name)
     out: dict[str, Any] = json.loads(text)

@@ -17,7 +17,12 @@ from rich.table import Table
 
 from infercost.errors import InputError
 from infercost.report import usage_charts
-from infercost.report.files import checked_html_path, checked_output_path, checked_png_path
+from infercost.report.files import (
+    checked_html_path,
+    checked_output_path,
+    checked_png_path,
+    refuse_empty_input,
+)
 from infercost.report.plan_charts import write_charts
 from infercost.report.text import amount_sig, usd_sig
 from infercost.usage import queries, synth
@@ -102,6 +107,7 @@ def ingest_cmd(
                 f"{given} is a directory; pass the usage files in it (e.g. {given}/*.jsonl), "
                 "not the directory."
             )
+        refuse_empty_input(given)
     with Ledger(ledger) as book:
         if fleet is not None:
             book.add_deployments(load_fleet(fleet))

@@ -59,3 +59,26 @@ def checked_html_path(path: Path | None) -> Path | None:
 def checked_png_path(path: Path | None) -> Path | None:
     """Typer callback of every ``--png`` option: :func:`checked_output_path`."""
     return checked_output_path(path, "--png")
+
+
+def refuse_empty_input(path: Path, shown: str | None = None) -> None:
+    """Refuse a usage file with no content (0 bytes, or only blank lines): 0 rows to read.
+
+    Args:
+        path: the file on disk.
+        shown: how to name it (the upload's name in the REST service; default the path).
+
+    Raises:
+        InputError: the file is empty (an empty JSON Lines file read as "neither JSON Lines
+            nor one JSON document").
+    """
+    if path.suffix.lower() == ".parquet" or not path.is_file():
+        return  # Parquet has its own header; a missing path gets the reader's message
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 16):
+            if chunk.strip():
+                return
+    raise InputError(
+        f"{shown or path} is empty (0 rows): nothing to ingest; give a file with one usage "
+        "record per line (JSON Lines), a JSON document or a CSV with a header."
+    )

@@ -42,6 +42,7 @@ from infercost.cost.tokens import split_usd_per_m
 from infercost.domains import check_predict_types
 from infercost.errors import InputError
 from infercost.explain import Trail
+from infercost.perf.achievable import REFERENCE_GPU, achievable_scale
 from infercost.perf.comm import (
     SCALEOUT_EFFICIENCY,
     WIDE_EP_RANKS,
@@ -64,7 +65,13 @@ from infercost.perf.memory import (
 )
 from infercost.perf.params import param_counts
 from infercost.perf.serving import ServingPoint, closed_loop
-from infercost.perf.step import StepModel, compute_dtype, step_model, with_expert_parallel
+from infercost.perf.step import (
+    StepModel,
+    compute_dtype,
+    decode_step,
+    step_model,
+    with_expert_parallel,
+)
 from infercost.sim import ReplicaConfig, SpecDecoding
 
 #: The ``predict --json`` keys, in order. Written out, never derived from a model's fields;
@@ -962,7 +969,7 @@ def predict(
         explain_load(trail, r, mem, load)
     sp, queueing_s = serving_stage(r, load, isl, osl)
     if explain:
-        explain_serving(trail, r, load, sp, isl, queueing_s)
+        explain_serving(trail, r, load, sp, isl, queueing_s, osl)
     price = price_stage(r, sp, isl, osl, gpu_hour_usd, offer, allow_spot, pack_replicas)
     if explain:
         explain_price(trail, r, sp, price)
@@ -1300,12 +1307,22 @@ def explain_load(trail: Trail, r: Resolved, mem: MemoryFit, load: Load) -> None:
 
 
 def explain_serving(
-    trail: Trail, r: Resolved, load: Load, sp: ServingPoint, isl: int, queueing_s: float
+    trail: Trail,
+    r: Resolved,
+    load: Load,
+    sp: ServingPoint,
+    isl: int,
+    queueing_s: float,
+    osl: int = 1,
 ) -> None:
     """Stage 5: the step times, then the serving point (throughput, any queueing, TTFT,
     TPOT)."""
     dtype = compute_dtype(r.acc, r.weight_fmt)
     e = r.engine
+    scale = achievable_scale(r.acc.id)
+    per_stage = load.running_rank / r.pp
+    st = decode_step(_rank_step_model(r), per_stage, isl + osl / 2.0)
+    pp_text = f"; x PP {r.pp} stages per token" if r.pp > 1 else ""
     trail.add(
         "decode_step_s",
         float(sp.decode_step_s),
@@ -1313,10 +1330,17 @@ def explain_serving(
         f"max(bytes/(BW x MBU {e.mbu}), FLOP/({dtype} peak x MFU {e.mfu})) + "
         f"TP comm + overhead {e.step_overhead_s * 1e3:.2f} ms + "
         f"{e.seq_overhead_s * 1e6:.2f} µs per sequence + fp32 logits, at batch "
-        f"{load.running_rank:g} per rank; "
+        f"{per_stage:g} per stage and context {isl + osl / 2:g}: "
+        f"{float(st.read_bytes) / 1e9:.3g} GB read -> {float(st.memory_s) * 1e3:.3g} ms, "
+        f"{float(st.flop) / 1e12:.3g} TFLOP -> {float(st.compute_s) * 1e3:.3g} ms "
+        f"(GEMMs and attention each take their own max), "
+        f"TP/PP/EP communication {float(st.comm_s) * 1e3:.3g} ms, "
+        f"overheads {float(st.overhead_s) * 1e3:.3g} ms{pp_text}; "
         f"memory-bound share {float(sp.memory_bound_share):.2f}",
         f"{r.acc.id}: {r.acc.mem_bw_bytes_s / 1e12:.2f} TB/s, {dtype} "
-        f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s; engine {e.id}",
+        f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s (datasheet) x reachable share over "
+        f"{REFERENCE_GPU}'s: memory {scale.bandwidth:.3f}, {dtype} "
+        f"{scale.gemm_factor(dtype):.3f} ({scale.basis}); engine {e.id}",
     )
     trail.add(
         "prefill_marginal_s",

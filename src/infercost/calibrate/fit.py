@@ -10,8 +10,14 @@ Few physical parameters per engine, each bounded to its physical range:
   CPU-side iteration has been reported to take, so the bound is generous);
 - ``token_overhead_s`` (kept at the engine's value, not fitted): time per token per
   iteration outside the roofline;
-- ``allreduce_latency_s`` in [2, 50] µs: latency of one round of a small TP all-reduce
-  (log2(TP) rounds);
+- ``allreduce_latency_s`` in [2, 20] µs: latency of one round of a small TP all-reduce
+  (log2(TP) rounds). NCCL's own cost model puts a whole small all-reduce over 8 NVLink GPUs
+  at 7.5-10 µs (LL protocol: base 4.4 µs tree / 3.6 µs ring + 0.52 / 0.47 µs per hop) and
+  at most ~37 µs (LL128 ring: 10 + 14 x 1.9 µs), i.e. 2.5-12 µs per log2 round
+  (``src/graph/tuning.cc``, baseLat and hwLat); 20 µs leaves room for the kernel launch. The
+  earlier bound of 50 µs let offline fits park fixed TP costs there (50 µs x 3 rounds x 160
+  all-reduces = 24 ms a step for a 70B model at TP 8), which then over-predicted the ITL of
+  lightly loaded servers 1.4-1.7x;
 - ``moe_layer_overhead_s`` in [0, 300] µs: fixed time per MoE layer per step (router,
   top-k, permutation, grouped-GEMM launches); searched with the others (it and the step
   overhead separate on dense vs MoE rows);
@@ -60,7 +66,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "mfu": (0.2, 0.8),
     "step_overhead_s": (0.0005, 0.008),
     "token_overhead_s": (0.0, 16e-6),
-    "allreduce_latency_s": (2e-6, 50e-6),
+    "allreduce_latency_s": (2e-6, 20e-6),
     "comm_efficiency": (0.15, 1.0),
     "request_overhead_s": (0.0, 0.030),
     "seq_overhead_s": (0.0, 10e-6),

@@ -24,7 +24,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from infercost.catalog.hf_config import arch_from_hf_config
-from infercost.catalog.schema import Accelerator, EngineProfile, ModelArch, QuantFormat
+from infercost.catalog.schema import (
+    Accelerator,
+    AchievedFigure,
+    EngineProfile,
+    ModelArch,
+    QuantFormat,
+)
 from infercost.errors import CatalogError, InfercostError, InputError
 from infercost.units import GIB, GIGA, TERA
 
@@ -139,6 +145,28 @@ def load_accelerators() -> tuple[Accelerator, ...]:
         acc = _accelerator(row, label, i)
         by_id[acc.id] = acc
     return tuple(by_id.values())
+
+
+@functools.cache
+def load_achieved() -> tuple[AchievedFigure, ...]:
+    """Measured accelerator figures (``achievable.csv``; user rows replace by GPU and kind).
+
+    Raises:
+        CatalogError: a bad row, or one naming a GPU the catalog does not hold.
+    """
+    ids = {a.id for a in load_accelerators()}
+    by_key: dict[tuple[str, str], AchievedFigure] = {}
+    for label, i, row in _csv_rows("achievable.csv"):
+        try:
+            fig = AchievedFigure.model_validate(
+                {**row, "measured": _num(row, "measured", label, i)}
+            )
+        except ValidationError as err:
+            raise CatalogError(label, _validation_message(err, AchievedFigure), i) from err
+        if fig.gpu not in ids:
+            raise CatalogError(label, f"gpu {fig.gpu!r} is not a catalog accelerator id", i)
+        by_key[(fig.gpu, fig.kind)] = fig
+    return tuple(by_key.values())
 
 
 def _quant_formats_from(data: dict[str, Any], label: str) -> dict[str, QuantFormat]:

@@ -101,6 +101,27 @@ class Accelerator(CatalogEntry):
         return self.dense_flop_s.get(dtype)
 
 
+class AchievedFigure(CatalogEntry):
+    """One measured (not datasheet) throughput figure of an accelerator, from a published
+    microbenchmark (``catalog/data/achievable.csv``).
+
+    Attributes:
+        gpu: catalog id of the accelerator.
+        kind: ``mem_bw`` (a streaming kernel's sustained device-memory bandwidth, TB/s) or
+            ``gemm_bf16`` / ``gemm_fp8`` / ``gemm_fp4`` (the best large dense GEMM at that
+            dtype, TFLOP/s).
+        measured: the figure, TB/s or TFLOP/s (decimal).
+        conditions: kernel, sizes, software as the source states them.
+        quote: the cell or sentence it was read from.
+    """
+
+    gpu: str
+    kind: Literal["mem_bw", "gemm_bf16", "gemm_fp8", "gemm_fp4"]
+    measured: float = Field(gt=0)
+    conditions: str = ""
+    quote: str = ""
+
+
 class QuantFormat(CatalogEntry):
     """A weight (or KV-cache) storage format.
 

@@ -31,6 +31,7 @@ import numpy.typing as npt
 from infercost.catalog.loader import PCIE_X16_BYTES_S
 from infercost.catalog.schema import Accelerator, EngineProfile, ModelArch, QuantFormat
 from infercost.errors import InputError
+from infercost.perf.achievable import achievable_scale
 from infercost.perf.memory import (
     indexer_bytes_per_token_per_layer,
     kv_bytes_per_token_per_layer,
@@ -240,6 +241,8 @@ def tile_rows(acc: Accelerator) -> float:
 
 
 def _peak_or_error(acc: Accelerator, dtype: str) -> float:
+    """Dense FLOP/s at ``dtype`` the step model uses: the datasheet peak x the GPU's measured
+    reachable share over the reference GPU's (:mod:`infercost.perf.achievable`)."""
     peak = acc.flop_s(dtype)
     if peak is None:
         raise InputError(
@@ -247,7 +250,13 @@ def _peak_or_error(acc: Accelerator, dtype: str) -> float:
             f"cannot be predicted (see `infercost gpus`). Add a measured figure for {acc.id} "
             "in a user catalog (INFERCOST_CATALOG_DIR/accelerators.csv) or pick another GPU."
         )
-    return peak
+    return peak * achievable_scale(acc.id).gemm_factor(dtype)
+
+
+def usable_mem_bw_bytes_s(acc: Accelerator) -> float:
+    """Device-memory bandwidth the step model uses: the datasheet figure x the GPU's measured
+    reachable share over the reference GPU's (:mod:`infercost.perf.achievable`), bytes/s."""
+    return acc.mem_bw_bytes_s * achievable_scale(acc.id).bandwidth
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,7 +554,7 @@ def unsharded_step_model(
         logits_bytes_per_seq=LOGITS_PASSES * LOGITS_BYTES * m.vocab_size,
         attn_flop_per_ctx=attn,
         hidden_size=m.hidden_size,
-        mem_bw_bytes_s=acc.mem_bw_bytes_s,
+        mem_bw_bytes_s=usable_mem_bw_bytes_s(acc),
         peak_flop_s=peak,
         mbu=engine.mbu,
         mfu=engine.mfu,

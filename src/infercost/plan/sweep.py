@@ -61,6 +61,7 @@ from infercost.perf.step import (
     shard_step_model,
     tile_rows,
     unsharded_step_model,
+    usable_mem_bw_bytes_s,
 )
 from infercost.plan.layouts import Layouts
 from infercost.plan.prices import GpuPrices
@@ -225,7 +226,7 @@ def build_grid(
         dense_bytes=_axis([float(s.dense_bytes) for s in base], 1),
         expert_bytes=_axis([float(s.expert_bytes) for s in base], 1),
         kv_layer_token_bytes=float(b0.kv_layer_token_bytes) * kv_elem,
-        mem_bw_bytes_s=_axis([a.mem_bw_bytes_s for a in gpus], 0),
+        mem_bw_bytes_s=_axis([usable_mem_bw_bytes_s(a) for a in gpus], 0),
         peak_flop_s=peak.reshape(g_n, w_n, 1, 1, 1),
         expert_peak_ratio=ratios[0].reshape(g_n, w_n, 1, 1, 1),
         lm_head_peak_ratio=ratios[1].reshape(g_n, w_n, 1, 1, 1),

@@ -112,3 +112,189 @@ def test_cli_and_api_ingest_a_csv_with_a_short_row(tmp_path: Path) -> None:
     assert body.status_code == 200, body.text
     got = body.json()
     assert (got["read"], got["ingested"], got["quarantined"]) == (6, 3, 3)
+
+
+# --------------------------------------------------------------------------------------------
+# 2. implausible timestamps (before 2015-01-01, more than a day after the ingest), exactly
+
+LATE = "UTC is more than a day after the ingest: not a plausible request time"
+EARLY = "UTC is before 2015-01-01: not a plausible request time"
+
+
+def times(ledger: Ledger) -> dict[str, str]:
+    got = ledger.raw.execute("SELECT row_key, CAST(ts AS VARCHAR) FROM requests").fetchall()
+    return dict(got)
+
+
+def test_openai_times(ledger: Ledger) -> None:
+    res = ingest(ledger, [EDGE / "openai_times.jsonl"])
+    assert (res.read, res.ingested, res.quarantined) == (12, 6, 6)
+    assert reasons(ledger) == {
+        1: f"time read as 5138-11-16 09:46:39.999 {LATE}",  # ms by its size, exactly
+        3: f"time read as 1970-01-01 00:00:01 {EARLY}",
+        7: "created 1e+30 is out of range: not a plausible request time",
+        8: f"time read as 5138-11-16 09:46:39.999 {LATE}",  # the same without an id (Python)
+        9: f"time read as 2014-12-31 23:59:59 {EARLY}",
+        12: f"time read as 1915-05-28 00:00:00 {EARLY}",
+    }
+    assert times(ledger) == {
+        "chatcmpl-T2": "2024-08-07 00:00:00",
+        "chatcmpl-T4": "2024-08-07 00:00:00.123",  # ms
+        "chatcmpl-T5": "2024-08-07 00:00:00.123456",  # ns as text: the µs below it kept
+        "chatcmpl-T6": "2024-08-07 00:00:00.125",
+        "chatcmpl-T10": "2015-01-01 00:00:00",  # the first plausible instant
+        "chatcmpl-T11": "2024-08-07 00:00:00.123457",  # µs
+    }
+    assert "5138" not in json.dumps(
+        ledger.raw.execute("SELECT min(ts), max(ts) FROM requests").fetchall(), default=str
+    )
+
+
+def test_anthropic_and_claude_code_times(ledger: Ledger) -> None:
+    ingest(ledger, [EDGE / "anthropic_times.jsonl"])
+    assert reasons(ledger) == {
+        1: f"time read as 2099-01-01 00:00:00 {LATE}",
+        2: f"time read as 2014-06-01 10:00:00 {EARLY}",  # a Claude Code transcript line
+    }
+    assert times(ledger) == {"msg_T3": "2025-08-01 11:00:00", "msg_T4": "2025-08-01 09:00:00"}
+
+
+def test_otel_times_are_nanoseconds(ledger: Ledger) -> None:
+    ingest(ledger, [EDGE / "otel_times.json"])
+    trace = "otel:7c1e0d3a5b8efff798038103d269b633:"
+    got = ledger.raw.execute("SELECT row_key, reason FROM quarantine").fetchall()
+    assert dict(got) == {
+        # 1e9 ns is one second after 1970 (not 2001, as a number of seconds would be)
+        f"{trace}0000000000000001": f"time read as 1970-01-01 00:00:01 {EARLY}",
+        f"{trace}0000000000000002": f"time read as 2100-01-01 00:00:00 {LATE}",
+    }
+    assert times(ledger) == {f"{trace}0000000000000003": "2025-08-01 09:00:00"}
+
+
+def test_litellm_times(ledger: Ledger) -> None:
+    ingest(ledger, [EDGE / "litellm_times.csv"])
+    assert reasons(ledger) == {
+        2: f"time read as 2014-12-31 23:00:00 {EARLY}",
+        3: f"time read as 2099-08-01 09:00:00 {LATE}",
+    }
+    got = ledger.raw.execute("SELECT CAST(ts AS VARCHAR), latency_s FROM requests").fetchall()
+    assert got == [("2025-08-01 09:00:00.123", 1.5)]  # ms start and end, exactly
+
+
+def test_generic_csv_times(ledger: Ledger) -> None:
+    ingest(ledger, [EDGE / "generic_times.csv"])
+    assert reasons(ledger) == {
+        7: f"time read as 5138-11-16 09:46:39.999 {LATE}",
+        8: "timestamp 1e30 is out of range: not a plausible request time",
+        9: f"time read as 1970-01-01 00:16:40 {EARLY}",
+        10: f"time read as 2014-12-31 23:59:59 {EARLY}",
+        11: f"time read as 2098-12-31 22:00:00 {LATE}",
+    }
+    assert times(ledger) == {
+        "gt-s": "2025-08-01 09:00:00",
+        "gt-ms": "2025-08-01 09:00:00.123",
+        "gt-us": "2025-08-01 09:00:00.123456",
+        "gt-ns": "2025-08-01 09:00:00.123456",
+        "gt-frac": "2025-08-01 09:00:00.5",
+    }
+
+
+def test_usage_export_and_vllm_times(ledger: Ledger) -> None:
+    ingest(ledger, [EDGE / "openai_usage_export_times.json"])
+    assert list(reasons(ledger).values()) == [f"time read as 1970-01-01 00:00:01 {EARLY}"]
+    ingest(ledger, [EDGE / "vllm_times.jsonl"])
+    got = ledger.raw.execute("SELECT row_key, reason FROM quarantine WHERE row_key = 'sg-T1'")
+    assert got.fetchall() == [("sg-T1", f"time read as 2099-08-01 12:00:05 {LATE}")]
+
+
+def test_generic_parquet_integer_and_float_times(ledger: Ledger, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "timestamp": pa.array([1754038800, 1754038800123, 1754038800123456, 99999999999999, 5]),
+        "seconds": pa.array([1754038800.25, 1.0, 2e30, 1754038800.0, 1754038800.0]),
+        "model": ["gpt-4o-mini"] * 5, "provider": ["openai"] * 5,
+        "input_tokens": [1, 2, 3, 4, 5], "output_tokens": [1] * 5,
+    })  # fmt: skip
+    pq.write_table(table, tmp_path / "t.parquet")
+    ingest(ledger, [tmp_path / "t.parquet"])
+    assert reasons(ledger) == {
+        4: f"time read as 5138-11-16 09:46:39.999 {LATE}",
+        5: f"time read as 1970-01-01 00:00:05 {EARLY}",
+    }
+    got = ledger.raw.execute(
+        "SELECT CAST(ts AS VARCHAR) FROM requests ORDER BY source_line"
+    ).fetchall()
+    assert got == [("2025-08-01 09:00:00",), ("2025-08-01 09:00:00.123",),
+                   ("2025-08-01 09:00:00.123456",)]  # fmt: skip
+    pq.write_table(table.drop(["timestamp"]).rename_columns(
+        ["timestamp", "model", "provider", "input_tokens", "output_tokens"]
+    ), tmp_path / "f.parquet")  # fmt: skip
+    with Ledger(tmp_path / "f.duckdb") as other:
+        ingest(other, [tmp_path / "f.parquet"])
+        assert sorted(times(other).values()) == [
+            "2025-08-01 09:00:00", "2025-08-01 09:00:00", "2025-08-01 09:00:00.25"
+        ]  # fmt: skip
+        assert sorted(reasons(other).values()) == [
+            f"time read as 1970-01-01 00:00:01 {EARLY}",
+            "timestamp 2e+30 is out of range: not a plausible request time",
+        ]
+
+
+def test_a_day_after_the_ingest_is_the_limit(ledger: Ledger, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    soon, late = now + timedelta(hours=23), now + timedelta(hours=25)
+    src = tmp_path / "ahead.jsonl"
+    lines = []
+    for i, t in enumerate((soon, late)):
+        created = int((t - datetime(1970, 1, 1)).total_seconds())
+        body = {
+            "id": f"chatcmpl-{i}",
+            "object": "chat.completion",
+            "created": created,
+            "model": "gpt-4o-mini",
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1},
+        }
+        lines.append(json.dumps(body) + "\n")
+    src.write_text("".join(lines))
+    ingest(ledger, [src])
+    assert list(times(ledger)) == ["chatcmpl-0"]
+    assert reasons(ledger) == {2: f"time read as {late:%Y-%m-%d %H:%M:%S} {LATE}"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1722988800, "2024-08-07 00:00:00"),
+        ("1722988800", "2024-08-07 00:00:00"),
+        (1722988800123, "2024-08-07 00:00:00.123000"),
+        (1722988800123457, "2024-08-07 00:00:00.123457"),
+        (1722988800123456789, "2024-08-07 00:00:00.123456"),  # sub-µs dropped, not rounded
+        (99999999999999, "5138-11-16 09:46:39.999000"),
+        (1722988800.1, "2024-08-07 00:00:00.100000"),
+        ("1722988800.0000019", "2024-08-07 00:00:00.000001"),
+        (-1, "1969-12-31 23:59:59"),
+    ],
+)
+def test_unix_times_convert_exactly(value: Any, expected: str) -> None:
+    """Python and SQL (the columnar and generic paths) read a Unix time alike, exactly."""
+    import duckdb
+
+    from infercost.usage import formats as F
+
+    assert str(F.timestamp(value)) == expected.removesuffix(".000000")
+    sql = F.epoch_sql(f"CAST('{value}' AS DECIMAL(30, 9))")
+    (got,) = duckdb.sql(f"SELECT {sql}").fetchone() or (None,)
+    assert str(got) == expected.removesuffix(".000000")
+
+
+def test_out_of_range_numbers_are_a_reason_not_a_crash() -> None:
+    from infercost.usage import formats as F
+
+    for value in (1e30, "1e999999999", float("inf"), "NaN", -(10**19)):
+        with pytest.raises(F.RowError, match="is out of range: not a plausible request time"):
+            F.timestamp(value, "created")
+    assert str(F.timestamp("1000000000", nanoseconds=True)) == "1970-01-01 00:00:01"

@@ -34,8 +34,8 @@ import io
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -97,22 +97,52 @@ def count(value: Any, name: str) -> int | None:
     return number
 
 
-def timestamp(value: Any, name: str = "timestamp") -> datetime:
-    """A naive UTC datetime from Unix seconds (ms/ns by magnitude) or ISO 8601 (a string
-    without an offset is read as UTC).
+EARLIEST = datetime(2015, 1, 1)
+"""Rows timed before this (UTC) are quarantined: no LLM API billed tokens then, and a time
+this early is a unit or clock error (seconds read as ms, a zero or a small number)."""
+
+AHEAD = timedelta(days=1)
+"""Rows timed more than this after the time of ingest are quarantined (a day allows for
+clocks and time zones written wrongly as UTC; more is a unit or clock error)."""
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def epoch_micros(number: Decimal) -> int:
+    """Microseconds since 1970 of a Unix time given in seconds, ms, µs or ns, told apart by
+    its size (the plausible range of each unit lies between these bounds): above 1e17 ns,
+    above 1e14 µs, above 1e11 ms, else seconds; exact, a fraction of a µs dropped (floor)."""
+    if number > 100_000_000_000_000_000:
+        micros = number / 1000
+    elif number > 100_000_000_000_000:
+        micros = number
+    elif number > 100_000_000_000:
+        micros = number * 1000
+    else:
+        micros = number * 1_000_000
+    return int(micros.to_integral_value(rounding=ROUND_FLOOR))
+
+
+def timestamp(value: Any, name: str = "timestamp", *, nanoseconds: bool = False) -> datetime:
+    """A naive UTC datetime from a Unix time (seconds, or ms/µs/ns by magnitude: see
+    :func:`epoch_micros`; always nanoseconds with ``nanoseconds``, as OTLP's
+    ``*TimeUnixNano`` fields are; exact, never through a float) or ISO 8601 (a string without
+    an offset is read as UTC). Whether the time is plausible (:data:`EARLIEST`,
+    :data:`AHEAD`) is checked at ingest, for every format alike.
 
     Raises:
-        RowError: missing or unparseable.
+        RowError: missing, unparseable, or beyond what any unit makes a time.
     """
     if value is None or value == "":
         raise RowError(f"no {name}; every row needs a time to be priced at")
     if isinstance(value, bool):
         raise RowError(f"{name} {value!r} is not a time")
+    number: Decimal
     if isinstance(value, str):
         text = value.strip()
         try:
-            number = float(text)
-        except ValueError:
+            number = Decimal(text)
+        except InvalidOperation:
             try:
                 parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
             except ValueError:
@@ -120,20 +150,39 @@ def timestamp(value: Any, name: str = "timestamp") -> datetime:
             if parsed.tzinfo is not None:
                 parsed = parsed.astimezone(UTC).replace(tzinfo=None)
             return parsed
-        value = number
-    if isinstance(value, int | float):
-        seconds = float(value)
-        if seconds > 1e17:
-            seconds /= 1e9
-        elif seconds > 1e14:
-            seconds /= 1e6
-        elif seconds > 1e11:
-            seconds /= 1e3
-        try:
-            return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
-        except (OverflowError, OSError, ValueError):
-            raise RowError(f"{name} {value!r} is out of range") from None
-    raise RowError(f"{name} {value!r} is not a time")
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))  # the shortest text of the float, as JSON wrote it
+    else:
+        raise RowError(f"{name} {value!r} is not a time")
+    out_of_range = RowError(f"{name} {value!r} is out of range: not a plausible request time")
+    if not number.is_finite() or number.adjusted() >= 20:  # 1e20 and more: no unit fits
+        raise out_of_range
+    try:
+        if nanoseconds:
+            micros = int((number / 1000).to_integral_value(rounding=ROUND_FLOOR))
+        else:
+            micros = epoch_micros(number)
+        return _EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        raise out_of_range from None
+
+
+def epoch_sql(x: str) -> str:
+    """SQL: the TIMESTAMP of ``x``, a ``DECIMAL(30, 9)`` Unix time in seconds, ms, µs or ns
+    read as :func:`epoch_micros` reads it (exact: decimal arithmetic, no DOUBLE); NULL when
+    ``x`` is NULL or beyond what any unit makes a time."""
+    micros = (
+        f"CASE WHEN {x} > 100000000000000000 THEN floor({x} * CAST(0.001 AS DECIMAL(4, 3))) "
+        f"WHEN {x} > 100000000000000 THEN floor({x}) "
+        f"WHEN {x} > 100000000000 THEN floor({x} * CAST(1000 AS DECIMAL(4, 0))) "
+        f"ELSE floor({x} * CAST(1000000 AS DECIMAL(7, 0))) END"
+    )
+    return (
+        f"CASE WHEN {x} > -100000000000 AND {x} < 100000000000000000000 "
+        f"THEN make_timestamp(CAST({micros} AS BIGINT)) END"
+    )
 
 
 def decimal_text(value: Any, name: str) -> str | None:
@@ -656,10 +705,11 @@ def otel_fields(obj: Mapping[str, Any]) -> Fields:
     if not model:
         raise RowError("span lacks gen_ai.response.model and gen_ai.request.model")
     provider = attrs.get("gen_ai.provider.name") or attrs.get("gen_ai.system") or "unknown"
-    start = timestamp(obj.get("start"), "startTimeUnixNano")
+    start = timestamp(obj.get("start"), "startTimeUnixNano", nanoseconds=True)
     latency = None
     if obj.get("end"):
-        latency = (timestamp(obj["end"], "endTimeUnixNano") - start).total_seconds()
+        end = timestamp(obj["end"], "endTimeUnixNano", nanoseconds=True)
+        latency = (end - start).total_seconds()
     merged = {**dict(resource.items()), **attrs}
     people = {k: merged.get(k) or merged.get(f"app.{k}") for k in ATTRIBUTION_KEYS}
     people["user"] = people["user"] or merged.get("enduser.id")

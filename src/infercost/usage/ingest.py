@@ -535,16 +535,19 @@ def _generic_select(schema: pa.Schema, fmt: str) -> str:
     ts = pick("ts")
     if ts is None:
         ts_sql = "CAST(NULL AS TIMESTAMP)"
-    else:
+    else:  # a Unix time in s, ms, µs or ns by its size, exact (F.epoch_sql), or ISO 8601
         kind = schema.field(ts[3:-1]).type
         if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
             ts_sql = f"CAST({ts} AS TIMESTAMP)"
-        elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
-            ts_sql = f"CAST(to_timestamp(CAST({ts} AS DOUBLE)) AS TIMESTAMP)"
+        elif pa.types.is_integer(kind):
+            ts_sql = F.epoch_sql(f"TRY_CAST({ts} AS DECIMAL(30, 9))")
+        elif pa.types.is_floating(kind):  # by its shortest text: DOUBLE -> DECIMAL rounds
+            ts_sql = F.epoch_sql(f"TRY_CAST(CAST({ts} AS VARCHAR) AS DECIMAL(30, 9))")
         else:
             ts_sql = (
                 f"coalesce(TRY_CAST(TRY_CAST({ts} AS TIMESTAMPTZ) AS TIMESTAMP), "
-                f"TRY_CAST(to_timestamp(TRY_CAST({ts} AS DOUBLE)) AS TIMESTAMP))"
+                + F.epoch_sql(f"TRY_CAST(trim(CAST({ts} AS VARCHAR)) AS DECIMAL(30, 9))")
+                + ")"
             )
     counts = {}
     checks = []
@@ -569,8 +572,10 @@ def _generic_select(schema: pa.Schema, fmt: str) -> str:
             f"THEN 'price_usd ' || CAST({price} AS VARCHAR) || ' is not a number'"
         )
     ts_check = (
-        f"WHEN {ts} IS NOT NULL AND ({ts_sql}) IS NULL "
-        f"THEN 'timestamp ' || CAST({ts} AS VARCHAR) || ' is not ISO 8601 or Unix seconds'"
+        f"WHEN {ts} IS NOT NULL AND ({ts_sql}) IS NULL THEN 'timestamp ' || CAST({ts} AS VARCHAR) "
+        f"|| CASE WHEN TRY_CAST(CAST({ts} AS VARCHAR) AS DOUBLE) IS NOT NULL "
+        "THEN ' is out of range: not a plausible request time' "
+        "ELSE ' is not ISO 8601 or Unix seconds' END"
         if ts
         else ""
     )
@@ -801,6 +806,13 @@ def _checked(parse_sql: str) -> str:
 SELECT p.* EXCLUDE (reason, row_key),
   coalesce(p.reason, CASE
     WHEN p.ts IS NULL THEN 'no timestamp; every row needs a time to be priced at'
+    WHEN p.ts < TIMESTAMP '{F.EARLIEST:%Y-%m-%d %H:%M:%S}'
+      THEN 'time read as ' || CAST(p.ts AS VARCHAR) || ' UTC is before {F.EARLIEST:%Y-%m-%d}: '
+           || 'not a plausible request time'
+    WHEN p.ts > CAST(timezone('UTC', now()) AS TIMESTAMP)
+                + INTERVAL {int(F.AHEAD.total_seconds())} SECOND
+      THEN 'time read as ' || CAST(p.ts AS VARCHAR) || ' UTC is more than a day after the '
+           || 'ingest: not a plausible request time'
     WHEN p.model IS NULL THEN 'no model'
     WHEN p.input_tokens IS NULL OR p.output_tokens IS NULL THEN 'no input or output tokens'
     WHEN least(p.input_tokens, p.cached_input_tokens, p.cache_write_tokens, p.output_tokens,

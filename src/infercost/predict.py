@@ -39,7 +39,7 @@ from infercost.catalog.schema import (
 )
 from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.tokens import split_usd_per_m
-from infercost.domains import check_predict_types
+from infercost.domains import check_predict_types, check_value
 from infercost.errors import InputError
 from infercost.explain import Trail
 from infercost.perf.achievable import REFERENCE_GPU, achievable_scale
@@ -274,7 +274,7 @@ def resolve(
         ("dp", dp),
         ("num_nodes", num_nodes),
     ):
-        _positive_int(name, value)
+        check_value(name, value, label="--" + name.replace("_", "-"))
     if model_config and model:
         raise InputError("Give --model NAME or --model-config PATH, not both.")
     if model_config:
@@ -915,7 +915,7 @@ def predict(
         model=model, gpu=gpu, isl=isl, osl=osl, model_config=model_config, num_gpus=num_gpus,
         tp=tp, pp=pp, ep=ep, dp=dp, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
         concurrency=concurrency, max_throughput=max_throughput, engine=engine,
-        gpu_hour_usd=gpu_hour_usd, offer=offer, profile=profile,
+        gpu_hour_usd=gpu_hour_usd, offer=offer, profile=profile, num_nodes=num_nodes,
     )  # fmt: skip
     if isl < 1 or osl < 1:
         raise InputError(f"--isl and --osl must be at least 1 token (got {isl}, {osl}).")

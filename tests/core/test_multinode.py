@@ -41,7 +41,7 @@ class TestNumNodes:
             resolve("llama-3.1-70b", "H100", tp=16, num_nodes=1)
         with pytest.raises(InputError, match="divides 16"):
             resolve("llama-3.1-70b", "H100", tp=16, num_nodes=3)
-        with pytest.raises(InputError, match="positive integer"):
+        with pytest.raises(InputError, match=r"whole number in \[1, 4,096\] nodes"):
             resolve("llama-3.1-70b", "H100", tp=8, num_nodes=0)
 
     def test_spreading_a_tp8_group_over_two_nodes(self) -> None:

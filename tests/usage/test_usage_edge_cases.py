@@ -298,3 +298,58 @@ def test_out_of_range_numbers_are_a_reason_not_a_crash() -> None:
         with pytest.raises(F.RowError, match="is out of range: not a plausible request time"):
             F.timestamp(value, "created")
     assert str(F.timestamp("1000000000", nanoseconds=True)) == "1970-01-01 00:00:01"
+
+
+# --------------------------------------------------------------------------------------------
+# 3. an empty file is said to be empty (the sentence the CLI and REST entry points use too)
+
+EMPTY = (
+    " is empty (0 rows): nothing to ingest; give a file with one usage record per line "
+    "(JSON Lines), a JSON document or a CSV with a header."
+)
+
+
+@pytest.mark.parametrize("name", ["empty.jsonl", "blank.jsonl"])
+@pytest.mark.parametrize("fmt", ["auto", "openai", "anthropic", "vllm", "otel", "litellm",
+                                 "generic"])  # fmt: skip
+def test_empty_file_is_said_to_be_empty(ledger: Ledger, name: str, fmt: str) -> None:
+    from infercost.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        ingest(ledger, [EDGE / name], fmt)
+    assert str(err.value) == f"{EDGE / name}{EMPTY}"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet", ".ndjson"])
+def test_empty_file_of_any_suffix(ledger: Ledger, tmp_path: Path, suffix: str) -> None:
+    from infercost.errors import InputError
+
+    path = tmp_path / f"nothing{suffix}"
+    path.write_bytes(b" \n")
+    with pytest.raises(InputError, match=r"is empty \(0 rows\): nothing to ingest"):
+        ingest(ledger, [path])
+
+
+def test_empty_file_among_others_is_refused_before_any_is_read(ledger: Ledger) -> None:
+    from infercost.errors import InputError
+
+    with pytest.raises(InputError, match=r"empty\.jsonl is empty"):
+        ingest(ledger, [EDGE / "openai_times.jsonl", EDGE / "empty.jsonl"])
+    assert ledger.raw.execute("SELECT count(*) FROM requests").fetchone() == (0,)
+    assert ledger.raw.execute("SELECT count(*) FROM ingests").fetchone() == (0,)
+
+
+def test_empty_file_exit_status_is_1(tmp_path: Path) -> None:
+    """The installed command: one line on stderr, exit status 1 (an input that cannot be
+    used, docs/cli.md), nothing written."""
+    import subprocess
+    import sys
+
+    args = ["usage", "ingest", str(EDGE / "empty.jsonl"), "--format", "openai", "--ledger",
+            str(tmp_path / "l.duckdb")]  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "infercost", *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: {EDGE / 'empty.jsonl'}{EMPTY}"
+    assert done.stdout == ""

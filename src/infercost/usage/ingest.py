@@ -186,7 +186,7 @@ def _records(path: Path, fmt: str) -> Iterator[tuple[F.Record, Callable[[Any], F
     head = F.read_head(path, 1 << 20).lstrip()
     first_line = head.split("\n", 1)[0]
     whole = False
-    if head[:1] in "{[":
+    if head[:1] and head[:1] in "{[":
         try:
             json.loads(first_line)
         except json.JSONDecodeError:
@@ -1119,7 +1119,9 @@ def ingest(
         on_progress: called with the number of records read so far, after each batch.
 
     Raises:
-        InputError: a missing file, an unknown format or one that cannot be told.
+        InputError: a missing or empty file (0 bytes or only whitespace: "is empty (0
+            rows)"; checked for every file before any is read), an unknown format or one that
+            cannot be told.
     """
     if fmt != "auto" and fmt not in F.FORMATS:
         raise InputError(f"--format {fmt!r} is unknown; use auto or {', '.join(F.FORMATS)}.")
@@ -1127,6 +1129,11 @@ def ingest(
     for file in files:
         if not file.is_file():
             raise InputError(f"no such file: {file}")
+        if _is_empty(file):  # the sentence of report.files.refuse_empty_input (CLI, REST)
+            raise InputError(
+                f"{file} is empty (0 rows): nothing to ingest; give a file with one usage "
+                "record per line (JSON Lines), a JSON document or a CSV with a header."
+            )
     known = _Known(ledger, prices or PriceBook())
     (daily_before,) = ledger.raw.execute("SELECT count(*) FROM requests_daily").fetchone() or (0,)
     total = IngestResult(ledger=str(ledger.path))
@@ -1334,12 +1341,22 @@ def _attribute(raw: duckdb.DuckDBPyConnection, keys: list[str]) -> None:
         raw.unregister("_attrs")
 
 
+def _is_empty(path: Path) -> bool:
+    """The file holds nothing but ASCII whitespace (0 bytes included); read until the first
+    other byte, so a file with records costs one small read."""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 16):
+            if chunk.strip(_BLANK_BYTES):
+                return False
+    return True
+
+
 def _is_json_lines(path: Path) -> bool:
     """Not CSV, and not one pretty-printed JSON document (as :func:`_records` decides)."""
     if path.suffix.lower() == ".csv":
         return False
     head = F.read_head(path, 1 << 20).lstrip()
-    if head[:1] in "{[":
+    if head[:1] and head[:1] in "{[":
         try:
             json.loads(head.split("\n", 1)[0])
         except json.JSONDecodeError:

@@ -12,8 +12,10 @@ from infercost.plan.breakeven import (
     breakeven_tokens_per_day,
     inputs_from_names,
     replicas_for,
+    self_host_cheaper_ranges,
     self_host_usd_per_month,
 )
+from infercost.units import HOURS_PER_MONTH
 
 
 @pytest.fixture(autouse=True)
@@ -279,3 +281,28 @@ class TestVolumeRange:
     def test_zero_negative_and_nan_are_refused(self, volume: float) -> None:
         with pytest.raises(InputError, match=r"^--volumes must be .* in \(0, 10\^15\], got "):
             breakeven(w2(), [volume])
+
+
+class TestCrossingSearchIsBounded:
+    """The replica steps examined start where self-hosting can first win and are capped."""
+
+    def test_steps_before_the_first_win_are_skipped(self) -> None:
+        # $2/GPU-h at 1,000 tok/s: self-hosting at full load costs 2 / 3.6 = $0.5556/M; an
+        # API at twice that makes one replica's tokens cost a cap = 2 g per month. Ops of
+        # 10^4 replica-months (fixed = 10^4 g) are recovered on step k when
+        # (k g + fixed) / a < k cap, i.e. k > 10^4: step 10,001 wins from
+        # (10,001 + 10^4) / 2 = 10,000.5 replica capacities, and every later step wholly.
+        sh = 2.0 / 3.6
+        g = 2.0 * HOURS_PER_MONTH
+        inp = BreakevenInputs(0.0, 2 * sh, 0.0, 2.0, 1000.0, ops_usd_per_month=1e4 * g)
+        cap = inp.capacity_tokens_per_day
+        ranges = self_host_cheaper_ranges(inp)
+        assert len(ranges) == 1 and ranges[0][1] is None
+        assert ranges[0][0] == pytest.approx(10_000.5 * cap, rel=1e-9)
+
+    def test_prices_a_millionth_apart_are_refused_not_searched_for_ever(self) -> None:
+        # a cap / g - 1 = 1e-6: the costs cross at about 10^6 replica steps
+        sh = 2.0 / 3.6
+        inp = BreakevenInputs(0.0, sh * (1 + 1e-6), 0.0, 2.0, 1000.0)
+        with pytest.raises(InputError, match="too many to list"):
+            self_host_cheaper_ranges(inp)

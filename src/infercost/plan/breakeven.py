@@ -55,6 +55,11 @@ S_PER_DAY = HOURS_PER_DAY * S_PER_HOUR
 #: they made the replica count overflow int64.
 MAX_VOLUME_TOKENS_PER_DAY = 1e15
 
+#: Replica steps :func:`self_host_cheaper_ranges` examines at most: the costs cross at most
+#: twice per step, so more than this many steps means prices within a fraction of a percent
+#: of each other, where listing every crossing helps no one (and the search would not end).
+MAX_CROSSING_STEPS = 100_000
+
 
 def _positive(name: str, value: float) -> None:
     if not (math.isfinite(value) and value > 0):
@@ -232,7 +237,19 @@ def self_host_cheaper_ranges(inp: BreakevenInputs) -> list[tuple[float, float | 
     if a <= 0 or a * cap <= g:
         return []  # each replica costs at least what the API charges for its tokens
     k_last = max(inp.min_replicas, math.ceil((g + fixed) / (a * cap - g)) + 1)
-    k = np.arange(inp.min_replicas, k_last + 1, dtype=np.float64)
+    # steps k with k (a cap - g) <= fixed - a cap x [k = min] cannot win: start after them
+    k_first = max(inp.min_replicas, min(k_last, math.floor(fixed / (a * cap - g))))
+    if k_last - k_first > MAX_CROSSING_STEPS:
+        raise InputError(
+            f"The API (${inp.api_blended_usd_per_m:.4g}/M blended) and self-hosting at full "
+            f"load (${inp.self_host_usd_per_m_full_load:.4g}/M) differ by "
+            f"{(a * cap / g - 1) * 100:.2g} %: with whole replicas the two costs cross at "
+            f"about {k_last - k_first:,} replica steps between {k_first * cap:.3g} and "
+            f"{k_last * cap:.3g} tokens/day, too many to list. Self-hosting is no dearer "
+            f"from {(k_last - 1) * cap:.3g} tokens/day on; below it the two are within a "
+            "replica's cost of each other. Compare with prices that differ by more."
+        )
+    k = np.arange(k_first, k_last + 1, dtype=np.float64)
     lower = np.where(k == inp.min_replicas, 0.0, (k - 1) * cap)
     upper = k * cap
     start = np.maximum((k * g + fixed) / a, lower)

@@ -353,3 +353,60 @@ def test_empty_file_exit_status_is_1(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.strip() == f"error: {EDGE / 'empty.jsonl'}{EMPTY}"
     assert done.stdout == ""
+
+
+# --------------------------------------------------------------------------------------------
+# 4. one wording: "not JSON (...)" once; a count beyond 64 bits is "too large" everywhere
+
+TOO_LARGE = "is 99999999999999999999999, too large a number of tokens"
+
+
+def test_generic_jsonl_reasons_are_not_doubled(ledger: Ledger) -> None:
+    res = ingest(ledger, [EDGE / "generic_counts.jsonl"])
+    assert (res.read, res.ingested, res.quarantined) == (4, 1, 3)
+    assert reasons(ledger) == {
+        1: f"input_tokens {TOO_LARGE}",
+        2: "not JSON (Expecting value at column 1)",
+        3: "not a JSON object",
+    }
+    assert stored(ledger) == [("j-4", 4)]
+
+
+def test_too_large_count_reads_the_same_in_csv_and_json(ledger: Ledger, tmp_path: Path) -> None:
+    ingest(ledger, [EDGE / "openai_counts.jsonl"])
+    assert reasons(ledger) == {1: f"usage.prompt_tokens {TOO_LARGE}"}
+    with Ledger(tmp_path / "csv.duckdb") as other:
+        res = ingest(other, [EDGE / "generic_counts.csv"])
+        assert (res.read, res.ingested, res.quarantined) == (8, 2, 6)
+        assert reasons(other) == {
+            2: f"input_tokens {TOO_LARGE}",
+            3: "input_tokens is 1.5, not a whole number of tokens",  # not rounded to 2
+            4: "input_tokens is 1e3, not a whole number of tokens",
+            5: "input_tokens is 0x10, not a whole number of tokens",
+            7: "output_tokens is -9223372036854775809, too large a number of tokens",
+            9: "input_tokens is many, not a whole number of tokens",
+        }
+        got = other.raw.execute(
+            "SELECT row_key, input_tokens, output_tokens FROM requests ORDER BY row_key"
+        ).fetchall()
+        assert got == [("c-5", 12, 1), ("c-7", 2**63 - 1, 1)]
+
+
+def test_parquet_float_and_uint64_counts(ledger: Ledger, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "timestamp": ["2025-08-01T08:00:00Z"] * 4, "model": ["gpt-4o-mini"] * 4,
+        "provider": ["openai"] * 4, "request_id": ["p-1", "p-2", "p-3", "p-4"],
+        "input_tokens": pa.array([10.0, 1.5, 1e30, float("nan")]),
+        "output_tokens": pa.array([1, 1, 1, 2**64 - 1], pa.uint64()),
+    })  # fmt: skip
+    pq.write_table(table, tmp_path / "c.parquet")
+    ingest(ledger, [tmp_path / "c.parquet"])
+    assert reasons(ledger) == {
+        2: "input_tokens is 1.5, not a whole number of tokens",
+        3: "input_tokens is 1e+30, too large a number of tokens",
+        4: "input_tokens is nan, not a whole number of tokens",
+    }
+    assert stored(ledger, "row_key, input_tokens") == [("p-1", 10)]

@@ -558,13 +558,29 @@ def _generic_select(schema: pa.Schema, fmt: str) -> str:
             counts[name] = "CAST(NULL AS BIGINT)"
             continue
         kind = schema.field(col[3:-1]).type
-        exact = pa.types.is_signed_integer(kind) or kind in (pa.uint8(), pa.uint16(), pa.uint32())
-        counts[name] = f"CAST({col} AS BIGINT)" if exact else f"TRY_CAST({col} AS BIGINT)"
-        if not exact:
-            checks.append(
-                f"WHEN {col} IS NOT NULL AND TRY_CAST({col} AS BIGINT) IS NULL "
-                f"THEN '{name} ' || CAST({col} AS VARCHAR) || ' is not a whole number of tokens'"
-            )
+        if pa.types.is_signed_integer(kind) or kind in (pa.uint8(), pa.uint16(), pa.uint32()):
+            counts[name] = f"CAST({col} AS BIGINT)"
+            continue
+        # as :func:`.formats.count` reads a count: a whole number (text: optional sign and
+        # digits; DuckDB's own cast would round "1.5" and read "1e3" or "0x10"), within
+        # 64 bits; the reasons are its reasons
+        if pa.types.is_integer(kind):  # uint64
+            whole, value = "true", f"TRY_CAST({col} AS BIGINT)"
+        elif pa.types.is_floating(kind):
+            whole = f"(isfinite({col}) AND {col} = floor({col}))"
+            value = f"CASE WHEN {whole} THEN TRY_CAST({col} AS BIGINT) END"
+        else:
+            trimmed = f"trim(CAST({col} AS VARCHAR))"
+            whole = f"regexp_full_match({trimmed}, '[-+]?[0-9]+')"
+            value = f"CASE WHEN {whole} THEN TRY_CAST({trimmed} AS BIGINT) END"
+        counts[name] = value
+        shown = f"'{name} is ' || CAST({col} AS VARCHAR)"
+        checks.append(
+            f"WHEN {col} IS NOT NULL AND NOT {whole} "
+            f"THEN {shown} || ', not a whole number of tokens' "
+            f"WHEN {col} IS NOT NULL AND {value} IS NULL "
+            f"THEN {shown} || ', too large a number of tokens'"
+        )
     price = pick("price_usd")
     if price is not None:
         checks.append(

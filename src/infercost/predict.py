@@ -40,7 +40,7 @@ from infercost.catalog.schema import (
 from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.tokens import split_usd_per_m
 from infercost.domains import check_predict_types, check_value
-from infercost.errors import InputError
+from infercost.errors import InfercostError, InputError
 from infercost.explain import Trail
 from infercost.perf.achievable import REFERENCE_GPU, achievable_scale
 from infercost.perf.comm import (
@@ -235,6 +235,38 @@ def kv_dtype_note(m: ModelArch, kv: str, engine: EngineProfile) -> str:
     return f"--kv-dtype auto -> {kv} on {engine.id}: {why} ({engine.kv_dtype_auto_source})"
 
 
+#: A compute dtype whose dense peak is below this share of the GPU's fastest dense peak at the
+#: same or more bits gets a note (B300's INT8 at 153.5 TFLOP/s against FP8's 4,500).
+SLOW_DTYPE_SHARE = 0.25
+
+
+def slow_dtype_note(acc: Accelerator, fmt: QuantFormat) -> str | None:
+    """A note when ``fmt`` computes on ``acc`` at a dtype far slower than another dtype of at
+    least as many bits that the GPU runs (a part that cut INT8 tensor throughput, say), with
+    the faster choice; None otherwise."""
+    try:
+        dtype = compute_dtype(acc, fmt)
+    except InfercostError:
+        return None
+    bits = {"fp4": 4, "int8": 8, "fp8": 8, "fp16": 16, "bf16": 16}
+    peak = acc.flop_s(dtype)
+    if peak is None or dtype not in bits:
+        return None
+    better = [
+        (acc.flop_s(d) or 0.0, d)
+        for d in bits
+        if bits[d] >= bits[dtype] and (acc.flop_s(d) or 0.0) > peak / SLOW_DTYPE_SHARE
+    ]
+    if not better:
+        return None
+    best_peak, best = max(better)
+    return (
+        f"{fmt.id} computes at {dtype} on {acc.id}: {peak / 1e12:,.0f} TFLOP/s dense, against "
+        f"{best_peak / 1e12:,.0f} at {best} (datasheet); --weight-dtype {best} would run "
+        "the GEMMs far faster"
+    )
+
+
 def _positive_int(name: str, value: int | None) -> None:
     if value is not None and value < 1:
         raise InputError(f"--{name.replace('_', '-')} must be a positive integer, got {value}.")
@@ -305,6 +337,9 @@ def resolve(
     kv = resolve_kv_dtype(arch, kv_dtype, eng)
     if kv_dtype.strip().lower() == "auto":
         notes.append(kv_dtype_note(arch, kv, eng))
+    slow = slow_dtype_note(acc, fmt)
+    if slow:
+        notes.append(slow)
     tp_given = tp is not None
     if dp is None:
         unit = (tp or 1) * pp

@@ -75,3 +75,11 @@ def test_words_in_another_order_must_all_belong_to_one_gpu() -> None:
     # "6000" with the RTX PRO 6000 but not "ada": unknown, not silently the Blackwell part
     with pytest.raises(UnknownNameError):
         get_accelerator("RTX 6000 Ada")
+
+
+def test_suggestions_that_share_the_model_number_come_first() -> None:
+    # "H200 NVL" is one character from h100-nvl, but names an H200: h200-sxm first
+    with pytest.raises(UnknownNameError) as err:
+        get_accelerator("H200 NVL")
+    assert err.value.candidates[0] == "h200-sxm"
+    assert "h100-nvl" in err.value.candidates

@@ -36,14 +36,25 @@ def family_key(name: str) -> str:
     return text
 
 
+def _numbered_words(text: str) -> set[str]:
+    """The words of ``text`` that carry a digit (model numbers: ``h200``, ``4090``, ``70b``)."""
+    return {w for w in re.split(r"[-_\s/.]+", normalize(text)) if any(c.isdigit() for c in w)}
+
+
 def closest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
-    """Up to ``n`` candidates closest to ``name`` (difflib ratio on normalised forms)."""
+    """Up to ``n`` candidates closest to ``name`` (difflib ratio on normalised forms), those
+    sharing a model number with ``name`` first ("H200 NVL" suggests h200-sxm before
+    h100-nvl, which differs by one character but is another GPU)."""
     pool = {normalize(c): c for c in candidates}
     hits = difflib.get_close_matches(normalize(name), list(pool), n=n, cutoff=0.45)
     if not hits:
         key = family_key(name)
         hits = [k for k in pool if key and (key in k or k in key)][:n]
-    return [pool[h] for h in hits]
+    numbers = _numbered_words(name)
+    same = [k for k in pool if numbers & _numbered_words(k)]
+    ranked = [k for k in same if k in hits] + [k for k in same if k not in hits]
+    ranked += [k for k in hits if k not in ranked]
+    return [pool[h] for h in ranked[:n]]
 
 
 _DTYPE_TOKENS = (

@@ -410,3 +410,11 @@ def test_parquet_float_and_uint64_counts(ledger: Ledger, tmp_path: Path) -> None
         4: "input_tokens is nan, not a whole number of tokens",
     }
     assert stored(ledger, "row_key, input_tokens") == [("p-1", 10)]
+
+
+def test_a_header_alone_is_not_empty(ledger: Ledger, tmp_path: Path) -> None:
+    """A CSV with only its header reads 0 rows (status 0), not the empty-file error."""
+    path = tmp_path / "header.csv"
+    path.write_text("timestamp,provider,model,input_tokens,output_tokens\n")
+    res = ingest(ledger, [path])
+    assert (res.read, res.ingested, res.quarantined) == (0, 0, 0)

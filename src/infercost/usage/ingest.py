@@ -22,8 +22,11 @@ layout, of its values) plus its occurrence number among identical records of the
 
 Invariants (a row breaking one is quarantined with the reason, never dropped or priced at
 $0): counts are whole and non-negative; cache reads + writes <= input; reasoning <= output;
-a parseable timestamp; a model that a price sheet knows, a registered self-hosted
-deployment or catalog model, or an explicit ``price_usd``.
+a parseable timestamp from 2015-01-01 to a day after the ingest (:data:`.formats.EARLIEST`,
+:data:`.formats.AHEAD`); a model that a price sheet knows, a registered self-hosted
+deployment or catalog model, or an explicit ``price_usd``. A CSV row with the wrong number of
+fields is quarantined like any other broken row. An empty file (0 bytes or only whitespace)
+is refused before any file is read.
 After every ingest ``read = ingested + quarantined + duplicates``.
 """
 

@@ -320,7 +320,7 @@ class WorkLimit:
 
 #: The work limits, by command (docs/limits.md explains each).
 WORK_LIMITS: dict[str, WorkLimit] = {
-    # streaming simulator: time grows with requests (~20-50 us each on one core), memory with
+    # streaming simulator: time grows with requests (~6-8 us each on one core), memory with
     # requests in flight plus 20 B per request of latencies (docs/limits.md); the limit bounds
     # time (a few minutes), not memory.
     "simulate": WorkLimit("simulated requests (+ 1,000 per replica)", 5e6, 0.0),

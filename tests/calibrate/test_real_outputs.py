@@ -281,6 +281,63 @@ class TestTrtllmBench:
             import_file(write_json(tmp_path, "r.json", data))
 
 
+class TestTrtllmBenchReportJsonReal:
+    """trtllm-bench 1.1.0rc2 --report_json of gpt-oss-120b with Eagle speculative decoding
+    (fixtures/README.md): no ``machine`` block, no ``streaming_metrics`` (no --streaming),
+    ``dataset`` with ``isl_stats`` / ``osl_stats``, ``decoding_stats``."""
+
+    PATH = REAL / "trtllm_bench_report_gptoss_eagle.json"
+
+    def test_detected_and_the_gpu_must_be_given(self) -> None:
+        assert detect_format(self.PATH) == "trtllm-bench"
+        with pytest.raises(InputError, match=r"does not state the gpu.*--gpu"):
+            import_file(self.PATH)  # no "machine" block in this file
+
+    def test_values(self) -> None:
+        ms = by_metric(import_trtllm_bench(self.PATH, gpu="H100"))
+        # no streaming_metrics: no TTFT / TPOT rows
+        assert set(ms) == {
+            "output_throughput_tok_s",
+            "request_throughput_req_s",
+            "output_throughput_per_gpu_tok_s",
+            "e2e_mean_s",
+        }
+        # 1,000 requests x 512 output tokens / 135.775587844 s = 3,770.93 tok/s
+        assert ms["output_throughput_tok_s"].value == pytest.approx(3770.9282510215667)
+        # 1,000 / 135.775587844 s = 7.3651 req/s
+        assert ms["request_throughput_req_s"].value == pytest.approx(7.365094240276497)
+        # 3,770.93 / world_size 8 = 471.37 tok/s per GPU
+        assert ms["output_throughput_per_gpu_tok_s"].value == pytest.approx(471.36603137769583)
+        # avg_request_latency_ms 68,564.387094662 ms = 68.564 s
+        assert ms["e2e_mean_s"].value == pytest.approx(68.564387094662)
+
+    def test_configuration(self) -> None:
+        out = import_trtllm_bench(self.PATH, gpu="H100")[0]
+        assert out.model == "openai/gpt-oss-120b"
+        assert (out.engine, out.engine_version) == ("TensorRT-LLM", "1.1.0rc2")
+        # tp_size 8, pp_size 1, ep_size 4, world_size 8: 8 GPUs = one tp x pp unit, dp 1
+        assert (out.num_gpus, out.tp, out.pp, out.ep, out.dp) == (8, 8, 1, 4, 1)
+        # quantization W4A8_MXFP4_MXFP8: MXFP4 weights; kv_cache_dtype null: auto
+        assert (out.weight_dtype, out.kv_dtype) == ("mxfp4", "auto")
+        assert "W4A8_MXFP4_MXFP8 read as weight dtype mxfp4" in out.notes
+        # isl_stats / osl_stats minimum == maximum == 512: fixed lengths, no distribution
+        assert (out.isl, out.osl, out.dataset) == (512, 512, None)
+        assert "does not say if they varied" not in out.notes
+        assert (out.mode, out.concurrency) == ("max_throughput", None)
+
+    def test_in_flight_and_speculative_decoding_are_noted(self) -> None:
+        out = import_trtllm_bench(self.PATH, gpu="H100")[0]
+        # Little's law: 7.3651 req/s x 68.564 s = 504.98 = avg_num_concurrent_requests
+        assert "504.983 requests in flight on average" in out.notes
+        # decoding_stats: mode Eagle, acceptance_length_percentiles.average 2.3582
+        assert "speculative decoding (Eagle, 2.36 tokens accepted per step" in out.notes
+
+    def test_max_batch_size_is_not_the_client_load(self) -> None:
+        # max_batch_size 10, yet 504.98 requests were in flight (queued ones count)
+        with pytest.raises(InputError, match=r"504\.983 requests in flight.*--concurrency 10"):
+            import_trtllm_bench(self.PATH, gpu="H100", concurrency=10)
+
+
 # --------------------------------------------------------------------------------------------
 # genai-perf / AIPerf input_config layouts, non-streaming runs, Triton "ensemble"
 
@@ -353,6 +410,78 @@ class TestProfileExports:
         ms = import_genai_perf_json(write_json(tmp_path, "g.json", data), gpu="H100", model="x")
         assert "ttft_mean_s" not in {m.metric for m in ms}
         assert "TTFT equals the request latency" in ms[0].notes
+
+
+class TestProfileExportsReal:
+    """AIPerf 0.8.0 exports of aiperf's own audit run against its mock server (a bare CLI run
+    and the Kubernetes operator's run of it) and a genai-perf Triton TensorRT-LLM ``ensemble``
+    export pasted in perf_analyzer issue #298 (fixtures/README.md)."""
+
+    BARE = REAL / "profile_export_aiperf_v080_bare.json"
+    OPERATOR = REAL / "profile_export_aiperf_v080_operator.json"
+    ENSEMBLE = REAL / "profile_export_genai_perf_ensemble_issue298.json"
+
+    def test_aiperf_states_no_engine(self) -> None:
+        assert detect_format(self.BARE) == "genai-perf"
+        with pytest.raises(InputError, match=r"AIPerf output does not state the engine"):
+            import_file(self.BARE, gpu="H100")
+
+    def test_aiperf_bare_run(self) -> None:
+        ms = by_metric(import_genai_perf_json(self.BARE, gpu="H100", engine="vLLM"))
+        # no time_to_first_token / inter_token_latency blocks in the file
+        assert set(ms) == {"output_throughput_tok_s", "request_throughput_req_s", "e2e_mean_s"}
+        out = ms["output_throughput_tok_s"]
+        assert out.model == "mock-model"  # input_config.models.items[0].name
+        # phases: [{"name": "profiling", "concurrency": 4}]
+        assert (out.mode, out.concurrency, out.request_rate_qps) == ("closed_loop", 4, None)
+        # total_output_tokens 35,277 / benchmark_duration 0.034502655 s = 1,022,443 tok/s
+        assert out.value == pytest.approx(1022443.0554692096)
+        # request_count 64 / 0.034502655 s = 1,854.93 req/s
+        assert ms["request_throughput_req_s"].value == pytest.approx(1854.929714829192)
+        # request_latency avg 1.516322453125 ms
+        assert ms["e2e_mean_s"].value == pytest.approx(1.516322453125e-3)
+        # isl 550 (min == max); osl 35,277 / 64 = 551.2 -> 551, min 440 != max 653: varying
+        assert (out.isl, out.osl) == (550, 551)
+        assert out.dataset == "AIPerf inputs (isl/osl are means per completed request)"
+        assert "AIPerf profile export (AIPerf >= 0.8 layout)" in out.notes
+        assert "not a streaming run" not in out.notes  # endpoint.streaming absent
+
+    def test_aiperf_operator_run_states_streaming_false(self) -> None:
+        ms = by_metric(import_genai_perf_json(self.OPERATOR, gpu="H100", engine="vLLM"))
+        assert set(ms) == {"output_throughput_tok_s", "request_throughput_req_s", "e2e_mean_s"}
+        out = ms["output_throughput_tok_s"]
+        # models: {"strategy": "round_robin", "items": [{"name": "mock-model"}]}
+        assert (out.model, out.mode, out.concurrency) == ("mock-model", "closed_loop", 4)
+        # 35,795 / 0.033086618 s = 1,081,857 tok/s; 64 / 0.033086618 s = 1,934.32 req/s
+        assert out.value == pytest.approx(1081857.3237071251)
+        assert ms["request_throughput_req_s"].value == pytest.approx(1934.3167681870655)
+        assert ms["e2e_mean_s"].value == pytest.approx(0.838660125e-3)
+        # osl 35,795 / 64 = 559.3 -> 559
+        assert (out.isl, out.osl) == (550, 559)
+        assert "not a streaming run (input_config says streaming false)" in out.notes
+
+    def test_genai_perf_ensemble_needs_the_model(self) -> None:
+        assert detect_format(self.ENSEMBLE) == "genai-perf"
+        with pytest.raises(InputError, match=r"'ensemble'.*--model"):
+            import_genai_perf_json(self.ENSEMBLE, gpu="H100")
+
+    def test_genai_perf_ensemble_values(self) -> None:
+        ms = by_metric(import_genai_perf_json(self.ENSEMBLE, gpu="H100", model="llama-3.1-8b"))
+        # streaming false, TTFT block == request_latency block: both dropped, no ITL block
+        assert set(ms) == {"output_throughput_tok_s", "request_throughput_req_s", "e2e_mean_s"}
+        out = ms["output_throughput_tok_s"]
+        assert out.engine == "TensorRT-LLM"  # service_kind triton, backend tensorrtllm
+        assert (out.mode, out.concurrency) == ("closed_loop", 100)  # input_config.concurrency
+        # 21.6218 req/s x mean OSL 567.84 = 12,277.7 tok/s
+        assert out.value == pytest.approx(12277.70340876071)
+        assert ms["request_throughput_req_s"].value == pytest.approx(21.621765653636075)
+        # 4,610.6156 ms; Little's law: 21.62 req/s x 4.6106 s = 99.7 ~ 100 clients
+        assert ms["e2e_mean_s"].value == pytest.approx(4.6106156361171425)
+        # isl 200.85 -> 201, osl 567.84 -> 568, both varying (min != max)
+        assert (out.isl, out.osl) == (201, 568)
+        assert out.dataset == "genai-perf inputs (isl/osl are means per completed request)"
+        assert "genai-perf profile export (genai-perf <= 0.0.12 layout)" in out.notes
+        assert "not a streaming run (input_config says streaming false)" in out.notes
 
 
 # --------------------------------------------------------------------------------------------

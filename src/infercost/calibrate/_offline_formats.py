@@ -41,6 +41,16 @@ from infercost.units import S_PER_MS
 
 _TRT_LINE = re.compile(r"^\s*([A-Za-z][^:]*?)\s*:\s*(\S.*?)\s*$")
 _TRT_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
+# TensorRT-LLM QuantAlgo names whose weight format is a catalog dtype under another name
+# (tensorrt_llm/quantization/mode.py): W4A8_MXFP4_MXFP8 / W4A8_MXFP4_FP8 / W4A16_MXFP4 keep
+# weights in MXFP4 (gpt-oss), FP8_BLOCK_SCALES / FP8_PER_CHANNEL_PER_TOKEN in FP8.
+_TRT_QUANT_WEIGHTS = {
+    "w4a8_mxfp4_mxfp8": "mxfp4",
+    "w4a8_mxfp4_fp8": "mxfp4",
+    "w4a16_mxfp4": "mxfp4",
+    "fp8_block_scales": "fp8",
+    "fp8_per_channel_per_token": "fp8",
+}
 # (report key, metric, factor to base units); the first key found for a metric wins.
 _TRT_METRICS: tuple[tuple[str, Metric, float], ...] = (
     ("Total Output Throughput (tokens/sec)", "output_throughput_tok_s", 1.0),
@@ -145,8 +155,10 @@ def _trt_run(
     osl_mean: float | None,
     avg_in_flight: float | None,
     label: str,
+    fixed: bool | None = None,
 ) -> None:
-    """Fill lengths, load and notes of a trtllm-bench run into ``config``."""
+    """Fill lengths, load and notes of a trtllm-bench run into ``config``; ``fixed`` is whether
+    the file shows every request had the same lengths (``None``: it does not say)."""
     integral = all(v is not None and v == int(v) for v in (isl_mean, osl_mean))
     isl, osl, dataset, length_note = lengths(
         path,
@@ -154,7 +166,7 @@ def _trt_run(
         overrides,
         isl_mean=isl_mean,
         osl_mean=osl_mean,
-        fixed=False if not integral else None,
+        fixed=False if not integral else fixed,
         dataset=None,
         label="trtllm-bench dataset",
     )
@@ -188,7 +200,40 @@ def _trt_dtype(weight: object) -> str:
     text = "" if weight is None else str(weight).strip()
     if text.lower() in ("", "none"):
         return NOT_STATED
-    return _TRT_DTYPES.get(text.lower(), text.lower())
+    lower = text.lower()
+    return _TRT_DTYPES.get(lower, _TRT_QUANT_WEIGHTS.get(lower, lower))
+
+
+def _trt_fixed_lengths(dataset: Mapping[str, object], path: Path) -> bool | None:
+    """Whether ``dataset.isl_stats`` / ``osl_stats`` (TensorRT-LLM >= 1.0) show one input and
+    one output length for every request (minimum == maximum); ``None`` when they are absent."""
+    bounds = []
+    for key in ("isl_stats", "osl_stats"):
+        stats = opt_mapping(dataset, key)
+        if stats is None:
+            return None
+        low = opt_number(stats, "minimum", path, f"dataset.{key}")
+        high = opt_number(stats, "maximum", path, f"dataset.{key}")
+        if low is None or high is None:
+            return None
+        bounds.append(low == high)
+    return all(bounds)
+
+
+def _trt_decoding_note(data: Mapping[str, object], path: Path) -> str:
+    """A note on ``decoding_stats`` (speculative decoding: the mode and the mean number of
+    tokens each step accepted), which the throughput figures include."""
+    stats = opt_mapping(data, "decoding_stats")
+    if stats is None:
+        return ""
+    mode = stats.get("mode")
+    acceptance = opt_mapping(stats, "acceptance_length_percentiles") or {}
+    mean = opt_number(acceptance, "average", path, "decoding_stats.acceptance_length_percentiles")
+    accepted = "" if mean is None else f", {mean:.3g} tokens accepted per step on average"
+    return (
+        f"speculative decoding ({mode}{accepted}): throughput and latency include it, "
+        "unlike a plain decode"
+    )
 
 
 # (report_json section, key, metric, factor to base units); the first key found for a metric wins.
@@ -210,15 +255,19 @@ def import_trtllm_bench_json(
 
     Reads (TensorRT-LLM tensorrt_llm/bench/dataclasses/reporting.py, ``get_statistics_dict``):
     ``engine.model``, ``engine.version``, ``engine.dtype``, ``engine.quantization`` (the weight
-    dtype when set), ``engine.kv_cache_dtype`` (null: the model's dtype, ``auto``),
-    ``machine.name`` (the first GPU; null without one: pass ``gpu``), ``world_info.tp_size``,
+    dtype when set; a QuantAlgo such as ``W4A8_MXFP4_MXFP8`` reads as its weight format,
+    noted), ``engine.kv_cache_dtype`` (null: the model's dtype, ``auto``),
+    ``machine.name`` (the first GPU; absent or null: pass ``gpu``), ``world_info.tp_size``,
     ``pp_size``, ``ep_size``, ``world_size`` (the GPU count), ``request_info.avg_input_length``,
     ``avg_output_length``, ``avg_num_concurrent_requests`` (measured average in flight, see
     :func:`import_trtllm_bench_text`), ``performance.system_output_throughput_tok_s`` (older:
     ``output_throughput_tok_s``), ``request_throughput_req_s``,
     ``output_throughput_per_gpu_tok_s``, ``avg_request_latency_ms`` and, for ``--streaming``
     runs, ``streaming_metrics.avg_ttft_ms``, ``avg_tpot_ms`` and ``ttft_percentiles`` (p50,
-    p99; ms). The run is offline max-throughput unless ``concurrency`` is given.
+    p99; ms). ``dataset.isl_stats`` / ``osl_stats`` (TensorRT-LLM >= 1.0) with minimum ==
+    maximum mark fixed lengths; ``decoding_stats`` (speculative decoding) is noted, as its
+    figures include the accepted draft tokens. The run is offline max-throughput unless
+    ``concurrency`` is given.
 
     Raises:
         InputError: invalid JSON, a missing section or output throughput (named), a malformed
@@ -235,6 +284,9 @@ def import_trtllm_bench_json(
     quant = engine.get("quantization")
     weight = quant if _trt_dtype(quant) != NOT_STATED else engine.get("dtype")
     kv = engine.get("kv_cache_dtype")
+    quant_note = ""
+    if str(quant).strip().lower() in _TRT_QUANT_WEIGHTS:
+        quant_note = f"quantization {quant} read as weight dtype {_trt_dtype(quant)}"
 
     def count(key: str) -> float | None:
         value = world.get(key)
@@ -264,7 +316,9 @@ def import_trtllm_bench_json(
         osl_mean=opt_number(requests, "avg_output_length", path, "request_info"),
         avg_in_flight=opt_number(requests, "avg_num_concurrent_requests", path, "request_info"),
         label="trtllm-bench --report_json",
+        fixed=_trt_fixed_lengths(opt_mapping(data, "dataset") or {}, path),
     )
+    config["notes"] = join_notes(str(config["notes"]), quant_note, _trt_decoding_note(data, path))
     builder = Builder(path, path.stem)
     done: set[str] = set()
     for section, key, metric, factor in _TRT_JSON_METRICS:

@@ -289,6 +289,11 @@ def test_unix_times_convert_exactly(value: Any, expected: str) -> None:
     sql = F.epoch_sql(f"CAST('{value}' AS DECIMAL(30, 9))")
     (got,) = duckdb.sql(f"SELECT {sql}").fetchone() or (None,)
     assert str(got) == expected.removesuffix(".000000")
+    if isinstance(value, int):  # the integer reading of integer columns and digit texts
+        (got,) = duckdb.sql(
+            f"SELECT {F.epoch_int_sql(f'CAST({value} AS BIGINT)')}"
+        ).fetchone() or (None,)
+        assert str(got) == expected.removesuffix(".000000")
 
 
 def test_out_of_range_numbers_are_a_reason_not_a_crash() -> None:

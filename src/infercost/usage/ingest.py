@@ -542,15 +542,20 @@ def _generic_select(schema: pa.Schema, fmt: str) -> str:
         kind = schema.field(ts[3:-1]).type
         if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
             ts_sql = f"CAST({ts} AS TIMESTAMP)"
-        elif pa.types.is_integer(kind):
-            ts_sql = F.epoch_sql(f"TRY_CAST({ts} AS DECIMAL(30, 9))")
+        elif pa.types.is_integer(kind):  # beyond BIGINT (uint64): past any plausible time
+            ts_sql = F.epoch_int_sql(f"TRY_CAST({ts} AS BIGINT)")
         elif pa.types.is_floating(kind):  # by its shortest text: DOUBLE -> DECIMAL rounds
             ts_sql = F.epoch_sql(f"TRY_CAST(CAST({ts} AS VARCHAR) AS DECIMAL(30, 9))")
         else:
+            iso = f"TRY_CAST(TRY_CAST({ts} AS TIMESTAMPTZ) AS TIMESTAMP)"
+            ts_text = f"trim(CAST({ts} AS VARCHAR))"
+            whole = F.epoch_int_sql(f"TRY_CAST({ts_text} AS BIGINT)")
+            other = F.epoch_sql(f"TRY_CAST({ts_text} AS DECIMAL(30, 9))")
+            # CASE, not coalesce: each reading only for the rows the earlier ones left
             ts_sql = (
-                f"coalesce(TRY_CAST(TRY_CAST({ts} AS TIMESTAMPTZ) AS TIMESTAMP), "
-                + F.epoch_sql(f"TRY_CAST(trim(CAST({ts} AS VARCHAR)) AS DECIMAL(30, 9))")
-                + ")"
+                f"CASE WHEN {iso} IS NOT NULL THEN {iso} "
+                f"WHEN regexp_full_match({ts_text}, '-?[0-9]{{1,18}}') THEN {whole} "
+                f"ELSE {other} END"
             )
     counts = {}
     checks = []

@@ -4,10 +4,12 @@ the uncalibrated defaults beside it. Throughput, TTFT and TPOT/ITL each have the
 Rows the file leaves unreadable (e.g. a concurrency the source did not state) are counted as
 not scored, with the reason.
 
-Run: python benchmarks/calibration_error.py [--csv PATH] [--write-bands]
+Run: python benchmarks/calibration_error.py [--csv PATH ...] [--write-bands]
 (the other files: --csv ../shared/validation/calibration_trtllm_1x.csv,
---csv ../shared/validation/closed_loop_hopper.csv)
---write-bands writes src/infercost/catalog/data/error_bands.json from the held-out errors.
+--csv ../shared/validation/closed_loop_hopper.csv; --csv repeated scores several files, each
+left one source out within itself, and reports them together)
+--write-bands writes src/infercost/catalog/data/error_bands.json from the held-out errors of
+the files given (the shipped bands: all three files, `--all --write-bands`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from infercost.calibrate.error import (
     score,
     summarize,
 )
-from infercost.calibrate.evaluate import prepare, scorable
+from infercost.calibrate.evaluate import Prepared, prepare, scorable
 from infercost.calibrate.importers import import_calibration_csv
 from infercost.errors import InfercostError
 
@@ -55,17 +57,13 @@ def _table(title: str, stats: dict[tuple[str, str], tuple[int, float, float]]) -
         print(f"  {group:34s} {METRIC_SHORT.get(metric, metric):9s} {n:4d} {med:8.1%} {p90:8.1%}")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--csv", type=Path, default=DEFAULT_CSV)
-    ap.add_argument("--write-bands", action="store_true")
-    args = ap.parse_args()
-    if not args.csv.is_file():
-        print(f"calibration file not found: {args.csv}", file=sys.stderr)
-        return 2
-    t0 = time.perf_counter()
+ALL_FILES = ("calibration.csv", "calibration_trtllm_1x.csv", "closed_loop_hopper.csv")
+
+
+def _prepared(path: Path) -> list[Prepared]:
+    """The scorable rows of one file, resolved; prints what was not scored and why."""
     rejected: list[tuple[str, str]] = []
-    measurements = import_calibration_csv(args.csv, rejected)
+    measurements = import_calibration_csv(path, rejected)
     preps, skipped = [], defaultdict(int)
     for _, why in rejected:
         skipped["unreadable row: " + why.split(": ", 1)[-1][:70]] += 1
@@ -79,14 +77,39 @@ def main() -> int:
         except InfercostError as err:
             skipped[str(err)[:80]] += 1
     print(
-        f"{len(measurements) + len(rejected)} rows, {len(preps)} scored; "
+        f"{path.name}: {len(measurements) + len(rejected)} rows, {len(preps)} scored; "
         f"not scored: {dict(skipped)}"
     )
+    return preps
 
-    held, fits = leave_one_source_out(preps)
-    engines = sorted({p.r.engine.id for p in preps})
-    defaults = score(preps, {e: default_params(e) for e in engines})
-    roofline = score(preps, dict.fromkeys(engines, ROOFLINE_ONLY))
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--csv", type=Path, action="append", default=None)
+    ap.add_argument("--all", action="store_true", help="all three shared/validation files")
+    ap.add_argument("--write-bands", action="store_true")
+    args = ap.parse_args()
+    files: list[Path] = list(args.csv or [])
+    if args.all:
+        files += [DEFAULT_CSV.parent / name for name in ALL_FILES]
+    files = files or [DEFAULT_CSV]
+    for path in files:
+        if not path.is_file():
+            print(f"calibration file not found: {path}", file=sys.stderr)
+            return 2
+    t0 = time.perf_counter()
+    held: list[RowError] = []
+    defaults: list[RowError] = []
+    roofline: list[RowError] = []
+    fits = {}
+    for path in files:
+        preps = _prepared(path)
+        file_held, file_fits = leave_one_source_out(preps)
+        engines = sorted({p.r.engine.id for p in preps})
+        held += file_held
+        fits.update(file_fits)
+        defaults += score(preps, {e: default_params(e) for e in engines})
+        roofline += score(preps, dict.fromkeys(engines, ROOFLINE_ONLY))
 
     _table(
         "Leave-one-source-out (fit on the other sources of the same engine):",
@@ -149,7 +172,7 @@ def write_bands(rows: list[RowError]) -> None:
 
     out = {
         "description": "median absolute relative error of held-out (leave-one-source-out) "
-        "predictions on shared/validation/calibration.csv, per regime "
+        "predictions on the shared/validation files scored, per regime "
         "engine|gpu generation|dense or moe|memory- or compute-bound decode",
         "regimes": {k: med(v) for k, v in sorted(groups.items()) if med(v)},
         "pooled": med(pooled),

@@ -156,13 +156,34 @@ def test_a_wrong_memory_size_is_not_guessed() -> None:
 
 
 def test_uncalibrated_architecture_is_flagged_extrapolating_with_a_wider_band() -> None:
+    # Mamba2 layers (Nemotron-H) are in no calibration file; gated DeltaNet is (Qwen3.5-397B
+    # in closed_loop_hopper.csv), so a DeltaNet hybrid is no longer flagged for its layers
     dense = predict("llama-3.1-70b", "H100", tp=4, concurrency=8, **M)
-    hybrid = predict("Qwen/Qwen3-Next-80B-A3B-Thinking", "H100", tp=4, concurrency=8, **M)
+    hybrid = predict("nvidia/Nemotron-H-56B-Base-8K", "H100", tp=4, concurrency=8, **M)
+    delta = predict("Qwen/Qwen3-Next-80B-A3B-Thinking", "H100", tp=4, concurrency=8, **M)
     assert dense.error_band is not None and hybrid.error_band is not None
+    assert delta.error_band is not None
     assert hybrid.error_band["extrapolating"] is True
-    assert "gated DeltaNet" in hybrid.error_band["basis"]["architecture"]
-    # same engine and GPU family: the hybrid's band is the regime's figure doubled
+    assert "Mamba2" in hybrid.error_band["basis"]["architecture"]
     assert "architecture" not in dense.error_band["basis"]
+    assert "architecture" not in delta.error_band["basis"]
+
+
+def test_an_unmeasured_gpu_generation_doubles_the_band_of_the_regime_it_falls_back_on() -> None:
+    import json
+    from importlib import resources
+
+    bands = json.loads(
+        resources.files("infercost.catalog.data").joinpath("error_bands.json").read_text()
+    )
+    p = predict("llama-3.1-70b", "B200", tp=2, concurrency=8, engine="vllm", **M)
+    band = p.error_band
+    assert band is not None and band["extrapolating"] is True
+    assert "vllm on blackwell" in band["basis"]["gpu"]
+    for metric in ("output_tok_s", "ttft_s", "tpot_s"):
+        key = band["basis"]["regime_used"][metric]
+        base = bands["pooled"][metric] if key == "pooled" else bands["regimes"][key][metric]
+        assert band[metric] == pytest.approx(2.0 * base)
 
 
 def test_dp_with_fewer_requests_than_ranks_counts_only_requests_in_flight() -> None:

@@ -66,15 +66,21 @@ def error_band_for(
         "description": "median |error| of held-out (leave-one-source-out) predictions",
         "regime_used": basis,
     }
-    out["extrapolating"] = "|".join(parts[:2]) not in regimes
+    unmeasured_gpu = "|".join(parts[:2]) not in regimes
     uncalibrated = uncalibrated_parts(m)
-    if uncalibrated:
-        # no calibration row has these layer kinds: the held-out error of other
-        # architectures is no measure for them, so the band is widened (x2) and flagged
+    if unmeasured_gpu or uncalibrated:
+        # no calibration row has this engine on this GPU generation, or these layer kinds:
+        # the held-out error elsewhere is no measure for them, so the band is widened (x2)
+        # and flagged
         for metric in metrics:
             if isinstance(out.get(metric), float):
                 out[metric] = 2.0 * out[metric]
-        out["extrapolating"] = True
+    out["extrapolating"] = unmeasured_gpu or bool(uncalibrated)
+    if unmeasured_gpu:
+        out["basis"]["gpu"] = (
+            f"no calibration measurements for {engine} on {acc.generation} GPUs; bands doubled"
+        )
+    if uncalibrated:
         out["basis"]["architecture"] = (
             "no calibration measurements for " + ", ".join(uncalibrated) + "; bands doubled"
         )
@@ -82,15 +88,11 @@ def error_band_for(
 
 
 def uncalibrated_parts(m: ModelArch) -> list[str]:
-    """Layer kinds of ``m`` that no row of the shipped calibration data exercises (the
-    calibration sets hold dense and MoE GQA/MHA models with full or sliding attention)."""
+    """Layer kinds of ``m`` that no row of the shipped calibration data exercises. The three
+    files hold dense and MoE GQA/MHA models with full or sliding attention, MLA (DeepSeek-R1
+    and V3, Kimi-K2.5), DeepSeek sparse attention (GLM-5) and gated DeltaNet (Qwen3.5-397B);
+    none has Mamba2 layers or chunked attention (Llama 4)."""
     parts = []
-    if m.attention_kind == "mla":
-        parts.append("MLA attention")
-    if m.uses_dsa:
-        parts.append("DeepSeek sparse attention")
-    if m.num_linear_layers:
-        parts.append("gated DeltaNet layers")
     if m.num_mamba_layers:
         parts.append("Mamba2 layers")
     if m.num_chunked_layers:

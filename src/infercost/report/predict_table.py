@@ -81,8 +81,9 @@ def render_prediction(p: Prediction, console: Console) -> None:
                 " — not measured for your --profile (its own in-sample error is printed "
                 "by `infercost calibrate fit`)"
             )
-        elif "architecture" in basis:
-            why = f" — extrapolating: {basis['architecture']}"
+        elif "architecture" in basis or "gpu" in basis:
+            reasons = [str(basis[k]) for k in ("gpu", "architecture") if k in basis]
+            why = " — extrapolating: " + "; ".join(reasons)
         else:
             why = " — extrapolating: no measurements for this engine and GPU family"
         console.print(

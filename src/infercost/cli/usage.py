@@ -93,7 +93,8 @@ def ingest_cmd(
     files: Annotated[list[Path], typer.Argument(help="Usage files (JSONL, JSON, CSV, Parquet).")],
     ledger: LedgerOpt,
     fmt: Annotated[
-        str, typer.Option("--format", help="auto|openai|anthropic|litellm|otel|vllm|generic")
+        str,
+        typer.Option("--format", help="auto|openai|anthropic|litellm|otel|vllm|langfuse|generic"),
     ] = "auto",
     fleet: Annotated[
         Path | None, typer.Option("--fleet", help="TOML of self-hosted \\[\\[deployment]]s.")

@@ -24,6 +24,13 @@ is in docs/usage.md; in short:
   ``gen_ai.usage.cache_read.input_tokens`` / ``cache_creation.input_tokens`` are parts of it.
 - **vllm** (self-hosted): OpenAI-compatible response bodies logged by a vLLM/SGLang server,
   or SGLang ``meta_info`` request records; provider ``self-hosted``.
+- **langfuse** (trace downloads ``{"trace", "observations"}``, public-API traces with their
+  ``observations``, ``{"data": [observations]}`` pages): one row per GENERATION or EMBEDDING
+  observation. Langfuse stores usage types as disjoint parts (its ingestion subtracts cached
+  and reasoning tokens from ``input``/``output``), so the prompt is the sum of the types
+  whose name contains ``input`` and the output the sum of those containing ``output``;
+  other types (``prompt_details.*``, ``completion_details.*``) are told inside or beside
+  by ``total``. Spans, events, agents, tools are not requests: skipped and counted.
 """
 
 from __future__ import annotations
@@ -43,13 +50,18 @@ from infercost.usage.schema import SELF_HOSTED, canonical_service_tier
 
 Fields = dict[str, Any]
 
-FORMATS = ("openai", "anthropic", "litellm", "otel", "vllm", "generic")
+FORMATS = ("openai", "anthropic", "litellm", "otel", "vllm", "langfuse", "generic")
 
 ATTRIBUTION_KEYS = ("team", "app", "user", "api_key")
 
 
 class RowError(ValueError):
     """A record that cannot become a canonical row; ``str(err)`` is the quarantine reason."""
+
+
+class NotRequest(Exception):
+    """A record that is not a request (a Langfuse span, event, tool or agent observation):
+    neither a row nor quarantined; ingest counts it as skipped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -748,6 +760,252 @@ def otel_fields(obj: Mapping[str, Any]) -> Fields:
 
 
 # --------------------------------------------------------------------------------------------
+# Langfuse trace exports
+
+LANGFUSE_REQUEST_TYPES = ("GENERATION", "EMBEDDING")
+"""Observation types that are model calls (Langfuse tracks usage and cost on these)."""
+
+_LF_DROP = ("input", "output", "metadata")
+"""Observation fields left out of the quarantined text (prompts and completions)."""
+
+
+def _json_object(value: Any) -> Mapping[str, Any]:
+    """A mapping, or the object a JSON text holds (Langfuse exports metadata as text)."""
+    if isinstance(value, str) and value[:1] == "{":
+        with contextlib.suppress(json.JSONDecodeError):
+            value = json.loads(value)
+    return value if isinstance(value, Mapping) else {}
+
+
+def langfuse_observations(doc: Any) -> Iterator[Record] | None:
+    """The observations of a Langfuse export, each with its trace, or None if ``doc`` is not
+    one: a trace download ``{"trace": {...}, "observations": [...]}``, a public-API trace
+    (``GET /api/public/traces/{id}``: the trace with ``observations`` inside), an
+    observations page ``{"data": [...], "meta": {...}}`` or one observation (a line of
+    JSON Lines). Records are numbered by their place in the document."""
+    if not isinstance(doc, Mapping):
+        return None
+    trace: Mapping[str, Any] = {}
+    observations: Any = None
+    if isinstance(doc.get("observations"), list):
+        observations = doc["observations"]
+        trace = doc["trace"] if isinstance(doc.get("trace"), Mapping) else doc
+    elif (
+        isinstance(doc.get("data"), list)
+        and doc["data"]
+        and all(
+            isinstance(o, Mapping) and "usageDetails" in o and "type" in o for o in doc["data"]
+        )
+    ):
+        observations = doc["data"]
+    elif "usageDetails" in doc and "type" in doc and "traceId" in doc:
+        observations = [doc]
+    if observations is None:
+        return None
+
+    def walk() -> Iterator[Record]:
+        for ordinal, obs in enumerate(observations, start=1):
+            if not isinstance(obs, Mapping):
+                yield Record(ordinal, json.dumps(obs, default=str), None,
+                             "observation is not a JSON object")  # fmt: skip
+                continue
+            lean = {k: v for k, v in obs.items() if k not in _LF_DROP}
+            yield Record(ordinal, json.dumps(lean, sort_keys=True, default=str),
+                         {"observation": obs, "trace": trace})  # fmt: skip
+
+    return walk()
+
+
+# model-name families whose provider the name settles (Langfuse records no provider)
+_LF_FAMILIES = (
+    (("gpt-", "o1", "o3", "o4", "chatgpt-", "text-embedding-", "davinci", "babbage"), "openai"),
+    (("claude",), "anthropic"),
+    (("gemini", "gemma"), "google"),
+    (("mistral", "mixtral", "codestral", "magistral", "ministral", "pixtral"), "mistral"),
+    (("command",), "cohere"),
+    (("grok",), "xai"),
+    (("deepseek",), "deepseek"),
+)
+_LF_PROVIDER_KEYS = ("gen_ai.provider.name", "gen_ai.system", "ai.model.provider")
+
+
+def _langfuse_provider(model: str, meta: Mapping[str, Any]) -> str:
+    name = model.lower()
+    for prefixes, provider in _LF_FAMILIES:
+        if name.startswith(prefixes):
+            return provider
+    attrs = _json_object(meta.get("attributes"))
+    for key in _LF_PROVIDER_KEYS:
+        value = attrs.get(key) or meta.get(key)
+        if isinstance(value, str) and value:
+            return value.split(".")[0].lower()
+    return "unknown"
+
+
+def _lf_usage(obs: Mapping[str, Any]) -> dict[str, int]:
+    """The observation's usage types as counts: ``usageDetails``, else the deprecated
+    ``usage`` object, else ``promptTokens``/``completionTokens``/``totalTokens``."""
+    raw: Mapping[str, Any] = {}
+    where = "usageDetails"
+    if isinstance(obs.get("usageDetails"), Mapping) and obs["usageDetails"]:
+        raw = obs["usageDetails"]
+    elif isinstance(obs.get("usage"), Mapping) and any(
+        obs["usage"].get(k) is not None for k in ("input", "output", "total")
+    ):
+        where = "usage"
+        raw = {k: obs["usage"].get(k) for k in ("input", "output", "total")}
+    else:
+        where = ""
+        raw = {
+            "input": obs.get("promptTokens"),
+            "output": obs.get("completionTokens"),
+            "total": obs.get("totalTokens"),
+        }
+    out: dict[str, int] = {}
+    for key, value in raw.items():
+        number = count(value, f"{where}.{key}" if where else str(key))
+        if number is None:
+            continue
+        if number < 0:
+            name = f"{where}.{key}" if where else str(key)
+            raise RowError(f"{name} is {number}, a negative number of tokens")
+        out[str(key)] = number
+    if not where and not any(out.get(k) for k in ("input", "output", "total")):
+        out = {}
+    return out
+
+
+def _is_cache_read(key: str) -> bool:
+    return "cache_read" in key or "cached" in key
+
+
+def _is_cache_write(key: str) -> bool:
+    return "cache_creation" in key or "cache_write" in key
+
+
+def langfuse_fields(obj: Mapping[str, Any]) -> Fields:
+    """One Langfuse observation (with its trace) -> canonical fields.
+
+    Langfuse's usage types are disjoint parts whose sum is ``total`` (its ingestion subtracts
+    ``input_cached_tokens``, ``input_cache_read``, ``input_cache_creation*`` from ``input``
+    and ``output_reasoning_tokens`` from ``output``; its UI sums every type whose name
+    contains ``input``, likewise ``output``). So input = the sum of the ``*input*`` types
+    and output = the sum of the ``*output*`` types, cache reads/writes and reasoning being
+    the parts so named. Types named neither (``prompt_details.cache_read``,
+    ``completion_details.reasoning``: Langfuse's OpenTelemetry mapping) are details inside
+    input/output when ``total == input + output``, and added to them when ``total`` counts
+    them too; a total that fits neither reading is quarantined.
+
+    Raises:
+        NotRequest: a span, event, tool, agent or other non-model observation.
+        RowError: no usage, no model, a negative or non-integer count, a bad time, or a
+            ``total`` that contradicts the types.
+    """
+    obs: Mapping[str, Any] = obj["observation"]
+    trace: Mapping[str, Any] = obj["trace"]
+    kind = str(obs.get("type") or "").upper()
+    if kind not in LANGFUSE_REQUEST_TYPES:
+        raise NotRequest(kind or "untyped")
+    usage = _lf_usage(obs)
+    if not usage:
+        raise RowError(f"{kind.lower()} {obs.get('id')} has no usage (usageDetails empty)")
+    inp = out = read = write = reasoning = 0
+    other: dict[str, int] = {}
+    for key, value in usage.items():
+        low = key.lower()
+        if low == "total":
+            continue
+        if "input" in low:
+            inp += value
+            read += value if _is_cache_read(low) else 0
+            write += value if _is_cache_write(low) else 0
+        elif "output" in low:
+            out += value
+            reasoning += value if "reasoning" in low else 0
+        else:
+            other[low] = value
+    if other:
+        total = usage.get("total")
+        extra = sum(other.values())
+        o_read = sum(v for k, v in other.items() if _is_cache_read(k))
+        o_write = sum(v for k, v in other.items() if _is_cache_write(k))
+        o_reason = sum(v for k, v in other.items() if "reasoning" in k)
+        if total is None or total == inp + out or extra == 0:  # details inside input/output
+            read, write, reasoning = read + o_read, write + o_write, reasoning + o_reason
+        elif total == inp + out + extra:  # parts beside input/output
+            prompt = sum(v for k, v in other.items() if k.startswith("prompt") or "cache" in k)
+            completion = sum(
+                v for k, v in other.items() if k.startswith("completion") or "reasoning" in k
+            )
+            if prompt + completion != extra:
+                names = sorted(
+                    k for k in other if not (k.startswith(("prompt", "completion"))
+                                             or "cache" in k or "reasoning" in k)
+                )  # fmt: skip
+                raise RowError(
+                    f"usage types {', '.join(names)} are counted in total but are neither "
+                    "input nor output tokens"
+                )
+            inp, out = inp + prompt, out + completion
+            read, write, reasoning = read + o_read, write + o_write, reasoning + o_reason
+        else:
+            raise RowError(
+                f"usageDetails total {total} is neither input + output ({inp + out}) nor "
+                f"that plus the other usage types ({inp + out + extra}): cannot tell which "
+                "tokens were billed"
+            )
+    elif "total" in usage and usage["total"] != inp + out:
+        raise RowError(
+            f"usageDetails total {usage['total']} is not input + output ({inp + out}): "
+            f"{usage['total'] - inp - out} tokens of no usage type (unreported reasoning?)"
+        )
+    model = obs.get("model") or obs.get("providedModelName")
+    if not model:
+        raise RowError(f"{kind.lower()} {obs.get('id')} has no model")
+    meta = _json_object(obs.get("metadata"))
+    start = timestamp(obs.get("startTime"), "startTime")
+    latency = None
+    if obs.get("endTime"):
+        latency = (timestamp(obs["endTime"], "endTime") - start).total_seconds()
+    params = _json_object(obs.get("modelParameters"))
+    trace_meta = _json_object(trace.get("metadata"))
+    people: Fields = dict.fromkeys(ATTRIBUTION_KEYS)
+    for source in (meta, _json_object(meta.get("attributes")), trace_meta):
+        for key in ATTRIBUTION_KEYS:
+            if people[key] is None:
+                people[key] = _text(source.get(key)) if isinstance(source.get(key), str) else None
+    people["user"] = _text(trace.get("userId")) or people["user"]
+    tags: dict[str, str] = {}
+    for tag in trace.get("tags") or []:
+        if isinstance(tag, str) and tag:
+            tags.setdefault(tag, "true")
+    if trace.get("sessionId"):
+        tags["session_id"] = str(trace["sessionId"])
+    cost = _json_object(obs.get("costDetails")).get("total")
+    if cost is None:
+        cost = obs.get("calculatedTotalCost") or obs.get("totalCost")
+    trace_id = obs.get("traceId") or trace.get("id")
+    return {
+        "row_key": f"langfuse:{trace_id}:{obs['id']}" if obs.get("id") else None,
+        "ts": start,
+        "provider": _langfuse_provider(str(model), meta),
+        "model": str(model),
+        "requests": 1,
+        "input_tokens": inp,
+        "cached_input_tokens": read,
+        "cache_write_tokens": write,
+        "output_tokens": out,
+        "reasoning_tokens": reasoning,
+        "service_tier": canonical_service_tier(params.get("service_tier")),
+        "latency_s": latency,
+        "status": "error" if str(obs.get("level") or "").upper() == "ERROR" else "ok",
+        **people,
+        "tags": json.dumps(tags, sort_keys=True) if tags else None,
+        "reported_usd": decimal_text(cost, "costDetails.total"),
+    }
+
+
+# --------------------------------------------------------------------------------------------
 # vLLM / SGLang (self-hosted)
 
 
@@ -812,6 +1070,8 @@ def sniff(obj: Any) -> str | None:
         return "openai"
     if "resourceSpans" in obj:
         return "otel"
+    if langfuse_observations(obj) is not None:
+        return "langfuse"
     if isinstance(obj.get("data"), list) and all(
         isinstance(b, Mapping) and "starting_at" in b for b in obj["data"]
     ):

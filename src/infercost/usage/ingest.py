@@ -81,17 +81,22 @@ class IngestResult:
     ingested: int = 0
     quarantined: int = 0
     duplicates: int = 0
+    skipped: int = 0
+    """Records that are not requests (Langfuse spans, events, tools, agents): not read."""
     files: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``usage ingest --json`` object."""
-        return {
+        """The ``usage ingest --json`` object (``skipped`` only when some were)."""
+        out: dict[str, Any] = {
             "read": self.read,
             "ingested": self.ingested,
             "quarantined": self.quarantined,
             "duplicates": self.duplicates,
-            "ledger": self.ledger,
         }
+        if self.skipped:
+            out["skipped"] = self.skipped
+        out["ledger"] = self.ledger
+        return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,6 +136,8 @@ def detect_format(path: Path) -> str:
     if doc is not None:
         if F.otlp_spans(doc) is not None:
             return "otel"
+        if F.langfuse_observations(doc) is not None:
+            return "langfuse"
         if F.openai_usage_export(doc) is not None:
             return "openai"
         if F.anthropic_usage_report(doc) is not None:
@@ -139,7 +146,7 @@ def detect_format(path: Path) -> str:
             return "litellm"
     raise InputError(
         f"cannot tell the format of {path}; pass --format openai|anthropic|litellm|otel|vllm|"
-        "generic (docs/usage.md describes each)."
+        "langfuse|generic (docs/usage.md describes each)."
     )
 
 
@@ -153,19 +160,25 @@ def _converter(fmt: str) -> Callable[[Any], F.Fields]:
         "anthropic": F.anthropic_fields,
         "litellm": F.litellm_fields,
         "vllm": F.vllm_fields,
+        "langfuse": _not_langfuse,
     }
     return table[fmt]
 
 
 def _expand(rec: F.Record, fmt: str) -> Iterator[tuple[F.Record, Callable[[Any], F.Fields]]]:
     """A record, or the records inside it when it is a container: an OpenAI Usage API page,
-    an Anthropic usage report, an OTLP export, a JSON array of records."""
+    an Anthropic usage report, an OTLP export, a Langfuse trace, a JSON array of records."""
     obj = rec.obj
     if rec.error is None:
         inner: Iterator[F.Record] | None = None
         conv: Callable[[Any], F.Fields] = F.otel_fields
         if fmt == "otel":
             inner = F.otlp_spans(obj)
+        elif fmt == "langfuse":
+            inner, conv = F.langfuse_observations(obj), F.langfuse_fields
+            if inner is None:
+                yield rec, _not_langfuse
+                return
         elif fmt == "openai":
             inner, conv = F.openai_usage_export(obj), F.openai_usage_result_fields
         elif fmt == "anthropic":
@@ -174,9 +187,16 @@ def _expand(rec: F.Record, fmt: str) -> Iterator[tuple[F.Record, Callable[[Any],
             inner, conv = F.litellm_document(obj), _converter(fmt)
         if inner is not None:
             for sub in inner:
-                yield F.Record(rec.line, sub.raw, sub.obj), conv
+                yield F.Record(rec.line, sub.raw, sub.obj, sub.error), conv
             return
     yield rec, (F.otel_fields if fmt == "otel" else _converter(fmt))
+
+
+def _not_langfuse(obj: Any) -> F.Fields:
+    raise F.RowError(
+        "not a Langfuse export (a trace with observations, an observations page or one "
+        "observation with usageDetails, type and traceId)"
+    )
 
 
 def _records(path: Path, fmt: str) -> Iterator[tuple[F.Record, Callable[[Any], F.Fields]]]:
@@ -240,6 +260,7 @@ class _Rows:
         self.fragments: dict[str, tuple[int, str]] = {}  # stream id -> first (line, raw)
         self.fragment_count = 0
         self.finals: set[str] = set()
+        self.skipped = 0  # records that are not requests (F.NotRequest)
 
     def add(self, rec: F.Record, convert: Callable[[Any], F.Fields]) -> None:
         if rec.error is not None:
@@ -252,6 +273,8 @@ class _Rows:
                 fields = convert(rec.obj)
             except F.RowError as err:
                 self.rows.append(_bad(rec, self.fmt, self.file, str(err)))
+            except F.NotRequest:
+                self.skipped += 1
             else:
                 if isinstance(rec.obj, dict) and rec.obj.get("object") == "chat.completion.chunk":
                     self.finals.add(str(rec.obj.get("id")))
@@ -1165,12 +1188,14 @@ def ingest(
         kind = detect_format(file) if fmt == "auto" else fmt
         add = _Counts(total.read, on_progress)
         produce: Callable[[Take], Batches]
+        skipped = [0]  # records that are not requests (Langfuse spans, events, ...)
         if kind == "generic":
             produce = functools.partial(_generic, file, batch_rows)
         elif kind in F.COLUMNAR_FORMATS and _is_json_lines(file):
             produce = functools.partial(_jsonl, file, kind, batch_rows)
         else:
-            produce = functools.partial(_records_batches, file, kind, batch_rows)
+            produce = functools.partial(_records_batches, file, kind, batch_rows,
+                                        skipped=skipped)  # fmt: skip
         _pipeline(ledger, known, produce, add)
         read, ing, qua, dup = add.read, add.ingested, add.quarantined, add.duplicates
         ledger.raw.execute(
@@ -1181,8 +1206,11 @@ def ingest(
         total.ingested += ing
         total.quarantined += qua
         total.duplicates += dup
+        total.skipped += skipped[0]
         total.files.append({"file": str(file), "format": kind, "read": read, "ingested": ing,
                             "quarantined": qua, "duplicates": dup})  # fmt: skip
+        if skipped[0]:
+            total.files[-1]["skipped"] = skipped[0]
     # merge the rollup's rows of one group once this ingest grew it by a tenth or more
     if known.daily_rows and known.daily_rows * 10 >= daily_before:
         ledger.compact_daily()
@@ -1388,9 +1416,11 @@ def _is_json_lines(path: Path) -> bool:
     return True
 
 
-def _records_batches(file: Path, fmt: str, batch_rows: int, take: Take) -> Batches:
+def _records_batches(file: Path, fmt: str, batch_rows: int, take: Take,
+                     skipped: list[int] | None = None) -> Batches:  # fmt: skip
     """Batches of records converted one by one in Python (JSON documents, OTLP exports,
-    LiteLLM CSV, JSON Lines of the other formats)."""
+    Langfuse traces, LiteLLM CSV, JSON Lines of the other formats); ``skipped[0]`` gets the
+    records that are not requests."""
     py = _Rows(fmt, str(file))
 
     def batch(extra_read: int = 0) -> tuple[_Store | None, int]:
@@ -1409,4 +1439,6 @@ def _records_batches(file: Path, fmt: str, batch_rows: int, take: Take) -> Batch
     # fragments of a recorded stream are the request its final chunk records: duplicates;
     # each orphan stream's first fragment is in the batch (quarantined), the rest duplicates
     extra = py.finish()
+    if skipped is not None:
+        skipped[0] = py.skipped
     yield batch(extra)

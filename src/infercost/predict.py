@@ -21,6 +21,7 @@ from infercost.catalog import (
     get_engine,
     get_model,
     get_quant_format,
+    gpu_variant_note,
     load_accelerators,
     load_engines,
     load_model_config_file,
@@ -340,6 +341,9 @@ def resolve(
     slow = slow_dtype_note(acc, fmt)
     if slow:
         notes.append(slow)
+    variant = gpu_variant_note(gpu, acc)
+    if variant:
+        notes.append(variant)
     tp_given = tp is not None
     if dp is None:
         unit = (tp or 1) * pp

@@ -83,3 +83,18 @@ def test_suggestions_that_share_the_model_number_come_first() -> None:
         get_accelerator("H200 NVL")
     assert err.value.candidates[0] == "h200-sxm"
     assert "h100-nvl" in err.value.candidates
+
+
+def test_a_family_name_with_several_catalog_variants_says_which_it_was_read_as() -> None:
+    from infercost.catalog import gpu_variant_note
+
+    # "A100" alone: the catalog holds four A100 parts (40/80 GB x SXM/PCIe); read as the
+    # 80 GB SXM, and the note names the other three
+    note = gpu_variant_note("A100", get_accelerator("A100"))
+    assert note is not None and "read as a100-80gb-sxm" in note
+    for other in ("a100-40gb-sxm", "a100-40gb-pcie", "a100-80gb-pcie"):
+        assert other in note
+    # a spelling with a form factor or memory size chose; a family of one part needs no note
+    assert gpu_variant_note("H100 SXM", get_accelerator("H100 SXM")) is None
+    assert gpu_variant_note("A100-80GB", get_accelerator("A100-80GB")) is None
+    assert gpu_variant_note("B200", get_accelerator("B200")) is None

@@ -31,6 +31,7 @@ __all__ = [
     "get_engine",
     "get_model",
     "get_quant_format",
+    "gpu_variant_note",
     "load_accelerators",
     "load_engines",
     "load_model_config_file",
@@ -86,6 +87,38 @@ def _spelling_words(spelling: str) -> set[str]:
     dropped), for matching a spelling whose words come in another order."""
     words = re.split(r"[-\s]+", normalize(spelling))
     return {w for w in words if w and w not in _VENDOR_TOKENS and w not in _FORM_TOKENS}
+
+
+def _family(spelling: str) -> str:
+    """A GPU spelling without its memory size and form factor (``a100-80gb-sxm`` -> ``a100``,
+    ``rtx-pro-6000-bse`` -> ``rtx-pro-6000``)."""
+    words = re.split(r"[-\s]+", normalize(spelling))
+    kept = [
+        w
+        for w in words
+        if w
+        and w not in _VENDOR_TOKENS
+        and w not in _FORM_TOKENS
+        and w != "bse"
+        and not re.fullmatch(r"\d+(gb|g|gib)", w)
+    ]
+    return "-".join(kept)
+
+
+def gpu_variant_note(spelling: str, acc: Accelerator) -> str | None:
+    """A note when ``spelling`` names a GPU family (no memory size, no form factor) that the
+    catalog holds in several variants, saying which one it was read as and naming the others;
+    None when the spelling singles the part out."""
+    if _family(spelling) != normalize(spelling).removeprefix("nvidia-").removeprefix("amd-"):
+        return None  # the spelling carries a memory size or form factor: it chose
+    fam = _family(acc.id)
+    others = [a.id for a in load_accelerators() if a.id != acc.id and _family(a.id) == fam]
+    if not others:
+        return None
+    return (
+        f"--gpu {spelling} read as {acc.id} ({acc.name}); the catalog also holds "
+        f"{', '.join(others)}: name one to pick it"
+    )
 
 
 def _accelerator_by_parts(key: str, index: dict[str, Accelerator]) -> Accelerator | None:

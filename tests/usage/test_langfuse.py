@@ -44,9 +44,14 @@ def test_real_files_detected(path: Path) -> None:
 def test_langgraph_js_gpt5_mini(ledger: Ledger) -> None:
     res = ingest(ledger, [LANGGRAPH])
     # 20 observations: 2 GENERATION (ChatOpenAI) and 18 SPAN (LangGraph nodes): the spans
-    # are not requests, skipped and counted apart from read
+    # are not requests, skipped and counted apart from read (not in the --json contract's
+    # keys: the CLI says it on stderr)
     assert res.to_dict() == {"read": 2, "ingested": 2, "quarantined": 0, "duplicates": 0,
-                             "skipped": 18, "ledger": str(ledger.path)}  # fmt: skip
+                             "ledger": str(ledger.path)}  # fmt: skip
+    assert res.skipped == 18
+    assert res.skipped_note() == (
+        "18 records were not requests (Langfuse spans, events, tools, agents): skipped, not read"
+    )
     assert res.files[0]["format"] == "langfuse" and res.files[0]["skipped"] == 18
     got = rows(ledger)
     trace = "2c1581dd9cecdafb6ca091b83d7ea99a"
@@ -73,7 +78,7 @@ def test_langgraph_js_gpt5_mini(ledger: Ledger) -> None:
 
 def test_google_gemini_reasoning_inside_output(ledger: Ledger) -> None:
     res = ingest(ledger, [GEMINI])
-    # one observation, a GENERATION: nothing skipped, so no "skipped" key
+    # one observation, a GENERATION: nothing skipped
     assert res.to_dict() == {"read": 1, "ingested": 1, "quarantined": 0, "duplicates": 0,
                              "ledger": str(ledger.path)}  # fmt: skip
     # usageDetails {total 2061, input 6, completion_details.reasoning 1104, output 2055}:

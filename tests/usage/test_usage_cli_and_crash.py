@@ -93,3 +93,16 @@ def test_kill_mid_ingest_loses_and_doubles_nothing(tmp_path: Path) -> None:
     assert rolled == total
     expected = pq.read_table(synth.write_parquet(table, tmp_path / "m.parquet"))
     assert total == (30_000, 30_000, sum(expected.column("input_tokens").to_pylist()))
+
+
+def test_langfuse_spans_keep_the_json_contract_and_are_said_on_stderr(tmp_path: Path) -> None:
+    # the LangGraph trace: 2 generations (rows) and 18 spans (not requests)
+    runner = CliRunner()
+    trace = FIXTURES / "langfuse_langgraph_js.trace.json"
+    res = runner.invoke(app, ["usage", "ingest", str(trace),
+                              "--ledger", str(tmp_path / "l.duckdb"), "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.stdout)
+    assert list(got) == ["read", "ingested", "quarantined", "duplicates", "ledger"]
+    assert (got["read"], got["ingested"]) == (2, 2)
+    assert "18 records were not requests" in res.stderr

@@ -4,6 +4,7 @@ export, demo). No formulas here."""
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from datetime import datetime
 from decimal import Decimal
@@ -123,6 +124,9 @@ def ingest_cmd(
                 book, [str(f) for f in files], fmt,
                 on_progress=lambda n: bar.update(task, completed=n),
             )  # fmt: skip
+    skipped = result.skipped_note()
+    if skipped:
+        print(f"note: {skipped}", file=sys.stderr)
     if as_json:
         print(json.dumps(result.to_dict()))
         return

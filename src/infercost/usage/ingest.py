@@ -86,17 +86,25 @@ class IngestResult:
     files: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``usage ingest --json`` object (``skipped`` only when some were)."""
-        out: dict[str, Any] = {
+        """The ``usage ingest --json`` object, exactly the issue's contract keys (``read``,
+        ``ingested``, ``quarantined``, ``duplicates``, ``ledger``); records that are not
+        requests are counted in :attr:`skipped` and said by the CLI on stderr."""
+        return {
             "read": self.read,
             "ingested": self.ingested,
             "quarantined": self.quarantined,
             "duplicates": self.duplicates,
+            "ledger": self.ledger,
         }
-        if self.skipped:
-            out["skipped"] = self.skipped
-        out["ledger"] = self.ledger
-        return out
+
+    def skipped_note(self) -> str | None:
+        """One sentence on the records that were not requests, or None when there were none."""
+        if not self.skipped:
+            return None
+        return (
+            f"{self.skipped:,} records were not requests (Langfuse spans, events, tools, "
+            "agents): skipped, not read"
+        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,8 +30,13 @@ from infercost.units import TERA
 REFERENCE_GPU = "h100-sxm"
 
 #: The measured-GEMM kind that stands for each compute dtype, and the kinds to fall back on.
-_GEMM_KIND = {"bf16": "gemm_bf16", "fp16": "gemm_bf16", "fp8": "gemm_fp8", "int8": "gemm_fp8"}
-_GEMM_KIND["fp4"] = "gemm_fp4"
+_GEMM_KIND = {
+    "bf16": "gemm_bf16",
+    "fp16": "gemm_bf16",
+    "fp8": "gemm_fp8",
+    "int8": "gemm_fp8",
+    "fp4": "gemm_fp4",
+}
 _NEAREST = {
     "gemm_fp4": ("gemm_fp4", "gemm_fp8", "gemm_bf16"),
     "gemm_fp8": ("gemm_fp8", "gemm_bf16", "gemm_fp4"),

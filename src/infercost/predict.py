@@ -65,7 +65,7 @@ from infercost.perf.memory import (
     weight_bytes_per_gpu,
 )
 from infercost.perf.params import param_counts
-from infercost.perf.serving import ServingPoint, closed_loop
+from infercost.perf.serving import CLOSED_LOOP_WAVES, ServingPoint, closed_loop
 from infercost.perf.step import (
     StepModel,
     compute_dtype,
@@ -863,6 +863,8 @@ def serve(
         request_overhead_s(r, online),
         cached_prefix_share,
         r.engine.prefill_scheduling,
+        CLOSED_LOOP_WAVES,
+        r.engine.wave_sync if online else 1.0,
     )
     if r.pp == 1:
         return sp
@@ -1411,6 +1413,12 @@ def explain_serving(
         "prefill-first waves: mean of the burst's FCFS prefill iterations"
         if e.prefill_scheduling == "prefill-first"
         else "periodic wave + (start-up burst - periodic) / 10 waves (perf.serving.closed_loop)"
+        + (
+            f"; periodic = {e.wave_sync:g} x the synchronised wave + {1 - e.wave_sync:g} x a "
+            "request arriving alone (wave_sync, fitted)"
+            if load.online and e.wave_sync < 1.0
+            else ""
+        )
     )
     trail.add(
         "ttft_s",

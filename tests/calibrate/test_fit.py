@@ -162,7 +162,7 @@ def test_closed_loop_rows_are_predicted_as_predict_does(
         request_overhead_s=e.request_overhead_s, comm_efficiency=e.comm_efficiency,
         token_overhead_s=e.token_overhead_s, seq_overhead_s=e.seq_overhead_s,
         allreduce_latency_s=e.allreduce_latency_s, frontend_overhead_s=e.frontend_overhead_s,
-        moe_layer_overhead_s=e.moe_layer_overhead_s,
+        moe_layer_overhead_s=e.moe_layer_overhead_s, wave_sync=e.wave_sync,
     )  # fmt: skip
     kw = {"engine": {"vllm": "vLLM", "sglang": "SGLang"}[engine], **spec}
     p = predict(

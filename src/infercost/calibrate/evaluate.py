@@ -90,6 +90,7 @@ class Params:
     allreduce_latency_s: float | FloatArray = 10e-6
     seq_overhead_s: float | FloatArray = 0.0
     frontend_overhead_s: float | FloatArray = 0.0
+    wave_sync: float | FloatArray = 1.0
     moe_layer_overhead_s: float | FloatArray = 0.0
 
 
@@ -127,6 +128,7 @@ def default_params(engine: str) -> Params:
         seq_overhead_s=e.seq_overhead_s,
         allreduce_latency_s=e.allreduce_latency_s,
         frontend_overhead_s=e.frontend_overhead_s,
+        wave_sync=e.wave_sync,
         moe_layer_overhead_s=e.moe_layer_overhead_s,
     )
 
@@ -299,11 +301,15 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
         n = float(m.concurrency) / prep.dp if m.concurrency else float(prep.max_batch)
         running = min(n, float(prep.max_batch))
         rule = prep.r.engine.prefill_scheduling
+        sync: float | FloatArray = 1.0  # offline: a queue refills each slot at once
         if m.mode == "closed_loop":  # an online benchmark: through the HTTP front end
             req = req + np.asarray(p.frontend_overhead_s, dtype=np.float64)
+            sync = p.wave_sync
         waves = max(prep.num_requests / max(n, 1.0), 1.0) if prep.requests_stated else None
         sp = scale_dp(
-            closed_loop(sm, running, isl, osl, budget, req, 0.0, rule, waves or CLOSED_LOOP_WAVES),
+            closed_loop(
+                sm, running, isl, osl, budget, req, 0.0, rule, waves or CLOSED_LOOP_WAVES, sync
+            ),
             prep.dp,
         )
         if running < n:

@@ -23,8 +23,9 @@ Few physical parameters per engine, each bounded to its physical range:
   overhead separate on dense vs MoE rows);
 - ``comm_efficiency`` in [0.15, 1]: achieved fraction of link bandwidth in TP all-reduces;
 - ``request_overhead_s`` in [0, 30] ms: time per request before its first token.
-- ``frontend_overhead_s`` in [0, 250] ms (fitted after the grid, on online TTFT rows): the
-  HTTP front end's time per online request.
+- ``wave_sync`` in [0, 1] and then ``frontend_overhead_s`` in [0, 250] ms (each fitted alone
+  after the grid, on online TTFT rows): how together a closed loop's requests arrive
+  (``perf.serving.closed_loop_mixed``) and the HTTP front end's time per online request.
 
 Identifiability: in compute-bound steps MFU and the per-token overhead trade off (both scale
 with tokens); memory-bound rows with many tokens separate them. The fit reports the point it
@@ -72,6 +73,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "seq_overhead_s": (0.0, 10e-6),
     "frontend_overhead_s": (0.0, 0.25),
     "moe_layer_overhead_s": (0.0, 300e-6),
+    "wave_sync": (0.0, 1.0),
 }
 FIT_PARAMS = (
     "mbu",
@@ -87,6 +89,7 @@ FIT_PARAMS = (
 not separable from MFU in compute-bound steps, see the module docstring)."""
 
 FRONTEND_PARAM = "frontend_overhead_s"
+SYNC_PARAM = "wave_sync"
 MOE_PARAM = "moe_layer_overhead_s"
 """Fitted after the others, alone, and only when the data has online TTFT rows (closed-loop
 benchmarks through the engine's HTTP server): it moves nothing else."""
@@ -225,9 +228,12 @@ def fit_engine(
     assert best is not None
     best.update(fixed)
     if any(_online_ttft(p) for p in preps):
+        best[SYNC_PARAM] = _fit_1d(SYNC_PARAM, best, preps, prior, prior_weight)
         best[FRONTEND_PARAM] = _fit_1d(FRONTEND_PARAM, best, preps, prior, prior_weight)
-    elif prior is not None and FRONTEND_PARAM in prior:
-        best[FRONTEND_PARAM] = prior[FRONTEND_PARAM]
+    elif prior is not None:
+        for name in (SYNC_PARAM, FRONTEND_PARAM):
+            if name in prior:
+                best[name] = prior[name]
     sources = tuple(sorted({source_prefix(p.m.id) for p in preps}))
     return FitResult(engine, best, loss_value, len(preps), sources)
 

@@ -370,6 +370,11 @@ class EngineProfile(CatalogEntry):
             OpenAI-compatible HTTP server and a benchmark client (request parsing, streaming
             the first token back, client-side timing); counted in TTFT when serving online
             (``predict --concurrency``, closed-loop benchmarks), not in offline runs.
+        wave_sync: how together the N requests of an online closed loop arrive, in [0, 1]
+            (1: all at once, every wave one iteration of N prompts; 0: spread out, each prompt
+            alone beside the running decodes; ``perf.serving.closed_loop_mixed``); fitted on
+            closed-loop TTFT rows, 1 until calibrated. Not used offline (a queue refills
+            each finished slot at once) nor by SGLang's prefill-first waves.
         moe_layer_overhead_s: fixed time per MoE layer per step outside the roofline (router,
             top-k, token permutation, grouped-GEMM launches and synchronisation); fitted by
             calibration on MoE rows, 0 where not calibrated.
@@ -412,6 +417,7 @@ class EngineProfile(CatalogEntry):
     step_overhead_s: float = Field(ge=0)
     request_overhead_s: float = Field(ge=0)
     frontend_overhead_s: float = Field(default=0.0, ge=0)
+    wave_sync: float = Field(default=1.0, ge=0, le=1)
     moe_layer_overhead_s: float = Field(default=0.0, ge=0)
     allreduce_latency_s: float = Field(ge=0)
     comm_efficiency: float = Field(default=0.7, gt=0, le=1)

@@ -361,6 +361,34 @@ def closed_loop_ttft_terms(
     return np.asarray(periodic, dtype=np.float64), np.asarray(burst, dtype=np.float64)
 
 
+def desynchronised_ttft(
+    sm: StepModel,
+    concurrency: ArrayLike,
+    isl: ArrayLike,
+    osl: ArrayLike,
+    tpot_s: ArrayLike,
+    token_budget: ArrayLike = 8192.0,
+    cached_prefix_share: ArrayLike = 0.0,
+) -> FloatArray:
+    """TTFT of a request that arrives alone while the other N - 1 decode (a closed loop whose
+    arrivals have spread out), seconds, without overheads: half an iteration of waiting on
+    average (the steady-state ``tpot_s``), then ceil(new / (budget - (N - 1))) iterations,
+    each holding a chunk of its prompt beside the N - 1 decodes (vLLM's and TensorRT-LLM's
+    chunked prefill: running requests first, prompt chunks in the rest of the budget)."""
+    n = np.maximum(np.asarray(concurrency, dtype=np.float64), 1.0)
+    i = np.asarray(isl, dtype=np.float64)
+    o = np.maximum(np.asarray(osl, dtype=np.float64), 1.0)
+    budget = np.asarray(token_budget, dtype=np.float64)
+    hit = np.asarray(cached_prefix_share, dtype=np.float64)
+    new_tokens = np.maximum(i * (1.0 - hit), 1.0)
+    room = np.maximum(budget - (n - 1.0), 1.0)
+    chunks = np.ceil(new_tokens / room)
+    chunk = new_tokens / chunks
+    ctx = i + o / 2.0
+    own = mixed_step(sm, n - 1.0, ctx, chunk, i * hit + chunk * (chunks - 1.0) / 2.0, 1.0)
+    return np.asarray(0.5 * np.asarray(tpot_s) + chunks * own.total_s, dtype=np.float64)
+
+
 def closed_loop_mixed(
     sm: StepModel,
     concurrency: ArrayLike,
@@ -370,9 +398,17 @@ def closed_loop_mixed(
     request_overhead_s: ArrayLike = 0.0,
     cached_prefix_share: ArrayLike = 0.0,
     waves: ArrayLike = CLOSED_LOOP_WAVES,
+    wave_sync: ArrayLike = 1.0,
 ) -> ServingPoint:
     """A closed-loop benchmark of N clients on a ``mixed`` scheduler, as it reports TTFT: the
     mean over a run of ``waves`` x N requests whose first wave starts all at once.
+
+    ``wave_sync`` in [0, 1] weighs the periodic term between its two limits: 1, the N
+    requests of a wave arrive together (:func:`closed_loop_ttft_terms`: one iteration holding
+    all N prompts); 0, they arrive spread out (random lengths, client turnaround): a request
+    waits half an iteration (the steady-state TPOT) and then its own prompt's chunks beside
+    the N - 1 running decodes (:func:`desynchronised_ttft`), never more than the
+    synchronised wave. Engines' fitted value (``EngineProfile.wave_sync``) sits between.
 
     TTFT = request overhead + periodic + (burst - periodic) / waves, with the terms of
     :func:`closed_loop_ttft_terms`; the median TTFT of such a run (W >= 2) is request
@@ -394,6 +430,15 @@ def closed_loop_mixed(
     periodic, burst = closed_loop_ttft_terms(
         sm, concurrency, isl, osl, token_budget, cached_prefix_share
     )
+    ws = np.asarray(wave_sync, dtype=np.float64)
+    if np.any(ws < 1.0):
+        spread = np.minimum(
+            desynchronised_ttft(
+                sm, concurrency, isl, osl, sp.tpot_s, token_budget, cached_prefix_share
+            ),
+            periodic,
+        )
+        periodic = ws * periodic + (1.0 - ws) * spread
     w = np.maximum(np.asarray(waves, dtype=np.float64), 1.0)
     req = np.asarray(request_overhead_s, dtype=np.float64)
     ttft = np.maximum(req + periodic + (burst - periodic) / w, sp.ttft_s)
@@ -430,6 +475,7 @@ def closed_loop(
     cached_prefix_share: ArrayLike = 0.0,
     scheduling: str = "mixed",
     waves: ArrayLike = CLOSED_LOOP_WAVES,
+    wave_sync: ArrayLike = 1.0,
 ) -> ServingPoint:
     """N clients in a closed loop under the engine's scheduling rule
     (``EngineProfile.prefill_scheduling``): ``mixed`` (vLLM, TensorRT-LLM: prompt chunks share
@@ -441,7 +487,15 @@ def closed_loop(
             sm, concurrency, isl, osl, token_budget, request_overhead_s, cached_prefix_share
         )
     return closed_loop_mixed(
-        sm, concurrency, isl, osl, token_budget, request_overhead_s, cached_prefix_share, waves
+        sm,
+        concurrency,
+        isl,
+        osl,
+        token_budget,
+        request_overhead_s,
+        cached_prefix_share,
+        waves,
+        wave_sync,
     )
 
 

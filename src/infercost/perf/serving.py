@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from infercost.perf.step import StepModel, decode_step, mixed_step, prefill_step
+from infercost.perf.step import StepModel, StepTime, decode_step, mixed_step, prefill_step
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | int | FloatArray
@@ -69,6 +69,27 @@ class ServingPoint:
     request_s: FloatArray
     prefill_time_share: FloatArray
     memory_bound_share: FloatArray
+
+
+def own_prompt_iteration(
+    sm: StepModel,
+    others: ArrayLike,
+    ctx: ArrayLike,
+    new_tokens: ArrayLike,
+    cached: ArrayLike,
+    budget: ArrayLike,
+) -> tuple[FloatArray, StepTime]:
+    """The iterations that carry one prompt beside ``others`` running decodes at context
+    ``ctx`` under chunked prefill (running requests first, the prompt's chunk in the rest of
+    the token budget): (chunks = max(ceil(new / max(budget - others, 1)), 1), one such
+    iteration, whose chunk attends ``cached`` tokens plus on average half the earlier
+    chunks)."""
+    chunks = np.maximum(
+        np.ceil(np.asarray(new_tokens) / np.maximum(np.asarray(budget) - others, 1.0)), 1.0
+    )
+    chunk = np.asarray(new_tokens) / chunks
+    mix = mixed_step(sm, others, ctx, chunk, cached + chunk * (chunks - 1.0) / 2.0, 1.0)
+    return np.asarray(chunks, dtype=np.float64), mix
 
 
 def steady_state(
@@ -112,9 +133,7 @@ def steady_state(
     t_d = d.total_s
     # One prompt's new tokens, fused with the other N-1 decodes, in chunks of the budget.
     others = np.maximum(n - 1.0, 0.0)
-    chunks = np.maximum(np.ceil(new_tokens / np.maximum(budget - others, 1.0)), 1.0)
-    chunk = new_tokens / chunks
-    mix = mixed_step(sm, others, ctx, chunk, cached + chunk * (chunks - 1.0) / 2.0, 1.0)
+    chunks, mix = own_prompt_iteration(sm, others, ctx, new_tokens, cached, budget)
     t_others = decode_step(sm, others, ctx).total_s
     t_others = np.where(others > 0, t_others, 0.0)
     prefill_marginal = chunks * (mix.total_s - t_others)
@@ -378,14 +397,11 @@ def desynchronised_ttft(
     n = np.maximum(np.asarray(concurrency, dtype=np.float64), 1.0)
     i = np.asarray(isl, dtype=np.float64)
     o = np.maximum(np.asarray(osl, dtype=np.float64), 1.0)
-    budget = np.asarray(token_budget, dtype=np.float64)
     hit = np.asarray(cached_prefix_share, dtype=np.float64)
     new_tokens = np.maximum(i * (1.0 - hit), 1.0)
-    room = np.maximum(budget - (n - 1.0), 1.0)
-    chunks = np.ceil(new_tokens / room)
-    chunk = new_tokens / chunks
-    ctx = i + o / 2.0
-    own = mixed_step(sm, n - 1.0, ctx, chunk, i * hit + chunk * (chunks - 1.0) / 2.0, 1.0)
+    chunks, own = own_prompt_iteration(
+        sm, n - 1.0, i + o / 2.0, new_tokens, i * hit, np.asarray(token_budget, dtype=np.float64)
+    )
     return np.asarray(0.5 * np.asarray(tpot_s) + chunks * own.total_s, dtype=np.float64)
 
 

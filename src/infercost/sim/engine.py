@@ -436,6 +436,19 @@ def _each_request(workload: RequestSource, block_size: int) -> Iterator[tuple[in
         )
 
 
+def _route(reps: list[Replica], least: bool, t: float, gid: int) -> int:
+    """The replica request ``gid``, ready at ``t``, goes to, advanced to ``t``: the one with
+    the fewest outstanding requests (every replica advanced first, ties to the lowest index),
+    or round robin by request id."""
+    if least:
+        for rep in reps:
+            rep.advance_until(t)
+        return min(range(len(reps)), key=lambda q: (reps[q].outstanding, q))
+    k = gid % len(reps)
+    reps[k].advance_until(t)
+    return k
+
+
 def _run_closed_loop(
     workload: RequestSource,
     config: ReplicaConfig,
@@ -464,7 +477,6 @@ def _run_closed_loop(
     pending = rec.pending
     max_len = config.max_model_len
     fits = reps[0].fits_alone
-    replicas = len(reps)
     step = max(n // 200, 1)
     gid = 0
     while True:
@@ -490,13 +502,7 @@ def _run_closed_loop(
             rec.reject(gid, arrival, t, isl, osl, -1)
             rec.send(arrival + loop.client_overhead_s)
         else:
-            if least:
-                for p in reps:
-                    p.advance_until(t)
-                k = min(range(replicas), key=lambda q: (reps[q].outstanding, q))
-            else:
-                k = gid % replicas
-                reps[k].advance_until(t)
+            k = _route(reps, least, t, gid)
             reps[k].enqueue(reqs.add(gid, arrival, t, isl, osl, pid, ptok, k))
         if progress is not None and gid % step == 0:
             progress(gid, n)
@@ -633,13 +639,7 @@ def simulate(
             if never_l[j]:
                 rec.reject(i, arrival_l[j], t, isl, osl, -1)
                 continue
-            if least:
-                for rep in reps:
-                    rep.advance_until(t)
-                k = min(range(replicas), key=lambda q: (reps[q].outstanding, q))
-            else:
-                k = i % replicas
-                reps[k].advance_until(t)
+            k = _route(reps, least, t, i)
             reps[k].enqueue(add(i, arrival_l[j], t, isl, osl, pid_l[j], ptok_l[j], k))
             if progress is not None and i % step == 0:
                 progress(i, n)

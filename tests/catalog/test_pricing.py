@@ -218,16 +218,20 @@ class TestShippedSnapshot:
 class TestDefaultGpuHourUsd:
     def test_h100_is_the_lower_median_on_demand_offer(self) -> None:
         # On-demand H100 per-GPU prices in the snapshot, sorted: 1.49 (Hyperbolic),
-        # 2.23 (CoreWeave), 2.34 (RunPod 2025 midpoint), 2.49 (Lambda 2025), 2.99 (Lambda 2026),
-        # 3.00 (GCP A3-High), 3.49 (RunPod 2026), 3.75 (generic midpoint), 3.90 (AWS),
-        # 6.155 (CoreWeave 49.24/8), 6.16, 6.98 (Azure), 11.54 (GCP a3-highgpu-1g),
-        # 12.29 (AWS p5 98.32/8): 14 offers, lower median = 7th = 3.49.
+        # 2.23 (CoreWeave 2025), 2.34 (RunPod 2025 midpoint), 2.49 (Lambda 2025),
+        # 2.69 (RunPod Community 2026-11), 2.99 (Lambda 2026-05), 3.00 (GCP A3-High),
+        # 3.20 (Hyperstack 2026-08), 3.49 (RunPod 2026-05), 3.75 (generic midpoint),
+        # 3.85 (Nebius 2026-09), 3.90 (AWS 2025-12), 3.99 (RunPod Secure 2026-11),
+        # 3.99 (Lambda 8x 31.92/8), 4.29 (Lambda 1x 2026-09), 6.155 (CoreWeave 49.24/8, 2026-09),
+        # 6.155 (CoreWeave 49.24/8, 2025), 6.16, 6.88 (AWS p5 55.04/8, 2026-11), 6.98 (Azure),
+        # 11.54 (GCP a3-highgpu-1g), 12.29 (Azure ND96isr 98.32/8, 2026-11), 12.29 (AWS p5
+        # 98.32/8, 2025): 23 offers, lower median = (23 - 1) // 2 + 1 = 12th = 3.90.
         result = default_gpu_hour_usd("h100-sxm")
         assert result is not None
         price, text = result
-        assert price == pytest.approx(3.49)
-        assert "runpod-h100-sxm-on-demand-2026-05-18" in text
-        assert "as of 2026-05-18" in text
+        assert price == pytest.approx(3.90)
+        assert "aws-h100-on-demand-2025-12-08" in text
+        assert "as of 2025-12-08" in text
 
     def test_accelerator_without_offers_has_no_default(self) -> None:
         assert default_gpu_hour_usd("tpu-v5e") is None
@@ -290,11 +294,19 @@ class TestLookup:
 
     def test_filter_sorts_by_gpu_hour_price(self) -> None:
         chosen = filter_offers(load_offers(), gpu="a100-80gb-sxm", pricing_kind="on-demand")
-        # Lambda 1.10, Lambda 1.48, generic 2.50.
+        # Lambda 1.10, RunPod Community 1.39, Lambda 1.48, Hyperstack 1.60, RunPod Secure 1.79,
+        # generic 2.50, CoreWeave 21.60/8 = 2.70, Lambda 8x 22.32/8 = 2.79,
+        # AWS p4de 27.44705/8 = 3.43088125.
         assert [o.usd_per_gpu_hour for o in chosen] == [
             Decimal("1.10"),
+            Decimal("1.39"),
             Decimal("1.48"),
+            Decimal("1.60"),
+            Decimal("1.79"),
             Decimal("2.50"),
+            Decimal("2.70"),
+            Decimal("2.79"),
+            Decimal("3.43088125"),
         ]
 
 

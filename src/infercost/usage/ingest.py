@@ -424,11 +424,31 @@ than faulted in page by page (on a 660 MB file just evicted from the cache: 0.5 
 of 0.9-1.9 s, a fifth of the CPU)."""
 
 
+_SCAN_BYTES = 1 << 20
+"""Bytes compared at a time when looking for newlines: the comparison's mask is reused and
+stays in the cache (a mask of the whole window costs its page faults; 0.11 against
+0.19-0.35 CPU s on 330 MB)."""
+
+
+def _newline_ends(buf: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """The offset after each newline of ``buf`` (bytes), ``scratch`` a boolean work array."""
+    out = []
+    for at in range(0, len(buf), len(scratch)):
+        block = buf[at : at + len(scratch)]
+        mask = scratch[: len(block)]
+        np.equal(block, 10, out=mask)
+        found = np.flatnonzero(mask)
+        found += at + 1
+        out.append(found)
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
 def _newlines(fd: int, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Per window of about :data:`READ_BYTES` of the file ``fd`` (mapped, not copied): the
     end of each line that ends in it (the offset after its newline, or the file's size for a
     last line without one) and the first byte of each of those lines (10 for an empty one)."""
     step = max(READ_BYTES // mmap.ALLOCATIONGRANULARITY, 1) * mmap.ALLOCATIONGRANULARITY
+    scratch = np.empty(min(_SCAN_BYTES, step), dtype=bool)
     start = 0  # of the line not ended yet
     first = 0  # its first byte
     for at in range(0, size, step):
@@ -437,7 +457,7 @@ def _newlines(fd: int, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
             if _WILLNEED is not None:  # read the window ahead, not one page fault at a time
                 window.madvise(_WILLNEED)
             buf = np.frombuffer(window, np.uint8)
-            ends = np.flatnonzero(buf == 10) + 1
+            ends = _newline_ends(buf, scratch)
             if at + length == size and (not len(ends) or ends[-1] != length):
                 ends = np.append(ends, length)
             if start == at:  # the line starts with this window

@@ -217,21 +217,21 @@ class TestShippedSnapshot:
 
 class TestDefaultGpuHourUsd:
     def test_h100_is_the_lower_median_on_demand_offer(self) -> None:
-        # On-demand H100 per-GPU prices in the snapshot, sorted: 1.49 (Hyperbolic),
-        # 2.23 (CoreWeave 2025), 2.34 (RunPod 2025 midpoint), 2.49 (Lambda 2025),
-        # 2.69 (RunPod Community 2026-11), 2.99 (Lambda 2026-05), 3.00 (GCP A3-High),
-        # 3.20 (Hyperstack 2026-08), 3.49 (RunPod 2026-05), 3.75 (generic midpoint),
-        # 3.85 (Nebius 2026-09), 3.90 (AWS 2025-12), 3.99 (RunPod Secure 2026-11),
-        # 3.99 (Lambda 8x 31.92/8), 4.29 (Lambda 1x 2026-09), 6.155 (CoreWeave 49.24/8, 2026-09),
-        # 6.155 (CoreWeave 49.24/8, 2025), 6.16, 6.88 (AWS p5 55.04/8, 2026-11), 6.98 (Azure),
-        # 11.54 (GCP a3-highgpu-1g), 12.29 (Azure ND96isr 98.32/8, 2026-11), 12.29 (AWS p5
-        # 98.32/8, 2025): 23 offers, lower median = (23 - 1) // 2 + 1 = 12th = 3.90.
+        # On-demand H100 SXM offers dated within 180 days of the newest (2026-11-09), i.e.
+        # from 2026-05-13, per-GPU prices sorted: 2.69 (RunPod Community 2026-11), 2.99
+        # (Lambda 2026-05-18), 3.20 (Hyperstack 2026-08), 3.49 (RunPod 2026-05-18), 3.85
+        # (Nebius 2026-09), 3.99 (RunPod Secure 2026-11-09), 3.99 (Lambda 8x 31.92/8,
+        # 2026-09-25), 4.29 (Lambda 1x 2026-09), 6.155 (CoreWeave 49.24/8, 2026-09), 6.88
+        # (AWS p5 55.04/8, 2026-11), 12.29 (Azure ND96isr 98.32/8, 2026-11): 11 offers, lower
+        # median = (11 - 1) // 2 + 1 = 6th = 3.99, the tie going to the newer RunPod Secure.
+        # (Over every date, 23 offers, it was the 2025-12-08 AWS $3.90 row: older offers
+        # decided today's default.)
         result = default_gpu_hour_usd("h100-sxm")
         assert result is not None
         price, text = result
-        assert price == pytest.approx(3.90)
-        assert "aws-h100-on-demand-2025-12-08" in text
-        assert "as of 2025-12-08" in text
+        assert price == pytest.approx(3.99)
+        assert "runpod-h100-sxm-secure-on-demand-2026-11-09" in text
+        assert "as of 2026-11-09" in text
 
     def test_accelerator_without_offers_has_no_default(self) -> None:
         assert default_gpu_hour_usd("tpu-v5e") is None

@@ -127,11 +127,11 @@ class TestResolvePrice:
             resolve_price("l4", 1, offer=make_offer())
 
     def test_default_offer_is_bundled_and_named(self) -> None:
-        # The H100 default is a 1-GPU $3.90 offer (see tests/catalog/test_pricing.py): two
-        # GPUs pay two instances, 2 x 3.90 = $7.80 per replica-hour.
+        # The H100 default is a 1-GPU $3.99 offer (see tests/catalog/test_pricing.py): two
+        # GPUs pay two instances, 2 x 3.99 = $7.98 per replica-hour.
         p = resolve_price("h100-sxm", 2)
-        assert p.usd_per_replica_hour == Decimal("7.80")
-        assert "aws-h100-on-demand-2025-12-08" in p.source
+        assert p.usd_per_replica_hour == Decimal("7.98")
+        assert "runpod-h100-sxm-secure-on-demand-2026-11-09" in p.source
 
     def test_no_offer_and_no_price_is_an_error(self) -> None:
         with pytest.raises(InputError, match="No catalog offer for tpu-v5e"):

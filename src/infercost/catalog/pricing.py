@@ -773,18 +773,24 @@ def filter_offers(
 def default_offer(accelerator_id: str, offers: Iterable[Offer] | None = None) -> Offer | None:
     """The default on-demand offer for an accelerator, or None when the snapshot has none.
 
-    Rule: among on-demand offers for ``accelerator_id``, the one at the lower median of the
-    per-GPU price (ties broken by the newer ``as_of``, then id). The median rather than the
-    cheapest, so that one "market low" quote or one hyperscaler list price does not set the
-    default for every prediction.
+    Rule: among on-demand offers for ``accelerator_id`` dated within
+    :data:`STALE_AFTER_DAYS` of that accelerator's newest on-demand offer (today's market,
+    not every price the snapshot ever recorded), the one at the lower median of the per-GPU
+    price (ties broken by the newer ``as_of``, then id). The median rather than the cheapest,
+    so that one "market low" quote or one hyperscaler list price does not set the default
+    for every prediction.
     """
     pool = tuple(offers) if offers is not None else load_offers()
+    on_demand = [
+        o for o in pool if o.gpu == accelerator_id.lower() and o.pricing_kind == "on-demand"
+    ]
+    if not on_demand:
+        return None
+    newest = max(o.as_of for o in on_demand).toordinal()
     candidates = sorted(
-        (o for o in pool if o.gpu == accelerator_id.lower() and o.pricing_kind == "on-demand"),
+        (o for o in on_demand if newest - o.as_of.toordinal() <= STALE_AFTER_DAYS),
         key=lambda o: (o.usd_per_gpu_hour, -o.as_of.toordinal(), o.id),
     )
-    if not candidates:
-        return None
     return candidates[(len(candidates) - 1) // 2]
 
 

@@ -109,15 +109,20 @@ def score(
     return out
 
 
-def leave_one_source_out(preps: Sequence[Prepared]) -> tuple[list[RowError], dict[str, FitResult]]:
+def leave_one_source_out(
+    preps: Sequence[Prepared], held_out: Sequence[str] | None = None
+) -> tuple[list[RowError], dict[str, FitResult]]:
     """Held-out errors per source, and the fit used for each held-out source and engine.
 
     Each engine's rows of a source are predicted by that engine's fit on the other sources
     (a source that measured several engines gets one fit per engine); an engine no other
     source measured keeps its defaults. ``fits`` is keyed ``SOURCE`` for a one-engine source
-    and ``SOURCE/engine`` otherwise.
+    and ``SOURCE/engine`` otherwise. ``held_out`` limits the sources held out (each still
+    fitted on all the others); default: every source in turn.
     """
     sources = sorted({source_prefix(p.m.id) for p in preps})
+    if held_out is not None:
+        sources = [s for s in sources if s in set(held_out)]
     rows: list[RowError] = []
     fits: dict[str, FitResult] = {}
     for s in sources:

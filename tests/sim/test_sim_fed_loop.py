@@ -6,6 +6,7 @@ the reference per-iteration stepper give."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from sim_types import StepFactory
 from infercost.perf.step import step_model
 from infercost.predict import resolve
 from infercost.sim import ReplicaConfig, Workload, simulate
+from infercost.sim import engine as sim_engine
+from infercost.sim import scheduler as sim_scheduler
 from infercost.sim.scheduler import Replica, Requests
 
 
@@ -130,3 +133,35 @@ def test_fed_loop_by_hand_with_an_idle_gap_and_a_rejection(make_step: StepFactor
     assert res.summary.completed == 2
     # 3 iterations per served request: 6 in all
     assert res.replicas[0].iterations == 6
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_records_appended_by_the_loop_equal_one_finished_call_each(
+    mixed_cfg: ReplicaConfig, monkeypatch: pytest.MonkeyPatch, keep: bool
+) -> None:
+    # The loop appends each finished request's record to the recorder's list itself
+    # (Sink.direct_records) and asks it to drain only now and then, so the list may hold more
+    # than a batch; the recorder must still reduce the records in the same batches as when
+    # each finish was a call (the batch sums of a float32 run, here every run past 100
+    # requests, depend on where batches end). Batches of 7, a drain every 5 records, and a
+    # rejection (request 50) that flushes while records wait, with the per-request arrays.
+    monkeypatch.setattr(sim_engine, "_FLUSH", 7)
+    monkeypatch.setattr(sim_scheduler, "_RECORDS", 5)
+    monkeypatch.setattr(sim_engine, "FLOAT64_MAX", 100)
+    wl = _mixed_workload()
+    direct = simulate(wl, mixed_cfg, keep_requests=keep)
+    init = sim_engine._Recorder.__init__
+
+    def per_call(self: sim_engine._Recorder, *args: Any, **kw: Any) -> None:
+        init(self, *args, **kw)
+        self.direct_records = None
+
+    monkeypatch.setattr(sim_engine._Recorder, "__init__", per_call)
+    calls = simulate(wl, mixed_cfg, keep_requests=keep)
+    assert direct.summary == calls.summary
+    assert direct.to_dict() == calls.to_dict()
+    if keep:
+        a, b = direct.requests, calls.requests
+        assert a is not None and b is not None
+        for f in ("sched_s", "first_token_s", "finish_s", "preemptions", "replica"):
+            np.testing.assert_array_equal(getattr(a, f), getattr(b, f))

@@ -264,21 +264,26 @@ class _Recorder:
                 replica=np.full(n, -1, dtype=np.int64),
                 rejected=np.zeros(n, dtype=np.bool_),
             )
-        self._buf: list[tuple[float, ...]] = []
+        #: finished requests not yet reduced, one tuple each (gid, arrival, ready, scheduled,
+        #: first token and finish times, input and output tokens, preemptions, replica), in
+        #: finish order; replicas append to it themselves through ``direct_records`` (see
+        #: :class:`~infercost.sim.scheduler.Sink`)
+        self.records: list[tuple[float, ...]] = []
+        self.direct_records: list[tuple[float, ...]] | None = self.records
         self._rej: list[tuple[int, float, float, int, int]] = []
 
     def finished(self, i: int) -> None:
         """Sink: slot ``i`` finished; buffer its raw times and free the slot (the latencies,
         counts and sums are computed per batch in :meth:`flush`)."""
         r = self.reqs
-        buf = self._buf
+        buf = self.records
         buf.append((
             r.gid[i], r.arrival_s[i], r.ready_s[i], r.sched_s[i], r.first_s[i], r.finish_s[i],
             r.isl[i], r.osl[i], r.preempts[i], r.replica[i],
         ))  # fmt: skip
         r.free_slots.append(i)
         if len(buf) >= _FLUSH:
-            self.flush()
+            self.drain()
 
     def rejected(self, i: int) -> None:
         """Sink: slot ``i`` can never be admitted; record it and free the slot."""
@@ -296,46 +301,22 @@ class _Recorder:
             if len(self._rej) >= _FLUSH:
                 self.flush()
 
+    def drain(self) -> None:
+        """Reduce the buffered records in whole batches of :data:`_FLUSH` (the rest stays
+        buffered): the same batches as reducing each batch as its last record comes."""
+        buf = self.records
+        while len(buf) >= _FLUSH:
+            self._reduce(buf[:_FLUSH])
+            del buf[:_FLUSH]
+
     def flush(self) -> None:
         """Turn the buffered records into latencies (one numpy pass per batch: the same
         float64 operations as per request), add them to the counts and sums, and write them
         into the arrays."""
-        if self._buf:
-            # (records, 10); ids and tokens < 2^53 are exact in float64
-            a = np.fromiter(
-                chain.from_iterable(self._buf), dtype=np.float64, count=10 * len(self._buf)
-            ).reshape(-1, 10)
-            self._buf = []
-            g = a[:, 0].astype(np.int64)
-            arrival, ready, sched, first, finish = a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5]
-            isl, osl = a[:, 6].astype(np.int64), a[:, 7].astype(np.int64)
-            ttft = first - arrival
-            e2e = finish - arrival
-            multi = osl > 1
-            gaps = e2e[multi] - ttft[multi]
-            tpot = np.full(len(g), np.nan)
-            tpot[multi] = gaps / (osl[multi] - 1.0)
-            self.decode_s += float(np.sum(gaps))
-            self.decode_gaps += int(np.sum(osl[multi] - 1))
-            self.out_tokens += int(osl.sum())
-            self.in_tokens += int(isl.sum())
-            self.last_finish = max(self.last_finish, float(finish.max()))
-            in_window = (finish > self.t_mid) & (finish <= self.t_last)
-            self.window_leaves += int(np.count_nonzero(in_window))
-            lat = (self.ttft, self.e2e, self.tpot, self.queue, self.finish)
-            for arr, col in zip(lat, (ttft, e2e, tpot, sched - ready, finish), strict=True):
-                arr[g] = col
-            t = self.timings
-            if t is not None:
-                t.arrival_s[g] = arrival
-                t.ready_s[g] = ready
-                t.sched_s[g] = sched
-                t.first_token_s[g] = first
-                t.finish_s[g] = finish
-                t.input_tokens[g] = isl
-                t.output_tokens[g] = osl
-                t.preemptions[g] = a[:, 8].astype(np.int64)
-                t.replica[g] = a[:, 9].astype(np.int64)
+        self.drain()
+        if self.records:
+            self._reduce(self.records)
+            self.records.clear()
         if self._rej and self.timings is not None:
             cols = list(zip(*self._rej, strict=True))
             self._rej = []
@@ -347,6 +328,43 @@ class _Recorder:
             t.output_tokens[g] = cols[4]
             t.replica[g] = cols[5]
             t.rejected[g] = True
+
+    def _reduce(self, records: list[tuple[float, ...]]) -> None:
+        """One batch of records: latencies into the arrays, counts and sums."""
+        # (records, 10); ids and tokens < 2^53 are exact in float64
+        a = np.fromiter(
+            chain.from_iterable(records), dtype=np.float64, count=10 * len(records)
+        ).reshape(-1, 10)
+        g = a[:, 0].astype(np.int64)
+        arrival, ready, sched, first, finish = a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5]
+        isl, osl = a[:, 6].astype(np.int64), a[:, 7].astype(np.int64)
+        ttft = first - arrival
+        e2e = finish - arrival
+        multi = osl > 1
+        gaps = e2e[multi] - ttft[multi]
+        tpot = np.full(len(g), np.nan)
+        tpot[multi] = gaps / (osl[multi] - 1.0)
+        self.decode_s += float(np.sum(gaps))
+        self.decode_gaps += int(np.sum(osl[multi] - 1))
+        self.out_tokens += int(osl.sum())
+        self.in_tokens += int(isl.sum())
+        self.last_finish = max(self.last_finish, float(finish.max()))
+        in_window = (finish > self.t_mid) & (finish <= self.t_last)
+        self.window_leaves += int(np.count_nonzero(in_window))
+        lat = (self.ttft, self.e2e, self.tpot, self.queue, self.finish)
+        for arr, col in zip(lat, (ttft, e2e, tpot, sched - ready, finish), strict=True):
+            arr[g] = col
+        t = self.timings
+        if t is not None:
+            t.arrival_s[g] = arrival
+            t.ready_s[g] = ready
+            t.sched_s[g] = sched
+            t.first_token_s[g] = first
+            t.finish_s[g] = finish
+            t.input_tokens[g] = isl
+            t.output_tokens[g] = osl
+            t.preemptions[g] = a[:, 8].astype(np.int64)
+            t.replica[g] = a[:, 9].astype(np.int64)
 
     def summary(self, t_first: float, slo: Slo | None) -> Summary:
         """The run's :class:`Summary` (equal to :func:`summarize` over the per-request
@@ -394,6 +412,7 @@ class _ClosedRecorder(_Recorder):
         request_overhead_s: float,
     ) -> None:  # fmt: skip
         super().__init__(reqs, n, keep, math.inf, math.inf)
+        self.direct_records = None  # each finish sends its client's next request at once
         self.client_s = loop.client_overhead_s
         self.request_s = request_overhead_s
         self.reps = reps
@@ -628,7 +647,7 @@ def simulate(
             # one replica (either router): it queues the chunk's requests itself
             reps[0].serve(
                 Feed(arrival_l, ready_l, isl_l, osl_l, pid_l, ptok_l, never_l, base,
-                     reqs.add, rec.reject, progress, step, n)
+                     rec.reject, progress, step, n)
             )  # fmt: skip
             base += len(arrival_l)
             continue

@@ -60,10 +60,20 @@ from infercost.sim.steptime import FastStep
 WAITING, PREFILLING, DECODING, DONE, REJECTED = 0, 1, 2, 3, 4
 __all__ = ["REJECTED", "Feed", "ReferenceReplica", "Replica", "ReplicaConfig", "Requests", "Sink"]
 _LINEAR_RTOL = 1e-9
+#: records a sink's ``direct_records`` holds at most before the replica calls its ``drain``
+#: (the recorder reduces them in batches of this size)
+_RECORDS = 1 << 14
 
 
 class Sink(Protocol):
-    """Where a replica reports requests that leave it (the simulation's metric recorder)."""
+    """Where a replica reports requests that leave it (the simulation's metric recorder).
+
+    A sink may also have ``direct_records``, a list, and ``drain()``: the replica's loop then
+    appends what ``finished`` would record, the tuple (gid, arrival, ready, scheduled, first
+    token and finish times, input and output tokens, preemptions, replica), to that list
+    itself and frees the slot, and calls ``drain()`` once the list holds :data:`_RECORDS`
+    records or more; ``finished`` is still called for the rarer paths. The same records in
+    the same order, without a call per request."""
 
     def finished(self, i: int) -> None:
         """Request in slot ``i`` produced its last token (``finish_s`` is set)."""
@@ -189,11 +199,11 @@ class Feed:
     """One chunk of open-loop requests for :meth:`Replica.serve`, all routed to one replica:
     per-request lists (arrival and ready times, seconds; lengths, prefix id and shareable
     prefix tokens; ``never``: can never be served), the workload number of the first
-    (``base``), the slot store's ``add``, the recorder's ``reject``, and the progress callback
-    (called as ``progress(gid, total)`` for gids that are multiples of ``step``)."""
+    (``base``), the recorder's ``reject``, and the progress callback (called as
+    ``progress(gid, total)`` for gids that are multiples of ``step``). The replica takes the
+    requests' slots in its own :class:`Requests` (as :meth:`Requests.add`, inline)."""
 
     __slots__ = (
-        "add",
         "arrival",
         "base",
         "isl",
@@ -219,7 +229,6 @@ class Feed:
         ptok: list[int],
         never: list[bool],
         base: int,
-        add: Callable[[int, float, float, int, int, int, int, int], int],
         reject: Callable[[int, float, float, int, int, int], None],
         progress: Callable[[int, int], None] | None = None,
         step: int = 1,
@@ -228,7 +237,7 @@ class Feed:
     ) -> None:
         self.arrival, self.ready, self.isl, self.osl = arrival, ready, isl, osl
         self.pid, self.ptok, self.never, self.base = pid, ptok, never, base
-        self.add, self.reject, self.progress = add, reject, progress
+        self.reject, self.progress = reject, progress
         self.step, self.total, self.replica = step, total, replica
 
 
@@ -243,6 +252,8 @@ class Replica:
         self.cfg = cfg
         self.reqs = reqs
         self.sink = sink
+        # the sink's record list the loop appends to itself, or None: a call per finish
+        self._records: list[tuple[float, ...]] | None = getattr(sink, "direct_records", None)
         self.fast = FastStep(cfg.step)
         self._time_fn = self.fast.time_fn()  # time_s, specialised where it can be
         spec = cfg.spec
@@ -558,6 +569,12 @@ class Replica:
         ctx_entry, g_entry, epoch, gids = r.ctx_entry, r.g_entry, r.epoch, r.gid
         pids, ptoks, sched_s, shared_l, reserve_l = r.pid, r.ptok, r.sched_s, r.shared, r.reserve
         finish_s = r.finish_s
+        free_slots = r.free_slots
+        arrival_l, ready_l, replica_l, preempts = r.arrival_s, r.ready_s, r.replica, r.preempts
+        nan = math.nan
+        records = self._records
+        record = records.append if records is not None else None
+        free = free_slots.append
         E = self.E
         q = self.q
         full = self.full
@@ -565,8 +582,8 @@ class Replica:
         prefix_caching = self.cfg.prefix_caching
         cap = self.cap
         hb = self.half_block
-        max_tokens = self.cfg.max_num_batched_tokens
-        max_seqs = self.cfg.max_num_seqs
+        max_tokens = float(self.cfg.max_num_batched_tokens)
+        hb_seqs = hb * self.cfg.max_num_seqs  # hbn below it: fewer than max_num_seqs run
         running = self.running
         waiting = self.waiting
         prefilling = self.prefilling  # changed in place only
@@ -591,12 +608,15 @@ class Replica:
         kv_area2, kv_used_max = self.kv_area2, self.kv_used_max
         preempted = self.preemptions  # nonzero: the finish heap may hold stale entries
         completed = self.completed
+        # half a block per running sequence, hb * len(running) (exact: multiples of 0.5 far
+        # below 2^53), kept as running changes; read again after the methods that change it
+        hbn = hb * len(running)
         # the feed's lists, and the request whose ready time is the horizon (-1: none yet)
         fj = -1
         if feed is not None:
             f_arrival, f_ready, f_isl, f_osl = feed.arrival, feed.ready, feed.isl, feed.osl
             f_pid, f_ptok, f_never, f_base = feed.pid, feed.ptok, feed.never, feed.base
-            f_add, f_replica, f_progress = feed.add, feed.replica, feed.progress
+            f_replica, f_progress = feed.replica, feed.progress
             f_m = len(f_never)
             f_step = feed.step
         self.until_s = until_s
@@ -609,13 +629,28 @@ class Replica:
                     break
                 # open-loop feed: queue the request the horizon was for, then aim at the next
                 if fj >= 0:
-                    i = f_base + fj
-                    waiting.append(
-                        f_add(i, f_arrival[fj], until_s, f_isl[fj], f_osl[fj], f_pid[fj],
-                              f_ptok[fj], f_replica)
-                    )  # fmt: skip
-                    if f_progress is not None and i % f_step == 0:
-                        f_progress(i, feed.total)
+                    gid = f_base + fj
+                    if free_slots:  # Requests.add, inline
+                        i = free_slots.pop()
+                        gids[i] = gid
+                        arrival_l[i] = f_arrival[fj]
+                        ready_l[i] = until_s
+                        replica_l[i] = f_replica
+                        isl[i] = f_isl[fj]
+                        osl[i] = f_osl[fj]
+                        pids[i] = f_pid[fj]
+                        ptoks[i] = f_ptok[fj]
+                        state[i] = WAITING
+                        first_s[i] = nan
+                        sched_s[i] = nan
+                        preempts[i] = 0
+                        gen[i] = 0.0
+                    else:
+                        i = r.add(gid, f_arrival[fj], until_s, f_isl[fj], f_osl[fj], f_pid[fj],
+                                  f_ptok[fj], f_replica)  # fmt: skip
+                    waiting.append(i)
+                    if f_progress is not None and gid % f_step == 0:
+                        f_progress(gid, feed.total)
                 fj += 1
                 while fj < f_m and f_never[fj]:
                     feed.reject(f_base + fj, f_arrival[fj], f_ready[fj], f_isl[fj], f_osl[fj], -1)
@@ -626,8 +661,10 @@ class Replica:
                 if t >= until_s or not waiting:
                     continue
                 # else on to the iteration (a request waits, the next one is not ready yet)
-            # 1. KV room for this iteration's decode growth (preempt by recompute).
-            if prompt_mode and B and kvp + kvs + hb * len(running) + B * E > cap:
+            # 1. KV room for this iteration's decode growth (preempt by recompute). ``used0``
+            # (KV tokens in use) holds until the KV counters or the running set change.
+            used0 = kvp + kvs + hbn
+            if prompt_mode and B and used0 + B * E > cap:
                 self._store(t, G, C, B, kvp, kvf)
                 while self.b and (
                     self.kv_private + self.kv_shared + hb * len(running) + self.b * E > cap
@@ -641,10 +678,11 @@ class Replica:
                     self.kv_shared,
                     self.kv_future,
                 )
+                hbn = hb * len(running)
+                used0 = kvp + kvs + hbn
             b = B
             # 2. prompt chunks within the token budget.
-            budget = max_tokens - b * q
-            if budget > 0 and (waiting or prefilling):
+            if (waiting or prefilling) and (budget := max_tokens - b * q) > 0.0:
                 chunks: list[tuple[int, int]] = []
                 for i in prefilling:
                     n = pf_target[i] - pf_done[i]
@@ -654,7 +692,7 @@ class Replica:
                     budget -= n
                     if budget <= 0:
                         break
-                while budget > 0 and waiting and len(running) < max_seqs:
+                while budget > 0.0 and waiting and hbn < hb_seqs:
                     i = waiting[0]
                     # admission (Replica._admit), inline for a request without a cacheable
                     # prefix while no unreferenced prefix could be evicted
@@ -664,7 +702,9 @@ class Replica:
                         self._store(t, G, C, B, kvp, kvf)
                         ok = self._admit(i)
                         kvp, kvs, kvf = self.kv_private, self.kv_shared, self.kv_future
-                        if not ok:
+                        hbn = hb * len(running)
+                        if not ok:  # it may have evicted cached prefixes
+                            used0 = kvp + kvs + hbn
                             break
                         n = pf_target[i] - pf_done[i]
                     else:
@@ -672,7 +712,7 @@ class Replica:
                         need = target + hb + reserve
                         if prompt_mode:
                             need += B * E
-                        used = kvp + kvs + hb * len(running)
+                        used = kvp + kvs + hbn
                         if full:
                             used += kvf
                         if used + need > cap:
@@ -687,6 +727,7 @@ class Replica:
                         kvp += target
                         kvf += reserve
                         running[i] = None
+                        hbn += hb
                         prefilling.append(i)
                         n = target
                     waiting.popleft()
@@ -716,7 +757,7 @@ class Replica:
                         self.C = C
                         self.b = B
                         dt = self._iteration_s(chunks)
-                    used = kvp + kvs + hb * len(running)
+                    used = kvp + kvs + hbn
                     t += dt
                     busy += dt
                     iterations += 1
@@ -743,6 +784,7 @@ class Replica:
                                 kvp -= ctx - sh
                                 kvf -= reserve_l[i] - grown
                                 del running[i]
+                                hbn -= hb
                                 if sh:
                                     entry = resident[pids[i]]
                                     entry[1] -= 1
@@ -751,7 +793,15 @@ class Replica:
                                 state[i] = DONE
                                 finish_s[i] = t
                                 completed += 1
-                                finished(i)
+                                if record is None:
+                                    finished(i)
+                                else:  # the sink's finished(i), inline
+                                    record((
+                                        gids[i], arrival_l[i], ready_l[i], sched_s[i],
+                                        first_s[i], t, isl[i], osl[i], preempts[i],
+                                        replica_l[i],
+                                    ))  # fmt: skip
+                                    free(i)
                     # prompts done: each request samples its first token, then decodes (in
                     # admission order: the chunks follow the prefilling list)
                     done = 0
@@ -772,11 +822,12 @@ class Replica:
                         C += ctx
                         B += 1
                         remaining = osl[i] - g
-                        if remaining <= 0:
+                        if remaining <= 0.0:
                             self._store(t, G, C, B, kvp, kvf)
                             self.completed = completed
                             self._finish(i, t)
                             C, B, kvp, kvf = self.C, self.b, self.kv_private, self.kv_future
+                            hbn = hb * len(running)
                             completed = self.completed
                         else:
                             steps = ceil(remaining / E - 1e-9)
@@ -785,6 +836,8 @@ class Replica:
                         prefilling.clear()
                     elif done:
                         prefilling[:] = [i for i in prefilling if state[i] == PREFILLING]
+                    if records is not None and len(records) >= _RECORDS:
+                        self.sink.drain()  # type: ignore[attr-defined]
                     continue
             if b == 0:
                 # Nothing runs and the head request cannot be admitted into an empty cache.
@@ -805,8 +858,8 @@ class Replica:
                         pop(heap)
                 n_max = g0 - G
                 bE = b * E
-                used0 = kvp + kvs + hb * len(running)
-                if prompt_mode:
+                if prompt_mode and cap - used0 < (n_max + 1) * bE:
+                    # the KV cache may fill before the next finish (else n_kv >= n_max)
                     n_kv = int((cap - used0) // bE)
                     if n_kv < n_max:
                         n_max = n_kv if n_kv > 1 else 1
@@ -817,28 +870,38 @@ class Replica:
                     line = self._decode_line(b) if fast else None
                 if line is not None:
                     a0, slope, lo, hi = line
-                    on_line = lo <= C <= hi - (n_max - 1) * bE
+                    on_line = lo <= C and hi - (n_max - 1) * bE >= C
                 else:
                     on_line = False
                 if on_line:
                     # the run lies on the batch size's checked line (the common case, inline)
                     t0 = a0 + slope * C
                     beta = slope * bE
-                    dt = n_max * t0 + beta * n_max * (n_max - 1) / 2.0
+                    # n iterations take n t0 + beta n (n - 1) / 2, summed with n as a float
+                    # (m; k = m - 1): the same bits as with the int, in float-only operations
+                    m = n_max + 0.0
+                    dt = m * t0 + beta * m * (m - 1.0) * 0.5
                     n = n_max
                     need = until_s - t
                     if dt >= need:
                         # the horizon falls inside: Replica._partial_run, inline
-                        a = t0 - beta / 2.0
+                        a = t0 - beta * 0.5
                         disc = a * a + 2.0 * beta * need
-                        if a > 0:
-                            n = ceil(2.0 * need / (a + sqrt(disc if disc > 0 else 0.0)) - 1e-9)
+                        if a > 0.0:
+                            n = ceil(2.0 * need / (a + sqrt(disc if disc > 0.0 else 0.0)) - 1e-9)
                             n = 1 if n < 1 else n_max if n > n_max else n
-                        while n > 1 and (n - 1) * t0 + beta * (n - 1) * (n - 2) / 2.0 >= need:
+                            m = n + 0.0
+                        k = m - 1.0
+                        while n > 1 and k * t0 + beta * k * (k - 1.0) * 0.5 >= need:
                             n -= 1
-                        while n < n_max and n * t0 + beta * n * (n - 1) / 2.0 < need:
+                            m = k
+                            k -= 1.0
+                        dt = m * t0 + beta * m * k * 0.5
+                        while dt < need and n < n_max:
                             n += 1
-                        dt = n * t0 + beta * n * (n - 1) / 2.0
+                            k = m
+                            m += 1.0
+                            dt = m * t0 + beta * m * k * 0.5
                 else:
                     self.b = B
                     n, dt = self._decode_run(C, n_max, until_s - t)
@@ -872,6 +935,7 @@ class Replica:
                     kvp -= ctx - sh
                     kvf -= reserve_l[i] - grown
                     del running[i]
+                    hbn -= hb
                     if sh:
                         entry = resident[pids[i]]
                         entry[1] -= 1
@@ -880,11 +944,19 @@ class Replica:
                     state[i] = DONE
                     finish_s[i] = t
                     completed += 1
-                    finished(i)
+                    if record is None:
+                        finished(i)
+                    else:  # the sink's finished(i), inline
+                        record((
+                            gids[i], arrival_l[i], ready_l[i], sched_s[i], first_s[i], t,
+                            isl[i], osl[i], preempts[i], replica_l[i],
+                        ))  # fmt: skip
+                        free(i)
                 if waiting or prefilling or not B:
                     break
                 until_s = self.until_s
-                if t >= until_s or (prompt_mode and kvp + kvs + hb * len(running) + B * E > cap):
+                used0 = kvp + kvs + hbn
+                if t >= until_s or (prompt_mode and used0 + B * E > cap):
                     break
                 b = B
         self._store(t, G, C, B, kvp, kvf)

@@ -265,8 +265,9 @@ class FastStep:
         """:meth:`time_s` as a closure over this deployment's constants, for the scheduler's
         prompt iterations. For a dense model with no sliding window, DSA top-k, indexer or
         recurrent state, the terms that are zero are dropped and the rest computed in the
-        same order (the same bits as :meth:`time_s`; a test pins it); otherwise
-        :meth:`time_s` itself."""
+        same order (the same bits as :meth:`time_s`; a test pins it); on one GPU without
+        per-token or per-sequence overheads, also the communication and overhead terms that
+        are then zero; otherwise :meth:`time_s` itself."""
         if self._num_experts or self._window or self._topk:
             return self.time_s
         if self._index_mem_s or self._state_mem_s:
@@ -288,6 +289,37 @@ class FastStep:
             self._seq_overhead_s,
         )
 
+        if not (sliding_l or comm_const or comm_tok or tok_overhead or seq_overhead):
+            # one GPU's full-attention model without per-token or per-sequence overheads (the
+            # common case): the zero terms dropped too (adding 0.0 changes no bits)
+
+            def lean_time_s(
+                b: float,
+                decode_ctx_sum: float,
+                prefill_tokens: float = 0.0,
+                prefill_seqs: float = 0.0,
+                prefill_eff_ctx_sum: float = 0.0,
+                prefill_pairs: float = 0.0,
+                query_per_seq: float = 1.0,
+            ) -> float:
+                dec_tokens = b * query_per_seq
+                tokens = dec_tokens + prefill_tokens
+                dec_eff = full_l * (decode_ctx_sum / b) * b if b > 0 else 0.0
+                act_tokens = tokens - act_cached
+                weights = mem_fixed + mem_dense_act * (act_tokens if act_tokens > 0.0 else 0.0)
+                seq_tokens = dec_tokens + prefill_seqs
+                linear = cmp_token * tokens + cmp_lm_head * seq_tokens
+                kv = mem_attn_ctx * (dec_eff + prefill_eff_ctx_sum) + mem_kv_write * tokens
+                attn = cmp_attn * dec_eff * query_per_seq + cmp_attn_pre * prefill_pairs
+                return (
+                    (weights if weights > linear else linear)
+                    + (kv if kv > attn else attn)
+                    + mem_logits * seq_tokens
+                    + overhead
+                )
+
+            return lean_time_s
+
         def time_s(
             b: float,
             decode_ctx_sum: float,
@@ -305,7 +337,7 @@ class FastStep:
             else:
                 dec_eff = 0.0
             act_tokens = tokens - act_cached
-            weights = mem_fixed + mem_dense_act * (act_tokens if act_tokens > 0 else 0.0)
+            weights = mem_fixed + mem_dense_act * (act_tokens if act_tokens > 0.0 else 0.0)
             linear = cmp_token * tokens + cmp_lm_head * (dec_tokens + prefill_seqs)
             kv = mem_attn_ctx * (dec_eff + prefill_eff_ctx_sum) + mem_kv_write * tokens
             attn = cmp_attn * dec_eff * query_per_seq + cmp_attn_pre * prefill_pairs

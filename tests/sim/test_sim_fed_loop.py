@@ -5,6 +5,7 @@ the reference per-iteration stepper give."""
 
 from __future__ import annotations
 
+import gc
 import math
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 from sim_types import StepFactory
 
+from infercost.errors import InputError
 from infercost.perf.step import step_model
 from infercost.predict import resolve
 from infercost.sim import ReplicaConfig, Workload, simulate
@@ -165,3 +167,25 @@ def test_records_appended_by_the_loop_equal_one_finished_call_each(
         assert a is not None and b is not None
         for f in ("sched_s", "first_token_s", "finish_s", "preemptions", "replica"):
             np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+
+
+def test_the_garbage_collector_is_paused_during_a_run_and_restored(
+    make_step: StepFactory,
+) -> None:
+    # simulate() pauses the collector (its tuples would start a collection every few hundred
+    # requests) and leaves it as it found it: enabled or disabled, and after an error too.
+    cfg = ReplicaConfig(make_step(), 8, 64, 100.0)
+    wl = Workload.from_arrays([0.0, 0.1, 0.2], [10, 60, 10], [3, 60, 3])
+    seen: list[bool] = []
+    simulate(wl, cfg, progress=lambda i, n: seen.append(gc.isenabled()))
+    assert seen and not any(seen)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        simulate(wl, cfg)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(InputError):
+        simulate(wl, cfg, replicas=0)
+    assert gc.isenabled()

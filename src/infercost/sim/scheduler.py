@@ -288,6 +288,9 @@ class Replica:
         self._lines: dict[int, tuple[float, float, float, float] | None] = {}
         self._closed_form = True  # decode runs on a checked line are summed inline
         self._pairs0: dict[int, float] = {}  # chunk_pairs(n, 0) by chunk size n
+        # per batch size b: decode line (intercept, slope, lowest and highest context sum;
+        # nan, nan, inf, -inf without one), b E and slope b E, for the loop's runs
+        self._run_consts: dict[int, tuple[float, float, float, float, float, float]] = {}
 
     # ----------------------------------------------------------------- queue and KV
     @property
@@ -588,7 +591,7 @@ class Replica:
         waiting = self.waiting
         prefilling = self.prefilling  # changed in place only
         heap = self.heap
-        lines = self._lines
+        run_consts = self._run_consts
         resident = self.resident
         lru = self.lru
         fast = self._closed_form
@@ -603,6 +606,7 @@ class Replica:
         finished = self.sink.finished
         inf = math.inf
         t, G, C, B = self.t, self.G, self.C, self.b
+        Bf = float(B)  # B as a float, for float-only arithmetic (kept as B changes)
         kvp, kvs, kvf = self.kv_private, self.kv_shared, self.kv_future
         iterations, runs, busy = self.iterations, self.decode_runs, self.busy_s
         kv_area2, kv_used_max = self.kv_area2, self.kv_used_max
@@ -664,7 +668,7 @@ class Replica:
             # 1. KV room for this iteration's decode growth (preempt by recompute). ``used0``
             # (KV tokens in use) holds until the KV counters or the running set change.
             used0 = kvp + kvs + hbn
-            if prompt_mode and B and used0 + B * E > cap:
+            if prompt_mode and B and used0 + Bf * E > cap:
                 self._store(t, G, C, B, kvp, kvf)
                 while self.b and (
                     self.kv_private + self.kv_shared + hb * len(running) + self.b * E > cap
@@ -680,9 +684,11 @@ class Replica:
                 )
                 hbn = hb * len(running)
                 used0 = kvp + kvs + hbn
+                Bf = float(B)
             b = B
+            bf = Bf
             # 2. prompt chunks within the token budget.
-            if (waiting or prefilling) and (budget := max_tokens - b * q) > 0.0:
+            if (waiting or prefilling) and (budget := max_tokens - bf * q) > 0.0:
                 chunks: list[tuple[int, int]] = []
                 for i in prefilling:
                     n = pf_target[i] - pf_done[i]
@@ -696,7 +702,7 @@ class Replica:
                     i = waiting[0]
                     # admission (Replica._admit), inline for a request without a cacheable
                     # prefix while no unreferenced prefix could be evicted
-                    g_i = int(gen[i])
+                    g_i = int(gen[i]) if preempted else 0  # tokens generated before
                     target = isl[i] + g_i
                     if (prefix_caching and pids[i] >= 0 and ptoks[i]) or lru:
                         self._store(t, G, C, B, kvp, kvf)
@@ -711,7 +717,7 @@ class Replica:
                         reserve = float(osl[i] - g_i) if full else 0.0
                         need = target + hb + reserve
                         if prompt_mode:
-                            need += B * E
+                            need += Bf * E
                         used = kvp + kvs + hbn
                         if full:
                             used += kvf
@@ -722,7 +728,7 @@ class Replica:
                         pf_done[i] = 0
                         reserve_l[i] = reserve
                         state[i] = PREFILLING
-                        if sched_s[i] != sched_s[i]:  # NaN: first admission
+                        if not preempted or sched_s[i] != sched_s[i]:  # NaN: first admission
                             sched_s[i] = t
                         kvp += target
                         kvf += reserve
@@ -752,7 +758,7 @@ class Replica:
                                 if p is None:
                                     p = pairs0[n] = chunk_pairs(n, 0)
                                 pairs += p
-                        dt = time_s(b, C, tokens, len(chunks), eff, pairs, q)
+                        dt = time_s(bf, C, tokens, len(chunks), eff, pairs, q)
                     else:
                         self.C = C
                         self.b = B
@@ -765,13 +771,15 @@ class Replica:
                     if used > kv_used_max:
                         kv_used_max = used
                     if b:
-                        grown = b * E
+                        grown = bf * E
                         G += 1
                         C += grown
                         kvp += grown
                         kvf -= grown
                         # requests whose last decode iteration this was (as Replica._finish)
-                        while heap and heap[0][0] <= G:
+                        while heap:
+                            if heap[0][0] > G:
+                                break
                             _, ep, gid, i = pop(heap)
                             if not preempted or (
                                 state[i] == DECODING and epoch[i] == ep and gids[i] == gid
@@ -780,6 +788,7 @@ class Replica:
                                 ctx = ctx_entry[i] + grown
                                 C -= ctx
                                 B -= 1
+                                Bf -= 1.0
                                 sh = shared_l[i]
                                 kvp -= ctx - sh
                                 kvf -= reserve_l[i] - grown
@@ -813,7 +822,7 @@ class Replica:
                         done += 1
                         g = gen[i] + 1.0
                         gen[i] = g
-                        if first_s[i] != first_s[i]:  # NaN: its first token
+                        if not preempted or first_s[i] != first_s[i]:  # NaN: its first token
                             first_s[i] = t
                         ctx = float(pf)
                         ctx_entry[i] = ctx
@@ -821,6 +830,7 @@ class Replica:
                         state[i] = DECODING
                         C += ctx
                         B += 1
+                        Bf += 1.0
                         remaining = osl[i] - g
                         if remaining <= 0.0:
                             self._store(t, G, C, B, kvp, kvf)
@@ -828,6 +838,7 @@ class Replica:
                             self._finish(i, t)
                             C, B, kvp, kvf = self.C, self.b, self.kv_private, self.kv_future
                             hbn = hb * len(running)
+                            Bf = float(B)
                             completed = self.completed
                         else:
                             steps = ceil(remaining / E - 1e-9)
@@ -838,7 +849,19 @@ class Replica:
                         prefilling[:] = [i for i in prefilling if state[i] == PREFILLING]
                     if records is not None and len(records) >= _RECORDS:
                         self.sink.drain()  # type: ignore[attr-defined]
-                    continue
+                    # straight on to the decode-only runs when the loop's next pass would go
+                    # there (nothing waits or prefills, the horizon is ahead, the KV cache
+                    # holds the next decode step); else the next pass
+                    if waiting or prefilling or not B:
+                        continue
+                    until_s = self.until_s
+                    if t >= until_s:
+                        continue
+                    used0 = kvp + kvs + hbn
+                    if prompt_mode and used0 + Bf * E > cap:
+                        continue
+                    b = B
+                    bf = Bf
             if b == 0:
                 # Nothing runs and the head request cannot be admitted into an empty cache.
                 i = waiting.popleft()
@@ -857,29 +880,36 @@ class Replica:
                             break
                         pop(heap)
                 n_max = g0 - G
-                bE = b * E
+                # the batch size's decode line and run constants (a sentinel off every
+                # context when it has none)
+                try:
+                    a0, slope, lo, hi, bE, beta = run_consts[b]
+                except KeyError:  # first run at this batch size
+                    self.b = B
+                    line = self._decode_line(b) if fast else None
+                    bE = bf * E
+                    if line is None:
+                        consts = (nan, nan, inf, -inf, bE, nan)
+                    else:
+                        consts = (line[0], line[1], line[2], line[3], bE, line[1] * bE)
+                    run_consts[b] = consts
+                    a0, slope, lo, hi, bE, beta = consts
                 if prompt_mode and cap - used0 < (n_max + 1) * bE:
                     # the KV cache may fill before the next finish (else n_kv >= n_max)
                     n_kv = int((cap - used0) // bE)
                     if n_kv < n_max:
                         n_max = n_kv if n_kv > 1 else 1
-                try:
-                    line = lines[b]
-                except KeyError:  # first run at this batch size (never cached without fast)
+                m = n_max + 0.0  # the run's length as a float (float-only arithmetic below)
+                if lo > C or hi - (m - 1.0) * bE < C:
+                    # off the batch size's checked line (or none): summed piece by piece
                     self.b = B
-                    line = self._decode_line(b) if fast else None
-                if line is not None:
-                    a0, slope, lo, hi = line
-                    on_line = lo <= C and hi - (n_max - 1) * bE >= C
+                    n, dt = self._decode_run(C, n_max, until_s - t)
+                    grown = n * b * E
                 else:
-                    on_line = False
-                if on_line:
-                    # the run lies on the batch size's checked line (the common case, inline)
+                    # the run lies on the batch size's checked line (the common case, inline):
+                    # n iterations take n t0 + beta n (n - 1) / 2, with n as a float (m; k =
+                    # m - 1), the same bits as with the int
                     t0 = a0 + slope * C
-                    beta = slope * bE
-                    # n iterations take n t0 + beta n (n - 1) / 2, summed with n as a float
-                    # (m; k = m - 1): the same bits as with the int, in float-only operations
-                    m = n_max + 0.0
                     dt = m * t0 + beta * m * (m - 1.0) * 0.5
                     n = n_max
                     need = until_s - t
@@ -902,10 +932,7 @@ class Replica:
                             k = m
                             m += 1.0
                             dt = m * t0 + beta * m * k * 0.5
-                else:
-                    self.b = B
-                    n, dt = self._decode_run(C, n_max, until_s - t)
-                grown = n * b * E
+                    grown = m * bf * E  # = n * b * E: n b < 2^53 is exact in a float
                 t += dt
                 G += n
                 C += grown
@@ -921,7 +948,9 @@ class Replica:
                 if heap[0][0] > G:
                     break  # stopped by the horizon or the KV cache: back to the outer loop
                 # requests whose last decode iteration this was (as Replica._finish)
-                while heap and heap[0][0] <= G:
+                while heap:
+                    if heap[0][0] > G:
+                        break
                     _, ep, gid, i = pop(heap)
                     if preempted and not (
                         state[i] == DECODING and epoch[i] == ep and gids[i] == gid
@@ -931,6 +960,7 @@ class Replica:
                     ctx = ctx_entry[i] + grown
                     C -= ctx
                     B -= 1
+                    Bf -= 1.0
                     sh = shared_l[i]
                     kvp -= ctx - sh
                     kvf -= reserve_l[i] - grown
@@ -956,9 +986,10 @@ class Replica:
                     break
                 until_s = self.until_s
                 used0 = kvp + kvs + hbn
-                if t >= until_s or (prompt_mode and used0 + B * E > cap):
+                if t >= until_s or (prompt_mode and used0 + Bf * E > cap):
                     break
                 b = B
+                bf = Bf
         self._store(t, G, C, B, kvp, kvf)
         self.kv_shared = kvs
         self.iterations, self.decode_runs, self.busy_s = iterations, runs, busy

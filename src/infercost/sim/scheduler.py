@@ -608,7 +608,9 @@ class Replica:
         t, G, C, B = self.t, self.G, self.C, self.b
         Bf = float(B)  # B as a float, for float-only arithmetic (kept as B changes)
         kvp, kvs, kvf = self.kv_private, self.kv_shared, self.kv_future
-        iterations, runs, busy = self.iterations, self.decode_runs, self.busy_s
+        # iterations: those before, plus one per decode step (G's growth), plus the prompt
+        # iterations with no decode step (counted here)
+        iterations, runs, busy = self.iterations - self.G, self.decode_runs, self.busy_s
         kv_area2, kv_used_max = self.kv_area2, self.kv_used_max
         preempted = self.preemptions  # nonzero: the finish heap may hold stale entries
         completed = self.completed
@@ -627,7 +629,7 @@ class Replica:
         while True:
             until_s = self.until_s  # a closed loop's sink lowers it when a request ends
             if t >= until_s or (not running and not waiting):
-                if t < until_s < inf:  # idle: the clock moves to the horizon
+                if t < until_s and until_s < inf:  # idle: the clock moves to the horizon
                     t = until_s
                 if feed is None:
                     break
@@ -689,6 +691,42 @@ class Replica:
             bf = Bf
             # 2. prompt chunks within the token budget.
             if (waiting or prefilling) and (budget := max_tokens - bf * q) > 0.0:
+                # A lone waiting request, nothing prefilling, admitted inline with its whole
+                # prompt in this iteration (the common case at any load below saturation):
+                # what the general path below does for it, without the chunk list and the
+                # prefilling list. Otherwise (or if it does not fit) the general path.
+                lone = -1
+                if not prefilling and inline_step and len(waiting) == 1 and hbn < hb_seqs:
+                    i = waiting[0]
+                    g_i = int(gen[i]) if preempted else 0
+                    target = isl[i] + g_i
+                    if target <= budget and not (
+                        (prefix_caching and pids[i] >= 0 and ptoks[i]) or lru
+                    ):
+                        reserve = float(osl[i] - g_i) if full else 0.0
+                        need = target + hb + reserve
+                        if prompt_mode:
+                            need += Bf * E
+                        used = kvp + kvs + hbn
+                        if full:
+                            used += kvf
+                        if used + need <= cap:
+                            shared_l[i] = 0
+                            pf_target[i] = target
+                            reserve_l[i] = reserve
+                            state[i] = PREFILLING
+                            if not preempted or sched_s[i] != sched_s[i]:  # NaN: first
+                                sched_s[i] = t
+                            kvp += target
+                            kvf += reserve
+                            running[i] = None
+                            hbn += hb
+                            waiting.popleft()
+                            lone = i
+                            p = pairs0.get(target)
+                            if p is None:
+                                p = pairs0[target] = chunk_pairs(target, 0)
+                            dt = time_s(bf, C, target, 1, 0.0, p, q)
                 chunks: list[tuple[int, int]] = []
                 for i in prefilling:
                     n = pf_target[i] - pf_done[i]
@@ -698,7 +736,7 @@ class Replica:
                     budget -= n
                     if budget <= 0:
                         break
-                while budget > 0.0 and waiting and hbn < hb_seqs:
+                while lone < 0 and budget > 0.0 and waiting and hbn < hb_seqs:
                     i = waiting[0]
                     # admission (Replica._admit), inline for a request without a cacheable
                     # prefix while no unreferenced prefix could be evicted
@@ -741,9 +779,11 @@ class Replica:
                         n = int(budget)
                     chunks.append((i, n))
                     budget -= n
-                if chunks:
+                if lone >= 0 or chunks:
                     # one iteration with prompt chunks and the running decodes
-                    if inline_step:
+                    if lone >= 0:
+                        pass  # its step time above
+                    elif inline_step:
                         tokens = 0
                         eff = 0.0
                         pairs = 0.0
@@ -766,11 +806,12 @@ class Replica:
                     used = kvp + kvs + hbn
                     t += dt
                     busy += dt
-                    iterations += 1
                     kv_area2 += 2.0 * used * dt
                     if used > kv_used_max:
                         kv_used_max = used
-                    if b:
+                    if not b:
+                        iterations += 1
+                    else:
                         grown = bf * E
                         G += 1
                         C += grown
@@ -813,18 +854,14 @@ class Replica:
                                     free(i)
                     # prompts done: each request samples its first token, then decodes (in
                     # admission order: the chunks follow the prefilling list)
-                    done = 0
-                    for i, n in chunks:
-                        pf = pf_done[i] + n
-                        pf_done[i] = pf
-                        if pf < pf_target[i]:
-                            continue
-                        done += 1
+                    if lone >= 0:
+                        i = lone
+                        pf_done[i] = target
                         g = gen[i] + 1.0
                         gen[i] = g
                         if not preempted or first_s[i] != first_s[i]:  # NaN: its first token
                             first_s[i] = t
-                        ctx = float(pf)
+                        ctx = float(target)
                         ctx_entry[i] = ctx
                         g_entry[i] = G
                         state[i] = DECODING
@@ -843,10 +880,42 @@ class Replica:
                         else:
                             steps = ceil(remaining / E - 1e-9)
                             push(heap, (G + (steps if steps > 1 else 1), epoch[i], gids[i], i))
-                    if done == len(prefilling):
-                        prefilling.clear()
-                    elif done:
-                        prefilling[:] = [i for i in prefilling if state[i] == PREFILLING]
+                    else:
+                        done = 0
+                        for i, n in chunks:
+                            pf = pf_done[i] + n
+                            pf_done[i] = pf
+                            if pf < pf_target[i]:
+                                continue
+                            done += 1
+                            g = gen[i] + 1.0
+                            gen[i] = g
+                            if not preempted or first_s[i] != first_s[i]:  # NaN: first token
+                                first_s[i] = t
+                            ctx = float(pf)
+                            ctx_entry[i] = ctx
+                            g_entry[i] = G
+                            state[i] = DECODING
+                            C += ctx
+                            B += 1
+                            Bf += 1.0
+                            remaining = osl[i] - g
+                            if remaining <= 0.0:
+                                self._store(t, G, C, B, kvp, kvf)
+                                self.completed = completed
+                                self._finish(i, t)
+                                C, B = self.C, self.b
+                                kvp, kvf = self.kv_private, self.kv_future
+                                hbn = hb * len(running)
+                                Bf = float(B)
+                                completed = self.completed
+                            else:
+                                steps = ceil(remaining / E - 1e-9)
+                                push(heap, (G + (steps if steps > 1 else 1), epoch[i], gids[i], i))
+                        if done == len(prefilling):
+                            prefilling.clear()
+                        elif done:
+                            prefilling[:] = [i for i in prefilling if state[i] == PREFILLING]
                     if records is not None and len(records) >= _RECORDS:
                         self.sink.drain()  # type: ignore[attr-defined]
                     # straight on to the decode-only runs when the loop's next pass would go
@@ -894,12 +963,13 @@ class Replica:
                         consts = (line[0], line[1], line[2], line[3], bE, line[1] * bE)
                     run_consts[b] = consts
                     a0, slope, lo, hi, bE, beta = consts
-                if prompt_mode and cap - used0 < (n_max + 1) * bE:
+                m = n_max + 0.0  # the run's length as a float (float-only arithmetic below)
+                if prompt_mode and cap - used0 < (m + 1.0) * bE:
                     # the KV cache may fill before the next finish (else n_kv >= n_max)
                     n_kv = int((cap - used0) // bE)
                     if n_kv < n_max:
                         n_max = n_kv if n_kv > 1 else 1
-                m = n_max + 0.0  # the run's length as a float (float-only arithmetic below)
+                        m = n_max + 0.0
                 if lo > C or hi - (m - 1.0) * bE < C:
                     # off the batch size's checked line (or none): summed piece by piece
                     self.b = B
@@ -938,7 +1008,6 @@ class Replica:
                 C += grown
                 kvp += grown
                 kvf -= grown
-                iterations += n
                 runs += 1
                 busy += dt
                 used1 = used0 + grown
@@ -947,15 +1016,16 @@ class Replica:
                     kv_used_max = used1
                 if heap[0][0] > G:
                     break  # stopped by the horizon or the KV cache: back to the outer loop
-                # requests whose last decode iteration this was (as Replica._finish)
-                while heap:
-                    if heap[0][0] > G:
-                        break
+                # requests whose last decode iteration this was (as Replica._finish): the
+                # first is due now
+                while True:
                     _, ep, gid, i = pop(heap)
                     if preempted and not (
                         state[i] == DECODING and epoch[i] == ep and gids[i] == gid
                     ):
-                        continue
+                        if heap and heap[0][0] <= G:
+                            continue
+                        break
                     grown = E * (G - g_entry[i])
                     ctx = ctx_entry[i] + grown
                     C -= ctx
@@ -982,6 +1052,8 @@ class Replica:
                             isl[i], osl[i], preempts[i], replica_l[i],
                         ))  # fmt: skip
                         free(i)
+                    if not heap or heap[0][0] > G:
+                        break
                 if waiting or prefilling or not B:
                     break
                 until_s = self.until_s
@@ -992,7 +1064,7 @@ class Replica:
                 bf = Bf
         self._store(t, G, C, B, kvp, kvf)
         self.kv_shared = kvs
-        self.iterations, self.decode_runs, self.busy_s = iterations, runs, busy
+        self.iterations, self.decode_runs, self.busy_s = iterations + G, runs, busy
         self.kv_area2, self.kv_used_max = kv_area2, kv_used_max
         self.completed = completed
 

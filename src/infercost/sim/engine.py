@@ -222,6 +222,10 @@ KEEP_REQUESTS_MAX = 200_000
 #: (relative rounding 6e-8 on each latency; 20 bytes per request in all).
 FLOAT64_MAX = 1 << 21
 _FLUSH = 1 << 14
+_RECORD_FIELDS = (
+    "gid", "arrival", "ready", "scheduled", "first_token", "finish", "input_tokens",
+    "output_tokens", "preemptions", "replica",
+)  # fmt: skip
 
 
 class _Recorder:
@@ -271,6 +275,8 @@ class _Recorder:
         #: :class:`~infercost.sim.scheduler.Sink`)
         self.records: list[tuple[float, ...]] = []
         self.direct_records: list[tuple[float, ...]] | None = self.records
+        #: the fields of a record; preemptions and replica only where timings are kept
+        self.record_fields = _RECORD_FIELDS if keep else _RECORD_FIELDS[:8]
         self._rej: list[tuple[int, float, float, int, int]] = []
 
     def finished(self, i: int) -> None:
@@ -281,6 +287,9 @@ class _Recorder:
         buf.append((
             r.gid[i], r.arrival_s[i], r.ready_s[i], r.sched_s[i], r.first_s[i], r.finish_s[i],
             r.isl[i], r.osl[i], r.preempts[i], r.replica[i],
+        ) if self.timings is not None else (
+            r.gid[i], r.arrival_s[i], r.ready_s[i], r.sched_s[i], r.first_s[i], r.finish_s[i],
+            r.isl[i], r.osl[i],
         ))  # fmt: skip
         r.free_slots.append(i)
         if len(buf) >= _FLUSH:
@@ -332,10 +341,11 @@ class _Recorder:
 
     def _reduce(self, records: list[tuple[float, ...]]) -> None:
         """One batch of records: latencies into the arrays, counts and sums."""
-        # (records, 10); ids and tokens < 2^53 are exact in float64
+        # (records, fields); ids and tokens < 2^53 are exact in float64
+        w = len(self.record_fields)
         a = np.fromiter(
-            chain.from_iterable(records), dtype=np.float64, count=10 * len(records)
-        ).reshape(-1, 10)
+            chain.from_iterable(records), dtype=np.float64, count=w * len(records)
+        ).reshape(-1, w)
         g = a[:, 0].astype(np.int64)
         arrival, ready, sched, first, finish = a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5]
         isl, osl = a[:, 6].astype(np.int64), a[:, 7].astype(np.int64)

@@ -73,7 +73,8 @@ class Sink(Protocol):
     token and finish times, input and output tokens, preemptions, replica), to that list
     itself and frees the slot, and calls ``drain()`` once the list holds :data:`_RECORDS`
     records or more; ``finished`` is still called for the rarer paths. The same records in
-    the same order, without a call per request."""
+    the same order, without a call per request. A sink whose ``record_fields`` has 8
+    entries takes the tuple without the last two."""
 
     def finished(self, i: int) -> None:
         """Request in slot ``i`` produced its last token (``finish_s`` is set)."""
@@ -254,6 +255,7 @@ class Replica:
         self.sink = sink
         # the sink's record list the loop appends to itself, or None: a call per finish
         self._records: list[tuple[float, ...]] | None = getattr(sink, "direct_records", None)
+        self._whole_records = len(getattr(sink, "record_fields", "0123456789")) == 10
         self.fast = FastStep(cfg.step)
         self._time_fn = self.fast.time_fn()  # time_s, specialised where it can be
         spec = cfg.spec
@@ -577,8 +579,10 @@ class Replica:
         nan = math.nan
         records = self._records
         record = records.append if records is not None else None
+        whole_records = self._whole_records
         free = free_slots.append
         E = self.E
+        one_token = E == 1.0  # one token a decode step (no speculation)
         q = self.q
         full = self.full
         prompt_mode = not full
@@ -624,6 +628,7 @@ class Replica:
             f_pid, f_ptok, f_never, f_base = feed.pid, feed.ptok, feed.never, feed.base
             f_replica, f_progress = feed.replica, feed.progress
             f_m = len(f_never)
+            f_some_never = True in f_never  # else no request of the chunk is rejected
             f_step = feed.step
         self.until_s = until_s
         while True:
@@ -658,9 +663,12 @@ class Replica:
                     if f_progress is not None and gid % f_step == 0:
                         f_progress(gid, feed.total)
                 fj += 1
-                while fj < f_m and f_never[fj]:
-                    feed.reject(f_base + fj, f_arrival[fj], f_ready[fj], f_isl[fj], f_osl[fj], -1)
-                    fj += 1
+                if f_some_never:
+                    while fj < f_m and f_never[fj]:
+                        feed.reject(
+                            f_base + fj, f_arrival[fj], f_ready[fj], f_isl[fj], f_osl[fj], -1
+                        )
+                        fj += 1
                 if fj >= f_m:
                     break
                 self.until_s = until_s = f_ready[fj]
@@ -850,6 +858,9 @@ class Replica:
                                         gids[i], arrival_l[i], ready_l[i], sched_s[i],
                                         first_s[i], t, isl[i], osl[i], preempts[i],
                                         replica_l[i],
+                                    ) if whole_records else (
+                                        gids[i], arrival_l[i], ready_l[i], sched_s[i],
+                                        first_s[i], t, isl[i], osl[i],
                                     ))  # fmt: skip
                                     free(i)
                     # prompts done: each request samples its first token, then decodes (in
@@ -857,10 +868,21 @@ class Replica:
                     if lone >= 0:
                         i = lone
                         pf_done[i] = target
-                        g = gen[i] + 1.0
-                        gen[i] = g
-                        if not preempted or first_s[i] != first_s[i]:  # NaN: its first token
+                        if not preempted and one_token:
+                            # nothing generated before (g_i = 0): the first token now, the
+                            # other osl - 1 one a step (ceil((osl - 1) / 1 - 1e-9) = osl - 1)
+                            gen[i] = 1.0
                             first_s[i] = t
+                            steps = osl[i] - 1
+                        else:
+                            g = gen[i] + 1.0
+                            gen[i] = g
+                            if not preempted or first_s[i] != first_s[i]:  # NaN: first token
+                                first_s[i] = t
+                            remaining = osl[i] - g
+                            steps = ceil(remaining / E - 1e-9) if remaining > 0.0 else 0
+                            if steps < 1 and remaining > 0.0:
+                                steps = 1
                         ctx = float(target)
                         ctx_entry[i] = ctx
                         g_entry[i] = G
@@ -868,8 +890,7 @@ class Replica:
                         C += ctx
                         B += 1
                         Bf += 1.0
-                        remaining = osl[i] - g
-                        if remaining <= 0.0:
+                        if steps <= 0:
                             self._store(t, G, C, B, kvp, kvf)
                             self.completed = completed
                             self._finish(i, t)
@@ -878,8 +899,7 @@ class Replica:
                             Bf = float(B)
                             completed = self.completed
                         else:
-                            steps = ceil(remaining / E - 1e-9)
-                            push(heap, (G + (steps if steps > 1 else 1), epoch[i], gids[i], i))
+                            push(heap, (G + steps, epoch[i], gids[i], i))
                     else:
                         done = 0
                         for i, n in chunks:
@@ -1050,6 +1070,9 @@ class Replica:
                         record((
                             gids[i], arrival_l[i], ready_l[i], sched_s[i], first_s[i], t,
                             isl[i], osl[i], preempts[i], replica_l[i],
+                        ) if whole_records else (
+                            gids[i], arrival_l[i], ready_l[i], sched_s[i], first_s[i], t,
+                            isl[i], osl[i],
                         ))  # fmt: skip
                         free(i)
                     if not heap or heap[0][0] > G:

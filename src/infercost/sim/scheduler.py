@@ -709,7 +709,7 @@ class Replica:
                     g_i = int(gen[i]) if preempted else 0
                     target = isl[i] + g_i
                     if target <= budget and not (
-                        (prefix_caching and pids[i] >= 0 and ptoks[i]) or lru
+                        (ptoks[i] and prefix_caching and pids[i] >= 0) or lru
                     ):
                         reserve = float(osl[i] - g_i) if full else 0.0
                         need = target + hb + reserve
@@ -750,7 +750,7 @@ class Replica:
                     # prefix while no unreferenced prefix could be evicted
                     g_i = int(gen[i]) if preempted else 0  # tokens generated before
                     target = isl[i] + g_i
-                    if (prefix_caching and pids[i] >= 0 and ptoks[i]) or lru:
+                    if (ptoks[i] and prefix_caching and pids[i] >= 0) or lru:
                         self._store(t, G, C, B, kvp, kvf)
                         ok = self._admit(i)
                         kvp, kvs, kvf = self.kv_private, self.kv_shared, self.kv_future
@@ -848,12 +848,13 @@ class Replica:
                                     entry[1] -= 1
                                     if entry[1] == 0:
                                         lru[pids[i]] = entry[0]
-                                state[i] = DONE
-                                finish_s[i] = t
                                 completed += 1
                                 if record is None:
+                                    state[i] = DONE
+                                    finish_s[i] = t
                                     finished(i)
-                                else:  # the sink's finished(i), inline
+                                else:  # the sink's finished(i), inline (the slot is free
+                                    # at once: its state and finish time are not read)
                                     record((
                                         gids[i], arrival_l[i], ready_l[i], sched_s[i],
                                         first_s[i], t, isl[i], osl[i], preempts[i],
@@ -1061,12 +1062,13 @@ class Replica:
                         entry[1] -= 1
                         if entry[1] == 0:
                             lru[pids[i]] = entry[0]
-                    state[i] = DONE
-                    finish_s[i] = t
                     completed += 1
                     if record is None:
+                        state[i] = DONE
+                        finish_s[i] = t
                         finished(i)
-                    else:  # the sink's finished(i), inline
+                    else:  # the sink's finished(i), inline (the slot is free at once: its
+                        # state and finish time are not read)
                         record((
                             gids[i], arrival_l[i], ready_l[i], sched_s[i], first_s[i], t,
                             isl[i], osl[i], preempts[i], replica_l[i],

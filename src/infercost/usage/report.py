@@ -416,6 +416,7 @@ def priced_groups(
         notes.append(f"{d.name}: GPU-seconds per token from {per.source}; "
                      f"utilisation {min(busy_s / capacity_s, 1.0):.1%}")  # fmt: skip
         allocated = Decimal(0)
+        last: Line | None = None
         for g, s_in, s_out in used:
             line = line_for(g)
             s = s_in + s_out
@@ -425,6 +426,14 @@ def priced_groups(
             line.add_part("output", amount - prefill, amount - prefill)
             allocated += amount
             line.add_tokens(g)
+            last = line
+        if last is not None and share_base == busy_s > 0:
+            # the whole fleet is shared by work (proportional, or work beyond capacity): the
+            # shares' rounding (float GPU-seconds, 28-digit division) left over goes to the
+            # last group, so the groups add up to the fleet's cost exactly
+            rest = fleet_usd - allocated
+            last.add_part("output", rest, rest)
+            allocated += rest
         idle = fleet_usd - allocated
         if share_base == 0:
             idle = fleet_usd

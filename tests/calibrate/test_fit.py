@@ -47,7 +47,7 @@ def _m(i: int, **kw: object) -> Measurement:
 
 def _synthetic() -> list[Measurement]:
     """A spread of regimes: batch 1 (bandwidth), large batch (compute), TP 4 (comms),
-    prefill-heavy TTFT rows (request overhead)."""
+    prefill-heavy TTFT rows (request overhead), long contexts (KV traffic)."""
     specs: list[dict[str, object]] = []
     for conc in (1, 8, 64, 256):
         for isl, osl in ((128, 512), (2000, 200)):
@@ -55,6 +55,11 @@ def _synthetic() -> list[Measurement]:
             specs.append({"concurrency": conc, "isl": isl, "osl": osl, "metric": "ttft_mean_s"})
     for conc in (4, 128):
         specs.append({"concurrency": conc, "model": "llama-3.1-70b", "tp": 4, "num_gpus": 4})
+    # long contexts at a large batch: KV reads dominate the decode step, which separates MBU
+    # from the per-step overhead (a mixed scheduler's online TTFT rows do not enter the grid,
+    # calibrate.fit, so the TTFT rows above no longer help)
+    for conc in (32, 128):
+        specs.append({"concurrency": conc, "isl": 8000, "osl": 200})
     out = []
     for i, spec in enumerate(specs):
         draft = _m(i, **spec)

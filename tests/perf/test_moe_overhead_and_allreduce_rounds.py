@@ -41,12 +41,14 @@ def test_moe_layer_overhead_splits_over_pipeline_stages_and_skips_dense_models()
 
 
 def test_allreduce_latency_takes_log2_tp_rounds() -> None:
-    # Llama-3.1-70B: 80 layers, 2 all-reduces each = 160 per step. One token: the bandwidth
-    # term is 2 (TP-1)/TP x 8,192 x 2 B / (link x efficiency); the latency term is
+    # Llama-3.1-70B: 80 layers, 2 all-reduces each = 160 per step. One token (16 KiB, below
+    # vLLM's one-shot thresholds: every GPU reads it from each of its TP - 1 peers,
+    # perf.step.allreduce_traffic_bytes; at TP 2 that is the ring's 2 (TP-1)/TP = 1 as well):
+    # the bandwidth term is (TP - 1) x 8,192 x 2 B / (link x efficiency); the latency term is
     # 160 x latency x log2(TP): 1 round at TP 2, 3 at TP 8.
     lat = get_engine("vllm").allreduce_latency_s
     for tp, rounds in ((2, 1.0), (4, 2.0), (8, 3.0)):
         sm = _sm("llama-3.1-70b", tp=tp)
         link = float(sm.link_bytes_s) * float(sm.comm_efficiency)
-        bw_s = 160 * 2 * (tp - 1) / tp * 8192 * 2 / link
+        bw_s = 160 * (tp - 1) * 8192 * 2 / link
         assert float(comm_s(sm, 1.0)) == pytest.approx(160 * rounds * lat + bw_s, rel=1e-12)

@@ -27,6 +27,19 @@ Few physical parameters per engine, each bounded to its physical range:
   after the grid, on online TTFT rows): how together a closed loop's requests arrive
   (``perf.serving.closed_loop_mixed``) and the HTTP front end's time per online request.
 
+Which rows set which parameters. On a ``mixed`` scheduler (vLLM, TensorRT-LLM: prompt chunks
+ride in the decode iterations) an online closed loop's TTFT is mostly how the requests' prompts
+queue and interleave (the arrival synchrony, the waves), which the model reads from the
+scheduling rules only approximately; with those rows in the grid the fit bent the GPU's
+efficiencies to cover the gap (TensorRT-LLM's all-reduce at 0.27 of the NVLink bandwidth,
+offline TP 8 throughput 0.4-0.8x the measured). So for these engines the grid (efficiencies,
+step and communication costs) is fitted on every other row, and the online TTFT rows then set,
+one at a time, the terms only the first token carries: ``request_overhead_s``, ``wave_sync``,
+``frontend_overhead_s``. On SGLang's prefill-first scheduler a closed loop's TTFT is the
+prefill of the wave itself (``perf.serving.prefill_first_waves``), the only rows that pin its
+prefill speed (all its rows are closed-loop), and they stay in the grid: without them its
+held-out TTFT went from 30 % to 90 % (docs/accuracy.md).
+
 Identifiability: in compute-bound steps MFU and the per-token overhead trade off (both scale
 with tokens); memory-bound rows with many tokens separate them. The fit reports the point it
 found; predictions, not the individual values, are what the data pins down.
@@ -88,6 +101,7 @@ FIT_PARAMS = (
 """The parameters the fit searches; the per-token overhead stays at the engine's value (it is
 not separable from MFU in compute-bound steps, see the module docstring)."""
 
+REQUEST_PARAM = "request_overhead_s"
 FRONTEND_PARAM = "frontend_overhead_s"
 SYNC_PARAM = "wave_sync"
 MOE_PARAM = "moe_layer_overhead_s"
@@ -97,6 +111,12 @@ benchmarks through the engine's HTTP server): it moves nothing else."""
 
 def _online_ttft(p: Prepared) -> bool:
     return p.m.mode == "closed_loop" and p.m.metric.startswith("ttft")
+
+
+def _ttft_only(p: Prepared) -> bool:
+    """An online TTFT row on a ``mixed`` scheduler: it sets the TTFT-only terms, not the grid
+    (see the module docstring)."""
+    return _online_ttft(p) and p.r.engine.prefill_scheduling == "mixed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +226,8 @@ def fit_engine(
         fixed[MOE_PARAM] = (prior or {}).get(MOE_PARAM, 0.0)
     if points is None:
         points = 4 if len(names) < len(FIT_PARAMS) else 3
+    grid_preps = [p for p in preps if not _ttft_only(p)] or list(preps)
+    held_back = len(grid_preps) < len(preps)
     best: dict[str, float] | None = None
     loss_value = float("inf")
     # Full grid, then grids of shrinking half-width around the best point (1, 1/2, ... 1/32 of
@@ -214,7 +236,7 @@ def fit_engine(
         shrink = 0.5 ** (stage - 1) if stage else 1.0
         axes = _grid(best if stage else None, names, points, shrink)
         params = Params(**dict(zip(names, axes, strict=True)), **fixed)
-        loss = _loss(preps, params)
+        loss = _loss(grid_preps, params)
         if prior is not None:
             loss = loss + prior_weight * _prior_penalty(axes, prior, names)
         idx = np.unravel_index(int(np.argmin(loss)), loss.shape)
@@ -228,8 +250,11 @@ def fit_engine(
     assert best is not None
     best.update(fixed)
     if any(_online_ttft(p) for p in preps):
-        best[SYNC_PARAM] = _fit_1d(SYNC_PARAM, best, preps, prior, prior_weight)
-        best[FRONTEND_PARAM] = _fit_1d(FRONTEND_PARAM, best, preps, prior, prior_weight)
+        names_1d = (REQUEST_PARAM,) if held_back else ()
+        for name in (*names_1d, SYNC_PARAM, FRONTEND_PARAM):
+            best[name] = _fit_1d(name, best, preps, prior, prior_weight)
+        if held_back:
+            loss_value = float(_loss(preps, Params(**best)))
     elif prior is not None:
         for name in (SYNC_PARAM, FRONTEND_PARAM):
             if name in prior:
@@ -245,8 +270,8 @@ def _fit_1d(
     prior: dict[str, float] | None,
     prior_weight: float,
 ) -> float:
-    """The value of ``name`` (the front-end overhead) that minimises the loss with every
-    other parameter at ``best``: a 1-D grid over its bounds, then two grids of a tenth of the
+    """The value of ``name`` (a TTFT-only term) that minimises the loss over all rows with
+    every other parameter at ``best``: a 1-D grid over its bounds, then two grids of a tenth of the
     width around the best."""
     lo, hi = BOUNDS[name]
     axis = np.linspace(lo, hi, 26)

@@ -382,6 +382,12 @@ class EngineProfile(CatalogEntry):
             all-reduce); a TP all-reduce takes log2(TP) rounds (``perf.step.comm_s``).
         comm_efficiency: achieved fraction of the per-direction link bandwidth in TP
             collectives (NCCL all-reduce bus bandwidth vs link peak).
+        allreduce_oneshot_max_bytes_4, allreduce_oneshot_max_bytes_8: the message size below
+            which the engine's own all-reduce kernel runs one-shot (each GPU reads the whole
+            message from every peer: (n - 1) x message bytes) instead of two-shot
+            (reduce-scatter + all-gather: 2 (n - 1) / n x message), for TP groups of 3-4 and
+            of 5-8 NVLink-connected GPUs (``perf.step.allreduce_traffic_bytes``); 0: never
+            one-shot. ``allreduce_source`` cites the rule.
         token_overhead_s: per-token time per step outside the roofline (sampling, scheduling).
         seq_overhead_s: per-sequence time per step outside the roofline (the scheduler's and
             sampler's per-request work each iteration; grows with the batch).
@@ -421,6 +427,9 @@ class EngineProfile(CatalogEntry):
     moe_layer_overhead_s: float = Field(default=0.0, ge=0)
     allreduce_latency_s: float = Field(ge=0)
     comm_efficiency: float = Field(default=0.7, gt=0, le=1)
+    allreduce_oneshot_max_bytes_4: float = Field(default=0.0, ge=0)
+    allreduce_oneshot_max_bytes_8: float = Field(default=0.0, ge=0)
+    allreduce_source: str = ""
     token_overhead_s: float = Field(default=0.0, ge=0)
     seq_overhead_s: float = Field(default=0.0, ge=0)
     usable_memory_fraction: float = Field(gt=0, le=1)

@@ -141,6 +141,9 @@ class StepModel:
             runs over PCIe at NCCL's PCIe bus bandwidth (:func:`collective_bytes_s`).
         pcie_bytes_s: the card's PCIe x16 bandwidth per direction (used when a collective
             leaves its NVLink peers).
+        oneshot_max_bytes_4, oneshot_max_bytes_8: the engine's one-shot all-reduce
+            thresholds for TP groups of 3-4 and 5-8 GPUs, bytes
+            (:func:`oneshot_threshold_bytes`, :func:`allreduce_traffic_bytes`).
         moe_layer_overhead_s: fixed time per MoE layer per step outside the roofline (router,
             top-k, token permutation and un-permutation, grouped-GEMM launches and their
             synchronisation: several more kernels per layer than a dense FFN); 0 unless
@@ -201,6 +204,8 @@ class StepModel:
     moe_layer_overhead_s: ArrayLike = 0.0
     nvlink_peers: ArrayLike = 0.0
     pcie_bytes_s: ArrayLike = 0.0
+    oneshot_max_bytes_4: ArrayLike = 0.0
+    oneshot_max_bytes_8: ArrayLike = 0.0
 
 
 def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
@@ -469,6 +474,52 @@ def collective_bytes_s(
     return np.asarray(np.where(over_pcie, np.asarray(pcie) * frac, scale_up), dtype=np.float64)
 
 
+def oneshot_threshold_bytes(
+    group: ArrayLike,
+    tp: ArrayLike,
+    peers: ArrayLike,
+    max_bytes_4: ArrayLike,
+    max_bytes_8: ArrayLike,
+) -> FloatArray:
+    """Message size below which a TP all-reduce over ``group`` NVLink GPUs runs the engine's
+    one-shot kernel, bytes (0: never).
+
+    The engines' own all-reduce kernels (vLLM and SGLang ``custom_all_reduce.cuh``,
+    TensorRT-LLM's AUTO strategy) need the whole TP group in one NVLink domain: ``group``
+    equal to ``tp`` and within the link's ``peers`` (0: the whole scale-up domain). For 3-4
+    GPUs the engine's ``max_bytes_4`` applies, for 5-8 ``max_bytes_8``; 2 GPUs move the same
+    bytes either way, and larger or split groups run NCCL's ring. Arrays broadcast.
+    """
+    g = np.asarray(group, dtype=np.float64)
+    p = np.asarray(peers, dtype=np.float64)
+    custom = (g == np.asarray(tp, dtype=np.float64)) & ((p == 0) | (g <= p)) & (g > 2) & (g <= 8)
+    thr = np.where(g <= 4, np.asarray(max_bytes_4), np.asarray(max_bytes_8))
+    return np.asarray(np.where(custom, thr, 0.0), dtype=np.float64)
+
+
+def allreduce_traffic_bytes(
+    msg: ArrayLike, group: ArrayLike, oneshot_max: ArrayLike
+) -> FloatArray:
+    """Bytes one GPU moves over its link in an all-reduce of ``msg`` bytes over ``group``
+    GPUs (the bandwidth term of :func:`comm_s`; arrays broadcast).
+
+    Two-shot (reduce-scatter then all-gather, as NCCL's ring): 2 (n - 1) / n x msg. One-shot,
+    below ``oneshot_max`` (:func:`oneshot_threshold_bytes`): each GPU reads the whole message
+    from each of its n - 1 peers and reduces it locally, (n - 1) x msg, 4x the two-shot bytes at
+    n = 8, in one round trip (vLLM ``cross_device_reduce_1stage`` against ``_2stage``). Above the
+    threshold the two-shot bytes carry the difference at the threshold, (n - 1 - 2 (n - 1) / n)
+    x threshold, as a fixed cost: an engine switches kernels where the two take the same time
+    (the threshold is its measured crossover), so the cost is continuous in the message size
+    and two-shot's extra synchronisation is priced by where the engine put the switch. Both in
+    one formula: 2 (n - 1) / n x msg + (n - 1 - 2 (n - 1) / n) x min(msg, threshold).
+    """
+    n = np.asarray(group, dtype=np.float64)
+    m = np.asarray(msg, dtype=np.float64)
+    ring = 2.0 * (n - 1.0) / n
+    one = n - 1.0
+    return np.asarray(ring * m + (one - ring) * np.minimum(m, oneshot_max), dtype=np.float64)
+
+
 def step_model(
     m: ModelArch,
     acc: Accelerator,
@@ -564,6 +615,8 @@ def unsharded_step_model(
         pp=1,
         link_bytes_s=link_bytes_s(acc),
         comm_efficiency=engine.comm_efficiency,
+        oneshot_max_bytes_4=engine.allreduce_oneshot_max_bytes_4,
+        oneshot_max_bytes_8=engine.allreduce_oneshot_max_bytes_8,
         token_overhead_s=engine.token_overhead_s,
         seq_overhead_s=engine.seq_overhead_s,
         expert_flop_per_pair=expert_pair_flop,
@@ -754,7 +807,11 @@ def comm_s(sm: StepModel, tokens: ArrayLike) -> FloatArray:
         sm.link_bytes_s, sm.comm_efficiency, sm.nvlink_peers, sm.pcie_bytes_s, tl
     )
     rounds = np.log2(np.maximum(tp, 2.0))  # the whole group's rounds, wherever its GPUs are
-    per_allreduce = sm.allreduce_latency_s * rounds + 2.0 * (tl - 1.0) / tl * msg / link
+    oneshot = oneshot_threshold_bytes(
+        tl, tp, sm.nvlink_peers, sm.oneshot_max_bytes_4, sm.oneshot_max_bytes_8
+    )
+    traffic = allreduce_traffic_bytes(msg, tl, oneshot)
+    per_allreduce = sm.allreduce_latency_s * rounds + traffic / link
     tp_s = np.where(tp > 1, count * per_allreduce, 0.0)
     pp_s = (pp - 1.0 - np.asarray(sm.pp_cross)) * (sm.allreduce_latency_s + msg / link)
     a2a = np.asarray(sm.alltoalls_per_step, dtype=np.float64)
@@ -939,6 +996,7 @@ class _ScalarStep:
     alltoalls_per_step: float
     alltoall_bytes_per_token: float
     tp_local: float
+    oneshot_max_bytes: float
     pp_cross: float
     scaleout_const_s: float
     scaleout_per_token_s: float
@@ -1021,6 +1079,15 @@ def _scalar_constants(sm: StepModel) -> _ScalarStep | None:
                 alltoalls_per_step=v["alltoalls_per_step"],
                 alltoall_bytes_per_token=v["alltoall_bytes_per_token"],
                 tp_local=v["tp_local"] or v["tp"],
+                oneshot_max_bytes=float(
+                    oneshot_threshold_bytes(
+                        v["tp_local"] or v["tp"],
+                        v["tp"],
+                        v["nvlink_peers"],
+                        v["oneshot_max_bytes_4"],
+                        v["oneshot_max_bytes_8"],
+                    )
+                ),
                 pp_cross=v["pp_cross"],
                 scaleout_const_s=v["scaleout_const_s"],
                 scaleout_per_token_s=v["scaleout_per_token_s"],
@@ -1127,7 +1194,11 @@ def _mixed_step_scalar(
     tp = c.tp
     tl = c.tp_local
     rounds = math.log2(max(tp, 2.0))
-    per_allreduce = c.allreduce_latency_s * rounds + 2.0 * (tl - 1.0) / tl * msg / c.link
+    thr = c.oneshot_max_bytes
+    ring = 2.0 * (tl - 1.0) / tl
+    one = tl - 1.0
+    traffic = ring * msg + (one - ring) * (msg if msg < thr else thr)
+    per_allreduce = c.allreduce_latency_s * rounds + traffic / c.link
     tp_s = c.allreduce_count * per_allreduce if tp > 1 else 0.0
     pp_s = (c.pp - 1.0 - c.pp_cross) * (c.allreduce_latency_s + msg / c.link)
     a2a_s = c.alltoalls_per_step * (

@@ -28,7 +28,12 @@ from collections.abc import Callable
 import numpy as np
 
 from infercost.errors import InputError
-from infercost.perf.step import ACTIVATION_BYTES, StepModel, collective_bytes_s
+from infercost.perf.step import (
+    ACTIVATION_BYTES,
+    StepModel,
+    collective_bytes_s,
+    oneshot_threshold_bytes,
+)
 
 
 def _scalar(name: str, value: object) -> float:
@@ -62,6 +67,7 @@ class FastStep:
         "_cmp_lm_head_s",
         "_cmp_token_s",
         "_comm_const_s",
+        "_comm_oneshot_s",
         "_comm_per_token_s",
         "_expert_log_ranks",
         "_expert_miss",
@@ -81,6 +87,7 @@ class FastStep:
         "_mem_logits_s",
         "_moe_scale",
         "_num_experts",
+        "_oneshot_tokens",
         "_overhead_s",
         "_seq_overhead_s",
         "_sliding",
@@ -150,9 +157,21 @@ class FastStep:
         comm_tok = 0.0
         allreduces = f["allreduces_per_step"] or 2.0 * self._layers
         tl = f["tp_local"] or tp  # NVLink stage of a TP group spanning domains (perf.comm)
+        oneshot_tok = 0.0
+        oneshot_s = 0.0
         if tp > 1:  # log2(TP) latency rounds per all-reduce (perf.step.comm_s)
             comm_const += allreduces * lat * math.log2(max(tp, 2.0))
-            comm_tok += allreduces * 2.0 * (tl - 1.0) / tl * msg_per_token / link
+            ring = 2.0 * (tl - 1.0) / tl
+            comm_tok += allreduces * ring * msg_per_token / link
+            # one-shot's extra bytes up to the engine's threshold (allreduce_traffic_bytes)
+            thr = float(
+                oneshot_threshold_bytes(
+                    tl, tp, f["nvlink_peers"], f["oneshot_max_bytes_4"], f["oneshot_max_bytes_8"]
+                )
+            )
+            if thr > 0:
+                oneshot_tok = thr / msg_per_token
+                oneshot_s = allreduces * ((tl - 1.0) - ring) * msg_per_token / link
         a2a = f["alltoalls_per_step"]
         comm_const += a2a * lat
         comm_tok += a2a * f["alltoall_bytes_per_token"] / link
@@ -163,6 +182,8 @@ class FastStep:
         comm_tok += f["scaleout_per_token_s"]
         self._comm_const_s = comm_const
         self._comm_per_token_s = comm_tok
+        self._oneshot_tokens = oneshot_tok
+        self._comm_oneshot_s = oneshot_s
         self._overhead_s = f["step_overhead_s"] + f["moe_layer_overhead_s"] * f["moe_layers"]
         self._token_overhead_s = f["token_overhead_s"]
         self._mem_logits_s = f["logits_bytes_per_seq"] / bw  # per sequence emitting a token
@@ -256,6 +277,8 @@ class FastStep:
             + self._mem_logits_s * (dec_tokens + prefill_seqs)
             + self._comm_const_s
             + self._comm_per_token_s * tokens
+            + self._comm_oneshot_s
+            * (tokens if tokens < self._oneshot_tokens else self._oneshot_tokens)
             + self._overhead_s
             + self._token_overhead_s * tokens
             + self._seq_overhead_s * (b + prefill_seqs)
@@ -288,6 +311,7 @@ class FastStep:
             self._token_overhead_s,
             self._seq_overhead_s,
         )
+        oneshot_s, oneshot_tok = self._comm_oneshot_s, self._oneshot_tokens
 
         if not (sliding_l or comm_const or comm_tok or tok_overhead or seq_overhead):
             # one GPU's full-attention model without per-token or per-sequence overheads (the
@@ -347,6 +371,7 @@ class FastStep:
                 + mem_logits * (dec_tokens + prefill_seqs)
                 + comm_const
                 + comm_tok * tokens
+                + oneshot_s * (tokens if tokens < oneshot_tok else oneshot_tok)
                 + overhead
                 + tok_overhead * tokens
                 + seq_overhead * (b + prefill_seqs)
@@ -411,4 +436,6 @@ _SCALAR_FIELDS = (
     "alltoall_bytes_per_token",
     "moe_layers",
     "moe_layer_overhead_s",
+    "oneshot_max_bytes_4",
+    "oneshot_max_bytes_8",
 )

@@ -313,7 +313,7 @@ class FastStep:
         )
         oneshot_s, oneshot_tok = self._comm_oneshot_s, self._oneshot_tokens
 
-        if not (sliding_l or comm_const or comm_tok or tok_overhead or seq_overhead):
+        if not (sliding_l or comm_const or comm_tok or oneshot_s or tok_overhead or seq_overhead):
             # one GPU's full-attention model without per-token or per-sequence overheads (the
             # common case): the zero terms dropped too (adding 0.0 changes no bits)
 

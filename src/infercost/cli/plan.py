@@ -334,10 +334,14 @@ def search_command(
     if disagg:
         if not gpu or len(gpu) != 1:
             raise InputError("--disagg searches one GPU type: give exactly one --gpu.")
+        # both sides priced from the same offer: the aggregated winner's (else the default)
+        won = result.winner
+        same_offer = won.offer if won and gpu_hour_usd is None and won.offer != "user" else None
         split = search_disagg(
             model, gpu[0], isl, osl, max_ttft_s=max_ttft_s, max_tpot_s=_ms(max_tpot_ms),
             max_gpus=max_gpus, max_concurrency=max_concurrency or MAX_DISAGG_CONCURRENCY,
             top=top, engine=engine, gpu_hour_usd=gpu_hour_usd, link=kv_link,
+            offer=same_offer or None, allow_spot=allow_spot,
             **_disagg_dtypes(weight_dtypes, kv_dtypes, result.winner),
         )  # fmt: skip
     else:

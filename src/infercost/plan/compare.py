@@ -29,6 +29,7 @@ from infercost.catalog.pricing import Offer, load_offers
 from infercost.catalog.schema import Accelerator
 from infercost.cost.gpu_hour import usd_per_used_gpu_hour
 from infercost.errors import InfercostError, InputError
+from infercost.plan.prices import current_offers
 from infercost.predict import Prediction, default_weight_dtype, predict
 
 NUM_GPUS_OPTIONS: tuple[int, ...] = (1, 2, 4, 8)
@@ -349,7 +350,9 @@ def compare_gpus(
             get_quant_format(dtype)  # an unknown spelling fails once, here, not per offer
     wanted = set(kinds) | ({"spot"} if allow_spot else set())
     pool = [
-        o for o in (offers if offers is not None else load_offers()) if o.pricing_kind in wanted
+        o
+        for o in current_offers(offers if offers is not None else load_offers())
+        if o.pricing_kind in wanted
     ]
     accs: dict[str, Accelerator] = {}
     per_gpu: dict[str, tuple[list[Config], str, int | None]] = {}

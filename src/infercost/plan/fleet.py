@@ -48,6 +48,7 @@ from infercost.catalog.pricing import Offer, default_offer, load_offers
 from infercost.cost.gpu_hour import usd_per_used_gpu_hour
 from infercost.errors import InputError
 from infercost.plan.candidate import Candidate
+from infercost.plan.prices import current_offers
 from infercost.plan.search import run_sweep, search, smallest_fit
 from infercost.plan.traffic import DAYS_PER_BILLING_MONTH, FLAT_ASSUMED, S_PER_DAY, Traffic
 from infercost.units import HOURS_PER_DAY, S_PER_HOUR, TOKENS_PER_M
@@ -444,7 +445,7 @@ def replica_from_search(
             one replica needs.
     """
     acc = get_accelerator(gpu)
-    pool = tuple(offers) if offers is not None else load_offers()
+    pool = tuple(current_offers(offers if offers is not None else load_offers()))
     assumed: list[str] = []
     if gpu_hour_usd is None:
         offer = default_offer(acc.id, pool)

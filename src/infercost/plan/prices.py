@@ -2,8 +2,9 @@
 
 Clouds bill whole instances: ``k`` GPUs used on offers of ``n`` per instance pay
 ``ceil(k / n) x instance $/h ÷ k`` per used GPU-hour (:func:`infercost.cost.gpu_hour
-.usd_per_used_gpu_hour`). For every (GPU, layout) of a grid the cheapest allowed offer wins;
-or one typed rate prices everything.
+.usd_per_used_gpu_hour`). For every (GPU, layout) of a grid the cheapest allowed *current*
+offer wins (:func:`current_offers`: a price the market has since moved past does not win a
+plan); or one typed rate prices everything.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from infercost.catalog.pricing import Offer, load_offers
+from infercost.catalog.pricing import STALE_AFTER_DAYS, Offer, load_offers
 from infercost.catalog.schema import Accelerator
 from infercost.cost.gpu_hour import usd_per_used_gpu_hour
 from infercost.errors import InputError
@@ -42,6 +43,25 @@ class GpuPrices:
     usd_per_gpu_hour: FloatArray
     offer_ids: npt.NDArray[np.str_]
     stale: BoolArray
+
+
+def current_offers(offers: Iterable[Offer]) -> list[Offer]:
+    """The offers dated within :data:`~infercost.catalog.pricing.STALE_AFTER_DAYS` of the
+    newest offer for the same GPU and pricing kind: today's market for each. An older row
+    stays in the catalog (``infercost offers`` lists it, flagged STALE) but does not win a
+    plan beside a newer price for the same product (the same window as the default offer,
+    ``catalog.pricing.default_offer``). A GPU whose only offers are old keeps them (and
+    they are flagged stale where they are used)."""
+    pool = list(offers)
+    newest: dict[tuple[str, str], int] = {}
+    for o in pool:
+        key = (o.gpu, o.pricing_kind)
+        newest[key] = max(newest.get(key, 0), o.as_of.toordinal())
+    return [
+        o
+        for o in pool
+        if newest[(o.gpu, o.pricing_kind)] - o.as_of.toordinal() <= STALE_AFTER_DAYS
+    ]
 
 
 def gpu_prices(
@@ -72,7 +92,7 @@ def gpu_prices(
     index = {a.id: i for i, a in enumerate(gpus)}
     sizes = sorted({int(n) for n in layout.num_gpus})
     col = {n: np.flatnonzero(layout.num_gpus == n) for n in sizes}
-    for offer in offers if offers is not None else load_offers():
+    for offer in current_offers(offers if offers is not None else load_offers()):
         gi = index.get(offer.gpu)
         if gi is None or offer.pricing_kind not in wanted:
             continue

@@ -87,3 +87,14 @@ def test_forecast_cli_json_and_errors(demo_ledger: Path, tmp_path: Path) -> None
     assert "is not an amount of US$" in str(res.exception)
     with Ledger(demo_ledger, read_only=True) as led, pytest.raises(InputError, match="at least 3"):
         forecast(led.requests(), PriceBook(), led.deployments(), as_of=date(2025, 8, 2))
+
+
+def test_as_of_far_past_the_records_is_refused(demo_ledger: Path) -> None:
+    # the demo month's records end on 2025-08-31; an --as-of in 2030 would forecast 1,600
+    # days without records as $0 spend (QA). Up to 7 days past the last record is allowed:
+    # 2025-09-01 is the default (the day after), 2025-09-08 is 7 days later.
+    with Ledger(demo_ledger, read_only=True) as led:
+        with pytest.raises(InputError, match="records end on 2025-08-31"):
+            forecast(led.requests(), PriceBook(), led.deployments(), as_of=date(2030, 1, 1))
+        fc = forecast(led.requests(), PriceBook(), led.deployments(), as_of=date(2025, 9, 8))
+        assert fc.as_of == date(2025, 9, 8)

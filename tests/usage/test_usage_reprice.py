@@ -95,7 +95,10 @@ def test_bad_specs_are_input_errors(ledger: Ledger, book: PriceBook, tmp_path: P
                        ("caching:0.8-0.2", "LO <= HI"), ("prices:yesterday", "YYYY-MM-DD"),
                        ("selfhost:llama-3.1-8b", "MODEL@GPU"),
                        ("selfhost:llama-3.1-8b@H100,tok_s=10", "gpu_hour_usd too"),
-                       ("model:acme-2", "PROVIDER/MODEL")):  # fmt: skip
+                       ("model:acme-2", "PROVIDER/MODEL"),
+                       # no LLM API price sheet before OpenAI's API (2020-06-11), none ahead
+                       ("prices:1999-01-01", "no LLM API price sheet"),
+                       ("prices:2999-01-01", "no LLM API price sheet")):  # fmt: skip
         with pytest.raises(InputError, match=text):
             reprice(ledger.requests(), book, [], [spec])
 
@@ -111,3 +114,16 @@ def test_reprice_cli_json(demo_ledger: Path, tmp_path: Path) -> None:
     assert list(alt) == ["as", "complete", "low_usd", "high_usd", "change_low_usd",
                          "change_high_usd", "assumptions", "unpriced", "detail"]  # fmt: skip
     assert Decimal(alt["low_usd"]) < Decimal(got["actual_usd"])
+
+
+def test_selfhost_gpus_key_sets_the_replica_size(
+    ledger: Ledger, book: PriceBook, tmp_path: Path
+) -> None:
+    # ``gpus=`` without ``tok_s=`` is the replica's GPU count for the plan search (it was
+    # ignored): Llama-3.1-8B fits one H100, and gpus=2 must give a 2-GPU replica
+    load(ledger, book, tmp_path, ROWS)
+    rep = reprice(ledger.requests(), book, [],
+                  ["selfhost:llama-3.1-8b@H100,gpus=2,gpu_hour_usd=2"])  # fmt: skip
+    (a,) = rep.alternatives
+    replica = next(x for x in a.assumptions if x.startswith("replica:"))
+    assert "2x" in replica or "TP2" in replica or "2 GPU" in replica, replica

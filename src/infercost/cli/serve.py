@@ -34,7 +34,10 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     ledger: Annotated[
         Path | None,
-        typer.Option(help="Usage ledger (DuckDB) for /usage and /api/usage (read-only)."),
+        typer.Option(
+            help="Usage ledger (DuckDB) for /usage and /api/usage: reports read it, "
+            "POST /api/usage/ingest appends to it (set --token to limit who can)."
+        ),
     ] = None,
 ) -> None:
     """Start the service. A non-loopback --host needs a token: without one it refuses to

@@ -59,6 +59,11 @@ refused rather than carried through as hundreds of digits."""
 _CENT = Decimal("0.01")
 
 
+#: Days an ``as_of`` may lie past the ledger's last record: a longer gap would be forecast as
+#: days without spend (traffic that was not ingested), so it is refused.
+MAX_GAP_DAYS = 7
+
+
 def _usd(x: float) -> Decimal:
     return Decimal(str(round(max(float(x), 0.0), 6)))
 
@@ -298,7 +303,8 @@ def forecast(
     """Forecast the spend of the month holding ``as_of`` (module docstring).
 
     Raises:
-        InputError: fewer than :data:`MIN_DAYS` days of history before ``as_of``; a level
+        InputError: fewer than :data:`MIN_DAYS` days of history before ``as_of``; ``as_of``
+            more than :data:`MAX_GAP_DAYS` days after the ledger's last record; a level
             outside 50–99; a budget below 0 or above :data:`MAX_BUDGET_USD`; an empty ledger.
     """
     if not 50 <= level <= 99:
@@ -310,6 +316,13 @@ def forecast(
     first, last_end = period(requests, None, None)
     if as_of is None:
         as_of = last_end.date()
+    gap = (as_of - last_end.date()).days
+    if gap > MAX_GAP_DAYS:
+        raise InputError(
+            f"the ledger's records end on {last_end.date() - timedelta(days=1)}; --as-of "
+            f"{as_of} would count the {gap} days after as days without spend. Ingest the "
+            f"records up to it, or pass an --as-of no later than {last_end.date()}."
+        )
     cut = datetime(as_of.year, as_of.month, as_of.day)
     if cut - first < timedelta(days=MIN_DAYS):
         raise InputError(

@@ -126,6 +126,11 @@ class Repricing:
         }
 
 
+#: The first day an LLM API was sold (OpenAI's API, announced 2020-06-11): no price sheet is in
+#: force before it, so ``prices:`` dates before it are refused rather than priced at nothing.
+FIRST_API_PRICE_DATE = date(2020, 6, 11)
+
+
 def parse_where(items: Sequence[str]) -> dict[str, str]:
     """``DIM=VALUE`` filters.
 
@@ -304,6 +309,11 @@ def _alternative(
             on = date.fromisoformat(body)
         except ValueError:
             raise InputError(f"--as {spec!r}: write prices:YYYY-MM-DD.") from None
+        if on < FIRST_API_PRICE_DATE or on > date.today():
+            raise InputError(
+                f"--as {spec!r}: no LLM API price sheet is in force on {on}: give a date "
+                f"between {FIRST_API_PRICE_DATE} (the first public LLM API, OpenAI's) and today."
+            )
         usd, miss = price(t, prices.at_date(on))
         return Alternative(
             spec,
@@ -393,6 +403,7 @@ def _selfhost(spec: str, body: str, t: ir.Table, start: datetime, end: datetime)
             max_ttft_s=o.get("max_ttft_s"),
             max_tpot_s=o.get("max_tpot_s"),
             weight_dtype=o.get("weight_dtype"),
+            num_gpus=int(o["gpus"]) if "gpus" in o else None,
             engine=str(o.get("engine", "vllm")),
             gpu_hour_usd=o.get("gpu_hour_usd"),
         )

@@ -59,8 +59,9 @@ IntArray = npt.NDArray[np.int64]
 MINUTES_PER_DAY = 1440
 #: Above this peak fleet, the purchase mix evaluates only R = 0 and the sizes that occur.
 MAX_RESERVED_OPTIONS = 2048
-#: Largest fleet sized (beyond it the counts stop being exact integers).
-MAX_REPLICAS = 1e15
+#: Largest fleet sized: 10^6 replicas, beyond any fleet built (the largest GPU clusters hold
+#: some 10^5 GPUs); a larger answer says the inputs are wrong, not how many GPUs to buy.
+MAX_REPLICAS = 1e6
 
 
 def _positive(name: str, value: float) -> None:
@@ -340,8 +341,9 @@ def size_fleet(
     horizon_peak = peak * max(1.0, (1.0 + t.growth_per_month) ** (math.ceil(t.months) - t.months))
     if horizon_peak * (1.0 + headroom) / cap > MAX_REPLICAS:
         raise InputError(
-            f"The peak of {horizon_peak:,.4g} output tok/s needs more than {MAX_REPLICAS:.0e} "
-            f"replicas of {cap:,.4g} tok/s; check the volume, --growth-per-month and --months."
+            f"The peak of {horizon_peak:,.4g} output tok/s needs more than {MAX_REPLICAS:,.0f} "
+            f"replicas of {cap:,.4g} tok/s, beyond any fleet built; check the volume, the "
+            "replica's tok/s, --growth-per-month and --months."
         )
     static = max(min_replicas, int(replicas_needed(peak, cap, headroom)))
     static = max(static, 1)

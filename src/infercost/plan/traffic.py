@@ -131,6 +131,11 @@ class Traffic:
     shape: str = "given profile"
 
     def __post_init__(self) -> None:
+        if self.growth_per_month and not self.months:
+            raise InputError(
+                f"--growth-per-month {self.growth_per_month:g} only applies with --months (the "
+                "horizon to size for); give --months or drop --growth-per-month."
+            )
         check_growth(self.output_tokens_per_day, self.growth_per_month, self.months)
 
     @property

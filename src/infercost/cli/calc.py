@@ -213,6 +213,12 @@ def egress_cmd(
                 "provider's lower rates beyond it would make this less.",
                 markup=False, highlight=False,
             )  # fmt: skip
+    if not free_allowance and any(usd == 0 for rate in rates for _, usd in rate.tiers):
+        _out.print(
+            "note: the month's free allowance (the $0 band) is not deducted: it covers a "
+            "month's egress, and other transfers may already use it; --free-allowance deducts it.",
+            markup=False, highlight=False,
+        )  # fmt: skip
     for rate in rates:
         _out.print(f"{rate.id}: {rate.source}", markup=False, highlight=False)
 

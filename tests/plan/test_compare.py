@@ -48,6 +48,8 @@ class TestRanking:
         # Same configuration, so $/M output scales with the $/GPU-hour: 4.00 / 2.00 = 2.
         assert dear.usd_per_m_output == pytest.approx(2 * (cheap.usd_per_m_output or 0))
         assert dear.why.startswith("price x2.00: $4.00 vs $2.00 per used GPU-hour")
+        # and the cost ratio is split into its two factors, each in its own sense
+        assert dear.why.endswith("$/M x2.00 = price x2.00 x throughput x1.00)")
 
     def test_whole_instance_is_paid_when_using_part_of_it(self) -> None:
         # An 8-GPU instance at $16/h lists $2 per GPU; running the 8B model on 1 of its GPUs
@@ -102,7 +104,7 @@ class TestRanking:
         assert costs == sorted(costs)
         assert all(r.why for r in c.results)
         assert {r.why.split(" ")[0] for r in c.results[1:]} <= {
-            "price", "memory", "memory:", "bandwidth", "compute", "latency:",
+            "price", "memory:", "bandwidth:", "compute:", "latency:",
         }  # fmt: skip
 
 

@@ -269,7 +269,11 @@ def _why(
     assert loser.usd_per_gpu_hour is not None and winner.usd_per_gpu_hour is not None
     assert loser.usd_per_m_output is not None and winner.usd_per_m_output is not None
     price_factor = float(loser.usd_per_gpu_hour / winner.usd_per_gpu_hour)
-    perf_factor = loser.usd_per_m_output / winner.usd_per_m_output / price_factor
+    cost_factor = loser.usd_per_m_output / winner.usd_per_m_output
+    perf_factor = cost_factor / price_factor
+    # $/M = price x what the GPUs deliver for it: name both factors of the cost ratio, each
+    # in its own sense (the larger one labels the row)
+    split = f"$/M x{cost_factor:.2f} = price x{price_factor:.2f} x throughput x{perf_factor:.2f}"
     lp, wp = lc.prediction, wc.prediction
     price_text = (
         f"${loser.usd_per_gpu_hour:.2f} vs ${winner.usd_per_gpu_hour:.2f} per used GPU-hour"
@@ -282,7 +286,7 @@ def _why(
         bundle = ""
         if lc.num_gpus < loser.offer.gpus_per_instance:
             bundle = f"; pays for {loser.offer.gpus_per_instance} GPUs to use {lc.num_gpus}"
-        return f"price x{price_factor:.2f}: {price_text}{bundle} ({perf_text})"
+        return f"price x{price_factor:.2f}: {price_text}{bundle} ({perf_text}; {split})"
     la, wa = accs[lc.gpu], accs[wc.gpu]
     kv_capped = (lp.concurrency or 0) >= lp.max_concurrency and (lp.concurrency or 0) < (
         wp.concurrency or 0
@@ -306,7 +310,7 @@ def _why(
     else:
         kind = "compute"
         detail = f"{lc.weight_dtype} on {lc.gpu} vs {wc.weight_dtype} on {wc.gpu}"
-    return f"{kind} x{perf_factor:.2f}: {perf_text}; {detail} ({price_text})"
+    return f"{kind}: {perf_text}; {detail} ({price_text}; {split})"
 
 
 def compare_gpus(

@@ -48,3 +48,12 @@ def test_disaggregated_side_is_priced_from_the_aggregated_winners_offer() -> Non
     assert f"offer {offer};" in split["price_source"]
     # one offer of one GPU per instance: the same $/GPU-hour on both sides
     assert split["usd_per_gpu_hour"] == d["winner"]["usd_per_gpu_hour"]
+
+
+def test_allow_spot_with_a_typed_rate_is_refused() -> None:
+    # --allow-spot only chooses among offers; with --gpu-hour-usd it changed nothing (QA)
+    args = ["plan", "search", "--model", "llama-3.1-8b", "--isl", "1000", "--osl", "300",
+            "--gpu-hour-usd", "2", "--allow-spot"]  # fmt: skip
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code != 0
+    assert "--allow-spot chooses among catalog offers" in str(res.output) + str(res.exception)

@@ -76,7 +76,8 @@ def gpu_prices(
     """$/used GPU-hour for every (GPU, layout): a typed rate for all, else the cheapest offer.
 
     Raises:
-        InputError: a typed rate that is not a positive finite number.
+        InputError: a typed rate that is not a positive finite number, or given with
+            ``allow_spot`` (which only chooses among offers).
     """
     g_n, p_n = len(gpus), len(layout)
     price = np.full((g_n, p_n), np.nan)
@@ -85,6 +86,11 @@ def gpu_prices(
     if gpu_hour_usd is not None:
         if not (math.isfinite(gpu_hour_usd) and gpu_hour_usd > 0):
             raise InputError(f"--gpu-hour-usd must be a positive number, got {gpu_hour_usd}.")
+        if allow_spot:
+            raise InputError(
+                "--allow-spot chooses among catalog offers, but --gpu-hour-usd prices every GPU "
+                "at one rate; drop one of them."
+            )
         price[:] = gpu_hour_usd
         ids[:] = "user"
         return GpuPrices(price, ids.astype(str), stale)

@@ -128,3 +128,23 @@ def test_export_cli(demo_ledger: Path, tmp_path: Path) -> None:
     assert all(p.exists() for p in out)
     res = CliRunner().invoke(usage_app, ["export", "--ledger", str(demo_ledger)])
     assert "give --focus FILE" in str(res.exception)
+
+
+def test_export_says_when_self_hosted_rates_carry_idle_time(
+    demo_ledger: Path, tmp_path: Path
+) -> None:
+    # the demo fleet is busy a fraction of a percent of the month (QA: $306.79/M output
+    # exported without a word); the text output names it and the rate at full use, which is
+    # the exported rate x the utilisation
+    args = ["export", "--ledger", str(demo_ledger), "--litellm", str(tmp_path / "ll.json")]
+    res = CliRunner().invoke(usage_app, args)
+    assert res.exit_code == 0, res.output
+    got = CliRunner().invoke(usage_app, [*args, "--json"])
+    (hosted,) = json.loads(got.stdout)["self_hosted"]
+    assert hosted["utilization"] < 0.2
+    full = float(hosted["usd_per_m_output"]) * hosted["utilization"]
+    text = res.stdout.replace("\n", " ")
+    assert "carry its idle GPU-hours" in text
+    printed = re.search(r"rate at full use is about \$([0-9.,]+)/M", text)
+    assert printed is not None, text
+    assert float(printed.group(1).replace(",", "")) == pytest.approx(full, rel=2e-3)

@@ -89,6 +89,10 @@ def _print_table(table: Table) -> None:
     Console(file=_out.file, width=WIDE_OUTPUT, highlight=False).print(table)
 
 
+#: Below this fleet utilisation ``usage export`` says that its self-hosted rates carry idle time.
+LOW_UTILISATION = 0.2
+
+
 @usage_app.command("ingest")
 def ingest_cmd(
     files: Annotated[list[Path], typer.Argument(help="Usage files (JSONL, JSON, CSV, Parquet).")],
@@ -411,6 +415,15 @@ def export_cmd(
             f"${p.output_usd_per_token * 1_000_000:,.4f}/M output (fleet utilisation "
             f"{p.utilization:.1%})", highlight=False,
         )  # fmt: skip
+        if p.utilization < LOW_UTILISATION:
+            _out.print(
+                f"note: {p.deployment} was busy {p.utilization:.1%} of the time, so these "
+                "rates carry its idle GPU-hours (the period's tokens pay the whole fleet); "
+                "the rate at full use is about "
+                f"${p.output_usd_per_token * Decimal(str(p.utilization)) * 1_000_000:,.4g}/M "
+                "output. Right-size the fleet, or export a busier period.",
+                highlight=False,
+            )
     for flag in ("litellm", "langfuse"):
         if flag in out:
             _out.print(f"{flag} prices -> {out[flag]}", highlight=False)

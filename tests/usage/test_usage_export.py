@@ -143,7 +143,7 @@ def test_export_says_when_self_hosted_rates_carry_idle_time(
     (hosted,) = json.loads(got.stdout)["self_hosted"]
     assert hosted["utilization"] < 0.2
     full = float(hosted["usd_per_m_output"]) * hosted["utilization"]
-    text = res.stdout.replace("\n", " ")
+    text = " ".join(res.stdout.split())  # the console wraps long lines
     assert "carry its idle GPU-hours" in text
     printed = re.search(r"rate at full use is about \$([0-9.,]+)/M", text)
     assert printed is not None, text

@@ -100,6 +100,13 @@ class TestDetect:
         assert sat.overloaded
         assert sat.sustainable_rate_req_s == pytest.approx(100 / 14.9)
 
+    def test_one_request_is_not_called_overloaded(self) -> None:
+        # a one-row trace has no arrival rate: no verdict (it was "every request arrived at
+        # once (infinite rate)", overloaded; QA)
+        sat = detect(np.zeros(1), np.array([0.5]), np.zeros(1, dtype=bool))
+        assert not sat.overloaded and not sat.reliable
+        assert "one request has no arrival rate" in sat.reason
+
     def test_fallback_keeps_a_quartile_rate_below_the_run_rate(self) -> None:
         # 100 at t = 0; 50 finish one per 0.1 s (0.1 .. 5.0 s), 50 one per 0.2 s (5.2 .. 15 s).
         # Quartiles: completions 25 .. 75 at 2.6 s and 10.2 s -> 50 / 7.6 s = 6.58 req/s, under

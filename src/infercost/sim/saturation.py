@@ -125,6 +125,11 @@ def verdict(
         finish_s: finish times of all requests (NaN if never), any order, float64 or
             float32; read only for the fallback rate.
     """
+    if n < 2:
+        return Saturation(
+            False, math.nan, math.nan, 0.0, None, False,
+            "one request has no arrival rate; run more requests to judge saturation",
+        )  # fmt: skip
     if t_last <= t_first:
         rate = _saturated_rate(finish_s, t_first - 1.0, t_first)
         return Saturation(

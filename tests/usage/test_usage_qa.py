@@ -241,3 +241,16 @@ def test_ingest_of_a_directory_says_so(tmp_path: Path) -> None:
     code, out = run("ingest", str(tmp_path), "--ledger", str(tmp_path / "l.duckdb"))
     assert code == 1 and f"{tmp_path} is a directory; pass the usage files in it" in out
     assert not (tmp_path / "l.duckdb").exists()
+
+
+def test_a_file_wholly_quarantined_under_a_forced_format_says_so(tmp_path: Path) -> None:
+    # an OpenAI file ingested as --format anthropic: all 11 rows quarantined (QA: exit 0 and
+    # no word about the format); the note names the format, and a re-ingest with auto still
+    # adds the file's 2 good rows
+    src = str(Path(__file__).parent / "fixtures" / "openai_chat.jsonl")
+    led = str(tmp_path / "l.duckdb")
+    res = CliRunner().invoke(usage_app, ["ingest", src, "--ledger", led, "--format", "anthropic"])
+    assert res.exit_code == 0, res.output
+    assert "was quarantined as --format anthropic" in res.stderr
+    again = CliRunner().invoke(usage_app, ["ingest", src, "--ledger", led, "--json"])
+    assert json.loads(again.stdout)["ingested"] == 2

@@ -131,6 +131,14 @@ def ingest_cmd(
     skipped = result.skipped_note()
     if skipped:
         print(f"note: {skipped}", file=sys.stderr)
+    for f in result.files:
+        if f["read"] and f["quarantined"] == f["read"] and fmt != "auto":
+            print(
+                f"note: every row of {f['file']} was quarantined as --format {fmt}; if the "
+                "file is another format, re-run with --format auto (wrong-format rows stay in "
+                "the quarantine table, a re-ingest adds the right ones).",
+                file=sys.stderr,
+            )
     if as_json:
         print(json.dumps(result.to_dict()))
         return

@@ -372,3 +372,11 @@ class TestCalibrate:
         assert list(body["fits"]) == ["vllm"]
         assert "vllm" in body["profile_toml"]
         assert body["saved_to"] is None
+
+
+def test_api_index_lists_the_endpoints(client: TestClient) -> None:
+    # GET /api (the README's "REST API at /api") was a 404 (QA); it lists the endpoints
+    got = client.get("/api").json()
+    assert "POST /api/predict" in got["endpoints"]
+    assert got["docs"] == "/docs"
+    assert all(e.split(" ", 1)[1].startswith("/api/") for e in got["endpoints"])

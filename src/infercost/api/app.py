@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from infercost import __version__
 from infercost.api import calibrate, catalog, economics, plan, predict, simulate, usage
@@ -56,6 +57,22 @@ def create_app(
     error_handlers.install(app)
     for r in (*API_ROUTERS, *extra_routers):
         app.include_router(r)
+
+    @app.get("/api", tags=["service"], summary="The endpoints")
+    def index() -> dict[str, object]:
+        """The REST endpoints (method and path) and where their schemas are documented."""
+        paths = sorted(
+            (method, route.path)
+            for route in app.routes
+            if isinstance(route, APIRoute) and route.path.startswith("/api/")
+            for method in sorted(route.methods or ())
+        )
+        return {
+            "endpoints": [f"{method} {path}" for method, path in paths],
+            "docs": "/docs",
+            "openapi": "/openapi.json",
+            "version": __version__,
+        }
 
     @app.get("/healthz", tags=["service"], summary="Liveness")
     def healthz() -> dict[str, str]:

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
 
 from infercost import __version__
 from infercost.api import calibrate, catalog, economics, plan, predict, simulate, usage
@@ -62,10 +61,10 @@ def create_app(
     def index() -> dict[str, object]:
         """The REST endpoints (method and path) and where their schemas are documented."""
         paths = sorted(
-            (method, route.path)
-            for route in app.routes
-            if isinstance(route, APIRoute) and route.path.startswith("/api/")
-            for method in sorted(route.methods or ())
+            (method.upper(), path)
+            for path, methods in app.openapi().get("paths", {}).items()
+            if path.startswith("/api/")
+            for method in methods
         )
         return {
             "endpoints": [f"{method} {path}" for method, path in paths],

@@ -288,7 +288,11 @@ def forecast_cmd(
         f"{fc.level} %); {usd_sig(fc.actual_to_date_usd)} spent before {fc.as_of}."
     )
     if fc.days_forecast:
-        table = _table("day", "forecast US$", f"{fc.level} % interval", title=fc.model)
+        fixed = fc.fixed_usd_per_day
+        title = fc.model + (
+            f"; each day adds the fleet's fixed ${fixed:,.2f}" if fixed else ""
+        )  # the model forecasts the variable spend; the table shows the whole day
+        table = _table("day", "forecast US$", f"{fc.level} % interval", title=title)
         for d, m, lo, hi in zip(fc.days_forecast, fc.daily_mean, fc.daily_low, fc.daily_high,
                                 strict=True):  # fmt: skip
             table.add_row(

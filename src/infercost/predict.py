@@ -52,7 +52,7 @@ from infercost.perf.comm import (
     placement,
     with_scale_out,
 )
-from infercost.perf.errors_band import error_band_for
+from infercost.perf.errors_band import error_band_for, regime_key
 from infercost.perf.memory import (
     WeightBytes,
     activation_workspace_bytes,
@@ -510,6 +510,7 @@ _budget_memo = _DeploymentMemo()
 _step_memo = _DeploymentMemo()
 _resolve_memo = _DeploymentMemo()
 _price_memo = _DeploymentMemo()
+_band_memo = _DeploymentMemo()
 
 
 def _catalog_tables() -> tuple[object, ...]:
@@ -1216,8 +1217,19 @@ def price_stage(
 def _error_band(r: Resolved, sp: ServingPoint, profile: str | None) -> dict[str, Any] | None:
     """The held-out error band of the shipped calibration for this engine, GPU, model kind and
     regime; marked as extrapolating under a user's profile (its own in-sample error is
-    printed by ``infercost calibrate fit``)."""
-    band = error_band_for(r.engine.id, r.acc, r.model, float(sp.memory_bound_share))
+    printed by ``infercost calibrate fit``).
+
+    The band depends on the engine, the GPU, the model and the regime key alone, so it is
+    looked up once per (model, GPU, engine, regime) and kept; each prediction gets its own
+    copy (a caller may change its dict)."""
+    share = float(sp.memory_bound_share)
+    band = _copy_dicts(
+        _band_memo.get(
+            (r.model, r.acc),
+            (r.engine.id, regime_key(r.engine.id, r.acc, r.model, share)),
+            lambda: error_band_for(r.engine.id, r.acc, r.model, share),
+        )
+    )
     if profile is None or band is None:
         return band
     return {
@@ -1229,6 +1241,11 @@ def _error_band(r: Resolved, sp: ServingPoint, profile: str | None) -> dict[str,
             "one; its own in-sample error is printed by `infercost calibrate fit`",
         },
     }
+
+
+def _copy_dicts(d: dict[str, Any]) -> dict[str, Any]:
+    """``d`` with every nested dict copied (the leaves are numbers, strings and booleans)."""
+    return {k: _copy_dicts(v) if isinstance(v, dict) else v for k, v in d.items()}
 
 
 def _base_fields(r: Resolved, isl: int, osl: int, mem: MemoryFit) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""Scalar paths of ``steady_state`` and ``split_usd_per_m`` equal their array paths to the bit
-(issue 15: scalar ``predict()`` speed). 0-d arrays keep the array path, the reference."""
+"""Scalar paths of ``steady_state``, ``closed_loop_mixed`` and ``split_usd_per_m`` equal their
+array paths to the bit (issue 15: scalar ``predict()`` speed). 0-d arrays keep the array path,
+the reference."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from infercost.catalog import get_accelerator, get_engine, get_quant_format, load_models
 from infercost.cost.tokens import split_usd_per_m
 from infercost.errors import InputError
-from infercost.perf.serving import ServingPoint, steady_state
+from infercost.perf.serving import ServingPoint, _Figures, closed_loop_mixed, steady_state
 from infercost.perf.step import step_model
 
 FIELDS = ServingPoint.__slots__
@@ -59,3 +60,27 @@ def test_split_usd_per_m_scalar_equals_array(args: tuple[float, ...]) -> None:
     fast = split_usd_per_m(*args)
     ref = split_usd_per_m(*map(np.asarray, args))
     assert [float(x) for x in fast] == [float(x) for x in ref]
+
+
+@pytest.mark.parametrize(
+    "point",
+    [*POINTS, (0.5, 500.0, 100.0, 8192.0, 0.0, 0.0), (16.0, 700.0, 50.0, 4096.0, 0.01, 0.3)],
+)
+@pytest.mark.parametrize("wave_sync", [1.0, 0.75, 0.0])
+def test_closed_loop_mixed_scalar_equals_array(point: tuple[float, ...], wave_sync: float) -> None:
+    """The closed loop's scalar path (synchronised waves and waves over several iterations,
+    fewer clients than one, desynchronised arrivals) against its array path."""
+    for sm in MODELS:
+        for waves in (10.0, 1.0):
+            fast = closed_loop_mixed(sm, *point, waves, wave_sync)  # type: ignore[arg-type]
+            ref = closed_loop_mixed(
+                sm,  # type: ignore[arg-type]
+                *map(np.asarray, (*point, waves, wave_sync)),
+            )
+            for f in FIELDS:
+                assert float(getattr(fast, f)) == float(getattr(ref, f)), (sm, point, f)
+
+
+def test_scalar_figures_follow_the_serving_point_fields() -> None:
+    """The scalar paths build a ServingPoint from their figures by position."""
+    assert _Figures._fields == FIELDS

@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -69,6 +70,27 @@ class ServingPoint:
     request_s: FloatArray
     prefill_time_share: FloatArray
     memory_bound_share: FloatArray
+
+
+class _Figures(NamedTuple):
+    """A :class:`ServingPoint`'s figures as Python floats, fields in the same order: the
+    scalar paths' working form (numpy scalars cost about a microsecond an operation)."""
+
+    concurrency: float
+    decode_step_s: float
+    prefill_marginal_s: float
+    ttft_s: float
+    tpot_s: float
+    e2e_s: float
+    output_tok_s: float
+    total_tok_s: float
+    request_s: float
+    prefill_time_share: float
+    memory_bound_share: float
+
+    def point(self) -> ServingPoint:
+        """The figures as a :class:`ServingPoint` of numpy scalars."""
+        return ServingPoint(*map(np.float64, self))  # type: ignore[arg-type]
 
 
 def own_prompt_iteration(
@@ -117,10 +139,10 @@ def steady_state(
         inputs: :func:`_steady_state_scalar` does the same operations on Python floats).
     """
     args = (concurrency, isl, osl, token_budget, request_overhead_s, cached_prefix_share)
-    if all(type(x) in _SCALARS for x in args):
-        sp = _steady_state_scalar(sm, *map(float, args))
-        if sp is not None:
-            return sp
+    if _SCALARS.issuperset(map(type, args)):
+        fast = _steady_state_scalar(sm, *map(float, args))
+        if fast is not None:
+            return fast[0].point()
     n = np.asarray(concurrency, dtype=np.float64)
     i = np.asarray(isl, dtype=np.float64)
     o = np.maximum(np.asarray(osl, dtype=np.float64), 1.0)
@@ -193,12 +215,24 @@ def steady_state(
 _SCALARS = frozenset({float, int, np.float64})
 
 
+def _own_prompt_scalar(
+    sm: StepModel, others: float, ctx: float, new_tokens: float, cached: float, budget: float
+) -> tuple[float, float]:
+    """:func:`own_prompt_iteration` on Python floats: (chunks, one iteration's total_s)."""
+    chunks = max(float(math.ceil(new_tokens / max(budget - others, 1.0))), 1.0)
+    chunk = new_tokens / chunks
+    mix = mixed_step(sm, others, ctx, chunk, cached + chunk * (chunks - 1.0) / 2.0, 1.0)
+    return chunks, float(mix.total_s)
+
+
 def _steady_state_scalar(
     sm: StepModel, n: float, i: float, osl: float, budget: float, req: float, hit: float
-) -> ServingPoint | None:
+) -> tuple[_Figures, tuple[float, float]] | None:
     """:func:`steady_state` for one configuration: its operations in the same order on Python
-    floats (``np.maximum``/``np.where`` as max/conditionals), so the same bits; None where
-    the array path must run (the token budget binds, or a divisor is not positive)."""
+    floats (``np.maximum``/``np.where`` as max/conditionals), so the same bits; with it the
+    iteration that carries one prompt beside the others (:func:`_own_prompt_scalar`), which
+    :func:`_closed_loop_mixed_scalar` reuses. None where the array path must run (the token
+    budget binds, or a divisor is not positive)."""
     o = max(osl, 1.0)
     new_tokens = i * (1.0 - hit)
     cached = i * hit
@@ -208,11 +242,7 @@ def _steady_state_scalar(
         return None
     t_d = float(d.total_s)
     others = max(n - 1.0, 0.0)
-    chunks = max(float(math.ceil(new_tokens / max(budget - others, 1.0))), 1.0)
-    chunk = new_tokens / chunks
-    mix = float(
-        mixed_step(sm, others, ctx, chunk, cached + chunk * (chunks - 1.0) / 2.0, 1.0).total_s
-    )
+    chunks, mix = _own_prompt_scalar(sm, others, ctx, new_tokens, cached, budget)
     t_others = float(decode_step(sm, others, ctx).total_s) if others > 0 else 0.0
     prefill_marginal = chunks * (mix - t_others)
     first_token_s = chunks * mix
@@ -227,20 +257,20 @@ def _steady_state_scalar(
     ttft = req + first_token_s
     tpot = t_d + share_per_iter if o > 1.0 else 0.0
     e2e = ttft + (o - 1.0) * tpot
-    f = np.float64
-    return ServingPoint(
-        concurrency=f(n + 0.0 * t_d),  # type: ignore[arg-type]
-        decode_step_s=f(t_d),  # type: ignore[arg-type]
-        prefill_marginal_s=f(prefill_marginal),  # type: ignore[arg-type]
-        ttft_s=f(ttft),  # type: ignore[arg-type]
-        tpot_s=f(tpot),  # type: ignore[arg-type]
-        e2e_s=f(e2e),  # type: ignore[arg-type]
-        output_tok_s=f(output_tok_s),  # type: ignore[arg-type]
-        total_tok_s=f(output_tok_s * (i + o) / o),  # type: ignore[arg-type]
-        request_s=f(n / t_cycle),  # type: ignore[arg-type]
-        prefill_time_share=f(n * prefill_marginal / t_cycle),  # type: ignore[arg-type]
-        memory_bound_share=f(memory_s / max(memory_s, compute_s)),  # type: ignore[arg-type]
+    figures = _Figures(
+        concurrency=n + 0.0 * t_d,
+        decode_step_s=t_d,
+        prefill_marginal_s=prefill_marginal,
+        ttft_s=ttft,
+        tpot_s=tpot,
+        e2e_s=e2e,
+        output_tok_s=output_tok_s,
+        total_tok_s=output_tok_s * (i + o) / o,
+        request_s=n / t_cycle,
+        prefill_time_share=n * prefill_marginal / t_cycle,
+        memory_bound_share=memory_s / max(memory_s, compute_s),
     )
+    return figures, (chunks, mix)
 
 
 def prefill_first_waves(
@@ -438,8 +468,23 @@ def closed_loop_mixed(
     ``tests/sim/test_sim_closed_loop.py``.)
 
     Returns:
-        A :class:`ServingPoint` (arrays broadcast over the inputs).
+        A :class:`ServingPoint` (arrays broadcast over the inputs; numpy scalars for scalar
+        inputs: :func:`_closed_loop_mixed_scalar` does the same operations on Python floats).
     """
+    args = (
+        concurrency,
+        isl,
+        osl,
+        token_budget,
+        request_overhead_s,
+        cached_prefix_share,
+        waves,
+        wave_sync,
+    )
+    if _SCALARS.issuperset(map(type, args)):
+        fast = _closed_loop_mixed_scalar(sm, *map(float, args))
+        if fast is not None:
+            return fast
     sp = steady_state(
         sm, concurrency, isl, osl, token_budget, request_overhead_s, cached_prefix_share
     )
@@ -479,6 +524,79 @@ def closed_loop_mixed(
         output_tok_s=np.asarray(request_s * o, dtype=np.float64),
         total_tok_s=np.asarray(request_s * (i + o), dtype=np.float64),
     )
+
+
+def _closed_loop_mixed_scalar(
+    sm: StepModel,
+    concurrency: float,
+    i: float,
+    osl: float,
+    budget: float,
+    req: float,
+    hit: float,
+    waves: float,
+    ws: float,
+) -> ServingPoint | None:
+    """:func:`closed_loop_mixed` for one configuration: the operations of
+    :func:`steady_state`, :func:`closed_loop_ttft_terms` and :func:`desynchronised_ttft` in
+    the same order on Python floats, so the same bits; the periodic term's step is taken only
+    in the regime it applies to (``np.where`` evaluates both). None where the array path must
+    run (:func:`_steady_state_scalar` declines, or an input is not finite)."""
+    if not (budget > 0 and all(map(math.isfinite, (concurrency, i, osl, hit, waves, ws)))):
+        return None
+    steady = _steady_state_scalar(sm, concurrency, i, osl, budget, req, hit)
+    if steady is None:
+        return None
+    sp, own_iteration = steady
+    n = max(concurrency, 1.0)
+    o = max(osl, 1.0)
+    new_tokens = max(i * (1.0 - hit), 1.0)
+    cached = i * hit
+    ctx = i + o / 2.0
+    # closed_loop_ttft_terms: the periodic wave, then the start-up burst
+    wave_tokens = n * new_tokens
+    if wave_tokens <= budget:
+        periodic = float(mixed_step(sm, 0.0, ctx, wave_tokens, cached, n).total_s)
+    else:
+        room = max(budget - (n - 1.0), 1.0)
+        chunks = float(math.ceil(new_tokens / room))
+        p_tok = min(room, wave_tokens)
+        t_full = float(mixed_step(sm, n - 1.0, ctx, p_tok, cached, p_tok / new_tokens).total_s)
+        periodic = chunks * t_full
+    q = new_tokens / budget
+    first = max(q, 1.0)
+    last = max(n * q, first)
+    per_seq = min(new_tokens, budget)
+    seqs = min(budget, wave_tokens) / per_seq
+    t_iter = float(mixed_step(sm, 0.0, 0.0, per_seq * seqs, cached, seqs).total_s)  # prefill_step
+    burst = max(0.5 * (first + last) * t_iter, periodic)
+    tpot_steady = sp.tpot_s
+    if ws < 1.0:  # desynchronised_ttft, never more than the synchronised wave
+        if concurrency >= 1.0 and i * (1.0 - hit) >= 1.0:  # steady_state's arguments exactly
+            chunks_own, own = own_iteration
+        else:
+            chunks_own, own = _own_prompt_scalar(sm, n - 1.0, ctx, new_tokens, cached, budget)
+        spread = min(0.5 * tpot_steady + chunks_own * own, periodic)
+        periodic = ws * periodic + (1.0 - ws) * spread
+    w = max(waves, 1.0)
+    ttft = max(req + periodic + (burst - periodic) / w, sp.ttft_s)
+    synced = wave_tokens <= budget and o > 1.0
+    tpot = sp.decode_step_s if synced else tpot_steady
+    e2e = ttft + (o - 1.0) * tpot
+    request_s = concurrency / e2e
+    return _Figures(
+        concurrency=sp.concurrency,
+        decode_step_s=sp.decode_step_s,
+        prefill_marginal_s=sp.prefill_marginal_s,
+        ttft_s=ttft,
+        tpot_s=tpot,
+        e2e_s=e2e,
+        output_tok_s=request_s * o,
+        total_tok_s=request_s * (i + o),
+        request_s=request_s,
+        prefill_time_share=sp.prefill_time_share,
+        memory_bound_share=sp.memory_bound_share,
+    ).point()
 
 
 def closed_loop(

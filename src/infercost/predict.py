@@ -54,6 +54,7 @@ from infercost.perf.comm import (
 )
 from infercost.perf.errors_band import error_band_for, regime_key
 from infercost.perf.memory import (
+    SequenceCacheTerms,
     WeightBytes,
     activation_workspace_bytes,
     cache_bytes_per_sequence_per_gpu,
@@ -61,6 +62,7 @@ from infercost.perf.memory import (
     kv_bytes_per_token,
     max_concurrency,
     offline_batch_cap,
+    sequence_cache_terms,
     weight_bytes,
     weight_bytes_per_gpu,
 )
@@ -511,6 +513,7 @@ _step_memo = _DeploymentMemo()
 _resolve_memo = _DeploymentMemo()
 _price_memo = _DeploymentMemo()
 _band_memo = _DeploymentMemo()
+_memory_memo = _DeploymentMemo()
 
 
 def _catalog_tables() -> tuple[object, ...]:
@@ -550,6 +553,41 @@ def _kv_budget(r: Resolved, w: WeightBytes | None = None) -> tuple[float, float,
         nccl_bytes=r.engine.nccl_buffer_bytes,
     )
     return weights_gpu, float(budget.workspace_bytes), float(budget.kv_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class _MemoryConstants:
+    """What stage 3 (:func:`memory_stage`) needs that depends only on the deployment: the
+    KV budget (:func:`kv_budget_bytes_per_gpu`), the KV bytes of one token, and the
+    context-free terms of one sequence's cache per GPU (``perf.memory.sequence_cache_terms``;
+    None where :func:`kv_bytes_per_seq_per_gpu` takes the array path)."""
+
+    weights_bytes_per_gpu: float
+    workspace_bytes: float
+    kv_bytes_available_per_gpu: float
+    kv_bytes_per_token: float
+    sequence: SequenceCacheTerms | None
+
+
+def _memory_constants(r: Resolved) -> _MemoryConstants:
+    """:class:`_MemoryConstants`, computed once per deployment (model, format, engine, GPU,
+    KV dtype, TP, PP, EP) and kept."""
+
+    def build() -> _MemoryConstants:
+        weights_gpu, workspace, kv_avail = kv_budget_bytes_per_gpu(r)
+        return _MemoryConstants(
+            weights_bytes_per_gpu=weights_gpu,
+            workspace_bytes=workspace,
+            kv_bytes_available_per_gpu=kv_avail,
+            kv_bytes_per_token=kv_bytes_per_token(r.model, r.kv_bytes_per_elem),
+            sequence=sequence_cache_terms(r.model, r.kv_bytes_per_elem, r.tp, r.pp),
+        )
+
+    return _memory_memo.get(  # type: ignore[no-any-return]
+        (r.model, r.weight_fmt, r.engine, r.acc),
+        (r.kv_bytes_per_elem, r.tp, r.pp, r.ep),
+        build,
+    )
 
 
 def kv_bytes_per_seq_per_gpu(r: Resolved, context: float) -> float:
@@ -1070,17 +1108,21 @@ class MemoryFit:
 
 def memory_stage(r: Resolved, context: float) -> MemoryFit:
     """Weights, workspace and KV budget per GPU (:func:`kv_budget_bytes_per_gpu`), KV bytes
-    per token and per sequence of ``context`` tokens, and how many sequences fit per rank."""
-    weights_gpu, workspace, kv_avail = kv_budget_bytes_per_gpu(r)
-    kv_seq_gpu = kv_bytes_per_seq_per_gpu(r, context)
+    per token and per sequence of ``context`` tokens, and how many sequences fit per rank.
+    What does not depend on ``context`` is the deployment's (:func:`_memory_constants`)."""
+    c = _memory_constants(r)
+    if c.sequence is not None:
+        kv_seq_gpu = c.sequence.bytes_per_gpu(float(context))
+    else:
+        kv_seq_gpu = kv_bytes_per_seq_per_gpu(r, context)
     return MemoryFit(
         context=context,
-        weights_bytes_per_gpu=weights_gpu,
-        workspace_bytes=workspace,
-        kv_bytes_available_per_gpu=kv_avail,
-        kv_bytes_per_token=kv_bytes_per_token(r.model, r.kv_bytes_per_elem),
+        weights_bytes_per_gpu=c.weights_bytes_per_gpu,
+        workspace_bytes=c.workspace_bytes,
+        kv_bytes_available_per_gpu=c.kv_bytes_available_per_gpu,
+        kv_bytes_per_token=c.kv_bytes_per_token,
         kv_bytes_per_seq_per_gpu=kv_seq_gpu,
-        max_concurrency_rank=int(max_concurrency(kv_avail, kv_seq_gpu)),
+        max_concurrency_rank=int(max_concurrency(c.kv_bytes_available_per_gpu, kv_seq_gpu)),
     )
 
 
@@ -1096,6 +1138,8 @@ def refusal(r: Resolved, mem: MemoryFit, concurrency: int | None) -> str | None:
             f"{m.max_position_embeddings} tokens (config.json max_position_embeddings). "
             "Use a shorter prompt or output."
         )
+    if mem.kv_bytes_available_per_gpu > 0 and mem.max_concurrency_rank >= 1:
+        return None  # fit_reason's two tests, on the figures memory_stage has
     return fit_reason(r, mem.context, 1, mem.kv_bytes_per_seq_per_gpu, concurrency)
 
 

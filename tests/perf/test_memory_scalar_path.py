@@ -1,6 +1,6 @@
 """The scalar path of ``cache_bytes_per_sequence_per_gpu`` equals the array path to the bit.
 
-Scalar ``predict()`` (issue 15) takes ``_cache_bytes_scalar``; the numpy formula, evaluated
+Scalar ``predict()`` (issue 15) takes ``sequence_cache_terms``; the numpy formula, evaluated
 here through a 0-d array context (which keeps the array path), is the reference.
 """
 

@@ -231,16 +231,11 @@ def cache_bytes_per_sequence_per_gpu(
     """Cache bytes one sequence of ``context`` tokens holds on one GPU: its attention KV
     share (:func:`kv_shard_factor`) plus its recurrent-state share (:func:`state_shard_factor`).
 
-    Scalars take :func:`_cache_bytes_scalar` (the same operations on Python floats)."""
-    if (
-        type(context) in (float, int)
-        and isinstance(tp, int)
-        and isinstance(pp, int)
-        and type(tp) is type(pp) is int
-        and tp > 0 < pp
-        and (m.num_kv_heads > 0 or m.attention_kind == "mla")
-    ):
-        return np.asarray(_cache_bytes_scalar(m, float(context), kv_bytes_per_elem, tp, pp))
+    Scalars take :func:`sequence_cache_terms` (the same operations on Python floats)."""
+    if type(context) in (float, int):
+        terms = sequence_cache_terms(m, kv_bytes_per_elem, tp, pp)
+        if terms is not None:
+            return np.asarray(terms.bytes_per_gpu(float(context)))
     state = state_bytes_per_sequence(m, kv_bytes_per_elem)
     kv = kv_bytes_per_sequence(m, context, kv_bytes_per_elem) - state
     return np.asarray(
@@ -249,26 +244,60 @@ def cache_bytes_per_sequence_per_gpu(
     )
 
 
-def _cache_bytes_scalar(
-    m: ModelArch, ctx: float, kv_bytes_per_elem: float, tp: int, pp: int
-) -> float:
-    """:func:`cache_bytes_per_sequence_per_gpu` for one configuration: the operations of
-    :func:`kv_bytes_per_sequence`, :func:`kv_shard_factor` and :func:`state_shard_factor` in
-    the same order on floats (``tests/perf/test_memory_scalar_path.py`` checks equality)."""
-    state = state_bytes_per_sequence(m, kv_bytes_per_elem)
-    per_layer = kv_bytes_per_token_per_layer(m, kv_bytes_per_elem)
+@dataclass(frozen=True, slots=True)
+class SequenceCacheTerms:
+    """The terms of :func:`cache_bytes_per_sequence_per_gpu` that do not depend on the
+    context, for one model, KV dtype and layout (:func:`sequence_cache_terms`); a deployment
+    keeps them and :meth:`bytes_per_gpu` adds the context."""
+
+    per_layer: float
+    full_layers: int
+    window: int
+    windowed_layers: int
+    index_per_token: float
+    state: float
+    kv_shard: float
+    state_shard: float
+
+    def bytes_per_gpu(self, ctx: float) -> float:
+        """One sequence of ``ctx`` tokens: the operations of :func:`kv_bytes_per_sequence`,
+        :func:`kv_shard_factor` and :func:`state_shard_factor` in the same order on floats
+        (``tests/perf/test_memory_scalar_path.py`` checks equality)."""
+        window, n_windowed = self.window, self.windowed_layers
+        capped = n_windowed * min(ctx, float(window)) if window and n_windowed else 0.0
+        index = self.index_per_token * ctx
+        state = self.state
+        kv = self.per_layer * (self.full_layers * ctx + capped) + index + state - state
+        return kv * self.kv_shard + state * self.state_shard
+
+
+def sequence_cache_terms(
+    m: ModelArch, kv_bytes_per_elem: float, tp: ArrayLike, pp: ArrayLike
+) -> SequenceCacheTerms | None:
+    """The context-free terms of one sequence's cache bytes per GPU, or None where the
+    scalar path does not apply (TP or PP not a positive int; no KV heads outside MLA)."""
+    if not (
+        type(tp) is type(pp) is int
+        and tp > 0 < pp
+        and (m.num_kv_heads > 0 or m.attention_kind == "mla")
+    ):
+        return None
     window, n_windowed = m.window_cap
-    full_layers = m.attention_layers - n_windowed
-    capped = n_windowed * min(ctx, float(window)) if window and n_windowed else 0.0
-    index = indexer_bytes_per_token_per_layer(m) * m.attention_layers * ctx
-    kv = per_layer * (full_layers * ctx + capped) + index + state - state
     if m.attention_kind == "mla":
         kv_shard = 1.0 / pp + 0.0 * tp
     else:
         kv_shard = max(m.num_kv_heads / tp, 1.0) / m.num_kv_heads / pp
     heads = m.linear_num_value_heads or m.mamba_num_heads or 1
-    state_shard = max(heads / tp, 1.0) / heads / pp
-    return kv * kv_shard + state * state_shard
+    return SequenceCacheTerms(
+        per_layer=kv_bytes_per_token_per_layer(m, kv_bytes_per_elem),
+        full_layers=m.attention_layers - n_windowed,
+        window=window,
+        windowed_layers=n_windowed,
+        index_per_token=indexer_bytes_per_token_per_layer(m) * m.attention_layers,
+        state=state_bytes_per_sequence(m, kv_bytes_per_elem),
+        kv_shard=kv_shard,
+        state_shard=max(heads / tp, 1.0) / heads / pp,
+    )
 
 
 def activation_workspace_bytes(

@@ -127,3 +127,24 @@ def test_selfhost_gpus_key_sets_the_replica_size(
     (a,) = rep.alternatives
     replica = next(x for x in a.assumptions if x.startswith("replica:"))
     assert "2x" in replica or "TP2" in replica or "2 GPU" in replica, replica
+
+
+def test_selfhost_light_traffic_takes_the_cheapest_fleet_not_the_best_full_batch(
+    ledger: Ledger, book: PriceBook, tmp_path: Path
+) -> None:
+    # two requests in a month: one replica serves the busiest hour whatever its size, so the
+    # fleet costs that replica's GPUs x $/h; the plan search's $/M-at-full-batch winner for
+    # Llama-3.1-70B on H100 (fp8) at these lengths is 8 GPUs, the cheapest fleet a 2-GPU
+    # replica (QA: a 6-GPU replica for 7 tok/s; before the fix the 8-GPU one was taken)
+    from infercost.plan.fleet import replica_from_search
+
+    load(ledger, book, tmp_path, ROWS)
+    best_batch, _ = replica_from_search("llama-3.1-70b", "H100", 90000, 30000,
+                                        weight_dtype="fp8", gpu_hour_usd=2.0)  # fmt: skip
+    rep = reprice(ledger.requests(), book, [],
+                  ["selfhost:llama-3.1-70b@H100,weight_dtype=fp8,gpu_hour_usd=2"])  # fmt: skip
+    (a,) = rep.alternatives
+    replica = next(x for x in a.assumptions if x.startswith("replica:"))
+    chosen = int(replica.split("replica: ", 1)[1].split("x ", 1)[0])
+    assert best_batch.gpus > 1
+    assert chosen < best_batch.gpus

@@ -53,7 +53,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 
-from infercost.errors import InputError
+from infercost.errors import InfercostError, InputError
 from infercost.units import HOURS_PER_MONTH
 from infercost.usage.ledger import Deployment
 from infercost.usage.prices import PriceBook
@@ -395,18 +395,38 @@ def _selfhost(spec: str, body: str, t: ir.Table, start: datetime, end: datetime)
             description=f"{model} on {gpu}: {o['tok_s']:,.0f} output tok/s (given)",
         )
     else:
-        replica, _ = replica_from_search(
-            model,
-            gpu,
-            isl,
-            osl,
-            max_ttft_s=o.get("max_ttft_s"),
-            max_tpot_s=o.get("max_tpot_s"),
-            weight_dtype=o.get("weight_dtype"),
-            num_gpus=int(o["gpus"]) if "gpus" in o else None,
-            engine=str(o.get("engine", "vllm")),
-            gpu_hour_usd=o.get("gpu_hour_usd"),
-        )
+
+        def searched(gpus: int | None) -> Replica:
+            found, _ = replica_from_search(
+                model, gpu, isl, osl, max_ttft_s=o.get("max_ttft_s"),
+                max_tpot_s=o.get("max_tpot_s"), weight_dtype=o.get("weight_dtype"),
+                num_gpus=gpus, engine=str(o.get("engine", "vllm")),
+                gpu_hour_usd=o.get("gpu_hour_usd"),
+            )  # fmt: skip
+            return found
+
+        replica = searched(int(o["gpus"]) if "gpus" in o else None)
+        if "gpus" not in o:
+            # the search ranks replicas by $/M at a full batch; a period's fleet costs
+            # replicas x GPUs x $/h, so where a smaller replica serves the busiest hour with
+            # fewer GPUs in all, it is the cheaper fleet (light traffic: QA, a 6-GPU replica
+            # for 7 tok/s)
+            peak = float(out_by_hour.max()) / 3600.0
+            floor = max(min_replicas, 1)
+
+            def fleet_usd_per_hour(r: Replica) -> float:
+                need = max(int(replicas_needed(peak, r.output_tok_s, headroom)), floor)
+                return need * r.gpus * r.usd_per_gpu_hour
+
+            for size in (1, 2, 4, 8):
+                if size >= replica.gpus:
+                    break
+                try:
+                    smaller = searched(size)
+                except InfercostError:
+                    continue  # does not hold the model or meet the targets at this size
+                if fleet_usd_per_hour(smaller) < fleet_usd_per_hour(replica):
+                    replica = smaller
     # the mean day's hourly profile (hour of day of each period hour)
     hod = np.array([(start.hour + i) % 24 for i in range(hours)])
     per_hod = np.array(

@@ -332,6 +332,12 @@ def resolve(
     if arch.vision_note:
         notes.append(arch.vision_note)
     fmt = get_quant_format(weight_dtype or hint or default_weight_dtype(arch))
+    if not weight_dtype and not hint and arch.checkpoint_dtype == "fp32":
+        notes.append(
+            "the checkpoint is fp32 (torch_dtype float32): served at 16 bits, as engines load "
+            "it (vLLM --dtype auto: FP16 for FP32 checkpoints); --weight-dtype fp32 sizes it "
+            "at 32 bits"
+        )
     if weight_dtype and fmt.id != arch.checkpoint_dtype and arch.quantized_modules_note:
         notes.append(
             f"--weight-dtype {fmt.id} overrides the checkpoint's {arch.checkpoint_dtype} "

@@ -37,6 +37,19 @@ class TestQuantizedCheckpoints:
         assert p.weight_dtype == "int4"
         assert p.weights_bytes_per_gpu == 5_727_854_592
 
+    def test_fp32_checkpoint_is_served_at_16_bits_with_a_note(self, tmp_path: Path) -> None:
+        # engines load an fp32 checkpoint at 16 bits (vLLM --dtype auto: FP16); the default
+        # says so instead of silently costing bf16 (QA), and fp32 is there to ask for
+        path = _config(tmp_path, torch_dtype="float32")
+        p = predict(model_config=str(path), gpu="H100", isl=100, osl=100, concurrency=1)
+        assert p.weight_dtype == "bf16"
+        assert any("the checkpoint is fp32" in n for n in p.notes)
+        full = predict(model_config=str(path), gpu="H100", isl=100, osl=100, concurrency=1,
+                       weight_dtype="fp32")  # fmt: skip
+        assert full.weight_dtype == "fp32"
+        # 32-bit weights: twice the 16-bit bytes
+        assert full.weights_bytes_per_gpu == 2 * p.weights_bytes_per_gpu
+
     def test_compressed_tensors_fp8(self, tmp_path: Path) -> None:
         groups = {"group_0": {"weights": {"num_bits": 8, "type": "float"}}}
         qc = {"quant_method": "compressed-tensors", "config_groups": groups}

@@ -853,6 +853,11 @@ def _price(
             f" ({r.num_gpus} of {n} GPUs used, whole instance billed; --pack-replicas runs "
             f"{n // r.num_gpus if n % r.num_gpus == 0 else 'several'} replicas per instance)"
         )
+    elif pack_replicas:
+        note = (
+            f" (--pack-replicas changes nothing: the instance holds {n} GPU(s) and one replica "
+            f"uses {r.num_gpus})"
+        )
     else:
         note = ""
     default = "" if offer is not None else "default offer (median on-demand): "

@@ -169,6 +169,10 @@ class TestOffers:
         )
         assert packed.usd_per_gpu_hour == pytest.approx(98.32 / 8)
         assert packed.price_source is not None and "8 replicas of 1 GPUs" in packed.price_source
+        # on a 1-GPU offer there is nothing to pack: said, not silently ignored (QA)
+        one = predict("llama-3.1-8b", "H100", 1000, 300, concurrency=8, pack_replicas=True)
+        assert one.price_source is not None
+        assert "--pack-replicas changes nothing" in one.price_source
 
     def test_spot_offers_are_refused_unless_allowed(self) -> None:
         with pytest.raises(InputError, match="spot"):

@@ -9,9 +9,8 @@ from decimal import Decimal
 
 from typer.testing import CliRunner
 
-from infercost.catalog.pricing import Offer
+from infercost.catalog.pricing import Offer, current_offers
 from infercost.cli import app
-from infercost.plan.prices import current_offers
 
 
 def _offer(oid: str, gpu: str, kind: str, usd: str, as_of: date) -> Offer:

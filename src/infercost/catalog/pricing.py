@@ -770,6 +770,24 @@ def filter_offers(
     return sorted(chosen, key=lambda o: (o.usd_per_gpu_hour, o.id))
 
 
+def current_offers(offers: Iterable[Offer]) -> list[Offer]:
+    """The offers dated within :data:`STALE_AFTER_DAYS` of the newest offer for the same GPU
+    and pricing kind: today's market for each. An older row stays in the catalog
+    (``infercost offers`` lists it, flagged STALE) but does not win a plan beside a newer
+    price for the same product, nor vote in the default offer (:func:`default_offer`). A GPU
+    whose only offers are old keeps them (and they are flagged stale where they are used)."""
+    pool = list(offers)
+    newest: dict[tuple[str, str], int] = {}
+    for o in pool:
+        key = (o.gpu, o.pricing_kind)
+        newest[key] = max(newest.get(key, 0), o.as_of.toordinal())
+    return [
+        o
+        for o in pool
+        if newest[(o.gpu, o.pricing_kind)] - o.as_of.toordinal() <= STALE_AFTER_DAYS
+    ]
+
+
 def default_offer(accelerator_id: str, offers: Iterable[Offer] | None = None) -> Offer | None:
     """The default on-demand offer for an accelerator, or None when the snapshot has none.
 
@@ -781,16 +799,13 @@ def default_offer(accelerator_id: str, offers: Iterable[Offer] | None = None) ->
     for every prediction.
     """
     pool = tuple(offers) if offers is not None else load_offers()
-    on_demand = [
-        o for o in pool if o.gpu == accelerator_id.lower() and o.pricing_kind == "on-demand"
-    ]
-    if not on_demand:
-        return None
-    newest = max(o.as_of for o in on_demand).toordinal()
+    gpu = accelerator_id.lower()
     candidates = sorted(
-        (o for o in on_demand if newest - o.as_of.toordinal() <= STALE_AFTER_DAYS),
+        (o for o in current_offers(pool) if o.gpu == gpu and o.pricing_kind == "on-demand"),
         key=lambda o: (o.usd_per_gpu_hour, -o.as_of.toordinal(), o.id),
     )
+    if not candidates:
+        return None
     return candidates[(len(candidates) - 1) // 2]
 
 

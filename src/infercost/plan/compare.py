@@ -25,11 +25,10 @@ from decimal import Decimal
 from typing import Any
 
 from infercost.catalog import get_accelerator, get_model, get_quant_format
-from infercost.catalog.pricing import Offer, load_offers
+from infercost.catalog.pricing import Offer, current_offers, load_offers
 from infercost.catalog.schema import Accelerator
 from infercost.cost.gpu_hour import usd_per_used_gpu_hour
 from infercost.errors import InfercostError, InputError
-from infercost.plan.prices import current_offers
 from infercost.predict import Prediction, default_weight_dtype, predict
 
 NUM_GPUS_OPTIONS: tuple[int, ...] = (1, 2, 4, 8)

@@ -44,11 +44,10 @@ import numpy as np
 import numpy.typing as npt
 
 from infercost.catalog import get_accelerator
-from infercost.catalog.pricing import Offer, default_offer, load_offers
+from infercost.catalog.pricing import Offer, current_offers, default_offer, load_offers
 from infercost.cost.gpu_hour import usd_per_used_gpu_hour
 from infercost.errors import InputError
 from infercost.plan.candidate import Candidate
-from infercost.plan.prices import current_offers
 from infercost.plan.search import run_sweep, search, smallest_fit
 from infercost.plan.traffic import DAYS_PER_BILLING_MONTH, FLAT_ASSUMED, S_PER_DAY, Traffic
 from infercost.units import HOURS_PER_DAY, S_PER_HOUR, TOKENS_PER_M

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from infercost.catalog.pricing import STALE_AFTER_DAYS, Offer, load_offers
+from infercost.catalog.pricing import Offer, current_offers, load_offers
 from infercost.catalog.schema import Accelerator
 from infercost.cost.gpu_hour import usd_per_used_gpu_hour
 from infercost.errors import InputError
@@ -43,25 +43,6 @@ class GpuPrices:
     usd_per_gpu_hour: FloatArray
     offer_ids: npt.NDArray[np.str_]
     stale: BoolArray
-
-
-def current_offers(offers: Iterable[Offer]) -> list[Offer]:
-    """The offers dated within :data:`~infercost.catalog.pricing.STALE_AFTER_DAYS` of the
-    newest offer for the same GPU and pricing kind: today's market for each. An older row
-    stays in the catalog (``infercost offers`` lists it, flagged STALE) but does not win a
-    plan beside a newer price for the same product (the same window as the default offer,
-    ``catalog.pricing.default_offer``). A GPU whose only offers are old keeps them (and
-    they are flagged stale where they are used)."""
-    pool = list(offers)
-    newest: dict[tuple[str, str], int] = {}
-    for o in pool:
-        key = (o.gpu, o.pricing_kind)
-        newest[key] = max(newest.get(key, 0), o.as_of.toordinal())
-    return [
-        o
-        for o in pool
-        if newest[(o.gpu, o.pricing_kind)] - o.as_of.toordinal() <= STALE_AFTER_DAYS
-    ]
 
 
 def gpu_prices(

@@ -126,6 +126,25 @@ class TestCatalog:
         assert {o["gpu"] for o in body["offers"]} == {"h100-sxm"}
         assert body["today"] == date.today().isoformat()
 
+    def test_offers_hide_superseded_rows_unless_all(self, client: TestClient) -> None:
+        # H100 spot: one row of 2026-09-20 and three dated 2025-12-08 or 2025-01-01, more than
+        # 180 days before it (tests/cli/test_economics_cli.py derives the same).
+        params = {"gpu": "H100", "kind": "spot"}
+        current = client.get("/api/offers", params=params).json()
+        assert len(current["offers"]) == 1 and current["hidden_count"] == 3
+        every = client.get("/api/offers", params={**params, "all": "true"}).json()
+        assert len(every["offers"]) == 4 and every["hidden_count"] == 0
+
+    def test_api_prices_history_keeps_our_dated_rows(self, client: TestClient) -> None:
+        # articles_2025.csv: OpenAI gpt-4o 2.50 / 10.00 as of 2025-01; by default genai-prices'
+        # newer sheet replaces it, with history=true it is listed as recorded.
+        def gpt4o(body: dict[str, Any]) -> dict[str, Any]:
+            return next(s for s in body["api_prices"] if s["model"] == "gpt-4o")
+
+        assert gpt4o(client.get("/api/api-prices").json())["replaces"]["as_of"] == "2025-01-01"
+        old = gpt4o(client.get("/api/api-prices", params={"history": "true"}).json())
+        assert old["as_of"] == "2025-01-01" and old["replaces"] is None
+
     def test_unknown_pricing_kind_is_400(self, client: TestClient) -> None:
         r = client.get("/api/offers", params={"kind": "free"})
         assert r.status_code == 400

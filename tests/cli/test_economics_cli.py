@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from datetime import date
 
 import pytest
 from typer.testing import CliRunner
@@ -81,7 +82,7 @@ class TestTco:
 
 class TestOffers:
     def test_filters_and_sorts_and_flags_stale(self) -> None:
-        d = run_json(["offers", "--gpu", "A100-80GB", "--kind", "on-demand", "--json"])
+        d = run_json(["offers", "--gpu", "A100-80GB", "--kind", "on-demand", "--all", "--json"])
         offers = d["offers"]
         assert isinstance(offers, list)
         # Per-GPU: 1.10, 1.39, 1.48, 1.60, 1.79, 2.50, 21.60/8 = 2.70, 22.32/8 = 2.79,
@@ -94,6 +95,36 @@ class TestOffers:
         assert all(o["stale"] == (o["age_days"] > 180) for o in offers)
         assert all(o["stale"] for o in offers if str(o["as_of"]).startswith("2025"))
         assert d["stale_count"] == sum(bool(o["stale"]) for o in offers)
+
+    def test_superseded_offers_are_hidden_by_default_and_counted(self) -> None:
+        # H100 SXM spot rows: 2026-09-20 (CoreWeave, $19.71 for 8 GPUs = $2.46375/GPU-h),
+        # 2025-12-08 (GCP, $2.25), 2025-01-01 (GCP $4.25, AWS $42.50/8 = $5.3125). The newest
+        # is 2026-09-20; 2025-12-08 is 286 days before it and 2025-01-01 627 days, both past
+        # the 180-day window, so only the CoreWeave row is current and 3 are hidden.
+        d = run_json(["offers", "--gpu", "H100", "--kind", "spot", "--json"])
+        assert [o["id"] for o in d["offers"]] == ["coreweave-hgx-h100-spot-2026-09-20"]
+        assert d["offers"][0]["usd_per_gpu_hour"] == pytest.approx(19.71 / 8)
+        assert d["hidden_count"] == 3 and d["all"] is False
+        every = run_json(["offers", "--gpu", "H100", "--kind", "spot", "--all", "--json"])
+        # --all: the four rows by $/GPU-h: 2.25, 2.46375, 4.25, 5.3125; only one current.
+        assert [o["usd_per_gpu_hour"] for o in every["offers"]] == pytest.approx(
+            [2.25, 19.71 / 8, 4.25, 42.50 / 8]
+        )
+        assert [o["current"] for o in every["offers"]] == [False, True, False, False]
+        assert every["hidden_count"] == 0
+        plain = runner.invoke(app, ["offers", "--gpu", "H100", "--kind", "spot"])
+        assert "3 superseded offer(s) hidden" in plain.output
+        assert "--all lists them" in plain.output
+
+    def test_80_columns_keeps_each_offer_id_whole(self) -> None:
+        result = runner.invoke(app, ["offers", "--gpu", "H100"], env={"COLUMNS": "80"})
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        ids = [o["id"] for o in run_json(["offers", "--gpu", "H100", "--json"])["offers"]]
+        for offer_id in ids:  # whole on a line of its own, so it can be copied into --offer
+            assert offer_id in lines
+        body = lines[1 : 1 + 2 * len(ids)]
+        assert all(len(line) <= 80 for line in body)
 
     def test_plain_output_lists_sources_and_stale_note(self) -> None:
         result = runner.invoke(app, ["offers", "--gpu", "l4"], env={"COLUMNS": "200"})
@@ -194,6 +225,58 @@ class TestApiPrice:
             captured.err.split()
         )
         assert "API prices, US$" not in captured.out  # no empty table
+
+    def test_listing_shows_genai_prices_current_sheet_instead_of_our_old_row(self) -> None:
+        # Our history has OpenAI gpt-4o at $2.50 / $10.00 as of 2025-01-01 (articles_2025.csv);
+        # genai-prices (installed, offline) dates its data to its newest price change, later
+        # than 2025-01-01, so the listing shows genai-prices' sheet and names the row it
+        # replaced, exactly the sheet `api-price gpt-4o --provider openai` chooses.
+        from infercost.cost.api import choose_api_price, genai_prices_as_of
+
+        d = run_json(["api-prices", "--json"])
+        sheets = {(s["provider"], s["model"]): s for s in d["api_prices"]}  # type: ignore[union-attr]
+        row = sheets[("OpenAI", "gpt-4o")]
+        assert str(row["source"]).startswith("genai-prices")
+        assert row["replaces"] == {
+            "model": "gpt-4o",
+            "as_of": "2025-01-01",
+            "source": (
+                "article 'LLM inference economics: tokens per dollar' (early-2025 API table)"
+            ),
+        }
+        chosen = choose_api_price("gpt-4o", "OpenAI").price
+        assert row["usd_per_m_output"] == float(chosen.usd_per_m_output)  # type: ignore[arg-type]
+        genai = d["genai_prices"]
+        assert genai["data_as_of"] == genai_prices_as_of().isoformat()  # type: ignore[index]
+        # A genai-prices sheet is stale by its data's date, not the day its price took effect.
+        age = (date.fromisoformat(str(d["today"])) - genai_prices_as_of()).days
+        assert row["stale"] is (age > 180)
+        # A model genai-prices does not price keeps our row, dated and flagged: Groq llama-70b
+        # as of 2025-01-01 is older than 180 days on any date after 2025-06-30.
+        groq = sheets[("Groq", "llama-70b")]
+        assert groq["as_of"] == "2025-01-01" and groq["stale"] is True and groq["replaces"] is None
+        # The old row is no longer listed beside it.
+        assert not any(
+            s["as_of"] == "2025-01-01" and s["model"] == "gpt-4o" for s in sheets.values()
+        )
+
+    def test_history_lists_our_rows_as_recorded(self) -> None:
+        d = run_json(["api-prices", "--history", "--json"])
+        sheets = {(s["provider"], s["model"]): s for s in d["api_prices"]}  # type: ignore[union-attr]
+        # articles_2025.csv: OpenAI gpt-4o 2.50 / 10.00, 2025-01 (read as 2025-01-01).
+        row = sheets[("OpenAI", "gpt-4o")]
+        assert (row["usd_per_m_input"], row["usd_per_m_output"]) == (2.5, 10.0)
+        assert row["as_of"] == "2025-01-01" and row["stale"] is True
+        assert d["replaced_count"] == 0
+
+    def test_plain_listing_names_the_genai_prices_data_date(self) -> None:
+        from infercost.cost.api import genai_prices_as_of
+
+        result = runner.invoke(app, ["api-prices"], env={"COLUMNS": "80"})
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.output.split())
+        assert f"price data as of {genai_prices_as_of().isoformat()}" in text
+        assert "gpt-4o (2025-01-01)" in text and "--history lists them" in text
 
     def test_unknown_model_exits_one(self, capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit) as exit_info:

@@ -13,8 +13,15 @@ from infercost.catalog import (
     load_quant_formats,
 )
 from infercost.catalog.pricing import STALE_AFTER_DAYS
-from infercost.cost.api import choose_api_price, list_api_prices
-from infercost.report.listings import check_max_age, gpus_rows, models_rows, offers_data
+from infercost.cost.api import choose_api_price
+from infercost.report.listings import (
+    api_prices_data,
+    check_max_age,
+    gpus_rows,
+    models_rows,
+    offers_data,
+    sheet_dict,
+)
 
 router = APIRouter(tags=["catalog"])
 
@@ -52,18 +59,20 @@ def offers_endpoint(
     provider: QName = None,
     kind: QName = None,
     max_age_days: MaxAge = STALE_AFTER_DAYS,
+    show_all: Annotated[bool, Query(alias="all")] = False,
 ) -> dict[str, Any]:
-    """Offers, cheapest GPU-hour first, stale prices flagged."""
-    return offers_data(gpu, provider, kind, max_age_days)
+    """Current offers, cheapest GPU-hour first, stale prices flagged; ``all=true`` adds the
+    superseded ones (``hidden_count`` says how many were left out)."""
+    return offers_data(gpu, provider, kind, max_age_days, show_all=show_all)
 
 
 @router.get("/api/api-prices", summary="API price sheets (infercost api-prices --json)")
-def api_prices_endpoint(provider: QName = None, max_age_days: MaxAge = STALE_AFTER_DAYS) -> Any:
-    """Price sheets, with stale ones flagged."""
-    check_max_age(max_age_days)
-    today = date.today()
-    sheets = [p.to_dict(today, max_age_days) for p in list_api_prices(provider)]
-    return {"api_prices": sheets, "stale_after_days": max_age_days}
+def api_prices_endpoint(
+    provider: QName = None, max_age_days: MaxAge = STALE_AFTER_DAYS, history: bool = False
+) -> Any:
+    """Price sheets, current from genai-prices where it has the model, stale ones flagged;
+    ``history=true``: our dated rows as recorded."""
+    return api_prices_data(provider, max_age_days, history=history)
 
 
 @router.get("/api/api-price", summary="One API price sheet (infercost api-price MODEL --json)")
@@ -75,7 +84,7 @@ def api_price_endpoint(
     """The chosen sheet for ``model``, why it was chosen and what else was considered."""
     check_max_age(max_age_days)
     choice = choose_api_price(model, provider)
-    data: dict[str, Any] = choice.price.to_dict(date.today(), max_age_days)
+    data: dict[str, Any] = sheet_dict(choice.price, date.today(), max_age_days)
     data["chosen_because"] = choice.reason
     data["considered"] = [
         {"source": p.source, "as_of": p.as_of.isoformat(), "model": p.model}

@@ -27,7 +27,7 @@ from infercost.catalog.pricing import (
 )
 from infercost.cli.bounds import checked, print_json
 from infercost.cli.exits import EXIT_NO_ANSWER, exit_no_answer
-from infercost.cost.api import choose_api_price, list_api_prices, missing_price_text
+from infercost.cost.api import choose_api_price, missing_price_text
 from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.overheads import overheads, useful_fraction
 from infercost.cost.tco import owned_hardware, power_from_tdp, tco
@@ -41,7 +41,7 @@ from infercost.report.cost_tables import (
     render_tco_table,
 )
 from infercost.report.files import checked_html_path, checked_png_path
-from infercost.report.listings import check_max_age, offers_data
+from infercost.report.listings import api_prices_data, check_max_age, offers_data, sheet_dict
 from infercost.report.plan_charts import write_charts
 
 _out = Console(highlight=False, soft_wrap=True)
@@ -132,50 +132,99 @@ def offers_command(
     provider: str | None = typer.Option(None, help="Provider name (AWS, GCP, Lambda, ...)."),
     kind: str | None = typer.Option(None, help="Pricing kind: " + ", ".join(PRICING_KINDS)),
     max_age_days: int = typer.Option(STALE_AFTER_DAYS, help="Flag prices older than this."),
+    show_all: bool = typer.Option(
+        False,
+        "--all",
+        help="Also list superseded offers: those dated more than "
+        f"{STALE_AFTER_DAYS} days before the newest offer for the same GPU and kind.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """List offers: $/instance-hour, $/GPU-hour, source and date; stale prices flagged."""
+    """List current offers: $/instance-hour, $/GPU-hour, source and date; stale prices
+    flagged. Superseded offers (a newer price exists for the same GPU and kind) are hidden
+    unless --all; the planners and the default offer never use them.
+
+    Examples: infercost offers --gpu H100; infercost offers --kind spot --all
+    """
     if ctx.invoked_subcommand is not None:
         return
-    data = offers_data(gpu, provider, kind, max_age_days)
-    rows = data["offers"]
-    stale = data["stale_count"]
+    data = offers_data(gpu, provider, kind, max_age_days, show_all=show_all)
     if as_json:
         _print_json(data)
         return
-    table = Table(title=f"GPU offers ({len(rows)}), cheapest GPU-hour first")
-    for col, justify in (
-        ("id", "left"),
-        ("gpu", "left"),
-        ("kind", "left"),
-        ("GPUs", "right"),
-        ("$/inst-h", "right"),
-        ("$/GPU-h", "right"),
-        ("as of", "left"),
-        ("src", "right"),
-    ):
-        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    render_offers(_out, data)
+
+
+def render_offers(console: Console, data: dict[str, Any]) -> None:
+    """The offers listing: a table where it fits the terminal, else two lines per offer (the
+    id whole, so that it can be copied into --offer, then its figures)."""
+    rows: list[dict[str, Any]] = data["offers"]
+    hidden = int(data["hidden_count"])
+    what = f"{len(rows)}" if data["all"] else f"{len(rows)} current"
+    title = f"GPU offers ({what}), cheapest GPU-hour first"
     sources: list[str] = []
     for r in rows:
         if r["source"] not in sources:
             sources.append(str(r["source"]))
-        as_of = str(r["as_of"]) + (" [yellow]STALE[/yellow]" if r["stale"] else "")
-        table.add_row(
-            str(r["id"]),
+    table = Table(title=title)
+    columns = ("id", "gpu", "kind", "GPUs", "$/inst-h", "$/GPU-h", "as of", "src")
+    for col in columns:
+        table.add_column(
+            col, justify="left" if col in ("id", "gpu", "kind", "as of") else "right", no_wrap=True
+        )
+    lines: list[str] = []
+    for r in rows:
+        stale = " STALE" if r["stale"] else ""
+        old = "" if r.get("current", True) else " superseded"
+        src = f"[{sources.index(str(r['source'])) + 1}]"
+        figures = (
             str(r["gpu"]),
             str(r["pricing_kind"]),
             str(r["gpus_per_instance"]),
             f"{r['usd_per_hour']:.2f}",
             f"{r['usd_per_gpu_hour']:.3f}",
-            as_of,
-            f"[{sources.index(str(r['source'])) + 1}]",
         )
-    _out.print(table)
+        table.add_row(
+            escape(str(r["id"])),
+            *figures,
+            f"{r['as_of']}[yellow]{stale}{old}[/yellow]",
+            escape(src),
+        )
+        gpus = int(r["gpus_per_instance"])
+        lines.append(str(r["id"]))
+        lines.append(
+            f"  {r['gpu']} {r['pricing_kind']} ${r['usd_per_gpu_hour']:.3f}/GPU-h"
+            + (f" ({gpus} GPUs ${r['usd_per_hour']:.2f}/h)" if gpus > 1 else "")
+            + f" {r['as_of']}{stale}{old} {src}"
+        )
+    natural = console.measure(table, options=console.options.update_width(10**4)).maximum
+    if not rows:
+        console.print(f"{title}: none match.", markup=False, highlight=False)
+    elif natural <= console.width:
+        console.print(table)
+    else:
+        console.print(title, markup=False, style="italic")
+        for line in lines:
+            console.print(line, markup=False, highlight=False)
     for i, src in enumerate(sources, start=1):
-        _out.print(f"[{i}] {src}", markup=False)
-    if stale:
-        _out.print(
-            _stale_note(stale, len(rows), max_age_days, ", or run `infercost offers refresh`")
+        console.print(f"[{i}] {src}", markup=False, soft_wrap=False)
+    if data["stale_count"]:
+        console.print(
+            _stale_note(
+                data["stale_count"],
+                len(rows),
+                data["stale_after_days"],
+                ", or run `infercost offers refresh`",
+            ),
+            soft_wrap=False,
+        )
+    if hidden:
+        console.print(
+            f"{hidden} superseded offer(s) hidden (dated more than {data['current_window_days']} "
+            "days before the newest offer for the same GPU and kind): --all lists them.",
+            markup=False,
+            highlight=False,
+            soft_wrap=False,
         )
 
 
@@ -215,7 +264,7 @@ def api_price_command(
     choice = choose_api_price(model, provider)
     sheet = choice.price
     today = date.today()
-    data = sheet.to_dict(today, max_age_days)
+    data = sheet_dict(sheet, today, max_age_days)
     if as_json:
         data["chosen_because"] = choice.reason
         data["considered"] = [
@@ -258,7 +307,9 @@ def api_price_command(
     if sheet.notes:
         _out.print(f"notes: {sheet.notes}", markup=False)
     stale = " [yellow]STALE[/yellow]" if data["stale"] else ""
-    _out.print(f"source: {escape(sheet.source)}; as of {sheet.as_of}{stale}")
+    checked = f" (data as of {data['data_as_of']})" if data["data_as_of"] else ""
+    since = "in force since" if data["data_as_of"] else "as of"
+    _out.print(f"source: {escape(sheet.source)}; {since} {sheet.as_of}{checked}{stale}")
     _out.print(f"chosen: {choice.reason}", markup=False)
 
 
@@ -267,41 +318,112 @@ def api_prices_command(
         None, help="Only this provider; also lists every model genai-prices prices there."
     ),
     max_age_days: int = typer.Option(STALE_AFTER_DAYS, help="Flag prices older than this."),
+    history: bool = typer.Option(
+        False,
+        "--history",
+        help="Our dated rows as recorded (from articles), without replacing them by newer "
+        "genai-prices sheets.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """List API price sheets (our dated history, your files, genai-prices per provider)."""
-    check_max_age(max_age_days)
-    today = date.today()
-    sheets = [p.to_dict(today, max_age_days) for p in list_api_prices(provider)]
-    stale = sum(1 for s in sheets if s["stale"])
+    """List API price sheets: current prices from genai-prices (installed, offline) where it
+    has the model, else our dated history (STALE past --max-age-days), your files first.
+
+    Examples: infercost api-prices; infercost api-prices --provider openai;
+    infercost api-prices --history
+    """
+    data = api_prices_data(provider, max_age_days, history=history)
     if as_json:
-        _print_json({"api_prices": sheets, "stale_after_days": max_age_days})
+        _print_json(data)
         return
-    table = Table(title="API prices, US$ per million tokens")
-    for col in ("provider", "model", "input", "output", "cached in", "as of", "src"):
-        table.add_column(col, overflow="fold")
+    render_api_prices(_out, data, provider)
+
+
+def render_api_prices(console: Console, data: dict[str, Any], provider: str | None) -> None:
+    """The API price listing: a table where it fits the terminal, else two lines per sheet."""
+    sheets: list[dict[str, Any]] = data["api_prices"]
+    genai = data["genai_prices"]
+    title = "API prices, US$ per million tokens" + (
+        " (our dated history, as recorded)" if data["history"] else ""
+    )
     sources: list[str] = []
     for r in sheets:
         if r["source"] not in sources:
             sources.append(str(r["source"]))
+    table = Table(title=title)
+    for col in ("provider", "model", "input", "output", "cached in", "as of", "src"):
+        table.add_column(col, no_wrap=True, justify="left" if col in _LEFT else "right")
+    lines: list[str] = []
+    for r in sheets:
+        prices = ["-" if r[k] is None else f"{r[k]:g}" for k in _API_KEYS]
+        dollars = ["-" if r[k] is None else f"${r[k]:g}/M" for k in _API_KEYS]
+        stale = " STALE" if r["stale"] else ""
+        src = f"[{sources.index(str(r['source'])) + 1}]"
         table.add_row(
-            str(r["provider"]),
-            str(r["model"]),
-            *("-" if r[k] is None else str(r[k]) for k in _API_KEYS),
-            str(r["as_of"]) + (" [yellow]STALE[/yellow]" if r["stale"] else ""),
-            f"[{sources.index(str(r['source'])) + 1}]",
+            escape(str(r["provider"])),
+            escape(str(r["model"])),
+            *prices,
+            f"{r['as_of']}[yellow]{stale}[/yellow]",
+            escape(src),
         )
-    _out.print(table)
+        lines.append(f"{r['provider']} {r['model']}")
+        lines.append(
+            f"  input {dollars[0]}, output {dollars[1]}, cached input {dollars[2]}; "
+            f"{r['as_of']}{stale} {src}"
+        )
+    natural = console.measure(table, options=console.options.update_width(10**4)).maximum
+    if not sheets:
+        console.print(f"{title}: none.", markup=False, highlight=False)
+    elif natural <= console.width:
+        console.print(table)
+    else:
+        console.print(title, markup=False, style="italic")
+        for line in lines:
+            console.print(line, markup=False, highlight=False)
     for i, src in enumerate(sources, start=1):
-        _out.print(f"[{i}] {src}", markup=False)
-    if stale:
-        _out.print(
-            _stale_note(stale, len(sheets), max_age_days, " against the provider's price page")
+        console.print(f"[{i}] {src}", markup=False, soft_wrap=False)
+    console.print(
+        f"genai-prices {genai['version']} (installed with infercost, read offline): price "
+        f"data as of {genai['data_as_of']}, its newest recorded price change; a genai-prices "
+        "row is dated when its price took effect where genai-prices records that, else with "
+        "the data's date.",
+        markup=False,
+        highlight=False,
+        soft_wrap=False,
+    )
+    if data["replaced_count"]:
+        replaced = ", ".join(
+            f"{r['replaces']['model']} ({r['replaces']['as_of']})"
+            for r in sheets
+            if r.get("replaces")
+        )
+        console.print(
+            f"{data['replaced_count']} of our dated rows replaced by newer genai-prices sheets: "
+            f"{replaced}; --history lists them as recorded.",
+            markup=False,
+            highlight=False,
+            soft_wrap=False,
+        )
+    if data["stale_count"]:
+        console.print(
+            _stale_note(
+                data["stale_count"],
+                len(sheets),
+                data["stale_after_days"],
+                " against the provider's price page",
+            ),
+            soft_wrap=False,
         )
     if provider is None:
-        _out.print("genai-prices prices many more models: pass --provider openai (or another).")
+        console.print(
+            "genai-prices prices many more models: pass --provider openai (or another).",
+            markup=False,
+            highlight=False,
+            soft_wrap=False,
+        )
 
 
+_LEFT = ("provider", "model", "as of")
 _API_KEYS = ("usd_per_m_input", "usd_per_m_output", "usd_per_m_cached_input")
 
 

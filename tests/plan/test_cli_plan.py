@@ -168,6 +168,21 @@ class TestCommands:
         )
         assert "h100-sxm" in data["replica"]["description"]
 
+    def test_fleet_says_in_plain_text_when_a_kind_has_no_current_offer(self) -> None:
+        # The shipped H100 SXM reserved/committed offers are dated 2025-07-22 and 2025-12-08;
+        # its newest offer is 2026-11-09, 336 days after the later of them (> 180), so no
+        # reserved price is current and the plain output says so (QA, issue 15).
+        result = runner.invoke(
+            app,
+            ["plan", "fleet", "--isl", "1000", "--osl", "200", "--output-tokens-per-day",
+             "1e8", "--model", "llama-3.1-8b", "--gpu", "h100", "--gpu-hour-usd", "2"],
+            env={"COLUMNS": "200"},
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.output.split())
+        assert "no current reserved offer for h100-sxm" in text
+        assert "(as of 2025-12-08)" in text and "(2026-11-09)" in text
+
     def test_hybrid(self, tmp_path: Path) -> None:
         # the two-level day of test_hybrid.py: best baseline one replica, $1,756.80
         profile = ",".join(["1"] * 12 + ["3"] * 12)

@@ -289,6 +289,48 @@ class TestAssumptionsAreNamed:
         assert any("spot left out of the mix" in a for a in replica.assumptions)
         assert not any("chosen by the search" in a for a in replica.assumptions)
 
+    def test_a_kind_with_only_old_offers_is_left_out_of_the_mix(self) -> None:
+        """A reserved price from another year does not set today's mix (QA, issue 15)."""
+        from datetime import date
+        from decimal import Decimal
+
+        from infercost.catalog.pricing import Offer
+
+        def offer(oid: str, kind: str, usd: str, day: date) -> Offer:
+            return Offer.model_validate(
+                {"id": oid, "provider": "Cloud", "instance": "i", "gpu": "h100-sxm",
+                 "gpus_per_instance": 1, "pricing_kind": kind, "usd_per_hour": Decimal(usd),
+                 "as_of": day, "source": "test fixture"}
+            )  # fmt: skip
+
+        # The GPU's newest offer is 2026-11-01. Reserved's only offer, 2026-01-01, is 304 days
+        # older (> 180): not current, so reserved is not in the mix even though its $1.50 is
+        # below on-demand. Spot of 2026-10-01 is 31 days older: current, $2.00 per GPU-hour
+        # on a 1-GPU instance, below the $10 on-demand rate, so it enters.
+        offers = [
+            offer("od", "on-demand", "3", date(2026, 11, 1)),
+            offer("res", "reserved-1y", "1.5", date(2026, 1, 1)),
+            offer("spot", "spot", "2", date(2026, 10, 1)),
+        ]
+        replica, _ = replica_from_search(
+            "llama-3.1-8b", "H100", 1000, 300, gpu_hour_usd=10.0, weight_dtype="bf16",
+            kv_dtype="bf16", num_gpus=1, offers=offers,
+        )  # fmt: skip
+        assert replica.reserved_usd_per_gpu_hour is None
+        assert replica.spot_usd_per_gpu_hour == pytest.approx(2.0)
+        assert (
+            "no current reserved offer for h100-sxm: the newest, res (as of 2026-01-01), is "
+            "more than 180 days older than the GPU's newest offer (2026-11-01); reserved not in "
+            "the mix (give --reserved-usd-per-gpu-hour to price it)"
+        ) in replica.assumptions
+        # Moved to 2026-05-05 (180 days before 2026-11-01: inside the window) it is current.
+        offers[1] = offer("res", "reserved-1y", "1.5", date(2026, 5, 5))
+        replica, _ = replica_from_search(
+            "llama-3.1-8b", "H100", 1000, 300, gpu_hour_usd=10.0, weight_dtype="bf16",
+            kv_dtype="bf16", num_gpus=1, offers=offers,
+        )  # fmt: skip
+        assert replica.reserved_usd_per_gpu_hour == pytest.approx(1.5)
+
     def test_a_given_shape_is_not_an_assumption(self) -> None:
         from infercost.plan.traffic import FLAT_ASSUMED
 

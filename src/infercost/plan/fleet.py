@@ -44,7 +44,13 @@ import numpy as np
 import numpy.typing as npt
 
 from infercost.catalog import get_accelerator
-from infercost.catalog.pricing import Offer, current_offers, default_offer, load_offers
+from infercost.catalog.pricing import (
+    STALE_AFTER_DAYS,
+    Offer,
+    current_offers,
+    default_offer,
+    load_offers,
+)
 from infercost.cost.gpu_hour import usd_per_used_gpu_hour
 from infercost.errors import InputError
 from infercost.plan.candidate import Candidate
@@ -398,18 +404,34 @@ def _catalog_rate(
     offers: Sequence[Offer], gpu: str, kinds: set[str], gpus: int, what: str, flag: str,
     on_demand_usd_per_gpu_hour: float,
 ) -> tuple[float | None, list[str]]:  # fmt: skip
-    """The cheapest catalog rate of ``kinds`` per used GPU-hour and the assumption it makes;
-    None (with a note) when no offer exists or the cheapest is not below on-demand (a dearer
-    reserved or spot price never enters the mix)."""
+    """The cheapest current catalog rate of ``kinds`` per used GPU-hour and the assumption it
+    makes; None (with a note) when no offer exists, when none is current, or when the
+    cheapest is not below on-demand (a dearer reserved or spot price never enters the mix).
+
+    Current: dated within :data:`STALE_AFTER_DAYS` of the newest offer for ``gpu`` of any
+    kind, the window of :func:`~infercost.catalog.pricing.current_offers` applied across
+    kinds: a kind whose only offers are older than that (H100 reserved-1y of 2025 beside
+    on-demand prices of late 2026) is the market of another year, and it is left out of the
+    mix with a note rather than priced against today's on-demand rate."""
+    for_gpu = [o for o in offers if o.gpu == gpu]
+    of_kind = [o for o in for_gpu if o.pricing_kind in kinds]
+    if not of_kind:
+        return None, [f"no {what} offer for {gpu} in the catalog: {what} not in the mix ({flag})"]
+    newest = max(o.as_of for o in for_gpu)
+    current = [o for o in of_kind if (newest - o.as_of).days <= STALE_AFTER_DAYS]
+    if not current:
+        last = max(of_kind, key=lambda o: (o.as_of, o.id))
+        return None, [
+            f"no current {what} offer for {gpu}: the newest, {last.id} (as of {last.as_of}), is "
+            f"more than {STALE_AFTER_DAYS} days older than the GPU's newest offer ({newest}); "
+            f"{what} not in the mix (give {flag} to price it)"
+        ]
     rated = [
         (float(usd_per_used_gpu_hour(o.usd_per_hour, o.gpus_per_instance, gpus)), o)
-        for o in offers
-        if o.gpu == gpu and o.pricing_kind in kinds
+        for o in current
     ]
-    if not rated:
-        return None, [f"no {what} offer for {gpu} in the catalog: {what} not in the mix ({flag})"]
-    rate, offer = min(rated, key=lambda x: x[0])
-    stale = ", STALE: older than 180 days" if offer.is_stale() else ""
+    rate, offer = min(rated, key=lambda x: (x[0], x[1].id))
+    stale = f", STALE: older than {STALE_AFTER_DAYS} days" if offer.is_stale() else ""
     where = f"catalog offer {offer.id} ({offer.provider}, as of {offer.as_of}{stale})"
     if rate >= on_demand_usd_per_gpu_hour:
         return None, [

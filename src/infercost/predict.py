@@ -270,6 +270,30 @@ def slow_dtype_note(acc: Accelerator, fmt: QuantFormat) -> str | None:
     )
 
 
+#: Weight formats llama.cpp runs: GGUF tensor types (ggml.h ``ggml_type``: F32, F16, BF16,
+#: Q8_0, Q4_0, Q4_K with the Q4_K_M mix, MXFP4). GGUF has no FP8, INT8 (W8A8), AWQ/GPTQ INT4
+#: or NVFP4 type and llama.cpp no GEMM kernels for them: such checkpoints are converted to a
+#: GGUF type (``convert_hf_to_gguf.py`` dequantises them) before llama.cpp serves them.
+LLAMACPP_WEIGHT_FORMATS = frozenset({"fp32", "fp16", "bf16", "q8_0", "q4_0", "q4_k_m", "mxfp4"})
+
+
+def engine_weight_format_error(engine: str, fmt: QuantFormat, given: bool) -> str | None:
+    """Why ``engine`` cannot run weights stored as ``fmt``, with what to use instead; None
+    when it can. ``given``: the user named the format (else it is the checkpoint's)."""
+    if engine != "llamacpp" or fmt.id in LLAMACPP_WEIGHT_FORMATS:
+        return None
+    eight_bit = fmt.bits_per_weight >= 6
+    nearest = "q8_0 (GGUF Q8_0, 8.5 bits per weight)" if eight_bit else "q4_k_m or q4_0"
+    what = f"--weight-dtype {fmt.id}" if given else f"the checkpoint's {fmt.id} weights"
+    return (
+        f"llama.cpp runs GGUF weights and has no {fmt.id} type or GEMM path, so {what} cannot "
+        "be served as such (llama.cpp serves such a checkpoint once converted to a GGUF type): "
+        "give "
+        f"--weight-dtype {nearest}, or bf16/fp16; or serve {fmt.id} with --engine vllm, "
+        "sglang or trtllm."
+    )
+
+
 def _positive_int(name: str, value: int | None) -> None:
     if value is not None and value < 1:
         raise InputError(f"--{name.replace('_', '-')} must be a positive integer, got {value}.")
@@ -332,6 +356,9 @@ def resolve(
     if arch.vision_note:
         notes.append(arch.vision_note)
     fmt = get_quant_format(weight_dtype or hint or default_weight_dtype(arch))
+    refused = engine_weight_format_error(eng.id, fmt, bool(weight_dtype))
+    if refused:
+        raise InputError(refused)
     if not weight_dtype and not hint and arch.checkpoint_dtype == "fp32":
         notes.append(
             "the checkpoint is fp32 (torch_dtype float32): served at 16 bits, as engines load "

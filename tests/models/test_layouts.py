@@ -117,7 +117,10 @@ def test_default_kv_dtype_per_engine() -> None:
     name = "nvidia/Llama-3.1-70B-Instruct-FP8"
     assert resolve(name, "H100", tp=2, engine="trtllm").kv_dtype == "fp8"
     assert resolve(name, "H100", tp=2, engine="vllm").kv_dtype == "fp8"
-    assert resolve(name, "RTX-4090", tp=1, engine="llamacpp").kv_dtype == "fp16"
+    # (llama.cpp runs the checkpoint converted to GGUF, here Q8_0: it has no fp8 weights)
+    assert resolve(name, "RTX-4090", tp=1, engine="llamacpp", weight_dtype="q8_0").kv_dtype == (
+        "fp16"
+    )
     # a checkpoint that declares none: the activation dtype
     assert resolve("llama-3.1-8b", "H100", engine="trtllm").kv_dtype == "bf16"
     p = predict(name, "H100", tp=2, engine="trtllm", concurrency=8, **M)

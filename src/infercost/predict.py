@@ -1298,8 +1298,13 @@ def price_stage(
 
 def _error_band(r: Resolved, sp: ServingPoint, profile: str | None) -> dict[str, Any] | None:
     """The held-out error band of the shipped calibration for this engine, GPU, model kind and
-    regime; marked as extrapolating under a user's profile (its own in-sample error is
-    printed by ``infercost calibrate fit``).
+    regime.
+
+    Under a user's ``--profile`` there is no band: the shipped figures measure the shipped
+    profile's held-out error, not this one's, and a profile file records only the in-sample
+    loss of its fit (``fitted_on``), which says nothing of held-out error. Every metric's
+    figure is then None, ``calibrated`` is False and ``basis`` says why and quotes the fit
+    the file records (a badly fitted profile must not borrow the shipped bands).
 
     The band depends on the engine, the GPU, the model and the regime key alone, so it is
     looked up once per (model, GPU, engine, regime) and kept; each prediction gets its own
@@ -1312,15 +1317,21 @@ def _error_band(r: Resolved, sp: ServingPoint, profile: str | None) -> dict[str,
             lambda: error_band_for(r.engine.id, r.acc, r.model, share),
         )
     )
-    if profile is None or band is None:
+    if band is None:
         return band
+    if profile is None:
+        return {**band, "calibrated": True}
+    fit = r.engine.fitted_on or "none recorded"
     return {
-        **band,
+        **{k: None for k, v in band.items() if isinstance(v, float)},
         "extrapolating": True,
+        "calibrated": False,
         "basis": {
-            **dict(band.get("basis") or {}),
-            "profile": f"{profile}: bands measured for the shipped profile, not for this "
-            "one; its own in-sample error is printed by `infercost calibrate fit`",
+            "description": "no error band: the shipped bands are the held-out error of the "
+            "shipped engine profile, not of a user's profile",
+            "profile": f"{profile}: no held-out error is known for it; the fit it records: "
+            f"{fit} (the fit's in-sample loss, not a held-out error, which needs "
+            "measurements the fit did not use)",
         },
     }
 

@@ -62,7 +62,16 @@ def render_prediction(p: Prediction, console: Console) -> None:
     console.print(t)
     if p.price_source:
         console.print(f"[dim]price: {escape(p.price_source)}[/dim]", highlight=False)
-    if band:
+    if band and band.get("calibrated") is False:
+        raw_basis = band.get("basis")
+        basis_text = raw_basis.get("profile", "") if isinstance(raw_basis, dict) else ""
+        console.print(
+            "[dim]error band: none for your --profile (uncalibrated: the shipped bands are the "
+            "held-out error of the shipped profile, not of this one). "
+            + escape(str(basis_text))
+            + "[/dim]"
+        )
+    elif band:
         figures = ", ".join(
             f"{label} ±{band[key]:.0%}"
             for key, label in (
@@ -76,11 +85,6 @@ def render_prediction(p: Prediction, console: Console) -> None:
         basis: dict[str, Any] = raw_basis if isinstance(raw_basis, dict) else {}
         if not band.get("extrapolating"):
             why = ""
-        elif "profile" in basis:
-            why = (
-                " — not measured for your --profile (its own in-sample error is printed "
-                "by `infercost calibrate fit`)"
-            )
         elif "architecture" in basis or "gpu" in basis:
             reasons = [str(basis[k]) for k in ("gpu", "architecture") if k in basis]
             why = " — extrapolating: " + "; ".join(reasons)

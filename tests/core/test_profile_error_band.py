@@ -1,0 +1,56 @@
+"""A user's --profile gets no error band borrowed from the shipped calibration (QA, issue 15):
+the shipped bands are the held-out error of the shipped profile; a profile that fitted badly
+would otherwise print the shipped ±22 % as if it applied."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from infercost.cli import app
+from infercost.predict import predict
+
+ARGS = ("llama-3.1-8b", "H100", 512, 64)
+# What `infercost calibrate fit --out` writes (calibrate.fit.profile_document): the fitted
+# fields plus fitted_on, source, as_of. A mean |log ratio| of 0.9 is a fit that is off by a
+# factor e^0.9 = 2.5 on a typical row.
+PROFILE = (
+    '[vllm]\nmbu = 0.2\nfitted_on = "MINE (3 rows, mean |log ratio| 0.900)"\n'
+    'source = "calibrate.fit on mine.json"\nas_of = 2026-12-01\n'
+)
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Path:
+    path = tmp_path / "engine_fits.toml"
+    path.write_text(PROFILE)
+    return path
+
+
+def test_shipped_profile_keeps_its_calibrated_band() -> None:
+    band = predict(*ARGS, concurrency=8, gpu_hour_usd=2.0).error_band
+    assert band is not None and band["calibrated"] is True
+    assert all(isinstance(band[k], float) for k in ("output_tok_s", "ttft_s", "tpot_s"))
+
+
+def test_a_user_profile_has_no_band_and_quotes_its_fit(profile: Path) -> None:
+    band = predict(*ARGS, concurrency=8, gpu_hour_usd=2.0, profile=str(profile)).error_band
+    assert band is not None
+    assert band["calibrated"] is False and band["extrapolating"] is True
+    assert [band[k] for k in ("output_tok_s", "ttft_s", "tpot_s")] == [None, None, None]
+    assert "MINE (3 rows, mean |log ratio| 0.900)" in band["basis"]["profile"]
+
+
+def test_plain_output_shows_no_plus_minus_under_a_profile(profile: Path) -> None:
+    args = ["predict", "--model", "llama-3.1-8b", "--gpu", "H100", "--isl", "512", "--osl",
+            "64", "--concurrency", "8", "--gpu-hour-usd", "2"]  # fmt: skip
+    shipped = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert "±" in shipped.output
+    result = CliRunner().invoke(app, [*args, "--profile", str(profile)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "±" not in result.output
+    text = " ".join(result.output.split())
+    assert "error band: none for your --profile (uncalibrated" in text
+    assert "mean |log ratio| 0.900" in text

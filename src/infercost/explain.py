@@ -7,6 +7,7 @@ so every printed number can be traced back to a catalog figure or a stated defau
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -55,3 +56,59 @@ class Trail:
     def to_list(self) -> list[dict[str, float | str | None]]:
         """JSON-ready list of dicts."""
         return [t.to_dict() for t in self.terms]
+
+
+_SI = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+_SI_WORDS = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+
+
+def _fixed(value: float, sig: int = 6) -> str:
+    """``value`` to ``sig`` significant figures in fixed notation with thousands separators,
+    trailing zeros dropped: 1647.97 -> ``1,647.97``, 0.0000123 -> ``0.0000123`` (never
+    ``1.23e-05``)."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    places = max(0, min(18, sig - 1 - math.floor(math.log10(abs(value)))))
+    text = f"{value:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def readable(value: float | str | None, unit: str) -> str:
+    """A term's value with its unit as a person reads it, without scientific notation.
+
+    Whole numbers get thousands separators; from a thousand up the SI figure follows in
+    brackets (bytes in kB/MB/GB/TB, parameters in millions/billions, anything else with k, M,
+    G, T); seconds below one are shown in ms or µs. Examples: ``16,060,522,496 B (16.06 GB)``,
+    ``8,030,261,248 params (8.03 billion)``, ``8.32086 ms``, ``1,647.97 tok/s``.
+    """
+    if value is None:
+        return f"— {unit}".rstrip()
+    if isinstance(value, str):
+        return f"{value} {unit}".rstrip()
+    v = float(value)
+    if not math.isfinite(v):
+        return f"{v} {unit}".rstrip()
+    if unit == "s" and 0 < abs(v) < 1:
+        if abs(v) >= 1e-3:
+            return f"{_fixed(v * 1e3)} ms"
+        return f"{_fixed(v * 1e6)} µs"
+    whole = v.is_integer() and abs(v) < 1e18
+    text = f"{int(v):,}" if whole else _fixed(v)
+    magnitude = abs(v)
+    extra = ""
+    if unit == "B":
+        for scale, prefix in _SI:
+            if magnitude >= scale:
+                extra = f" ({v / scale:,.2f} {prefix}B)"
+                break
+    elif unit == "params":
+        for scale, word in _SI_WORDS:
+            if magnitude >= scale:
+                extra = f" ({v / scale:,.2f} {word})"
+                break
+    elif magnitude >= 1e6:
+        for scale, prefix in _SI:
+            if magnitude >= scale:
+                extra = f" ({v / scale:,.3g} {prefix})"
+                break
+    return f"{text} {unit}{extra}".rstrip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
@@ -14,11 +15,19 @@ from infercost.cli.exits import EXIT_NO_ANSWER
 from infercost.errors import InputError
 from infercost.predict import predict as predict_fn
 from infercost.report.predict_table import render_prediction
+from infercost.report.text import wrapped
 
 
 def _disagg_opt(text: str) -> Any:
     """A ``--prefill-*``/``--decode-*``/``--kv-*`` option, shown in its own help panel."""
     return typer.Option(help=text, rich_help_panel="Disaggregated prefill/decode")
+
+
+def _print_notes(console: Console, notes: Sequence[str]) -> None:
+    """Each note wrapped to the terminal, continuation lines under its first word."""
+    for note in notes:
+        for line in wrapped(note, console.width - 1, "note: "):
+            console.print(line, highlight=False, style="dim", markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -194,8 +203,7 @@ def predict_cmd(
         )
         raise typer.Exit(code=EXIT_NO_ANSWER)
     render_prediction(p, console)
-    for note in p.notes:
-        console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False, soft_wrap=True)
+    _print_notes(console, p.notes)
 
 
 def _predict_disagg(
@@ -287,8 +295,7 @@ def _predict_disagg(
         raise typer.Exit(code=EXIT_NO_ANSWER)
     console = Console()
     _render_disagg(d, console)
-    for note in d.notes:
-        console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False, soft_wrap=True)
+    _print_notes(console, d.notes)
 
 
 def _render_disagg(d: Any, console: Console) -> None:

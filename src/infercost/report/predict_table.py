@@ -8,8 +8,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from infercost.explain import readable
 from infercost.predict import Prediction
-from infercost.report.text import usd_sig
+from infercost.report.text import usd_sig, wrapped
 
 
 def _fmt(value: float | None, scale: float = 1.0, digits: int = 2, unit: str = "") -> str:
@@ -96,15 +97,22 @@ def render_prediction(p: Prediction, console: Console) -> None:
             + "[/dim]"
         )
     if p.explain:
-        console.print("[bold]explain[/bold] (formula trail, in evaluation order)")
-        for term in p.explain:
-            v = term["value"]
-            shown = f"{v:,.6g}" if isinstance(v, float | int) else str(v)
-            console.print(
-                f"  [bold]{term['name']}[/bold] = {shown} {term['unit']}", highlight=False
-            )
-            console.print(f"      {term['formula']}", highlight=False, style="dim", markup=False)
-            if term["source"]:
-                console.print(
-                    f"      source: {term['source']}", highlight=False, style="dim", markup=False
-                )
+        render_explain(p.explain, console)
+
+
+def render_explain(terms: list[dict[str, Any]], console: Console) -> None:
+    """The explain trail: each term's value in readable units (thousands separators, SI in
+    brackets, ms for short times; no scientific notation), then its formula and source wrapped
+    to the terminal with a hanging indent."""
+    width = console.width - 1  # a line exactly as wide as the terminal wraps on some
+    console.print("[bold]explain[/bold] (formula trail, in evaluation order)")
+    for term in terms:
+        shown = readable(term["value"], str(term["unit"]))
+        console.print(
+            f"  [bold]{escape(str(term['name']))}[/bold] = {escape(shown)}", highlight=False
+        )
+        for line in wrapped(str(term["formula"]), width, "      "):
+            console.print(line, highlight=False, style="dim", markup=False, soft_wrap=True)
+        if term["source"]:
+            for line in wrapped(str(term["source"]), width, "      source: ", "        "):
+                console.print(line, highlight=False, style="dim", markup=False, soft_wrap=True)

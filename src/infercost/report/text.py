@@ -1,8 +1,10 @@
-"""Money formatting shared by the terminal tables: the sign in front of the dollar."""
+"""Text shared by the terminal tables: money (the sign in front of the dollar) and lines
+wrapped with a hanging indent."""
 
 from __future__ import annotations
 
 import math
+import textwrap
 from decimal import Decimal
 
 
@@ -38,3 +40,19 @@ def usd_sig(x: float | Decimal | None, sig: int = 3) -> str:
         return "$0"
     places = max(2, sig - 1 - math.floor(math.log10(abs(v))))
     return usd(x, places)
+
+
+def wrapped(text: str, width: int, first: str = "", rest: str | None = None) -> list[str]:
+    """``text`` wrapped at ``width`` columns between words with a hanging indent: the first
+    line starts with ``first``, the others with ``rest`` (default: spaces as wide as
+    ``first``). A word longer than a line (a URL, a path) is split rather than left to run
+    past the edge. Never fewer than 20 columns of text per line."""
+    indent = " " * len(first) if rest is None else rest
+    lines = textwrap.wrap(
+        text,
+        width=max(width, len(indent) + 20),
+        initial_indent=first,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+    )
+    return lines or [first.rstrip()]

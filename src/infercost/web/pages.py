@@ -31,6 +31,7 @@ from infercost.api.respond import compute
 from infercost.api.schema import LIMITS
 from infercost.api.simulate import SimulateRequest, run_simulate
 from infercost.errors import InfercostError, InputError
+from infercost.explain import readable
 from infercost.report.charts_cost import compare_figure
 from infercost.report.plan_charts import breakeven_figure, fleet_figure, search_figure
 from infercost.web.render import (
@@ -156,8 +157,8 @@ def predict_page(values: dict[str, str]) -> Result:
         body += figure(fig, "chart-latency")
     trail = data["explain"] or []
     body += "<h2>How each figure was derived</h2>" + table(
-        ["term", "value", "unit", "formula", "source"],
-        [(t["name"], t["value"], t["unit"], t["formula"], t["source"]) for t in trail],
+        ["term", "value", "formula", "source"],
+        [(t["name"], readable(t["value"], t["unit"]), t["formula"], t["source"]) for t in trail],
         [False, True],
         "explain",
     )

@@ -145,3 +145,19 @@ def test_unhandled_error_is_a_json_500_without_traceback() -> None:
     assert r.status_code == 500
     assert "secret internals" not in r.text
     assert "Traceback" not in r.text
+
+
+def test_docs_page_works_offline(client: TestClient) -> None:
+    """/docs is served from the package with nothing fetched elsewhere (FastAPI's Swagger UI
+    loads its scripts from a CDN: a blank page without internet; QA, issue 15)."""
+    r = client.get("/docs")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    page = r.text
+    assert "<script" not in page and "<link" not in page
+    assert "src=" not in page and 'href="http' not in page and "url(" not in page
+    # every endpoint of the schema, and the predict body's fields with their defaults
+    for path in client.get("/openapi.json").json()["paths"]:
+        assert f"<code>{path}</code>" in page
+    assert "<code>kv_dtype</code>" in page and "<code>auto</code>" in page
+    assert 'href="/openapi.json"' in page
+    assert client.get("/redoc").status_code == 404  # ReDoc loads from a CDN too

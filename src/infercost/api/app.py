@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import HTMLResponse
 
 from infercost import __version__
 from infercost.api import calibrate, catalog, economics, plan, predict, simulate, usage
 from infercost.api import errors as error_handlers
+from infercost.api.docs_page import docs_html
 from infercost.api.middleware import BodyLimit, TokenAuth
 from infercost.api.runner import Runner
 from infercost.api.settings import ServiceSettings
@@ -50,6 +52,10 @@ def create_app(
             "413 over the size limits; 504 over the time limit."
         ),
         lifespan=lifespan,
+        # Swagger UI and ReDoc load from a CDN: blank pages offline. /docs is served below
+        # from the same schema with nothing fetched from elsewhere.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.runner = runner
@@ -72,6 +78,11 @@ def create_app(
             "openapi": "/openapi.json",
             "version": __version__,
         }
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def docs() -> HTMLResponse:
+        """Every endpoint, its parameters and body fields, from /openapi.json (offline)."""
+        return HTMLResponse(docs_html(app.openapi()))
 
     @app.get("/healthz", tags=["service"], summary="Liveness")
     def healthz() -> dict[str, str]:

@@ -168,3 +168,40 @@ def test_a_workload_in_memory_is_its_own_single_chunk() -> None:
     (chunk,) = list(wl.request_chunks())
     assert [c.tolist() for c in chunk] == [[0.0, 1.0, 2.0], [10] * 3, [5] * 3, [-1] * 3, [0] * 3]
     assert wl.arrival_marks() == (0.0, 1.0, 2.0)
+
+
+@pytest.mark.parametrize("replicas", [1, 3])
+def test_open_loop_records_read_arrivals_and_lengths_from_the_workload(
+    make_step: StepFactory, monkeypatch: pytest.MonkeyPatch, replicas: int
+) -> None:
+    # An open loop's finish records carry only the gid and the replica's times; the
+    # recorder reads each request's arrival, ready time (arrival + request overhead) and
+    # lengths from the workload's chunks by gid. In chunks of 13 with batches of 7 records
+    # (batches straddle chunks, chunks end in mid-batch, some requests rejected), the
+    # per-request arrays equal the workload's own and the in-memory run's (one chunk,
+    # batches of 16,384), and every chunk is dropped once all its requests have left.
+    cfg = _cfg(make_step, kv_capacity_tokens=1200.0, request_overhead_s=0.003)
+    stream = _stream(2000, 150.0, 13)
+    wl = stream.materialize()
+    whole = simulate(wl, cfg, replicas=replicas, keep_requests=True)
+    recorders: list[sim_engine._Recorder] = []
+    summary = sim_engine._Recorder.summary
+
+    def spy(self: sim_engine._Recorder, *args: object) -> object:
+        recorders.append(self)
+        return summary(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sim_engine._Recorder, "summary", spy)
+    monkeypatch.setattr(sim_engine, "_FLUSH", 7)
+    chunked = simulate(stream, cfg, replicas=replicas, keep_requests=True)
+    a, b = chunked.requests, whole.requests
+    assert a is not None and b is not None
+    assert 0 < int(a.rejected.sum()) < 100  # requests over the 1,200-token cache
+    np.testing.assert_array_equal(a.arrival_s, wl.arrival_s)
+    np.testing.assert_array_equal(a.ready_s, wl.arrival_s + 0.003)
+    np.testing.assert_array_equal(a.input_tokens, wl.input_tokens)
+    np.testing.assert_array_equal(a.output_tokens, wl.output_tokens)
+    for f in ("sched_s", "first_token_s", "finish_s", "preemptions", "replica", "rejected"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+    assert chunked.summary == whole.summary
+    assert recorders[0]._chunks == []

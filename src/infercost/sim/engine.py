@@ -226,17 +226,42 @@ _RECORD_FIELDS = (
     "gid", "arrival", "ready", "scheduled", "first_token", "finish", "input_tokens",
     "output_tokens", "preemptions", "replica",
 )  # fmt: skip
+#: an open loop's records: the rest is the workload's, looked up by gid (_Recorder.add_chunk)
+_SHORT_FIELDS = ("gid", "scheduled", "first_token", "finish", "preemptions", "replica")
+
+
+class _Chunk:
+    """The arrival times and lengths of workload requests ``base`` to ``end - 1``, kept
+    while ``left`` of them have not yet been reduced or rejected."""
+
+    __slots__ = ("arrival", "base", "end", "isl", "left", "osl")
+
+    def __init__(self, base: int, arrival: FloatArray, isl: IntArray, osl: IntArray) -> None:
+        self.base, self.end, self.left = base, base + len(arrival), len(arrival)
+        self.arrival, self.isl, self.osl = arrival, isl, osl
 
 
 class _Recorder:
     """The simulation's sink: turns each request that leaves into its latencies, written
     into per-request arrays (``float64`` or ``float32``, five of them) in batches, and the
     counts and sums the summary and the saturation verdict need. With ``keep``, also the
-    full :class:`RequestTimings`."""
+    full :class:`RequestTimings`.
 
-    def __init__(self, reqs: Requests, n: int, keep: bool, t_mid: float, t_last: float) -> None:
+    An open loop's records carry only what the replica decided (gid, scheduled, first-token
+    and finish times; preemptions and replica where timings are kept); each request's
+    arrival, ready time (arrival + ``overhead_s``) and lengths are the workload's, read by gid
+    from the chunks the driver registers (:meth:`add_chunk`) and dropped once all their
+    requests have left. The same values as the slot's copies, so the same latencies bit for
+    bit, with half the fields to build and convert per request."""
+
+    def __init__(
+        self, reqs: Requests, n: int, keep: bool, t_mid: float, t_last: float,
+        overhead_s: float = 0.0,
+    ) -> None:  # fmt: skip
         self.reqs = reqs
         self.n = n
+        self.overhead_s = overhead_s
+        self._chunks: list[_Chunk] = []
         self.exact = n <= FLOAT64_MAX
         dt = np.float64 if self.exact else np.float32
 
@@ -269,15 +294,32 @@ class _Recorder:
                 replica=np.full(n, -1, dtype=np.int64),
                 rejected=np.zeros(n, dtype=np.bool_),
             )
-        #: finished requests not yet reduced, one tuple each (gid, arrival, ready, scheduled,
-        #: first token and finish times, input and output tokens, preemptions, replica), in
+        #: finished requests not yet reduced, one tuple each (the :attr:`record_fields`), in
         #: finish order; replicas append to it themselves through ``direct_records`` (see
         #: :class:`~infercost.sim.scheduler.Sink`)
         self.records: list[tuple[float, ...]] = []
         self.direct_records: list[tuple[float, ...]] | None = self.records
-        #: the fields of a record; preemptions and replica only where timings are kept
-        self.record_fields = _RECORD_FIELDS if keep else _RECORD_FIELDS[:8]
+        #: the fields of a record (an open loop's, :data:`_SHORT_FIELDS`); preemptions and
+        #: replica only where timings are kept
+        self.record_fields: tuple[str, ...] = _SHORT_FIELDS if keep else _SHORT_FIELDS[:4]
         self._rej: list[tuple[int, float, float, int, int]] = []
+
+    def add_chunk(self, base: int, arrival: FloatArray, isl: IntArray, osl: IntArray) -> None:
+        """Register the workload's requests ``base`` to ``base + len(arrival) - 1`` (arrival
+        times and lengths), before any of them is routed."""
+        self._chunks.append(_Chunk(base, arrival, isl, osl))
+
+    def _chunk_of(self, gid: int) -> _Chunk:
+        for c in self._chunks:
+            if c.base <= gid < c.end:
+                return c
+        raise AssertionError(f"request {gid} is in no registered chunk")
+
+    def _left(self, c: _Chunk, k: int) -> None:
+        """``k`` more requests of chunk ``c`` have left; drop it when none remains."""
+        c.left -= k
+        if c.left == 0:
+            self._chunks.remove(c)
 
     def finished(self, i: int) -> None:
         """Sink: slot ``i`` finished; buffer its raw times and free the slot (the latencies,
@@ -285,11 +327,9 @@ class _Recorder:
         r = self.reqs
         buf = self.records
         buf.append((
-            r.gid[i], r.arrival_s[i], r.ready_s[i], r.sched_s[i], r.first_s[i], r.finish_s[i],
-            r.isl[i], r.osl[i], r.preempts[i], r.replica[i],
+            r.gid[i], r.sched_s[i], r.first_s[i], r.finish_s[i], r.preempts[i], r.replica[i],
         ) if self.timings is not None else (
-            r.gid[i], r.arrival_s[i], r.ready_s[i], r.sched_s[i], r.first_s[i], r.finish_s[i],
-            r.isl[i], r.osl[i],
+            r.gid[i], r.sched_s[i], r.first_s[i], r.finish_s[i],
         ))  # fmt: skip
         r.free_slots.append(i)
         if len(buf) >= _FLUSH:
@@ -298,11 +338,16 @@ class _Recorder:
     def rejected(self, i: int) -> None:
         """Sink: slot ``i`` can never be admitted; record it and free the slot."""
         r = self.reqs
-        self.reject(r.gid[i], r.arrival_s[i], r.ready_s[i], r.isl[i], r.osl[i], r.replica[i])
+        gid = r.gid[i]
+        c = self._chunk_of(gid)
+        arrival = float(c.arrival[gid - c.base])
+        self.reject(gid, arrival, arrival + self.overhead_s, r.isl[i], r.osl[i], r.replica[i])
         r.free(i)
 
     def reject(self, gid: int, arrival: float, ready: float, isl: int, osl: int, k: int) -> None:
         """Record request ``gid`` as rejected (it leaves at arrival)."""
+        if self._chunks:
+            self._left(self._chunk_of(gid), 1)
         self.rejected_count += 1
         if self.t_mid < arrival <= self.t_last:
             self.window_leaves += 1
@@ -339,6 +384,29 @@ class _Recorder:
             t.replica[g] = cols[5]
             t.rejected[g] = True
 
+    def _workload_of(self, g: IntArray) -> tuple[FloatArray, IntArray, IntArray]:
+        """Arrival times and lengths of requests ``g`` (an open loop's batch of records),
+        from the registered chunks; chunks all of whose requests have left are dropped."""
+        lo, hi = int(g.min()), int(g.max())
+        chunks = [c for c in self._chunks if c.base <= hi and c.end > lo]
+        if len(chunks) == 1:
+            c = chunks[0]
+            j = g - c.base
+            self._left(c, len(g))
+            return c.arrival[j], c.isl[j], c.osl[j]
+        arrival = np.empty(len(g))
+        isl = np.empty(len(g), dtype=np.int64)
+        osl = np.empty(len(g), dtype=np.int64)
+        which = np.searchsorted([c.end for c in chunks], g, side="right")
+        for k, c in enumerate(chunks):
+            mine = which == k
+            j = g[mine] - c.base
+            arrival[mine] = c.arrival[j]
+            isl[mine] = c.isl[j]
+            osl[mine] = c.osl[j]
+            self._left(c, len(j))
+        return arrival, isl, osl
+
     def _reduce(self, records: list[tuple[float, ...]]) -> None:
         """One batch of records: latencies into the arrays, counts and sums."""
         # (records, fields); ids and tokens < 2^53 are exact in float64
@@ -347,8 +415,15 @@ class _Recorder:
             chain.from_iterable(records), dtype=np.float64, count=w * len(records)
         ).reshape(-1, w)
         g = a[:, 0].astype(np.int64)
-        arrival, ready, sched, first, finish = a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5]
-        isl, osl = a[:, 6].astype(np.int64), a[:, 7].astype(np.int64)
+        if w <= 6:  # an open loop's: the rest from the workload
+            sched, first, finish = a[:, 1], a[:, 2], a[:, 3]
+            arrival, isl, osl = self._workload_of(g)
+            ready = arrival + self.overhead_s  # as the driver's ready times: the same bits
+            extra = 4
+        else:
+            arrival, ready, sched, first, finish = a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5]
+            isl, osl = a[:, 6].astype(np.int64), a[:, 7].astype(np.int64)
+            extra = 8
         ttft = first - arrival
         e2e = finish - arrival
         multi = osl > 1
@@ -374,8 +449,8 @@ class _Recorder:
             t.finish_s[g] = finish
             t.input_tokens[g] = isl
             t.output_tokens[g] = osl
-            t.preemptions[g] = a[:, 8].astype(np.int64)
-            t.replica[g] = a[:, 9].astype(np.int64)
+            t.preemptions[g] = a[:, extra].astype(np.int64)
+            t.replica[g] = a[:, extra + 1].astype(np.int64)
 
     def summary(self, t_first: float, slo: Slo | None) -> Summary:
         """The run's :class:`Summary` (equal to :func:`summarize` over the per-request
@@ -424,6 +499,9 @@ class _ClosedRecorder(_Recorder):
     ) -> None:  # fmt: skip
         super().__init__(reqs, n, keep, math.inf, math.inf)
         self.direct_records = None  # each finish sends its client's next request at once
+        # arrivals are the clients' sends, not the workload's: records carry them, as they
+        # carry the ready times and lengths
+        self.record_fields = _RECORD_FIELDS if keep else _RECORD_FIELDS[:8]
         self.client_s = loop.client_overhead_s
         self.request_s = request_overhead_s
         self.reps = reps
@@ -446,13 +524,24 @@ class _ClosedRecorder(_Recorder):
         """Sink: slot ``i`` finished; record it and send its client's next request."""
         r = self.reqs
         end, k = r.finish_s[i], r.replica[i]
-        super().finished(i)
+        self.records.append((
+            r.gid[i], r.arrival_s[i], r.ready_s[i], r.sched_s[i], r.first_s[i], end,
+            r.isl[i], r.osl[i], r.preempts[i], k,
+        ) if self.timings is not None else (
+            r.gid[i], r.arrival_s[i], r.ready_s[i], r.sched_s[i], r.first_s[i], end,
+            r.isl[i], r.osl[i],
+        ))  # fmt: skip
+        r.free_slots.append(i)
+        if len(self.records) >= _FLUSH:
+            self.drain()
         self._next(end, k)
 
     def rejected(self, i: int) -> None:
         """Sink: slot ``i`` can never be admitted; its client sends the next at once."""
-        k = self.reqs.replica[i]
-        super().rejected(i)
+        r = self.reqs
+        k = r.replica[i]
+        self.reject(r.gid[i], r.arrival_s[i], r.ready_s[i], r.isl[i], r.osl[i], k)
+        r.free(i)
         self._next(self.reps[k].t, k)
 
 
@@ -662,7 +751,7 @@ def _simulate(
             crec.timings, summary, sat, _stats(reps, summary), router, slo, closed_loop
         )
     bs = config.block_size
-    rec = _Recorder(reqs, n, keep, t_mid, t_last)
+    rec = _Recorder(reqs, n, keep, t_mid, t_last, config.request_overhead_s)
     reps = [kind(config, reqs, rec) for _ in range(replicas)]
     max_len = config.max_model_len
     step = max(n // 200, 1)
@@ -673,6 +762,7 @@ def _simulate(
     half_block = reps[0].half_block
     for arr, isl_a, osl_a, pid_a, ptok_a in workload.request_chunks():
         ptok_a = (ptok_a // bs) * bs  # only whole blocks are shared (vLLM APC)
+        rec.add_chunk(base, arr, isl_a, osl_a)
         arrival_l = arr.tolist()
         ready_l = (arr + overhead).tolist()
         isl_l, osl_l = isl_a.tolist(), osl_a.tolist()

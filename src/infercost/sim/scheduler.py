@@ -75,12 +75,14 @@ class Sink(Protocol):
     """Where a replica reports requests that leave it (the simulation's metric recorder).
 
     A sink may also have ``direct_records``, a list, and ``drain()``: the replica's loop then
-    appends what ``finished`` would record, the tuple (gid, arrival, ready, scheduled, first
-    token and finish times, input and output tokens, preemptions, replica), to that list
-    itself and frees the slot, and calls ``drain()`` once the list holds :data:`_RECORDS`
-    records or more; ``finished`` is still called for the rarer paths. The same records in
-    the same order, without a call per request. A sink whose ``record_fields`` has 8
-    entries takes the tuple without the last two."""
+    appends what ``finished`` would record, the tuple (gid, scheduled, first token and finish
+    times, preemptions, replica), to that list itself and frees the slot, and calls
+    ``drain()`` once the list holds :data:`_RECORDS` records or more; ``finished`` is still
+    called for the rarer paths. The same records in the same order, without a call per
+    request. A sink whose ``record_fields`` has 4 entries takes the tuple without the last
+    two. Such a sink reads each request's arrival and ready times and lengths from the
+    workload by gid: requests a :class:`Feed` queues leave the slot's ``arrival_s`` and
+    ``ready_s`` unset."""
 
     def finished(self, i: int) -> None:
         """Request in slot ``i`` produced its last token (``finish_s`` is set)."""
@@ -261,7 +263,7 @@ class Replica:
         self.sink = sink
         # the sink's record list the loop appends to itself, or None: a call per finish
         self._records: list[tuple[float, ...]] | None = getattr(sink, "direct_records", None)
-        self._whole_records = len(getattr(sink, "record_fields", "0123456789")) == 10
+        self._whole_records = len(getattr(sink, "record_fields", "012345")) == 6
         self.fast = FastStep(cfg.step)
         self._time_fn = self.fast.time_fn()  # time_s, specialised where it can be
         spec = cfg.spec
@@ -278,7 +280,7 @@ class Replica:
         self.b = 0  # decoding sequences
         self.kv_private = 0.0
         self.kv_shared = 0.0
-        self.kv_future = 0.0
+        self.kv_future = 0.0  # outputs still to come, tokens (tracked under "full" only)
         self.running: dict[int, None] = {}
         self.prefilling: list[int] = []
         self.waiting: deque[int] = deque()
@@ -345,7 +347,7 @@ class Replica:
         need = (target - shared) + self.half_block + new_prefix + reserve
         if not self.full:
             need += self.b * self.E
-        # kv_future (outputs still to come) is tracked in both modes, reserved only in full.
+        # kv_future (outputs still to come) is tracked and reserved under "full" only.
         used = self._kv_used() + (self.kv_future if self.full else 0.0)
         if used + need > self.cap:
             for victim in [p for p in self.lru if p != pid]:
@@ -373,7 +375,8 @@ class Replica:
         if math.isnan(r.sched_s[i]):
             r.sched_s[i] = self.t
         self.kv_private += target - shared
-        self.kv_future += reserve
+        if self.full:
+            self.kv_future += reserve
         self.running[i] = None
         self.prefilling.append(i)
         return True
@@ -381,7 +384,8 @@ class Replica:
     def _release(self, i: int, private: float, grown: float) -> None:
         r = self.reqs
         self.kv_private -= private
-        self.kv_future -= r.reserve[i] - grown
+        if self.full:
+            self.kv_future -= r.reserve[i] - grown
         del self.running[i]
         shared = r.shared[i]
         if shared:
@@ -554,6 +558,10 @@ class Replica:
         request the same as ``advance_until(ready)`` then :meth:`enqueue` (or, for one that
         can never be served, the feed's ``reject``), without a call per request."""
         self._loop(-math.inf, feed)
+        # the sink's records are drained once per chunk here (the loop drains them after
+        # prompt iterations only when it is not fed): the same batches (Sink.direct_records)
+        if self._records is not None and len(self._records) >= _RECORDS:
+            self.sink.drain()  # type: ignore[attr-defined]
 
     def _store(self, t: float, G: int, C: float, B: int, kvp: float, kvf: float) -> None:
         """Write the loop's state back before a method that reads or changes it."""
@@ -581,10 +589,12 @@ class Replica:
         pids, ptoks, sched_s, shared_l, reserve_l = r.pid, r.ptok, r.sched_s, r.shared, r.reserve
         finish_s = r.finish_s
         free_slots = r.free_slots
-        arrival_l, ready_l, replica_l, preempts = r.arrival_s, r.ready_s, r.replica, r.preempts
+        replica_l, preempts = r.replica, r.preempts
         nan = math.nan
         records = self._records
         record = records.append if records is not None else None
+        # records drained after prompt iterations (else once per chunk, by serve)
+        drain_each = records is not None and feed is None
         whole_records = self._whole_records
         free = free_slots.append
         E = self.E
@@ -647,11 +657,10 @@ class Replica:
                 # open-loop feed: queue the request the horizon was for, then aim at the next
                 if fj >= 0:
                     gid = f_base + fj
-                    if free_slots:  # Requests.add, inline
+                    if free_slots:  # Requests.add, inline (the sink reads the arrival and
+                        # ready times from the workload: see Sink)
                         i = free_slots.pop()
                         gids[i] = gid
-                        arrival_l[i] = f_arrival[fj]
-                        ready_l[i] = until_s
                         replica_l[i] = f_replica
                         isl[i] = f_isl[fj]
                         osl[i] = f_osl[fj]
@@ -717,22 +726,25 @@ class Replica:
                     if target <= budget and not (
                         (ptoks[i] and prefix_caching and pids[i] >= 0) or lru
                     ):
-                        reserve = float(osl[i] - g_i) if full else 0.0
-                        need = target + hb + reserve
-                        if prompt_mode:
-                            need += Bf * E
-                        used = kvp + kvs + hbn
+                        # the room it needs (as the general path; its reservation of 0.0
+                        # under "prompt" left out: adding 0.0 changes no bits)
                         if full:
-                            used += kvf
+                            reserve = float(osl[i] - g_i)
+                            need = target + hb + reserve
+                            used = kvp + kvs + hbn + kvf
+                        else:
+                            need = target + hb + Bf * E
+                            used = kvp + kvs + hbn
                         if used + need <= cap:
                             shared_l[i] = 0
                             pf_target[i] = target
-                            reserve_l[i] = reserve
                             state[i] = PREFILLING
                             if not preempted or sched_s[i] != sched_s[i]:  # NaN: first
                                 sched_s[i] = t
                             kvp += target
-                            kvf += reserve
+                            if full:
+                                reserve_l[i] = reserve
+                                kvf += reserve
                             running[i] = None
                             hbn += hb
                             waiting.popleft()
@@ -766,24 +778,28 @@ class Replica:
                             break
                         n = pf_target[i] - pf_done[i]
                     else:
-                        reserve = float(osl[i] - g_i) if full else 0.0
-                        need = target + hb + reserve
-                        if prompt_mode:
-                            need += Bf * E
-                        used = kvp + kvs + hbn
+                        # room for the prompt, and the outputs under "full" (kv_future
+                        # tracked there only); under "prompt" one decode step of the running
+                        # sequences (Replica._admit; its reservation of 0.0 left out)
                         if full:
-                            used += kvf
+                            reserve = float(osl[i] - g_i)
+                            need = target + hb + reserve
+                            used = kvp + kvs + hbn + kvf
+                        else:
+                            need = target + hb + Bf * E
+                            used = kvp + kvs + hbn
                         if used + need > cap:
                             break
                         shared_l[i] = 0
                         pf_target[i] = target
                         pf_done[i] = 0
-                        reserve_l[i] = reserve
                         state[i] = PREFILLING
                         if not preempted or sched_s[i] != sched_s[i]:  # NaN: first admission
                             sched_s[i] = t
                         kvp += target
-                        kvf += reserve
+                        if full:
+                            reserve_l[i] = reserve
+                            kvf += reserve
                         running[i] = None
                         hbn += hb
                         prefilling.append(i)
@@ -830,7 +846,8 @@ class Replica:
                         G += 1
                         C += grown
                         kvp += grown
-                        kvf -= grown
+                        if full:
+                            kvf -= grown
                         # requests whose last decode iteration this was (as Replica._finish)
                         while heap:
                             if heap[0][0] > G:
@@ -846,7 +863,8 @@ class Replica:
                                 Bf -= 1.0
                                 sh = shared_l[i]
                                 kvp -= ctx - sh
-                                kvf -= reserve_l[i] - grown
+                                if full:
+                                    kvf -= reserve_l[i] - grown
                                 del running[i]
                                 hbn -= hb
                                 if sh:
@@ -862,12 +880,10 @@ class Replica:
                                 else:  # the sink's finished(i), inline (the slot is free
                                     # at once: its state and finish time are not read)
                                     record((
-                                        gids[i], arrival_l[i], ready_l[i], sched_s[i],
-                                        first_s[i], t, isl[i], osl[i], preempts[i],
+                                        gids[i], sched_s[i], first_s[i], t, preempts[i],
                                         replica_l[i],
                                     ) if whole_records else (
-                                        gids[i], arrival_l[i], ready_l[i], sched_s[i],
-                                        first_s[i], t, isl[i], osl[i],
+                                        gids[i], sched_s[i], first_s[i], t,
                                     ))  # fmt: skip
                                     free(i)
                     # prompts done: each request samples its first token, then decodes (in
@@ -943,7 +959,7 @@ class Replica:
                             prefilling.clear()
                         elif done:
                             prefilling[:] = [i for i in prefilling if state[i] == PREFILLING]
-                    if records is not None and len(records) >= _RECORDS:
+                    if drain_each and len(records) >= _RECORDS:  # type: ignore[arg-type]
                         self.sink.drain()  # type: ignore[attr-defined]
                     # straight on to the decode-only runs when the loop's next pass would go
                     # there (nothing waits or prefills, the horizon is ahead, the KV cache
@@ -1034,7 +1050,8 @@ class Replica:
                 G += n
                 C += grown
                 kvp += grown
-                kvf -= grown
+                if full:
+                    kvf -= grown
                 runs += 1
                 busy += dt
                 used1 = used0 + grown
@@ -1060,7 +1077,8 @@ class Replica:
                     Bf -= 1.0
                     sh = shared_l[i]
                     kvp -= ctx - sh
-                    kvf -= reserve_l[i] - grown
+                    if full:
+                        kvf -= reserve_l[i] - grown
                     del running[i]
                     hbn -= hb
                     if sh:
@@ -1076,12 +1094,8 @@ class Replica:
                     else:  # the sink's finished(i), inline (the slot is free at once: its
                         # state and finish time are not read)
                         record((
-                            gids[i], arrival_l[i], ready_l[i], sched_s[i], first_s[i], t,
-                            isl[i], osl[i], preempts[i], replica_l[i],
-                        ) if whole_records else (
-                            gids[i], arrival_l[i], ready_l[i], sched_s[i], first_s[i], t,
-                            isl[i], osl[i],
-                        ))  # fmt: skip
+                            gids[i], sched_s[i], first_s[i], t, preempts[i], replica_l[i],
+                        ) if whole_records else (gids[i], sched_s[i], first_s[i], t))  # fmt: skip
                         free(i)
                     if not heap or heap[0][0] > G:
                         break

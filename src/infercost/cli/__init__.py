@@ -44,7 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "api-prices": (
         "economics",
-        "List API price sheets (our dated history, your files, genai-prices per provider).",
+        "List API price sheets: genai-prices' current sheet where it has the model, else our "
+        "dated history.",
     ),
     "cost": (
         "economics",

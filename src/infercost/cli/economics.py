@@ -121,7 +121,13 @@ def tco_command(
 
 
 offers_app = typer.Typer(
-    help="Cloud GPU offers (dated snapshot), sorted by $/GPU-hour.", no_args_is_help=False
+    help="Cloud GPU offers (dated snapshot), cheapest $/GPU-hour first: the current ones, "
+    f"superseded rows (dated more than {STALE_AFTER_DAYS} days before the newest offer for the "
+    "same GPU and kind) hidden and counted; --all lists them.\n\n"
+    "Examples: infercost offers --gpu H100; infercost offers --kind spot --all; "
+    "infercost offers refresh",
+    short_help="Cloud GPU offers (dated snapshot), sorted by $/GPU-hour.",
+    no_args_is_help=False,
 )
 
 
@@ -142,10 +148,7 @@ def offers_command(
 ) -> None:
     """List current offers: $/instance-hour, $/GPU-hour, source and date; stale prices
     flagged. Superseded offers (a newer price exists for the same GPU and kind) are hidden
-    unless --all; the planners and the default offer never use them.
-
-    Examples: infercost offers --gpu H100; infercost offers --kind spot --all
-    """
+    unless --all; the planners and the default offer never use them."""
     if ctx.invoked_subcommand is not None:
         return
     data = offers_data(gpu, provider, kind, max_age_days, show_all=show_all)
@@ -326,8 +329,8 @@ def api_prices_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """List API price sheets: current prices from genai-prices (installed, offline) where it
-    has the model, else our dated history (STALE past --max-age-days), your files first.
+    """List API price sheets: genai-prices' current sheet where it has the model, else our
+    dated history (STALE past --max-age-days); your price files first.
 
     Examples: infercost api-prices; infercost api-prices --provider openai;
     infercost api-prices --history

@@ -993,9 +993,10 @@ class Replica:
                         pop(heap)
                 n_max = g0 - G
                 # the batch size's decode line and run constants (a sentinel off every
-                # context when it has none)
+                # context when it has none); hbeta = beta / 2, the step's growth per decode
+                # iteration halved (halving is exact, so x * 0.5 below moves onto it)
                 try:
-                    a0, slope, lo, hi, bE, beta = run_consts[b]
+                    a0, slope, lo, hi, bE, hbeta = run_consts[b]
                 except KeyError:  # first run at this batch size
                     self.b = B
                     line = self._decode_line(b) if fast else None
@@ -1003,9 +1004,9 @@ class Replica:
                     if line is None:
                         consts = (nan, nan, inf, -inf, bE, nan)
                     else:
-                        consts = (line[0], line[1], line[2], line[3], bE, line[1] * bE)
+                        consts = (line[0], line[1], line[2], line[3], bE, line[1] * bE * 0.5)
                     run_consts[b] = consts
-                    a0, slope, lo, hi, bE, beta = consts
+                    a0, slope, lo, hi, bE, hbeta = consts
                 m = n_max + 0.0  # the run's length as a float (float-only arithmetic below)
                 if prompt_mode and cap - used0 < (m + 1.0) * bE:
                     # the KV cache may fill before the next finish (else n_kv >= n_max)
@@ -1013,7 +1014,8 @@ class Replica:
                     if n_kv < n_max:
                         n_max = n_kv if n_kv > 1 else 1
                         m = n_max + 0.0
-                if lo > C or hi - (m - 1.0) * bE < C:
+                m1 = m - 1.0
+                if lo > C or hi - m1 * bE < C:
                     # off the batch size's checked line (or none): summed piece by piece
                     self.b = B
                     n, dt = self._decode_run(C, n_max, until_s - t)
@@ -1021,30 +1023,32 @@ class Replica:
                 else:
                     # the run lies on the batch size's checked line (the common case, inline):
                     # n iterations take n t0 + beta n (n - 1) / 2, with n as a float (m; k =
-                    # m - 1), the same bits as with the int
+                    # m - 1), the same bits as with the int; beta x y * 0.5 is computed as
+                    # hbeta x y (scaling by 2 commutes with rounding: the same bits)
                     t0 = a0 + slope * C
-                    dt = m * t0 + beta * m * (m - 1.0) * 0.5
+                    dt = m * t0 + hbeta * m * m1
                     n = n_max
                     need = until_s - t
                     if dt >= need:
-                        # the horizon falls inside: Replica._partial_run, inline
-                        a = t0 - beta * 0.5
-                        disc = a * a + 2.0 * beta * need
+                        # the horizon falls inside: Replica._partial_run, inline (2 beta =
+                        # 4 hbeta exactly)
+                        a = t0 - hbeta
+                        disc = a * a + 4.0 * hbeta * need
                         if a > 0.0:
                             n = ceil(2.0 * need / (a + sqrt(disc if disc > 0.0 else 0.0)) - 1e-9)
                             n = 1 if n < 1 else n_max if n > n_max else n
                             m = n + 0.0
                         k = m - 1.0
-                        while n > 1 and k * t0 + beta * k * (k - 1.0) * 0.5 >= need:
+                        while n > 1 and k * t0 + hbeta * k * (k - 1.0) >= need:
                             n -= 1
                             m = k
                             k -= 1.0
-                        dt = m * t0 + beta * m * k * 0.5
+                        dt = m * t0 + hbeta * m * k
                         while dt < need and n < n_max:
                             n += 1
                             k = m
                             m += 1.0
-                            dt = m * t0 + beta * m * k * 0.5
+                            dt = m * t0 + hbeta * m * k
                     grown = m * bf * E  # = n * b * E: n b < 2^53 is exact in a float
                 t += dt
                 G += n

@@ -26,7 +26,8 @@ def _json(args: list[str]) -> dict[str, Any]:
 def test_sim_json_keys_are_pinned() -> None:
     # The published JSON format is written out, not derived (DESIGN.md contracts).
     assert SIM_JSON_KEYS == (
-        "num_requests", "completed", "rejected", "replicas", "router", "duration_s",
+        "num_requests", "completed", "rejected", "isl_mean_tokens", "osl_mean_tokens",
+        "replicas", "router", "duration_s",
         "request_throughput_req_s", "output_tok_s", "total_tok_s", "overloaded",
         "saturation_reliable", "saturation_reason", "offered_rate_req_s",
         "sustainable_rate_req_s", "ttft_s", "tpot_s", "e2e_s", "queue_s", "itl_mean_s",
@@ -271,3 +272,27 @@ def test_data_parallel_gpus_are_replicas_not_one_replica() -> None:
     )  # fmt: skip
     assert result.exit_code != 0
     assert "--replicas 8" in str(result.exception) + result.output
+
+
+def test_realised_mean_lengths_of_a_trace_are_reported(tmp_path: Path) -> None:
+    # Three trace rows: input 100 + 200 + 301 = 601 tokens, output 10 + 20 + 31 = 61 tokens,
+    # so the run's realised means are 601 / 3 and 61 / 3 tokens, in the JSON result and in
+    # the plain output (one decimal: 200.3 and 20.3).
+    p = tmp_path / "trace.csv"
+    p.write_text("timestamp,input_tokens,output_tokens\n0,100,10\n0.5,200,20\n1.0,301,31\n")
+    args = ["simulate", "--model", "llama-3.1-8b", "--gpu", "H100", "--trace", str(p)]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    res = json.loads(result.stdout)["result"]
+    assert res["isl_mean_tokens"] == 601 / 3
+    assert res["osl_mean_tokens"] == 61 / 3
+    plain = runner.invoke(app, args)
+    assert plain.exit_code == 0, plain.output
+    assert "(mean ISL 200.3, OSL 20.3 tokens)" in plain.output
+
+
+def test_realised_mean_lengths_of_fixed_lengths_are_those_lengths() -> None:
+    # --length-dist fixed (the default): every request has 467 input and 256 output tokens.
+    res = _json(["--rate", "5", "--num-requests", "50"])["result"]
+    assert res["isl_mean_tokens"] == 467.0
+    assert res["osl_mean_tokens"] == 256.0

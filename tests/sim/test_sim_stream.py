@@ -10,6 +10,7 @@ import pytest
 from sim_types import StepFactory
 
 from infercost.sim import (
+    ClosedLoop,
     Fixed,
     LogNormal,
     Normal,
@@ -25,6 +26,7 @@ from infercost.sim import (
 )
 from infercost.sim import engine as sim_engine
 from infercost.sim.lengths import Empirical, LengthDist
+from infercost.sim.metrics import summarize
 from infercost.sim.scheduler import Requests
 
 FIELDS = ("arrival_s", "input_tokens", "output_tokens", "prefix_id", "prefix_tokens")
@@ -205,3 +207,33 @@ def test_open_loop_records_read_arrivals_and_lengths_from_the_workload(
         np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
     assert chunked.summary == whole.summary
     assert recorders[0]._chunks == []
+
+
+def test_realised_mean_lengths_count_every_request_rejected_ones_too(
+    make_step: StepFactory,
+) -> None:
+    # Lengths 10, 20 and 900 input, 3, 5 and 400 output tokens; the third needs 1,308
+    # tokens of KV, more than the 1,000-token cache: rejected, and still in the means
+    # (930 / 3 = 310 input, 408 / 3 = 136 output tokens), in the summary, the JSON result
+    # and summarize() over the per-request arrays alike. The closed loop's requests take
+    # the same lengths.
+    wl = Workload.from_arrays([0.0, 0.1, 0.2], [10, 20, 900], [3, 5, 400])
+    cfg = _cfg(make_step, kv_capacity_tokens=1000.0)
+    res = simulate(wl, cfg)
+    assert res.summary.rejected == 1
+    assert (res.summary.isl_mean_tokens, res.summary.osl_mean_tokens) == (310.0, 136.0)
+    d = res.to_dict()
+    assert (d["isl_mean_tokens"], d["osl_mean_tokens"]) == (310.0, 136.0)
+    t = res.requests
+    assert t is not None
+    again = summarize(
+        t.arrival_s, t.ready_s, t.sched_s, t.first_token_s, t.finish_s, t.input_tokens,
+        t.output_tokens, t.rejected,
+    )  # fmt: skip
+    assert (again.isl_mean_tokens, again.osl_mean_tokens) == (310.0, 136.0)
+    fixed = simulate(_stream(500, 50.0, 64), cfg)
+    isl, osl = _stream(500, 50.0, 64).materialize().mean_tokens()
+    assert (fixed.summary.isl_mean_tokens, fixed.summary.osl_mean_tokens) == (isl, osl)
+    closed = simulate(Workload.from_arrays(np.zeros(4), 100, [3, 5, 7, 9]), cfg,
+                      closed_loop=ClosedLoop(2))  # fmt: skip
+    assert (closed.summary.isl_mean_tokens, closed.summary.osl_mean_tokens) == (100.0, 6.0)

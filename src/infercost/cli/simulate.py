@@ -154,7 +154,8 @@ def _render(res: SimResult, head: str, console: Console) -> None:
         )
         return
     console.print(
-        f"requests {s.completed:,} completed, {s.rejected:,} rejected of {s.num_requests:,}; "
+        f"requests {s.completed:,} completed, {s.rejected:,} rejected of {s.num_requests:,} "
+        f"(mean ISL {s.isl_mean_tokens:,.1f}, OSL {s.osl_mean_tokens:,.1f} tokens); "
         f"{s.duration_s:,.1f} s; {s.request_throughput_req_s:,.2f} req/s, "
         f"{s.output_tok_s:,.0f} output tok/s, {s.total_tok_s:,.0f} total tok/s"
     )

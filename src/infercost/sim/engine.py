@@ -40,6 +40,8 @@ SIM_JSON_KEYS: tuple[str, ...] = (
     "num_requests",
     "completed",
     "rejected",
+    "isl_mean_tokens",
+    "osl_mean_tokens",
     "replicas",
     "router",
     "duration_s",
@@ -158,6 +160,8 @@ class SimResult:
             "num_requests": s.num_requests,
             "completed": s.completed,
             "rejected": s.rejected,
+            "isl_mean_tokens": num(s.isl_mean_tokens),
+            "osl_mean_tokens": num(s.osl_mean_tokens),
             "replicas": len(self.replicas),
             "router": self.router,
             "duration_s": s.duration_s,
@@ -452,9 +456,12 @@ class _Recorder:
             t.preemptions[g] = a[:, extra].astype(np.int64)
             t.replica[g] = a[:, extra + 1].astype(np.int64)
 
-    def summary(self, t_first: float, slo: Slo | None) -> Summary:
+    def summary(
+        self, t_first: float, slo: Slo | None, mean_tokens: tuple[float, float]
+    ) -> Summary:
         """The run's :class:`Summary` (equal to :func:`summarize` over the per-request
-        arrays; float32 runs agree to the float32 rounding of each latency)."""
+        arrays; float32 runs agree to the float32 rounding of each latency);
+        ``mean_tokens``: the workload's mean input and output tokens."""
         self.flush()
         done = ~np.isnan(self.finish)
         completed = int(np.count_nonzero(done))
@@ -485,6 +492,8 @@ class _Recorder:
             decode_s,
             float(self.decode_gaps),
             slo,
+            isl_mean_tokens=mean_tokens[0],
+            osl_mean_tokens=mean_tokens[1],
         )
 
 
@@ -735,7 +744,7 @@ def _simulate(
         _run_closed_loop(workload, config, closed_loop, reps, reqs, crec, least, progress)
         if progress is not None:
             progress(n, n)
-        summary = crec.summary(0.0, slo)
+        summary = crec.summary(0.0, slo, workload.mean_tokens())
         rate = summary.request_throughput_req_s
         sat = Saturation(
             overloaded=False,
@@ -798,7 +807,7 @@ def _simulate(
         rep.advance_until(math.inf)
     if progress is not None:
         progress(n, n)
-    summary = rec.summary(t_first, slo)
+    summary = rec.summary(t_first, slo, workload.mean_tokens())
     sat = verdict(
         n, t_first, t_mid, t_last, rec.window_leaves, unloaded_e2e_s(workload, config),
         rec.finish,

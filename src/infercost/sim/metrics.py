@@ -102,6 +102,9 @@ class Summary:
         itl_mean_s: pooled mean inter-token latency.
         goodput_req_s, slo_attainment_frac: per-request SLO figures (None without an SLO).
         slo_met: both p99 targets met (None without an SLO).
+        isl_mean_tokens, osl_mean_tokens: realised mean input and output tokens of the
+            run's requests (all ``num_requests``, rejected ones included: the lengths the
+            run drew or replayed, whatever distribution they came from).
     """
 
     num_requests: int
@@ -119,6 +122,8 @@ class Summary:
     goodput_req_s: float | None
     slo_attainment_frac: float | None
     slo_met: bool | None
+    isl_mean_tokens: float = math.nan
+    osl_mean_tokens: float = math.nan
 
 
 def meets_per_request(
@@ -169,6 +174,8 @@ def summarize(
         float(np.sum(e2e[multi] - ttft[multi])),
         float(np.sum(osl[multi] - 1.0)),
         slo,
+        isl_mean_tokens=float(np.mean(input_tokens)),
+        osl_mean_tokens=float(np.mean(output_tokens)),
     )
 
 
@@ -185,6 +192,9 @@ def summary_of(
     decode_s: float,
     decode_gaps: float,
     slo: Slo | None = None,
+    *,
+    isl_mean_tokens: float = math.nan,
+    osl_mean_tokens: float = math.nan,
 ) -> Summary:
     """The metrics from the completed requests' latencies, shape (completed,), in request
     order (float64, or float32 for runs too long to hold in float64).
@@ -198,6 +208,7 @@ def summary_of(
         decode_s, decode_gaps: sum of E2E - TTFT and of osl - 1 over multi-token requests
             (the pooled ITL mean is their ratio).
         slo: targets for goodput and attainment.
+        isl_mean_tokens, osl_mean_tokens: mean input and output tokens of all n requests.
     """
     completed = int(ttft_s.size)
     multi = ~np.isnan(tpot_s)
@@ -233,4 +244,6 @@ def summary_of(
         goodput_req_s=goodput,
         slo_attainment_frac=attain,
         slo_met=met,
+        isl_mean_tokens=isl_mean_tokens,
+        osl_mean_tokens=osl_mean_tokens,
     )

@@ -28,7 +28,10 @@ load 2.7-3.7, ``--before-src`` with the simulator of ab81bba): streamed CPU seco
 (``--streamed-only``) 63 s of CPU and 326 MB. Fourth pass (2026-12-07, load 2.4-2.6,
 ``--before-src`` with the simulator of 2b4d1a7, engine profiles of 3ff857b): streamed CPU
 seconds 6.67 -> 4.15, 6.50 -> 4.21 and 5.12 -> 3.80 at 2/15/30 req/s, 122-126 MB: under the
-5 s target in CPU time at every load (wall time up to 5.3 s here, 6.6 s at load 4);
+5 s target in CPU time at every load (wall time up to 5.3 s here, 6.6 s at load 4). Fifth
+pass (2026-12-07, load 2.0-2.9, ``--before-src`` with 482e244's simulator over the same
+profiles, alternating child runs): streamed CPU seconds 4.29-4.51 -> 4.01-4.02, 4.11-4.39 ->
+3.99-4.12 and 4.09-4.44 -> 4.05-4.11 at 2/15/30 req/s, 124-131 MB (no quiet-machine figure);
 docs/simulator.md "Measured figures" has the details.
 
 The verdict is judged on the slowest streamed run's CPU seconds (``time.process_time`` of

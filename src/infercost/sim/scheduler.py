@@ -43,10 +43,12 @@ takes their slots itself and appends each finish's record to the recorder's list
 without the chunk lists; a batch size's decode line and run constants are looked up once
 per run; the arithmetic keeps to float-with-float operations (which the interpreter
 specialises) with the same bits as before, and comparisons that guard long blocks are
-written to jump over a ``break`` (a short jump, so they specialise too). The per-request
-cost is about 1,100 bytecodes (4-5 us): each request is at least three events (its arrival
-cuts a decode run, its prompt iteration, its finish), and each iteration depends on the
-batch the previous one left, so requests cannot be advanced many per numpy operation
+written to jump over a ``break`` (a short jump, so they specialise too). An open loop's
+finish records hold the gid and the replica's times only (the sink reads the rest from the
+workload), and the outputs still to come are tracked under ``admission="full"`` only. The
+per-request cost is about 1,000 bytecodes (about 4 us): each request is at least three
+events (its arrival cuts a decode run, its prompt iteration, its finish), and each iteration
+depends on the batch the previous one left, so requests cannot be advanced many per numpy operation
 without approximating.
 """
 

@@ -445,6 +445,7 @@ PREDICT_ARG_TYPES: dict[str, tuple[type, ...]] = {
     "kv_dtype": (str,),
     "concurrency": (int,),
     "max_throughput": (bool,),
+    "fixed_lengths": (bool,),
     "engine": (str,),
     "gpu_hour_usd": (int, float),
     "offer": (str,),

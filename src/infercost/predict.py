@@ -67,7 +67,12 @@ from infercost.perf.memory import (
     weight_bytes_per_gpu,
 )
 from infercost.perf.params import param_counts
-from infercost.perf.serving import CLOSED_LOOP_WAVES, ServingPoint, closed_loop
+from infercost.perf.serving import (
+    CLOSED_LOOP_WAVES,
+    ServingPoint,
+    arrival_wave_sync,
+    closed_loop,
+)
 from infercost.perf.step import (
     StepModel,
     compute_dtype,
@@ -923,12 +928,16 @@ def serve(
     osl: float,
     cached_prefix_share: float = 0.0,
     online: bool = True,
+    fixed_lengths: bool = False,
 ) -> ServingPoint:
     """Closed-loop serving of one data-parallel rank of the resolved deployment holding
     ``concurrency`` sequences (pipeline stages run ``pp`` micro-batches), TTFT as a
     closed-loop benchmark reports it (:func:`~infercost.perf.serving.closed_loop`);
     throughputs are the rank's (:func:`scale_dp` sums the ranks). ``online``: through the
-    engine's HTTP server (its front-end overhead counts in TTFT), else an offline batch."""
+    engine's HTTP server (its front-end overhead counts in TTFT), else an offline batch.
+    ``fixed_lengths``: every request exactly isl/osl, so online waves stay together as far as
+    the engine keeps them (:func:`~infercost.perf.serving.arrival_wave_sync`); by default
+    lengths vary and requests arrive spread out."""
     sm = _rank_step_model(r)
     per_stage = concurrency / r.pp
     sp = closed_loop(
@@ -941,7 +950,7 @@ def serve(
         cached_prefix_share,
         r.engine.prefill_scheduling,
         CLOSED_LOOP_WAVES,
-        r.engine.wave_sync if online else 1.0,
+        arrival_wave_sync(r.engine.wave_sync, fixed_lengths) if online else 1.0,
     )
     if r.pp == 1:
         return sp
@@ -999,6 +1008,7 @@ def predict(
     allow_spot: bool = False,
     explain: bool = False,
     num_nodes: int | None = None,
+    fixed_lengths: bool = False,
 ) -> Prediction:
     """Predict memory fit, throughput, latency and $/M tokens for one deployment.
 
@@ -1013,6 +1023,11 @@ def predict(
         weight_dtype: storage format (default: the checkpoint's dtype).
         kv_dtype: ``auto``, bf16, fp16, fp8, int8.
         concurrency: requests in flight; or ``max_throughput`` for the largest batch that fits.
+        fixed_lengths: every request exactly ``isl``/``osl`` (a fixed-length benchmark): a
+            closed loop's requests stay in waves as far as the engine keeps them together.
+            Default: lengths vary around isl/osl (real traffic, random-length benchmarks such
+            as InferenceMAX's), so requests arrive spread out
+            (:func:`~infercost.perf.serving.arrival_wave_sync`).
         engine: efficiency profile name.
         gpu_hour_usd, offer: price of a GPU-hour (default: a catalog offer, named in
             ``price_source``).
@@ -1034,12 +1049,18 @@ def predict(
         tp=tp, pp=pp, ep=ep, dp=dp, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
         concurrency=concurrency, max_throughput=max_throughput, engine=engine,
         gpu_hour_usd=gpu_hour_usd, offer=offer, profile=profile, num_nodes=num_nodes,
+        fixed_lengths=fixed_lengths,
     )  # fmt: skip
     if isl < 1 or osl < 1:
         raise InputError(f"--isl and --osl must be at least 1 token (got {isl}, {osl}).")
     if (concurrency is None) == (not max_throughput):
         raise InputError("Give exactly one of --concurrency N or --max-throughput.")
     _positive_int("concurrency", concurrency)
+    if fixed_lengths and max_throughput:
+        raise InputError(
+            "--fixed-lengths only acts on an online closed loop (--concurrency N): an offline "
+            "--max-throughput batch refills each slot as a request ends, whatever the lengths."
+        )
     if allow_spot and offer is None:
         raise InputError(
             "--allow-spot only acts with --offer (a spot offer id; `infercost offers "
@@ -1082,7 +1103,7 @@ def predict(
     reason = refusal(r, mem, concurrency)
     if reason is not None:
         return _refused(base, concurrency, reason, trail if explain else None, r.notes)
-    load = load_stage(r, mem, concurrency)
+    load = load_stage(r, mem, concurrency, fixed_lengths)
     if explain:
         explain_load(trail, r, mem, load)
     sp, queueing_s = serving_stage(r, load, isl, osl)
@@ -1190,6 +1211,8 @@ class Load:
             batch that fits for ``--max-throughput``).
         running_rank: sequences one data-parallel rank runs at once (mean).
         online: through the engine's HTTP server (``--concurrency``), not an offline batch.
+        fixed_lengths: every request exactly isl/osl (``--fixed-lengths``): online waves stay
+            together as far as the engine keeps them; else requests arrive spread out.
         offline_cap: the engine's offline batch cap per rank (``--max-throughput``).
         notes: what the caller should know (requests queued).
     """
@@ -1199,13 +1222,16 @@ class Load:
     online: bool
     offline_cap: int
     notes: tuple[str, ...] = ()
+    fixed_lengths: bool = False
 
     def running(self, r: Resolved) -> float:
         """Sequences the deployment runs at once."""
         return self.running_rank * r.dp
 
 
-def load_stage(r: Resolved, mem: MemoryFit, concurrency: int | None) -> Load:
+def load_stage(
+    r: Resolved, mem: MemoryFit, concurrency: int | None, fixed_lengths: bool = False
+) -> Load:
     """Each rank runs at most the engine's ``max_num_seqs`` and at most what its KV cache
     holds; more requests wait in the engine's queue without holding KV cache (every engine
     admits what fits and queues the rest). ``concurrency`` None: the largest batch that fits,
@@ -1233,7 +1259,7 @@ def load_stage(r: Resolved, mem: MemoryFit, concurrency: int | None) -> Load:
             f"{batch} requests in flight but {limit}: the engine runs {running:g} at once and "
             "queues the rest (their wait is in TTFT)",
         )
-    return Load(batch, running_rank, concurrency is not None, cap, notes)
+    return Load(batch, running_rank, concurrency is not None, cap, notes, fixed_lengths)
 
 
 def serving_stage(r: Resolved, load: Load, isl: int, osl: int) -> tuple[ServingPoint, float]:
@@ -1243,7 +1269,17 @@ def serving_stage(r: Resolved, load: Load, isl: int, osl: int) -> tuple[ServingP
     that of the running sequences and, by Little's law, E2E = N / request rate + the
     per-request overhead (spent off the GPU); the extra time is queueing before the first
     token (TTFT includes queueing, as vLLM bench serve measures it)."""
-    sp = scale_dp(serve(r, load.running_rank, float(isl), float(osl), online=load.online), r.dp)
+    sp = scale_dp(
+        serve(
+            r,
+            load.running_rank,
+            float(isl),
+            float(osl),
+            online=load.online,
+            fixed_lengths=load.fixed_lengths,
+        ),
+        r.dp,
+    )
     if load.running(r) >= load.batch:
         return sp, 0.0
     e2e_q = load.batch / sp.request_s + request_overhead_s(r, load.online)
@@ -1519,16 +1555,24 @@ def explain_serving(
             e.source,
         )
     overhead = request_overhead_s(r, load.online)
+    sync = arrival_wave_sync(e.wave_sync, load.fixed_lengths) if load.online else 1.0
+    if sync == 0.0:
+        periodic = (
+            "; periodic = a request arriving alone beside the other decodes (lengths vary, "
+            "so arrivals spread out; --fixed-lengths for lockstep waves)"
+        )
+    elif sync < 1.0:
+        periodic = (
+            f"; periodic = {sync:g} x the synchronised wave + {1 - sync:g} x a request "
+            "arriving alone (--fixed-lengths: wave_sync, fitted)"
+        )
+    else:
+        periodic = ""
     rule = (
         "prefill-first waves: mean of the burst's FCFS prefill iterations"
         if e.prefill_scheduling == "prefill-first"
         else "periodic wave + (start-up burst - periodic) / 10 waves (perf.serving.closed_loop)"
-        + (
-            f"; periodic = {e.wave_sync:g} x the synchronised wave + {1 - e.wave_sync:g} x a "
-            "request arriving alone (wave_sync, fitted)"
-            if load.online and e.wave_sync < 1.0
-            else ""
-        )
+        + periodic
     )
     trail.add(
         "ttft_s",

@@ -333,6 +333,21 @@ def test_cli_disagg_options_need_disagg_and_a_concurrency(
     no_c = [a for a in DISAGG if a not in ("--concurrency", "64")] + ["--max-throughput"]
     code, _, err = _main(no_c, capsys)
     assert code == 1 and "--disagg needs --concurrency" in err
+    # the lockstep waves of fixed lengths belong to the aggregated closed loop
+    code, _, err = _main([*DISAGG, "--fixed-lengths"], capsys)
+    assert code == 1 and "--fixed-lengths applies to aggregated predictions" in err
+
+
+def test_cli_fixed_lengths_reaches_the_library(capsys: pytest.CaptureFixture[str]) -> None:
+    # --fixed-lengths is predict(fixed_lengths=True), in the CLI and the REST service alike
+    args = [*BASE, "--tp", "4", "--json"]
+    code, out, _ = _main([*args, "--fixed-lengths"], capsys)
+    want = predict(M70, "H100", 1000, 300, tp=4, concurrency=64, fixed_lengths=True)
+    assert code == 0 and json.loads(out)["ttft_s"] == pytest.approx(want.ttft_s, rel=1e-12)
+    body = {"model": M70, "gpu": "H100", "isl": 1000, "osl": 300, "tp": 4, "concurrency": 64,
+            "fixed_lengths": True}  # fmt: skip
+    got = TestClient(create_app()).post("/api/predict", json=body).json()
+    assert got["ttft_s"] == pytest.approx(want.ttft_s, rel=1e-12)
 
 
 def test_cli_a_worker_that_does_not_fit_exits_3_in_plain_output(

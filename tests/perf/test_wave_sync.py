@@ -64,3 +64,47 @@ def test_wave_sync_weighs_the_periodic_term_between_its_limits() -> None:
     assert float(closed_loop_mixed(sm, n, isl, osl, 8192.0, req).ttft_s) == pytest.approx(
         req + synced + (burst - synced) / 10, rel=1e-12
     )
+
+
+def test_varied_lengths_arrive_alone_and_fixed_lengths_keep_the_engines_synchrony() -> None:
+    from infercost.perf.serving import arrival_wave_sync
+
+    # varied lengths: InferenceMAX's outputs of [0.8, 1] x 1,024 tokens end up to ~200 decode
+    # steps apart, so from the second wave on requests arrive alone: synchrony 0 whatever the
+    # engine's fitted value; fixed lengths keep the engine's own (fitted) synchrony
+    assert arrival_wave_sync(0.8, fixed_lengths=False) == 0.0
+    assert arrival_wave_sync(0.8, fixed_lengths=True) == 0.8
+    assert arrival_wave_sync(1.0, fixed_lengths=True) == 1.0
+
+
+def test_predict_defaults_to_requests_arriving_alone() -> None:
+    # predict(): the default (varied lengths) is closed_loop_mixed at wave_sync 0, i.e.
+    # TTFT = req + alone + (burst - alone) / 10 with alone = min(TPOT / 2 + own iteration,
+    # synced wave); --fixed-lengths uses the engine's fitted wave_sync instead.
+    from infercost.predict import predict
+
+    e = get_engine("vllm")
+    n, isl, osl = 16, 1000, 300
+    req = e.request_overhead_s + e.frontend_overhead_s  # online: through the HTTP server
+    sm = _sm()
+    synced, burst = (float(x) for x in closed_loop_ttft_terms(sm, n, isl, osl))
+    tpot = float(steady_state(sm, n, isl, osl, 8192.0, req).tpot_s)
+    alone = min(float(desynchronised_ttft(sm, n, isl, osl, tpot)), synced)
+    p = predict("llama-3.1-8b", "H100", isl, osl, concurrency=n, weight_dtype="bf16",
+                kv_dtype="bf16", gpu_hour_usd=1.0)  # fmt: skip
+    assert p.ttft_s == pytest.approx(req + alone + (burst - alone) / 10, rel=1e-9)
+    s = e.wave_sync
+    fixed = predict("llama-3.1-8b", "H100", isl, osl, concurrency=n, weight_dtype="bf16",
+                    kv_dtype="bf16", gpu_hour_usd=1.0, fixed_lengths=True)  # fmt: skip
+    periodic = s * synced + (1 - s) * alone
+    assert fixed.ttft_s == pytest.approx(req + periodic + (burst - periodic) / 10, rel=1e-9)
+
+
+def test_fixed_lengths_is_refused_where_it_cannot_act() -> None:
+    from infercost.errors import InputError
+    from infercost.predict import predict
+
+    with pytest.raises(InputError, match="--fixed-lengths only acts on an online closed loop"):
+        predict("llama-3.1-8b", "H100", 1000, 300, max_throughput=True, fixed_lengths=True)
+    with pytest.raises(InputError, match="fixed_lengths must be bool"):
+        predict("llama-3.1-8b", "H100", 1000, 300, concurrency=4, fixed_lengths="yes")  # type: ignore[arg-type]

@@ -43,6 +43,7 @@ class PredictRequest(Body):
     pack_replicas: bool = False
     explain: bool = False
     num_nodes: Count | None = None
+    fixed_lengths: bool = False
 
 
 def run_predict(req: PredictRequest) -> Prediction:

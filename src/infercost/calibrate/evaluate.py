@@ -34,7 +34,13 @@ import numpy.typing as npt
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InfercostError
 from infercost.perf.memory import offline_batch_cap
-from infercost.perf.serving import CLOSED_LOOP_WAVES, closed_loop, static_batch, steady_state
+from infercost.perf.serving import (
+    CLOSED_LOOP_WAVES,
+    INFERENCEMAX_RANGE_RATIO,
+    closed_loop,
+    static_batch,
+    steady_state,
+)
 from infercost.perf.step import (
     StepModel,
     decode_step,
@@ -143,6 +149,14 @@ class Prepared:
     max_batch: int
     num_requests: int
     requests_stated: bool = False
+    length_range_ratio: float = 1.0
+
+    @property
+    def mean_lengths(self) -> tuple[float, float]:
+        """(isl, osl) as the run's mean tokens per request: the row's lengths, or for a
+        random-length run drawn uniformly in [r x len, len] their mean (1 + r) / 2 x len."""
+        scale = (1.0 + self.length_range_ratio) / 2.0
+        return float(self.m.isl or 1) * scale, float(max(self.m.osl or 1, 1)) * scale
 
     @property
     def dp(self) -> int:
@@ -197,6 +211,12 @@ def served_weight_dtype(model: str, label: str | None, notes: str) -> tuple[str 
     )
 
 
+#: A row whose notes say its lengths were drawn at random in a range (closed_loop_hopper.csv's
+#: InferenceMAX/InferenceX rows: "InferenceX random prompts: lengths drawn in [ratio x len,
+#: len]").
+_RANDOM_LENGTHS = re.compile(r"random prompts: lengths drawn in \[ratio x len, len\]")
+
+
 def prepare(m: Measurement) -> Prepared:
     """Resolve names and build the step model for ``m``.
 
@@ -233,6 +253,9 @@ def prepare(m: Measurement) -> Prepared:
         # the trtllm-bench cap is per micro-batch: PP micro-batches are in flight
         cap = offline_batch_cap(r.engine, kv_limited, r.pp) * r.pp
     max_batch = max(min(kv_limited, cap), 0)
+    # InferenceMAX/InferenceX rows: "random prompts: lengths drawn in [ratio x len, len]",
+    # the ratio that project's client runs with (perf.serving.INFERENCEMAX_RANGE_RATIO)
+    ratio = INFERENCEMAX_RANGE_RATIO if _RANDOM_LENGTHS.search(m.notes) else 1.0
     found = re.search(r"(\d[\d,]*)\s+requests", m.notes)
     num_requests = int(found.group(1).replace(",", "")) if found else 500
     return Prepared(
@@ -242,6 +265,7 @@ def prepare(m: Measurement) -> Prepared:
         max_batch=max_batch,
         num_requests=num_requests,
         requests_stated=found is not None,
+        length_range_ratio=ratio,
     )
 
 
@@ -269,8 +293,7 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
     """
     m = prep.m
     sm = with_params(prep.sm, p)
-    isl = float(m.isl or 1)
-    osl = float(max(m.osl or 1, 1))
+    isl, osl = prep.mean_lengths
     budget = float(prep.r.engine.max_num_batched_tokens)
     req = np.asarray(p.request_overhead_s, dtype=np.float64)
     metric = m.metric
@@ -304,7 +327,8 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
         sync: float | FloatArray = 1.0  # offline: a queue refills each slot at once
         if m.mode == "closed_loop":  # an online benchmark: through the HTTP front end
             req = req + np.asarray(p.frontend_overhead_s, dtype=np.float64)
-            sync = p.wave_sync
+            # random lengths: arrivals spread out; fixed: the engine's fitted synchrony
+            sync = p.wave_sync if prep.length_range_ratio >= 1.0 else 0.0
         waves = max(prep.num_requests / max(n, 1.0), 1.0) if prep.requests_stated else None
         sp = scale_dp(
             closed_loop(

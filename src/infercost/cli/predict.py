@@ -90,6 +90,15 @@ def predict_cmd(
         bool,
         typer.Option("--pack-replicas", help="Share a multi-GPU instance among replicas."),
     ] = False,
+    fixed_lengths: Annotated[
+        bool,
+        typer.Option(
+            "--fixed-lengths",
+            help="Every request exactly --isl/--osl (a fixed-length benchmark): a closed "
+            "loop's requests stay in lockstep waves. Default: lengths vary (real traffic, "
+            "random-length benchmarks), so requests arrive spread out.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show the formula trail.")] = False,
     disagg: Annotated[
@@ -154,6 +163,11 @@ def predict_cmd(
         names = ", ".join("--" + k.replace("_", "-") for k in given)
         verb, them = ("applies", "it") if len(given) == 1 else ("apply", "them")
         raise InputError(f"{names} {verb} only with --disagg; add --disagg or drop {them}.")
+    if disagg and fixed_lengths:
+        raise InputError(
+            "--fixed-lengths applies to aggregated predictions: with --disagg each request's "
+            "prompt is prefilled by the prefill pool, not in waves beside the decodes."
+        )
     if disagg and num_nodes is not None:
         raise InputError("--num-nodes applies to aggregated predictions, not with --disagg.")
     if disagg:
@@ -192,6 +206,7 @@ def predict_cmd(
         profile=profile,
         explain=explain,
         num_nodes=num_nodes,
+        fixed_lengths=fixed_lengths,
     )
     if as_json:
         sys.stdout.write(json.dumps(p.to_dict(), indent=2) + "\n")

@@ -351,6 +351,29 @@ def prefill_first_waves(
 CLOSED_LOOP_WAVES = 10.0
 
 
+#: A random-length benchmark's default range ratio: InferenceMAX/InferenceX draw each request's
+#: prompt and output lengths uniformly in [0.8 x len, len] (``--random-range-ratio 0.8`` of
+#: its ``benchmark_serving.py``; SemiAnalysis InferenceMAX README, "Benchmark Client
+#: Configuration", 2025-10), so their mean is 0.9 x the nominal length.
+INFERENCEMAX_RANGE_RATIO = 0.8
+
+
+def arrival_wave_sync(engine_wave_sync: float, fixed_lengths: bool) -> float:
+    """How together a closed loop's requests arrive (the ``wave_sync`` of
+    :func:`closed_loop_mixed`, in [0, 1]) for a workload whose lengths are fixed or vary.
+
+    Varying lengths (real traffic, a random-length benchmark): requests that start together
+    end osl x spread decode steps apart (InferenceMAX's [0.8, 1] x 1,024 output tokens spread
+    the first wave's ends over about 200 iterations, against a few iterations of prefill), so
+    from the second wave on each request arrives alone beside the other N - 1 decodes: 0.
+    Fixed lengths (every request exactly isl/osl, as fixed-length benchmarks run): the N
+    requests of a wave start, finish and return together as far as the engine keeps them
+    together, which its fitted ``engine_wave_sync`` measures (fitted on fixed-length
+    closed-loop rows, ``calibrate.fit``).
+    """
+    return float(engine_wave_sync) if fixed_lengths else 0.0
+
+
 def closed_loop_ttft_terms(
     sm: StepModel,
     concurrency: ArrayLike,

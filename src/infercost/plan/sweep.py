@@ -49,7 +49,7 @@ from infercost.perf.memory import (
     weight_bytes,
     weight_bytes_per_gpu,
 )
-from infercost.perf.serving import CLOSED_LOOP_WAVES, closed_loop
+from infercost.perf.serving import CLOSED_LOOP_WAVES, arrival_wave_sync, closed_loop
 from infercost.perf.step import (
     ACTIVATION_DTYPE,
     StepModel,
@@ -360,7 +360,8 @@ def evaluate(
             cached_prefix_share,
             grid.engine.prefill_scheduling,
             CLOSED_LOOP_WAVES,
-            grid.engine.wave_sync,
+            # traffic's lengths vary: requests arrive spread out (predict's default)
+            arrival_wave_sync(grid.engine.wave_sync, fixed_lengths=False),
         )  # fmt: skip
         replica = (prices.usd_per_gpu_hour * layout.num_gpus).reshape(
             grid.shape[0], 1, len(layout), 1, 1

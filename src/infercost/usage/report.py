@@ -420,8 +420,16 @@ def priced_groups(
         for g, s_in, s_out in used:
             line = line_for(g)
             s = s_in + s_out
-            amount = fleet_usd * Decimal(s) / Decimal(share_base) if share_base > 0 else Decimal(0)
-            prefill = amount * Decimal(s_in) / Decimal(s) if s > 0 else Decimal(0)
+            # shares in whole picodollars: fixed-point sums are exact (28 digits hold them),
+            # so the groups and the idle line add up to the fleet's cost to the last digit
+            amount = (
+                (fleet_usd * Decimal(s) / Decimal(share_base)).quantize(_PICO)
+                if share_base > 0
+                else Decimal(0)
+            )
+            prefill = (
+                (amount * Decimal(s_in) / Decimal(s)).quantize(_PICO) if s > 0 else Decimal(0)
+            )
             line.add_part("input", prefill, prefill)
             line.add_part("output", amount - prefill, amount - prefill)
             allocated += amount
@@ -449,6 +457,11 @@ def priced_groups(
     return Report(
         start, end, dims, rows, sorted(unpriced.values(), key=lambda u: u["reason"]), notes
     )
+
+
+#: The quantum of a fleet's cost share: $1e-12 (a share of a $1e9 fleet still fits the 28
+#: digits of Decimal's default context, so adding shares never rounds).
+_PICO = Decimal("1e-12")
 
 
 def _midnight(value: datetime) -> datetime:

@@ -480,5 +480,6 @@ def check_predict_types(**args: Any) -> None:
             raise InputError(
                 f"predict(): {name} must be {want}, got {type(value).__name__} {value!r:.60}."
             )
-        if name in DOMAINS:
-            check_value(name, value, label=f"predict(): {name}")
+        domain = DOMAINS.get(name)
+        if domain is not None and not domain.contains(value):  # a number (the types above)
+            check_value(name, value, domain, label=f"predict(): {name}")  # raises, naming why

@@ -4,6 +4,7 @@ the reference."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -84,3 +85,16 @@ def test_closed_loop_mixed_scalar_equals_array(point: tuple[float, ...], wave_sy
 def test_scalar_figures_follow_the_serving_point_fields() -> None:
     """The scalar paths build a ServingPoint from their figures by position."""
     assert _Figures._fields == FIELDS
+
+
+def test_a_step_model_without_scalar_constants_takes_the_array_path() -> None:
+    """A divisor that is not positive (no bandwidth: mbu 0) gives no scalar step constants;
+    the scalar paths then decline, and scalar inputs get the array path's figures (numpy's
+    inf and nan, no ZeroDivisionError)."""
+    sm = dataclasses.replace(MODELS[0], mbu=0.0)  # type: ignore[type-var]
+    point = (8.0, 1000.0, 300.0, 8192.0, 0.012, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fast = closed_loop_mixed(sm, *point, 10.0, 0.0)  # type: ignore[arg-type]
+        ref = closed_loop_mixed(sm, *map(np.asarray, (*point, 10.0, 0.0)))  # type: ignore[arg-type]
+    for f in FIELDS:
+        np.testing.assert_array_equal(getattr(fast, f), getattr(ref, f), err_msg=f)

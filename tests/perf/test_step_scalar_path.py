@@ -21,6 +21,8 @@ from infercost.perf.step import (
     decode_step,
     mixed_step,
     prefill_step,
+    scalar_step_constants,
+    step_floats,
     step_model,
     with_expert_parallel,
 )
@@ -98,3 +100,27 @@ def test_arrays_still_broadcast() -> None:
 def test_an_array_field_in_the_step_model_takes_the_array_path() -> None:
     sm = dataclasses.replace(MODELS[0], mbu=np.array([0.5, 0.8]))
     assert np.shape(decode_step(sm, 8.0, 1000.0).total_s) == (2,)
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_step_floats_equal_the_array_path_bit_for_bit(point: tuple[float, ...]) -> None:
+    """The serving scalar paths read steps as floats (``step_floats``, no numpy scalars):
+    the same bits as ``_mixed_step_array``, field for field in StepTime's order."""
+    for sm in MODELS:
+        c = scalar_step_constants(sm)
+        assert c is not None, sm
+        ref = _mixed_step_array(sm, *point)
+        assert step_floats(c, *point) == tuple(float(getattr(ref, f)) for f in FIELDS), (
+            sm,
+            point,
+        )
+
+
+def test_no_scalar_constants_for_an_array_field_or_a_zero_divisor() -> None:
+    """Where ``scalar_step_constants`` gives None, ``mixed_step`` (and the serving scalar
+    paths, which then decline) take the array path: numpy's inf/nan, not a ZeroDivisionError."""
+    assert scalar_step_constants(dataclasses.replace(MODELS[0], mbu=np.array([0.5, 0.8]))) is None
+    zero_bw = dataclasses.replace(MODELS[0], mbu=0.0)
+    assert scalar_step_constants(zero_bw) is None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert np.isinf(float(decode_step(zero_bw, 8.0, 1000.0).memory_s))

@@ -38,7 +38,16 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from infercost.perf.step import StepModel, StepTime, decode_step, mixed_step, prefill_step
+from infercost.perf.step import (
+    ScalarStep,
+    StepModel,
+    StepTime,
+    decode_step,
+    mixed_step,
+    prefill_step,
+    scalar_step_constants,
+    step_floats,
+)
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | int | FloatArray
@@ -214,15 +223,19 @@ def steady_state(
 
 _SCALARS = frozenset({float, int, np.float64})
 
+#: Where :func:`~infercost.perf.step.step_floats`'s tuple holds total_s, memory_s and
+#: compute_s (:class:`~infercost.perf.step.StepTime`'s field order).
+_TOTAL, _MEMORY, _COMPUTE = 4, 0, 1
+
 
 def _own_prompt_scalar(
-    sm: StepModel, others: float, ctx: float, new_tokens: float, cached: float, budget: float
+    c: ScalarStep, others: float, ctx: float, new_tokens: float, cached: float, budget: float
 ) -> tuple[float, float]:
     """:func:`own_prompt_iteration` on Python floats: (chunks, one iteration's total_s)."""
     chunks = max(float(math.ceil(new_tokens / max(budget - others, 1.0))), 1.0)
     chunk = new_tokens / chunks
-    mix = mixed_step(sm, others, ctx, chunk, cached + chunk * (chunks - 1.0) / 2.0, 1.0)
-    return chunks, float(mix.total_s)
+    mix = step_floats(c, others, ctx, chunk, cached + chunk * (chunks - 1.0) / 2.0, 1.0)
+    return chunks, mix[_TOTAL]
 
 
 def _steady_state_scalar(
@@ -231,26 +244,29 @@ def _steady_state_scalar(
     """:func:`steady_state` for one configuration: its operations in the same order on Python
     floats (``np.maximum``/``np.where`` as max/conditionals), so the same bits; with it the
     iteration that carries one prompt beside the others (:func:`_own_prompt_scalar`), which
-    :func:`_closed_loop_mixed_scalar` reuses. None where the array path must run (the token
-    budget binds, or a divisor is not positive)."""
+    :func:`_closed_loop_mixed_scalar` reuses. Its steps are :func:`mixed_step`'s on floats
+    (:func:`~infercost.perf.step.step_floats`, the same bits). None where the array path
+    must run (a step model with array fields, as a calibration grid has, or a divisor that
+    is not positive; the token budget binds)."""
+    c = scalar_step_constants(sm)
+    if c is None:
+        return None
     o = max(osl, 1.0)
     new_tokens = i * (1.0 - hit)
     cached = i * hit
     ctx = i + o / 2.0
-    d = decode_step(sm, n, ctx)
-    if np.ndim(d.total_s):  # a step model with array fields (a calibration grid)
-        return None
-    t_d = float(d.total_s)
+    d = step_floats(c, n, ctx)  # decode_step(sm, n, ctx)
+    t_d = d[_TOTAL]
     others = max(n - 1.0, 0.0)
-    chunks, mix = _own_prompt_scalar(sm, others, ctx, new_tokens, cached, budget)
-    t_others = float(decode_step(sm, others, ctx).total_s) if others > 0 else 0.0
+    chunks, mix = _own_prompt_scalar(c, others, ctx, new_tokens, cached, budget)
+    t_others = step_floats(c, others, ctx)[_TOTAL] if others > 0 else 0.0
     prefill_marginal = chunks * (mix - t_others)
     first_token_s = chunks * mix
     share_per_iter = others * prefill_marginal / (chunks + o - 1.0)
     first_token_s = first_token_s + chunks * share_per_iter
     t_cycle = first_token_s + (o - 1.0) * (t_d + share_per_iter)
     demand = n + others * new_tokens / max(o - 1.0, 1.0)
-    memory_s, compute_s = float(d.memory_s), float(d.compute_s)
+    memory_s, compute_s = d[_MEMORY], d[_COMPUTE]
     if (demand > budget and o > 1.0) or not t_cycle > 0 or not max(memory_s, compute_s) > 0:
         return None
     output_tok_s = n * o / t_cycle
@@ -570,6 +586,9 @@ def _closed_loop_mixed_scalar(
     steady = _steady_state_scalar(sm, concurrency, i, osl, budget, req, hit)
     if steady is None:
         return None
+    c = scalar_step_constants(sm)  # the constants _steady_state_scalar stepped (kept)
+    if c is None:
+        return None
     sp, own_iteration = steady
     n = max(concurrency, 1.0)
     o = max(osl, 1.0)
@@ -579,26 +598,26 @@ def _closed_loop_mixed_scalar(
     # closed_loop_ttft_terms: the periodic wave, then the start-up burst
     wave_tokens = n * new_tokens
     if wave_tokens <= budget:
-        periodic = float(mixed_step(sm, 0.0, ctx, wave_tokens, cached, n).total_s)
+        periodic = step_floats(c, 0.0, ctx, wave_tokens, cached, n)[_TOTAL]  # mixed_step
     else:
         room = max(budget - (n - 1.0), 1.0)
         chunks = float(math.ceil(new_tokens / room))
         p_tok = min(room, wave_tokens)
-        t_full = float(mixed_step(sm, n - 1.0, ctx, p_tok, cached, p_tok / new_tokens).total_s)
+        t_full = step_floats(c, n - 1.0, ctx, p_tok, cached, p_tok / new_tokens)[_TOTAL]
         periodic = chunks * t_full
     q = new_tokens / budget
     first = max(q, 1.0)
     last = max(n * q, first)
     per_seq = min(new_tokens, budget)
     seqs = min(budget, wave_tokens) / per_seq
-    t_iter = float(mixed_step(sm, 0.0, 0.0, per_seq * seqs, cached, seqs).total_s)  # prefill_step
+    t_iter = step_floats(c, 0.0, 0.0, per_seq * seqs, cached, seqs)[_TOTAL]  # prefill_step
     burst = max(0.5 * (first + last) * t_iter, periodic)
     tpot_steady = sp.tpot_s
     if ws < 1.0:  # desynchronised_ttft, never more than the synchronised wave
         if concurrency >= 1.0 and i * (1.0 - hit) >= 1.0:  # steady_state's arguments exactly
             chunks_own, own = own_iteration
         else:
-            chunks_own, own = _own_prompt_scalar(sm, n - 1.0, ctx, new_tokens, cached, budget)
+            chunks_own, own = _own_prompt_scalar(c, n - 1.0, ctx, new_tokens, cached, budget)
         spread = min(0.5 * tpot_steady + chunks_own * own, periodic)
         periodic = ws * periodic + (1.0 - ws) * spread
     w = max(waves, 1.0)

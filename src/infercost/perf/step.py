@@ -842,7 +842,7 @@ def mixed_step(
         if type(x) not in _SCALAR_TYPES and not _is_0d(x):
             break
     else:
-        consts = _scalar_constants(sm)
+        consts = scalar_step_constants(sm)
         if consts is not None:
             return _mixed_step_scalar(consts, *map(float, args))
     return _mixed_step_array(
@@ -960,7 +960,7 @@ def _is_0d(x: object) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class _ScalarStep:
+class ScalarStep:
     """A scalar :class:`StepModel`'s constants as Python floats, for the scalar path."""
 
     dense_bytes: float
@@ -1014,21 +1014,31 @@ class _ScalarStep:
     lm_head_peak_ratio: float
     attn_peak_ratio: float
     attn_flop_per_ctx_prefill: float
+    # products of the above that step_floats would otherwise form on every step: the same
+    # operations on the same values, so the same bits
+    layers_total: float  # full_layers + sliding_layers
+    pre_flop_per_ctx: float  # attn_flop_per_ctx_prefill if > 0, else attn_flop_per_ctx
+    lm_head_peak: float  # peak x lm_head_peak_ratio
+    expert_peak: float  # peak x expert_peak_ratio
+    attn_peak: float  # peak x attn_peak_ratio
+    allreduce_fixed_s: float  # allreduce_latency_s x log2(max(tp, 2))
+    ring: float  # 2 (tp_local - 1) / tp_local
+    pp_hops: float  # pp - 1 - pp_cross
 
 
-#: The step model whose constants :func:`_scalar_constants` last converted, and them: one
+#: The step model whose constants :func:`scalar_step_constants` last converted, and them: one
 #: slot, since callers (a predict() call, a simulator run) step one model many times.
-_last_constants: tuple[StepModel, _ScalarStep | None] | None = None
+_last_constants: tuple[StepModel, ScalarStep | None] | None = None
 
 
-def _scalar_constants(sm: StepModel) -> _ScalarStep | None:
+def scalar_step_constants(sm: StepModel) -> ScalarStep | None:
     """``sm``'s constants as floats, or None when a field is an array (a sweep) or a divisor
     is not positive (the array path then gives numpy's inf/nan as before)."""
     global _last_constants
     last = _last_constants
     if last is not None and last[0] is sm:
         return last[1]
-    out: _ScalarStep | None = None
+    out: ScalarStep | None = None
     values = {f: getattr(sm, f) for f in StepModel.__slots__}
     if all(type(v) in _SCALAR_TYPES or _is_0d(v) for v in values.values()):
         v = {k: float(x) for k, x in values.items()}
@@ -1046,7 +1056,8 @@ def _scalar_constants(sm: StepModel) -> _ScalarStep | None:
         if bw > 0 and peak > 0 and link > 0 and v["tp"] > 0 and v["num_experts"] >= 0:
             layers = v["full_layers"] + v["sliding_layers"]
             allreduces = v["allreduces_per_step"]
-            out = _ScalarStep(
+            tp_local = v["tp_local"] or v["tp"]
+            out = ScalarStep(
                 dense_bytes=v["dense_bytes"],
                 expert_bytes=v["expert_bytes"],
                 num_experts=int(sm.num_experts),
@@ -1078,10 +1089,10 @@ def _scalar_constants(sm: StepModel) -> _ScalarStep | None:
                 link=link,
                 alltoalls_per_step=v["alltoalls_per_step"],
                 alltoall_bytes_per_token=v["alltoall_bytes_per_token"],
-                tp_local=v["tp_local"] or v["tp"],
+                tp_local=tp_local,
                 oneshot_max_bytes=float(
                     oneshot_threshold_bytes(
-                        v["tp_local"] or v["tp"],
+                        tp_local,
                         v["tp"],
                         v["nvlink_peers"],
                         v["oneshot_max_bytes_4"],
@@ -1104,6 +1115,18 @@ def _scalar_constants(sm: StepModel) -> _ScalarStep | None:
                 lm_head_peak_ratio=v["lm_head_peak_ratio"],
                 attn_peak_ratio=v["attn_peak_ratio"],
                 attn_flop_per_ctx_prefill=v["attn_flop_per_ctx_prefill"],
+                layers_total=layers,
+                pre_flop_per_ctx=(
+                    v["attn_flop_per_ctx_prefill"]
+                    if v["attn_flop_per_ctx_prefill"] > 0
+                    else v["attn_flop_per_ctx"]
+                ),
+                lm_head_peak=peak * v["lm_head_peak_ratio"],
+                expert_peak=peak * v["expert_peak_ratio"],
+                attn_peak=peak * v["attn_peak_ratio"],
+                allreduce_fixed_s=v["allreduce_latency_s"] * math.log2(max(v["tp"], 2.0)),
+                ring=2.0 * (tp_local - 1.0) / tp_local,
+                pp_hops=v["pp"] - 1.0 - v["pp_cross"],
             )
     _last_constants = (sm, out)
     return out
@@ -1119,7 +1142,7 @@ def _capped_pairs_scalar(n: float, c0: float, cap: float) -> float:
     return min(full, pairs)
 
 
-def _effective_context_scalar(c: _ScalarStep, ctx: float) -> float:
+def _effective_context_scalar(c: ScalarStep, ctx: float) -> float:
     """:func:`_effective_context` on floats."""
     capped = min(ctx, c.sliding_window) if c.sliding_window else ctx
     full = min(ctx, c.dsa_topk) if c.dsa_topk else ctx
@@ -1127,12 +1150,30 @@ def _effective_context_scalar(c: _ScalarStep, ctx: float) -> float:
 
 
 def _mixed_step_scalar(
-    c: _ScalarStep, b: float, dctx: float, p: float, pctx: float, ps: float
+    c: ScalarStep, b: float, dctx: float, p: float, pctx: float, ps: float
 ) -> StepTime:
+    """:func:`_mixed_step_array` on Python floats (:func:`step_floats`), as a
+    :class:`StepTime` of numpy scalars."""
+    figures = step_floats(c, b, dctx, p, pctx, ps)
+    return StepTime(*map(np.float64, figures))  # type: ignore[arg-type]
+
+
+#: A step's figures as Python floats, in :class:`StepTime`'s field order: memory_s,
+#: compute_s, comm_s, overhead_s, total_s, read_bytes, flop.
+StepFloats = tuple[float, float, float, float, float, float, float]
+
+
+def step_floats(
+    c: ScalarStep, b: float, dctx: float, p: float = 0.0, pctx: float = 0.0, ps: float = 0.0
+) -> StepFloats:
     """:func:`_mixed_step_array` on Python floats: every operation as there, in the same
     order (``np.maximum``/``np.minimum`` as max/min, ``np.where`` as a conditional), so
     IEEE double arithmetic gives the same bits; ``tests/perf`` checks it against the array
-    path over the catalog."""
+    path over the catalog.
+
+    ``mixed_step(sm, b, dctx, p, pctx, ps)`` for a scalar caller that reads the figures as
+    floats (the serving scalar paths of ``perf.serving``), with ``c`` =
+    ``scalar_step_constants(sm)``: no numpy scalar is made and read back."""
     tokens = b + p
     seen = tokens * c.moe_token_scale
     if c.num_experts == 0:
@@ -1142,7 +1183,7 @@ def _mixed_step_scalar(
         experts = c.num_experts * (1.0 - float(np.power(miss, max(seen, 0.0))))
 
     kv_tok = c.kv_tok
-    layers_total = c.full_layers + c.sliding_layers
+    layers_total = c.layers_total
     eff_d = _effective_context_scalar(c, dctx)
     kv_read = b * kv_tok * eff_d + ps * kv_tok * _effective_context_scalar(c, pctx)
     kv_write = tokens * kv_tok * layers_total
@@ -1168,9 +1209,7 @@ def _mixed_step_scalar(
     pair_sum = c.full_layers * _capped_pairs_scalar(
         per_prompt, pctx, c.dsa_topk
     ) + c.sliding_layers * _capped_pairs_scalar(per_prompt, pctx, c.sliding_window)
-    pre_flop = (
-        c.attn_flop_per_ctx_prefill if c.attn_flop_per_ctx_prefill > 0 else c.attn_flop_per_ctx
-    )
+    pre_flop = c.pre_flop_per_ctx
     mixer_flop = (
         c.attn_flop_per_ctx * b * eff_d
         + pre_flop * ps * pair_sum
@@ -1182,25 +1221,21 @@ def _mixed_step_scalar(
     flop = linear_flop + lm_flop + expert_flop + mixer_flop
     bw = c.bw
     peak = c.peak
-    dense_cmp = linear_flop / peak + lm_flop / (peak * c.lm_head_peak_ratio)
-    expert_cmp = expert_flop / (peak * c.expert_peak_ratio)
-    attn_cmp = mixer_flop / (peak * c.attn_peak_ratio)
+    dense_cmp = linear_flop / peak + lm_flop / c.lm_head_peak
+    expert_cmp = expert_flop / c.expert_peak
+    attn_cmp = mixer_flop / c.attn_peak
     dense_s = max((c.dense_bytes + dense_act) / bw, dense_cmp)
     expert_s = max((expert_w + expert_act) / bw, expert_cmp)
     attn_s = max((kv_read + kv_write) / bw, attn_cmp)
     logits_s = logits_bytes / bw
     # communication, as comm_s
     msg = tokens * c.hidden_size * ACTIVATION_BYTES
-    tp = c.tp
-    tl = c.tp_local
-    rounds = math.log2(max(tp, 2.0))
     thr = c.oneshot_max_bytes
-    ring = 2.0 * (tl - 1.0) / tl
-    one = tl - 1.0
-    traffic = ring * msg + (one - ring) * (msg if msg < thr else thr)
-    per_allreduce = c.allreduce_latency_s * rounds + traffic / c.link
-    tp_s = c.allreduce_count * per_allreduce if tp > 1 else 0.0
-    pp_s = (c.pp - 1.0 - c.pp_cross) * (c.allreduce_latency_s + msg / c.link)
+    ring = c.ring
+    traffic = ring * msg + (c.tp_local - 1.0 - ring) * (msg if msg < thr else thr)
+    per_allreduce = c.allreduce_fixed_s + traffic / c.link
+    tp_s = c.allreduce_count * per_allreduce if c.tp > 1 else 0.0
+    pp_s = c.pp_hops * (c.allreduce_latency_s + msg / c.link)
     a2a_s = c.alltoalls_per_step * (
         c.allreduce_latency_s + tokens * c.alltoall_bytes_per_token / c.link
     )
@@ -1213,15 +1248,14 @@ def _mixed_step_scalar(
         + c.moe_overhead_s
     )
     total = dense_s + expert_s + attn_s + logits_s + comm + overhead
-    f64 = np.float64
-    return StepTime(
-        memory_s=f64(read_bytes / bw),  # type: ignore[arg-type]
-        compute_s=f64(dense_cmp + expert_cmp + attn_cmp),  # type: ignore[arg-type]
-        comm_s=f64(comm),  # type: ignore[arg-type]
-        overhead_s=f64(overhead),  # type: ignore[arg-type]
-        total_s=f64(total),  # type: ignore[arg-type]
-        read_bytes=f64(read_bytes),  # type: ignore[arg-type]
-        flop=f64(flop),  # type: ignore[arg-type]
+    return (
+        read_bytes / bw,  # memory_s
+        dense_cmp + expert_cmp + attn_cmp,  # compute_s
+        comm,
+        overhead,
+        total,
+        read_bytes,
+        flop,
     )
 
 

@@ -364,6 +364,11 @@ def resolve(
     refused = engine_weight_format_error(eng.id, fmt, bool(weight_dtype))
     if refused:
         raise InputError(refused)
+    if not weight_dtype and hint and hint != arch.checkpoint_dtype:
+        notes.append(
+            f"weights {fmt.id}: the format the name {model!r} announces (a quantized "
+            f"checkpoint keeps the layer shapes of {arch.id}); --weight-dtype overrides it"
+        )
     if not weight_dtype and not hint and arch.checkpoint_dtype == "fp32":
         notes.append(
             "the checkpoint is fp32 (torch_dtype float32): served at 16 bits, as engines load "

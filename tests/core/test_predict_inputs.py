@@ -66,6 +66,8 @@ class TestQuantizedCheckpoints:
         [
             ("hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4", "int4"),
             ("llama-3.1-70b-fp8", "fp8"),
+            # NVIDIA's ModelOpt FP4 checkpoints (hf_quant_config quant_algo NVFP4)
+            ("nvidia/DeepSeek-R1-0528-FP4", "nvfp4"),
             ("RedHatAI/Meta-Llama-3.1-8B-Instruct-quantized.w8a8", "int8"),
             ("meta-llama/Llama-3.1-8B", None),
         ],
@@ -78,6 +80,7 @@ class TestQuantizedCheckpoints:
             "hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4", "H100", 1000, 300, concurrency=8
         )
         assert p.fits and p.weight_dtype == "int4"
+        assert any("the format the name" in n and "int4" in n for n in p.notes)
 
 
 @pytest.mark.parametrize(

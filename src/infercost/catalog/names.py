@@ -60,6 +60,9 @@ def closest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
 _DTYPE_TOKENS = (
     ("mxfp4", "mxfp4"),
     ("nvfp4", "nvfp4"),
+    # NVIDIA's ModelOpt FP4 checkpoints are named -FP4 (nvidia/DeepSeek-R1-0528-FP4,
+    # nvidia/Llama-3.3-70B-Instruct-FP4; their hf_quant_config.json: quant_algo NVFP4)
+    ("fp4", "nvfp4"),
     ("awq", "int4"),
     ("gptq", "int4"),
     ("w4a16", "int4"),

@@ -26,7 +26,11 @@ time).
 Measured (2 shared cores; the absolute figures move with the machine's load, the interleaved
 ratio much less): before issue 15's pass 163 against 179 µs/call, 1.10x (fixed isl); after it
 (closed_loop_mixed's scalar path, the deployment's memory constants and error band kept)
-112-116 against 233-241 µs/call, 2.07x fixed isl and 2.05-2.07x with isl varying per call.
+112-116 against 233-241 µs/call, 2.07x fixed isl and 2.05-2.07x with isl varying per call;
+at 4b1ac1a 77.7-78.0 against 173-176 µs/call, 2.19-2.26x (load average 1.7-1.8). After the
+second pass (the serving scalar paths step on floats, ``perf.step.step_floats``; the domain
+checks and the error band's key lighter) 59.0-59.8 against 174-175 µs/call, 2.93-2.95x fixed
+isl and 2.91-2.93x with isl varying (load average 1.1-1.2, three runs).
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ from infercost.perf.comm import (
     placement,
     with_scale_out,
 )
-from infercost.perf.errors_band import error_band_for, regime_key
+from infercost.perf.errors_band import error_band_for, is_memory_bound
 from infercost.perf.memory import (
     SequenceCacheTerms,
     WeightBytes,
@@ -1348,20 +1348,22 @@ def _error_band(r: Resolved, sp: ServingPoint, profile: str | None) -> dict[str,
     the file records (a badly fitted profile must not borrow the shipped bands).
 
     The band depends on the engine, the GPU, the model and the regime key alone, so it is
-    looked up once per (model, GPU, engine, regime) and kept; each prediction gets its own
-    copy (a caller may change its dict)."""
+    looked up once per (model, GPU, engine, regime) and kept (the regime key's only other
+    input is whether the step is memory bound); each prediction gets its own copy (a caller
+    may change its dict)."""
     share = float(sp.memory_bound_share)
     band = _copy_dicts(
         _band_memo.get(
             (r.model, r.acc),
-            (r.engine.id, regime_key(r.engine.id, r.acc, r.model, share)),
+            (r.engine.id, is_memory_bound(share)),
             lambda: error_band_for(r.engine.id, r.acc, r.model, share),
         )
     )
     if band is None:
         return band
     if profile is None:
-        return {**band, "calibrated": True}
+        band["calibrated"] = True  # the copy is this prediction's own
+        return band
     fit = r.engine.fitted_on or "none recorded"
     return {
         **{k: None for k, v in band.items() if isinstance(v, float)},

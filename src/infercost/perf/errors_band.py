@@ -25,9 +25,15 @@ def _bands() -> dict[str, Any]:
     return data
 
 
+def is_memory_bound(memory_bound_share: float) -> bool:
+    """Whether a step whose memory-bound share is this counts as memory bound in the bands'
+    regime key (:func:`regime_key`: the only way the share enters a band)."""
+    return memory_bound_share >= 0.999
+
+
 def regime_key(engine: str, acc: Accelerator, m: ModelArch, memory_bound_share: float) -> str:
     """'engine|generation|dense-or-moe|decode-or-prefill-bound'."""
-    bound = "memory" if memory_bound_share >= 0.999 else "compute"
+    bound = "memory" if is_memory_bound(memory_bound_share) else "compute"
     return f"{engine}|{acc.generation}|{'moe' if m.is_moe else 'dense'}|{bound}"
 
 

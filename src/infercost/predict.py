@@ -282,19 +282,22 @@ def slow_dtype_note(acc: Accelerator, fmt: QuantFormat) -> str | None:
 LLAMACPP_WEIGHT_FORMATS = frozenset({"fp32", "fp16", "bf16", "q8_0", "q4_0", "q4_k_m", "mxfp4"})
 
 
-def engine_weight_format_error(engine: str, fmt: QuantFormat, given: bool) -> str | None:
+def engine_weight_format_error(
+    engine: str, fmt: QuantFormat, given: bool, flag: str = "--weight-dtype"
+) -> str | None:
     """Why ``engine`` cannot run weights stored as ``fmt``, with what to use instead; None
-    when it can. ``given``: the user named the format (else it is the checkpoint's)."""
+    when it can. ``given``: the user named the format (else it is the checkpoint's);
+    ``flag``: the option that names it (the planners' ``--weight-dtypes``)."""
     if engine != "llamacpp" or fmt.id in LLAMACPP_WEIGHT_FORMATS:
         return None
     eight_bit = fmt.bits_per_weight >= 6
     nearest = "q8_0 (GGUF Q8_0, 8.5 bits per weight)" if eight_bit else "q4_k_m or q4_0"
-    what = f"--weight-dtype {fmt.id}" if given else f"the checkpoint's {fmt.id} weights"
+    what = f"{flag} {fmt.id}" if given else f"the checkpoint's {fmt.id} weights"
     return (
         f"llama.cpp runs GGUF weights and has no {fmt.id} type or GEMM path, so {what} cannot "
         "be served as such (llama.cpp serves such a checkpoint once converted to a GGUF type): "
         "give "
-        f"--weight-dtype {nearest}, or bf16/fp16; or serve {fmt.id} with --engine vllm, "
+        f"{flag} {nearest}, or bf16/fp16; or serve {fmt.id} with --engine vllm, "
         "sglang or trtllm."
     )
 

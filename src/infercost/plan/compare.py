@@ -29,7 +29,13 @@ from infercost.catalog.pricing import Offer, current_offers, load_offers
 from infercost.catalog.schema import Accelerator
 from infercost.cost.gpu_hour import usd_per_used_gpu_hour
 from infercost.errors import InfercostError, InputError
-from infercost.predict import Prediction, default_weight_dtype, predict
+from infercost.predict import (
+    LLAMACPP_WEIGHT_FORMATS,
+    Prediction,
+    default_weight_dtype,
+    engine_weight_format_error,
+    predict,
+)
 
 NUM_GPUS_OPTIONS: tuple[int, ...] = (1, 2, 4, 8)
 SERVING_KINDS: tuple[str, ...] = ("on-demand", "reserved-1y", "reserved-3y", "committed", "owned")
@@ -110,6 +116,20 @@ class Comparison:
     skipped_gpus: dict[str, str] = field(default_factory=dict)
     checkpoint_weight_dtype: str = "bf16"
     weight_dtypes_given: tuple[str, ...] | None = None
+    engine: str = "vllm"
+    skipped_weight_dtypes: tuple[str, ...] = ()
+
+    @property
+    def engine_note(self) -> str | None:
+        """Says which of the GPUs' native weight dtypes were not tried because the engine
+        cannot run them (None when none was left out)."""
+        if not self.skipped_weight_dtypes:
+            return None
+        return (
+            f"weights {', '.join(self.skipped_weight_dtypes)} not tried: --engine "
+            f"{self.engine} runs GGUF types only ({', '.join(sorted(LLAMACPP_WEIGHT_FORMATS))});"
+            " compare a GGUF type with --weight-dtype (e.g. q8_0 or q4_k_m)."
+        )
 
     @property
     def ranked_weight_dtypes(self) -> list[str]:
@@ -152,13 +172,32 @@ class Comparison:
             "weight_dtype_choice": "given" if self.weight_dtypes_given is not None else "auto",
             "ranked_weight_dtypes": self.ranked_weight_dtypes,
             "precision_note": self.precision_note,
+            "engine_note": self.engine_note,
             "winner": next((r.to_dict() for r in self.results if r.config is not None), None),
             "results": [r.to_dict() for r in self.results],
         }
 
 
-def native_weight_dtypes(acc: Accelerator, checkpoint_dtype: str) -> list[str]:
-    """The checkpoint dtype, plus fp8 and fp4 where the accelerator lists those FLOP/s."""
+def native_weight_dtypes(
+    acc: Accelerator, checkpoint_dtype: str, engine: str = "vllm"
+) -> list[str]:
+    """The checkpoint dtype, plus fp8 and fp4 where the accelerator lists those FLOP/s, among
+    the dtypes ``engine`` runs (:func:`engine_runs`; the others: :func:`skipped_dtypes`)."""
+    return [d for d in _native(acc, checkpoint_dtype) if engine_runs(engine, d)]
+
+
+def skipped_dtypes(acc: Accelerator, checkpoint_dtype: str, engine: str) -> list[str]:
+    """The native dtypes of :func:`native_weight_dtypes` that ``engine`` cannot run."""
+    return [d for d in _native(acc, checkpoint_dtype) if not engine_runs(engine, d)]
+
+
+def engine_runs(engine: str, dtype: str) -> bool:
+    """Whether ``engine`` runs weights stored as ``dtype``
+    (:func:`infercost.predict.engine_weight_format_error`: llama.cpp runs GGUF types only)."""
+    return engine_weight_format_error(engine, get_quant_format(dtype), False) is None
+
+
+def _native(acc: Accelerator, checkpoint_dtype: str) -> list[str]:
     dtypes = [checkpoint_dtype]
     for dtype in ("fp8", "fp4"):
         if acc.flop_s(dtype) and dtype not in dtypes:
@@ -235,7 +274,7 @@ def evaluate_gpu(
     dtypes = (
         list(weight_dtypes)
         if weight_dtypes
-        else native_weight_dtypes(acc, default_weight_dtype(arch))
+        else native_weight_dtypes(acc, default_weight_dtype(arch), engine)
     )
     configs: list[Config] = []
     reasons: list[str] = []
@@ -350,7 +389,15 @@ def compare_gpus(
         if not [d for d in weight_dtypes if d.strip()]:
             raise InputError("--weight-dtype is empty; give a dtype such as bf16 or fp8.")
         for dtype in weight_dtypes:
-            get_quant_format(dtype)  # an unknown spelling fails once, here, not per offer
+            # an unknown spelling, or a format the engine cannot run, fails once, here
+            refused = engine_weight_format_error(engine, get_quant_format(dtype), True)
+            if refused is not None:
+                raise InputError(refused)
+    else:
+        checkpoint = get_quant_format(default_weight_dtype(arch))
+        refused = engine_weight_format_error(engine, checkpoint, False)
+        if refused is not None:  # no native dtype left to try on any GPU
+            raise InputError(refused)
     wanted = set(kinds) | ({"spot"} if allow_spot else set())
     pool = [
         o
@@ -360,12 +407,17 @@ def compare_gpus(
     accs: dict[str, Accelerator] = {}
     per_gpu: dict[str, tuple[list[Config], str, int | None]] = {}
     skipped: dict[str, str] = {}
+    skipped_weights: dict[str, None] = {}
     for gpu in sorted({o.gpu for o in pool}):
         try:
             accs[gpu] = get_accelerator(gpu)
         except InfercostError as err:
             skipped[gpu] = str(err)
             continue
+        if weight_dtypes is None:
+            skipped_weights.update(
+                dict.fromkeys(skipped_dtypes(accs[gpu], default_weight_dtype(arch), engine))
+            )
         per_gpu[gpu] = evaluate_gpu(
             arch.id, gpu, isl, osl, num_gpus_options=num_gpus_options,
             weight_dtypes=weight_dtypes, engine=engine, max_tpot_s=max_tpot_s,
@@ -421,6 +473,7 @@ def compare_gpus(
         arch.id, isl, osl, max_tpot_s, max_ttft_s, tuple(ranked), skipped,
         checkpoint_weight_dtype=default_weight_dtype(arch),
         weight_dtypes_given=tuple(weight_dtypes) if weight_dtypes is not None else None,
+        engine=engine, skipped_weight_dtypes=tuple(skipped_weights),
     )  # fmt: skip
 
 

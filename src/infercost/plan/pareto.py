@@ -16,6 +16,7 @@ same grid); it lies on the TPOT frontier when TTFT does not bind.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,13 @@ import numpy as np
 import numpy.typing as npt
 
 from infercost.plan.candidate import Candidate, candidate
-from infercost.plan.search import Targets, feasible_cost, ranked_configs, run_sweep
+from infercost.plan.search import (
+    Targets,
+    feasible_cost,
+    ranked_configs,
+    run_sweep,
+    weight_format_notes,
+)
 from infercost.plan.sweep import Sweep
 
 FloatArray = npt.NDArray[np.float64]
@@ -58,6 +65,8 @@ class ParetoResult:
         operating_point: cheapest configuration meeting the targets (None: none does).
         cloud_tpot_s, cloud_tok_s_per_user, cloud_usd_per_m, cloud_gpu: every point, for the
             chart (shape (n,)).
+        notes: what the caller should know (weight formats the engine cannot run, not
+            tried).
     """
 
     model: str
@@ -72,6 +81,7 @@ class ParetoResult:
     cloud_tok_s_per_user: FloatArray
     cloud_usd_per_m: FloatArray
     cloud_gpu: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (``plan pareto --json``; the point cloud is left out)."""
@@ -88,6 +98,7 @@ class ParetoResult:
             "operating_point": (
                 _point(self.operating_point, self.osl) if self.operating_point else None
             ),
+            "notes": list(self.notes),
         }
 
 
@@ -97,7 +108,7 @@ def _point(c: Candidate, osl: int) -> dict[str, Any]:
     return d
 
 
-def frontiers(sweep: Sweep, targets: Targets) -> ParetoResult:
+def frontiers(sweep: Sweep, targets: Targets, notes: Sequence[str] = ()) -> ParetoResult:
     """Both frontiers and the SLO operating point of an evaluated sweep."""
     shape = sweep.grid.shape
     ok = sweep.fits & np.isfinite(sweep.replica_usd_per_hour)
@@ -130,6 +141,7 @@ def frontiers(sweep: Sweep, targets: Targets) -> ParetoResult:
         cloud_tok_s_per_user=np.asarray(per_user[keep], dtype=np.float64),
         cloud_usd_per_m=np.asarray(flat_cost[keep], dtype=np.float64),
         cloud_gpu=tuple(sweep.grid.gpus[int(g)].id for g in g_idx),
+        notes=tuple(notes),
     )
 
 
@@ -150,4 +162,7 @@ def pareto(
         InputError: bad token counts, targets, counts or prices.
     """
     targets = Targets(max_ttft_s, max_tpot_s)
-    return frontiers(run_sweep(model, isl, osl, **sweep_options), targets)
+    sweep = run_sweep(model, isl, osl, **sweep_options)
+    return frontiers(
+        sweep, targets, weight_format_notes(sweep, sweep_options.get("weight_dtypes"))
+    )

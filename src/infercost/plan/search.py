@@ -46,8 +46,15 @@ from infercost.errors import InputError
 from infercost.plan.candidate import Candidate, candidate
 from infercost.plan.layouts import concurrency_levels, layouts
 from infercost.plan.prices import DEFAULT_KINDS, gpu_prices
-from infercost.plan.sweep import Sweep, build_grid, evaluate, kv_dtypes_for, weight_formats
-from infercost.predict import default_weight_dtype
+from infercost.plan.sweep import (
+    Sweep,
+    build_grid,
+    evaluate,
+    kv_dtypes_for,
+    skipped_weight_formats,
+    weight_formats,
+)
+from infercost.predict import LLAMACPP_WEIGHT_FORMATS, default_weight_dtype
 from infercost.units import GB
 
 FloatArray = npt.NDArray[np.float64]
@@ -417,7 +424,7 @@ def run_sweep(
     )
     lay = layouts(m, max_gpus, num_gpus)
     conc = concurrency_levels(max_concurrency or eng.max_num_seqs, concurrency_count)
-    fmts = weight_formats(weight_dtypes, m)
+    fmts = weight_formats(weight_dtypes, m, eng.id)
     kvs = kv_dtypes_for(kv_dtypes, m)
     cells = len(accs) * len(fmts) * len(lay) * len(kvs) * int(conc.size)
     check_work(
@@ -432,6 +439,23 @@ def run_sweep(
         accs, lay, gpu_hour_usd=gpu_hour_usd, offers=offers, kinds=kinds, allow_spot=allow_spot
     )
     return evaluate(grid, isl, osl, prices, cached_prefix_share=cached_prefix_share)
+
+
+def weight_format_notes(sweep: Sweep, weight_dtypes: Sequence[str] | None) -> list[str]:
+    """Says which default weight formats the sweep left out because its engine cannot run
+    them (:func:`infercost.plan.sweep.skipped_weight_formats`; none when the formats were
+    named, since a named format the engine cannot run is refused)."""
+    if weight_dtypes is not None:
+        return []
+    engine = sweep.grid.engine.id
+    skipped = skipped_weight_formats(sweep.grid.model, engine)
+    if not skipped:
+        return []
+    tried = ", ".join(f.id for f in sweep.grid.weight_fmts)
+    return [
+        f"weights {', '.join(skipped)} not tried: --engine {engine} runs GGUF types only "
+        f"({', '.join(sorted(LLAMACPP_WEIGHT_FORMATS))}); tried {tried}"
+    ]
 
 
 def search(
@@ -479,7 +503,7 @@ def search(
     winner = candidate(sweep, ranked[0]) if ranked else None
     runners = tuple(candidate(sweep, ix) for ix in ranked[1:])
     families = family_verdicts(sweep, targets, cost, winner)
-    notes = []
+    notes = weight_format_notes(sweep, sweep_options.get("weight_dtypes"))
     if any(c.price_stale for c in (winner, *runners) if c is not None):
         notes.append("some offer prices are older than 180 days (STALE): check them")
     checkpoint = default_weight_dtype(grid.model)

@@ -65,7 +65,7 @@ from infercost.perf.step import (
 )
 from infercost.plan.layouts import Layouts
 from infercost.plan.prices import GpuPrices
-from infercost.predict import default_weight_dtype, resolve_kv_dtype
+from infercost.predict import default_weight_dtype, engine_weight_format_error, resolve_kv_dtype
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -131,25 +131,48 @@ class Grid:
         return math.prod(self.shape)
 
 
-def weight_formats(names: Iterable[str] | None, m: ModelArch) -> tuple[QuantFormat, ...]:
+def weight_formats(
+    names: Iterable[str] | None, m: ModelArch, engine: str = "vllm"
+) -> tuple[QuantFormat, ...]:
     """The formats ``names`` spell, or by default the checkpoint's format followed by every
     catalogued format that differs from those before it in (bits, compute dtype, fallback)
-    (so fp16 is dropped beside bf16: the same bytes and the same tensor-core rate).
+    (so fp16 is dropped beside bf16: the same bytes and the same tensor-core rate), among
+    the formats ``engine`` runs (:func:`infercost.predict.engine_weight_format_error`:
+    llama.cpp runs GGUF types only); those left out are :func:`skipped_weight_formats`.
 
     Raises:
         UnknownNameError: an unknown dtype name.
+        InputError: a named format the engine cannot run (as ``predict`` refuses it).
     """
     if names is not None:
-        return tuple({f.id: f for f in (get_quant_format(n) for n in names)}.values())
-    first = get_quant_format(default_weight_dtype(m))
-    chosen = [first]
-    seen = {(first.bits_per_weight, first.compute_dtype, first.fallback_compute_dtype)}
-    for fmt in load_quant_formats():
+        fmts = tuple({f.id: f for f in (get_quant_format(n) for n in names)}.values())
+        for fmt in fmts:
+            refused = engine_weight_format_error(engine, fmt, True, flag="--weight-dtypes")
+            if refused is not None:
+                raise InputError(refused)
+        return fmts
+    chosen: list[QuantFormat] = []
+    seen: set[tuple[float, str, str]] = set()
+    for fmt in _default_formats(m):
         key = (fmt.bits_per_weight, fmt.compute_dtype, fmt.fallback_compute_dtype)
-        if key not in seen:
+        if key not in seen and engine_weight_format_error(engine, fmt, False) is None:
             seen.add(key)
             chosen.append(fmt)
     return tuple(chosen)
+
+
+def skipped_weight_formats(m: ModelArch, engine: str) -> tuple[str, ...]:
+    """The default candidate formats (the checkpoint's and the catalog's) that ``engine``
+    cannot run, which :func:`weight_formats` leaves out when no format is named."""
+    return tuple(
+        dict.fromkeys(
+            f.id for f in _default_formats(m) if engine_weight_format_error(engine, f, False)
+        )
+    )
+
+
+def _default_formats(m: ModelArch) -> tuple[QuantFormat, ...]:
+    return (get_quant_format(default_weight_dtype(m)), *load_quant_formats())
 
 
 def kv_dtypes_for(names: Iterable[str] | None, m: ModelArch) -> tuple[str, ...]:

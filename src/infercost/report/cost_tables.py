@@ -159,6 +159,8 @@ def render_compare_table(console: Console, data: dict[str, Any], top: int | None
     console.print(table)
     if data["precision_note"]:
         console.print(f"* {data['precision_note']}", markup=False, highlight=False)
+    if data.get("engine_note"):
+        console.print(f"* {data['engine_note']}", markup=False, highlight=False)
     stale = sum(1 for r in data["results"] if r["stale"])
     if stale:
         console.print(

@@ -179,6 +179,8 @@ def render_pareto(console: Console, r: ParetoResult, rows: int = 15) -> None:
         )
     else:
         console.print(f"[red]No configuration meets {r.targets.describe()}.[/red]")
+    for note in r.notes:
+        console.print(f"note: {note}", style="yellow", markup=False)
 
 
 def render_fleet(console: Console, p: FleetPlan) -> None:

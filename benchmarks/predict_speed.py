@@ -29,8 +29,9 @@ ratio much less): before issue 15's pass 163 against 179 µs/call, 1.10x (fixed 
 112-116 against 233-241 µs/call, 2.07x fixed isl and 2.05-2.07x with isl varying per call;
 at 4b1ac1a 77.7-78.0 against 173-176 µs/call, 2.19-2.26x (load average 1.7-1.8). After the
 second pass (the serving scalar paths step on floats, ``perf.step.step_floats``; the domain
-checks and the error band's key lighter) 59.0-59.8 against 174-175 µs/call, 2.93-2.95x fixed
-isl and 2.91-2.93x with isl varying (load average 1.1-1.2, three runs).
+checks and the error band's key lighter), eight runs at load average 1.1-1.3: 59.0-82.7
+against 174-223 µs/call, 2.64-2.95x fixed isl and 2.64-2.93x with isl varying; 2.54x in one
+run beside the test suite (load 2.2).
 """
 
 from __future__ import annotations

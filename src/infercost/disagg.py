@@ -497,6 +497,11 @@ def predict_disagg(
         raise InputError(f"--isl and --osl must be at least 1 token (got {isl}, {osl}).")
     if concurrency is None:
         raise InputError("--disagg needs --concurrency N (requests in flight).")
+    if allow_spot and offer is None:
+        raise InputError(
+            "--allow-spot only acts with --offer (a spot offer id; `infercost offers "
+            "--kind spot` lists them): the default offer is on-demand."
+        )
     _check_int("--concurrency", concurrency, MAX_DECODE_BATCH)
     prefill = prefill if prefill is not None else Pool()
     decode = decode if decode is not None else Pool()

@@ -137,6 +137,11 @@ DOMAINS: dict[str, Domain] = {
     "zones": _i(1, 100, "zones", "no provider offers 100 zones to one fleet"),
     "num_requests": _i(1, 1_000_000_000, "requests", "beyond any benchmark; work limits apply"),
     "max_requests": _i(1, 10_000_000, "requests", "a load test beyond 10^7 requests"),
+    "min_tok_s_per_user": _f(
+        0, 1e6, "tokens/s per user", "a TPOT of 1 µs; no engine decodes faster", lo_open=True
+    ),
+    "api_cache_write_usd_per_m": _PER_M,
+    "cache_write_share": _FRACTION,
     "concurrency": _i(1, 1_000_000, "sequences", "no engine batches 10^6 sequences"),
     "max_concurrency": _i(1, 1_000_000, "sequences", "no engine batches 10^6 sequences"),
     "concurrency_levels": _i(1, 10_000, "levels", "more levels add nothing to a frontier"),
@@ -483,3 +488,55 @@ def check_predict_types(**args: Any) -> None:
         domain = DOMAINS.get(name)
         if domain is not None and not domain.contains(value):  # a number (the types above)
             check_value(name, value, domain, label=f"predict(): {name}")  # raises, naming why
+
+
+# --------------------------------------------------------------------------- measurements
+
+#: Token counts of a measurement: 0 is a run without a prompt or without output (llama-bench
+#: ``tg``/``pp`` rows).
+_MEASURED_TOKENS = _i(0, MAX_TOKENS_PER_REQUEST, "tokens", "no model has a context beyond 10^8")
+
+#: The fields of an imported benchmark measurement checked against :data:`DOMAINS`.
+MEASUREMENT_FIELDS = ("num_gpus", "tp", "pp", "ep", "dp", "isl", "osl", "concurrency")
+
+
+def screen_measurements(items: list[Any], rejected: list[tuple[str, str]]) -> list[Any]:
+    """The measurements whose layout, token counts and concurrency lie in their domains and
+    whose value is finite; each other one goes to ``rejected`` as ``(id, reason)``.
+
+    ``items`` are :class:`~infercost.calibrate.measurement.Measurement` objects (duck-typed:
+    this module imports nothing above it).
+    """
+    kept = []
+    for m in items:
+        reason = None
+        for name in MEASUREMENT_FIELDS:
+            value = getattr(m, name, None)
+            dom = _MEASURED_TOKENS if name in ("isl", "osl") else DOMAINS[name]
+            if value is not None and not dom.contains(value):
+                reason = f"{name} {value!r} is outside {dom.describe()}"
+                break
+        value = getattr(m, "value", None)
+        if reason is None and isinstance(value, float) and not math.isfinite(value):
+            reason = f"value {value!r} is not finite"
+        if reason is None:
+            kept.append(m)
+        else:
+            rejected.append((str(getattr(m, "id", "?")), reason))
+    return kept
+
+
+# --------------------------------------------------------------------------- simulate output
+
+#: The ``arrival`` of a ``--rate inf`` run in --json: every request at t = 0 (its
+#: ``rate_req_s`` is null: JSON carries no infinity and infercost prints none).
+ALL_AT_ONCE = "all-at-once"
+
+
+def finite_result(d: dict[str, Any]) -> dict[str, Any]:
+    """A simulation's ``to_dict()`` with the infinite offered rate of an all-at-once run (the
+    string ``"inf"``) as null: no output of infercost spells an infinity; the
+    ``saturation_reason`` says what happened."""
+    if d.get("offered_rate_req_s") == "inf":
+        return {**d, "offered_rate_req_s": None}
+    return d

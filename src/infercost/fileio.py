@@ -99,3 +99,63 @@ def _fsync_folder(folder: Path) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def reading(path: str | os.PathLike[str], what: str) -> Iterator[None]:
+    """Turn the errors a file of the wrong kind raises while it is parsed (not UTF-8 text, a
+    CSV field past the csv module's 131,072-character limit, a name the file system refuses)
+    into one :class:`InputError` naming ``what`` (``--trace``) and the file.
+
+    Raises:
+        InputError: ``what``, the file and the reason, and what to give instead.
+    """
+    import csv
+
+    try:
+        yield
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{what} {str(path)[:200]}: not UTF-8 text (byte {err.start}); give a UTF-8 "
+            "CSV/JSON file."
+        ) from err
+    except csv.Error as err:
+        raise InputError(
+            f"{what} {str(path)[:200]}: cannot be read as CSV ({err}); give a CSV/JSON file "
+            "in one of the supported formats."
+        ) from err
+    except OSError as err:
+        raise InputError(
+            f"{what} {str(path)[:200]}: cannot be read ({err.strerror or err})."
+        ) from err
+
+
+def check_utf8(path: str | os.PathLike[str], what: str) -> None:
+    """Refuse a file that is not UTF-8 text before a reader that cannot close it cleanly
+    on a decoding error opens it (read in 1 MiB chunks).
+
+    Raises:
+        InputError: ``what``, the file and the first bad byte's offset.
+    """
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as err:
+                    raise InputError(
+                        f"{what} {str(path)[:200]}: not UTF-8 text (byte {offset + err.start}); "
+                        "give a UTF-8 CSV/JSON file."
+                    ) from err
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{what} {str(path)[:200]}: not UTF-8 text (it ends mid-character)."
+        ) from err
+    except OSError:
+        return  # the reader says what is wrong with the path

@@ -249,8 +249,10 @@ def test_a_file_wholly_quarantined_under_a_forced_format_says_so(tmp_path: Path)
     # adds the file's 2 good rows
     src = str(Path(__file__).parent / "fixtures" / "openai_chat.jsonl")
     led = str(tmp_path / "l.duckdb")
+    # issue 16: a file of which no row could be used is bad input: exit 1, one line
     res = CliRunner().invoke(usage_app, ["ingest", src, "--ledger", led, "--format", "anthropic"])
-    assert res.exit_code == 0, res.output
-    assert "was quarantined as --format anthropic" in res.stderr
+    assert res.exit_code == 1, res.output
+    assert "none of its 11 rows could be used as --format anthropic" in str(res.exception)
+    assert "re-run with --format auto" in str(res.exception)
     again = CliRunner().invoke(usage_app, ["ingest", src, "--ledger", led, "--json"])
     assert json.loads(again.stdout)["ingested"] == 2

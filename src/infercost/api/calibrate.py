@@ -22,7 +22,9 @@ from infercost.calibrate.error import score
 from infercost.calibrate.fit import fit_all, prepare_for_fit, profiles_toml
 from infercost.calibrate.importers import FORMATS, Format, Overrides, detect_format, import_file
 from infercost.calibrate.measurement import Measurement
+from infercost.domains import screen_measurements
 from infercost.errors import InfercostError, InputError
+from infercost.fileio import reading
 
 router = APIRouter(tags=["calibrate"])
 
@@ -34,8 +36,14 @@ def run_import(path: Path, name: str, fmt: str | None, overrides: Overrides) -> 
     """``calibrate import FILE --json`` for a saved upload."""
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}.")
-    kind = cast(Format, fmt) if fmt else detect_format(path)
-    measurements = import_file(path, format=kind, **overrides)
+    with reading(name, "calibrate import"):
+        kind = cast(Format, fmt) if fmt else detect_format(path)
+        measurements = import_file(path, format=kind, **overrides)
+    rejected: list[tuple[str, str]] = []
+    measurements = screen_measurements(measurements, rejected)
+    if not measurements:
+        where, why = rejected[0] if rejected else (name, "no measurement")
+        raise InputError(f"{name}: no usable measurement ({where}: {why}); fix the file.")
     counts = Counter(m.metric for m in measurements)
     return {
         "file": name,
@@ -49,9 +57,13 @@ def run_import(path: Path, name: str, fmt: str | None, overrides: Overrides) -> 
 def run_fit(saved: list[tuple[Path, str]], overrides: dict[str, Any]) -> dict[str, Any]:
     """``calibrate fit FILES --json`` for saved uploads; the profile as TOML text."""
     measurements: list[Measurement] = []
-    for path, _ in saved:
-        measurements += import_file(path, **overrides)
+    screened: list[tuple[str, str]] = []
+    for path, name in saved:
+        with reading(name, "calibrate fit"):
+            measurements += import_file(path, **overrides)
+    measurements = screen_measurements(measurements, screened)
     preps, unused = prepare_for_fit(measurements)
+    unused = screened + unused
     fits = fit_all(preps)
     not_scored: list[tuple[str, str]] = []
     rows = score(preps, {e: f.params() for e, f in fits.items()}, not_scored)

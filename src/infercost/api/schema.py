@@ -25,7 +25,8 @@ MAX_JSON_INT = 2**53
 Tokens = Annotated[int, Field(ge=-MAX_JSON_INT, le=MAX_JSON_INT, description="Tokens.")]
 TokensF = Annotated[float, Field(description="Tokens (0 when unknown).")]
 Count = Annotated[int, Field(ge=-MAX_JSON_INT, le=MAX_JSON_INT)]
-Name = Annotated[str, Field(max_length=200)]
+#: A name (model, GPU, dtype, offer ...): not blank, since "" would act as no value at all.
+Name = Annotated[str, Field(max_length=200, pattern=r"\S")]
 Names = Annotated[list[Name], Field(max_length=LIMITS.max_list)]
 Floats = Annotated[list[float], Field(max_length=LIMITS.max_list)]
 

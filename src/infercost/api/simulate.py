@@ -19,6 +19,7 @@ from pydantic import Field
 from infercost.api.respond import respond
 from infercost.api.schema import LIMITS, Count, Floats, Name, Tokens
 from infercost.api.schema import Request as Body
+from infercost.domains import ALL_AT_ONCE, finite_result
 from infercost.errors import InputError
 from infercost.perf.step import step_model
 from infercost.predict import (
@@ -265,15 +266,15 @@ def run_simulate(req: SimulateRequest) -> SimOutcome:
         if loop is not None
         else "profile"
         if req.rate_profile
+        else ALL_AT_ONCE
+        if rate is not None and math.isinf(rate)
         else req.arrival,
-        "rate_req_s": None
-        if rate is None or loop is not None
-        else ("inf" if math.isinf(rate) else rate),
+        "rate_req_s": None if rate is None or loop is not None or math.isinf(rate) else rate,
         "concurrency": None if loop is None else loop.concurrency,
         "seed": req.seed,
         "kv_capacity_tokens": cfg.kv_capacity_tokens,
         "quarantined_rows": 0,
-        "result": res.to_dict() if res is not None else None,
+        "result": finite_result(res.to_dict()) if res is not None else None,
         "max_rate_search": search_out,
     }
     return SimOutcome(out, res)

@@ -43,7 +43,7 @@ NO_LEDGER = (
     "(a DuckDB ledger written by `infercost usage ingest` or `usage demo`)."
 )
 
-When = Annotated[str | None, Field(max_length=40, description="ISO date or time.")]
+When = Annotated[str | None, Field(max_length=40, pattern=r"\S", description="ISO date or time.")]
 
 
 class _Period(Body):
@@ -53,8 +53,8 @@ class _Period(Body):
         frozen=True, extra="forbid", allow_inf_nan=False, populate_by_name=True
     )
 
-    start: str | None = Field(default=None, alias="from", max_length=40)
-    end: str | None = Field(default=None, alias="to", max_length=40)
+    start: str | None = Field(default=None, alias="from", max_length=40, pattern=r"\S")
+    end: str | None = Field(default=None, alias="to", max_length=40, pattern=r"\S")
 
 
 class UsageReportRequest(_Period):
@@ -76,7 +76,7 @@ class UsageAnomaliesRequest(_Period):
 class UsageForecastRequest(Body):
     """``usage forecast`` options."""
 
-    budget_usd: Annotated[str, Field(max_length=40)] | int | float | None = Field(
+    budget_usd: Annotated[str, Field(max_length=40, pattern=r"\S")] | int | float | None = Field(
         default=None,
         description="Monthly budget in US$: a number or a string ('5000', '$5,000.50'), at "
         "most 1e12.",
@@ -221,7 +221,11 @@ UPLOAD_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet", ".ndjson")
 def run_usage_ingest(path: Path, name: str, fmt: str, ledger: str) -> dict[str, Any]:
     """``usage ingest FILE --json`` for a saved upload (the upload's name in the answer)."""
     refuse_empty_input(path, name)
-    data = queries.ingest_files(ledger, [path], fmt).to_dict()
+    result = queries.ingest_files(ledger, [path], fmt)
+    unusable = result.unusable(fmt)
+    if unusable:
+        raise InputError(unusable)
+    data = result.to_dict()
     text = json.dumps(data).replace(str(path), name)
     out: dict[str, Any] = json.loads(text)
     out["file"] = name

@@ -348,14 +348,20 @@ def apply_engine_profile(engine: EngineProfile, path: str | Path) -> EngineProfi
             invalid.
     """
     p = Path(path)
-    if not p.is_file():
+    try:
+        exists = p.is_file()
+    except OSError as err:  # a name too long for the file system, ...
+        raise InputError(
+            f"--profile {str(p)[:80]!r}...: cannot open it ({err.strerror})."
+        ) from err
+    if not exists:
         raise InputError(
             f"--profile {str(p)!r} does not exist; pass a file written by "
             "`infercost calibrate fit --out FILE`."
         )
     try:
         tables = tomllib.loads(p.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as err:
         raise InputError(f"--profile {str(p)!r} is not valid TOML ({err}).") from err
     known = {e.id for e in load_engines(with_fits=False)}
     unknown = [key for key in tables if key not in known]

@@ -45,9 +45,12 @@ OVERRIDES: dict[str, dict[str, Domain]] = {
 #: Options that only act together with another: {command: {option: (needed, ...)}}; the option
 #: is refused when given (set to other than its default) and none of the needed ones is.
 NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "cost": dict.fromkeys(
-        ("usd_per_kwh", "years", "hosting_usd", "power_w", "pue"), ("gpu_price_usd",)
-    ),
+    "cost": {
+        **dict.fromkeys(
+            ("usd_per_kwh", "years", "hosting_usd", "power_w", "pue"), ("gpu_price_usd",)
+        ),
+        "allow_spot": ("offer",),
+    },
     "tco": {
         "idle_power_w": ("power_billing",),
         "gpus_per_server": ("server_price_usd",),
@@ -55,12 +58,83 @@ NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
     "plan search": dict.fromkeys(
         ("shortlist", "load", "length_cv", "num_requests"), ("ttft_p99_s", "tpot_p99_ms")
     ),
+    "plan fleet": {
+        "peak_hour": ("peak_to_average",),
+        "max_spot_share": ("spot_usd_per_gpu_hour", "model"),
+        "engine": ("model",),
+    },
+    "plan hybrid": {
+        "peak_hour": ("peak_to_average",),
+        "isl": ("model",),
+        "osl": ("model",),
+    },
+    "plan breakeven": {
+        "api_cached_input_usd_per_m": ("cached_share",),
+        "api_cache_write_usd_per_m": ("cache_write_share",),
+    },
+    "plan payback": {
+        **dict.fromkeys(("acceptance", "draft_model", "draft_step_ratio"), ("draft_tokens",)),
+        **dict.fromkeys(
+            (
+                "model",
+                "gpu",
+                "weight_dtype",
+                "num_gpus",
+                "max_ttft_s",
+                "max_tpot_ms",
+                "gpu_hour_usd",
+                "engine",
+                "output_tokens_per_month",
+            ),
+            ("draft_tokens", "cached_share"),
+        ),
+    },
+    "plan scenarios": {
+        **dict.fromkeys(
+            (
+                "replica_output_tok_s",
+                "gpu_hour_usd",
+                "gpus_per_replica",
+                "peak_to_average",
+                "multipliers",
+                "output_expansion",
+                "headroom",
+                "api_input_usd_per_m",
+                "api_output_usd_per_m",
+            ),
+            ("output_tokens_per_day",),
+        ),
+        "gpu": ("model",),
+        "isl": ("model", "output_tokens_per_day"),
+        "osl": ("model", "output_tokens_per_day"),
+    },
     "simulate": {
         "profile_period": ("rate_profile",),
         "trace_time_scale": ("trace",),
         "num_prefixes": ("prefix_share",),
         "prefix_tokens": ("prefix_share",),
     },
+}
+
+
+def _weight_dtype(name: str) -> None:
+    from infercost.catalog import get_quant_format
+
+    get_quant_format(name)  # UnknownNameError with the known formats
+
+
+def _kv_dtype(name: str) -> None:
+    from infercost.predict import KV_DTYPES
+
+    if name.strip().lower() not in ("auto", *KV_DTYPES):
+        raise InputError(f"Unknown --kv-dtype {name!r}; use one of auto, {', '.join(KV_DTYPES)}.")
+
+
+#: Names checked before commands that store them as given (the importers keep a file's own
+#: spelling): {command: {option: check}}; the check raises on an unknown name.
+NAMES: dict[str, dict[str, Callable[[str], None]]] = {
+    command: {"weight_dtype": _weight_dtype, "kv_dtype": _kv_dtype}
+    for command in ("calibrate import", "calibrate run", "calibrate fit")
 }
 
 #: How a NEEDS message names what is needed when a flag alone does not say it (the value).
@@ -101,8 +175,16 @@ def _differs(value: Any, default: Any) -> bool:
     return bool(value != default)
 
 
-def check_command(command: str, values: dict[str, Any], defaults: dict[str, Any]) -> None:
+def check_command(
+    command: str,
+    values: dict[str, Any],
+    defaults: dict[str, Any],
+    typed: frozenset[str] = frozenset(),
+) -> None:
     """Check one command's option values (argument name -> value).
+
+    ``typed`` names the options set on the command line: one typed at its default value
+    (``--peak-hour 14``) is still given, and still refused without the option it needs.
 
     Raises:
         InputError: the first value outside its domain, or an option given without the
@@ -112,14 +194,47 @@ def check_command(command: str, values: dict[str, Any], defaults: dict[str, Any]
     for name, value in values.items():
         if name in overrides or name in DOMAINS:
             check_value(name, value, overrides.get(name), label=flag(name))
+        _check_blank(name, value, defaults.get(name))
+        check_name = NAMES.get(command, {}).get(name)
+        if check_name is not None and isinstance(value, str):
+            check_name(value)
+
+    def given(n: str) -> bool:
+        return n in typed or (n in values and _differs(values[n], defaults.get(n)))
+
     for name, needed in NEEDS.get(command, {}).items():
-        if name not in values or not _differs(values[name], defaults.get(name)):
+        if not given(name):
             continue
-        if not any(_differs(values.get(n), defaults.get(n)) for n in needed):
+        if not any(given(n) for n in needed):
             need = NEED_TEXT.get((command, name)) or " or ".join(flag(n) for n in needed)
             raise InputError(
                 f"{flag(name)} only applies with {need}; give {need} or drop {flag(name)}."
             )
+
+
+def _check_blank(name: str, value: Any, default: Any) -> None:
+    """Refuse an empty or blank text value (``--weight-dtype ""``): it would silently act as
+    if the option were not given."""
+    texts = value if isinstance(value, list | tuple) else [value]
+    for text in texts:
+        if isinstance(text, str) and not text.strip() and text != default:
+            raise InputError(
+                f"{flag(name)} is empty; give a value (see --help) or drop {flag(name)}."
+            )
+
+
+def _typed(values: dict[str, Any]) -> frozenset[str]:
+    """The options of the running command set on its command line (click's parameter
+    source); empty outside a click context (a direct call)."""
+    from typer._click.core import ParameterSource
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return frozenset()
+    return frozenset(
+        n for n in values if ctx.get_parameter_source(n) is ParameterSource.COMMANDLINE
+    )
 
 
 def bound(command: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -132,7 +247,7 @@ def bound(command: str, func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         values = dict(sig.bind(*args, **kwargs).arguments)
-        check_command(command, values, defaults)
+        check_command(command, values, defaults, _typed(values))
         given = {
             flag(n): v
             for n, v in values.items()

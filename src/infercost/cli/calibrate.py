@@ -25,7 +25,9 @@ from infercost.calibrate.importers import FORMATS, Format, Overrides, detect_for
 from infercost.calibrate.loadgen import Api, LoadgenConfig, run_sweep, write_results
 from infercost.calibrate.measurement import Measurement
 from infercost.cli.calibrate_fit import register_fit
+from infercost.domains import screen_measurements
 from infercost.errors import InputError
+from infercost.fileio import reading
 from infercost.report.files import checked_output_path
 
 calibrate_app = typer.Typer(
@@ -101,9 +103,14 @@ def import_cmd(
                engine_version=engine_version, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
                isl=isl, osl=osl, concurrency=concurrency),
     )  # fmt: skip
-    kind = cast(Format, format) if format else detect_format(file)
     rejected: list[tuple[str, str]] = []
-    measurements = import_file(file, format=kind, rejected=rejected, **overrides)
+    with reading(file, "calibrate import"):
+        kind = cast(Format, format) if format else detect_format(file)
+        measurements = import_file(file, format=kind, rejected=rejected, **overrides)
+    measurements = screen_measurements(measurements, rejected)
+    if not measurements:
+        where, why = rejected[0] if rejected else (str(file), "no measurement")
+        raise InputError(f"{file}: no usable measurement ({where}: {why}); fix the file.")
     counts = Counter(m.metric for m in measurements)
     if as_json:
         payload = {
@@ -215,6 +222,11 @@ def run_cmd(
     """Measure ENDPOINT at each concurrency and write OUT; contacts nothing but ENDPOINT."""
     if api not in ("completions", "chat"):
         raise typer.BadParameter("--api must be 'completions' or 'chat'.")
+    if api_key is not None and not (api_key.isascii() and api_key.isprintable()):
+        raise InputError(
+            "--api-key must be printable ASCII (it is sent in the Authorization header); "
+            "check for a pasted non-ASCII character or line break."
+        )
     metadata = {
         key: str(value)
         for key, value in _facts(gpu=gpu, num_gpus=num_gpus, tp=tp, pp=pp, ep=ep, engine=engine,

@@ -142,6 +142,16 @@ def _only_with(needs: str, *flags: tuple[str, object]) -> None:
             raise InputError(f"{name} only applies with {needs}; give {needs} or drop {name}.")
 
 
+def _from_catalog(cost: str) -> bool:
+    """Whether a tier cost is read from the catalog (``api:MODEL``, ``MODEL@GPU``), not a
+    $/M number."""
+    try:
+        float(cost)
+    except ValueError:
+        return True
+    return False
+
+
 def _model_needs(gpu: str | None, api_model: str | None) -> tuple[str, str]:
     """The full version of breakeven/hybrid needs both --gpu and --api-model with --model;
     returns them.
@@ -816,6 +826,12 @@ def cascade_command(
     png: Path | None = PNG_OPT,
 ) -> None:
     """Blended cost of routed or cascaded tiers and the saving against the baseline."""
+    costs = [t.split(":", 2)[-1] for t in tier] + ([baseline] if baseline else [])
+    if (isl, osl) != (1000, 300) and not any(_from_catalog(c) for c in costs):
+        raise InputError(
+            "--isl/--osl only apply to a tier or --baseline cost taken from the catalog "
+            "(api:MODEL or MODEL@GPU); every cost given is a $/M number, so drop them."
+        )
     tiers = [parse_tier(s, isl, osl) for s in tier]
     base = tier_cost_usd_per_m(baseline, isl, osl)[0] if baseline else None
     result = cascade(

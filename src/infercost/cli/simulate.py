@@ -25,8 +25,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from infercost.cli.bounds import checked
-from infercost.domains import check_work
+from infercost.domains import ALL_AT_ONCE, check_work, finite_result
 from infercost.errors import InputError
+from infercost.fileio import check_utf8, reading
 from infercost.perf.step import step_model
 from infercost.predict import (
     Resolved,
@@ -476,7 +477,9 @@ def simulate_cmd(
     loaded: TraceLoad | None = None
     wl: RequestSource
     if trace is not None:
-        loaded = load_trace(trace, trace_time_scale)
+        check_utf8(trace, "--trace")  # sim.trace leaves the file open on a decoding error
+        with reading(trace, "--trace"):
+            loaded = load_trace(trace, trace_time_scale)
         wl = loaded.workload
     else:
         wl_args = (arrival, shape, num_requests, duration, isl_mean, osl_mean, lengths, cv)
@@ -545,6 +548,8 @@ def simulate_cmd(
             if trace
             else f"rate profile over {profile_period:g} s"
             if profile
+            else f"all {wl.num_requests:,} requests at t = 0"
+            if rate is not None and math.isinf(rate)
             else f"{arrival} arrivals at {rate:g} req/s"
             if rate
             else ""
@@ -565,15 +570,15 @@ def simulate_cmd(
             if trace
             else "profile"
             if profile
+            else ALL_AT_ONCE
+            if rate is not None and math.isinf(rate)
             else arrival,
-            "rate_req_s": None
-            if rate is None or loop is not None
-            else ("inf" if math.isinf(rate) else rate),
+            "rate_req_s": None if rate is None or loop is not None or math.isinf(rate) else rate,
             "concurrency": None if loop is None else loop.concurrency,
             "seed": seed,
             "kv_capacity_tokens": cfg.kv_capacity_tokens,
             "quarantined_rows": len(loaded.quarantined) if loaded else 0,
-            "result": res.to_dict() if res is not None else None,
+            "result": finite_result(res.to_dict()) if res is not None else None,
             "max_rate_search": search_out,
         }
         sys.stdout.write(json.dumps(checked(out), indent=2) + "\n")

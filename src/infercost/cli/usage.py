@@ -69,7 +69,14 @@ ToOpt = Annotated[str | None, typer.Option("--to", help="End (ISO), exclusive.")
 
 
 def _when(text: str | None, name: str) -> datetime | None:
+    _not_blank(text, name)
     return queries.parse_when(text, name)
+
+
+def _not_blank(text: str | None, name: str) -> None:
+    """Refuse ``--from ""`` and the like: an empty value would act as no value."""
+    if text is not None and not text.strip():
+        raise InputError(f"{name} is empty; give a value (see --help) or drop {name}.")
 
 
 def _table(*headers: str, title: str | None = None) -> Table:
@@ -131,14 +138,9 @@ def ingest_cmd(
     skipped = result.skipped_note()
     if skipped:
         print(f"note: {skipped}", file=sys.stderr)
-    for f in result.files:
-        if f["read"] and f["quarantined"] == f["read"] and fmt != "auto":
-            print(
-                f"note: every row of {f['file']} was quarantined as --format {fmt}; if the "
-                "file is another format, re-run with --format auto (wrong-format rows stay in "
-                "the quarantine table, a re-ingest adds the right ones).",
-                file=sys.stderr,
-            )
+    unusable = result.unusable(fmt)
+    if unusable:  # exit 1: a file of which nothing could be used is not usage data
+        raise InputError(unusable)
     if as_json:
         print(json.dumps(result.to_dict()))
         return
@@ -252,6 +254,7 @@ def anomalies_cmd(
 
 
 def _money(text: str | None, name: str) -> Decimal | None:
+    _not_blank(text, name)
     return queries.parse_usd(text, name)
 
 

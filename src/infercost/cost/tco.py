@@ -262,10 +262,15 @@ def power_from_tdp(power_w: float | None, gpu: str | None) -> tuple[float, list[
     """``power_w`` as given, else the ``gpu``'s catalogued TDP with the assumption named.
 
     Raises:
-        InputError: neither a power nor a GPU with a catalogued TDP.
+        InputError: neither a power nor a GPU with a catalogued TDP, or both given.
         UnknownNameError: an unknown GPU.
     """
     if power_w is not None:
+        if gpu is not None:
+            raise InputError(
+                "Give --power-w or --gpu (whose catalogued TDP sets the power), not both: "
+                "--gpu only sets the power in tco."
+            )
         return power_w, []
     from infercost.catalog import get_accelerator
 

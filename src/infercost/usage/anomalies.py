@@ -63,6 +63,10 @@ METRICS = ("spend_usd", "tokens_per_request", "cache_hit_rate", "output_share")
 DRIVER_DIMENSIONS = ("team", "app", "model", "api_key")
 HOURS_PER_WEEK = 168
 MAD_TO_SIGMA = 1.4826
+#: The largest --threshold (as the REST schema): a robust z-score past 100 flags no real hour.
+MAX_THRESHOLD = 100.0
+#: The largest --min-requests (as the REST schema): 10^6 requests in one hour of one group.
+MAX_MIN_REQUESTS = 1_000_000
 """1 ÷ Φ⁻¹(3/4): the MAD of a normal sample times this estimates its standard deviation."""
 
 _LABEL = {
@@ -436,8 +440,16 @@ def detect(
             raise InputError(f"metric {m!r} is unknown; use {', '.join(METRICS)}.")
     if not 1 <= weeks <= 52:
         raise InputError(f"--weeks must lie in [1, 52], got {weeks}.")
-    if not threshold > 0:
-        raise InputError(f"--threshold must be > 0, got {threshold}.")
+    if not 0 < threshold <= MAX_THRESHOLD:
+        raise InputError(
+            f"--threshold must lie in (0, {MAX_THRESHOLD:g}] robust z-scores (beyond it no hour "
+            f"is ever unusual), got {threshold}."
+        )
+    if not 1 <= min_requests <= MAX_MIN_REQUESTS:
+        raise InputError(
+            f"--min-requests must be a whole number in [1, {MAX_MIN_REQUESTS:,}], "
+            f"got {min_requests}."
+        )
     start, end = period(requests, start, end)
     lo_data, hi_data = period(requests, None, None)
     span = timedelta(weeks=weeks, hours=1)

@@ -713,8 +713,10 @@ def otel_fields(obj: Mapping[str, Any]) -> Fields:
     and writes; when the parts exceed it, as instrumentations that copy Anthropic's field do,
     the parts are added to it. Attribution from ``team``/``app``/``user``/``api_key``
     attributes (span, then resource), ``enduser.id`` and ``service.name``."""
+    if not isinstance(obj, Mapping) or not isinstance(obj.get("attributes"), Mapping):
+        raise RowError("not an OpenTelemetry GenAI span (no attributes object)")
     attrs: Mapping[str, Any] = obj["attributes"]
-    resource: Mapping[str, Any] = obj["resource"]
+    resource: Mapping[str, Any] = obj.get("resource") or {}
     inp = _first(attrs, _OTEL_INPUT)
     out = _first(attrs, _OTEL_OUTPUT)
     if inp is None or out is None:

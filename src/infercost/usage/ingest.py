@@ -99,6 +99,23 @@ class IngestResult:
             "ledger": self.ledger,
         }
 
+    def unusable(self, fmt: str) -> str | None:
+        """One line naming the first file of which no row could be used (every row
+        quarantined, skipped or none at all; duplicates of rows already in the ledger count as
+        used unless the ledger holds the file's rows only in its quarantine), or None when
+        each file gave at least one row."""
+        for f in self.files:
+            if f.get("usable", f["ingested"] or f["duplicates"]):
+                continue
+            how = f"as --format {fmt}" if fmt != "auto" else f"(read as {f['format']})"
+            return (
+                f"{f['file']}: none of its {f['read']:,} rows could be used {how}: "
+                + (f"{f['quarantined']:,} quarantined" if f["quarantined"] else "all already")
+                + " in the ledger's quarantine table (with line and reason); fix the file, or "
+                "re-run with --format auto if it is another format."
+            )
+        return None
+
     def skipped_note(self) -> str | None:
         """One sentence on the records that were not requests, or None when there were none."""
         if not self.skipped:
@@ -171,6 +188,7 @@ def _converter(fmt: str) -> Callable[[Any], F.Fields]:
         "litellm": F.litellm_fields,
         "vllm": F.vllm_fields,
         "langfuse": _not_langfuse,
+        "otel": _not_otel,
     }
     return table[fmt]
 
@@ -206,6 +224,13 @@ def _not_langfuse(obj: Any) -> F.Fields:
     raise F.RowError(
         "not a Langfuse export (a trace with observations, an observations page or one "
         "observation with usageDetails, type and traceId)"
+    )
+
+
+def _not_otel(obj: Any) -> F.Fields:
+    raise F.RowError(
+        "not an OpenTelemetry export (an OTLP resourceSpans document, or GenAI spans with "
+        "attributes)"
     )
 
 
@@ -1307,13 +1332,27 @@ def ingest(
             total.duplicates += dup
             total.skipped += skipped[0]
             total.files.append({"file": str(file), "format": kind, "read": read, "ingested": ing,
-                                "quarantined": qua, "duplicates": dup})  # fmt: skip
+                                "quarantined": qua, "duplicates": dup,
+                                "usable": ing > 0 or (dup > 0 and not _all_quarantined(
+                                    ledger, file))})  # fmt: skip
             if skipped[0]:
                 total.files[-1]["skipped"] = skipped[0]
     # merge the rollup's rows of one group once this ingest grew it by a tenth or more
     if known.daily_rows and known.daily_rows * 10 >= daily_before:
         ledger.compact_daily()
     return total
+
+
+def _all_quarantined(ledger: Ledger, file: Path) -> bool:
+    """Whether the ledger holds rows of ``file`` only in its quarantine (so a re-ingest whose
+    rows are all duplicates still gave nothing usable)."""
+    (kept,) = ledger.raw.execute(
+        "SELECT count(*) FROM requests WHERE source_file = ?", [str(file)]
+    ).fetchone() or (0,)
+    (bad,) = ledger.raw.execute(
+        "SELECT count(*) FROM quarantine WHERE source_file = ?", [str(file)]
+    ).fetchone() or (0,)
+    return bool(kept == 0 and bad > 0)
 
 
 def _generic(file: Path, batch_rows: int, take: Take) -> Batches:

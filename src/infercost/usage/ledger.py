@@ -124,8 +124,11 @@ def load_fleet(path: str | Path) -> list[Deployment]:
     file = Path(path)
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise InputError(f"cannot read fleet file {file}: {err}") from err
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise InputError(
+            f"cannot read fleet file {file} as UTF-8 TOML: {err}; give a TOML file of "
+            "[[deployment]] tables."
+        ) from err
     items = data.get("deployment")
     if not isinstance(items, list) or not items:
         raise InputError(f"fleet file {file} has no [[deployment]] tables; add one per fleet.")

@@ -431,6 +431,113 @@ def overflow_error(err: BaseException, inputs: Mapping[str, Any]) -> InputError:
     )
 
 
+# --------------------------------------------------------------------------- pairs
+
+#: Options that only act together with another: {command: {option: (needed, ...)}}. An
+#: option given without any of the ones it needs would be silently ignored, so it is refused
+#: (:func:`check_needs`), by the CLI (``infercost.cli.bounds``, before the command runs) and
+#: by the REST service (the request bodies name their command) alike. Names are the library
+#: argument names (``peak_hour`` is ``--peak-hour``).
+NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "cost": {
+        **dict.fromkeys(
+            ("usd_per_kwh", "years", "hosting_usd", "power_w", "pue"), ("gpu_price_usd",)
+        ),
+        "allow_spot": ("offer",),
+    },
+    "tco": {
+        "idle_power_w": ("power_billing",),
+        "gpus_per_server": ("server_price_usd",),
+    },
+    "plan search": dict.fromkeys(
+        ("shortlist", "load", "length_cv", "num_requests"), ("ttft_p99_s", "tpot_p99_ms")
+    ),
+    "plan fleet": {
+        "peak_hour": ("peak_to_average",),
+        "max_spot_share": ("spot_usd_per_gpu_hour", "model"),
+        "engine": ("model",),
+    },
+    "plan hybrid": {
+        "peak_hour": ("peak_to_average",),
+        "isl": ("model",),
+        "osl": ("model",),
+    },
+    "plan breakeven": {
+        "api_cached_input_usd_per_m": ("cached_share",),
+        "api_cache_write_usd_per_m": ("cache_write_share",),
+        "engine": ("model",),
+    },
+    "plan payback": {
+        **dict.fromkeys(("acceptance", "draft_model", "draft_step_ratio"), ("draft_tokens",)),
+        **dict.fromkeys(
+            (
+                "model",
+                "gpu",
+                "weight_dtype",
+                "num_gpus",
+                "max_ttft_s",
+                "max_tpot_ms",
+                "gpu_hour_usd",
+                "engine",
+                "output_tokens_per_month",
+            ),
+            ("draft_tokens", "cached_share"),
+        ),
+    },
+    "plan scenarios": {
+        **dict.fromkeys(
+            (
+                "replica_output_tok_s",
+                "gpu_hour_usd",
+                "gpus_per_replica",
+                "peak_to_average",
+                "multipliers",
+                "output_expansion",
+                "headroom",
+                "api_input_usd_per_m",
+                "api_output_usd_per_m",
+            ),
+            ("output_tokens_per_day",),
+        ),
+        "gpu": ("model",),
+        "isl": ("model", "output_tokens_per_day"),
+        "osl": ("model", "output_tokens_per_day"),
+    },
+    "simulate": {
+        "profile_period": ("rate_profile",),
+        "trace_time_scale": ("trace",),
+        "num_prefixes": ("prefix_share",),
+        "prefix_tokens": ("prefix_share",),
+    },
+}
+
+#: How a :data:`NEEDS` message names what is needed when a flag alone does not say it.
+NEED_TEXT: dict[tuple[str, str], str] = {
+    ("tco", "idle_power_w"): "--power-billing utilized-hours",
+}
+
+
+def check_needs(command: str, given: Iterable[str]) -> None:
+    """Refuse an option of ``command`` given without any option it acts with (:data:`NEEDS`).
+
+    Args:
+        command: the command (``"plan fleet"``), as the CLI spells it.
+        given: the argument names the user set (on the command line, even at the default
+            value; in a REST body, any field sent with a value other than null).
+
+    Raises:
+        InputError: "--x only applies with --y; give --y or drop --x." for the first such
+            option (in the table's order).
+    """
+    names = set(given)
+    for name, needed in NEEDS.get(command, {}).items():
+        if name in names and not names.intersection(needed):
+            need = NEED_TEXT.get((command, name)) or " or ".join(flag(n) for n in needed)
+            raise InputError(
+                f"{flag(name)} only applies with {need}; give {need} or drop {flag(name)}."
+            )
+
+
 # --------------------------------------------------------------------------- predict types
 
 #: The types ``infercost.predict`` accepts per argument (numbers as int/float, names as str).

@@ -3,7 +3,7 @@ their options as JSON; each returns the command's ``--json`` object."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import APIRouter, Request
 
@@ -24,6 +24,8 @@ router = APIRouter(tags=["economics"])
 
 class TcoRequest(Body):
     """``infercost tco`` options."""
+
+    command: ClassVar[str | None] = "tco"
 
     gpu_price_usd: float
     usd_per_kwh: float
@@ -58,6 +60,8 @@ def run_tco(req: TcoRequest) -> dict[str, Any]:
 
 class CostRequest(Body):
     """``infercost cost`` options."""
+
+    command: ClassVar[str | None] = "cost"
 
     model: Name | None = None
     gpu: Name

@@ -8,7 +8,7 @@ for p99 targets) so one request cannot take the machine.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 from fastapi import APIRouter, Request
@@ -140,6 +140,8 @@ class SweepRequest(Body):
 class SearchRequest(SweepRequest):
     """``infercost plan search`` options."""
 
+    command: ClassVar[str | None] = "plan search"
+
     top: Annotated[int, Field(le=100)] = 5
     ttft_p99_s: float | None = None
     tpot_p99_ms: float | None = None
@@ -191,6 +193,8 @@ def run_pareto(req: SweepRequest) -> ParetoResult:
 
 class FleetRequest(Body):
     """``infercost plan fleet`` options (``profile``: 24 relative hourly loads)."""
+
+    command: ClassVar[str | None] = "plan fleet"
 
     isl: TokensF
     osl: TokensF
@@ -282,6 +286,8 @@ def run_fleet(req: FleetRequest) -> FleetPlan:
 
 class BreakevenRequest(Body):
     """``infercost plan breakeven`` options (simple flags, or model + gpu + api_model)."""
+
+    command: ClassVar[str | None] = "plan breakeven"
 
     api_input_usd_per_m: float | None = None
     api_output_usd_per_m: float | None = None
@@ -388,6 +394,8 @@ def run_breakeven(req: BreakevenRequest) -> Breakeven:
 class HybridRequest(Body):
     """``infercost plan hybrid`` options."""
 
+    command: ClassVar[str | None] = "plan hybrid"
+
     tokens_per_day: float
     profile: Floats | None = None
     peak_to_average: float | None = None
@@ -470,6 +478,8 @@ def run_cascade(req: CascadeRequest) -> CascadeResult:
 
 class PaybackRequest(Body):
     """``infercost plan payback`` options."""
+
+    command: ClassVar[str | None] = "plan payback"
 
     training_usd: float | None = None
     teacher: Name | None = None
@@ -563,6 +573,8 @@ def run_payback(req: PaybackRequest) -> dict[str, Any]:
 
 class ScenariosRequest(Body):
     """``infercost plan scenarios`` options."""
+
+    command: ClassVar[str | None] = "plan scenarios"
 
     usd_per_m: float | None = None
     tokens_per_month: float = 0.0

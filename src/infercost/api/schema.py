@@ -12,12 +12,12 @@ with 422 naming the field. Integers are capped at 2^53 so that no JSON number ov
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from infercost.api.settings import Limits
-from infercost.domains import DOMAINS, Domain, check_outputs, check_value, flag
+from infercost.domains import DOMAINS, Domain, check_needs, check_outputs, check_value, flag
 
 LIMITS = Limits()
 MAX_JSON_INT = 2**53
@@ -40,6 +40,15 @@ class Request(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
+    #: The CLI command this body mirrors (``"plan fleet"``): its options that only act with
+    #: another (:data:`infercost.domains.NEEDS`) are refused alone, as the CLI refuses them.
+    command: ClassVar[str | None] = None
+
+    def sent(self) -> set[str]:
+        """The fields the request sent with a value other than null (a field sent at its
+        default value counts, as an option typed at its default does on the CLI)."""
+        return {k for k in self.model_fields_set if getattr(self, k) is not None}
+
     def given(self) -> dict[str, Any]:
         """The options the request set, CLI-spelled (``--isl``), for error messages."""
         return {
@@ -50,15 +59,20 @@ class Request(BaseModel):
 
 
 def check_domains(req: Request, overrides: Mapping[str, Domain] | None = None) -> None:
-    """Every numeric field against its domain, named as the CLI names it.
+    """Every numeric field against its domain, named as the CLI names it; then the options
+    that only act with another (:func:`infercost.domains.check_needs`, for a body that names
+    its ``command``).
 
     Raises:
-        InputError: the first value outside its domain (the CLI's message).
+        InputError: the first value outside its domain, or a field sent without the one it
+            acts with (the CLI's message).
     """
     overrides = overrides or {}
     for name, value in req.model_dump().items():
         if name in overrides or name in DOMAINS:
             check_value(name, value, overrides.get(name), label=flag(name))
+    if req.command is not None:
+        check_needs(req.command, req.sent())
 
 
 def checked(data: Any, req: Request) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 from fastapi import APIRouter, Request
@@ -49,6 +49,8 @@ ARRIVALS = ("poisson", "gamma")
 class SimulateRequest(Body):
     """``infercost simulate`` options (``rate_profile`` is a list of req/s; ``concurrency``
     and ``client_overhead`` are ``--concurrency`` and ``--client-overhead``: a closed loop)."""
+
+    command: ClassVar[str | None] = "simulate"
 
     model: Name | None = None
     gpu: Name

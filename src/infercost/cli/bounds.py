@@ -4,10 +4,10 @@ checked before it is printed.
 :func:`bound_all` wraps each command of the app once (``infercost.cli`` calls it): the wrapper
 checks each numeric option against :data:`infercost.domains.DOMAINS` (by its argument name,
 with the per-command overrides below), refuses options given without the option they need
-(:data:`NEEDS`: they would be silently ignored), remembers the options the user set, and
-runs the command. :func:`checked` is what commands pass their result dict through before
-printing it: an ``inf``, ``nan`` or overflowed integer becomes a one-line error naming the
-options that caused it.
+(:data:`infercost.domains.NEEDS`, the rule the REST service applies too: they would be
+silently ignored), remembers the options the user set, and runs the command. :func:`checked`
+is what commands pass their result dict through before printing it: an ``inf``, ``nan`` or
+overflowed integer becomes a one-line error naming the options that caused it.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from infercost.domains import (
     DOMAINS,
     OVERFLOW_ERRORS,
     Domain,
+    check_needs,
     check_outputs,
     check_value,
     flag,
@@ -40,80 +41,6 @@ OVERRIDES: dict[str, dict[str, Domain]] = {
         "osl": Domain("float", "tokens", 0, 1e8, lo_open=True),
     },
     "plan scenarios": {"isl": Domain("int", "tokens", 0, 1e8, reason="0 when unknown")},
-}
-
-#: Options that only act together with another: {command: {option: (needed, ...)}}; the option
-#: is refused when given (set to other than its default) and none of the needed ones is.
-NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "cost": {
-        **dict.fromkeys(
-            ("usd_per_kwh", "years", "hosting_usd", "power_w", "pue"), ("gpu_price_usd",)
-        ),
-        "allow_spot": ("offer",),
-    },
-    "tco": {
-        "idle_power_w": ("power_billing",),
-        "gpus_per_server": ("server_price_usd",),
-    },
-    "plan search": dict.fromkeys(
-        ("shortlist", "load", "length_cv", "num_requests"), ("ttft_p99_s", "tpot_p99_ms")
-    ),
-    "plan fleet": {
-        "peak_hour": ("peak_to_average",),
-        "max_spot_share": ("spot_usd_per_gpu_hour", "model"),
-        "engine": ("model",),
-    },
-    "plan hybrid": {
-        "peak_hour": ("peak_to_average",),
-        "isl": ("model",),
-        "osl": ("model",),
-    },
-    "plan breakeven": {
-        "api_cached_input_usd_per_m": ("cached_share",),
-        "api_cache_write_usd_per_m": ("cache_write_share",),
-    },
-    "plan payback": {
-        **dict.fromkeys(("acceptance", "draft_model", "draft_step_ratio"), ("draft_tokens",)),
-        **dict.fromkeys(
-            (
-                "model",
-                "gpu",
-                "weight_dtype",
-                "num_gpus",
-                "max_ttft_s",
-                "max_tpot_ms",
-                "gpu_hour_usd",
-                "engine",
-                "output_tokens_per_month",
-            ),
-            ("draft_tokens", "cached_share"),
-        ),
-    },
-    "plan scenarios": {
-        **dict.fromkeys(
-            (
-                "replica_output_tok_s",
-                "gpu_hour_usd",
-                "gpus_per_replica",
-                "peak_to_average",
-                "multipliers",
-                "output_expansion",
-                "headroom",
-                "api_input_usd_per_m",
-                "api_output_usd_per_m",
-            ),
-            ("output_tokens_per_day",),
-        ),
-        "gpu": ("model",),
-        "isl": ("model", "output_tokens_per_day"),
-        "osl": ("model", "output_tokens_per_day"),
-    },
-    "simulate": {
-        "profile_period": ("rate_profile",),
-        "trace_time_scale": ("trace",),
-        "num_prefixes": ("prefix_share",),
-        "prefix_tokens": ("prefix_share",),
-    },
 }
 
 
@@ -135,11 +62,6 @@ def _kv_dtype(name: str) -> None:
 NAMES: dict[str, dict[str, Callable[[str], None]]] = {
     command: {"weight_dtype": _weight_dtype, "kv_dtype": _kv_dtype}
     for command in ("calibrate import", "calibrate run", "calibrate fit")
-}
-
-#: How a NEEDS message names what is needed when a flag alone does not say it (the value).
-NEED_TEXT: dict[tuple[str, str], str] = {
-    ("tco", "idle_power_w"): "--power-billing utilized-hours",
 }
 
 _GIVEN: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
@@ -199,17 +121,10 @@ def check_command(
         if check_name is not None and isinstance(value, str):
             check_name(value)
 
-    def given(n: str) -> bool:
-        return n in typed or (n in values and _differs(values[n], defaults.get(n)))
-
-    for name, needed in NEEDS.get(command, {}).items():
-        if not given(name):
-            continue
-        if not any(given(n) for n in needed):
-            need = NEED_TEXT.get((command, name)) or " or ".join(flag(n) for n in needed)
-            raise InputError(
-                f"{flag(name)} only applies with {need}; give {need} or drop {flag(name)}."
-            )
+    check_needs(
+        command,
+        typed | {n for n, v in values.items() if _differs(v, defaults.get(n))},
+    )
 
 
 def _check_blank(name: str, value: Any, default: Any) -> None:

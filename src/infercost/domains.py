@@ -638,12 +638,3 @@ def screen_measurements(items: list[Any], rejected: list[tuple[str, str]]) -> li
 #: The ``arrival`` of a ``--rate inf`` run in --json: every request at t = 0 (its
 #: ``rate_req_s`` is null: JSON carries no infinity and infercost prints none).
 ALL_AT_ONCE = "all-at-once"
-
-
-def finite_result(d: dict[str, Any]) -> dict[str, Any]:
-    """A simulation's ``to_dict()`` with the infinite offered rate of an all-at-once run (the
-    string ``"inf"``) as null: no output of infercost spells an infinity; the
-    ``saturation_reason`` says what happened."""
-    if d.get("offered_rate_req_s") == "inf":
-        return {**d, "offered_rate_req_s": None}
-    return d

@@ -19,7 +19,7 @@ from pydantic import Field
 from infercost.api.respond import respond
 from infercost.api.schema import LIMITS, Count, Floats, Name, Tokens
 from infercost.api.schema import Request as Body
-from infercost.domains import ALL_AT_ONCE, finite_result
+from infercost.domains import ALL_AT_ONCE
 from infercost.errors import InputError
 from infercost.perf.step import step_model
 from infercost.predict import (
@@ -276,7 +276,7 @@ def run_simulate(req: SimulateRequest) -> SimOutcome:
         "seed": req.seed,
         "kv_capacity_tokens": cfg.kv_capacity_tokens,
         "quarantined_rows": 0,
-        "result": finite_result(res.to_dict()) if res is not None else None,
+        "result": res.to_dict() if res is not None else None,
         "max_rate_search": search_out,
     }
     return SimOutcome(out, res)

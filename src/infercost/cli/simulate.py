@@ -25,7 +25,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from infercost.cli.bounds import checked
-from infercost.domains import ALL_AT_ONCE, check_work, finite_result
+from infercost.domains import ALL_AT_ONCE, check_work
 from infercost.errors import InputError
 from infercost.fileio import check_utf8, reading
 from infercost.perf.step import step_model
@@ -578,7 +578,7 @@ def simulate_cmd(
             "seed": seed,
             "kv_capacity_tokens": cfg.kv_capacity_tokens,
             "quarantined_rows": len(loaded.quarantined) if loaded else 0,
-            "result": finite_result(res.to_dict()) if res is not None else None,
+            "result": res.to_dict() if res is not None else None,
             "max_rate_search": search_out,
         }
         sys.stdout.write(json.dumps(checked(out), indent=2) + "\n")

@@ -171,11 +171,9 @@ class SimResult:
             "overloaded": sat.overloaded,
             "saturation_reliable": sat.reliable,
             "saturation_reason": sat.reason,
-            "offered_rate_req_s": None
-            if math.isnan(sat.offered_rate_req_s)
-            else sat.offered_rate_req_s
-            if math.isfinite(sat.offered_rate_req_s)
-            else "inf",
+            # null when every request arrives at once (the verdict's rate is inf; JSON and
+            # infercost print no infinity: the saturation_reason says what happened)
+            "offered_rate_req_s": num(sat.offered_rate_req_s),
             "sustainable_rate_req_s": num(sat.sustainable_rate_req_s),
             "ttft_s": lat["ttft_s"] if stable else None,
             "tpot_s": lat["tpot_s"] if stable else None,

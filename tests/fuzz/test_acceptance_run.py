@@ -137,7 +137,7 @@ def test_odd_files_are_one_line_errors(tmp_path: Path) -> None:
     line = tmp_path / "h.jsonl"
     line.write_text('{"a": "' + "x" * 200_000 + '"}\n')
     cases = [
-        (["simulate", *M8, "--gpu", "H100", "--trace", str(binary)], "--trace"),
+        (["simulate", *M8, "--gpu", "H100", "--trace", str(binary)], "not UTF-8 text (byte 0,"),
         (["simulate", *M8, "--gpu", "H100", "--trace", str(huge)], "cannot be read as CSV"),
         (["calibrate", "import", str(line)], "calibrate import"),
         (["calibrate", "fit", str(line), "--quiet"], "calibrate fit"),

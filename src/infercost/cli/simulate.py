@@ -27,7 +27,6 @@ from rich.table import Table
 from infercost.cli.bounds import checked
 from infercost.domains import ALL_AT_ONCE, check_work
 from infercost.errors import InputError
-from infercost.fileio import check_utf8, reading
 from infercost.perf.step import step_model
 from infercost.predict import (
     Resolved,
@@ -477,9 +476,7 @@ def simulate_cmd(
     loaded: TraceLoad | None = None
     wl: RequestSource
     if trace is not None:
-        check_utf8(trace, "--trace")  # sim.trace leaves the file open on a decoding error
-        with reading(trace, "--trace"):
-            loaded = load_trace(trace, trace_time_scale)
+        loaded = load_trace(trace, trace_time_scale)
         wl = loaded.workload
     else:
         wl_args = (arrival, shape, num_requests, duration, isl_mean, osl_mean, lengths, cv)

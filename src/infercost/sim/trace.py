@@ -19,10 +19,11 @@ order. I/O lives here and nowhere else in ``sim``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -124,17 +125,40 @@ def _tokens(value: Any, name: str, minimum: int) -> int:
     return int(x)
 
 
-def _rows_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
-    fh = path.open(newline="", encoding="utf-8")
-    reader = csv.DictReader(fh)
-    header = list(reader.fieldnames or [])
+def _rows_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """The header and ``(line, row)`` of every row; the file is closed whatever happens."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        try:
+            header = list(reader.fieldnames or [])
+            return header, [(reader.line_num, row) for row in reader]
+        except csv.Error as err:
+            raise InputError(
+                f"Trace {path}: line {reader.reader.line_num} cannot be read as CSV ({err}); "
+                "give a CSV or JSON-lines trace."
+            ) from err
 
-    def gen() -> Iterator[tuple[int, dict[str, Any]]]:
-        with fh:
-            for row in reader:
-                yield reader.line_num, row
 
-    return header, gen()
+def _not_utf8(path: Path) -> InputError:
+    """The error for a trace that is not UTF-8 text: the offset of its first bad byte and its
+    line (the file is read again in 1 MiB chunks to find them)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, lines = 0, 0
+    where = "it ends mid-character"
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as err:
+                bad = offset + err.start
+                line = lines + chunk.count(b"\n", 0, err.start) + 1
+                where = f"byte {bad:,}, line {line:,}"
+                break
+            offset += len(chunk)
+            lines += chunk.count(b"\n")
+    return InputError(
+        f"Trace {path} is not UTF-8 text ({where}); save it as UTF-8 (CSV or JSON lines)."
+    )
 
 
 def _rows_jsonl(
@@ -183,25 +207,30 @@ def load_trace(path: str | Path, time_scale: float = 1.0) -> TraceLoad:
     if not math.isfinite(time_scale) or time_scale <= 0:
         raise InputError(f"--trace-time-scale must be positive, got {time_scale}.")
     suffix = p.suffix.lower()
-    parsed: list[tuple[int, dict[str, Any] | None, str]]
-    if suffix == ".csv":
-        header, rows = _rows_csv(p)
-        parsed = [(ln, row, "") for ln, row in rows]
-    elif suffix in (".jsonl", ".json", ".ndjson"):
-        header, parsed = _rows_jsonl(p)
-        if not header and parsed:  # no line is a JSON object: say why, not "no columns"
-            line_no, _, why = parsed[0]
-            what = (
-                f"invalid JSON on line {line_no} {why.removeprefix('not valid JSON ')}"
-                if why.startswith("not valid JSON")
-                else f"line {line_no} is {why}"
-            )
-            raise InputError(
-                f"Trace {p}: {what}; write one JSON object per line, e.g. "
-                '{"timestamp": 0, "input_tokens": 512, "output_tokens": 128}.'
-            )
-    else:
+    if suffix not in (".csv", ".jsonl", ".json", ".ndjson"):
         raise InputError(f"Trace {p} has extension {suffix!r}; use .csv or .jsonl.")
+    parsed: list[tuple[int, dict[str, Any] | None, str]]
+    try:
+        if suffix == ".csv":
+            header, rows = _rows_csv(p)
+            parsed = [(ln, row, "") for ln, row in rows]
+        else:
+            header, parsed = _rows_jsonl(p)
+    except UnicodeDecodeError:
+        raise _not_utf8(p) from None
+    except OSError as err:
+        raise InputError(f"Trace {p} cannot be read ({err.strerror or err}).") from err
+    if suffix != ".csv" and not header and parsed:  # no JSON object: say why, not "no columns"
+        line_no, _, why = parsed[0]
+        what = (
+            f"invalid JSON on line {line_no} {why.removeprefix('not valid JSON ')}"
+            if why.startswith("not valid JSON")
+            else f"line {line_no} is {why}"
+        )
+        raise InputError(
+            f"Trace {p}: {what}; write one JSON object per line, e.g. "
+            '{"timestamp": 0, "input_tokens": 512, "output_tokens": 128}.'
+        )
     cols = _columns(header, str(p))
     quarantined: list[QuarantinedRow] = []
     times: list[float] = []

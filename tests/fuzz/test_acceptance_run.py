@@ -139,8 +139,8 @@ def test_odd_files_are_one_line_errors(tmp_path: Path) -> None:
     cases = [
         (["simulate", *M8, "--gpu", "H100", "--trace", str(binary)], "not UTF-8 text (byte 0,"),
         (["simulate", *M8, "--gpu", "H100", "--trace", str(huge)], "cannot be read as CSV"),
-        (["calibrate", "import", str(line)], "calibrate import"),
-        (["calibrate", "fit", str(line), "--quiet"], "calibrate fit"),
+        (["calibrate", "import", str(line)], f"{line} (line 1): cannot be read as CSV"),
+        (["calibrate", "fit", str(line), "--quiet"], f"{line} (line 1): cannot be read as CSV"),
         (
             [
                 "usage",

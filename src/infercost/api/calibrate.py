@@ -24,7 +24,6 @@ from infercost.calibrate.importers import FORMATS, Format, Overrides, detect_for
 from infercost.calibrate.measurement import Measurement
 from infercost.domains import screen_measurements
 from infercost.errors import InfercostError, InputError
-from infercost.fileio import reading
 
 router = APIRouter(tags=["calibrate"])
 
@@ -36,9 +35,8 @@ def run_import(path: Path, name: str, fmt: str | None, overrides: Overrides) -> 
     """``calibrate import FILE --json`` for a saved upload."""
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}.")
-    with reading(name, "calibrate import"):
-        kind = cast(Format, fmt) if fmt else detect_format(path)
-        measurements = import_file(path, format=kind, **overrides)
+    kind = cast(Format, fmt) if fmt else detect_format(path)
+    measurements = import_file(path, format=kind, **overrides)
     rejected: list[tuple[str, str]] = []
     measurements = screen_measurements(measurements, rejected)
     if not measurements:
@@ -58,9 +56,8 @@ def run_fit(saved: list[tuple[Path, str]], overrides: dict[str, Any]) -> dict[st
     """``calibrate fit FILES --json`` for saved uploads; the profile as TOML text."""
     measurements: list[Measurement] = []
     screened: list[tuple[str, str]] = []
-    for path, name in saved:
-        with reading(name, "calibrate fit"):
-            measurements += import_file(path, **overrides)
+    for path, _ in saved:
+        measurements += import_file(path, **overrides)
     measurements = screen_measurements(measurements, screened)
     preps, unused = prepare_for_fit(measurements)
     unused = screened + unused

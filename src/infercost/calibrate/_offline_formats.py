@@ -450,15 +450,23 @@ def _llama_bench_records(path: Path, text: str) -> tuple[list[Mapping[str, objec
     if MARKDOWN_HEADER.search(text):
         return _markdown_records(path, text), "table row"
     reader = csv.reader(io.StringIO(text))
-    header = [column.strip() for column in next(reader, [])]
+    try:
+        header = [column.strip() for column in next(reader, [])]
+        lines = [(reader.line_num, cells) for cells in reader]
+    except csv.Error as err:
+        raise input_error(
+            path,
+            f"line {reader.line_num}",
+            f"cannot be read as CSV ({err}); save the complete llama-bench -o csv output",
+        ) from None
     rows: list[Mapping[str, object]] = []
-    for cells in reader:
+    for line_no, cells in lines:
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(header):
             raise input_error(
                 path,
-                f"line {reader.line_num}",
+                f"line {line_no}",
                 f"the row has {len(cells)} cells but the header has {len(header)} columns; "
                 "save the complete llama-bench -o csv output (quote cells with commas)",
             )

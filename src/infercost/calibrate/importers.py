@@ -39,7 +39,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, Unpack, get_args
 
@@ -62,7 +63,7 @@ from infercost.calibrate._offline_formats import (
 from infercost.calibrate._profile_formats import import_genai_perf_json, import_guidellm_json
 from infercost.calibrate._serving_formats import import_sglang_jsonl, import_vllm_json
 from infercost.calibrate.measurement import Measurement, Metric, Mode
-from infercost.errors import InputError
+from infercost.errors import InfercostError, InputError
 from infercost.units import S_PER_MS
 
 __all__ = [
@@ -134,6 +135,37 @@ def _kind_of_record(record: object) -> Format | None:
     return None
 
 
+#: What to do about a file no importer can read.
+_AS_WRITTEN = "pass the result file as the benchmark tool wrote it"
+
+
+def csv_error(path: Path, line: int, err: csv.Error) -> InputError:
+    """The error for a CSV line the csv module cannot read (a field past its 131,072
+    characters, a NUL byte, an unterminated quote)."""
+    return input_error(path, f"line {line}", f"cannot be read as CSV ({err}); {_AS_WRITTEN}")
+
+
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """Turn what a file no reader expects raises (JSON nested past Python's recursion limit,
+    an integer of more than 4,300 digits, a CSV error not caught where it arose) into one
+    :class:`InputError` naming the file and what to do.
+
+    Raises:
+        InputError: the file, the reason and what to pass instead.
+    """
+    try:
+        yield
+    except InfercostError:  # InputError is a ValueError: already says what is wrong
+        raise
+    except RecursionError:
+        raise input_error(path, "", f"JSON nested too deeply to read; {_AS_WRITTEN}") from None
+    except csv.Error as err:
+        raise input_error(path, "", f"cannot be read as CSV ({err}); {_AS_WRITTEN}") from None
+    except (ValueError, TypeError) as err:  # e.g. int() of a 200,000-digit cell
+        raise input_error(path, "", f"cannot be read ({str(err)[:120]}); {_AS_WRITTEN}") from None
+
+
 def detect_format(path: str | Path) -> Format:
     """The format of the result file at ``path``, judged from its content.
 
@@ -142,7 +174,8 @@ def detect_format(path: str | Path) -> Format:
     """
     path = Path(path)
     text = read_text(path)
-    return _detect(path, text)
+    with _readable(path):
+        return _detect(path, text)
 
 
 def _detect(path: Path, text: str) -> Format:
@@ -158,7 +191,10 @@ def _detect(path: Path, text: str) -> Format:
     if kind is None and _TRT_BANNER.search(text) and _TRT_METRIC_LINE.search(text):
         kind = "trtllm-bench"
     if kind is None:
-        header = next(csv.reader(io.StringIO(text)), [])
+        try:
+            header = next(csv.reader(io.StringIO(text)), [])
+        except csv.Error as err:
+            raise csv_error(path, 1, err) from None
         columns = {column.strip() for column in header}
         if {"id", "metric", "concurrency", "value", "unit"} <= columns:
             kind = "calibration-csv"
@@ -207,16 +243,17 @@ def import_file(
     kind = format or detect_format(path)
     if kind not in FORMATS:
         raise InputError(f"Unknown format {kind!r}; choose one of: {', '.join(FORMATS)}.")
-    if kind == "calibration-csv":
-        if overrides:
-            raise InputError(
-                f"{path}: the calibration CSV states every field itself; drop the options "
-                f"{', '.join(sorted(overrides))}."
-            )
-        return import_calibration_csv(path, rejected)
-    if kind == "guidellm":
-        return import_guidellm_json(path, rejected=rejected, **overrides)
-    return _IMPORTERS[kind](path, **overrides)
+    if kind == "calibration-csv" and overrides:
+        raise InputError(
+            f"{path}: the calibration CSV states every field itself; drop the options "
+            f"{', '.join(sorted(overrides))}."
+        )
+    with _readable(path):
+        if kind == "calibration-csv":
+            return import_calibration_csv(path, rejected)
+        if kind == "guidellm":
+            return import_guidellm_json(path, rejected=rejected, **overrides)
+        return _IMPORTERS[kind](path, **overrides)
 
 
 # --------------------------------------------------------------------------------------------
@@ -430,9 +467,11 @@ def import_calibration_csv(
     path = Path(path)
     text = read_text(path)
     reader = csv.DictReader(io.StringIO(text))
-    missing = [
-        column for column in CALIBRATION_CSV_COLUMNS if column not in (reader.fieldnames or [])
-    ]
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error as err:
+        raise csv_error(path, 1, err) from None
+    missing = [column for column in CALIBRATION_CSV_COLUMNS if column not in fieldnames]
     if missing:
         raise input_error(
             path,
@@ -442,7 +481,7 @@ def import_calibration_csv(
         )
     builder = Builder(path, path.stem)
     seen: set[str] = set()
-    for row in reader:
+    for row in _dict_rows(reader, path):
         where = f"line {reader.line_num}, id {row.get('id')!r}"
         if None in row or any(row[column] is None for column in CALIBRATION_CSV_COLUMNS):
             raise input_error(path, where, "wrong number of cells; quote cells with commas")
@@ -459,6 +498,18 @@ def import_calibration_csv(
     if not builder.measurements:
         raise input_error(path, "", "the file has a header but no rows")
     return builder.measurements
+
+
+def _dict_rows(reader: csv.DictReader[str], path: Path) -> Iterator[dict[str, str]]:
+    """The rows of ``reader``; a line the csv module cannot read is :func:`csv_error`."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise csv_error(path, reader.reader.line_num, err) from None
+        yield row
 
 
 _IMPORTERS: dict[str, Callable[..., list[Measurement]]] = {

@@ -27,7 +27,6 @@ from infercost.calibrate.measurement import Measurement
 from infercost.cli.calibrate_fit import register_fit
 from infercost.domains import screen_measurements
 from infercost.errors import InputError
-from infercost.fileio import reading
 from infercost.report.files import checked_output_path
 
 calibrate_app = typer.Typer(
@@ -104,9 +103,8 @@ def import_cmd(
                isl=isl, osl=osl, concurrency=concurrency),
     )  # fmt: skip
     rejected: list[tuple[str, str]] = []
-    with reading(file, "calibrate import"):
-        kind = cast(Format, format) if format else detect_format(file)
-        measurements = import_file(file, format=kind, rejected=rejected, **overrides)
+    kind = cast(Format, format) if format else detect_format(file)
+    measurements = import_file(file, format=kind, rejected=rejected, **overrides)
     measurements = screen_measurements(measurements, rejected)
     if not measurements:
         where, why = rejected[0] if rejected else (str(file), "no measurement")

@@ -27,7 +27,7 @@ from infercost.calibrate.importers import import_file
 from infercost.calibrate.measurement import Measurement
 from infercost.domains import screen_measurements
 from infercost.errors import InputError
-from infercost.fileio import reading, write_atomic
+from infercost.fileio import write_atomic
 
 
 def register_fit(calibrate_app: typer.Typer) -> None:
@@ -113,8 +113,7 @@ def fit_cmd(
     measurements: list[Measurement] = []
     rejected: list[tuple[str, str]] = []
     for path in files:
-        with reading(path, "calibrate fit"):
-            measurements += import_file(path, rejected=rejected, **overrides)
+        measurements += import_file(path, rejected=rejected, **overrides)
     measurements = screen_measurements(measurements, rejected)
     preps, unused = prepare_for_fit(measurements)
     unused = rejected + unused

@@ -1111,7 +1111,7 @@ def predict(
     reason = refusal(r, mem, concurrency)
     if reason is not None:
         return _refused(base, concurrency, reason, trail if explain else None, r.notes)
-    load = load_stage(r, mem, concurrency, fixed_lengths)
+    load = load_stage(r, mem, concurrency, fixed_lengths, isl + osl / 2.0)
     if explain:
         explain_load(trail, r, mem, load)
     sp, queueing_s = serving_stage(r, load, isl, osl)
@@ -1238,32 +1238,61 @@ class Load:
 
 
 def load_stage(
-    r: Resolved, mem: MemoryFit, concurrency: int | None, fixed_lengths: bool = False
+    r: Resolved,
+    mem: MemoryFit,
+    concurrency: int | None,
+    fixed_lengths: bool = False,
+    mean_context: float | None = None,
 ) -> Load:
     """Each rank runs at most the engine's ``max_num_seqs`` and at most what its KV cache
     holds; more requests wait in the engine's queue without holding KV cache (every engine
     admits what fits and queues the rest). ``concurrency`` None: the largest batch that fits,
     under trtllm-bench's cap per micro-batch (min(KV, 4096) / PP, rounded up; PP
-    micro-batches in flight: tensorrt_llm/bench/build/tuning.py, finetune_setting)."""
+    micro-batches in flight: tensorrt_llm/bench/build/tuning.py, finetune_setting).
+
+    What the KV cache holds: sequences of ``mem.context`` (isl + osl) tokens, unless the
+    engine allocates KV as tokens are generated (``kv_allocation`` on-demand: vLLM, SGLang)
+    and the lengths vary (not ``fixed_lengths``) in an online closed loop: the running
+    requests are then spread over their lives and hold ``mean_context`` (isl + osl / 2)
+    tokens on average, so KV / (KV per sequence of the mean context) of them run."""
     serve_cap = r.engine.max_num_seqs
     max_conc_rank = mem.max_concurrency_rank
     cap = offline_batch_cap(r.engine, max_conc_rank, r.pp) * r.pp
+    kv_rank, kv_context = max_conc_rank, mem.context
+    spread_kv = (
+        concurrency is not None
+        and not fixed_lengths
+        and mean_context is not None
+        and r.engine.kv_allocation == "on-demand"
+    )
+    if spread_kv and mean_context is not None:
+        kv_context = mean_context
+        kv_rank = memory_stage(r, mean_context).max_concurrency_rank
     if concurrency is not None:
         batch = concurrency
         per_rank = concurrency / r.dp  # the ranks share the requests (mean per rank)
-        running_rank = min(per_rank, float(serve_cap), float(max_conc_rank))
+        running_rank = min(per_rank, float(serve_cap), float(kv_rank))
     else:
         running_rank = float(max(min(max_conc_rank, cap), 1))
         batch = int(running_rank) * r.dp
     running = running_rank * r.dp
     notes: tuple[str, ...] = ()
+    if running > mem.max_concurrency(r):
+        notes = (
+            f"{running:g} sequences run although the KV cache holds {mem.max_concurrency(r)} "
+            f"of their full {int(mem.context)} tokens: {r.engine.id} allocates KV as tokens "
+            f"are generated and, with lengths varying, running sequences hold "
+            f"{kv_context:,.0f} tokens on average (--fixed-lengths: all grow together)",
+        )
     if running < batch:
         limit = (
-            f"the KV cache holds {mem.max_concurrency(r)} sequences of {int(mem.context)} tokens"
-            if max_conc_rank < serve_cap
+            f"the KV cache holds {kv_rank * r.dp} sequences of {int(kv_context)} tokens"
+            + (" on average" if spread_kv else "")
+            if kv_rank < serve_cap
             else f"{r.engine.id} runs at most {serve_cap} sequences per rank (max_num_seqs)"
         )
         notes = (
+            *notes,
             f"{batch} requests in flight but {limit}: the engine runs {running:g} at once and "
             "queues the rest (their wait is in TTFT)",
         )

@@ -194,3 +194,38 @@ def test_dp_with_fewer_requests_than_ranks_counts_only_requests_in_flight() -> N
     # 3 x osl / E2E (Little's law), not 8 ranks x one sequence each.
     p = predict("llama-3.1-8b", "H100", dp=8, concurrency=3, **M)
     assert p.output_tok_s == pytest.approx(3 * 300 / p.e2e_s, rel=0.01)
+
+
+def test_on_demand_kv_holds_sequences_at_their_mean_context() -> None:
+    import math
+
+    from infercost.predict import memory_stage
+
+    # Llama-3.1-70B fp8 on 2 H100, KV bf16: 80 layers x 8 KV heads x 128 x 2 (K, V) x 2 B =
+    # 327,680 B a token, 163,840 B per GPU at TP 2. With A bytes of KV per GPU, full-length
+    # sequences (922 + 7,373 = 8,295 tokens) fit floor(A / (163,840 x 8,295)); vLLM allocates
+    # KV as tokens come, so with lengths varying its running sequences hold 922 + 7,373 / 2 =
+    # 4,608.5 tokens on average and floor(A / (163,840 x 4,608.5)) of them run.
+    kw = {"tp": 2, "weight_dtype": "fp8", "kv_dtype": "bf16", "gpu_hour_usd": 1.0}
+    r = resolve("llama-3.1-70b", "H100", tp=2, weight_dtype="fp8", kv_dtype="bf16")
+    avail = memory_stage(r, 8295.0).kv_bytes_available_per_gpu
+    full = math.floor(avail / (163_840 * 8295))
+    mean = math.floor(avail / (163_840 * 4608.5))
+    assert full < 32 <= mean  # 28 and 50 today
+    p = predict("llama-3.1-70b", "H100", 922, 7373, concurrency=32, engine="vllm", **kw)
+    assert p.max_concurrency == full
+    assert any(f"32 sequences run although the KV cache holds {full}" in n for n in p.notes)
+    assert not any("queues the rest" in n for n in p.notes)
+    # fixed lengths grow together to full length: the full-length capacity runs, the rest
+    # queue
+    q = predict("llama-3.1-70b", "H100", 922, 7373, concurrency=32, engine="vllm",
+                fixed_lengths=True, **kw)  # fmt: skip
+    assert any(f"the engine runs {full} at once and queues the rest" in n for n in q.notes)
+    assert q.ttft_s > 10 * p.ttft_s
+    # TensorRT-LLM reserves each request's whole length (GUARANTEED_NO_EVICT; its own memory
+    # policy gives another capacity): 4 clients past it queue, lengths varying or not
+    trt = predict("llama-3.1-70b", "H100", 922, 7373, concurrency=1, engine="trtllm", **kw)
+    n = trt.max_concurrency + 4
+    t = predict("llama-3.1-70b", "H100", 922, 7373, concurrency=n, engine="trtllm", **kw)
+    assert any(f"the engine runs {trt.max_concurrency} at once and queues the rest" in x
+               for x in t.notes)  # fmt: skip

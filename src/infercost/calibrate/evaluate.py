@@ -245,17 +245,23 @@ def prepare(m: Measurement) -> Prepared:
     sm = with_expert_parallel(r.model, sm, r.dp, r.tp, r.ep, r.pp)
     isl = m.isl or 1
     osl = max(m.osl or 1, 1)
+    # InferenceMAX/InferenceX rows: "random prompts: lengths drawn in [ratio x len, len]",
+    # the ratio that project's client runs with (perf.serving.INFERENCEMAX_RANGE_RATIO)
+    ratio = INFERENCEMAX_RANGE_RATIO if _RANDOM_LENGTHS.search(m.notes) else 1.0
     _, _, kv_avail = kv_budget_bytes_per_gpu(r)
-    per_seq = kv_bytes_per_seq_per_gpu(r, float(isl + osl))
+    context = float(isl + osl)
+    if m.mode == "closed_loop" and ratio < 1.0 and r.engine.kv_allocation == "on-demand":
+        # as predict's load stage: KV allocated as tokens come, lengths varying, the running
+        # sequences hold the mean prompt + half the mean output on average
+        scale = (1.0 + ratio) / 2.0
+        context = isl * scale + osl * scale / 2.0
+    per_seq = kv_bytes_per_seq_per_gpu(r, context)
     kv_limited = int(max(kv_avail, 0.0) // per_seq)
     cap = r.engine.max_num_seqs
     if m.mode == "max_throughput":
         # the trtllm-bench cap is per micro-batch: PP micro-batches are in flight
         cap = offline_batch_cap(r.engine, kv_limited, r.pp) * r.pp
     max_batch = max(min(kv_limited, cap), 0)
-    # InferenceMAX/InferenceX rows: "random prompts: lengths drawn in [ratio x len, len]",
-    # the ratio that project's client runs with (perf.serving.INFERENCEMAX_RANGE_RATIO)
-    ratio = INFERENCEMAX_RANGE_RATIO if _RANDOM_LENGTHS.search(m.notes) else 1.0
     found = re.search(r"(\d[\d,]*)\s+requests", m.notes)
     num_requests = int(found.group(1).replace(",", "")) if found else 500
     return Prepared(

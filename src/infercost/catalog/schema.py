@@ -414,6 +414,10 @@ class EngineProfile(CatalogEntry):
             (chunks fused into decode iterations) or ``prefill-first`` (a prefill batch runs
             before the decode batch resumes; closed loops run in waves,
             ``perf.serving.prefill_first_waves``); ``prefill_scheduling_source`` cites it.
+        kv_allocation: how the KV cache is given to running requests: ``on-demand`` (blocks
+            as tokens are generated, requests preempted when it runs out: sequences whose
+            lengths vary hold isl + osl/2 tokens on average) or ``reserved`` (a request is
+            admitted with its whole length reserved); ``kv_allocation_source`` cites it.
     """
 
     id: str
@@ -445,6 +449,8 @@ class EngineProfile(CatalogEntry):
     kv_dtype_auto_source: str = ""
     prefill_scheduling: Literal["mixed", "prefill-first"] = "mixed"
     prefill_scheduling_source: str = ""
+    kv_allocation: Literal["on-demand", "reserved"] = "reserved"
+    kv_allocation_source: str = ""
     fitted_on: str = ""
     notes: str = ""
 

@@ -251,3 +251,32 @@ class TestGpuPrices:
         assert np.all(typed.usd_per_gpu_hour == 4.5)
         with pytest.raises(InputError, match="positive"):
             gpu_prices(accs, lay, gpu_hour_usd=0.0)
+
+
+def test_on_demand_kv_engines_run_more_sequences_than_reserving_ones() -> None:
+    # Llama-3.1-70B fp8 on 2 H100, KV bf16, isl 922 / osl 7,373: the KV cache holds 28
+    # full-length sequences (8,295 tokens) and 50 of the mean context 922 + 7,373 / 2
+    # (tests/models/test_layouts.py derives both). 32 clients run on vLLM (KV allocated as
+    # tokens come) as predict runs them, not on TensorRT-LLM (whole length reserved), whose
+    # sweep keeps the levels up to its own full-length capacity.
+    from infercost.catalog import get_quant_format
+
+    m = get_model("llama-3.1-70b")
+    h100 = (get_accelerator("H100"),)
+    found = {}
+    for engine in ("vllm", "trtllm"):
+        grid = build_grid(
+            m, h100, get_engine(engine), weight_fmts=[get_quant_format("fp8")],
+            kv_dtypes=["bf16"], layout=layouts(m, 2), concurrency=[32],
+        )  # fmt: skip
+        sweep = evaluate(grid, 922, 7373, gpu_prices(grid.gpus, grid.layouts, gpu_hour_usd=1.0))
+        tp2 = next(i for i in range(len(grid.layouts)) if int(grid.layouts.tp[i]) == 2)
+        fits = np.broadcast_to(sweep.fits, grid.shape)[0, 0, tp2, 0, 0]
+        full = int(np.broadcast_to(sweep.max_concurrency, grid.shape)[0, 0, tp2, 0, 0])
+        found[engine] = (bool(fits), full)
+        p = predict("llama-3.1-70b", "H100", 922, 7373, tp=2, weight_dtype="fp8",
+                    kv_dtype="bf16", concurrency=32, engine=engine, gpu_hour_usd=1.0)  # fmt: skip
+        queued = any("queues the rest" in n for n in p.notes)
+        assert queued == (not fits), engine
+    assert found["vllm"] == (True, 28)
+    assert found["trtllm"][0] is (found["trtllm"][1] >= 32)

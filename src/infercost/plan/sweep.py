@@ -301,7 +301,9 @@ class Sweep:
         grid: the configurations.
         isl, osl: prompt and output tokens per request.
         max_concurrency: ``(G, W, P, K, 1)`` sequences of isl + osl tokens whose KV cache fits.
-        fits: supported dtype, weights fit, and concurrency <= max_concurrency.
+        fits: supported dtype, weights fit, and the concurrency runs: at most max_concurrency,
+            or for an engine that allocates KV on demand (vLLM, SGLang) at most the sequences
+            of the mean context isl + osl / 2 that fit (lengths varying, as predict runs them).
         output_tok_s, ttft_s, tpot_s, e2e_s: replica throughput (tokens/s) and mean latencies
             (s), from :func:`infercost.perf.serving.closed_loop` (the engine's scheduling rule).
         prefill_time_share: share of GPU time on prefill (charged to input tokens).
@@ -362,20 +364,30 @@ def evaluate(
     layout = grid.layouts
     tp = _axis(layout.tp, 2)
     pp = _axis(layout.pp, 2)
-    per_seq = np.concatenate(  # (1, 1, layouts, kv dtypes, 1)
-        [
-            np.broadcast_to(
-                cache_bytes_per_sequence_per_gpu(m, context, DTYPE_BYTES[k], tp, pp),
-                (1, 1, tp.shape[2], 1, 1),
-            )
-            for k in grid.kv_dtypes
-        ],
-        axis=3,
+
+    def per_seq_at(tokens: float) -> FloatArray:  # (1, 1, layouts, kv dtypes, 1)
+        return np.concatenate(
+            [
+                np.broadcast_to(
+                    cache_bytes_per_sequence_per_gpu(m, tokens, DTYPE_BYTES[k], tp, pp),
+                    (1, 1, tp.shape[2], 1, 1),
+                )
+                for k in grid.kv_dtypes
+            ],
+            axis=3,
+        )
+
+    max_conc = max_concurrency(grid.kv_bytes_per_gpu, per_seq_at(context))
+    # an engine that allocates KV as tokens come runs traffic of varying lengths at the mean
+    # context isl + osl / 2 (predict.load_stage); one that reserves, at the full length
+    run_conc = (
+        max_concurrency(grid.kv_bytes_per_gpu, per_seq_at(isl + osl / 2.0))
+        if grid.engine.kv_allocation == "on-demand"
+        else max_conc
     )
-    max_conc = max_concurrency(grid.kv_bytes_per_gpu, per_seq)
     conc = _axis(grid.concurrency, 4)
     supported = grid.supported.reshape(grid.shape[0], grid.shape[1], 1, 1, 1)
-    fits = supported & (grid.kv_bytes_per_gpu > 0) & (conc <= max_conc)
+    fits = supported & (grid.kv_bytes_per_gpu > 0) & (conc <= run_conc)
     with np.errstate(invalid="ignore", divide="ignore"):
         sp = closed_loop(
             grid.step, conc / pp, isl, osl, grid.engine.max_num_batched_tokens,

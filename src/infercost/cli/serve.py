@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -56,6 +57,7 @@ def serve(
         raise InputError(f"--workers must be in [1, 64], got {workers}.")
     if log_level.lower() not in LOG_LEVELS:
         raise InputError(f"--log-level {log_level!r} is not one of {', '.join(LOG_LEVELS)}.")
+    check_bindable(host, port)
     import uvicorn
 
     from infercost.web.app import create_web_app  # fastapi loads only for this command
@@ -77,3 +79,36 @@ def serve(
         access_log=log_level.lower() == "debug",
         timeout_graceful_shutdown=5,
     )
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Refuse a --host that is not an address of this machine, or a --port it cannot bind,
+    before uvicorn starts (uvicorn logs a bind error over several lines and exits).
+
+    The address is bound once and released at once (``SO_REUSEADDR``, as uvicorn binds), so
+    a port taken by another process is found here.
+
+    Raises:
+        InputError: the host or port, why, and what to give instead.
+    """
+    shown = host if len(host) <= 100 else host[:100] + "..."
+    try:
+        infos = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except (OSError, UnicodeError, ValueError) as err:
+        why = (getattr(err, "strerror", None) or str(err) or type(err).__name__)[:120]
+        raise InputError(
+            f"--host {shown!r} is not an address to serve on ({why}); give an IP address "
+            "(127.0.0.1, 0.0.0.0, ::1) or a host name that resolves."
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    try:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as err:
+        raise InputError(
+            f"Cannot serve on {shown}:{port} ({err.strerror or err}); give another --port "
+            "(0: any free port) or --host."
+        ) from None

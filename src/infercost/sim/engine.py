@@ -171,8 +171,8 @@ class SimResult:
             "overloaded": sat.overloaded,
             "saturation_reliable": sat.reliable,
             "saturation_reason": sat.reason,
-            # null when every request arrives at once (the verdict's rate is inf; JSON and
-            # infercost print no infinity: the saturation_reason says what happened)
+            # null when every request arrives at once or the loop is closed (the
+            # saturation_reason says what happened)
             "offered_rate_req_s": num(sat.offered_rate_req_s),
             "sustainable_rate_req_s": num(sat.sustainable_rate_req_s),
             "ttft_s": lat["ttft_s"] if stable else None,
@@ -746,7 +746,7 @@ def _simulate(
         rate = summary.request_throughput_req_s
         sat = Saturation(
             overloaded=False,
-            offered_rate_req_s=math.nan,
+            offered_rate_req_s=None,  # a closed loop's clients set the rate
             completion_rate_req_s=rate,
             backlog_growth=0.0,
             sustainable_rate_req_s=None,

@@ -59,8 +59,10 @@ class Saturation:
 
     Attributes:
         overloaded: backlog grew without bound over the second half of arrivals.
-        offered_rate_req_s: arrivals per second in the window (inf for a closed batch).
-        completion_rate_req_s: completions per second in the window.
+        offered_rate_req_s: arrivals per second in the window; None where it has no finite
+            value (every request at once, too few arrivals to measure).
+        completion_rate_req_s: completions per second in the window; None where not
+            measured.
         backlog_growth: requests added to the backlog over the window.
         sustainable_rate_req_s: completion rate under saturation when overloaded, else None.
         reliable: False when the run is too short against request latency to judge.
@@ -68,8 +70,8 @@ class Saturation:
     """
 
     overloaded: bool
-    offered_rate_req_s: float
-    completion_rate_req_s: float
+    offered_rate_req_s: float | None
+    completion_rate_req_s: float | None
     backlog_growth: float
     sustainable_rate_req_s: float | None
     reliable: bool
@@ -127,15 +129,15 @@ def verdict(
     """
     if n < 2:
         return Saturation(
-            False, math.nan, math.nan, 0.0, None, False,
+            False, None, None, 0.0, None, False,
             "one request has no arrival rate; run more requests to judge saturation",
         )  # fmt: skip
     if t_last <= t_first:
         rate = _saturated_rate(finish_s, t_first - 1.0, t_first)
         return Saturation(
             overloaded=True,
-            offered_rate_req_s=math.inf,
-            completion_rate_req_s=math.nan if rate is None else rate,
+            offered_rate_req_s=None,  # every request at once: no finite rate
+            completion_rate_req_s=rate,
             backlog_growth=float(n),
             sustainable_rate_req_s=rate,
             reliable=rate is not None,
@@ -149,8 +151,8 @@ def verdict(
     if window <= 0 or arrivals < 1:
         return Saturation(
             False,
-            math.nan,
-            math.nan,
+            None,
+            None,
             0.0,
             None,
             False,

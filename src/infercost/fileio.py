@@ -115,9 +115,11 @@ def reading(path: str | os.PathLike[str], what: str) -> Iterator[None]:
     try:
         yield
     except UnicodeDecodeError as err:
+        # the decoder's position is inside its buffer, not the file: find the file's first
+        # bad byte (check_utf8 raises with it), else say so without a position
+        check_utf8(path, what)
         raise InputError(
-            f"{what} {str(path)[:200]}: not UTF-8 text (byte {err.start}); give a UTF-8 "
-            "CSV/JSON file."
+            f"{what} {str(path)[:200]}: not UTF-8 text; give a UTF-8 CSV/JSON file."
         ) from err
     except csv.Error as err:
         raise InputError(

@@ -82,3 +82,19 @@ def test_a_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
     target.chmod(0o640)
     write_atomic(target, "new")
     assert stat.S_IMODE(target.stat().st_mode) == 0o640 and target.read_text() == "new"
+
+
+def test_reading_names_the_files_first_bad_byte_not_the_decoders(tmp_path: Path) -> None:
+    # 4 header bytes + 500,000 rows of 4 bytes, then 0xFF: the first bad byte is at
+    # 4 + 2,000,000 = 2,000,004, far past the decoder's buffer (whose own position was
+    # printed before)
+    from infercost.fileio import reading
+
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"a,b\n" + b"1,2\n" * 500_000 + b"\xff,3\n")
+    with (
+        pytest.raises(InputError, match=r"not UTF-8 text \(byte 2000004\)"),
+        reading(path, "--fleet"),
+        open(path, encoding="utf-8") as fh,
+    ):
+        fh.read()

@@ -90,3 +90,13 @@ def test_cli_and_rest_print_the_library_line(
         r = client.post("/api/calibrate/import", files={"file": ("field.csv", content)})
     assert r.status_code == 400
     assert r.json() == {"error": f"field.csv{rest}", "type": "InputError"}
+
+
+def test_a_result_file_that_is_not_utf8_names_the_byte(tmp_path: Path) -> None:
+    # '{"a": 1}\n' is 9 bytes; the 0xFF after it is byte 9 of the file
+    from infercost.calibrate.importers import import_file
+
+    path = tmp_path / "result.json"
+    path.write_bytes(b'{"a": 1}\n\xff')
+    with pytest.raises(InputError, match=r"not UTF-8 text \(byte 9\)"):
+        import_file(path)

@@ -550,9 +550,9 @@ def read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; check the path.") from None
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as err:  # the whole file is decoded at once: a file offset
         raise InputError(
-            f"{path}: not UTF-8 text; pass a result file as the tool wrote it."
+            f"{path}: not UTF-8 text (byte {err.start}); pass a result file as the tool wrote it."
         ) from None
     except OSError as err:
         raise InputError(f"{path}: cannot be read ({err.strerror}).") from None

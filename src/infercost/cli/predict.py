@@ -68,12 +68,29 @@ def predict_cmd(
         typer.Option(help="Data-parallel ranks (vLLM --data-parallel-size, SGLang --dp)."),
     ] = None,
     weight_dtype: Annotated[
-        str | None, typer.Option(help="bf16, fp16, fp8, int8, int4, fp4/nvfp4, mxfp4, q8_0, q4_0.")
+        str | None,
+        typer.Option(
+            help="bf16, fp16, fp8, int8, int4, fp4/nvfp4, mxfp4, q8_0, q4_0. Default: the "
+            "checkpoint's (a name ending -FP4, -NVFP4 or -FP8 says it, with a note).",
+        ),
     ] = None,
     kv_dtype: Annotated[str, typer.Option(help="auto, bf16, fp16, fp8, int8.")] = "auto",
-    concurrency: Annotated[int | None, typer.Option(help="Requests in flight.")] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            help="Requests in flight: a closed loop of N clients. Past the KV cache the rest "
+            "queue (their wait is in TTFT); vLLM and SGLang fit sequences of the mean "
+            "context isl + osl/2, TensorRT-LLM, llama.cpp, --fixed-lengths and --disagg's "
+            "decode pool of the full isl + osl.",
+        ),
+    ] = None,
     max_throughput: Annotated[
-        bool, typer.Option("--max-throughput", help="Largest batch the KV cache holds.")
+        bool,
+        typer.Option(
+            "--max-throughput",
+            help="Largest batch the KV cache holds (sequences of the full isl + osl, every "
+            "engine, within the engine's max_num_seqs per rank).",
+        ),
     ] = False,
     engine: Annotated[str, typer.Option(help="vllm, sglang, trtllm, llamacpp.")] = "vllm",
     profile: Annotated[
@@ -96,7 +113,8 @@ def predict_cmd(
             "--fixed-lengths",
             help="Every request exactly --isl/--osl (a fixed-length benchmark): a closed "
             "loop's requests stay in lockstep waves. Default: lengths vary (real traffic, "
-            "random-length benchmarks), so requests arrive spread out.",
+            "random-length benchmarks), so requests arrive spread out. Only with "
+            "--concurrency; not with --max-throughput or --disagg.",
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,

@@ -68,3 +68,18 @@ def test_planning_doc_rule_matches_search() -> None:
                          gpus=["H100"])  # fmt: skip
     w = r.to_dict()["winner"]
     assert w["concurrency"] > w["max_concurrency"]
+
+
+def test_cli_doc_quotes_the_notes_as_predict_prints_them() -> None:
+    doc = " ".join((Path(__file__).parents[2] / "docs" / "cli.md").read_text().split())
+    r1 = infercost.predict("nvidia/DeepSeek-R1-0528-FP4", "B200", 1000, 1000, tp=8,
+                           engine="trtllm", concurrency=64)  # fmt: skip
+    r2 = infercost.predict(*LLAMA, concurrency=53)
+    for quoted, notes in (
+        ("weights nvfp4: the format the name 'nvidia/DeepSeek-R1-0528-FP4' announces", r1.notes),
+        ("52 sequences run although the KV cache holds 49 of their full 9000 tokens", r2.notes),
+        ("53 requests in flight but", r2.notes),
+    ):
+        assert quoted in doc
+        assert any(n.startswith(quoted) for n in notes), quoted
+    assert "notes" not in r2.to_dict()

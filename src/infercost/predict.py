@@ -1280,13 +1280,20 @@ def load_stage(
     if running > mem.max_concurrency(r):
         notes = (
             f"{running:g} sequences run although the KV cache holds {mem.max_concurrency(r)} "
-            f"of their full {int(mem.context)} tokens: {r.engine.id} allocates KV as tokens "
+            f"of their full {mem.context:,.0f} tokens: {r.engine.id} allocates KV as tokens "
             f"are generated and, with lengths varying, running sequences hold "
-            f"{kv_context:,.0f} tokens on average (--fixed-lengths: all grow together)",
+            f"{kv_context:,.6g} tokens on average (--fixed-lengths: all grow together)",
         )
+    if fixed_lengths and (r.engine.prefill_scheduling == "prefill-first" or running_rank <= 1):
+        why = (
+            f"{r.engine.id}'s prefill-first scheduler runs a closed loop in waves either way"
+            if r.engine.prefill_scheduling == "prefill-first"
+            else "one sequence runs at a time, so there are no waves to keep together"
+        )
+        notes = (*notes, f"--fixed-lengths changes nothing here: {why}")
     if running < batch:
         limit = (
-            f"the KV cache holds {kv_rank * r.dp} sequences of {int(kv_context)} tokens"
+            f"the KV cache holds {kv_rank * r.dp} sequences of {kv_context:,.6g} tokens"
             + (" on average" if spread_kv else "")
             if kv_rank < serve_cap
             else f"{r.engine.id} runs at most {serve_cap} sequences per rank (max_num_seqs)"

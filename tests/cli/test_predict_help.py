@@ -77,9 +77,24 @@ def test_cli_doc_quotes_the_notes_as_predict_prints_them() -> None:
     r2 = infercost.predict(*LLAMA, concurrency=53)
     for quoted, notes in (
         ("weights nvfp4: the format the name 'nvidia/DeepSeek-R1-0528-FP4' announces", r1.notes),
-        ("52 sequences run although the KV cache holds 49 of their full 9000 tokens", r2.notes),
+        ("52 sequences run although the KV cache holds 49 of their full 9,000 tokens", r2.notes),
         ("53 requests in flight but", r2.notes),
     ):
         assert quoted in doc
         assert any(n.startswith(quoted) for n in notes), quoted
     assert "notes" not in r2.to_dict()
+
+
+def test_fixed_lengths_says_when_it_changes_nothing() -> None:
+    # SGLang's prefill-first waves are the same with or without --fixed-lengths; a closed
+    # loop of one running sequence has no waves: both say so; vLLM at 32 clients changes
+    p = infercost.predict("llama-3.1-8b", "H100", 1000, 300, concurrency=32, engine="sglang",
+                          fixed_lengths=True, gpu_hour_usd=1.0)  # fmt: skip
+    assert any("--fixed-lengths changes nothing here: sglang's prefill-first" in n
+               for n in p.notes)  # fmt: skip
+    one = infercost.predict("llama-3.1-8b", "H100", 1000, 300, concurrency=1,
+                            fixed_lengths=True, gpu_hour_usd=1.0)  # fmt: skip
+    assert any("one sequence runs at a time" in n for n in one.notes)
+    v = infercost.predict("llama-3.1-8b", "H100", 1000, 300, concurrency=32,
+                          fixed_lengths=True, gpu_hour_usd=1.0)  # fmt: skip
+    assert not any("--fixed-lengths changes nothing" in n for n in v.notes)

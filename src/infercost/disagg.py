@@ -260,7 +260,8 @@ class DisaggPrediction(BaseModel):
         prefill_batch, prefill_max_batch: prompts per prefill iteration (mean, and the
             budget's most).
         decode_batch, decode_max_batch: sequences per decode worker (mean, and its cap: KV
-            capacity, engine cap, --decode-max-batch).
+            capacity, at the mean context isl + osl / 2 on an engine that allocates KV on
+            demand and at isl + osl on one that reserves it; engine cap; --decode-max-batch).
         prefill_req_s_per_worker: a prefill worker's capacity, requests/s (full batches).
         decode_req_s_per_worker: a decode worker's requests/s at the batch the concurrency
             gives it, min(C / y, cap).
@@ -606,7 +607,11 @@ def predict_disagg(
     # Decode worker: decode-only steps at the batch, per rank and pipeline stage.
     sm_d = _rank_step_model(r_d)
     ctx_mean = isl + osl / 2.0
-    per_rank_cap = min(max_concurrency_at(r_d, context), eng.max_num_seqs)
+    # requests reach a decode worker spread out (each when its prefill ends): an engine that
+    # allocates KV as tokens come holds them at the mean context, one that reserves at the
+    # full length (predict.load_stage, kv_allocation in engines.toml)
+    cap_context = ctx_mean if r_d.engine.kv_allocation == "on-demand" else context
+    per_rank_cap = min(max_concurrency_at(r_d, cap_context), eng.max_num_seqs)
     b_cap = r_d.dp * per_rank_cap
     if decode.max_batch is not None:
         b_cap = min(b_cap, decode.max_batch)

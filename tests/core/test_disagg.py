@@ -387,3 +387,22 @@ def test_an_implausibly_slow_kv_link_is_refused() -> None:
             "llama-3.1-8b", "H100", 100, 10, concurrency=4, link_gbps=1e-6,
             prefill=Pool(tp=1), decode=Pool(tp=1),
         )  # fmt: skip
+
+
+def test_decode_pool_holds_on_demand_kv_at_the_mean_context() -> None:
+    # Llama-3.1-8B on H100, 8,000/1,000: the decode worker's cap is the KV-limited count at
+    # the mean context 8,000 + 1,000 / 2 = 8,500 tokens on vLLM (KV allocated as tokens come,
+    # requests arriving spread out from the prefill pool), at the full 9,000 on TensorRT-LLM
+    # (whole length reserved), each with its engine's own memory budget
+    from infercost.disagg import Pool, predict_disagg
+    from infercost.predict import max_concurrency_at
+
+    for engine, context in (("vllm", 8500.0), ("trtllm", 9000.0)):
+        r = resolve("llama-3.1-8b", "H100", engine=engine)
+        want = min(max_concurrency_at(r, context), r.engine.max_num_seqs)
+        d = predict_disagg("llama-3.1-8b", "H100", 8000, 1000, prefill=Pool(), decode=Pool(),
+                           concurrency=60, engine=engine, gpu_hour_usd=1.0)  # fmt: skip
+        assert d.decode_max_batch == want, engine
+    assert max_concurrency_at(resolve("llama-3.1-8b", "H100"), 8500.0) > max_concurrency_at(
+        resolve("llama-3.1-8b", "H100"), 9000.0
+    )

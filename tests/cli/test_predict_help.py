@@ -26,8 +26,9 @@ def _help() -> str:
 
 def test_concurrency_help_names_the_kv_rule_of_each_engine() -> None:
     text = _help()
-    assert "vLLM and SGLang fit sequences of the mean context isl + osl/2" in text
-    assert "TensorRT-LLM, llama.cpp, --fixed-lengths and --disagg's decode pool" in text
+    assert "vLLM, SGLang and llama.cpp (KV allocated as tokens come" in text
+    assert "fit sequences of the mean context isl + osl/2" in text
+    assert "TensorRT-LLM and --fixed-lengths of the full isl + osl" in text
     # as it says: 52 run on vLLM where 49 full-length sequences fit; TensorRT-LLM queues
     vllm = infercost.predict(*LLAMA, concurrency=52)
     assert vllm.max_concurrency == 49

@@ -79,9 +79,9 @@ def predict_cmd(
         int | None,
         typer.Option(
             help="Requests in flight: a closed loop of N clients. Past the KV cache the rest "
-            "queue (their wait is in TTFT); vLLM and SGLang fit sequences of the mean "
-            "context isl + osl/2, TensorRT-LLM, llama.cpp, --fixed-lengths and --disagg's "
-            "decode pool of the full isl + osl.",
+            "queue (their wait is in TTFT); vLLM, SGLang and llama.cpp (KV allocated as "
+            "tokens come, --disagg's decode pool too) fit sequences of the mean context "
+            "isl + osl/2, TensorRT-LLM and --fixed-lengths of the full isl + osl.",
         ),
     ] = None,
     max_throughput: Annotated[

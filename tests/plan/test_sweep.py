@@ -280,3 +280,17 @@ def test_on_demand_kv_engines_run_more_sequences_than_reserving_ones() -> None:
         assert queued == (not fits), engine
     assert found["vllm"] == (True, 28)
     assert found["trtllm"][0] is (found["trtllm"][1] >= 32)
+
+
+def test_search_notes_a_batch_above_max_concurrency() -> None:
+    # Llama-3.1-8B on H100, 8,000/1,000: vLLM runs a batch of sequences of the mean context
+    # 8,000 + 1,000 / 2 = 8,500 tokens, more than the full-length max_concurrency; the search
+    # says so when a shown configuration does
+    from infercost.plan.search import search
+
+    r = search("llama-3.1-8b", 8000, 1000, max_tpot_s=0.05, gpus=["H100"])
+    assert r.winner is not None
+    shown = [c for c in (r.winner, *r.runners_up) if c.concurrency > c.max_concurrency]
+    noted = [n for n in r.notes if "run a batch above their max_concurrency" in n]
+    assert shown and noted  # the winner: a batch of 116, 111 full-length sequences fit
+    assert f"{len(shown)} shown configuration(s)" in noted[0] and "8,500 tokens" in noted[0]

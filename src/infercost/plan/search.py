@@ -512,6 +512,14 @@ def search(
             f"the winner stores weights as {winner.weight_dtype} (checkpoint: {checkpoint}); "
             "check its quality, or restrict --weight-dtypes"
         )
+    above = [c for c in (winner, *runners) if c is not None and c.concurrency > c.max_concurrency]
+    if above:
+        notes.append(
+            f"{len(above)} shown configuration(s) run a batch above their max_concurrency "
+            f"(full-length sequences): {eng.id} allocates KV as tokens come, so sequences "
+            f"of the mean context isl + osl / 2 = {isl + osl / 2:,.6g} tokens fit "
+            "(docs/physics.md, Serving caps)"
+        )
     max_conc = sweep_options.get("max_concurrency")
     if max_conc and max_conc > eng.max_num_seqs:
         notes.append(

@@ -22,3 +22,15 @@ def test_bare_page_shows_the_worked_example() -> None:
     with TestClient(create_web_app()) as client:
         data = client.get("/predict?format=json").json()
     assert (data["model"], data["tp"]) == ("meta-llama/Llama-3.1-70B", 2)
+
+
+def test_predict_page_takes_fixed_lengths_and_shows_the_notes() -> None:
+    # the checkbox is predict(fixed_lengths=True); the page lists the notes the CLI prints
+    # (here vLLM running 52 sequences where 49 full-length ones fit, 8,000/1,000 on an H100)
+    q = "model=llama-3.1-8b&gpu=H100&isl=8000&osl=1000&concurrency=52"
+    with TestClient(create_web_app()) as client:
+        fixed = client.get(f"/predict?{q}&fixed_lengths=on&format=json").json()
+        html = client.get(f"/predict?{q}").text
+    lib = predict("llama-3.1-8b", "H100", 8000, 1000, concurrency=52, fixed_lengths=True)
+    assert fixed["ttft_s"] == lib.ttft_s
+    assert '<ul id="notes">' in html and "52 sequences run although the KV cache holds 49" in html

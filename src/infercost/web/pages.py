@@ -103,6 +103,7 @@ PREDICT_FIELDS = (
     Field("isl", "Input tokens", "1000", "number"),
     Field("osl", "Output tokens", "300", "number"),
     Field("concurrency", "Concurrency", "16", "number"),
+    Field("fixed_lengths", "Fixed lengths (lockstep waves)", "", "checkbox"),
     Field("engine", "Engine", "vllm"),
     Field("gpu_hour_usd", "$/GPU-hour", "", "number", "catalog offer"),
 )
@@ -113,7 +114,7 @@ _BANDED = (("ttft_s", "TTFT", 1e3), ("tpot_s", "TPOT", 1e3), ("e2e_s", "E2E", 1.
 def predict_page(values: dict[str, str]) -> Result:
     """One prediction with its error bands and the explain trail."""
     req = parse(PredictRequest, {**values, "explain": True})
-    _, data = compute(run_predict, req)
+    result, data = compute(run_predict, req)
     band = data["error_band"] or {}
     if not data["fits"]:
         body = error_box(f"{data['model']} on {data['num_gpus']}x {data['gpu']}: {data['reason']}")
@@ -141,6 +142,9 @@ def predict_page(values: dict[str, str]) -> Result:
     )  # fmt: skip
     if data["price_source"]:
         body += f'<p id="price-source">Price: {esc(data["price_source"])}</p>'
+    notes = getattr(result, "notes", ())
+    if notes:  # what the CLI prints as note: lines (assumptions, queueing, KV rules)
+        body += '<ul id="notes">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"
     if data["fits"]:
         names = [f"{label} ({'ms' if scale > 1 else 's'})" for _, label, scale in _BANDED]
         ys = [data[k] * scale for k, _, scale in _BANDED]

@@ -454,3 +454,25 @@ def test_tco_names_the_tdp_it_assumed() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["assumptions"] and "700 W per GPU" in data["assumptions"][0]
+
+
+def test_cost_takes_fixed_lengths_and_prints_predicts_notes() -> None:
+    # cost --fixed-lengths is predict(fixed_lengths=True) under the same price; the plain
+    # output carries predict's note lines (vLLM running 52 where 49 full-length fit)
+    from fastapi.testclient import TestClient
+
+    from infercost.api.app import create_app
+    from infercost.predict import predict
+
+    base = ["cost", "--model", "llama-3.1-8b", "--gpu", "H100", "--isl", "8000", "--osl",
+            "1000", "--concurrency", "52", "--gpu-hour-usd", "2"]  # fmt: skip
+    fixed = json.loads(runner.invoke(app, [*base, "--fixed-lengths", "--json"]).stdout)
+    lib = predict("llama-3.1-8b", "H100", 8000, 1000, concurrency=52, fixed_lengths=True,
+                  gpu_hour_usd=2.0)  # fmt: skip
+    assert fixed["prediction"]["ttft_s"] == pytest.approx(lib.ttft_s, rel=1e-12)
+    plain = runner.invoke(app, base, env={"COLUMNS": "400"}).stdout
+    assert "note: 52 sequences run although the KV cache holds 49" in plain
+    body = {"model": "llama-3.1-8b", "gpu": "H100", "isl": 8000, "osl": 1000,
+            "concurrency": 52, "gpu_hour_usd": 2.0, "fixed_lengths": True}  # fmt: skip
+    got = TestClient(create_app()).post("/api/cost", json=body).json()
+    assert got["prediction"]["ttft_s"] == pytest.approx(lib.ttft_s, rel=1e-12)

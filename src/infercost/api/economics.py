@@ -75,6 +75,7 @@ class CostRequest(Body):
     kv_dtype: Name = "auto"
     concurrency: Count | None = None
     max_throughput: bool = False
+    fixed_lengths: bool = False
     engine: Name = "vllm"
     gpu_hour_usd: float | None = None
     offer: Name | None = None
@@ -130,6 +131,7 @@ def run_cost(req: CostRequest) -> DeploymentCost:
         tp=req.tp, pp=req.pp, ep=req.ep, weight_dtype=req.weight_dtype,
         kv_dtype=req.kv_dtype, concurrency=req.concurrency,
         max_throughput=req.max_throughput, engine=req.engine,
+        fixed_lengths=req.fixed_lengths,
     )  # fmt: skip
 
 

@@ -446,6 +446,12 @@ def cost_command(
     max_throughput: bool = typer.Option(
         False, "--max-throughput", help="Largest batch the KV cache holds."
     ),
+    fixed_lengths: bool = typer.Option(
+        False,
+        "--fixed-lengths",
+        help="Every request exactly --isl/--osl (a fixed-length benchmark's lockstep "
+        "waves; as predict --fixed-lengths). Default: lengths vary.",
+    ),
     engine: str = typer.Option("vllm", help="vllm, sglang, trtllm, llamacpp."),
     gpu_hour_usd: float | None = typer.Option(None, help="Price of one GPU-hour, US$."),
     offer: str | None = typer.Option(None, help="Catalog offer id (infercost offers)."),
@@ -499,6 +505,7 @@ def cost_command(
         model=model, gpu=acc.id, isl=isl, osl=osl, model_config=model_config,
         num_gpus=num_gpus, tp=tp, pp=pp, ep=ep, weight_dtype=weight_dtype, kv_dtype=kv_dtype,
         concurrency=concurrency, max_throughput=max_throughput, engine=engine,
+        fixed_lengths=fixed_lengths,
     )  # fmt: skip
     data = checked(result.to_dict())
     if as_json:
@@ -511,6 +518,8 @@ def cost_command(
         )
         raise typer.Exit(code=EXIT_NO_ANSWER)
     render_cost_table(_out, data)
+    for note in pred.notes:  # as predict prints them (KV rules, queueing, assumptions)
+        _out.print(f"note: {note}", markup=False)
 
 
 def compare_gpus_command(

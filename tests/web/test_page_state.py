@@ -34,3 +34,13 @@ def test_predict_page_takes_fixed_lengths_and_shows_the_notes() -> None:
     lib = predict("llama-3.1-8b", "H100", 8000, 1000, concurrency=52, fixed_lengths=True)
     assert fixed["ttft_s"] == lib.ttft_s
     assert '<ul id="notes">' in html and "52 sequences run although the KV cache holds 49" in html
+
+
+def test_a_link_with_max_throughput_is_not_given_the_examples_concurrency() -> None:
+    # max_throughput in the URL alone is predict(max_throughput=True); before, the form's
+    # example concurrency (16) was added and the page answered "Give exactly one of ..."
+    q = "model=llama-3.1-8b&gpu=H100&isl=1000&osl=300&max_throughput=true&format=json"
+    with TestClient(create_web_app()) as client:
+        data = client.get(f"/predict?{q}").json()
+    lib = predict("llama-3.1-8b", "H100", 1000, 300, max_throughput=True)
+    assert data["concurrency"] == lib.concurrency and data["output_tok_s"] == lib.output_tok_s

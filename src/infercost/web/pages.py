@@ -102,7 +102,8 @@ PREDICT_FIELDS = (
     Field("kv_dtype", "KV cache", "auto"),
     Field("isl", "Input tokens", "1000", "number"),
     Field("osl", "Output tokens", "300", "number"),
-    Field("concurrency", "Concurrency", "16", "number"),
+    # the example's load, unless the URL asks for the largest batch (predict takes one)
+    Field("concurrency", "Concurrency", "16", "number", unless="max_throughput"),
     Field("fixed_lengths", "Fixed lengths (lockstep waves)", "", "checkbox"),
     Field("engine", "Engine", "vllm"),
     Field("gpu_hour_usd", "$/GPU-hour", "", "number", "catalog offer"),
@@ -507,7 +508,9 @@ def _handler(spec: Page) -> Callable[[Request], Any]:
         # library's defaults once the URL sets anything, as the CLI and the API do
         given.pop(LEDGER_KEY, None)  # the ledger is the service's, never the URL's
         values = {
-            f.name: f.default for f in spec.fields if f.default and not (f.example_only and given)
+            f.name: f.default
+            for f in spec.fields
+            if f.default and not (f.example_only and given) and f.unless not in given
         } | given
         if spec.needs_ledger:
             values[LEDGER_KEY] = request.app.state.settings.ledger or ""

@@ -54,7 +54,9 @@ class Field:
 
     ``example_only``: the default belongs to the page's worked example (shown on a bare
     page); a URL with other inputs that leaves this one out gets the library's default, as
-    the CLI and the API would (e.g. ``tp``).
+    the CLI and the API would (e.g. ``tp``). ``unless``: an input whose presence in the URL
+    drops this default (``concurrency`` unless ``max_throughput``: predict takes one of the
+    two).
     """
 
     name: str
@@ -63,6 +65,7 @@ class Field:
     kind: str = "text"  # text | number | checkbox
     hint: str = ""
     example_only: bool = False
+    unless: str = "\0"  # the default is not applied when the URL sets this input
 
 
 def form(fields: Sequence[Field], values: dict[str, str], action: str) -> str:

@@ -158,6 +158,31 @@ def offers_command(
     render_offers(_out, data)
 
 
+def _print_table_or_lines(
+    console: Console,
+    table: Table,
+    title: str,
+    lines: list[str],
+    sources: list[str],
+    empty: str,
+) -> None:
+    """``table`` when it fits the terminal, else ``title`` and two ``lines`` per row (ids kept
+    whole); ``empty`` (e.g. "none match") instead when there are no rows; then the numbered
+    ``sources`` the rows cite."""
+    if empty:
+        console.print(f"{title}: {empty}.", markup=False, highlight=False)
+    elif console.measure(table, options=console.options.update_width(10**4)).maximum <= (
+        console.width
+    ):
+        console.print(table)
+    else:
+        console.print(title, markup=False, style="italic")
+        for line in lines:
+            console.print(line, markup=False, highlight=False)
+    for i, src in enumerate(sources, start=1):
+        console.print(f"[{i}] {src}", markup=False, soft_wrap=False)
+
+
 def render_offers(console: Console, data: dict[str, Any]) -> None:
     """The offers listing: a table where it fits the terminal, else two lines per offer (the
     id whole, so that it can be copied into --offer, then its figures)."""
@@ -200,17 +225,7 @@ def render_offers(console: Console, data: dict[str, Any]) -> None:
             + (f" ({gpus} GPUs ${r['usd_per_hour']:.2f}/h)" if gpus > 1 else "")
             + f" {r['as_of']}{stale}{old} {src}"
         )
-    natural = console.measure(table, options=console.options.update_width(10**4)).maximum
-    if not rows:
-        console.print(f"{title}: none match.", markup=False, highlight=False)
-    elif natural <= console.width:
-        console.print(table)
-    else:
-        console.print(title, markup=False, style="italic")
-        for line in lines:
-            console.print(line, markup=False, highlight=False)
-    for i, src in enumerate(sources, start=1):
-        console.print(f"[{i}] {src}", markup=False, soft_wrap=False)
+    _print_table_or_lines(console, table, title, lines, sources, "" if rows else "none match")
     if data["stale_count"]:
         console.print(
             _stale_note(
@@ -374,17 +389,7 @@ def render_api_prices(console: Console, data: dict[str, Any], provider: str | No
             f"  input {dollars[0]}, output {dollars[1]}, cached input {dollars[2]}; "
             f"{r['as_of']}{stale} {src}"
         )
-    natural = console.measure(table, options=console.options.update_width(10**4)).maximum
-    if not sheets:
-        console.print(f"{title}: none.", markup=False, highlight=False)
-    elif natural <= console.width:
-        console.print(table)
-    else:
-        console.print(title, markup=False, style="italic")
-        for line in lines:
-            console.print(line, markup=False, highlight=False)
-    for i, src in enumerate(sources, start=1):
-        console.print(f"[{i}] {src}", markup=False, soft_wrap=False)
+    _print_table_or_lines(console, table, title, lines, sources, "" if sheets else "none")
     console.print(
         f"genai-prices {genai['version']} (installed with infercost, read offline): price "
         f"data as of {genai['data_as_of']}, its newest recorded price change; a genai-prices "

@@ -609,8 +609,8 @@ def predict_disagg(
     ctx_mean = isl + osl / 2.0
     # requests reach a decode worker spread out (each when its prefill ends): an engine that
     # allocates KV as tokens come holds them at the mean context, one that reserves at the
-    # full length (predict.load_stage, kv_allocation in engines.toml)
-    cap_context = ctx_mean if r_d.engine.kv_allocation == "on-demand" else context
+    # full length (EngineProfile.running_context, as predict.load_stage)
+    cap_context = r_d.engine.running_context(isl, osl)
     per_rank_cap = min(max_concurrency_at(r_d, cap_context), eng.max_num_seqs)
     b_cap = r_d.dp * per_rank_cap
     if decode.max_batch is not None:

@@ -1111,7 +1111,12 @@ def predict(
     reason = refusal(r, mem, concurrency)
     if reason is not None:
         return _refused(base, concurrency, reason, trail if explain else None, r.notes)
-    load = load_stage(r, mem, concurrency, fixed_lengths, isl + osl / 2.0)
+    running = (
+        r.engine.running_context(isl, osl, lengths_vary=not fixed_lengths)
+        if concurrency is not None
+        else None
+    )
+    load = load_stage(r, mem, concurrency, fixed_lengths, running)
     if explain:
         explain_load(trail, r, mem, load)
     sp, queueing_s = serving_stage(r, load, isl, osl)
@@ -1242,7 +1247,7 @@ def load_stage(
     mem: MemoryFit,
     concurrency: int | None,
     fixed_lengths: bool = False,
-    mean_context: float | None = None,
+    running_context: float | None = None,
 ) -> Load:
     """Each rank runs at most the engine's ``max_num_seqs`` and at most what its KV cache
     holds; more requests wait in the engine's queue without holding KV cache (every engine
@@ -1250,24 +1255,19 @@ def load_stage(
     under trtllm-bench's cap per micro-batch (min(KV, 4096) / PP, rounded up; PP
     micro-batches in flight: tensorrt_llm/bench/build/tuning.py, finetune_setting).
 
-    What the KV cache holds: sequences of ``mem.context`` (isl + osl) tokens, unless the
-    engine allocates KV as tokens are generated (``kv_allocation`` on-demand: vLLM, SGLang)
-    and the lengths vary (not ``fixed_lengths``) in an online closed loop: the running
-    requests are then spread over their lives and hold ``mean_context`` (isl + osl / 2)
-    tokens on average, so KV / (KV per sequence of the mean context) of them run."""
+    What the KV cache holds: sequences of ``running_context`` tokens
+    (:meth:`~infercost.catalog.schema.EngineProfile.running_context`: isl + osl / 2 on an
+    engine that allocates KV as tokens come while lengths vary, else isl + osl =
+    ``mem.context``)."""
     serve_cap = r.engine.max_num_seqs
     max_conc_rank = mem.max_concurrency_rank
     cap = offline_batch_cap(r.engine, max_conc_rank, r.pp) * r.pp
     kv_rank, kv_context = max_conc_rank, mem.context
-    spread_kv = (
-        concurrency is not None
-        and not fixed_lengths
-        and mean_context is not None
-        and r.engine.kv_allocation == "on-demand"
-    )
-    if spread_kv and mean_context is not None:
-        kv_context = mean_context
-        kv_rank = memory_stage(r, mean_context).max_concurrency_rank
+    spread_kv = running_context is not None and running_context < mem.context
+    if spread_kv and running_context is not None and concurrency is not None:
+        kv_context = running_context
+        if concurrency / r.dp > max_conc_rank:  # only then can the mean context matter
+            kv_rank = memory_stage(r, running_context).max_concurrency_rank
     if concurrency is not None:
         batch = concurrency
         per_rank = concurrency / r.dp  # the ranks share the requests (mean per rank)

@@ -251,10 +251,10 @@ def prepare(m: Measurement) -> Prepared:
     _, _, kv_avail = kv_budget_bytes_per_gpu(r)
     context = float(isl + osl)
     if m.mode == "closed_loop" and ratio < 1.0 and r.engine.kv_allocation == "on-demand":
-        # as predict's load stage: KV allocated as tokens come, lengths varying, the running
-        # sequences hold the mean prompt + half the mean output on average
+        # as predict's load stage, at the run's mean lengths (Prepared.mean_lengths); an
+        # engine that reserves keeps the nominal full length
         scale = (1.0 + ratio) / 2.0
-        context = isl * scale + osl * scale / 2.0
+        context = r.engine.running_context(isl * scale, osl * scale)
     per_seq = kv_bytes_per_seq_per_gpu(r, context)
     kv_limited = int(max(kv_avail, 0.0) // per_seq)
     cap = r.engine.max_num_seqs

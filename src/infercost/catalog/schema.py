@@ -459,3 +459,13 @@ class EngineProfile(CatalogEntry):
         end's ``frontend_overhead_s`` when serving online (clients through the
         OpenAI-compatible server), not in an offline batch."""
         return self.request_overhead_s + (self.frontend_overhead_s if online else 0.0)
+
+    def running_context(self, isl: float, osl: float, lengths_vary: bool = True) -> float:
+        """Tokens of KV cache one running sequence holds, for sizing the batch: on an engine
+        that allocates KV as tokens come (``kv_allocation`` on-demand), requests whose
+        lengths vary are spread over their lives and hold isl + osl / 2 on average; when
+        the engine reserves the whole length, or every request grows in lockstep (fixed
+        lengths), isl + osl."""
+        if lengths_vary and self.kv_allocation == "on-demand":
+            return isl + osl / 2.0
+        return float(isl + osl)

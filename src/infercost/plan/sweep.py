@@ -380,9 +380,10 @@ def evaluate(
     max_conc = max_concurrency(grid.kv_bytes_per_gpu, per_seq_at(context))
     # an engine that allocates KV as tokens come runs traffic of varying lengths at the mean
     # context isl + osl / 2 (predict.load_stage); one that reserves, at the full length
+    running = grid.engine.running_context(isl, osl)
     run_conc = (
-        max_concurrency(grid.kv_bytes_per_gpu, per_seq_at(isl + osl / 2.0))
-        if grid.engine.kv_allocation == "on-demand"
+        max_concurrency(grid.kv_bytes_per_gpu, per_seq_at(running))
+        if running < context
         else max_conc
     )
     conc = _axis(grid.concurrency, 4)

@@ -37,6 +37,7 @@ from infercost.perf.memory import offline_batch_cap
 from infercost.perf.serving import (
     CLOSED_LOOP_WAVES,
     INFERENCEMAX_RANGE_RATIO,
+    arrival_wave_sync,
     closed_loop,
     static_batch,
     steady_state,
@@ -334,7 +335,7 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
         if m.mode == "closed_loop":  # an online benchmark: through the HTTP front end
             req = req + np.asarray(p.frontend_overhead_s, dtype=np.float64)
             # random lengths: arrivals spread out; fixed: the engine's fitted synchrony
-            sync = p.wave_sync if prep.length_range_ratio >= 1.0 else 0.0
+            sync = arrival_wave_sync(p.wave_sync, fixed_lengths=prep.length_range_ratio >= 1.0)
         waves = max(prep.num_requests / max(n, 1.0), 1.0) if prep.requests_stated else None
         sp = scale_dp(
             closed_loop(

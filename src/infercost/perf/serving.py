@@ -374,7 +374,7 @@ CLOSED_LOOP_WAVES = 10.0
 INFERENCEMAX_RANGE_RATIO = 0.8
 
 
-def arrival_wave_sync(engine_wave_sync: float, fixed_lengths: bool) -> float:
+def arrival_wave_sync(engine_wave_sync: ArrayLike, fixed_lengths: bool) -> ArrayLike:
     """How together a closed loop's requests arrive (the ``wave_sync`` of
     :func:`closed_loop_mixed`, in [0, 1]) for a workload whose lengths are fixed or vary.
 
@@ -387,7 +387,7 @@ def arrival_wave_sync(engine_wave_sync: float, fixed_lengths: bool) -> float:
     together, which its fitted ``engine_wave_sync`` measures (fitted on fixed-length
     closed-loop rows, ``calibrate.fit``).
     """
-    return float(engine_wave_sync) if fixed_lengths else 0.0
+    return engine_wave_sync if fixed_lengths else 0.0
 
 
 def closed_loop_ttft_terms(

@@ -510,7 +510,9 @@ def _handler(spec: Page) -> Callable[[Request], Any]:
         values = {
             f.name: f.default
             for f in spec.fields
-            if f.default and not (f.example_only and given) and f.unless not in given
+            if f.default
+            and not (f.example_only and given)
+            and (f.unless is None or f.unless not in given)
         } | given
         if spec.needs_ledger:
             values[LEDGER_KEY] = request.app.state.settings.ledger or ""

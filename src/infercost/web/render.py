@@ -65,7 +65,7 @@ class Field:
     kind: str = "text"  # text | number | checkbox
     hint: str = ""
     example_only: bool = False
-    unless: str = "\0"  # the default is not applied when the URL sets this input
+    unless: str | None = None  # the default is not applied when the URL sets this input
 
 
 def form(fields: Sequence[Field], values: dict[str, str], action: str) -> str:

@@ -143,6 +143,10 @@ def deployment_cost(
         if key in predict_kwargs:
             raise InputError(f"Pass the price as `price`, not as {key}.")
     p = predict(gpu_hour_usd=float(price.usd_per_gpu_hour), **predict_kwargs)
+    # predict ran at the price's figure, so it would name "user (--gpu-hour-usd)"; the
+    # nested prediction names where the figure really comes from, as the top level does
+    if p.price_source is not None:
+        p = p.model_copy(update={"price_source": price.source})
     if p.num_gpus != price.gpus_used:
         raise InputError(
             f"The price is for {price.gpus_used} GPUs but the replica uses {p.num_gpus}; "

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from infercost.catalog.egress import egress_rates, get_egress_rate
 from infercost.cli.bounds import checked, print_json
+from infercost.cli.numbers import plain
 from infercost.cost.api import api_price, request_usd
 from infercost.cost.everyday import (
     api_cost_dict,
@@ -59,10 +60,11 @@ def token_cost_cmd(
     if _emit(r.to_dict(), as_json):
         return
     _out.print(
-        f"${float(r.usd_per_hour):,.4g}/hour ÷ ({r.tok_s:,.6g} tok/s x {r.utilization:.0%} x "
+        f"${plain(float(r.usd_per_hour), 4)}/hour ÷ ({plain(r.tok_s)} tok/s x "
+        f"{r.utilization:.0%} x "
         f"3600 ÷ 1e6) = [bold]{usd_sig(r.usd_per_m_tokens)} per million tokens[/bold] "
         + (
-            f"({r.tokens_per_usd:,.3g} tokens per $)"
+            f"({plain(r.tokens_per_usd, 3)} tokens per $)"
             if r.tokens_per_usd is not None
             else "(the hour is free)"
         ),
@@ -153,7 +155,7 @@ def prompt_change_cmd(
         return
     _out.print(
         f"{price.provider} {price.model} (as of {price.as_of}): prompt {from_tokens:,} -> "
-        f"{to_tokens:,} tokens ({cached_share:.0%} cached) at {requests_per_day:,.6g} "
+        f"{to_tokens:,} tokens ({cached_share:.0%} cached) at {plain(requests_per_day)} "
         f"requests/day",
         highlight=False,
     )
@@ -194,7 +196,7 @@ def egress_cmd(
         raise InputError("--weight-dtype needs --model.")
     else:
         assert gb is not None
-        what = f"{gb:,.6g} GB"
+        what = f"{plain(gb)} GB"
     rates = [get_egress_rate(provider)] if provider else list(egress_rates().values())
     rows = [egress_cost(r, gb, use_free_allowance=free_allowance) for r in rates]
     if _emit({"what": what, "gb": gb, "providers": [r.to_dict() for r in rows]}, as_json):
@@ -203,13 +205,14 @@ def egress_cmd(
     for col in ("provider", "$/GB", "US$", "tier", "as of"):
         t.add_column(col, justify="right" if col in ("$/GB", "US$") else "left")
     for r in rows:
-        t.add_row(r.provider, f"${float(r.usd_per_gb):.4g}", usd_sig(r.usd), r.tier, r.as_of)
+        t.add_row(r.provider, f"${plain(float(r.usd_per_gb), 4)}", usd_sig(r.usd), r.tier, r.as_of)
     _out.print(t)
     for r in rows:
         if r.beyond_snapshot_gb > 0:
             _out.print(
                 f"{r.provider}: {r.beyond_snapshot_gb:,.0f} GB lie past the last volume band "
-                f"in the snapshot and are priced at its rate (${r.bands[-1][2]:.4g}/GB); the "
+                "in the snapshot and are priced at its rate "
+                f"(${plain(float(r.bands[-1][2]), 4)}/GB); the "
                 "provider's lower rates beyond it would make this less.",
                 markup=False, highlight=False,
             )  # fmt: skip

@@ -25,6 +25,7 @@ from infercost.calibrate.importers import FORMATS, Format, Overrides, detect_for
 from infercost.calibrate.loadgen import Api, LoadgenConfig, run_sweep, write_results
 from infercost.calibrate.measurement import Measurement
 from infercost.cli.calibrate_fit import register_fit
+from infercost.cli.numbers import plain
 from infercost.domains import screen_measurements
 from infercost.errors import InputError
 from infercost.report.files import checked_output_path
@@ -144,7 +145,7 @@ def _load(m: Measurement) -> str:
         return f"batch {m.concurrency}"
     if m.mode == "closed_loop":
         return f"{m.concurrency} clients"
-    rate = "inf" if m.request_rate_qps is None else f"{m.request_rate_qps:g}"
+    rate = "inf" if m.request_rate_qps is None else plain(m.request_rate_qps)
     cap = f", <= {m.concurrency} in flight" if m.concurrency else ""
     return f"{rate} qps{cap}"
 

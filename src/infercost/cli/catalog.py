@@ -16,6 +16,7 @@ from infercost.catalog import (
     load_engines,
     load_quant_formats,
 )
+from infercost.cli.numbers import plain
 from infercost.report.listings import gpus_rows, models_rows
 
 
@@ -134,7 +135,7 @@ def dtypes(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for f in load_quant_formats():
         t.add_row(
             f.id,
-            f"{f.bits_per_weight:g}",
+            plain(f.bits_per_weight),
             f.compute_dtype,
             f.fallback_compute_dtype,
             ", ".join(f.aliases),

@@ -27,6 +27,7 @@ from infercost.catalog.pricing import (
 )
 from infercost.cli.bounds import checked, print_json
 from infercost.cli.exits import EXIT_NO_ANSWER, exit_no_answer
+from infercost.cli.numbers import plain
 from infercost.cost.api import choose_api_price, missing_price_text
 from infercost.cost.gpu_hour import resolve_price
 from infercost.cost.overheads import overheads, useful_fraction
@@ -373,8 +374,8 @@ def render_api_prices(console: Console, data: dict[str, Any], provider: str | No
         table.add_column(col, no_wrap=True, justify="left" if col in _LEFT else "right")
     lines: list[str] = []
     for r in sheets:
-        prices = ["-" if r[k] is None else f"{r[k]:g}" for k in _API_KEYS]
-        dollars = ["-" if r[k] is None else f"${r[k]:g}/M" for k in _API_KEYS]
+        prices = ["-" if r[k] is None else plain(r[k]) for k in _API_KEYS]
+        dollars = ["-" if r[k] is None else f"${plain(r[k])}/M" for k in _API_KEYS]
         stale = " STALE" if r["stale"] else ""
         src = f"[{sources.index(str(r['source'])) + 1}]"
         table.add_row(

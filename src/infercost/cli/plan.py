@@ -20,6 +20,7 @@ from rich.console import Console
 
 from infercost.cli.bounds import checked, print_json
 from infercost.cli.exits import exit_no_answer
+from infercost.cli.numbers import plain
 from infercost.cost.trend import price_elasticity
 from infercost.errors import InputError
 from infercost.plan.breakeven import BreakevenInputs, breakeven, inputs_from_names
@@ -549,7 +550,7 @@ def fleet_command(
             reserved_usd_per_gpu_hour,
             spot_usd_per_gpu_hour,
             f"given: {n} GPU(s), {replica_output_tok_s:,.0f} output tok/s, "
-            f"${gpu_hour_usd:g}/GPU-h",
+            f"${plain(gpu_hour_usd)}/GPU-h",
         )
     plan = size_fleet(
         t,
@@ -702,9 +703,9 @@ def breakeven_command(
             api_cache_write_usd_per_m=api_cache_write_usd_per_m,
             cache_write_share=cache_write_share,
             description=(
-                f"self-host: {gpus_per_replica} GPU(s) at ${gpu_hour_usd:g}/GPU-h, "
-                f"{tok_s:,.0f} tok/s; API ${api_input_usd_per_m:g}/M in, "
-                f"${api_output_usd_per_m:g}/M out, {input_share:.0%} input"
+                f"self-host: {gpus_per_replica} GPU(s) at ${plain(gpu_hour_usd)}/GPU-h, "
+                f"{tok_s:,.0f} tok/s; API ${plain(api_input_usd_per_m)}/M in, "
+                f"${plain(api_output_usd_per_m)}/M out, {input_share:.0%} input"
             ),
             **common,
         )
@@ -1013,8 +1014,10 @@ def scenarios_command(
         )
         if elasticity > 0:
             raise InputError(
-                f"--price-ratio {price_ratio:g} with --volume-ratio {volume_ratio:g} gives an "
-                f"elasticity of {elasticity:+.3g}: volume moved with the price, not against "
+                f"--price-ratio {plain(price_ratio or 0.0)} with --volume-ratio "
+                f"{plain(volume_ratio or 0.0)} "
+                f"gives an elasticity of +{plain(elasticity, 3)}: volume moved with the price, "
+                "not against "
                 "it, so it is not a price response; give --elasticity (<= 0) instead."
             )
     if decline_per_year is None:

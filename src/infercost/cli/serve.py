@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from infercost.api.settings import TOKEN_ENV, Limits, ServiceSettings, is_loopback
+from infercost.cli.numbers import plain
 from infercost.errors import InputError
 
 #: uvicorn's log levels.
@@ -52,7 +53,7 @@ def serve(
     if not 0 <= port <= 65_535:
         raise InputError(f"--port must be in [0, 65535], got {port}.")
     if not 0 < timeout_s <= 3_600:
-        raise InputError(f"--timeout-s must be in (0, 3600] seconds, got {timeout_s:g}.")
+        raise InputError(f"--timeout-s must be in (0, 3600] seconds, got {plain(timeout_s)}.")
     if not 1 <= workers <= 64:
         raise InputError(f"--workers must be in [1, 64], got {workers}.")
     if log_level.lower() not in LOG_LEVELS:

@@ -25,6 +25,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from infercost.cli.bounds import checked
+from infercost.cli.numbers import plain
 from infercost.domains import ALL_AT_ONCE, check_work
 from infercost.errors import InputError
 from infercost.perf.step import step_model
@@ -428,7 +429,7 @@ def simulate_cmd(
     shape = 1.0 if burstiness is None else burstiness
     if rate is not None and not rate > 0:  # 0 would run a 1 req/s default; NaN fails too
         raise InputError(
-            f"--rate must be a positive number of requests per second (or inf), got {rate:g}."
+            f"--rate must be a positive number of requests per second (or inf), got {plain(rate)}."
         )
     profile = parse_profile(rate_profile) if rate_profile is not None else None
     if (
@@ -543,11 +544,11 @@ def simulate_cmd(
             if loop is not None
             else f"trace {trace}"
             if trace
-            else f"rate profile over {profile_period:g} s"
+            else f"rate profile over {plain(profile_period)} s"
             if profile
             else f"all {wl.num_requests:,} requests at t = 0"
             if rate is not None and math.isinf(rate)
-            else f"{arrival} arrivals at {rate:g} req/s"
+            else f"{arrival} arrivals at {plain(rate)} req/s"
             if rate
             else ""
         )

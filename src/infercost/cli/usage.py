@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from infercost.cli.numbers import plain
 from infercost.errors import InputError
 from infercost.report import usage_charts
 from infercost.report.files import (
@@ -435,7 +436,8 @@ def export_cmd(
                 f"note: {p.deployment} was busy {p.utilization:.1%} of the time, so these "
                 "rates carry its idle GPU-hours (the period's tokens pay the whole fleet); "
                 "the rate at full use is about "
-                f"${p.output_usd_per_token * Decimal(str(p.utilization)) * 1_000_000:,.4g}/M "
+                f"${plain(float(p.output_usd_per_token * Decimal(str(p.utilization)) * 10**6), 4)}"
+                "/M "
                 "output. Right-size the fleet, or export a busier period.",
                 highlight=False,
             )

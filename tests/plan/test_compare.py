@@ -10,7 +10,7 @@ import pytest
 
 from infercost.catalog import get_accelerator
 from infercost.catalog.pricing import Offer
-from infercost.plan.compare import compare_gpus, native_weight_dtypes
+from infercost.plan.compare import compare_gpus, native_weight_dtypes, output_share
 from infercost.report.charts_cost import write_compare_html
 
 
@@ -49,7 +49,37 @@ class TestRanking:
         assert dear.usd_per_m_output == pytest.approx(2 * (cheap.usd_per_m_output or 0))
         assert dear.why.startswith("price x2.00: $4.00 vs $2.00 per used GPU-hour")
         # and the cost ratio is split into its two factors, each in its own sense
-        assert dear.why.endswith("$/M x2.00 = price x2.00 x throughput x1.00)")
+        assert dear.why.endswith(
+            "$/M x2.00 = price x2.00 x throughput x1.00 x share of GPU time charged to "
+            f"output x1.00 ({output_share(dear.config.prediction):.0%} vs "  # type: ignore[union-attr]
+            f"{output_share(cheap.config.prediction):.0%}))"  # type: ignore[union-attr]
+        )
+
+    def test_why_factors_multiply_to_the_cost_ratio_and_mean_their_labels(self) -> None:
+        # QA: an H100 at 1,242 vs 1,522 output tok/s per GPU was said to be "throughput
+        # x1.60", but 1,522 / 1,242 = 1.225; the rest (x1.30) was the share of GPU time
+        # charged to output. $/M output per GPU = $/GPU-h x s ÷ (tok/s per GPU x 0.0036),
+        # so the ratio is (price ratio) x (winner's tok/s ÷ loser's) x (s_loser ÷ s_winner).
+        offers = [
+            make_offer("h100", "h100-sxm", "2.00"),
+            make_offer("a100", "a100-80gb-sxm", "1.00"),
+        ]
+        c = compare_gpus("llama-3.1-8b", 1000, 300, offers=offers, num_gpus_options=(1,))
+        winner, loser = c.results
+        assert winner.config is not None and loser.config is not None
+        wp, lp = winner.config.prediction, loser.config.prediction
+        tput = (wp.output_tok_s_per_gpu or 0) / (lp.output_tok_s_per_gpu or 0)
+        price = float(loser.usd_per_gpu_hour or 0) / float(winner.usd_per_gpu_hour or 0)
+        cost = (loser.usd_per_m_output or 0) / (winner.usd_per_m_output or 0)
+        assert loser.throughput_factor == pytest.approx(tput, rel=1e-12)
+        assert loser.price_factor == pytest.approx(price, rel=1e-12)
+        assert loser.output_share_factor == pytest.approx(cost / price / tput, rel=1e-9)
+        assert f"throughput x{tput:.2f} x share of GPU time charged to output" in loser.why
+        # the output share is 1 - the prefill share, a share of time: between 0 and 1
+        assert 0 < output_share(lp) < 1 and 0 < output_share(wp) < 1
+        assert loser.output_share_factor == pytest.approx(
+            output_share(lp) / output_share(wp), rel=1e-12
+        )
 
     def test_whole_instance_is_paid_when_using_part_of_it(self) -> None:
         # An 8-GPU instance at $16/h lists $2 per GPU; running the 8B model on 1 of its GPUs

@@ -8,10 +8,18 @@ TTFT meet the target. Physics is computed once per configuration at $1/GPU-hour;
 $/M output is that figure x the offer's $/used GPU-hour (whole instances billed). Each offer
 is ranked at its cheapest configuration by $/M output.
 
-Why an offer lost to the winner: its $/M output ratio splits exactly into a price factor
-(its $/used GPU-hour ÷ the winner's) and a performance factor (the winner's output tokens per
-GPU-hour of decode time ÷ its own); the larger factor names the reason: ``price``, or
-``memory`` (its batch is capped by KV-cache memory below the winner's, or it needs more GPUs),
+Why an offer lost to the winner. $/M output (prefill charged to input) per GPU is
+``$/used GPU-hour x s ÷ (output tok/s per GPU x 3600 ÷ 1e6)``, with ``s`` the share of GPU time
+charged to output (1 - the prefill time share), so its ratio to the winner's splits exactly
+into three factors, each what its label says:
+
+    $/M ratio = price factor (its $/used GPU-hour ÷ the winner's)
+              x throughput factor (the winner's output tok/s per GPU ÷ its own)
+              x output-share factor (its s ÷ the winner's s)
+
+The performance factor (throughput x output share: the winner's output tokens per GPU-hour of
+decode time ÷ its own) against the price factor names the reason: ``price``, or ``memory``
+(its batch is capped by KV-cache memory below the winner's, or it needs more GPUs),
 ``bandwidth`` (lower memory bandwidth) or ``compute``.
 """
 
@@ -72,6 +80,8 @@ class OfferResult:
     rank: int = 0
     price_factor: float | None = None
     perf_factor: float | None = None
+    throughput_factor: float | None = None
+    output_share_factor: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready row."""
@@ -97,6 +107,8 @@ class OfferResult:
             "why": self.why,
             "price_factor": self.price_factor,
             "perf_factor": self.perf_factor,
+            "throughput_factor": self.throughput_factor,
+            "output_share_factor": self.output_share_factor,
             "source": self.offer.source,
             "as_of": self.offer.as_of.isoformat(),
             "stale": self.stale,
@@ -296,6 +308,27 @@ def evaluate_gpu(
     return configs, reason, min_fit
 
 
+def output_share(p: Prediction) -> float:
+    """The share of GPU time charged to output tokens (1 - the prefill time share), read
+    back from a prediction priced at $1 per GPU-hour: $/M output = 1 x s ÷ (output tok/s per
+    GPU x 3600 ÷ 1e6), so s = $/M output x output tok/s per GPU x 3600 ÷ 1e6."""
+    return float(p.usd_per_m_output or 0) * float(p.output_tok_s_per_gpu or 0) * 3600 / 1e6
+
+
+def factors(loser: OfferResult, winner: OfferResult) -> tuple[float, float, float, float]:
+    """(cost, price, throughput, output-share) factors of ``loser`` against ``winner``:
+    cost = price x throughput x output share (module docstring)."""
+    lc, wc = loser.config, winner.config
+    assert lc is not None and wc is not None
+    assert loser.usd_per_gpu_hour is not None and winner.usd_per_gpu_hour is not None
+    assert loser.usd_per_m_output is not None and winner.usd_per_m_output is not None
+    lp, wp = lc.prediction, wc.prediction
+    price = float(loser.usd_per_gpu_hour / winner.usd_per_gpu_hour)
+    throughput = float(wp.output_tok_s_per_gpu or 0) / float(lp.output_tok_s_per_gpu or 0)
+    share = output_share(lp) / output_share(wp)
+    return loser.usd_per_m_output / winner.usd_per_m_output, price, throughput, share
+
+
 def _why(
     loser: OfferResult,
     winner: OfferResult,
@@ -305,13 +338,16 @@ def _why(
     lc, wc = loser.config, winner.config
     assert lc is not None and wc is not None
     assert loser.usd_per_gpu_hour is not None and winner.usd_per_gpu_hour is not None
-    assert loser.usd_per_m_output is not None and winner.usd_per_m_output is not None
-    price_factor = float(loser.usd_per_gpu_hour / winner.usd_per_gpu_hour)
-    cost_factor = loser.usd_per_m_output / winner.usd_per_m_output
+    cost_factor, price_factor, tput_factor, share_factor = factors(loser, winner)
     perf_factor = cost_factor / price_factor
-    # $/M = price x what the GPUs deliver for it: name both factors of the cost ratio, each
-    # in its own sense (the larger one labels the row)
-    split = f"$/M x{cost_factor:.2f} = price x{price_factor:.2f} x throughput x{perf_factor:.2f}"
+    # $/M = price ÷ throughput x the share of GPU time charged to output: name the three
+    # factors of the cost ratio, each in its own sense (price against throughput x share
+    # labels the row)
+    split = (
+        f"$/M x{cost_factor:.2f} = price x{price_factor:.2f} x throughput x{tput_factor:.2f}"
+        f" x share of GPU time charged to output x{share_factor:.2f} "
+        f"({output_share(lc.prediction):.0%} vs {output_share(wc.prediction):.0%})"
+    )
     lp, wp = lc.prediction, wc.prediction
     price_text = (
         f"${loser.usd_per_gpu_hour:.2f} vs ${winner.usd_per_gpu_hour:.2f} per used GPU-hour"
@@ -462,11 +498,11 @@ def compare_gpus(
         else:
             assert r.usd_per_gpu_hour is not None and winner.usd_per_gpu_hour is not None
             assert r.usd_per_m_output is not None and winner.usd_per_m_output is not None
-            pf = float(r.usd_per_gpu_hour / winner.usd_per_gpu_hour)
+            cf, pf, tf, sf = factors(r, winner)
             ranked.append(
                 _replace(
                     r, rank=i, why=_why(r, winner, accs, min_fit), price_factor=pf,
-                    perf_factor=r.usd_per_m_output / winner.usd_per_m_output / pf,
+                    perf_factor=cf / pf, throughput_factor=tf, output_share_factor=sf,
                 )
             )  # fmt: skip
     return Comparison(

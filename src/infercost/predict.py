@@ -61,11 +61,11 @@ from infercost.perf.memory import (
     engine_kv_budget,
     kv_bytes_per_token,
     max_concurrency,
-    offline_batch_cap,
     sequence_cache_terms,
     weight_bytes,
     weight_bytes_per_gpu,
 )
+from infercost.perf.offline import offline_settings
 from infercost.perf.params import param_counts
 from infercost.perf.serving import (
     CLOSED_LOOP_WAVES,
@@ -937,6 +937,7 @@ def serve(
     cached_prefix_share: float = 0.0,
     online: bool = True,
     fixed_lengths: bool = False,
+    token_budget: int | None = None,
 ) -> ServingPoint:
     """Closed-loop serving of one data-parallel rank of the resolved deployment holding
     ``concurrency`` sequences (pipeline stages run ``pp`` micro-batches), TTFT as a
@@ -945,7 +946,8 @@ def serve(
     engine's HTTP server (its front-end overhead counts in TTFT), else an offline batch.
     ``fixed_lengths``: every request exactly isl/osl, so online waves stay together as far as
     the engine keeps them (:func:`~infercost.perf.serving.arrival_wave_sync`); by default
-    lengths vary and requests arrive spread out."""
+    lengths vary and requests arrive spread out. ``token_budget``: tokens per iteration
+    (None: the engine's ``max_num_batched_tokens``)."""
     sm = _rank_step_model(r)
     per_stage = concurrency / r.pp
     sp = closed_loop(
@@ -953,7 +955,7 @@ def serve(
         per_stage,
         isl,
         osl,
-        r.engine.max_num_batched_tokens,
+        token_budget or r.engine.max_num_batched_tokens,
         request_overhead_s(r, online),
         cached_prefix_share,
         r.engine.prefill_scheduling,
@@ -1116,7 +1118,7 @@ def predict(
         if concurrency is not None
         else None
     )
-    load = load_stage(r, mem, concurrency, fixed_lengths, running)
+    load = load_stage(r, mem, concurrency, isl, osl, fixed_lengths, running)
     if explain:
         explain_load(trail, r, mem, load)
     sp, queueing_s = serving_stage(r, load, isl, osl)
@@ -1226,8 +1228,12 @@ class Load:
         online: through the engine's HTTP server (``--concurrency``), not an offline batch.
         fixed_lengths: every request exactly isl/osl (``--fixed-lengths``): online waves stay
             together as far as the engine keeps them; else requests arrive spread out.
-        offline_cap: the engine's offline batch cap per rank (``--max-throughput``).
+        offline_cap: the offline run's batch cap per rank (``--max-throughput``; PP
+            micro-batches x max batch size), else the engine's ``max_num_seqs``.
         notes: what the caller should know (requests queued).
+        token_budget: tokens per iteration (the offline run's max_num_tokens, else the
+            engine's ``max_num_batched_tokens``).
+        cap_how: where the offline cap comes from, for ``--explain``.
     """
 
     batch: int
@@ -1236,6 +1242,8 @@ class Load:
     offline_cap: int
     notes: tuple[str, ...] = ()
     fixed_lengths: bool = False
+    token_budget: int = 0
+    cap_how: str = ""
 
     def running(self, r: Resolved) -> float:
         """Sequences the deployment runs at once."""
@@ -1246,14 +1254,17 @@ def load_stage(
     r: Resolved,
     mem: MemoryFit,
     concurrency: int | None,
+    isl: float,
+    osl: float,
     fixed_lengths: bool = False,
     running_context: float | None = None,
 ) -> Load:
     """Each rank runs at most the engine's ``max_num_seqs`` and at most what its KV cache
     holds; more requests wait in the engine's queue without holding KV cache (every engine
-    admits what fits and queues the rest). ``concurrency`` None: the largest batch that fits,
-    under trtllm-bench's cap per micro-batch (min(KV, 4096) / PP, rounded up; PP
-    micro-batches in flight: tensorrt_llm/bench/build/tuning.py, finetune_setting).
+    admits what fits and queues the rest). ``concurrency`` None: the largest batch that fits
+    under the caps the offline run configures (:func:`~infercost.perf.offline.offline_settings`:
+    the engine's, or trtllm-bench's from its own KV estimate, per micro-batch with PP
+    micro-batches in flight), with its token budget.
 
     What the KV cache holds: sequences of ``running_context`` tokens
     (:meth:`~infercost.catalog.schema.EngineProfile.running_context`: isl + osl / 2 on an
@@ -1261,7 +1272,13 @@ def load_stage(
     ``mem.context``)."""
     serve_cap = r.engine.max_num_seqs
     max_conc_rank = mem.max_concurrency_rank
-    cap = offline_batch_cap(r.engine, max_conc_rank, r.pp) * r.pp
+    offline = None
+    if concurrency is None:
+        offline = offline_settings(
+            r.engine, r.model, r.weight_fmt, r.kv_dtype, r.acc,
+            r.tp * r.dp if r.attention_dp else r.tp, r.pp, isl, osl,
+        )  # fmt: skip
+    cap = offline.max_batch_size * r.pp if offline is not None else serve_cap
     kv_rank, kv_context = max_conc_rank, mem.context
     spread_kv = running_context is not None and running_context < mem.context
     if spread_kv and running_context is not None and concurrency is not None:
@@ -1303,7 +1320,16 @@ def load_stage(
             f"{batch} requests in flight but {limit}: the engine runs {running:g} at once and "
             "queues the rest (their wait is in TTFT)",
         )
-    return Load(batch, running_rank, concurrency is not None, cap, notes, fixed_lengths)
+    return Load(
+        batch,
+        running_rank,
+        concurrency is not None,
+        cap,
+        notes,
+        fixed_lengths,
+        offline.max_num_tokens if offline is not None else r.engine.max_num_batched_tokens,
+        offline.how if offline is not None else "",
+    )
 
 
 def serving_stage(r: Resolved, load: Load, isl: int, osl: int) -> tuple[ServingPoint, float]:
@@ -1321,6 +1347,7 @@ def serving_stage(r: Resolved, load: Load, isl: int, osl: int) -> tuple[ServingP
             float(osl),
             online=load.online,
             fixed_lengths=load.fixed_lengths,
+            token_budget=load.token_budget or None,
         ),
         r.dp,
     )
@@ -1509,16 +1536,24 @@ def explain_memory(trail: Trail, r: Resolved, mem: MemoryFit) -> None:
         "kv_bytes_available_per_gpu",
         mem.kv_bytes_available_per_gpu,
         "B",
-        f"{r.acc.memory_bytes / 1e9:.0f} GB x {r.engine.usable_memory_fraction} usable - "
-        f"weights - workspace ({mem.workspace_bytes / 1e9:.2f} GB: activations for "
-        f"{r.engine.max_num_batched_tokens} tokens, runtime, NCCL)",
+        (
+            f"{r.engine.usable_memory_fraction} x ({r.acc.memory_bytes / 1e9:.0f} GB - weights "
+            "- workspace"
+            if r.engine.kv_fraction_of_free
+            else f"{r.acc.memory_bytes / 1e9:.0f} GB x {r.engine.usable_memory_fraction} "
+            "usable - weights - workspace"
+        )
+        + f" ({mem.workspace_bytes / 1e9:.2f} GB: activations for "
+        f"{r.engine.max_num_batched_tokens} tokens, runtime, NCCL)"
+        + (")" if r.engine.kv_fraction_of_free else ""),
         f"{r.acc.source}; {r.engine.source}",
     )
     trail.add(
         "max_concurrency",
         mem.max_concurrency(r),
         "seqs",
-        f"floor(KV available / KV per sequence of {int(mem.context)} tokens on one GPU "
+        (f"{r.dp} ranks x " if r.dp > 1 else "")
+        + f"floor(KV available / KV per sequence of {int(mem.context)} tokens on one GPU "
         f"= {mem.kv_bytes_per_seq_per_gpu / 1e6:.2f} MB)",
         "",
     )
@@ -1534,7 +1569,8 @@ def explain_load(trail: Trail, r: Resolved, mem: MemoryFit, load: Load) -> None:
         load.batch,
         "seqs",
         f"{r.dp} rank(s) x min(KV-limited {mem.max_concurrency_rank}, engine cap "
-        f"{load.offline_cap} sequences{pp_text})",
+        f"{load.offline_cap} sequences{pp_text}: {load.cap_how}); "
+        f"{load.token_budget:,} tokens per iteration",
         r.engine.source,
     )
 
@@ -1562,7 +1598,13 @@ def explain_serving(
         "s",
         f"max(bytes/(BW x MBU {e.mbu}), FLOP/({dtype} peak x MFU {e.mfu})) + "
         f"TP comm + overhead {e.step_overhead_s * 1e3:.2f} ms + "
-        f"{e.seq_overhead_s * 1e6:.2f} µs per sequence + fp32 logits, at batch "
+        f"{e.seq_overhead_s * 1e6:.2f} µs per sequence"
+        + (
+            f" + {e.moe_layer_overhead_s * 1e6:.2f} µs per MoE layer x {r.model.num_moe_layers}"
+            if r.model.is_moe and e.moe_layer_overhead_s > 0
+            else ""
+        )
+        + f" + fp32 logits, at batch "
         f"{per_stage:g} per stage and context {isl + osl / 2:g}: "
         f"{float(st.read_bytes) / 1e9:.3g} GB read -> {float(st.memory_s) * 1e3:.3g} ms, "
         f"{float(st.flop) / 1e12:.3g} TFLOP -> {float(st.compute_s) * 1e3:.3g} ms "
@@ -1580,7 +1622,7 @@ def explain_serving(
         float(sp.prefill_marginal_s),
         "s",
         f"extra iteration time of one {isl}-token prompt fused with the other decodes "
-        f"(chunks of {e.max_num_batched_tokens} tokens)",
+        f"(chunks of {load.token_budget or e.max_num_batched_tokens} tokens)",
         "",
     )
     trail.add(

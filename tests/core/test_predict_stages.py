@@ -49,19 +49,19 @@ def test_load_stage_caps_queues_and_offline_batch() -> None:
     mem = memory_stage(r, 1300.0)
     cap = get_engine("vllm").max_num_seqs  # 256
     # 600 clients: the engine runs min(600, 256, KV-limited) and queues the rest, said
-    load = load_stage(r, mem, 600)
+    load = load_stage(r, mem, 600, 1000, 300)
     assert load.batch == 600 and load.online
     assert load.running_rank == min(600.0, cap, mem.max_concurrency_rank)
     assert load.notes and "queues the rest" in load.notes[0]
     # 8 clients run at once, nothing said
-    small = load_stage(r, mem, 8)
+    small = load_stage(r, mem, 8, 1000, 300)
     assert (small.running_rank, small.notes) == (8.0, ())
     # two data-parallel ranks share 600 clients: 300 each, capped per rank
     r_dp = resolve("llama-3.1-8b", "H100", num_gpus=2, dp=2)
-    dp_load = load_stage(r_dp, memory_stage(r_dp, 1300.0), 600)
+    dp_load = load_stage(r_dp, memory_stage(r_dp, 1300.0), 600, 1000, 300)
     assert dp_load.running_rank == min(300.0, cap, memory_stage(r_dp, 1300.0).max_concurrency_rank)
     # offline: the largest batch that fits under the engine's cap, not online
-    offline = load_stage(r, mem, None)
+    offline = load_stage(r, mem, None, 1000, 300)
     assert not offline.online
     assert offline.batch == min(mem.max_concurrency_rank, offline.offline_cap)
 
@@ -69,11 +69,11 @@ def test_load_stage_caps_queues_and_offline_batch() -> None:
 def test_serving_stage_queueing_by_littles_law() -> None:
     r = resolve("llama-3.1-8b", "H100")
     mem = memory_stage(r, 1300.0)
-    running = load_stage(r, mem, 8)
+    running = load_stage(r, mem, 8, 1000, 300)
     sp, queue_s = serving_stage(r, running, 1000, 300)
     assert queue_s == 0.0
     assert float(sp.ttft_s) == float(serve(r, 8.0, 1000.0, 300.0).ttft_s)
-    over = load_stage(r, mem, 600)
+    over = load_stage(r, mem, 600, 1000, 300)
     sp_q, queue_q = serving_stage(r, over, 1000, 300)
     at_cap = serve(r, over.running_rank, 1000.0, 300.0)
     # E2E = N / request rate + per-request overhead (engine + HTTP front end, online)
@@ -87,7 +87,7 @@ def test_price_stage_splits_the_replica_hour() -> None:
     # $2/GPU-h on 2 GPUs = $4/h. $/M output = 4 x (1 - share) / (out tok/s x 3600 / 1e6);
     # input tok/s = out tok/s x isl / osl; $/M input = 4 x share / (in tok/s x 3600 / 1e6)
     r = resolve("llama-3.1-8b", "H100", num_gpus=2, tp=2)
-    load = load_stage(r, memory_stage(r, 1300.0), 16)
+    load = load_stage(r, memory_stage(r, 1300.0), 16, 1000, 300)
     sp, _ = serving_stage(r, load, 1000, 300)
     price = price_stage(r, sp, 1000, 300, 2.0, None, False, False)
     out = float(sp.output_tok_s)

@@ -8,7 +8,7 @@ import pytest
 
 from infercost.catalog import get_accelerator, get_engine, get_model, get_quant_format
 from infercost.errors import InputError
-from infercost.perf.memory import offline_batch_cap
+from infercost.perf.offline import finetune
 from infercost.perf.step import comm_s, decode_step, step_model, with_expert_parallel
 from infercost.predict import predict, resolve
 
@@ -74,16 +74,13 @@ def test_trtllm_bench_cap_is_per_micro_batch() -> None:
     # tensorrt_llm/bench/build/tuning.py finetune_setting: max batch = min(KV requests, 4096)
     # / PP, rounded up (multiple of 128 from 256 to 1024). KV 3,000 requests at PP 4:
     # 3000 / 4 = 750 -> 768 per micro-batch, 4 micro-batches in flight = 3,072 > KV 3,000.
-    eng = get_engine("trtllm")
-    assert offline_batch_cap(eng, 3000, 4) == 768
+    assert finetune(3000, 128, 128, 4)[0] == 768
     p = predict(
         "llama-3.1-70b", "H200", num_gpus=8, tp=2, pp=4, max_throughput=True, engine="trtllm",
         weight_dtype="fp8", kv_dtype="fp8", isl=128, osl=128, gpu_hour_usd=2.0,
     )  # fmt: skip
     # the batch is the KV-limited total, not min(KV, cap) / PP again
-    assert p.concurrency == min(
-        p.max_concurrency, offline_batch_cap(eng, p.max_concurrency, 4) * 4
-    )
+    assert p.concurrency == min(p.max_concurrency, finetune(p.max_concurrency, 128, 128, 4)[0] * 4)
     # here the KV cache holds > 4,096 sequences: 4096 / 4 = 1,024 per micro-batch, 4,096 in
     # flight (the old rule ran min(KV, 1,024) in total, so deep PP was 4x too slow)
     assert p.max_concurrency > 4096 and p.concurrency == 4096

@@ -8,7 +8,6 @@ import dataclasses
 import pytest
 
 from infercost.catalog import get_accelerator, get_engine, get_model, get_quant_format
-from infercost.perf.memory import offline_batch_cap
 from infercost.perf.serving import steady_state
 from infercost.perf.step import StepModel, decode_step, step_model
 
@@ -34,27 +33,6 @@ def test_seq_overhead_adds_per_sequence_time() -> None:
     sm = dataclasses.replace(_sm("llama-3.1-8b"), seq_overhead_s=2e-6)
     step = decode_step(sm, 100, 500)
     assert float(step.overhead_s) == pytest.approx(float(sm.step_overhead_s) + 200e-6)
-
-
-@pytest.mark.parametrize(
-    ("kv_limited", "pp", "expected"),
-    [
-        # tensorrt_llm/bench/build/tuning.py finetune_setting:
-        (10, 1, 64),  # below 256: 32 x ceil(10 / 32) = 32, at least 64
-        (100, 1, 128),  # 32 x ceil(100 / 32) = 128
-        (700, 1, 768),  # 256..1023: 128 x ceil(700 / 128) = 768
-        (3000, 1, 3072),  # >= 1024: 256 x ceil(3000 / 256) = 3072
-        (9000, 1, 4096),  # capped at 4096 requests
-        (9000, 2, 2048),  # 4096 / PP 2
-    ],
-)
-def test_trtllm_bench_batch_size(kv_limited: int, pp: int, expected: int) -> None:
-    assert offline_batch_cap(get_engine("trtllm"), kv_limited, pp) == expected
-
-
-def test_fixed_engines_use_their_configured_cap() -> None:
-    vllm = get_engine("vllm")
-    assert offline_batch_cap(vllm, 100_000) == (vllm.max_num_seqs_offline or vllm.max_num_seqs)
 
 
 def _round_step() -> StepModel:

@@ -6,9 +6,10 @@ formula in ``perf`` broadcasts, so one call scores a whole parameter grid.
 
 How each measurement mode maps onto the physics:
 
-- ``max_throughput``: the engine's batch = min(KV-limited sequences at isl + osl, the engine's
-  offline cap (``perf.memory.offline_batch_cap``: trtllm-bench sizes its engine from the KV
-  cache), steady-state continuous batching at that batch.
+- ``max_throughput``: the engine's batch = min(KV-limited sequences at isl + osl, the offline
+  run's cap (``perf.offline.offline_settings``: trtllm-bench sizes max batch and tokens from
+  its own estimate of the KV cache), steady-state continuous batching at that batch and
+  token budget.
 - ``static_batch``: :func:`~infercost.perf.serving.static_batch` at the stated batch; a
   first-token latency is one prefill iteration plus the request overhead (a session
   benchmark has no HTTP or tokeniser, but sets up each generation's buffers and state).
@@ -33,7 +34,7 @@ import numpy.typing as npt
 
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InfercostError
-from infercost.perf.memory import offline_batch_cap
+from infercost.perf.offline import offline_settings
 from infercost.perf.serving import (
     CLOSED_LOOP_WAVES,
     INFERENCEMAX_RANGE_RATIO,
@@ -151,6 +152,7 @@ class Prepared:
     num_requests: int
     requests_stated: bool = False
     length_range_ratio: float = 1.0
+    token_budget: int | None = None
 
     @property
     def mean_lengths(self) -> tuple[float, float]:
@@ -259,9 +261,14 @@ def prepare(m: Measurement) -> Prepared:
     per_seq = kv_bytes_per_seq_per_gpu(r, context)
     kv_limited = int(max(kv_avail, 0.0) // per_seq)
     cap = r.engine.max_num_seqs
+    token_budget = None
     if m.mode == "max_throughput":
         # the trtllm-bench cap is per micro-batch: PP micro-batches are in flight
-        cap = offline_batch_cap(r.engine, kv_limited, r.pp) * r.pp
+        off = offline_settings(
+            r.engine, r.model, r.weight_fmt, r.kv_dtype, r.acc,
+            r.tp * r.dp if r.attention_dp else r.tp, r.pp, isl, osl,
+        )  # fmt: skip
+        cap, token_budget = off.max_batch_size * r.pp, off.max_num_tokens
     max_batch = max(min(kv_limited, cap), 0)
     found = re.search(r"(\d[\d,]*)\s+requests", m.notes)
     num_requests = int(found.group(1).replace(",", "")) if found else 500
@@ -273,6 +280,7 @@ def prepare(m: Measurement) -> Prepared:
         num_requests=num_requests,
         requests_stated=found is not None,
         length_range_ratio=ratio,
+        token_budget=token_budget,
     )
 
 
@@ -301,7 +309,7 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
     m = prep.m
     sm = with_params(prep.sm, p)
     isl, osl = prep.mean_lengths
-    budget = float(prep.r.engine.max_num_batched_tokens)
+    budget = float(prep.token_budget or prep.r.engine.max_num_batched_tokens)
     req = np.asarray(p.request_overhead_s, dtype=np.float64)
     metric = m.metric
     if metric == "prefill_throughput_tok_s":

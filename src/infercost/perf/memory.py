@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from infercost.catalog.schema import EngineProfile, ModelArch, QuantFormat
+from infercost.catalog.schema import ModelArch, QuantFormat
 from infercost.perf.params import ParamCounts, param_counts
 
 FloatArray = npt.NDArray[np.float64]
@@ -415,28 +415,3 @@ def max_concurrency(
     kv = np.asarray(kv_bytes_per_gpu, dtype=np.float64)
     per_seq = np.asarray(kv_bytes_per_seq_per_gpu, dtype=np.float64)
     return np.asarray(np.floor(np.maximum(kv, 0.0) / per_seq), dtype=np.float64)
-
-
-def offline_batch_cap(engine: EngineProfile, kv_limited_seqs: int, pp: int = 1) -> int:
-    """The sequence cap of an offline max-throughput run (the KV cache still limits the
-    running batch below it).
-
-    Engines run their configured cap C = ``max_num_seqs_offline`` (or ``max_num_seqs``).
-    TensorRT-LLM's trtllm-bench (``offline_sizing = "trtllm-bench"``) builds its engine for the
-    dataset: max batch size = min(KV-limited requests, C) / PP with C = 4096, rounded up (to a
-    multiple of 32 below 256, of 128 below 1024, else of 256; at least 64)
-    (tensorrt_llm/bench/build/tuning.py, ``finetune_setting``). The token budget stays the
-    engine's ``max_num_batched_tokens``: trtllm-bench also sizes max_num_tokens from ISL/OSL,
-    but whether its runs chunk long prompts is not documented.
-    """
-    cap = engine.max_num_seqs_offline or engine.max_num_seqs
-    if engine.offline_sizing != "trtllm-bench":
-        return cap
-    raw_bs = min(max(kv_limited_seqs, 1), cap) / max(pp, 1)
-    if raw_bs < 256:
-        max_bs = max(64, 32 * math.ceil(raw_bs / 32))
-    elif raw_bs < 1024:
-        max_bs = 128 * math.ceil(raw_bs / 128)
-    else:
-        max_bs = 256 * math.ceil(raw_bs / 256)
-    return int(max_bs)

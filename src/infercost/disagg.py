@@ -534,6 +534,9 @@ def predict_disagg(
     r_p = pool_resolved(prefill, "prefill")
     r_d = pool_resolved(decode, "decode")
     m, acc, eng = r_p.model, r_p.acc, r_p.engine
+    # clients reach a disaggregated deployment through an OpenAI-compatible server or router,
+    # so each request pays the engine's HTTP front end as an aggregated online one does
+    request_s = eng.request_overhead_for(online=True)
     x, y = prefill.workers, decode.workers
     g_p, g_d = r_p.num_gpus, r_d.num_gpus
     n_gpus = x * g_p + y * g_d
@@ -648,7 +651,7 @@ def predict_disagg(
         exposed = exposed_transfer_s(
             k_eff * transfer_s, t_pf, m.num_layers, kv_link.latency_s, overlap
         )
-        e2e = eng.request_overhead_s + queue + t_pf + exposed + osl * tpot
+        e2e = request_s + queue + t_pf + exposed + osl * tpot
         return _Point(batch, rate, rho, k_eff, t_pf, queue, exposed, tpot, e2e)
 
     # Closed loop: C = rate x E2E grows with the decode batch; find the batch that holds C.
@@ -695,9 +698,7 @@ def predict_disagg(
     bottleneck = "prefill" if x * prefill_rate < y * decode_rate else "decode"
 
     rate = pt.rate
-    ttft = (
-        eng.request_overhead_s + pt.queue_s + decode_queue + pt.prefill_s + pt.exposed_s
-    ) + pt.tpot_s
+    ttft = (request_s + pt.queue_s + decode_queue + pt.prefill_s + pt.exposed_s) + pt.tpot_s
     e2e = ttft + (osl - 1) * pt.tpot_s
     out_tok_s = rate * osl
 
@@ -759,7 +760,7 @@ def predict_disagg(
         balanced_prefill_to_decode_ratio=ratio,
         bottleneck=bottleneck,
         saturated=saturated,
-        request_overhead_s=eng.request_overhead_s,
+        request_overhead_s=request_s,
         prefill_queue_s=pt.queue_s,
         decode_queue_s=decode_queue,
         prefill_s=pt.prefill_s,

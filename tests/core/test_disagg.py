@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from infercost.api.app import create_app
+from infercost.catalog import get_engine
 from infercost.cli import app as cli_app
 from infercost.cli import main
 from infercost.disagg import (
@@ -406,3 +407,12 @@ def test_decode_pool_holds_on_demand_kv_at_the_mean_context() -> None:
     assert max_concurrency_at(resolve("llama-3.1-8b", "H100"), 8500.0) > max_concurrency_at(
         resolve("llama-3.1-8b", "H100"), 9000.0
     )
+
+
+def test_requests_pay_the_http_front_end_as_aggregated_online_serving_does() -> None:
+    # clients reach the prefill pool through the engine's OpenAI-compatible server, so each
+    # request pays request_overhead_s + frontend_overhead_s (the same as predict --concurrency)
+    d = _d(concurrency=16)
+    eng = get_engine(d.engine)
+    assert eng.frontend_overhead_s > 0
+    assert d.request_overhead_s == pytest.approx(eng.request_overhead_s + eng.frontend_overhead_s)

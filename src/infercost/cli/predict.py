@@ -373,6 +373,7 @@ def _render_disagg(d: Any, console: Console) -> None:
             "KV transfer (exposed)",
             f"{f(d.kv_transfer_s, 1e3, 2, ' ms')} ({f(d.kv_transfer_exposed_s, 1e3, 2, ' ms')})",
         ),
+        ("request overhead (incl. HTTP front end)", f(d.request_overhead_s, 1e3, 1, " ms")),
         ("prefill queue", f(d.prefill_queue_s, 1e3, 1, " ms")),
         (
             "prefill",

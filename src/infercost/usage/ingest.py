@@ -500,6 +500,18 @@ def _newlines(fd: int, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         yield ends + at, heads
 
 
+def _new_part_file(folder: Path) -> tuple[int, str]:
+    """A file for one part: unnamed (``O_TMPFILE``) where the system can read it back by
+    descriptor, so a process killed at any moment leaves nothing behind; else a named
+    temporary file (its name, to remove)."""
+    if _PROC_FD.is_dir() and hasattr(os, "O_TMPFILE"):
+        try:
+            return os.open(folder, os.O_TMPFILE | os.O_RDWR, 0o600), ""
+        except OSError:  # a file system without unnamed files
+            pass
+    return tempfile.mkstemp(".jsonl", "infercost-part-", folder)
+
+
 def _jsonl_parts(path: Path, rows: int, folder: Path) -> Iterator[_Part]:
     """The lines of a JSON Lines file in parts of ``rows`` lines (the last one shorter), each
     copied to a temporary file in ``folder``, numbered from 1 as
@@ -525,13 +537,17 @@ def _jsonl_parts(path: Path, rows: int, folder: Path) -> Iterator[_Part]:
     def close(end: int) -> _Part:
         nonlocal out, count, ends, blank, number, begin, name, done_part
         _copy_range(fd, out, begin, end - begin)
-        os.close(out)
-        out = -1
-        read = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        where, kept = Path(name), name
-        if _PROC_FD.is_dir():  # read by descriptor: the name can go now
-            os.unlink(name)
+        if not name:  # an unnamed file (O_TMPFILE): read by descriptor, nothing to remove
+            read, out = out, -1
             where, kept = _PROC_FD / str(read), ""
+        else:
+            os.close(out)
+            out = -1
+            read = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            where, kept = Path(name), name
+            if _PROC_FD.is_dir():  # read by descriptor: the name can go now
+                os.unlink(name)
+                where, kept = _PROC_FD / str(read), ""
         name = ""
         part = _Part(where, read, number, count,
                      np.concatenate(ends) - begin if ends else np.zeros(0, np.int64),
@@ -562,7 +578,7 @@ def _jsonl_parts(path: Path, rows: int, folder: Path) -> Iterator[_Part]:
             while done < len(line_ends):
                 if out < 0:
                     release()
-                    out, name = tempfile.mkstemp(".jsonl", "infercost-part-", folder)
+                    out, name = _new_part_file(folder)
                 take = min(rows - count, len(line_ends) - done)
                 ends.append(line_ends[done : done + take])
                 inside = blanks[(blanks >= done) & (blanks < done + take)]

@@ -247,7 +247,9 @@ def test_predict_page(server: str, browser: Any, shots: Path) -> None:
 
 
 def test_predict_page_shows_the_library_error(server: str, browser: Any, shots: Path) -> None:
-    _open(browser, f"{server}/predict?{urlencode({'gpu': 'H1000'})}")
+    # a link computes from exactly its inputs, so it names all that predict needs
+    q = {"model": "llama-3.1-8b", "gpu": "H1000", "isl": 1000, "osl": 300, "concurrency": 8}
+    _open(browser, f"{server}/predict?{urlencode(q)}")
     message = browser.find_element(By.ID, "error").text
     assert "H1000" in message
     assert "Traceback" not in browser.page_source

@@ -30,10 +30,13 @@ from infercost.api.predict import PredictRequest, run_predict
 from infercost.api.respond import compute
 from infercost.api.schema import LIMITS
 from infercost.api.simulate import SimulateRequest, run_simulate
+from infercost.catalog.pricing import STALE_AFTER_DAYS
 from infercost.errors import InfercostError, InputError
 from infercost.explain import readable
 from infercost.report.charts_cost import compare_figure
+from infercost.report.cost_tables import USD_PER_M_OUTPUT_SPLIT
 from infercost.report.plan_charts import breakeven_figure, fleet_figure, search_figure
+from infercost.report.plan_tables import USD_PER_M_ALL
 from infercost.web.render import (
     PAGES,
     Field,
@@ -42,9 +45,11 @@ from infercost.web.render import (
     cards,
     error_box,
     esc,
+    example_values,
     figure,
     fmt,
     form,
+    inputs_rule,
     page,
     table,
 )
@@ -56,11 +61,6 @@ router = APIRouter(include_in_schema=False)
 LIST_INPUTS = frozenset({"gpu_list", "weight_dtypes", "rates"})
 #: Rates one simulate page may sweep.
 MAX_RATES = 8
-
-
-def _values(request: Request) -> dict[str, str]:
-    """The page's inputs from its URL (empty fields dropped)."""
-    return {k: v.strip() for k, v in request.query_params.items() if v.strip()}
 
 
 def parse(model: type[BaseModel], values: dict[str, Any]) -> Any:
@@ -95,15 +95,16 @@ PREDICT_FIELDS = (
     Field("model", "Model", "llama-3.1-70b"),
     Field("gpu", "GPU", "H100"),
     Field("num_gpus", "GPUs", "", "number", "dp x tp x pp"),
-    Field("tp", "Tensor parallel", "2", "number", example_only=True),
+    Field("tp", "Tensor parallel", "2", "number", "auto"),
     Field("dp", "Data parallel", "", "number", "1"),
     Field("ep", "Expert parallel", "", "number", "1"),
     Field("weight_dtype", "Weights", "", hint="checkpoint"),
     Field("kv_dtype", "KV cache", "auto"),
     Field("isl", "Input tokens", "1000", "number"),
     Field("osl", "Output tokens", "300", "number"),
-    # the example's load, unless the URL asks for the largest batch (predict takes one)
-    Field("concurrency", "Concurrency", "16", "number", unless="max_throughput"),
+    # predict takes one of the two (the CLI's "Give exactly one of ...")
+    Field("concurrency", "Concurrency", "16", "number", "or max throughput"),
+    Field("max_throughput", "Max throughput", "", "checkbox"),
     Field("fixed_lengths", "Fixed lengths (lockstep waves)", "", "checkbox"),
     Field("engine", "Engine", "vllm"),
     Field("gpu_hour_usd", "$/GPU-hour", "", "number", "catalog offer"),
@@ -171,12 +172,18 @@ def predict_page(values: dict[str, str]) -> Result:
 
 
 # ---------------------------------------------------------------------------------- compare
+def _as_of(row: dict[str, Any]) -> Raw:
+    """An offer's date, marked STALE as ``compare-gpus`` marks it."""
+    mark = ' <span class="stale">STALE</span>' if row["stale"] else ""
+    return Raw(esc(row["as_of"]) + mark)
+
+
 COMPARE_FIELDS = (
     Field("model", "Model", "llama-3.1-8b"),
     Field("isl", "Input tokens", "1000", "number"),
     Field("osl", "Output tokens", "300", "number"),
-    Field("max_tpot_ms", "Max TPOT (ms)", "50", "number"),
-    Field("max_ttft_s", "Max TTFT (s)", "", "number"),
+    Field("max_tpot_ms", "Max TPOT (ms)", "50", "number", "none"),
+    Field("max_ttft_s", "Max TTFT (s)", "", "number", "none"),
     Field("engine", "Engine", "vllm"),
     Field("allow_spot", "Spot offers", "", "checkbox"),
 )
@@ -188,23 +195,40 @@ def compare_page(values: dict[str, str]) -> Result:
     result, data = compute(run_compare, req)
     rows = data["results"]
     best = next((r for r in rows if r["usd_per_m_output"] is not None), None)
+    flag = ""
+    if best is not None:  # the headline says how old its price is, as the table does
+        flag = f"as of {best['as_of']}" + (
+            f" STALE: older than {STALE_AFTER_DAYS} days" if best["stale"] else ""
+        )
     body = cards(
         [
-            card("best_offer", "Cheapest offer", best["offer"] if best else None),
-            card("best_usd_per_m_output", "$/M output", best["usd_per_m_output"] if best else None,
-                 "US$"),
+            card("best_offer", "Cheapest offer", best["offer"] if best else None, band=flag),
+            card("best_usd_per_m_output", USD_PER_M_OUTPUT_SPLIT,
+                 best["usd_per_m_output"] if best else None, "US$"),
             card("best_gpu", "GPU", best["gpu"] if best else None),
             card("offers", "Offers compared", len(rows)),
         ]
     )  # fmt: skip
     body += figure(compare_figure(result), "chart-compare")
     body += table(
-        ["#", "offer", "GPU", "kind", "GPUs", "weights", "$/GPU-h", "$/M output", "why it lost"],
+        ["#", "offer", "GPU", "kind", "GPUs", "weights", "$/GPU-h", "$/M in",
+         USD_PER_M_OUTPUT_SPLIT, "why it lost", "as of"],
         [(r["rank"], r["offer"], r["gpu"], r["pricing_kind"], r["num_gpus"], r["weight_dtype"],
-          r["usd_per_gpu_hour"], r["usd_per_m_output"], r["why"]) for r in rows],
-        [True, False, False, False, True, False, True, True],
+          r["usd_per_gpu_hour"], r["usd_per_m_input"], r["usd_per_m_output"], r["why"],
+          _as_of(r)) for r in rows],
+        [True, False, False, False, True, False, True, True, True],
         "offers",
     )  # fmt: skip
+    notes = [data["precision_note"], data.get("engine_note")]
+    stale = sum(1 for r in rows if r["stale"])
+    if stale:  # the CLI's footnote
+        notes.append(
+            f"{stale} of {len(rows)} offer prices are older than {STALE_AFTER_DAYS} days "
+            "(STALE); sources: infercost offers."
+        )
+    items = "".join(f"<li>{esc(n)}</li>" for n in notes if n)
+    if items:
+        body += f'<ul id="notes">{items}</ul>'
     return data, body
 
 
@@ -213,11 +237,11 @@ SEARCH_FIELDS = (
     Field("model", "Model", "llama-3.1-70b"),
     Field("isl", "Input tokens", "1000", "number"),
     Field("osl", "Output tokens", "300", "number"),
-    Field("max_ttft_s", "Max TTFT (s)", "2", "number"),
-    Field("max_tpot_ms", "Max TPOT (ms)", "50", "number"),
+    Field("max_ttft_s", "Max TTFT (s)", "2", "number", "none"),
+    Field("max_tpot_ms", "Max TPOT (ms)", "50", "number", "none"),
     Field("gpu_list", "GPUs (comma-separated)", "", hint="all"),
     Field("weight_dtypes", "Weight dtypes", "", hint="checkpoint + catalog"),
-    Field("max_gpus", "Max GPUs/replica", "8", "number"),
+    Field("max_gpus", "Max GPUs/replica", "8", "number", "8"),
     Field("engine", "Engine", "vllm"),
 )
 
@@ -238,7 +262,11 @@ def search_page(values: dict[str, str]) -> Result:
             card("winner_num_gpus", "GPUs per replica", w.get("num_gpus")),
             card("winner_weight_dtype", "Weights", w.get("weight_dtype")),
             card("winner_concurrency", "Concurrency", w.get("concurrency")),
-            card("winner_usd_per_m_output", "$/M output", w.get("usd_per_m_output"), "US$"),
+            # the ranking metric, as plan search and the chart show it; then the split
+            card("winner_usd_per_m_output_incl_input", USD_PER_M_ALL,
+                 w.get("usd_per_m_output_incl_input"), "US$"),
+            card("winner_usd_per_m_output", USD_PER_M_OUTPUT_SPLIT, w.get("usd_per_m_output"),
+                 "US$"),
             card("winner_tpot_s", "TPOT", w.get("tpot_s"), "s"),
             card("winner_ttft_s", "TTFT", w.get("ttft_s"), "s"),
             card("candidates_evaluated", "Configurations evaluated", data["candidates_evaluated"]),
@@ -256,14 +284,20 @@ def search_page(values: dict[str, str]) -> Result:
 
 # -------------------------------------------------------------------------------- breakeven
 BREAKEVEN_FIELDS = (
-    Field("model", "Model", "llama-3.1-8b"),
+    Field("model", "Model", "llama-3.1-8b", hint="or the simple figures"),
     Field("gpu", "GPU", "H100"),
     Field("api_model", "API model", "gpt-4o-mini"),
-    Field("isl", "Input tokens", "1000", "number"),
-    Field("osl", "Output tokens", "300", "number"),
-    Field("ops_usd_per_month", "Ops $/month", "5000", "number"),
-    Field("max_tpot_ms", "Max TPOT (ms)", "", "number"),
+    Field("isl", "Input tokens", "1000", "number", "1000"),
+    Field("osl", "Output tokens", "300", "number", "300"),
+    Field("ops_usd_per_month", "Ops $/month", "5000", "number", "0"),
+    Field("max_tpot_ms", "Max TPOT (ms)", "", "number", "none"),
     Field("gpu_hour_usd", "$/GPU-hour", "", "number", "catalog offer"),
+    # simple mode (``plan breakeven --api-input-usd-per-m ... --tok-s ...``): leave the
+    # model, GPU and API model empty
+    Field("api_input_usd_per_m", "API $/M input", "", "number", "simple mode"),
+    Field("api_output_usd_per_m", "API $/M output", "", "number", "simple mode"),
+    Field("input_share", "Input share of tokens", "", "number", "simple mode"),
+    Field("tok_s", "Replica tok/s", "", "number", "simple mode"),
 )
 
 #: Multiples of the ops cost shown in the sensitivity table.
@@ -304,7 +338,11 @@ def breakeven_page(values: dict[str, str]) -> Result:
             f"at {esc(spans)} tokens/day, the API in between.</p>"
         )
     body += figure(breakeven_figure(result), "chart-breakeven")
-    base = req.ops_usd_per_month or 5000.0
+    # multiples of the ops cost given; with none (the library's 0), of one replica's cost
+    if req.ops_usd_per_month > 0:
+        base, of = req.ops_usd_per_month, "the ops cost given"
+    else:
+        base, of = data["replica_usd_per_month"], "one replica's $/month (no ops cost given)"
     rows = []
     for m in OPS_MULTIPLES:
         _, d = compute(run_breakeven, req.model_copy(update={"ops_usd_per_month": base * m}))
@@ -320,6 +358,8 @@ def breakeven_page(values: dict[str, str]) -> Result:
         margin={"l": 60, "r": 20, "t": 50, "b": 50},
     )
     body += figure(sens, "chart-ops")
+    scale = ", ".join(f"{m:g}" for m in OPS_MULTIPLES)
+    body += f'<p id="ops-scale">Ops cost at {esc(scale)} x {esc(of)}, ${base:,.0f}/month.</p>'
     body += table(
         ["ops $/month", "break-even tokens/day", "tokens/month"], rows, [True, True, True], "ops"
     )
@@ -332,12 +372,13 @@ FLEET_FIELDS = (
     Field("gpu", "GPU", "H100"),
     Field("isl", "Input tokens", "1000", "number"),
     Field("osl", "Output tokens", "300", "number"),
-    Field("output_tokens_per_day", "Output tokens/day", "2e9", "number"),
-    Field("peak_to_average", "Peak ÷ average", "2.5", "number"),
-    Field("max_tpot_ms", "Max TPOT (ms)", "50", "number"),
-    Field("headroom", "Headroom", "0.3", "number"),
-    Field("growth_per_month", "Growth/month", "0", "number"),
-    Field("months", "Months ahead", "0", "number"),
+    Field("output_tokens_per_day", "Output tokens/day", "2e9", "number", "or requests/day"),
+    Field("requests_per_day", "Requests/day", "", "number", "or output tokens/day"),
+    Field("peak_to_average", "Peak ÷ average", "2.5", "number", "flat"),
+    Field("max_tpot_ms", "Max TPOT (ms)", "50", "number", "none"),
+    Field("headroom", "Headroom", "0.3", "number", "0.3"),
+    Field("growth_per_month", "Growth/month", "0", "number", "0"),
+    Field("months", "Months ahead", "0", "number", "0"),
 )
 
 
@@ -370,13 +411,13 @@ def fleet_page(values: dict[str, str]) -> Result:
 SIMULATE_FIELDS = (
     Field("model", "Model", "llama-3.1-8b"),
     Field("gpu", "GPU", "H100"),
-    Field("tp", "Tensor parallel", "1", "number"),
+    Field("tp", "Tensor parallel", "1", "number", "auto"),
     Field("isl", "Input tokens", "1000", "number"),
     Field("osl", "Output tokens", "300", "number"),
-    Field("rates", "Rates (req/s)", "2,8,16,32"),
-    Field("num_requests", "Requests per rate", "300", "number"),
+    Field("rates", "Rates (req/s)", "2,8,16,32", hint="required"),
+    Field("num_requests", "Requests per rate", "300", "number", "2000"),
     Field("length_dist", "Lengths", "fixed", hint="fixed, normal, lognormal"),
-    Field("seed", "Seed", "0", "number"),
+    Field("seed", "Seed", "0", "number", "0"),
 )
 
 
@@ -389,18 +430,22 @@ def _lat(res: dict[str, Any], metric: str) -> dict[str, float]:
 
 def simulate_page(values: dict[str, str]) -> Result:
     """Latency percentiles against the request rate; OVERLOADED rates marked."""
-    rates = _floats(values.get("rates", "2,8,16,32"), "rates")
+    # ``rates`` is the page's sweep; one ``rate`` (the CLI's and the API's name) is a sweep
+    # of one
+    rates = _floats(values.get("rates") or values.get("rate") or "", "rates")
     if not rates or len(rates) > MAX_RATES:
         raise InputError(f"rates: give 1 to {MAX_RATES} comma-separated rates (req/s).")
-    n = int(values.get("num_requests", "300") or 300)
-    if n * len(rates) > LIMITS.max_sim_requests:
+    reqs = [parse(SimulateRequest, {**values, "rate": rate}) for rate in rates]
+    n = reqs[0].num_requests
+    if n is None and reqs[0].duration is None:  # run_simulate's defaults
+        n = 10 * reqs[0].concurrency if reqs[0].concurrency is not None else 2000
+    if n is not None and n * len(rates) > LIMITS.max_sim_requests:
         raise InputError(
             f"rates x num_requests = {n * len(rates):,} simulated requests; the page runs at "
             f"most {LIMITS.max_sim_requests:,} (fewer rates or requests)."
         )
     runs = []
-    for rate in rates:
-        req = parse(SimulateRequest, {**values, "rate": rate, "num_requests": n})
+    for req in reqs:
         _, d = compute(run_simulate, req)
         runs.append(d)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("TTFT (s)", "TPOT (ms)"))
@@ -499,21 +544,27 @@ PAGE_SPECS: tuple[Page, ...] = (
 )  # fmt: skip
 
 
+def page_inputs(spec: Page, request: Request) -> tuple[dict[str, str], bool]:
+    """The inputs a page computes from, and whether they are its worked example.
+
+    The rule, the same on every page: a URL with no inputs (nothing but ``format``) is the
+    page's worked example (its fields' ``example`` values). A URL with any input computes
+    from exactly the inputs it gives; an empty or absent one is not given, so it takes the
+    library's default (the CLI's and the REST API's), and the example never fills it in.
+    """
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "format"]
+    given = {k: v.strip() for k, v in query if v.strip()}
+    given.pop(LEDGER_KEY, None)  # the ledger is the service's, never the URL's
+    if not query:
+        return example_values(spec.fields), True
+    return given, False
+
+
 def _handler(spec: Page) -> Callable[[Request], Any]:
     async def handle(request: Request) -> Response:
-        given = _values(request)
-        want_json = given.pop("format", "") == "json"
-        # the URL is the state; inputs it leaves out take the page's defaults, except the
-        # worked example's optional choices (``example_only``, e.g. tp), which take the
-        # library's defaults once the URL sets anything, as the CLI and the API do
-        given.pop(LEDGER_KEY, None)  # the ledger is the service's, never the URL's
-        values = {
-            f.name: f.default
-            for f in spec.fields
-            if f.default
-            and not (f.example_only and given)
-            and (f.unless is None or f.unless not in given)
-        } | given
+        want_json = request.query_params.get("format", "") == "json"
+        values, example = page_inputs(spec, request)
+        shown = dict(values)
         if spec.needs_ledger:
             values[LEDGER_KEY] = request.app.state.settings.ledger or ""
         try:
@@ -527,8 +578,8 @@ def _handler(spec: Page) -> Callable[[Request], Any]:
             )
         if want_json:
             return JSONResponse(data, status_code=status)
-        values.pop(LEDGER_KEY, None)
-        html = page(spec.title, spec.path, form(spec.fields, values, spec.path) + body, spec.lead)
+        inputs = form(spec.fields, shown, spec.path) + inputs_rule(example)
+        html = page(spec.title, spec.path, inputs + body, spec.lead)
         return HTMLResponse(html, status_code=status)
 
     handle.__name__ = f"page_{spec.path.strip('/')}"

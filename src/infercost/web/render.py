@@ -50,29 +50,32 @@ def fmt(value: Any, digits: int = 4) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One form input: query name, label, default used when the URL does not set it.
+    """One form input: query name, label, and its value in the page's worked example.
 
-    ``example_only``: the default belongs to the page's worked example (shown on a bare
-    page); a URL with other inputs that leaves this one out gets the library's default, as
-    the CLI and the API would (e.g. ``tp``). ``unless``: an input whose presence in the URL
-    drops this default (``concurrency`` unless ``max_throughput``: predict takes one of the
-    two).
+    ``example`` is used only when the page is opened with no inputs at all (the worked
+    example, shown filled into the form); a request with any input computes from exactly
+    the inputs it gives, the library's defaults for the rest (see :func:`inputs_rule`).
+    ``hint`` (the placeholder) says what an empty field means.
     """
 
     name: str
     label: str
-    default: str = ""
+    example: str = ""
     kind: str = "text"  # text | number | checkbox
     hint: str = ""
-    example_only: bool = False
-    unless: str | None = None  # the default is not applied when the URL sets this input
+
+
+def example_values(fields: Sequence[Field]) -> dict[str, str]:
+    """The worked example's inputs: every field with an example value."""
+    return {f.name: f.example for f in fields if f.example}
 
 
 def form(fields: Sequence[Field], values: dict[str, str], action: str) -> str:
-    """A GET form: submitting it puts the whole state in the URL."""
+    """A GET form showing ``values`` (exactly the inputs computed; empty where absent):
+    submitting it puts the whole state in the URL."""
     parts = [f'<form class="inputs" method="get" action="{esc(action)}" id="inputs">']
     for f in fields:
-        value = values.get(f.name, "" if f.example_only and values else f.default)
+        value = values.get(f.name, "")
         if f.kind == "checkbox":
             checked = " checked" if value in ("true", "on", "1") else ""
             parts.append(
@@ -87,6 +90,23 @@ def form(fields: Sequence[Field], values: dict[str, str], action: str) -> str:
         )
     parts.append('<button type="submit" id="submit">Compute</button></form>')
     return "".join(parts)
+
+
+def inputs_rule(example: bool) -> str:
+    """The sentence under the form saying where the page's inputs came from."""
+    if example:
+        text = (
+            "No inputs given: this is the page's worked example, its values filled into the "
+            "form. Once the URL carries any input, the page computes from exactly the inputs "
+            "given; an empty or absent field takes the library's default, as the CLI and the "
+            "REST API do."
+        )
+    else:
+        text = (
+            "Computed from exactly the inputs in the URL; an empty or absent field takes the "
+            "library's default, as the CLI and the REST API do."
+        )
+    return f'<p class="rule" id="inputs-rule">{esc(text)}</p>'
 
 
 def card(key: str, label: str, value: Any, unit: str = "", band: str = "") -> str:

@@ -402,10 +402,9 @@ class EngineProfile(CatalogEntry):
         max_num_seqs_offline: the cap an offline throughput benchmark builds with (None: the
             same as ``max_num_seqs``); trtllm-bench sizes its engine to the KV cache.
         max_num_batched_tokens: default token budget per iteration (chunked prefill size).
-        offline_sizing: how an offline max-throughput run caps its batch: ``fixed`` (the caps
-            above) or ``trtllm-bench`` (the KV-limited batch, capped at
-            ``max_num_seqs_offline`` / PP and rounded up as trtllm-bench builds its engine;
-            ``perf.memory.offline_batch_cap``).
+        offline_sizing: how an offline max-throughput run caps its batch and token budget:
+            ``fixed`` (the caps above) or ``trtllm-bench`` (max batch and max tokens from
+            trtllm-bench's own estimate of the KV cache; ``perf.offline.offline_settings``).
         kv_dtype_auto: the KV-cache dtype the engine picks when the user does not say:
             ``checkpoint`` (the dtype the checkpoint's quantization config declares for the KV
             cache, else the model's activation dtype) or ``fp16`` (llama.cpp's f16 cache);

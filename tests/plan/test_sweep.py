@@ -227,10 +227,35 @@ class TestGridMatchesScalarFunctions:
 
 
 class TestGpuPrices:
-    def test_cheapest_offer_per_replica_size_with_bundling(self) -> None:
-        # 8-GPU instance at $16/h: 1 GPU used pays $16/GPU-h, 2 pay 16/2 = $8, 3 pay
-        # 16/3 = $5.33, 8 pay $2. A 1-GPU offer at $3/h: $3 per used GPU-hour at any size.
-        # Cheapest: n=1 -> 3 (single), n=2 -> 3, n=3 -> 3, n=8 -> 2 (the 8-GPU instance).
+    def test_each_gpu_is_priced_at_its_family_offer_with_bundling(self) -> None:
+        # The one rule (catalog.pricing.family_offer, predict's default offer): the lower
+        # median $/GPU-hour among the GPU's current on-demand offers. On-demand per GPU:
+        # eight $16/8 = $2, one $3, five $5 -> sorted [2, 3, 5], lower median index
+        # (3 - 1) // 2 = 1 -> "one" at $3 for every replica size. The $1 reserved offer is
+        # another pricing kind and the $0.50 on-demand row is dated 200 days before the
+        # newest on-demand offer (> 180: not today's market), so neither prices it.
+        acc = get_accelerator("h100-sxm")
+        lay = layouts(get_model("llama-3.1-70b"), 8)
+        offers = [
+            make_offer("eight", "h100-sxm", "16", 8),
+            make_offer("one", "h100-sxm", "3"),
+            make_offer("five", "h100-sxm", "5"),
+            make_offer("reserved", "h100-sxm", "1").model_copy(
+                update={"pricing_kind": "reserved-1y"}
+            ),
+            make_offer("old", "h100-sxm", "0.5").model_copy(
+                update={"as_of": date.fromordinal(date.today().toordinal() - 200)}
+            ),
+        ]
+        prices = gpu_prices([acc], lay, offers=offers)
+        assert set(prices.offer_ids[0]) == {"one"}
+        assert np.all(prices.usd_per_gpu_hour[0] == 3.0)
+        assert prices.pricing_kind == "on-demand"
+
+    def test_bundling_bills_whole_instances_of_the_family_offer(self) -> None:
+        # Offers eight ($16 per 8-GPU instance, $2/GPU) and one ($3): lower median of
+        # [2, 3] is index 0 -> "eight". k GPUs used pay ceil(k/8) x 16 ÷ k: 1 -> $16,
+        # 2 -> $8, 8 -> $2 (as predict bills a k-GPU replica on its default offer).
         acc = get_accelerator("h100-sxm")
         lay = layouts(get_model("llama-3.1-70b"), 8)
         offers = [make_offer("eight", "h100-sxm", "16", 8), make_offer("one", "h100-sxm", "3")]
@@ -239,9 +264,18 @@ class TestGpuPrices:
             int(n): (float(prices.usd_per_gpu_hour[0, i]), str(prices.offer_ids[0, i]))
             for i, n in enumerate(lay.num_gpus)
         }
-        assert by_n[1] == (3.0, "one")
-        assert by_n[3] == (3.0, "one")
+        assert by_n[1] == (16.0, "eight")
+        assert by_n[2] == (8.0, "eight")
         assert by_n[8] == (2.0, "eight")
+
+    def test_spot_prices_every_gpu_at_its_spot_offer_only_when_allowed(self) -> None:
+        acc = get_accelerator("h100-sxm")
+        lay = layouts(get_model("llama-3.1-8b"), 1)
+        spot = make_offer("s", "h100-sxm", "1.5").model_copy(update={"pricing_kind": "spot"})
+        offers = [make_offer("od", "h100-sxm", "3"), spot]
+        assert set(gpu_prices([acc], lay, offers=offers, allow_spot=True).offer_ids[0]) == {"s"}
+        with pytest.raises(InputError, match="spot"):
+            gpu_prices([acc], lay, offers=offers, pricing_kind="spot")
 
     def test_no_offer_is_nan_and_a_typed_rate_prices_everything(self) -> None:
         accs = [get_accelerator("b300")]

@@ -788,8 +788,55 @@ def current_offers(offers: Iterable[Offer]) -> list[Offer]:
     ]
 
 
+PRICE_RULE = (
+    "each GPU at its default offer: the lower-median $/GPU-hour among its current offers of "
+    "one pricing kind (on-demand unless spot is asked for; current = dated within "
+    f"{STALE_AFTER_DAYS} days of that GPU's newest offer of the kind), whole instances billed"
+)
+"""The one rule for the price of a GPU family, in words (printed by the ranking commands)."""
+
+
+def family_offer(
+    accelerator_id: str,
+    offers: Iterable[Offer] | None = None,
+    *,
+    pricing_kind: str = "on-demand",
+) -> Offer | None:
+    """The offer that prices a GPU family: the one rule shared by ``predict``'s default price
+    and every ranking command (``plan search``, ``pareto``, ``scenarios``, ``fleet``,
+    ``breakeven``), or None when the snapshot has no offer of that kind for the GPU.
+
+    Rule (:data:`PRICE_RULE`):
+
+    1. One pricing kind for every GPU (on-demand by default; spot only when asked): a
+       ranking never puts one GPU's reserved price beside another's on-demand price.
+    2. Today's market for that GPU and kind (:func:`current_offers`): offers dated within
+       :data:`STALE_AFTER_DAYS` of its newest offer of the kind. A stale offer is used only
+       when it is the newest of its kind (the GPU has no current one); it is flagged STALE.
+    3. The lower median of the per-GPU price (ties: the newer ``as_of``, then id), so that
+       one "market low" quote or one hyperscaler list price does not set the price.
+
+    A replica of k GPUs on the offer's n-GPU instances pays ceil(k / n) instances
+    (:func:`infercost.cost.gpu_hour.usd_per_used_gpu_hour`).
+    """
+    pool = tuple(offers) if offers is not None else load_offers()
+    gpu = accelerator_id.lower()
+    candidates = sorted(
+        (
+            o
+            for o in current_offers(o for o in pool if o.gpu == gpu)
+            if o.pricing_kind == pricing_kind
+        ),
+        key=lambda o: (o.usd_per_gpu_hour, -o.as_of.toordinal(), o.id),
+    )
+    if not candidates:
+        return None
+    return candidates[(len(candidates) - 1) // 2]
+
+
 def default_offer(accelerator_id: str, offers: Iterable[Offer] | None = None) -> Offer | None:
-    """The default on-demand offer for an accelerator, or None when the snapshot has none.
+    """The default on-demand offer for an accelerator, or None when the snapshot has none:
+    :func:`family_offer` of the on-demand kind (the median current on-demand offer).
 
     Rule: among on-demand offers for ``accelerator_id`` dated within
     :data:`STALE_AFTER_DAYS` of that accelerator's newest on-demand offer (today's market,
@@ -798,15 +845,7 @@ def default_offer(accelerator_id: str, offers: Iterable[Offer] | None = None) ->
     so that one "market low" quote or one hyperscaler list price does not set the default
     for every prediction.
     """
-    pool = tuple(offers) if offers is not None else load_offers()
-    gpu = accelerator_id.lower()
-    candidates = sorted(
-        (o for o in current_offers(pool) if o.gpu == gpu and o.pricing_kind == "on-demand"),
-        key=lambda o: (o.usd_per_gpu_hour, -o.as_of.toordinal(), o.id),
-    )
-    if not candidates:
-        return None
-    return candidates[(len(candidates) - 1) // 2]
+    return family_offer(accelerator_id, offers, pricing_kind="on-demand")
 
 
 def newest_offer_date(offers: Iterable[Offer] | None = None) -> date:

@@ -9,7 +9,7 @@ and, with ``--html FILE``, a plotly chart (``infercost.report.plan_charts``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import typer
 from rich.console import Console
 
+from infercost.catalog.pricing import PRICE_RULE, get_offer
 from infercost.cli.bounds import checked, print_json
 from infercost.cli.exits import exit_no_answer
 from infercost.cli.numbers import plain
@@ -187,6 +188,43 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else value / 1e3
 
 
+def price_lines(rows: Sequence[Candidate | None]) -> list[str]:
+    """One line per GPU behind ``rows``: the offer, its pricing kind and date (and STALE with
+    its age), the $/GPU-hour, and the instance size where whole instances are billed; first
+    the rule every GPU is priced by (docs/planning.md, Prices)."""
+    shown = [c for c in rows if c is not None and c.offer]
+    if not shown:
+        return []
+    if all(c.offer == "user" for c in shown):
+        rate = shown[0].usd_per_gpu_hour or 0.0
+        return [f"price: ${plain(rate)}/GPU-h for every GPU, given (--gpu-hour-usd)"]
+    lines = [f"prices: {PRICE_RULE}"]
+    seen: set[tuple[str, str]] = set()
+    for c in shown:
+        if (c.gpu, c.offer) in seen:
+            continue
+        seen.add((c.gpu, c.offer))
+        offer = get_offer(c.offer)
+        per_gpu = f"${float(offer.usd_per_gpu_hour):.2f}/GPU-h"
+        bundle = (
+            f" (${float(offer.usd_per_hour):.2f}/h per {offer.gpus_per_instance}-GPU instance, "
+            "whole instances billed)"
+            if offer.gpus_per_instance > 1
+            else ""
+        )
+        stale = f", STALE: {offer.age_days()} days old" if offer.is_stale() else ""
+        lines.append(
+            f"  {c.gpu}: {per_gpu}{bundle} from {offer.id} ({offer.pricing_kind}, "
+            f"as of {offer.as_of.isoformat()}{stale})"
+        )
+    return lines
+
+
+def _print_prices(rows: Sequence[Candidate | None]) -> None:
+    for line in price_lines(rows):
+        _out.print(line, markup=False, highlight=False)
+
+
 def _sweep_options(
     gpu: list[str] | None,
     weight_dtypes: str | None,
@@ -232,7 +270,9 @@ CONC_OPT = typer.Option(64, help="Concurrency levels tried (1 .. max, near-geome
 MAXC_OPT = typer.Option(None, help="Largest concurrency (default: engine max_num_seqs).")
 ENGINE_OPT = typer.Option("vllm", help="Efficiency profile: vllm, sglang, trtllm, llamacpp.")
 RATE_OPT = typer.Option(None, help="One $/GPU-hour for every GPU instead of catalog offers.")
-SPOT_OPT = typer.Option(False, "--allow-spot", help="Let spot offers price configurations.")
+SPOT_OPT = typer.Option(
+    False, "--allow-spot", help="Price every GPU at its spot offer (interruptible) instead."
+)
 CACHE_OPT = typer.Option(0.0, help="Share of each prompt served from the prefix cache.")
 MAXW_OPT = typer.Option(
     None,
@@ -364,6 +404,8 @@ def search_command(
     if _emit(data, as_json, html, png, lambda: plan_charts.search_figure(result)):
         return
     plan_tables.render_search(_out, result, families, tail)
+    shown = result.families[:families] if families else result.families
+    _print_prices([result.winner, *result.runners_up, *(f.best for f in shown)])
     if split is not None:
         plan_tables.render_disagg_search(_out, split, result.winner)
     if tail is not None:
@@ -438,6 +480,7 @@ def pareto_command(
     if _emit(result.to_dict(), as_json, html, png, lambda: plan_charts.pareto_figure(result)):
         return
     plan_tables.render_pareto(_out, result, rows)
+    _print_prices([*result.tpot_frontier, result.operating_point])
     _chart_note(html, png)
     if result.operating_point is None:
         exit_no_answer(as_json)
@@ -1074,4 +1117,6 @@ def scenarios_command(
     ):
         return
     plan_tables.render_scenarios(_out, projection, growth, generations)
+    if generations is not None:
+        _print_prices(list(generations.best))
     _chart_note(html, png)

@@ -455,7 +455,7 @@ def inputs_from_names(
         model, isl, osl, max_ttft_s=max_ttft_s, max_tpot_s=max_tpot_s, top=0, gpus=[acc.id],
         weight_dtypes=[weight_dtype] if weight_dtype else None, engine=engine,
         gpu_hour_usd=gpu_hour_usd, offers=(chosen,) if chosen is not None else None,
-        kinds=(chosen.pricing_kind,) if chosen is not None else ("on-demand",),
+        pricing_kind=chosen.pricing_kind if chosen is not None else None,
         allow_spot=chosen is not None and chosen.pricing_kind == "spot",
     )  # fmt: skip
     if result.winner is None:

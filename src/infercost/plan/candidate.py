@@ -32,6 +32,10 @@ class Candidate:
     usd_per_gpu_hour: float | None
     offer: str
     price_stale: bool
+    pricing_kind: str
+    """The offer's pricing kind (one for every row of a ranking; "user" for a typed rate)."""
+    price_as_of: str | None
+    """The offer's date (None for a typed rate or no offer)."""
     usd_per_m_output_incl_input: float | None
     usd_per_m_input: float | None
     usd_per_m_output: float | None
@@ -62,6 +66,7 @@ def candidate(sweep: Sweep, index: tuple[int, int, int, int, int]) -> Candidate:
         return float(np.broadcast_to(a, grid.shape)[index])
 
     out = at(sweep.output_tok_s)
+    offer = (sweep.prices.offers or {}).get(grid.gpus[g].id)
     price = float(sweep.prices.usd_per_gpu_hour[g, p])
     incl = _nan_none(at(sweep.usd_per_m_output_incl_input))
     return Candidate(
@@ -83,6 +88,8 @@ def candidate(sweep: Sweep, index: tuple[int, int, int, int, int]) -> Candidate:
         usd_per_gpu_hour=_nan_none(price),
         offer=str(sweep.prices.offer_ids[g, p]),
         price_stale=bool(sweep.prices.stale[g, p]),
+        pricing_kind=sweep.prices.pricing_kind,
+        price_as_of=None if offer is None else offer.as_of.isoformat(),
         usd_per_m_output_incl_input=incl,
         usd_per_m_input=_nan_none(at(sweep.usd_per_m_input)),
         usd_per_m_output=_nan_none(at(sweep.usd_per_m_output)),

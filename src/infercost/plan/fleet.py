@@ -489,7 +489,7 @@ def replica_from_search(
         weight_dtypes=[weight_dtype] if weight_dtype else None,
         kv_dtypes=[kv_dtype] if kv_dtype else None,
         num_gpus=[num_gpus] if num_gpus else None, engine=engine, gpu_hour_usd=gpu_hour_usd,
-        offers=pool_od, kinds=("on-demand",),
+        offers=pool_od, pricing_kind="on-demand",
     )  # fmt: skip
     if result.winner is None:
         fam = result.families[0]

@@ -1,10 +1,12 @@
-"""Prices of a deployment grid: the cheapest $/used GPU-hour per GPU and replica size.
+"""Prices of a deployment grid: $/used GPU-hour per GPU and replica size.
 
-Clouds bill whole instances: ``k`` GPUs used on offers of ``n`` per instance pay
+Every GPU is priced by the one rule of :func:`infercost.catalog.pricing.family_offer` (the
+offer ``predict`` uses by default): its median current offer of one pricing kind, on-demand
+unless spot is asked for, so a ranking never mixes one GPU's reserved price with another's
+on-demand price, and a price the market has since moved past does not win a plan. Clouds bill
+whole instances: ``k`` GPUs used on offers of ``n`` per instance pay
 ``ceil(k / n) x instance $/h ÷ k`` per used GPU-hour (:func:`infercost.cost.gpu_hour
-.usd_per_used_gpu_hour`). For every (GPU, layout) of a grid the cheapest allowed *current*
-offer wins (:func:`current_offers`: a price the market has since moved past does not win a
-plan); or one typed rate prices everything.
+.usd_per_used_gpu_hour`). Or one typed rate prices everything.
 """
 
 from __future__ import annotations
@@ -16,33 +18,34 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from infercost.catalog.pricing import Offer, current_offers, load_offers
+from infercost.catalog.pricing import Offer, family_offer, load_offers
 from infercost.catalog.schema import Accelerator
-from infercost.cost.gpu_hour import usd_per_used_gpu_hour
+from infercost.cost.gpu_hour import refuse_spot, usd_per_used_gpu_hour
 from infercost.errors import InputError
 from infercost.plan.layouts import Layouts
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-DEFAULT_KINDS: tuple[str, ...] = ("on-demand", "reserved-1y", "reserved-3y", "committed", "owned")
-"""Offer pricing kinds a search may use by default (spot only when asked)."""
-
 
 @dataclass(frozen=True, slots=True)
 class GpuPrices:
-    """The cheapest $/used GPU-hour per GPU and replica size among the allowed offers.
+    """$/used GPU-hour per GPU and replica size, from each GPU's family offer.
 
     Attributes:
         usd_per_gpu_hour: ``(G, P)`` dollars per used GPU-hour (NaN: no offer), instance
             bundling applied (``ceil(k / n) x instance $/h ÷ k``).
         offer_ids: ``(G, P)`` the offer that gives it ("" when none, "user" for a typed rate).
         stale: ``(G, P)`` the offer's price is older than the staleness limit.
+        pricing_kind: the one kind every GPU is priced at ("user" for a typed rate).
+        offers: the family offer of each GPU that has one, by accelerator id.
     """
 
     usd_per_gpu_hour: FloatArray
     offer_ids: npt.NDArray[np.str_]
     stale: BoolArray
+    pricing_kind: str = "on-demand"
+    offers: dict[str, Offer] | None = None
 
 
 def gpu_prices(
@@ -51,14 +54,17 @@ def gpu_prices(
     *,
     gpu_hour_usd: float | None = None,
     offers: Iterable[Offer] | None = None,
-    kinds: Sequence[str] = DEFAULT_KINDS,
+    pricing_kind: str | None = None,
     allow_spot: bool = False,
 ) -> GpuPrices:
-    """$/used GPU-hour for every (GPU, layout): a typed rate for all, else the cheapest offer.
+    """$/used GPU-hour for every (GPU, layout): a typed rate for all, else each GPU's family
+    offer (:func:`~infercost.catalog.pricing.family_offer`) of ``pricing_kind`` (default
+    on-demand; ``allow_spot`` alone prices every GPU at its spot offer).
 
     Raises:
         InputError: a typed rate that is not a positive finite number, or given with
-            ``allow_spot`` (which only chooses among offers).
+            ``allow_spot`` (which only chooses among offers); a spot kind without
+            ``allow_spot``.
     """
     g_n, p_n = len(gpus), len(layout)
     price = np.full((g_n, p_n), np.nan)
@@ -74,20 +80,20 @@ def gpu_prices(
             )
         price[:] = gpu_hour_usd
         ids[:] = "user"
-        return GpuPrices(price, ids.astype(str), stale)
-    wanted = set(kinds) | ({"spot"} if allow_spot else set())
-    index = {a.id: i for i, a in enumerate(gpus)}
-    sizes = sorted({int(n) for n in layout.num_gpus})
-    col = {n: np.flatnonzero(layout.num_gpus == n) for n in sizes}
-    for offer in current_offers(offers if offers is not None else load_offers()):
-        gi = index.get(offer.gpu)
-        if gi is None or offer.pricing_kind not in wanted:
+        return GpuPrices(price, ids.astype(str), stale, pricing_kind="user", offers={})
+    kind = pricing_kind or ("spot" if allow_spot else "on-demand")
+    pool = tuple(offers if offers is not None else load_offers())
+    chosen: dict[str, Offer] = {}
+    for gi, acc in enumerate(gpus):
+        offer = family_offer(acc.id, pool, pricing_kind=kind)
+        if offer is None:
             continue
-        for n in sizes:
-            rate = float(usd_per_used_gpu_hour(offer.usd_per_hour, offer.gpus_per_instance, n))
-            cols = col[n]
-            better = ~(price[gi, cols] <= rate)  # NaN (no price yet) counts as worse
-            price[gi, cols[better]] = rate
-            ids[gi, cols[better]] = offer.id
-            stale[gi, cols[better]] = offer.is_stale()
-    return GpuPrices(price, ids.astype(str), stale)
+        refuse_spot(offer, slo_serving=True, allow_spot=allow_spot)
+        chosen[acc.id] = offer
+        for pi, n in enumerate(layout.num_gpus):
+            price[gi, pi] = float(
+                usd_per_used_gpu_hour(offer.usd_per_hour, offer.gpus_per_instance, int(n))
+            )
+            ids[gi, pi] = offer.id
+            stale[gi, pi] = offer.is_stale()
+    return GpuPrices(price, ids.astype(str), stale, pricing_kind=kind, offers=chosen)

@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from infercost.errors import InputError
-from infercost.plan.candidate import candidate
+from infercost.plan.candidate import Candidate, candidate
 from infercost.plan.fleet import Replica, replicas_needed
 from infercost.plan.search import Targets, feasible_cost, run_sweep
 from infercost.plan.traffic import DAYS_PER_BILLING_MONTH, Traffic
@@ -267,6 +267,8 @@ class Generations:
     usd_per_m: FloatArray
     configs: tuple[str, ...]
     annual_factor: float | None
+    best: tuple[Candidate, ...] = ()
+    """The configuration behind each figure (its offer, pricing kind and date)."""
 
     @property
     def decline_per_year(self) -> float | None:
@@ -286,9 +288,23 @@ class Generations:
             "annual_factor": self.annual_factor,
             "decline_per_year": self.decline_per_year,
             "points": [
-                {"gpu": g, "year": int(y), "usd_per_m_output_incl_input": float(c), "config": s}
-                for g, y, c, s in zip(
-                    self.gpus, self.years, self.usd_per_m, self.configs, strict=True
+                {
+                    "gpu": g,
+                    "year": int(y),
+                    "usd_per_m_output_incl_input": float(c),
+                    "config": s,
+                    "offer": b.offer if b else None,
+                    "pricing_kind": b.pricing_kind if b else None,
+                    "price_as_of": b.price_as_of if b else None,
+                    "price_stale": b.price_stale if b else None,
+                }
+                for g, y, c, s, b in zip(
+                    self.gpus,
+                    self.years,
+                    self.usd_per_m,
+                    self.configs,
+                    self.best or (None,) * len(self.gpus),
+                    strict=True,
                 )
             ],
         }
@@ -325,7 +341,7 @@ def hardware_generations(
     per_gpu = cost.reshape(cost.shape[0], -1)
     best = per_gpu.min(axis=1)
     arg = per_gpu.argmin(axis=1)
-    gpus, years, usd, configs = [], [], [], []
+    gpus, years, usd, configs, chosen = [], [], [], [], []
     for g, acc in enumerate(sweep.grid.gpus):
         if not math.isfinite(best[g]) or acc.year is None:
             continue
@@ -335,6 +351,7 @@ def hardware_generations(
         years.append(acc.year)
         usd.append(float(best[g]))
         configs.append(f"{c.layout} {c.weight_dtype} batch {c.concurrency} ({c.offer})")
+        chosen.append(c)
     if not gpus:
         raise InputError(
             f"No catalogued accelerator with a launch year serves {model} at a price; "
@@ -350,4 +367,5 @@ def hardware_generations(
         usd_per_m=u,
         configs=tuple(configs[i] for i in order),
         annual_factor=annual_factor_from_points(y, u),
+        best=tuple(chosen[i] for i in order),
     )

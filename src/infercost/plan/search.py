@@ -45,7 +45,7 @@ from infercost.domains import check_args, check_work
 from infercost.errors import InputError
 from infercost.plan.candidate import Candidate, candidate
 from infercost.plan.layouts import concurrency_levels, layouts
-from infercost.plan.prices import DEFAULT_KINDS, gpu_prices
+from infercost.plan.prices import gpu_prices
 from infercost.plan.sweep import (
     Sweep,
     build_grid,
@@ -329,8 +329,8 @@ def family_verdicts(
                 Family(
                     acc.id,
                     "price",
-                    "meets every target, but no offer prices it: use --gpu-hour-usd or add "
-                    "an offer",
+                    f"meets every target, but no current {sweep.prices.pricing_kind} offer "
+                    "prices it: use --gpu-hour-usd or add an offer",
                 )
             )
         else:
@@ -393,7 +393,7 @@ def run_sweep(
     engine: str = "vllm",
     gpu_hour_usd: float | None = None,
     offers: Sequence[Offer] | None = None,
-    kinds: Sequence[str] = DEFAULT_KINDS,
+    pricing_kind: str | None = None,
     allow_spot: bool = False,
     cached_prefix_share: float = 0.0,
     max_work: float | None = None,
@@ -436,7 +436,12 @@ def run_sweep(
         m, accs, eng, weight_fmts=fmts, kv_dtypes=kvs, layout=lay, concurrency=conc
     )  # fmt: skip
     prices = gpu_prices(
-        accs, lay, gpu_hour_usd=gpu_hour_usd, offers=offers, kinds=kinds, allow_spot=allow_spot
+        accs,
+        lay,
+        gpu_hour_usd=gpu_hour_usd,
+        offers=offers,
+        pricing_kind=pricing_kind,
+        allow_spot=allow_spot,
     )
     return evaluate(grid, isl, osl, prices, cached_prefix_share=cached_prefix_share)
 
@@ -481,7 +486,8 @@ def search(
             ``fp8``), ``max_gpus`` / ``num_gpus`` (GPUs per replica), ``concurrency_count`` /
             ``max_concurrency`` (batch sizes, default up to the engine's ``max_num_seqs``),
             ``engine``, ``gpu_hour_usd`` (one rate for every GPU instead of offers),
-            ``offers`` / ``kinds`` / ``allow_spot`` (offers to price with; spot only when
+            ``offers`` / ``pricing_kind`` / ``allow_spot`` (each GPU priced at its family
+            offer of one kind, :func:`infercost.plan.prices.gpu_prices`; spot only when
             allowed), ``cached_prefix_share``.
 
     Returns:

@@ -347,3 +347,29 @@ def test_growth_without_a_horizon_is_refused() -> None:
     # with a horizon it sizes the grown volume: 1e9 x 1.5^2 = 2.25e9 tokens/day
     t = traffic(isl=0, osl=500, output_tokens_per_day=1e9, growth_per_month=0.5, months=2)
     assert t.growth_factor == pytest.approx(2.25)
+
+
+def test_spot_instances_are_shared_by_the_fleets_replicas() -> None:
+    # QA: "spot left out ... $9.86/GPU-h from coreweave-hgx-h100-spot-2026-09-20 ... not below
+    # the on-demand $3.99": 19.71 (one 8-GPU instance) ÷ 2 charged a whole instance to each
+    # 2-GPU replica. Llama-3.1-70B on H100: 1e6 requests/day x 300 ÷ 86,400 = 3,472 tok/s;
+    # peak 2 x 3,472 = 6,944 tok/s; x 1.3 ÷ 3,069 tok/s per replica -> ceil(2.94) = 3
+    # replicas x 2 GPUs = 6 GPUs, packed into ceil(6 / 8) = 1 instance: $19.71 ÷ 6 =
+    # $3.285 per used GPU-hour, below on-demand $3.99, so spot enters the mix.
+    import json
+
+    from typer.testing import CliRunner
+
+    from infercost.cli import app
+
+    args = ["plan", "fleet", "--model", "llama-3.1-70b", "--gpu", "H100", "--isl", "1000",
+            "--osl", "300", "--requests-per-day", "1e6", "--peak-to-average", "2"]  # fmt: skip
+    res = CliRunner().invoke(app, [*args, "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["static_replicas"] == 3 and d["replica"]["gpus"] == 2
+    assert d["replica"]["spot_usd_per_gpu_hour"] == pytest.approx(19.71 / 6)
+    text = CliRunner().invoke(app, args, env={"COLUMNS": "300"}).output
+    assert "spot $3.29/GPU-h from catalog offer coreweave-hgx-h100-spot-2026-09-20" in text
+    assert "includes bundling: the fleet's 3 replica(s) x 2 GPU(s) = 6 GPUs at peak" in text
+    assert "$9.86" not in text

@@ -256,7 +256,8 @@ def run_fleet(req: FleetRequest) -> FleetPlan:
             engine=req.engine,
             gpu_hour_usd=req.gpu_hour_usd,
             reserved_usd_per_gpu_hour=req.reserved_usd_per_gpu_hour,
-            spot_usd_per_gpu_hour=req.spot_usd_per_gpu_hour,
+            spot_usd_per_gpu_hour=req.spot_usd_per_gpu_hour, traffic=t,
+            headroom=req.headroom, min_replicas=req.min_replicas,
         )  # fmt: skip
     else:
         _only_with(

@@ -570,6 +570,9 @@ def fleet_command(
             gpu_hour_usd=gpu_hour_usd,
             reserved_usd_per_gpu_hour=reserved_usd_per_gpu_hour,
             spot_usd_per_gpu_hour=spot_usd_per_gpu_hour,
+            traffic=t,
+            headroom=headroom,
+            min_replicas=min_replicas,
         )
     else:
         _only_with(

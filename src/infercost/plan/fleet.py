@@ -400,9 +400,24 @@ def size_fleet(
     )
 
 
+def bundling_text(offer: Offer, gpus: int, replicas: int | None) -> str:
+    """Says how whole instances of ``offer`` were billed for ``gpus`` GPUs ("" when the offer
+    holds one GPU): over the fleet's ``replicas`` packed together, or per replica."""
+    m = offer.gpus_per_instance
+    if m == 1:
+        return ""
+    inst = -(-gpus // m)
+    if replicas is None:
+        return f" (includes bundling: {inst} whole {m}-GPU instance(s) per {gpus}-GPU replica)"
+    return (
+        f" (includes bundling: the fleet's {replicas} replica(s) x {gpus // replicas} GPU(s) "
+        f"= {gpus} GPUs at peak packed into {inst} {m}-GPU instance(s))"
+    )
+
+
 def _catalog_rate(
     offers: Sequence[Offer], gpu: str, kinds: set[str], gpus: int, what: str, flag: str,
-    on_demand_usd_per_gpu_hour: float,
+    on_demand_usd_per_gpu_hour: float, replicas: int | None = None,
 ) -> tuple[float | None, list[str]]:  # fmt: skip
     """The cheapest current catalog rate of ``kinds`` per used GPU-hour and the assumption it
     makes; None (with a note) when no offer exists, when none is current, or when the
@@ -432,7 +447,10 @@ def _catalog_rate(
     ]
     rate, offer = min(rated, key=lambda x: (x[0], x[1].id))
     stale = f", STALE: older than {STALE_AFTER_DAYS} days" if offer.is_stale() else ""
-    where = f"catalog offer {offer.id} ({offer.provider}, as of {offer.as_of}{stale})"
+    where = (
+        f"catalog offer {offer.id} ({offer.provider}, as of {offer.as_of}{stale})"
+        + bundling_text(offer, gpus, replicas)
+    )
     if rate >= on_demand_usd_per_gpu_hour:
         return None, [
             f"{what} left out of the mix: the cheapest, ${rate:.2f}/GPU-h from {where}, is not "
@@ -457,10 +475,19 @@ def replica_from_search(
     reserved_usd_per_gpu_hour: float | None = None,
     spot_usd_per_gpu_hour: float | None = None,
     offers: Sequence[Offer] | None = None,
+    traffic: Traffic | None = None,
+    headroom: float = 0.3,
+    min_replicas: int = 1,
 ) -> tuple[Replica, Candidate]:
     """The cheapest replica of ``model`` on ``gpu`` meeting the targets, priced on-demand (the
     catalog's default offer unless ``gpu_hour_usd``), with the catalog's cheapest reserved and
     spot offers for the mix unless given.
+
+    Clouds bill whole instances. Given the ``traffic`` (with the fleet's ``headroom`` and
+    ``min_replicas``), the replicas share instances: a catalog offer of m GPUs per instance
+    is billed over the fleet's GPUs at peak, G = static replicas x GPUs per replica, as
+    ceil(G / m) x instance $/h ÷ G per used GPU-hour (three 2-GPU replicas fill one 8-GPU
+    instance, not three); without it, per replica (ceil(k / m) x instance $/h ÷ k).
 
     Raises:
         UnknownNameError: unknown model, GPU, dtype or engine.
@@ -513,6 +540,20 @@ def replica_from_search(
     w = result.winner
     assert w.usd_per_gpu_hour is not None
     n = w.num_gpus
+    replicas: int | None = None
+    billed = n
+    od_rate = w.usd_per_gpu_hour
+    if traffic is not None and math.isfinite(headroom) and headroom >= 0:
+        replicas = max(
+            min_replicas,
+            int(replicas_needed(traffic.peak_output_tok_s, w.output_tok_s, headroom)),
+            1,
+        )
+        billed = replicas * n
+        if gpu_hour_usd is None and pool_od and pool_od[0].gpus_per_instance > 1:
+            od = pool_od[0]
+            od_rate = float(usd_per_used_gpu_hour(od.usd_per_hour, od.gpus_per_instance, billed))
+            assumed.append(f"on-demand ${od_rate:.2f}/GPU-h{bundling_text(od, billed, replicas)}")
     if weight_dtype is None:
         assumed.append(
             f"weights {w.weight_dtype} chosen by the search as the cheapest that meets the "
@@ -523,20 +564,20 @@ def replica_from_search(
     reserved = reserved_usd_per_gpu_hour
     if reserved is None:
         reserved, note = _catalog_rate(
-            pool, acc.id, {"reserved-1y", "reserved-3y", "committed"}, n, "reserved",
-            "--reserved-usd-per-gpu-hour", w.usd_per_gpu_hour,
+            pool, acc.id, {"reserved-1y", "reserved-3y", "committed"}, billed, "reserved",
+            "--reserved-usd-per-gpu-hour", od_rate, replicas,
         )  # fmt: skip
         assumed += note
     spot = spot_usd_per_gpu_hour
     if spot is None:
         spot, note = _catalog_rate(
-            pool, acc.id, {"spot"}, n, "spot", "--spot-usd-per-gpu-hour", w.usd_per_gpu_hour
+            pool, acc.id, {"spot"}, billed, "spot", "--spot-usd-per-gpu-hour", od_rate, replicas
         )
         assumed += note
     replica = Replica(
         output_tok_s=w.output_tok_s,
         gpus=n,
-        usd_per_gpu_hour=w.usd_per_gpu_hour,
+        usd_per_gpu_hour=od_rate,
         reserved_usd_per_gpu_hour=reserved,
         spot_usd_per_gpu_hour=spot,
         description=(

@@ -17,11 +17,16 @@ shipped model on a source it has not seen". ``--pooled --hold-out FILE`` holds o
 sources of FILE (the new-source check of issue 12: ``--all --pooled --hold-out
 calibration_trtllm_1x.csv``, about 5 minutes). Without --pooled a file's sources are fitted on
 the other sources of the same file only.
+
+--rows OUT.csv writes every held-out row (id, source, engine, model, GPU, layout, metric,
+ISL, OSL, concurrency, measured, predicted, predicted / measured), so a cluster of misses can be
+read row by row.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 import time
@@ -102,6 +107,7 @@ def main() -> int:
     ap.add_argument(
         "--hold-out", type=str, default=None, help="with --pooled: hold out this file's sources"
     )
+    ap.add_argument("--rows", type=Path, default=None, help="write every held-out row to CSV")
     args = ap.parse_args()
     files: list[Path] = list(args.csv or [])
     if args.all:
@@ -175,7 +181,24 @@ def main() -> int:
     print(f"\nwall time {time.perf_counter() - t0:.1f} s")
     if args.write_bands:
         write_bands(held)
+    if args.rows is not None:
+        write_rows(args.rows, held, [p for preps in per_file.values() for p in preps])
     return 0
+
+
+def write_rows(path: Path, rows: list[RowError], preps: list[Prepared]) -> None:
+    """Every held-out row with its workload and predicted / measured, as CSV."""
+    by_key = {(p.m.id, p.m.metric): p for p in preps}
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "source", "engine", "model", "gpu", "layout", "metric", "isl", "osl",
+                    "concurrency", "measured", "predicted", "ratio"])  # fmt: skip
+        for r in rows:
+            m = by_key[(r.id, r.metric)].m
+            w.writerow([r.id, r.source, r.engine, r.model, r.gpu, r.layout, r.metric, m.isl,
+                        m.osl, m.concurrency, r.measured, r.predicted,
+                        r.predicted / r.measured])  # fmt: skip
+    print(f"{len(rows)} held-out rows written to {path}")
 
 
 _BAND_METRICS = {

@@ -68,19 +68,6 @@ def _config_table(title: str, rows: list[Candidate], rank: bool = True) -> Table
     return table
 
 
-def _offers(console: Console, rows: list[Candidate]) -> None:
-    """One line per distinct offer behind the rows."""
-    seen: list[str] = []
-    for c in rows:
-        if c.offer and c.offer not in seen:
-            seen.append(c.offer)
-            stale = any(r.price_stale for r in rows if r.offer == c.offer)
-            console.print(
-                f"  price: {c.offer}" + (" (STALE: older than 180 days)" if stale else ""),
-                markup=False,
-            )
-
-
 def search_targets_text(r: SearchResult, tail: TailResult | None = None) -> str:
     """The targets a search ran under: mean targets, p99 targets (simulated), or none."""
     p99 = tail.describe_targets() if tail is not None else ""
@@ -169,7 +156,6 @@ def render_pareto(console: Console, r: ParetoResult, rows: int = 15) -> None:
         step = (len(front) - 1) / (rows - 1)
         front = [front[round(i * step)] for i in range(rows)]
     console.print(_config_table("Frontier: $/M output vs TPOT (fastest first)", front))
-    _offers(console, front)
     console.print(_interactivity_table(r.per_user_frontier, rows))
     if r.operating_point is not None:
         console.print(

@@ -409,11 +409,19 @@ def resolve(
         )
     if ep > 1 and not arch.is_moe:
         raise InputError(f"--ep {ep} needs a mixture-of-experts model; {arch.id} is dense.")
-    if dp == 1 and (ep > num_gpus or num_gpus % ep):
+    if dp == 1 and pp == 1 and (ep > num_gpus or num_gpus % ep):
         raise InputError(
             f"--ep {ep} must divide the {num_gpus} GPUs of the replica; to spread experts over "
             f"data-parallel ranks use --dp (e.g. --tp 1 --dp {ep} --ep {ep}, attention data "
             "parallelism with expert parallelism)."
+        )
+    if dp == 1 and pp > 1 and (ep > tp or tp % ep):
+        # each pipeline stage holds its own layers' experts: EP splits them over the GPUs of
+        # one stage (vLLM and TensorRT-LLM build the EP group inside the TP group of a stage)
+        raise InputError(
+            f"--ep {ep} with --pp {pp}: experts are split over the GPUs of one pipeline stage, "
+            f"so --ep must divide --tp {tp} (each of the {pp} stages holds only its own "
+            "layers' experts)."
         )
     if dp > 1 and ep > tp and ep != dp * tp:
         raise InputError(

@@ -68,6 +68,13 @@ def test_ep_layout_errors_say_what_to_use() -> None:
         resolve("deepseek-ai/DeepSeek-V3", "H200", tp=1, ep=8)
     with pytest.raises(InputError, match="over all ranks"):
         resolve("deepseek-ai/DeepSeek-V3", "H200", tp=2, dp=4, ep=4)
+    # EP over pipeline stages: each stage holds only its layers' experts (QA: --tp 1 --pp 3
+    # --ep 3 divided DeepSeek-R1's experts by 9 on 3 GPUs)
+    with pytest.raises(InputError, match="one pipeline stage"):
+        resolve("deepseek-ai/DeepSeek-V3", "H100", num_gpus=3, tp=1, pp=3, ep=3)
+    with pytest.raises(InputError, match="one pipeline stage"):
+        resolve("deepseek-ai/DeepSeek-V3", "H100", num_gpus=16, tp=8, pp=2, ep=16)
+    assert resolve("deepseek-ai/DeepSeek-V3", "H100", num_gpus=16, tp=8, pp=2, ep=8).ep == 8
 
 
 def test_trtllm_bench_cap_is_per_micro_batch() -> None:

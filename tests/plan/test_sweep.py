@@ -53,13 +53,15 @@ class TestLayouts:
         assert np.all(lay.tp * lay.pp == lay.num_gpus)
         assert np.all(lay.ep == 1)
 
-    def test_moe_adds_whole_replica_expert_parallelism(self) -> None:
-        # Mixtral-8x7B (32 heads): the same 15 TP x PP layouts, plus EP = n for every
-        # layout with n > 1 (14 of them) -> 29.
+    def test_moe_adds_expert_parallelism_within_a_stage(self) -> None:
+        # Mixtral-8x7B (32 heads): the same 15 TP x PP layouts, plus EP = TP for every layout
+        # with TP > 1 (TP2, TP2PP2, TP4, TP2PP3, TP2PP4, TP4PP2, TP8: 7) -> 22. EP never spans
+        # pipeline stages: each stage holds only its own layers' experts (QA: EP3 over PP3 put
+        # DeepSeek-R1 on 3 H100 at a third of its weights).
         lay = layouts(get_model("mixtral-8x7b"), 8)
-        assert len(lay) == 29
-        assert int((lay.ep > 1).sum()) == 14
-        assert np.all((lay.ep == 1) | (lay.ep == lay.num_gpus))
+        assert len(lay) == 22
+        assert int((lay.ep > 1).sum()) == 7
+        assert np.all((lay.ep == 1) | (lay.ep == lay.tp))
 
     def test_exact_counts_and_bad_input(self) -> None:
         lay = layouts(get_model("llama-3.1-70b"), num_gpus=[4])

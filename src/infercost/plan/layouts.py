@@ -1,7 +1,7 @@
 """The parallel-layout and concurrency axes of a deployment grid.
 
 A layout is one way to run a replica: ``tp x pp`` GPUs, TP dividing the attention heads, PP at
-most the layer count, and for MoE models EP = 1 or the whole replica (the rules
+most the layer count, and for MoE models EP = 1 or the TP GPUs of one stage (the rules
 :func:`infercost.predict.resolve` enforces). Concurrency levels are distinct batch sizes from 1
 to a maximum, close to geometric.
 """
@@ -51,7 +51,8 @@ def layouts(m: ModelArch, max_gpus: int = 8, num_gpus: Sequence[int] | None = No
     """Every layout with ``tp x pp`` GPUs, 1 <= GPUs <= ``max_gpus`` (or exactly ``num_gpus``).
 
     Rules (as :func:`infercost.predict.resolve` enforces them): TP divides the attention heads,
-    PP is at most the layer count; for MoE models EP is 1 or the whole replica.
+    PP is at most the layer count; for MoE models EP is 1 or the TP GPUs of one pipeline stage
+    (each stage holds only its own layers' experts).
 
     Raises:
         InputError: ``max_gpus`` < 1 or a GPU count below 1.
@@ -66,8 +67,8 @@ def layouts(m: ModelArch, max_gpus: int = 8, num_gpus: Sequence[int] | None = No
             if n % tp or m.num_heads % tp or pp > m.num_layers:
                 continue
             rows.append((n, tp, pp, 1))
-            if m.is_moe and n > 1:
-                rows.append((n, tp, pp, n))
+            if m.is_moe and tp > 1:  # EP over the GPUs of one stage (resolve's rule)
+                rows.append((n, tp, pp, tp))
     arr = np.asarray(rows, dtype=np.int64).reshape(-1, 4)
     return Layouts(arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy(), arr[:, 3].copy())
 

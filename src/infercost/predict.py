@@ -1287,6 +1287,7 @@ def load_stage(
             r.tp * r.dp if r.attention_dp else r.tp, r.pp, isl, osl,
         )  # fmt: skip
     cap = offline.max_batch_size * r.pp if offline is not None else serve_cap
+    notes: tuple[str, ...] = (offline.note,) if offline is not None and offline.note else ()
     kv_rank, kv_context = max_conc_rank, mem.context
     spread_kv = running_context is not None and running_context < mem.context
     if spread_kv and running_context is not None and concurrency is not None:
@@ -1301,9 +1302,9 @@ def load_stage(
         running_rank = float(max(min(max_conc_rank, cap), 1))
         batch = int(running_rank) * r.dp
     running = running_rank * r.dp
-    notes: tuple[str, ...] = ()
     if running > mem.max_concurrency(r):
         notes = (
+            *notes,
             f"{running:g} sequences run although the KV cache holds {mem.max_concurrency(r)} "
             f"of their full {mem.context:,.0f} tokens: {r.engine.id} allocates KV as tokens "
             f"are generated and, with lengths varying, running sequences hold "

@@ -64,12 +64,15 @@ class OfflineSettings:
             heuristic, not the runtime's KV cache); None where the engine runs fixed caps or
             trtllm-bench does not tune the format.
         how: one line for ``--explain``.
+        note: what the user should know ("" when nothing): trtllm-bench stops on its own
+            estimate of under one request.
     """
 
     max_batch_size: int
     max_num_tokens: int
     estimated_requests: float | None
     how: str
+    note: str = ""
 
 
 def checkpoint_elements(m: ModelArch, fmt: QuantFormat) -> float:
@@ -185,7 +188,17 @@ def offline_settings(
         requests = bench_requests(m, fmt, kv_dtype, acc, tp, pp, isl, osl,
                                   engine.usable_memory_fraction)  # fmt: skip
         bs, tokens = finetune(max(requests, 1.0), isl, osl, pp, m.num_mamba_layers == 0)
-        how = f"trtllm-bench's estimate of {max(requests, 0.0):,.0f} requests in its KV cache"
+        bs = max(bs, 1)  # a hybrid's 2 x floor(raw / 2) is 0 below two requests
+        how = f"trtllm-bench's estimate of {max(requests, 0.0):,.1f} requests in its KV cache"
+        if requests < 1.0:
+            note = (
+                f"trtllm-bench would not run this: it estimates its KV cache holds "
+                f"{max(requests, 0.0):.2f} requests of {isl + osl:,.0f} tokens and stops "
+                "('The amount of KV cache memory is insufficient', tuning.py); with "
+                "--max_batch_size and --max_num_tokens given it runs, and this prediction "
+                f"assumes its smallest cap, {bs} sequences"
+            )
+            return OfflineSettings(bs, max(tokens, math.ceil(isl) + bs), requests, how, note)
     # chunked prefill off (trtllm-bench's default): a whole prompt fits one iteration
     tokens = max(tokens, math.ceil(isl) + bs)
     return OfflineSettings(bs, tokens, requests, how)

@@ -88,8 +88,10 @@ def predict_cmd(
         bool,
         typer.Option(
             "--max-throughput",
-            help="Largest batch the KV cache holds (sequences of the full isl + osl, every "
-            "engine, within the engine's max_num_seqs per rank).",
+            help="An offline run: the largest batch the KV cache holds (sequences of the full "
+            "isl + osl) under the caps the engine's offline benchmark configures per rank "
+            "(trtllm: trtllm-bench's own sizing; others: their offline max_num_seqs); "
+            "--explain says which.",
         ),
     ] = False,
     engine: Annotated[str, typer.Option(help="vllm, sglang, trtllm, llamacpp.")] = "vllm",

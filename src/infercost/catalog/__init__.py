@@ -213,6 +213,9 @@ def _model_index() -> tuple[dict[str, ModelArch], dict[str, ModelArch], dict[str
     return exact, family, notes
 
 
+_RELEASE = re.compile(r"(?:^|-)(v0-\d+)(?=-|$)")
+
+
 def get_model(name: str) -> ModelArch:
     """The model a spelling names: an HF id, a catalog id, or a common spelling
     (``llama-3.1-70b``); instruct/chat/dated variants resolve to the catalogued architecture.
@@ -225,9 +228,15 @@ def get_model(name: str) -> ModelArch:
         if key in exact:
             return exact[key]
     fam = family_key(name)
-    if fam in family:
-        return family[fam]
     ids = [m.id for m in load_models()]
+    if fam in family:
+        arch = family[fam]
+        # Mistral-style release suffixes (v0.1, v0.2, v0.3) name different checkpoints
+        # (Mistral-7B v0.1 has a 4,096-token sliding window and a 32,000 vocabulary, v0.3 a
+        # 32,768 one): a release the catalog does not hold is unknown, not another release
+        wanted, held = _RELEASE.findall(normalize(name)), _RELEASE.findall(normalize(arch.id))
+        if not (wanted and held and wanted != held):
+            return arch
     raise UnknownNameError("model", name, closest(name, ids))
 
 

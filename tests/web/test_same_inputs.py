@@ -214,3 +214,18 @@ def test_search_cards_label_both_dollar_per_m_conventions(client: TestClient) ->
         value = json.dumps(w[key]).replace('"', "&quot;")
         head = html.split(f'data-key="winner_{key}" data-value="{value}">')[1].split("</div>")[0]
         assert head == f'<div class="label">{label}'
+
+
+def test_an_unknown_or_repeated_parameter_is_an_error_not_dropped(client: TestClient) -> None:
+    # QA: gpu_hour=2.5 (for gpu_hour_usd) was dropped and the page priced at the default
+    # offer; REST answers an unknown key with 422. The page now names it and its near miss.
+    base = "/predict?model=llama-3.1-8b&gpu=H100&isl=1000&osl=200&concurrency=16"
+    res = client.get(f"{base}&gpu_hour=2.5&format=json")
+    assert res.status_code == 400
+    assert "gpu_hour" in res.json()["error"] and "gpu_hour_usd" in res.json()["error"]
+    twice = client.get(f"{base}&concurrency=32&format=json")
+    assert twice.status_code == 400 and "more than once" in twice.json()["error"]
+    html = client.get(f"{base}&bogus=1")
+    assert html.status_code == 400 and "Unknown parameter" in html.text
+    # format is case-insensitive
+    assert client.get(f"{base}&format=JSON").headers["content-type"].startswith("application/json")

@@ -30,6 +30,7 @@ from infercost.api.predict import PredictRequest, run_predict
 from infercost.api.respond import compute
 from infercost.api.schema import LIMITS
 from infercost.api.simulate import SimulateRequest, run_simulate
+from infercost.catalog.names import closest
 from infercost.catalog.pricing import STALE_AFTER_DAYS
 from infercost.errors import InfercostError, InputError
 from infercost.explain import readable
@@ -553,6 +554,7 @@ def page_inputs(spec: Page, request: Request) -> tuple[dict[str, str], bool]:
     library's default (the CLI's and the REST API's), and the example never fills it in.
     """
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "format"]
+    _check_names(spec, [k for k, _ in query])
     given = {k: v.strip() for k, v in query if v.strip()}
     given.pop(LEDGER_KEY, None)  # the ledger is the service's, never the URL's
     if not query:
@@ -560,10 +562,37 @@ def page_inputs(spec: Page, request: Request) -> tuple[dict[str, str], bool]:
     return given, False
 
 
+def _check_names(spec: Page, names: list[str]) -> None:
+    """An unknown or repeated query parameter is an error, as an unknown or repeated key is
+    for the REST API: a misspelt ``gpu_hour`` must not be dropped in silence.
+
+    Raises:
+        InputError: naming the parameter, the closest known one and the page's inputs.
+    """
+    known = [f.name for f in spec.fields]
+    for name in names:
+        if name not in known:
+            near = closest(name, known, 1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            raise InputError(
+                f"Unknown parameter {name!r}{hint}. {spec.path} takes: "
+                f"{', '.join(known)}, and format=json."
+            )
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"Parameter {twice[0]!r} is given more than once; give it once.")
+
+
 def _handler(spec: Page) -> Callable[[Request], Any]:
     async def handle(request: Request) -> Response:
-        want_json = request.query_params.get("format", "") == "json"
-        values, example = page_inputs(spec, request)
+        want_json = request.query_params.get("format", "").strip().lower() == "json"
+        try:
+            values, example = page_inputs(spec, request)
+        except InputError as err:
+            if want_json:
+                return JSONResponse({"error": str(err), "type": type(err).__name__}, 400)
+            html = page(spec.title, spec.path, error_box(str(err)), spec.lead)
+            return HTMLResponse(html, status_code=400)
         shown = dict(values)
         if spec.needs_ledger:
             values[LEDGER_KEY] = request.app.state.settings.ledger or ""

@@ -545,3 +545,13 @@ def test_predict_allow_spot_needs_an_offer() -> None:
     r = runner.invoke(app, ["predict", "--model", "llama-3.1-8b", "--gpu", "H100", "--isl", "100",
                             "--osl", "10", "--concurrency", "4", "--allow-spot"])  # fmt: skip
     assert r.exit_code == 1 and "--allow-spot only acts with --offer" in str(r.exception)
+
+
+def test_scenarios_without_a_volume_says_the_monthly_figures_are_zero() -> None:
+    # QA: every projection row showed "tokens/month 0, $/month $0.00" with no word why
+    args = ["plan", "scenarios", "--usd-per-m", "0.5", "--decline-per-year", "0.3"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "assumed: no --tokens-per-month" in result.output
+    given = runner.invoke(app, [*args, "--tokens-per-month", "1e9"], env={"COLUMNS": "200"})
+    assert given.exit_code == 0 and "assumed: no --tokens-per-month" not in given.output

@@ -1010,7 +1010,9 @@ def payback_command(
 @plan_app.command("scenarios")
 def scenarios_command(
     usd_per_m: float | None = typer.Option(None, help="$/M today (default: from --model)."),
-    tokens_per_month: float = typer.Option(0.0, help="Tokens per month today."),
+    tokens_per_month: float | None = typer.Option(
+        None, help="Tokens per month today (without it: $/M only, $/month left at 0)."
+    ),
     decline_per_year: float | None = typer.Option(
         None, help="Price decline per year, 0-1 (default: the hardware trend of --model)."
     ),
@@ -1076,7 +1078,7 @@ def scenarios_command(
         usd_per_m = float(generations.usd_per_m.min())
     projection = project(
         usd_per_m,
-        tokens_per_month,
+        tokens_per_month or 0.0,
         decline_per_year=decline_per_year,
         years=years,
         volume_growth_per_year=volume_growth_per_year,
@@ -1120,6 +1122,12 @@ def scenarios_command(
     ):
         return
     plan_tables.render_scenarios(_out, projection, growth, generations)
+    if tokens_per_month is None:
+        _out.print(
+            "assumed: no --tokens-per-month, so the projection's tokens/month and $/month are "
+            "0; its $/M per year holds. Give today's volume for the monthly figures.",
+            markup=False,
+        )
     if generations is not None:
         _print_prices(list(generations.best))
     _chart_note(html, png)

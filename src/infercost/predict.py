@@ -29,7 +29,7 @@ from infercost.catalog import (
     load_quant_formats,
 )
 from infercost.catalog.loader import apply_engine_profile, load_model_aliases
-from infercost.catalog.names import dtype_hint
+from infercost.catalog.names import dtype_hint, family_key
 from infercost.catalog.pricing import default_offer, get_offer, load_offers
 from infercost.catalog.schema import (
     DTYPE_BYTES,
@@ -362,7 +362,12 @@ def resolve(
     hint = dtype_hint(model) if model and not model_config else None
     notes: list[str] = [f"config default: {d}" for d in arch.defaults_applied]
     if arch.vision_note:
-        notes.append(arch.vision_note)
+        # a name resolved to another entry (an alias, a text-only sibling such as
+        # Kimi-K2-Thinking -> Kimi-K2.5) says whose checkpoint the note is about
+        other = model is not None and not model_config and family_key(model) != family_key(arch.id)
+        notes.append(
+            f"{arch.id} (the architecture used): {arch.vision_note}" if other else arch.vision_note
+        )
     fmt = get_quant_format(weight_dtype or hint or default_weight_dtype(arch))
     refused = engine_weight_format_error(eng.id, fmt, bool(weight_dtype))
     if refused:

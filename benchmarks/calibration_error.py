@@ -47,6 +47,7 @@ from infercost.calibrate.error import (
 from infercost.calibrate.evaluate import Prepared, prepare, scorable
 from infercost.calibrate.importers import import_calibration_csv
 from infercost.errors import InfercostError
+from infercost.perf.errors_band import ATTENTION_DP
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CSV = ROOT.parent / "shared" / "validation" / "calibration.csv"
@@ -222,6 +223,8 @@ def write_bands(rows: list[RowError]) -> None:
         parts = r.regime.split("|")
         for depth in (4, 3, 2, 1):
             groups["|".join(parts[:depth])][metric].append(r.ape)
+        if r.layout.startswith("DEP"):  # attention DP + EP: its own band (perf.errors_band)
+            groups["|".join([*parts[:3], ATTENTION_DP])][metric].append(r.ape)
         pooled[metric].append(r.ape)
 
     def med(d: dict[str, list[float]]) -> dict[str, float]:
@@ -230,7 +233,8 @@ def write_bands(rows: list[RowError]) -> None:
     out = {
         "description": "median absolute relative error of held-out (leave-one-source-out) "
         "predictions on the shared/validation files scored, per regime "
-        "engine|gpu generation|dense or moe|memory- or compute-bound decode",
+        "engine|gpu generation|dense or moe|memory- or compute-bound decode, and "
+        "engine|gpu generation|moe|attention-dp for attention-DP + EP layouts",
         "regimes": {k: med(v) for k, v in sorted(groups.items()) if med(v)},
         "pooled": med(pooled),
     }

@@ -1435,8 +1435,8 @@ def _error_band(r: Resolved, sp: ServingPoint, profile: str | None) -> dict[str,
     band = _copy_dicts(
         _band_memo.get(
             (r.model, r.acc),
-            (r.engine.id, is_memory_bound(share)),
-            lambda: error_band_for(r.engine.id, r.acc, r.model, share),
+            (r.engine.id, is_memory_bound(share), r.attention_dp),
+            lambda: error_band_for(r.engine.id, r.acc, r.model, share, r.attention_dp),
         )
     )
     if band is None:

@@ -5,6 +5,7 @@ would otherwise print the shipped ±22 % as if it applied."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -83,3 +84,18 @@ def test_e2e_band_is_at_least_its_parts() -> None:
     parts = (b["ttft_s"] * p.ttft_s + b["tpot_s"] * (p.e2e_s - p.ttft_s)) / p.e2e_s
     assert b["e2e_s"] >= min(b["ttft_s"], b["tpot_s"])
     assert b["e2e_s"] == pytest.approx(max(parts, b["output_tok_s"]), abs=0.002)
+
+
+def test_an_attention_dp_layout_gets_its_own_held_out_band() -> None:
+    # DEP layouts (attention DP + EP) are scored apart (error_bands.json
+    # "trtllm|hopper|moe|attention-dp"): the model is further off on them (TRTDEV's DEP rows,
+    # docs/accuracy.md) than on TP layouts, and the band must say so.
+    kw: dict[str, Any] = {"engine": "trtllm", "max_throughput": True, "gpu_hour_usd": 2.0}
+    dep = predict(
+        "deepseek-ai/DeepSeek-R1", "H200", 1024, 1024, num_gpus=8, dp=8, tp=1, ep=8, **kw
+    )
+    tp8 = predict("deepseek-ai/DeepSeek-R1", "H200", 1024, 1024, num_gpus=8, tp=8, **kw)
+    assert dep.error_band is not None and tp8.error_band is not None
+    used = dep.error_band["basis"]["regime_used"]["output_tok_s"]
+    assert used == "trtllm|hopper|moe|attention-dp"
+    assert dep.error_band["output_tok_s"] > tp8.error_band["output_tok_s"]

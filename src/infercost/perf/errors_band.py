@@ -37,13 +37,24 @@ def regime_key(engine: str, acc: Accelerator, m: ModelArch, memory_bound_share: 
     return f"{engine}|{acc.generation}|{'moe' if m.is_moe else 'dense'}|{bound}"
 
 
+#: The regime suffix of attention-DP + EP layouts (DEP): their held-out error is kept apart,
+#: since the model is further off on them (docs/accuracy.md) than on TP layouts of the same
+#: engine and GPU generation.
+ATTENTION_DP = "attention-dp"
+
+
 def error_band_for(
-    engine: str, acc: Accelerator, m: ModelArch, memory_bound_share: float
+    engine: str,
+    acc: Accelerator,
+    m: ModelArch,
+    memory_bound_share: float,
+    attention_dp: bool = False,
 ) -> dict[str, Any]:
     """Relative error band per metric for this regime.
 
     For each metric the most specific regime key that has a held-out figure for it is used
-    (engine|generation|dense-or-moe|bound, then coarser keys, then the pooled figure).
+    (engine|generation|moe|attention-dp for an attention-DP + EP layout, then
+    engine|generation|dense-or-moe|bound, then coarser keys, then the pooled figure).
 
     E2E takes at least the throughput's band (in a closed loop tok/s = N x osl / E2E).
 
@@ -57,6 +68,8 @@ def error_band_for(
     key = regime_key(engine, acc, m, memory_bound_share)
     parts = key.split("|")
     candidates = ["|".join(parts[:depth]) for depth in (4, 3, 2, 1)]
+    if attention_dp:  # a DEP layout: its own held-out error first, where measured
+        candidates.insert(0, "|".join([*parts[:3], ATTENTION_DP]))
     out: dict[str, Any] = {}
     basis: dict[str, str] = {}
     metrics = sorted({k for r in regimes.values() for k in r} | set(bands.get("pooled", {})))

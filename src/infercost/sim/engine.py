@@ -13,7 +13,6 @@ import heapq
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -296,11 +295,12 @@ class _Recorder:
                 replica=np.full(n, -1, dtype=np.int64),
                 rejected=np.zeros(n, dtype=np.bool_),
             )
-        #: finished requests not yet reduced, one tuple each (the :attr:`record_fields`), in
-        #: finish order; replicas append to it themselves through ``direct_records`` (see
-        #: :class:`~infercost.sim.scheduler.Sink`)
-        self.records: list[tuple[float, ...]] = []
-        self.direct_records: list[tuple[float, ...]] | None = self.records
+        #: finished requests not yet reduced, in finish order, flat: the values of each one's
+        #: :attr:`record_fields`, record after record (numpy converts a flat list of numbers
+        #: faster than a list of tuples); replicas extend it themselves through
+        #: ``direct_records`` (see :class:`~infercost.sim.scheduler.Sink`)
+        self.records: list[float] = []
+        self.direct_records: list[float] | None = self.records
         #: the fields of a record (an open loop's, :data:`_SHORT_FIELDS`); preemptions and
         #: replica only where timings are kept
         self.record_fields: tuple[str, ...] = _SHORT_FIELDS if keep else _SHORT_FIELDS[:4]
@@ -328,13 +328,13 @@ class _Recorder:
         counts and sums are computed per batch in :meth:`flush`)."""
         r = self.reqs
         buf = self.records
-        buf.append((
+        buf.extend((
             r.gid[i], r.sched_s[i], r.first_s[i], r.finish_s[i], r.preempts[i], r.replica[i],
         ) if self.timings is not None else (
             r.gid[i], r.sched_s[i], r.first_s[i], r.finish_s[i],
         ))  # fmt: skip
         r.free_slots.append(i)
-        if len(buf) >= _FLUSH:
+        if len(buf) >= _FLUSH * len(self.record_fields):
             self.drain()
 
     def rejected(self, i: int) -> None:
@@ -362,9 +362,10 @@ class _Recorder:
         """Reduce the buffered records in whole batches of :data:`_FLUSH` (the rest stays
         buffered): the same batches as reducing each batch as its last record comes."""
         buf = self.records
-        while len(buf) >= _FLUSH:
-            self._reduce(buf[:_FLUSH])
-            del buf[:_FLUSH]
+        batch = _FLUSH * len(self.record_fields)  # values of _FLUSH records
+        while len(buf) >= batch:
+            self._reduce(buf[:batch])
+            del buf[:batch]
 
     def flush(self) -> None:
         """Turn the buffered records into latencies (one numpy pass per batch: the same
@@ -409,13 +410,12 @@ class _Recorder:
             self._left(c, len(j))
         return arrival, isl, osl
 
-    def _reduce(self, records: list[tuple[float, ...]]) -> None:
-        """One batch of records: latencies into the arrays, counts and sums."""
+    def _reduce(self, records: list[float]) -> None:
+        """One batch of records (flat, :attr:`records`): latencies into the arrays, counts
+        and sums."""
         # (records, fields); ids and tokens < 2^53 are exact in float64
         w = len(self.record_fields)
-        a = np.fromiter(
-            chain.from_iterable(records), dtype=np.float64, count=w * len(records)
-        ).reshape(-1, w)
+        a = np.array(records, dtype=np.float64).reshape(-1, w)
         g = a[:, 0].astype(np.int64)
         if w <= 6:  # an open loop's: the rest from the workload
             sched, first, finish = a[:, 1], a[:, 2], a[:, 3]
@@ -531,7 +531,7 @@ class _ClosedRecorder(_Recorder):
         """Sink: slot ``i`` finished; record it and send its client's next request."""
         r = self.reqs
         end, k = r.finish_s[i], r.replica[i]
-        self.records.append((
+        self.records.extend((
             r.gid[i], r.arrival_s[i], r.ready_s[i], r.sched_s[i], r.first_s[i], end,
             r.isl[i], r.osl[i], r.preempts[i], k,
         ) if self.timings is not None else (
@@ -539,7 +539,7 @@ class _ClosedRecorder(_Recorder):
             r.isl[i], r.osl[i],
         ))  # fmt: skip
         r.free_slots.append(i)
-        if len(self.records) >= _FLUSH:
+        if len(self.records) >= _FLUSH * len(self.record_fields):
             self.drain()
         self._next(end, k)
 

@@ -71,20 +71,22 @@ _LINEAR_RTOL = 1e-9
 #: records a sink's ``direct_records`` holds at most before the replica calls its ``drain``
 #: (the recorder reduces them in batches of this size)
 _RECORDS = 1 << 14
+#: the prompt chunks of an iteration that runs a lone request (never appended to)
+_NO_CHUNKS: list[tuple[int, int]] = []
 
 
 class Sink(Protocol):
     """Where a replica reports requests that leave it (the simulation's metric recorder).
 
     A sink may also have ``direct_records``, a list, and ``drain()``: the replica's loop then
-    appends what ``finished`` would record, the tuple (gid, scheduled, first token and finish
-    times, preemptions, replica), to that list itself and frees the slot, and calls
-    ``drain()`` once the list holds :data:`_RECORDS` records or more; ``finished`` is still
-    called for the rarer paths. The same records in the same order, without a call per
-    request. A sink whose ``record_fields`` has 4 entries takes the tuple without the last
-    two. Such a sink reads each request's arrival and ready times and lengths from the
-    workload by gid: requests a :class:`Feed` queues leave the slot's ``arrival_s`` and
-    ``ready_s`` unset."""
+    extends that list with what ``finished`` would record, the values (gid, scheduled, first
+    token and finish times, preemptions, replica), itself (a flat list: record after record)
+    and frees the slot, and calls ``drain()`` once the list holds :data:`_RECORDS` records or
+    more; ``finished`` is still called for the rarer paths. The same records in the same
+    order, without a call per request. A sink whose ``record_fields`` has 4 entries takes
+    the record without the last two values. Such a sink reads each request's arrival and
+    ready times and lengths from the workload by gid: requests a :class:`Feed` queues leave
+    the slot's ``arrival_s`` and ``ready_s`` unset."""
 
     def finished(self, i: int) -> None:
         """Request in slot ``i`` produced its last token (``finish_s`` is set)."""
@@ -145,7 +147,7 @@ class Requests:
         self.pf_done: list[int] = []
         self.g_entry: list[int] = []
         self.ctx_entry: list[float] = []
-        self.shared: list[int] = []
+        self.shared: list[float] = []  # shared prefix tokens (a float: kv arithmetic)
         self.reserve: list[float] = []
         self.epoch: list[int] = []
 
@@ -196,7 +198,7 @@ class Requests:
         self.pf_done.append(0)
         self.g_entry.append(0)
         self.ctx_entry.append(0.0)
-        self.shared.append(0)
+        self.shared.append(0.0)
         self.reserve.append(0.0)
         self.epoch.append(0)
         return len(self.gid) - 1
@@ -264,8 +266,10 @@ class Replica:
         self.reqs = reqs
         self.sink = sink
         # the sink's record list the loop appends to itself, or None: a call per finish
-        self._records: list[tuple[float, ...]] | None = getattr(sink, "direct_records", None)
+        self._records: list[float] | None = getattr(sink, "direct_records", None)
         self._whole_records = len(getattr(sink, "record_fields", "012345")) == 6
+        # values of _RECORDS records in that (flat) list
+        self._records_max = _RECORDS * (6 if self._whole_records else 4)
         self.fast = FastStep(cfg.step)
         self._time_fn = self.fast.time_fn()  # time_s, specialised where it can be
         spec = cfg.spec
@@ -369,7 +373,7 @@ class Replica:
                 if entry[1] == 0:
                     self.lru.pop(pid, None)
                 entry[1] += 1
-        r.shared[i] = shared
+        r.shared[i] = float(shared)
         r.pf_target[i] = target
         r.pf_done[i] = hit
         r.reserve[i] = reserve
@@ -562,7 +566,7 @@ class Replica:
         self._loop(-math.inf, feed)
         # the sink's records are drained once per chunk here (the loop drains them after
         # prompt iterations only when it is not fed): the same batches (Sink.direct_records)
-        if self._records is not None and len(self._records) >= _RECORDS:
+        if self._records is not None and len(self._records) >= self._records_max:
             self.sink.drain()  # type: ignore[attr-defined]
 
     def _store(self, t: float, G: int, C: float, B: int, kvp: float, kvf: float) -> None:
@@ -594,7 +598,8 @@ class Replica:
         replica_l, preempts = r.replica, r.preempts
         nan = math.nan
         records = self._records
-        record = records.append if records is not None else None
+        record = records.extend if records is not None else None
+        records_max = self._records_max
         # records drained after prompt iterations (else once per chunk, by serve)
         drain_each = records is not None and feed is None
         whole_records = self._whole_records
@@ -720,30 +725,38 @@ class Replica:
                 # prompt in this iteration (the common case at any load below saturation):
                 # what the general path below does for it, without the chunk list and the
                 # prefilling list. Otherwise (or if it does not fit) the general path.
-                lone = -1
+                # (``lone`` is None or a slot, tested with ``is``: a comparison guarding a
+                # long block does not specialise)
+                lone = None
+                chunks = _NO_CHUNKS
                 if not prefilling and inline_step and len(waiting) == 1 and hbn < hb_seqs:
                     i = waiting[0]
                     g_i = int(gen[i]) if preempted else 0
                     target = isl[i] + g_i
-                    if target <= budget and not (
+                    # the prompt as a float (exact) for the float arithmetic below and the
+                    # step time: float-with-float operations specialise (int-with-float
+                    # ones do not), with the same bits
+                    ftarget = float(target)
+                    if ftarget <= budget and not (
                         (ptoks[i] and prefix_caching and pids[i] >= 0) or lru
                     ):
                         # the room it needs (as the general path; its reservation of 0.0
-                        # under "prompt" left out: adding 0.0 changes no bits)
+                        # under "prompt" left out: adding 0.0 changes no bits); the KV
+                        # tokens in use are used0 (kvp + kvs + hbn, the same sum)
                         if full:
                             reserve = float(osl[i] - g_i)
-                            need = target + hb + reserve
-                            used = kvp + kvs + hbn + kvf
+                            need = ftarget + hb + reserve
+                            used = used0 + kvf
                         else:
-                            need = target + hb + Bf * E
-                            used = kvp + kvs + hbn
+                            need = ftarget + hb + Bf * E
+                            used = used0
                         if used + need <= cap:
-                            shared_l[i] = 0
+                            shared_l[i] = 0.0
                             pf_target[i] = target
                             state[i] = PREFILLING
                             if not preempted or sched_s[i] != sched_s[i]:  # NaN: first
                                 sched_s[i] = t
-                            kvp += target
+                            kvp += ftarget
                             if full:
                                 reserve_l[i] = reserve
                                 kvf += reserve
@@ -754,66 +767,67 @@ class Replica:
                             p = pairs0.get(target)
                             if p is None:
                                 p = pairs0[target] = chunk_pairs(target, 0)
-                            dt = time_s(bf, C, target, 1, 0.0, p, q)
-                chunks: list[tuple[int, int]] = []
-                for i in prefilling:
-                    n = pf_target[i] - pf_done[i]
-                    if n > budget:
-                        n = int(budget)
-                    chunks.append((i, n))
-                    budget -= n
-                    if budget <= 0:
-                        break
-                while lone < 0 and budget > 0.0 and waiting and hbn < hb_seqs:
-                    i = waiting[0]
-                    # admission (Replica._admit), inline for a request without a cacheable
-                    # prefix while no unreferenced prefix could be evicted
-                    g_i = int(gen[i]) if preempted else 0  # tokens generated before
-                    target = isl[i] + g_i
-                    if (ptoks[i] and prefix_caching and pids[i] >= 0) or lru:
-                        self._store(t, G, C, B, kvp, kvf)
-                        ok = self._admit(i)
-                        kvp, kvs, kvf = self.kv_private, self.kv_shared, self.kv_future
-                        hbn = hb * len(running)
-                        if not ok:  # it may have evicted cached prefixes
-                            used0 = kvp + kvs + hbn
-                            break
+                            dt = time_s(bf, C, ftarget, 1.0, 0.0, p, q)
+                if lone is None:  # the general path: prompt chunks in a list
+                    chunks = []
+                    for i in prefilling:
                         n = pf_target[i] - pf_done[i]
-                    else:
-                        # room for the prompt, and the outputs under "full" (kv_future
-                        # tracked there only); under "prompt" one decode step of the running
-                        # sequences (Replica._admit; its reservation of 0.0 left out)
-                        if full:
-                            reserve = float(osl[i] - g_i)
-                            need = target + hb + reserve
-                            used = kvp + kvs + hbn + kvf
-                        else:
-                            need = target + hb + Bf * E
-                            used = kvp + kvs + hbn
-                        if used + need > cap:
+                        if n > budget:
+                            n = int(budget)
+                        chunks.append((i, n))
+                        budget -= n
+                        if budget <= 0:
                             break
-                        shared_l[i] = 0
-                        pf_target[i] = target
-                        pf_done[i] = 0
-                        state[i] = PREFILLING
-                        if not preempted or sched_s[i] != sched_s[i]:  # NaN: first admission
-                            sched_s[i] = t
-                        kvp += target
-                        if full:
-                            reserve_l[i] = reserve
-                            kvf += reserve
-                        running[i] = None
-                        hbn += hb
-                        prefilling.append(i)
-                        n = target
-                    waiting.popleft()
-                    if n > budget:
-                        n = int(budget)
-                    chunks.append((i, n))
-                    budget -= n
-                if lone >= 0 or chunks:
+                    while budget > 0.0 and waiting and hbn < hb_seqs:
+                        i = waiting[0]
+                        # admission (Replica._admit), inline for a request without a cacheable
+                        # prefix while no unreferenced prefix could be evicted
+                        g_i = int(gen[i]) if preempted else 0  # tokens generated before
+                        target = isl[i] + g_i
+                        if (ptoks[i] and prefix_caching and pids[i] >= 0) or lru:
+                            self._store(t, G, C, B, kvp, kvf)
+                            ok = self._admit(i)
+                            kvp, kvs, kvf = self.kv_private, self.kv_shared, self.kv_future
+                            hbn = hb * len(running)
+                            if not ok:  # it may have evicted cached prefixes
+                                used0 = kvp + kvs + hbn
+                                break
+                            n = pf_target[i] - pf_done[i]
+                        else:
+                            # room for the prompt, and the outputs under "full" (kv_future
+                            # tracked there only); under "prompt" one decode step of the running
+                            # sequences (Replica._admit; its reservation of 0.0 left out)
+                            if full:
+                                reserve = float(osl[i] - g_i)
+                                need = target + hb + reserve
+                                used = kvp + kvs + hbn + kvf
+                            else:
+                                need = target + hb + Bf * E
+                                used = kvp + kvs + hbn
+                            if used + need > cap:
+                                break
+                            shared_l[i] = 0.0
+                            pf_target[i] = target
+                            pf_done[i] = 0
+                            state[i] = PREFILLING
+                            if not preempted or sched_s[i] != sched_s[i]:  # NaN: first admission
+                                sched_s[i] = t
+                            kvp += target
+                            if full:
+                                reserve_l[i] = reserve
+                                kvf += reserve
+                            running[i] = None
+                            hbn += hb
+                            prefilling.append(i)
+                            n = target
+                        waiting.popleft()
+                        if n > budget:
+                            n = int(budget)
+                        chunks.append((i, n))
+                        budget -= n
+                if lone is not None or chunks:
                     # one iteration with prompt chunks and the running decodes
-                    if lone >= 0:
+                    if lone is not None:
                         pass  # its step time above
                     elif inline_step:
                         tokens = 0
@@ -830,7 +844,7 @@ class Replica:
                                 if p is None:
                                     p = pairs0[n] = chunk_pairs(n, 0)
                                 pairs += p
-                        dt = time_s(bf, C, tokens, len(chunks), eff, pairs, q)
+                        dt = time_s(bf, C, float(tokens), float(len(chunks)), eff, pairs, q)
                     else:
                         self.C = C
                         self.b = B
@@ -890,7 +904,7 @@ class Replica:
                                     free(i)
                     # prompts done: each request samples its first token, then decodes (in
                     # admission order: the chunks follow the prefilling list)
-                    if lone >= 0:
+                    if lone is not None:
                         i = lone
                         pf_done[i] = target
                         if not preempted and one_token:
@@ -908,7 +922,7 @@ class Replica:
                             steps = ceil(remaining / E - 1e-9) if remaining > 0.0 else 0
                             if steps < 1 and remaining > 0.0:
                                 steps = 1
-                        ctx = float(target)
+                        ctx = ftarget
                         ctx_entry[i] = ctx
                         g_entry[i] = G
                         state[i] = DECODING
@@ -961,7 +975,7 @@ class Replica:
                             prefilling.clear()
                         elif done:
                             prefilling[:] = [i for i in prefilling if state[i] == PREFILLING]
-                    if drain_each and len(records) >= _RECORDS:  # type: ignore[arg-type]
+                    if drain_each and len(records) >= records_max:  # type: ignore[arg-type]
                         self.sink.drain()  # type: ignore[attr-defined]
                     # straight on to the decode-only runs when the loop's next pass would go
                     # there (nothing waits or prefills, the horizon is ahead, the KV cache
@@ -1032,19 +1046,32 @@ class Replica:
                     n = n_max
                     need = until_s - t
                     if dt >= need:
-                        # the horizon falls inside: Replica._partial_run, inline (2 beta =
-                        # 4 hbeta exactly)
-                        a = t0 - hbeta
-                        disc = a * a + 4.0 * hbeta * need
-                        if a > 0.0:
-                            n = ceil(2.0 * need / (a + sqrt(disc if disc > 0.0 else 0.0)) - 1e-9)
-                            n = 1 if n < 1 else n_max if n > n_max else n
-                            m = n + 0.0
+                        # the horizon falls inside: the first iteration that ends at or after
+                        # it (as Replica._partial_run). The steps only grow, so the iteration
+                        # at which steps as long as the first would reach it, ceil(need /
+                        # t0), is never early, and it is the one unless the steps grow by a
+                        # whole step on the way (rare): a division instead of the root of the
+                        # quadratic. Where it is late (its predecessor already reaches the
+                        # horizon), the root (2 beta = 4 hbeta exactly). dt is nondecreasing in
+                        # n, so the loops below settle on the same iteration from either.
+                        n = ceil(need / t0) if t0 > 0.0 else n_max
+                        if n > n_max:
+                            n = n_max
+                        m = n + 0.0
                         k = m - 1.0
-                        while n > 1 and k * t0 + hbeta * k * (k - 1.0) >= need:
-                            n -= 1
-                            m = k
-                            k -= 1.0
+                        if n > 1 and k * t0 + hbeta * k * (k - 1.0) >= need:
+                            a = t0 - hbeta
+                            if a > 0.0:
+                                disc = a * a + 4.0 * hbeta * need
+                                root = a + sqrt(disc if disc > 0.0 else 0.0)
+                                n = ceil(2.0 * need / root - 1e-9)
+                                n = 1 if n < 1 else n_max if n > n_max else n
+                                m = n + 0.0
+                                k = m - 1.0
+                            while n > 1 and k * t0 + hbeta * k * (k - 1.0) >= need:
+                                n -= 1
+                                m = k
+                                k -= 1.0
                         dt = m * t0 + hbeta * m * k
                         while dt < need and n < n_max:
                             n += 1

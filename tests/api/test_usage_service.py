@@ -81,8 +81,9 @@ def test_dashboard_page(ledger: Path) -> None:
     assert data["report"] == cli
     total = json.dumps(float(str(cli["total_usd"])))
     assert f'data-key="total_usd" data-value="{total}"' in page.text
-    # a ledger named in the URL is ignored: the page reads the service's
-    assert web.get("/usage?__ledger__=/nonexistent&format=json").status_code == 200
+    # a ledger named in the URL is refused (an unknown parameter): only the service's is read
+    named = web.get("/usage?__ledger__=/nonexistent&format=json")
+    assert named.status_code == 400 and "Unknown parameter '__ledger__'" in named.json()["error"]
 
 
 def test_dashboard_without_a_ledger() -> None:

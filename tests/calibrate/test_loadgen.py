@@ -59,8 +59,11 @@ class TestAgainstFakeServer:
             # Median: one request delayed by the OS scheduler must not decide the test.
             assert summary["median_ttft_ms"] == pytest.approx(TTFT_S * 1e3, rel=0.05)
             assert summary["mean_ttft_ms"] == pytest.approx(TTFT_S * 1e3, rel=0.10)
-            assert 1e3 / summary["mean_tpot_ms"] == pytest.approx(TOKENS_PER_S, rel=0.05)
-            assert 1e3 / summary["mean_itl_ms"] == pytest.approx(TOKENS_PER_S, rel=0.05)
+            # TPOT = (E2E - TTFT) / 15 spans only 150 ms: a first token read 15 ms late (the
+            # client overhead above) moves it by 10 %, so the rate gets the mean TTFT's bound
+            # (a clean-clone CI run on a busy host measured 105.7 tok/s)
+            assert 1e3 / summary["mean_tpot_ms"] == pytest.approx(TOKENS_PER_S, rel=0.10)
+            assert 1e3 / summary["mean_itl_ms"] == pytest.approx(TOKENS_PER_S, rel=0.10)
             assert summary["mean_e2el_ms"] == pytest.approx(E2E_S * 1e3, rel=0.05)
 
     def test_counts_and_closed_loop_throughput(self, sweep: Sweep) -> None:

@@ -99,3 +99,17 @@ def test_an_attention_dp_layout_gets_its_own_held_out_band() -> None:
     used = dep.error_band["basis"]["regime_used"]["output_tok_s"]
     assert used == "trtllm|hopper|moe|attention-dp"
     assert dep.error_band["output_tok_s"] > tp8.error_band["output_tok_s"]
+
+
+def test_the_table_shows_no_band_beside_a_missing_figure() -> None:
+    # QA: --osl 1 printed "TPOT — ±11%", a band on a figure there is not; E2E gets its band
+    out = CliRunner().invoke(
+        app,
+        ["predict", "--model", "llama-3.1-8b", "--gpu", "H100", "--isl", "1000", "--osl", "1",
+         "--concurrency", "4", "--gpu-hour-usd", "2"],
+        env={"COLUMNS": "200"},
+    ).output  # fmt: skip
+    tpot = next(line for line in out.splitlines() if "TPOT" in line and "│" in line)
+    assert "—" in tpot and "±" not in tpot
+    e2e = next(line for line in out.splitlines() if "E2E" in line and "│" in line)
+    assert "±" in e2e

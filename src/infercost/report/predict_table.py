@@ -33,9 +33,10 @@ def render_prediction(p: Prediction, console: Console) -> None:
     t.add_column("value")
     band = p.error_band or {}
 
-    def b(key: str) -> str:
+    def b(key: str, value: float | None) -> str:
+        """The band beside a figure; none beside a figure there is not (osl 1: no TPOT)."""
         v = band.get(key)
-        return f"  ±{v:.0%}" if isinstance(v, float) else ""
+        return f"  ±{v:.0%}" if isinstance(v, float) and value is not None else ""
 
     rows = [
         (
@@ -47,12 +48,15 @@ def render_prediction(p: Prediction, console: Console) -> None:
         ("concurrency (max KV-limited)", f"{p.concurrency} ({p.max_concurrency})"),
         ("weights per GPU", _fmt(p.weights_bytes_per_gpu, 1e-9, 1, " GB")),
         ("KV cache per token", _fmt(p.kv_bytes_per_token, 1e-3, 1, " kB")),
-        ("output throughput", _fmt(p.output_tok_s, 1, 0, " tok/s") + b("output_tok_s")),
+        (
+            "output throughput",
+            _fmt(p.output_tok_s, 1, 0, " tok/s") + b("output_tok_s", p.output_tok_s),
+        ),
         ("total throughput", _fmt(p.total_tok_s, 1, 0, " tok/s")),
         ("output per GPU", _fmt(p.output_tok_s_per_gpu, 1, 0, " tok/s")),
-        ("TTFT", _fmt(p.ttft_s, 1e3, 1, " ms") + b("ttft_s")),
-        ("TPOT", _fmt(p.tpot_s, 1e3, 1, " ms") + b("tpot_s")),
-        ("E2E", _fmt(p.e2e_s, 1, 2, " s")),
+        ("TTFT", _fmt(p.ttft_s, 1e3, 1, " ms") + b("ttft_s", p.ttft_s)),
+        ("TPOT", _fmt(p.tpot_s, 1e3, 1, " ms") + b("tpot_s", p.tpot_s)),
+        ("E2E", _fmt(p.e2e_s, 1, 2, " s") + b("e2e_s", p.e2e_s)),
         ("$/GPU-hour", _usd(p.usd_per_gpu_hour)),
         ("$/M input tokens", _usd(p.usd_per_m_input)),
         ("$/M output tokens", _usd(p.usd_per_m_output)),
@@ -79,8 +83,9 @@ def render_prediction(p: Prediction, console: Console) -> None:
                 ("output_tok_s", "throughput"),
                 ("ttft_s", "TTFT"),
                 ("tpot_s", "TPOT"),
+                ("e2e_s", "E2E"),
             )
-            if isinstance(band.get(key), float)
+            if isinstance(band.get(key), float) and getattr(p, key) is not None
         )
         raw_basis = band.get("basis")
         basis: dict[str, Any] = raw_basis if isinstance(raw_basis, dict) else {}

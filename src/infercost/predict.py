@@ -60,6 +60,7 @@ from infercost.perf.memory import (
     cache_bytes_per_sequence_per_gpu,
     engine_kv_budget,
     kv_bytes_per_token,
+    kv_heads_shard,
     max_concurrency,
     sequence_cache_terms,
     weight_bytes,
@@ -445,6 +446,12 @@ def resolve(
         raise InputError(
             f"{given} does not divide {arch.id}'s {arch.num_heads} attention heads; "
             "use a TP that divides it (1, 2, 4, 8 usually)."
+        )
+    if not kv_heads_shard(arch.num_kv_heads, tp):
+        raise InputError(
+            f"--tp {tp} cannot split {arch.id}'s {arch.num_kv_heads} KV heads: the engines "
+            "need TP to divide the KV heads, or the KV heads to divide TP (each then "
+            f"replicated); use a TP that divides {arch.num_kv_heads} or is a multiple of it."
         )
     if arch.num_layers < pp:
         raise InputError(f"--pp {pp} exceeds the model's {arch.num_layers} layers.")

@@ -8,8 +8,10 @@ import pytest
 
 from infercost.catalog import get_accelerator, get_engine, get_model, get_quant_format
 from infercost.errors import InputError
+from infercost.perf.memory import kv_heads_shard
 from infercost.perf.offline import finetune
 from infercost.perf.step import comm_s, decode_step, step_model, with_expert_parallel
+from infercost.plan.layouts import layouts
 from infercost.predict import predict, resolve
 
 M = {"isl": 1000, "osl": 300, "gpu_hour_usd": 2.0}
@@ -233,3 +235,21 @@ def test_on_demand_kv_holds_sequences_at_their_mean_context() -> None:
     t = predict("llama-3.1-70b", "H100", 922, 7373, concurrency=n, engine="trtllm", **kw)
     assert any(f"the engine runs {trt.max_concurrency} at once and queues the rest" in x
                for x in t.notes)  # fmt: skip
+
+
+@pytest.mark.parametrize(("kv_heads", "tp", "ok"), [
+    (8, 1, True), (8, 2, True), (8, 8, True), (8, 16, True),  # divides, or replicated x2
+    (8, 3, False), (8, 6, False), (4, 8, True), (4, 6, False), (1, 8, True),
+])  # fmt: skip
+def test_tp_must_split_the_kv_heads(kv_heads: int, tp: int, ok: bool) -> None:
+    # vLLM's attention layers assert total_num_kv_heads % tp == 0 when there are at least
+    # tp heads, else tp % total_num_kv_heads == 0 (vllm/model_executor/models/llama.py)
+    assert kv_heads_shard(kv_heads, tp) is ok
+
+
+def test_a_tp_that_cannot_split_the_kv_heads_is_refused_and_never_searched() -> None:
+    # QA: plan search picked GLM-4.7 (96 heads, 8 KV heads) on 3 MI325X at TP 3
+    with pytest.raises(InputError, match="cannot split"):
+        resolve("zai-org/GLM-4.7", "MI325X", num_gpus=3, tp=3)
+    lay = layouts(get_model("zai-org/GLM-4.7"), 8)
+    assert set(lay.tp.tolist()) <= {1, 2, 4, 8}

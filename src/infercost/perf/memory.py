@@ -415,3 +415,11 @@ def max_concurrency(
     kv = np.asarray(kv_bytes_per_gpu, dtype=np.float64)
     per_seq = np.asarray(kv_bytes_per_seq_per_gpu, dtype=np.float64)
     return np.asarray(np.floor(np.maximum(kv, 0.0) / per_seq), dtype=np.float64)
+
+
+def kv_heads_shard(num_kv_heads: int, tp: int) -> bool:
+    """Whether TP ranks can hold ``num_kv_heads`` KV heads: TP divides them, or they divide
+    TP and each is replicated (vLLM's attention layers assert exactly this, e.g.
+    vllm/model_executor/models/llama.py ``LlamaAttention``: ``total_num_kv_heads % tp_size``
+    when there are at least tp_size of them, else ``tp_size % total_num_kv_heads``)."""
+    return num_kv_heads % tp == 0 if num_kv_heads >= tp else tp % num_kv_heads == 0

@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from infercost.catalog.schema import ModelArch
 from infercost.errors import InputError
+from infercost.perf.memory import kv_heads_shard
 
 IntArray = npt.NDArray[np.int64]
 
@@ -65,6 +66,8 @@ def layouts(m: ModelArch, max_gpus: int = 8, num_gpus: Sequence[int] | None = No
         for tp in range(1, n + 1):
             pp = n // tp
             if n % tp or m.num_heads % tp or pp > m.num_layers:
+                continue
+            if not kv_heads_shard(m.num_kv_heads, tp):  # resolve's rule (vLLM's assert)
                 continue
             rows.append((n, tp, pp, 1))
             if m.is_moe and tp > 1:  # EP over the GPUs of one stage (resolve's rule)

@@ -141,3 +141,18 @@ def test_a_user_profile_flags_the_shipped_error_band(tmp_path: Path) -> None:
     band = json.loads(result.output)["error_band"]
     assert band["extrapolating"] is True
     assert "profile" in band["basis"]
+
+
+def test_a_measured_zero_is_a_one_line_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # QA: a trtllm-bench report with request_throughput_req_s 0 imported, then fit died in
+    # ZeroDivisionError; a throughput or latency of 0 is no measurement
+    real = Path(__file__).parent / "fixtures" / "real" / "trtllm_bench_report_gptoss_eagle.json"
+    doc = json.loads(real.read_text())
+    doc["performance"]["request_throughput_req_s"] = 0.0
+    bad = tmp_path / "zero.json"
+    bad.write_text(json.dumps(doc))
+    for cmd in ("import", "fit"):
+        line = _error_line(["calibrate", cmd, str(bad), "--gpu", "H200"], capsys)
+        assert "request_throughput_req_s is 0: not a measurement" in line

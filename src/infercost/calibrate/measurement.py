@@ -118,6 +118,12 @@ class Measurement(BaseModel):
     def _consistent(self) -> Self:
         if not math.isfinite(self.value):
             raise ValueError(f"value must be finite, got {self.value}")
+        if self.value == 0:
+            # a throughput or latency of 0 is no measurement (a failed run, a unit slip): it
+            # would divide by zero in every relative error
+            raise ValueError(
+                f"{self.metric} is 0: not a measurement (a failed run or a unit error)"
+            )
         if self.request_rate_qps is not None and not math.isfinite(self.request_rate_qps):
             raise ValueError("request_rate_qps must be finite; use None for an infinite rate")
         if self.mode == "static_batch" and self.concurrency is None:

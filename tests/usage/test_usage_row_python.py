@@ -10,6 +10,7 @@ and quarantines it with its reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,18 @@ def test_a_line_that_is_not_json_alone_goes_to_python(
     # read_json refuses the part: it is read as lines (one Arrow array) converted in SQL,
     # and the one line that is not JSON goes to the Python converter
     assert calls == {"lines": 1, "_convert_lines": 1, "add_line": 1, "add": 1}, calls
+
+
+def test_an_implausible_token_count_is_quarantined(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, month: tuple[Path, Path]
+) -> None:
+    # QA: input_tokens 2^63 - 1 was ingested, then anomalies and export died on INT64
+    # overflow and the report billed $1.4e12; more than 10^8 tokens a request (no model has a
+    # longer context, infercost.domains.MAX_TOKENS_PER_REQUEST) is quarantined
+    lines = month[0].read_text().splitlines(keepends=True)
+    big = '"prompt_tokens": 9223372036854775807'
+    edited = re.sub(r'"prompt_tokens":\s*\d+', big, lines[10], count=1)
+    assert edited != lines[10]
+    _, got = _ingest_with(tmp_path, month, edited)
+    assert len(got) == 1 and got[0][0] == 11
+    assert got[0][1].startswith("implausible count: 9223372036854775807 tokens over 1"), got

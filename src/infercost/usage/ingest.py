@@ -55,6 +55,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from infercost.catalog import get_model
+from infercost.domains import MAX_TOKENS_PER_REQUEST
 from infercost.errors import InputError, UnknownNameError
 from infercost.usage import formats as F
 from infercost.usage.ledger import Ledger, daily_sql
@@ -938,6 +939,11 @@ SELECT p.* EXCLUDE (reason, row_key),
       THEN 'negative count: input ' || p.input_tokens || ', cached ' || p.cached_input_tokens
            || ', cache write ' || p.cache_write_tokens || ', output ' || p.output_tokens
            || ', reasoning ' || p.reasoning_tokens || ', requests ' || p.requests
+    WHEN CAST(greatest(p.input_tokens, p.output_tokens) AS DOUBLE)
+         > CAST(greatest(p.requests, 1) AS DOUBLE) * {MAX_TOKENS_PER_REQUEST}
+      THEN 'implausible count: ' || greatest(p.input_tokens, p.output_tokens)
+           || ' tokens over ' || greatest(p.requests, 1) || ' request(s), more than '
+           || '{MAX_TOKENS_PER_REQUEST:,} a request (no model has a longer context)'
     WHEN p.cached_input_tokens + p.cache_write_tokens > p.input_tokens
       THEN 'cache reads (' || p.cached_input_tokens || ') + writes ('
            || p.cache_write_tokens || ') exceed input tokens (' || p.input_tokens || ')'

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -256,3 +256,19 @@ def test_a_file_wholly_quarantined_under_a_forced_format_says_so(tmp_path: Path)
     assert "re-run with --format auto" in str(res.exception)
     again = CliRunner().invoke(usage_app, ["ingest", src, "--ledger", led, "--json"])
     assert json.loads(again.stdout)["ingested"] == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        # the ledger's times are UTC: an offset moves the instant (QA: +02:00 and -05:00 both
+        # read as 00:00 UTC, so a report window silently missed rows)
+        ("2025-09-01T00:00:00+02:00", datetime(2025, 8, 31, 22, 0)),
+        ("2025-09-01T00:00:00-05:00", datetime(2025, 9, 1, 5, 0)),
+        ("2025-08-31T22:00:00Z", datetime(2025, 8, 31, 22, 0)),
+        ("2025-08-31T22:00:00z", datetime(2025, 8, 31, 22, 0)),
+        ("2025-09-01", datetime(2025, 9, 1)),
+    ],
+)
+def test_report_window_offsets_are_converted_to_utc(text: str, utc: datetime) -> None:
+    assert queries.parse_when(text, "--from") == utc

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -27,7 +27,8 @@ _LOCK = threading.Lock()
 
 
 def parse_when(text: str | None, name: str) -> datetime | None:
-    """An ISO date or time (``2025-08-01``, ``2025-08-01T14:00Z``) as a naive UTC datetime.
+    """An ISO date or time (``2025-08-01``, ``2025-08-01T14:00Z``, ``...T00:00+02:00``) as a
+    naive UTC datetime (an offset is converted to UTC; no offset is read as UTC).
 
     Raises:
         InputError: not ISO; the message names the option.
@@ -35,9 +36,11 @@ def parse_when(text: str | None, name: str) -> datetime | None:
     if text is None or text == "":
         return None
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise InputError(f"{name} {text!r} is not an ISO date or time (2025-08-01).") from None
+    if value.tzinfo is not None:  # an offset moves the instant: the ledger's times are UTC
+        value = value.astimezone(UTC)
     return value.replace(tzinfo=None)
 
 

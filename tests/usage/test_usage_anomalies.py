@@ -135,3 +135,14 @@ def test_bad_threshold_is_an_input_error(month: tuple[Path, AnomalyReport]) -> N
     res = CliRunner().invoke(usage_app, ["anomalies", "--ledger", str(path), "--weeks", "0"])
     assert res.exit_code != 0
     assert "--weeks must lie in [1, 52]" in str(res.exception)
+
+
+def test_a_ledger_without_history_says_it_has_no_baseline(tmp_path: Path) -> None:
+    # QA: a one-day ledger printed "no hour left its usual range" (and notes []), a finding
+    # it could not make: there were no other weeks to compare with
+    fixtures = Path(__file__).parent / "fixtures" / "openai_chat.jsonl"
+    with Ledger(tmp_path / "one.duckdb") as led:
+        ingest(led, [fixtures])
+    res = CliRunner().invoke(usage_app, ["anomalies", "--ledger", str(tmp_path / "one.duckdb")])
+    assert res.exit_code == 0, res.output
+    assert "no baseline" in res.output and "no hour left its usual range" not in res.output

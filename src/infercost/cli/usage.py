@@ -246,7 +246,7 @@ def anomalies_cmd(
             f"{d.explained:.0%}" if d else "-",
         )  # fmt: skip
     _print_table(table)
-    if not rep.anomalies:
+    if not rep.anomalies and not any(n.startswith("no baseline") for n in rep.notes):
         _out.print("no hour left its usual range.")
     for a in rep.anomalies[:3]:
         _out.print(a.message, highlight=False)

@@ -472,6 +472,12 @@ def detect(
         if metric != "spend_usd":
             value = np.where(total["requests"] >= min_requests, value, np.nan)
         med, mad = baseline(value, offsets)
+        if metric == metrics[0] and in_period.any() and not np.isfinite(med[in_period]).any():
+            notes.append(
+                f"no baseline: the ledger holds none of the same weekday-hours in the {weeks} "
+                "week(s) around the period, so no hour can be flagged (not a finding that all "
+                "were normal); ingest more history or widen --weeks"
+            )
         rel, absolute = _FLOOR[metric]
         if metric == "spend_usd":
             absolute = 0.1 * float(np.median(value[in_period])) if in_period.any() else 0.0

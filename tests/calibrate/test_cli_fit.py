@@ -156,3 +156,23 @@ def test_a_measured_zero_is_a_one_line_error_not_a_traceback(
     for cmd in ("import", "fit"):
         line = _error_line(["calibrate", cmd, str(bad), "--gpu", "H200"], capsys)
         assert "request_throughput_req_s is 0: not a measurement" in line
+
+
+def test_a_poor_fit_is_not_saved_unless_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # QA: a vLLM result whose *_ms fields hold seconds fitted to a 34,690 % in-sample error and
+    # was saved all the same. With every latency 1000x too small the fit cannot be good.
+    doc = json.loads((Path(__file__).parent / "fixtures" / "vllm_bench_serve.json").read_text())
+    for key in list(doc):
+        if key.endswith("_ms") and isinstance(doc[key], (int, float)):
+            doc[key] = doc[key] / 1000.0
+    bad = tmp_path / "seconds.json"
+    bad.write_text(json.dumps(doc))
+    out = tmp_path / "p.toml"
+    argv = ["calibrate", "fit", str(bad), "--gpu", "H100", "--out", str(out), "--quiet"]
+    line = _error_line(argv, capsys)
+    assert "not saved: the fit's in-sample median error" in line and not out.exists()
+    result = CliRunner().invoke(app, [*argv, "--keep-poor-fit"])
+    assert result.exit_code == 0, result.output
+    assert out.exists()

@@ -61,6 +61,12 @@ def write_profile(out: Path, fits: dict[str, FitResult], today: date, provenance
         raise InputError(f"{out}: the profile written reads back differently; please report this.")
 
 
+#: In-sample median error above which --out refuses to save without --keep-poor-fit: a fit
+#: this poor (predictions off by 2x on the typical row) almost always means a file states a
+#: wrong unit or configuration (QA: *_ms fields holding seconds fitted to 34,690 %).
+POOR_FIT = 1.0
+
+
 def _at_bound(name: str, value: float) -> bool:
     """True when a fitted value sits on either end of its physical range (a floor of zero, e.g.
     no overhead, is a natural value and does not count)."""
@@ -86,6 +92,14 @@ def fit_cmd(
         typer.Option("--quiet", help="No progress lines (they go to stderr, one per stage)."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    keep_poor_fit: Annotated[
+        bool,
+        typer.Option(
+            "--keep-poor-fit",
+            help=f"Save with --out even when the in-sample median error exceeds "
+            f"{POOR_FIT:.0%} (usually a unit or configuration error in the files).",
+        ),
+    ] = False,
 ) -> None:
     """Fit MBU, MFU and overheads per engine to result files, report the in-sample error of
     the fit; save with --out FILE and use it with
@@ -127,6 +141,14 @@ def fit_cmd(
     rows = score(preps, {e: f.params() for e, f in fits.items()}, not_scored)
     errors = [abs(r.predicted / r.measured - 1.0) for r in rows]
     median = sorted(errors)[len(errors) // 2] if errors else float("nan")
+    worst = max(zip(errors, (r.id for r in rows), strict=True), default=(float("nan"), ""))
+    if out is not None and median > POOR_FIT and not keep_poor_fit:
+        raise InputError(
+            f"not saved: the fit's in-sample median error is {median:.0%} (worst "
+            f"{worst[0]:.0%} on {worst[1]}), so the profile would predict no better; the files "
+            "likely state a wrong unit, GPU, TP or dtype. Fix them, or pass --keep-poor-fit "
+            "to save it anyway."
+        )
     if out is not None:
         provenance = ", ".join(str(p) for p in files)
         write_profile(out, fits, date.today(), provenance)
@@ -139,6 +161,8 @@ def fit_cmd(
                         for e, f in fits.items()
                     },
                     "in_sample_median_ape": median,
+                    "in_sample_max_ape": worst[0],
+                    "worst_id": worst[1],
                     "unused": [{"id": i, "reason": why} for i, why in unused + not_scored],
                     "saved_to": str(out) if out else None,
                 },
@@ -180,7 +204,11 @@ def fit_cmd(
             f"[yellow]only {len(preps)} measurements: parameters the data does not pin down "
             "stay near the engine's defaults (weak prior); check the in-sample error.[/yellow]"
         )
-    console.print(f"in-sample median absolute error: {median:.1%} over {len(rows)} measurements")
+    console.print(
+        f"in-sample median absolute error: {median:.1%} over {len(rows)} measurements; "
+        f"largest {worst[0]:.1%} ({worst[1]})",
+        highlight=False,
+    )
     for e, f in fits.items():
         at_bound = [name for name in FIT_PARAMS if _at_bound(name, f.values[name])]
         if at_bound:

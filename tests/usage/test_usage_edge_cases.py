@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from infercost.api.app import create_app
 from infercost.api.settings import ServiceSettings
 from infercost.cli import app as cli_app
+from infercost.errors import InputError
 from infercost.usage.ingest import ingest
 from infercost.usage.ledger import Ledger
 
@@ -426,3 +427,19 @@ def test_a_header_alone_is_not_empty(ledger: Ledger, tmp_path: Path) -> None:
     path.write_text("timestamp,provider,model,input_tokens,output_tokens\n")
     res = ingest(ledger, [path])
     assert (res.read, res.ingested, res.quarantined) == (0, 0, 0)
+
+
+def test_a_file_that_fails_after_others_says_what_is_already_in(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    # QA: `ingest good.csv bad.csv` committed good.csv, then failed on bad.csv without saying
+    # so; the message now names what went in, and a rerun only adds duplicates
+    head = "timestamp,provider,model,input_tokens,output_tokens,team,request_id\n"
+    good = tmp_path / "good.csv"
+    good.write_text(head + "2025-08-01T08:00:00Z,openai,gpt-4o-mini,100,10,a,g1\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(head.encode() + b"2025-08-01T08:00:00Z,openai,gpt-4o-mini,100,10,caf\xe9,b1\n")
+    with pytest.raises(InputError, match=r"good\.csv ingested before it"):
+        ingest(ledger, [good, bad])
+    (rows,) = ledger.raw.execute("SELECT count(*) FROM requests").fetchone() or (0,)
+    assert rows == 1

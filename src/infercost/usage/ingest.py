@@ -1342,7 +1342,21 @@ def ingest(
             else:
                 produce = functools.partial(_records_batches, file, kind, batch_rows,
                                             skipped=skipped)  # fmt: skip
-            _pipeline(ledger, known, produce, add)
+            try:
+                _pipeline(ledger, known, produce, add)
+            except InputError as err:
+                # the files before this one (and this one's committed batches) are in the
+                # ledger: say so, so that a rerun is known to be safe (duplicates are skipped)
+                done = [f["file"] for f in total.files]
+                if not done and not add.read:
+                    raise
+                kept = (
+                    f"{', '.join(done)} ingested before it" if done else "nothing before it"
+                ) + (f"; {add.read:,} of its records committed" if add.read else "")
+                raise InputError(
+                    f"{err} ({kept}; rerunning the same command skips what is already in the "
+                    "ledger as duplicates)"
+                ) from None
             read, ing, qua, dup = add.read, add.ingested, add.quarantined, add.duplicates
             ledger.raw.execute(
                 "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?)",

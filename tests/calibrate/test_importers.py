@@ -558,3 +558,20 @@ def test_calibration_csv_unreadable_rows_are_listed_not_dropped(tmp_path: Path) 
     kept = import_calibration_csv(path, rejected)
     assert [m.id for m in kept] == ["B-2"]
     assert [r[0] for r in rejected] == ["B-1"] and "not stated" in rejected[0][1]
+
+
+def test_a_run_naming_several_models_needs_model(tmp_path: Path) -> None:
+    # QA: a genai-perf run over two models was read as the first one's, silently; its metrics
+    # mix both, so the importer asks which one (--model / model=)
+    src = Path(__file__).parent / "fixtures" / "profile_export_genai_perf.json"
+    doc = json.loads(src.read_text())
+    doc["input_config"]["model"] = [
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "meta-llama/Llama-3.1-70B-Instruct",
+    ]
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="does not state the model"):
+        import_file(path, gpu="H100", engine="vllm")
+    got = import_file(path, gpu="H100", engine="vllm", model="meta-llama/Llama-3.1-70B-Instruct")
+    assert {m.model for m in got} == {"meta-llama/Llama-3.1-70B-Instruct"}

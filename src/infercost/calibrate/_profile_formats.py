@@ -76,7 +76,13 @@ def _genai_rate(data: Mapping[str, object], key: str, units: set[str], path: Pat
 
 
 def _first_name(value: object) -> object:
-    return value[0] if isinstance(value, list) and value else value
+    """The one model a run names; None (the file does not say which: --model must) when it
+    names several, whose metrics the file mixes (QA: a two-model run was read as the
+    first model's)."""
+    if isinstance(value, list):
+        names = list(dict.fromkeys(value))
+        return names[0] if len(names) == 1 else None
+    return value
 
 
 def _phase(config_in: Mapping[str, object]) -> Mapping[str, object] | None:

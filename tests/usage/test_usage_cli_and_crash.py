@@ -106,3 +106,16 @@ def test_langfuse_spans_keep_the_json_contract_and_are_said_on_stderr(tmp_path: 
     assert list(got) == ["read", "ingested", "quarantined", "duplicates", "ledger"]
     assert (got["read"], got["ingested"]) == (2, 2)
     assert "18 records were not requests" in res.stderr
+
+
+def test_report_names_its_price_sheets(tmp_path: Path) -> None:
+    # QA: neither the table nor the JSON said which sheets priced the rows
+    ledger = tmp_path / "p.duckdb"
+    runner = CliRunner()
+    res = runner.invoke(app, ["usage", "ingest", str(FIXTURES / "openai_chat.jsonl"),
+                              "--ledger", str(ledger)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["usage", "report", "--ledger", str(ledger)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "prices: each API request at the sheet in force on its day" in res.output
+    assert "genai-prices " in res.output

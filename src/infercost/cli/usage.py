@@ -74,6 +74,16 @@ def _when(text: str | None, name: str) -> datetime | None:
     return queries.parse_when(text, name)
 
 
+def _genai_version() -> str:
+    """The installed genai-prices package's version (the API price sheets it ships)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("genai-prices")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def _not_blank(text: str | None, name: str) -> None:
     """Refuse ``--from ""`` and the like: an empty value would act as no value."""
     if text is not None and not text.strip():
@@ -193,6 +203,13 @@ def report_cmd(
                       f"{r.cached_input_tokens:,}", f"{r.output_tokens:,}")  # fmt: skip
     _print_table(table)
     _out.print(f"total US$ {amount_sig(rep.total_usd)}")
+    _out.print(
+        "prices: each API request at the sheet in force on its day (infercost's dated sheets "
+        f"and genai-prices {_genai_version()}: `infercost api-price MODEL --provider P` "
+        "shows a sheet, `infercost api-prices --history` ours); self-hosted rows at their "
+        "deployment's cost",
+        highlight=False,
+    )
     for u in rep.unpriced:
         _out.print(f"[yellow]unpriced[/yellow] {u['rows']:,} rows: {u['reason']}", highlight=False)
     for note in rep.notes:

@@ -480,3 +480,18 @@ def test_long_context_tier_prices_cache_writes_too() -> None:
     cost = request_usd(sheet, 100, 0, cache_write_tokens=300_000)
     assert cost.cache_write_usd == Decimal("2.25")
     assert cost.total_usd == Decimal("2.2506")
+
+
+def test_provider_slash_model_names_a_sheet() -> None:
+    # QA: `api-price openai/gpt-4o-mini` was unknown while its suggestion list printed that
+    # very spelling (the one usage reprice takes); it now names the same sheet as
+    # --provider openai
+    from infercost.cost.api import choose_api_price
+
+    slash = choose_api_price("openai/gpt-4o-mini").price
+    given = choose_api_price("gpt-4o-mini", "openai").price
+    assert (slash.provider, slash.model, slash.usd_per_m_input) == (
+        given.provider,
+        given.model,
+        given.input_usd_per_m,
+    )

@@ -421,7 +421,46 @@ def choose_api_price(
     use_genai_prices: bool = True,
 ) -> PriceChoice:
     """The price sheet for ``model`` and why: a user file, else the newest dated sheet among
-    genai-prices and our history (same date: genai-prices).
+    genai-prices and our history (same date: genai-prices). ``PROVIDER/MODEL`` without a
+    ``provider`` also names a sheet (the spelling ``usage reprice`` takes and suggestions
+    print), tried after the name as given (a router such as openrouter prices ids with a
+    slash).
+
+    Raises:
+        UnknownNameError: an unknown ``provider`` (lists the providers that price the model),
+            a provider that does not price the model, or a model no source prices (carries
+            the closest model names).
+        CatalogError: a price file fails validation.
+    """
+    try:
+        return _choose_api_price(
+            model, provider, extra_dirs=extra_dirs, use_genai_prices=use_genai_prices
+        )
+    except UnknownNameError:
+        head, _, tail = model.partition("/")
+        if provider is not None or not tail:
+            raise
+        try:
+            return _choose_api_price(
+                tail, head, extra_dirs=extra_dirs, use_genai_prices=use_genai_prices
+            )
+        except UnknownNameError:
+            pass
+        raise
+
+
+def _choose_api_price(
+    model: str,
+    provider: str | None = None,
+    *,
+    extra_dirs: Iterable[str] | None = None,
+    use_genai_prices: bool = True,
+) -> PriceChoice:
+    """The price sheet for ``model`` and why: a user file, else the newest dated sheet among
+    genai-prices and our history (same date: genai-prices). ``PROVIDER/MODEL`` without a
+    ``provider`` also names a sheet (the spelling ``usage reprice`` takes and suggestions
+    print), tried after the name as given (a router such as openrouter prices ids with a
+    slash).
 
     Raises:
         UnknownNameError: an unknown ``provider`` (lists the providers that price the model),

@@ -493,5 +493,5 @@ def test_provider_slash_model_names_a_sheet() -> None:
     assert (slash.provider, slash.model, slash.usd_per_m_input) == (
         given.provider,
         given.model,
-        given.input_usd_per_m,
+        given.usd_per_m_input,
     )

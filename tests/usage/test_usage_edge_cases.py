@@ -443,3 +443,14 @@ def test_a_file_that_fails_after_others_says_what_is_already_in(
         ingest(ledger, [good, bad])
     (rows,) = ledger.raw.execute("SELECT count(*) FROM requests").fetchone() or (0,)
     assert rows == 1
+
+
+def test_a_compressed_file_is_named_as_such(ledger: Ledger, tmp_path: Path) -> None:
+    # QA: a .jsonl.gz was "cannot tell the format", and with --format its bytes were
+    # quarantined as "not JSON"; gzip's magic bytes (RFC 1952: 1f 8b) say what it is
+    import gzip
+
+    packed = tmp_path / "o.jsonl.gz"
+    packed.write_bytes(gzip.compress((EDGE / "openai_counts.jsonl").read_bytes()))
+    with pytest.raises(InputError, match=r"gzip-compressed.*gunzip o\.jsonl\.gz"):
+        ingest(ledger, [packed], "openai")

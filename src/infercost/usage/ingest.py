@@ -1321,6 +1321,12 @@ def ingest(
     for file in files:
         if not file.is_file():
             raise InputError(f"no such file: {file}")
+        packed = _compression(file)
+        if packed:
+            raise InputError(
+                f"{file} is {packed}-compressed: ingest reads plain JSON Lines, JSON, CSV or "
+                f"Parquet; decompress it first ({_UNPACK[packed]} {file.name})."
+            )
         if _is_empty(file):  # the sentence of report.files.refuse_empty_input (CLI, REST)
             raise InputError(
                 f"{file} is empty (0 rows): nothing to ingest; give a file with one usage "
@@ -1377,6 +1383,20 @@ def ingest(
     if known.daily_rows and known.daily_rows * 10 >= daily_before:
         ledger.compact_daily()
     return total
+
+
+#: Leading bytes of compressed files (RFC 1952 gzip, RFC 8878 zstd, bzip2, xz, zip) and the
+#: command that unpacks each.
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"BZh", "bzip2"),
+          (b"\xfd7zXZ\x00", "xz"), (b"PK\x03\x04", "zip"))  # fmt: skip
+_UNPACK = {"gzip": "gunzip", "zstd": "unzstd", "bzip2": "bunzip2", "xz": "unxz", "zip": "unzip"}
+
+
+def _compression(file: Path) -> str:
+    """The compression a file's first bytes announce, or ""."""
+    with file.open("rb") as fh:
+        head = fh.read(6)
+    return next((name for magic, name in _MAGIC if head.startswith(magic)), "")
 
 
 def _all_quarantined(ledger: Ledger, file: Path) -> bool:

@@ -176,3 +176,19 @@ def test_a_poor_fit_is_not_saved_unless_asked(
     result = CliRunner().invoke(app, [*argv, "--keep-poor-fit"])
     assert result.exit_code == 0, result.output
     assert out.exists()
+
+
+def test_fit_takes_the_facts_import_takes(tmp_path: Path) -> None:
+    # QA: fit said "give the load with --concurrency" but had no such option, so a file that
+    # does not state its load could be imported and never fitted
+    src = Path(__file__).parent / "fixtures" / "profile_export_genai_perf.json"
+    doc = json.loads(src.read_text())
+    doc["input_config"].pop("concurrency", None)
+    path = tmp_path / "noload.json"
+    path.write_text(json.dumps(doc))
+    base = ["calibrate", "fit", str(path), "--gpu", "H100", "--engine", "vllm", "--json"]
+    without = CliRunner().invoke(app, base)
+    assert without.exit_code != 0 and "--concurrency" in str(without.exception)
+    given = CliRunner().invoke(app, [*base, "--concurrency", "16"])
+    assert given.exit_code == 0, given.output
+    assert json.loads(given.stdout)["fits"]

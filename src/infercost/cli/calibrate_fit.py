@@ -83,6 +83,14 @@ def fit_cmd(
     tp: Annotated[int | None, typer.Option(help="Tensor parallelism of the runs.")] = None,
     weight_dtype: Annotated[str | None, typer.Option(help="Weight dtype of the runs.")] = None,
     kv_dtype: Annotated[str | None, typer.Option(help="KV-cache dtype of the runs.")] = None,
+    num_gpus: Annotated[int | None, typer.Option(help="GPUs per replica of the runs.")] = None,
+    pp: Annotated[int | None, typer.Option(help="Pipeline parallelism of the runs.")] = None,
+    ep: Annotated[int | None, typer.Option(help="Expert parallelism of the runs.")] = None,
+    isl: Annotated[int | None, typer.Option(help="Input tokens per request.")] = None,
+    osl: Annotated[int | None, typer.Option(help="Output tokens per request.")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Closed-loop clients, when the files do not say.")
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Write the fitted profile (TOML) here, e.g. DIR/engine_fits.toml."),
@@ -121,6 +129,12 @@ def fit_cmd(
             "tp": tp,
             "weight_dtype": weight_dtype,
             "kv_dtype": kv_dtype,
+            "num_gpus": num_gpus,
+            "pp": pp,
+            "ep": ep,
+            "isl": isl,
+            "osl": osl,
+            "concurrency": concurrency,
         }.items()
         if v is not None
     }

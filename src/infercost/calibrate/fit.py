@@ -408,7 +408,7 @@ def prepare_for_fit(
         raise InputError(
             f"None of the {len(measurements)} measurements could be used "
             f"(first reason: {unused[0][1] if unused else 'none'}). Fix the gpu/model "
-            "names in the file (a calibration CSV) or give --gpu/--model (other formats)."
+            "names the file states (--gpu/--model only fill in what a file leaves out)."
         )
     if len(preps) < 3:
         raise InputError(

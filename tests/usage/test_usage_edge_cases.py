@@ -437,12 +437,31 @@ def test_a_file_that_fails_after_others_says_what_is_already_in(
     head = "timestamp,provider,model,input_tokens,output_tokens,team,request_id\n"
     good = tmp_path / "good.csv"
     good.write_text(head + "2025-08-01T08:00:00Z,openai,gpt-4o-mini,100,10,a,g1\n")
-    bad = tmp_path / "bad.csv"
-    bad.write_bytes(head.encode() + b"2025-08-01T08:00:00Z,openai,gpt-4o-mini,100,10,caf\xe9,b1\n")
+    bad = tmp_path / "bad.csv"  # a header that is not UTF-8: the file cannot be read
+    bad.write_bytes(b"tim\xe9" + head.encode()[3:] + b"2025-08-01T08:00:00Z,openai,a,1,1,a,b1\n")
     with pytest.raises(InputError, match=r"good\.csv ingested before it"):
         ingest(ledger, [good, bad])
     (rows,) = ledger.raw.execute("SELECT count(*) FROM requests").fetchone() or (0,)
     assert rows == 1
+
+
+def test_a_csv_line_that_is_not_utf8_is_quarantined_not_the_file(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    # QA: one latin-1 byte in a team cell rejected the whole CSV; now that line is quarantined
+    # with its byte and column, and the other rows keep their line numbers
+    head = "timestamp,provider,model,input_tokens,output_tokens,team,request_id\n"
+    src = tmp_path / "latin1.csv"
+    src.write_bytes(
+        head.encode()
+        + b"2025-08-01T08:00:00Z,openai,gpt-4o-mini,100,10,caf\xe9,l1\n"
+        + b"2025-08-01T08:00:00Z,openai,gpt-4o-mini,100,10,ok,l2\n"
+    )
+    res = ingest(ledger, [src])
+    assert (res.read, res.ingested, res.quarantined) == (2, 1, 1)
+    assert reasons(ledger) == {2: "not UTF-8: byte 0xe9 at column 51; re-save the file as UTF-8"}
+    (line,) = ledger.raw.execute("SELECT source_line FROM requests").fetchone() or (0,)
+    assert line == 3
 
 
 def test_a_compressed_file_is_named_as_such(ledger: Ledger, tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ After every ingest ``read = ingested + quarantined + duplicates``.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import functools
 import json
@@ -45,7 +46,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 import numpy as np
@@ -816,6 +817,55 @@ def _without_blank_rows(table: pa.Table, names: list[str]) -> pa.Table:
     return table.filter(pc.invert(blank))
 
 
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8 (an incremental decoder over 16 MB chunks)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 24):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _utf8_lines_only(path: Path) -> tuple[IO[bytes], list[tuple[int | None, str, str]]]:
+    """A copy of a CSV whose lines that are not UTF-8 are left empty (so every other row keeps
+    its line number; the reader counts an empty line and moves on), and those lines as
+    quarantine rows (line, text with the bad bytes replaced, reason). The header must be
+    UTF-8.
+
+    Raises:
+        InputError: the header line is not UTF-8.
+    """
+    # unnamed where the system allows (nothing left behind); the caller closes it
+    copy = tempfile.TemporaryFile()  # noqa: SIM115
+    bad: list[tuple[int | None, str, str]] = []
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                if number == 1:
+                    copy.close()
+                    raise InputError(
+                        f"{path}: the header line is not UTF-8 (byte 0x{raw[err.start]:02x} at "
+                        f"column {err.start + 1}); re-save the file as UTF-8."
+                    ) from None
+                text = raw.decode("utf-8", "replace").rstrip("\r\n")
+                reason = (
+                    f"not UTF-8: byte 0x{raw[err.start]:02x} at column {err.start + 1}; "
+                    "re-save the file as UTF-8"
+                )
+                bad.append((number, text, reason))
+                copy.write(b"\n")
+                continue
+            copy.write(raw)
+    copy.seek(0)
+    return copy, bad
+
+
 def _csv_batches(path: Path) -> Iterator[pa.Table]:
     """Arrow tables of a generic CSV file (every column read as text), with ``_line``; a row
     with too few or too many fields is quarantined with its line, not an error of the file.
@@ -835,42 +885,52 @@ def _csv_batches(path: Path) -> Iterator[pa.Table]:
         column_types={h: pa.string() for h in header}, strings_can_be_null=True
     )
     skips = _CsvSkips()
+    source: Path | IO[bytes] = path
+    if not _is_utf8(path):
+        source, not_utf8 = _utf8_lines_only(path)
+        skips.bad.extend(not_utf8)
     try:
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(block_size=64 << 20, use_threads=False),
-            parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=skips),
-            convert_options=opts,
-        )
-    except (pa.ArrowInvalid, OSError) as err:
-        raise InputError(
-            f"cannot read {path} as CSV ({str(err).splitlines()[0]}); give a CSV file "
-            "with a header row (see docs/usage.md, the generic layout)."
-        ) from None
-    names = reader.schema.names
-    line = 2  # of the next row: the header is line 1
-    try:
-        for batch in reader:
-            table = pa.Table.from_batches([batch])
-            numbers = skips.numbers(line, table.num_rows)
-            table = table.append_column("_line", pa.array(numbers))
-            if len(numbers):
-                line = int(numbers[-1]) + 1
-                skips.passed(line)
-                table = _without_blank_rows(table, names)
-            bad = skips.table(names)
-            if bad is not None:
-                table = pa.concat_tables([table, bad], promote_options="default")
-            if table.num_rows:
-                yield table
-    except pa.ArrowInvalid as err:
-        raise InputError(
-            f"cannot read {path} as CSV after line {line - 1} ({str(err).splitlines()[0]}); "
-            "fix the file or convert it to JSONL, whose bad lines are quarantined."
-        ) from None
-    bad = skips.table(names)
-    if bad is not None:
-        yield bad
+        try:
+            reader = pacsv.open_csv(
+                source,
+                read_options=pacsv.ReadOptions(block_size=64 << 20, use_threads=False),
+                parse_options=pacsv.ParseOptions(
+                    ignore_empty_lines=False, invalid_row_handler=skips
+                ),
+                convert_options=opts,
+            )
+        except (pa.ArrowInvalid, OSError) as err:
+            raise InputError(
+                f"cannot read {path} as CSV ({str(err).splitlines()[0]}); give a CSV file "
+                "with a header row (see docs/usage.md, the generic layout)."
+            ) from None
+        names = reader.schema.names
+        line = 2  # of the next row: the header is line 1
+        try:
+            for batch in reader:
+                table = pa.Table.from_batches([batch])
+                numbers = skips.numbers(line, table.num_rows)
+                table = table.append_column("_line", pa.array(numbers))
+                if len(numbers):
+                    line = int(numbers[-1]) + 1
+                    skips.passed(line)
+                    table = _without_blank_rows(table, names)
+                bad = skips.table(names)
+                if bad is not None:
+                    table = pa.concat_tables([table, bad], promote_options="default")
+                if table.num_rows:
+                    yield table
+        except pa.ArrowInvalid as err:
+            raise InputError(
+                f"cannot read {path} as CSV after line {line - 1} ({str(err).splitlines()[0]}); "
+                "fix the file or convert it to JSONL, whose bad lines are quarantined."
+            ) from None
+        bad = skips.table(names)
+        if bad is not None:
+            yield bad
+    finally:
+        if not isinstance(source, Path):
+            source.close()  # the UTF-8-only copy
 
 
 def _generic_batches(path: Path, rows: int) -> Iterator[pa.Table]:

@@ -850,8 +850,9 @@ def _utf8_lines_only(path: Path) -> tuple[IO[bytes], list[tuple[int | None, str,
                 if number == 1:
                     copy.close()
                     raise InputError(
-                        f"{path}: the header line is not UTF-8 (byte 0x{raw[err.start]:02x} at "
-                        f"column {err.start + 1}); re-save the file as UTF-8."
+                        f"cannot read {path} as CSV: the header line is not UTF-8 (byte "
+                        f"0x{raw[err.start]:02x} at column {err.start + 1}); re-save the file "
+                        "as UTF-8."
                     ) from None
                 text = raw.decode("utf-8", "replace").rstrip("\r\n")
                 reason = (

@@ -28,6 +28,7 @@ providers and ``genai-prices`` bill it.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 from collections.abc import Iterable, Mapping
@@ -440,12 +441,10 @@ def choose_api_price(
         head, _, tail = model.partition("/")
         if provider is not None or not tail:
             raise
-        try:
+        with contextlib.suppress(UnknownNameError):
             return _choose_api_price(
                 tail, head, extra_dirs=extra_dirs, use_genai_prices=use_genai_prices
             )
-        except UnknownNameError:
-            pass
         raise
 
 
@@ -456,18 +455,7 @@ def _choose_api_price(
     extra_dirs: Iterable[str] | None = None,
     use_genai_prices: bool = True,
 ) -> PriceChoice:
-    """The price sheet for ``model`` and why: a user file, else the newest dated sheet among
-    genai-prices and our history (same date: genai-prices). ``PROVIDER/MODEL`` without a
-    ``provider`` also names a sheet (the spelling ``usage reprice`` takes and suggestions
-    print), tried after the name as given (a router such as openrouter prices ids with a
-    slash).
-
-    Raises:
-        UnknownNameError: an unknown ``provider`` (lists the providers that price the model),
-            a provider that does not price the model, or a model no source prices (carries
-            the closest model names).
-        CatalogError: a price file fails validation.
-    """
+    """:func:`choose_api_price` for ``model`` exactly as given."""
     dirs = tuple(extra_dirs) if extra_dirs is not None else None
     if provider is not None:
         check_provider(provider, model, extra_dirs=dirs)

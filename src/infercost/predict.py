@@ -66,7 +66,7 @@ from infercost.perf.memory import (
     weight_bytes,
     weight_bytes_per_gpu,
 )
-from infercost.perf.offline import offline_settings
+from infercost.perf.offline import OfflineSettings, offline_settings
 from infercost.perf.params import param_counts
 from infercost.perf.serving import (
     CLOSED_LOOP_WAVES,
@@ -1270,6 +1270,16 @@ class Load:
         return self.running_rank * r.dp
 
 
+def offline_caps(r: Resolved, isl: float, osl: float) -> OfflineSettings:
+    """The caps an offline run of ``r`` configures (:func:`~infercost.perf.offline.
+    offline_settings`); the engine is launched with ``--tp`` = the attention group: dp x tp
+    for an attention-DP layout, else tp."""
+    tp_group = r.tp * r.dp if r.attention_dp else r.tp
+    return offline_settings(
+        r.engine, r.model, r.weight_fmt, r.kv_dtype, r.acc, tp_group, r.pp, isl, osl
+    )
+
+
 def load_stage(
     r: Resolved,
     mem: MemoryFit,
@@ -1294,10 +1304,7 @@ def load_stage(
     max_conc_rank = mem.max_concurrency_rank
     offline = None
     if concurrency is None:
-        offline = offline_settings(
-            r.engine, r.model, r.weight_fmt, r.kv_dtype, r.acc,
-            r.tp * r.dp if r.attention_dp else r.tp, r.pp, isl, osl,
-        )  # fmt: skip
+        offline = offline_caps(r, isl, osl)
     cap = offline.max_batch_size * r.pp if offline is not None else serve_cap
     notes: tuple[str, ...] = (offline.note,) if offline is not None and offline.note else ()
     kv_rank, kv_context = max_conc_rank, mem.context

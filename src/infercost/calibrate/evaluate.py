@@ -34,7 +34,6 @@ import numpy.typing as npt
 
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InfercostError
-from infercost.perf.offline import offline_settings
 from infercost.perf.serving import (
     CLOSED_LOOP_WAVES,
     INFERENCEMAX_RANGE_RATIO,
@@ -54,6 +53,7 @@ from infercost.predict import (
     Resolved,
     kv_budget_bytes_per_gpu,
     kv_bytes_per_seq_per_gpu,
+    offline_caps,
     resolve,
     scale_dp,
 )
@@ -264,10 +264,7 @@ def prepare(m: Measurement) -> Prepared:
     token_budget = None
     if m.mode == "max_throughput":
         # the trtllm-bench cap is per micro-batch: PP micro-batches are in flight
-        off = offline_settings(
-            r.engine, r.model, r.weight_fmt, r.kv_dtype, r.acc,
-            r.tp * r.dp if r.attention_dp else r.tp, r.pp, isl, osl,
-        )  # fmt: skip
+        off = offline_caps(r, isl, osl)
         cap, token_budget = off.max_batch_size * r.pp, off.max_num_tokens
     max_batch = max(min(kv_limited, cap), 0)
     found = re.search(r"(\d[\d,]*)\s+requests", m.notes)

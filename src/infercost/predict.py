@@ -52,7 +52,7 @@ from infercost.perf.comm import (
     placement,
     with_scale_out,
 )
-from infercost.perf.errors_band import error_band_for, is_memory_bound
+from infercost.perf.errors_band import error_band_for, is_memory_bound, widen_e2e_band
 from infercost.perf.memory import (
     SequenceCacheTerms,
     WeightBytes,
@@ -1455,7 +1455,7 @@ def _error_band(r: Resolved, sp: ServingPoint, profile: str | None) -> dict[str,
     )
     if band is None:
         return band
-    _e2e_at_least_its_parts(band, float(sp.ttft_s), float(sp.e2e_s))
+    widen_e2e_band(band, float(sp.ttft_s), float(sp.e2e_s))
     if profile is None:
         band["calibrated"] = True  # the copy is this prediction's own
         return band
@@ -1472,21 +1472,6 @@ def _error_band(r: Resolved, sp: ServingPoint, profile: str | None) -> dict[str,
             "measurements the fit did not use)",
         },
     }
-
-
-def _e2e_at_least_its_parts(band: dict[str, Any], ttft_s: float, e2e_s: float) -> None:
-    """E2E = TTFT + (osl - 1) x TPOT: its band is at least the two bands weighted by their
-    shares of E2E (QA: E2E +-15 % beside TPOT +-21 % where decode was 98 % of E2E)."""
-    b_ttft, b_tpot, b_e2e = band.get("ttft_s"), band.get("tpot_s"), band.get("e2e_s")
-    if not all(isinstance(b, float) for b in (b_ttft, b_tpot, b_e2e)) or not e2e_s > 0:
-        return
-    assert isinstance(b_ttft, float) and isinstance(b_tpot, float) and isinstance(b_e2e, float)
-    parts = (b_ttft * ttft_s + b_tpot * max(e2e_s - ttft_s, 0.0)) / e2e_s
-    if parts > b_e2e:
-        band["e2e_s"] = round(parts, 3)
-        band["basis"]["regime_used"]["e2e_s"] = (
-            "TTFT and TPOT bands weighted by their shares of E2E (E2E = TTFT + (osl - 1) x TPOT)"
-        )
 
 
 def _copy_dicts(d: dict[str, Any]) -> dict[str, Any]:

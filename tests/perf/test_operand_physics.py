@@ -39,19 +39,63 @@ def test_mxfp4_experts_on_hopper_run_at_bf16() -> None:
     assert dict(peaks.dtypes)["experts"] == "bf16"
 
 
-def test_mxfp4_experts_on_blackwell_run_at_fp4_and_the_rest_at_bf16() -> None:
+def test_mxfp4_experts_on_blackwell_run_at_fp8_and_the_rest_at_bf16() -> None:
+    # Blackwell serves gpt-oss W4A8: MXFP4 weights x MXFP8 activations (TensorRT-LLM's gpt-oss
+    # MoE support matrix), the mixed FP4 x FP8 MMA at the FP8 rate, not FP4's
     peaks = operand_peaks(
         get_model("openai/gpt-oss-20b"), get_accelerator("B200"), get_quant_format("mxfp4")
     )
     # datasheet peaks x B200's measured reachable share over H100 SXM's (achievable.csv):
-    # FP4 has no B200 measurement and H100 no FP4, so the FP8 shares stand for it:
-    # (3,432.5 / 4,500) / (1,402.6 / 1,979) = 1.07624; bf16: (1,745 / 2,250) / (794.5 / 989).
-    fp4_factor = (3432.5 / 4500) / (1402.6 / 1979)
+    # fp8: (3,432.5 / 4,500) / (1,402.6 / 1,979) = 1.07624; bf16: (1,745 / 2,250) / (794.5 / 989).
+    fp8_factor = (3432.5 / 4500) / (1402.6 / 1979)
     bf16_factor = (1745.0 / 2250) / (794.5 / 989)
-    assert peaks.expert == pytest.approx(9000e12 * fp4_factor, rel=1e-12)
+    assert peaks.expert == pytest.approx(4500e12 * fp8_factor, rel=1e-12)
+    assert dict(peaks.dtypes)["experts"] == "fp8"
     # attention projections and router stay bf16
     assert peaks.dense == pytest.approx(2250e12 * bf16_factor, rel=1e-12)
     assert peaks.lm_head == peaks.attention == pytest.approx(2250e12 * bf16_factor, rel=1e-12)
+
+
+def test_weight_only_expert_gemms_run_at_the_dequant_efficiency() -> None:
+    # gpt-oss-20b on H100: MXFP4 experts dequantised to bf16 (weight-only grouped GEMM); an
+    # 8,192-token prefill is compute-bound in the experts, so their compute time scales with
+    # 1 / efficiency: at 0.5 it doubles. Dense weight-only GEMMs (AWQ INT4 Llama) and W8A8
+    # FP8 experts are not counted as such.
+    import dataclasses
+
+    from infercost.perf.step import prefill_step
+
+    acc = get_accelerator("H100")
+    llama = get_model("llama-3.1-8b")
+    assert not operand_peaks(llama, acc, get_quant_format("int4")).expert_dequant
+    assert not operand_peaks(
+        get_model("Qwen/Qwen3-235B-A22B"), acc, get_quant_format("fp8")
+    ).expert_dequant
+    m = get_model("openai/gpt-oss-20b")
+    assert operand_peaks(m, acc, get_quant_format("mxfp4")).expert_dequant
+    sm = step_model(m, acc, get_quant_format("mxfp4"), 2.0, get_engine("vllm"))
+    full = prefill_step(dataclasses.replace(sm, expert_dequant_efficiency=1.0), 8192.0)
+    half = prefill_step(dataclasses.replace(sm, expert_dequant_efficiency=0.5), 8192.0)
+    # 8,192 tokens x 4 experts x 1,194,808,320 FLOP per pair (test below) at bf16 x MFU
+    expert_flop = 8192.0 * 4.0 * 2 * 24_891_840 * 24
+    peak = float(sm.peak_flop_s) * float(sm.mfu)
+    assert float(half.compute_s - full.compute_s) == pytest.approx(expert_flop / peak, rel=1e-9)
+
+
+def test_the_native_mxfp4_path_needs_fp4_tensor_cores() -> None:
+    # H100 has FP8 tensor cores but no FP4 ones: MXFP4 stays W4A16 (bf16); NVFP4 (W4A4) needs
+    # nothing beyond FP4 and runs at FP4 on B200
+    from infercost.perf.step import compute_dtype
+
+    mx = get_quant_format("mxfp4")
+    assert (mx.compute_dtype, mx.compute_requires, mx.fallback_compute_dtype) == (
+        "fp8",
+        "fp4",
+        "bf16",
+    )
+    assert compute_dtype(get_accelerator("H100"), mx) == "bf16"
+    assert compute_dtype(get_accelerator("B200"), mx) == "fp8"
+    assert compute_dtype(get_accelerator("B200"), get_quant_format("nvfp4")) == "fp4"
 
 
 def test_fp8_checkpoint_dense_gemms_at_fp8_lm_head_and_attention_math_at_bf16() -> None:
@@ -217,8 +261,10 @@ def test_gpt_oss_step_model_counts_experts_apart_at_bf16_on_hopper() -> None:
     )
     assert float(sm.expert_flop_per_pair) == 2 * 24_891_840 * 24
     assert float(sm.expert_pairs_per_token) == 4.0
-    assert float(sm.expert_tile_rows) == 64.0
+    # weight-only (MXFP4 dequantised to bf16) grouped GEMM: mma.sync m16 tiles, not wgmma m64
+    assert float(sm.expert_tile_rows) == 16.0
     assert float(sm.expert_peak_ratio) == 1.0
+    assert float(sm.expert_dequant) == 1.0
     # EP 4 (moe_ep 4, moe_tp 1): a GPU computes 1 pair per token, each at the whole expert
     sm4 = step_model(
         m, get_accelerator("H100"), get_quant_format("mxfp4"), 2.0, get_engine("trtllm"), 4, 1, 4

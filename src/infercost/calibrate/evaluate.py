@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from infercost.calibrate.dataset_sizes import documented_requests
 from infercost.calibrate.measurement import Measurement
 from infercost.errors import InfercostError
 from infercost.perf.serving import (
@@ -39,6 +40,7 @@ from infercost.perf.serving import (
     INFERENCEMAX_RANGE_RATIO,
     arrival_wave_sync,
     closed_loop,
+    finite_run,
     static_batch,
     steady_state,
 )
@@ -100,6 +102,7 @@ class Params:
     frontend_overhead_s: float | FloatArray = 0.0
     wave_sync: float | FloatArray = 1.0
     moe_layer_overhead_s: float | FloatArray = 0.0
+    expert_dequant_efficiency: float | FloatArray = 1.0
 
 
 ROOFLINE_ONLY = Params(
@@ -138,6 +141,7 @@ def default_params(engine: str) -> Params:
         frontend_overhead_s=e.frontend_overhead_s,
         wave_sync=e.wave_sync,
         moe_layer_overhead_s=e.moe_layer_overhead_s,
+        expert_dequant_efficiency=e.expert_dequant_efficiency,
     )
 
 
@@ -153,6 +157,9 @@ class Prepared:
     requests_stated: bool = False
     length_range_ratio: float = 1.0
     token_budget: int | None = None
+    #: an offline row's run size as its source documents it (``dataset_sizes``); None: the
+    #: row is scored as a steady state
+    run_requests: int | None = None
 
     @property
     def mean_lengths(self) -> tuple[float, float]:
@@ -278,6 +285,7 @@ def prepare(m: Measurement) -> Prepared:
         requests_stated=found is not None,
         length_range_ratio=ratio,
         token_budget=token_budget,
+        run_requests=documented_requests(m),
     )
 
 
@@ -294,6 +302,7 @@ def with_params(sm: StepModel, p: Params) -> StepModel:
         allreduce_latency_s=p.allreduce_latency_s,
         seq_overhead_s=p.seq_overhead_s,
         moe_layer_overhead_s=p.moe_layer_overhead_s,
+        expert_dequant_efficiency=p.expert_dequant_efficiency,
     )
 
 
@@ -330,6 +339,22 @@ def predict_measurement(prep: Prepared, p: Params) -> FloatArray:
         return np.asarray(values[metric], dtype=np.float64)
     if prep.max_batch < 1:
         raise InfercostError(f"{m.id}: the physics says this configuration holds no sequence")
+    if m.mode == "max_throughput" and prep.run_requests is not None:
+        # a finite run of the documented size, spread evenly over the dp ranks
+        sp = scale_dp(
+            finite_run(
+                sm,
+                float(prep.max_batch),
+                max(prep.run_requests / prep.dp, 1.0),
+                isl,
+                osl,
+                budget,
+                req,
+                prep.r.engine.prefill_scheduling,
+            ),
+            prep.dp,
+        )
+        return np.asarray(_pick(metric, sp, prep.r.num_gpus), dtype=np.float64)
     if m.mode in ("max_throughput", "closed_loop"):
         # each of dp ranks holds its share of the clients, runs at most max_batch of them
         # (engine cap, KV capacity) and queues the rest, as predict() does

@@ -131,6 +131,10 @@ class QuantFormat(CatalogEntry):
         compute_dtype: dtype the matmuls run at on hardware that supports it natively.
         fallback_compute_dtype: dtype used where the hardware lacks ``compute_dtype``
             (weight-only dequantisation to this dtype).
+        compute_requires: a dtype whose tensor cores the native path also needs (None: only
+            ``compute_dtype``'s). MXFP4 weights with MXFP8 activations run at the FP8 rate,
+            but only on GPUs with FP4 tensor cores (the mixed FP4 x FP8 MMA of Blackwell);
+            Hopper has FP8 tensor cores and still dequantises MXFP4 to bf16.
         aliases: other spellings.
     """
 
@@ -138,6 +142,7 @@ class QuantFormat(CatalogEntry):
     bits_per_weight: float = Field(gt=0, le=32)
     compute_dtype: str
     fallback_compute_dtype: str = "bf16"
+    compute_requires: str | None = None
     aliases: tuple[str, ...] = ()
     notes: str = ""
 
@@ -378,6 +383,11 @@ class EngineProfile(CatalogEntry):
         moe_layer_overhead_s: fixed time per MoE layer per step outside the roofline (router,
             top-k, token permutation, grouped-GEMM launches and synchronisation); fitted by
             calibration on MoE rows, 0 where not calibrated.
+        expert_dequant_efficiency: the fraction of ``mfu`` the engine's weight-only grouped
+            expert GEMMs reach (weights stored in 4 or 8 bits, dequantised to bf16 in
+            registers before the MMA: W4A16 MXFP4 experts on Hopper); fitted by calibration on
+            the rows that run them, 1 (no loss beyond the bf16 rate) where not calibrated.
+            Dense weight-only GEMMs (AWQ/GPTQ) keep the MFU: no row measures them.
         allreduce_latency_s: latency of one round of a small TP all-reduce (NCCL/custom
             all-reduce); a TP all-reduce takes log2(TP) rounds (``perf.step.comm_s``).
         comm_efficiency: achieved fraction of the per-direction link bandwidth in TP
@@ -428,6 +438,7 @@ class EngineProfile(CatalogEntry):
     frontend_overhead_s: float = Field(default=0.0, ge=0)
     wave_sync: float = Field(default=1.0, ge=0, le=1)
     moe_layer_overhead_s: float = Field(default=0.0, ge=0)
+    expert_dequant_efficiency: float = Field(default=1.0, gt=0, le=1)
     allreduce_latency_s: float = Field(ge=0)
     comm_efficiency: float = Field(default=0.7, gt=0, le=1)
     allreduce_oneshot_max_bytes_4: float = Field(default=0.0, ge=0)

@@ -136,7 +136,8 @@ def dtypes(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         t.add_row(
             f.id,
             plain(f.bits_per_weight),
-            f.compute_dtype,
+            f.compute_dtype
+            + (f" (on GPUs with {f.compute_requires})" if f.compute_requires else ""),
             f.fallback_compute_dtype,
             ", ".join(f.aliases),
             f.source[:60],

@@ -675,6 +675,113 @@ def closed_loop(
     )
 
 
+def finite_run(
+    sm: StepModel,
+    slots: float,
+    requests: float,
+    isl: ArrayLike,
+    osl: ArrayLike,
+    token_budget: ArrayLike = 8192.0,
+    request_overhead_s: ArrayLike = 0.0,
+    scheduling: str = "mixed",
+) -> ServingPoint:
+    """An offline run of ``requests`` fixed-length requests, all queued at t = 0, on an engine
+    that runs at most ``slots`` at once (one data-parallel rank's share), as ``trtllm-bench
+    throughput`` runs its synthetic datasets; the throughput is what such a benchmark prints:
+    output tokens over the run's makespan (first request in to last token out).
+
+    The first ``n = min(slots, requests)`` prompts are admitted in iterations of the token
+    budget, so their starts spread over S = (max(n q, q1) - q1) prefill iterations (q = isl /
+    budget, q1 = max(q, 1); :func:`closed_loop_ttft_terms`' burst). With fixed lengths a slot
+    then takes a new request every C seconds (the periodic cycle of :func:`closed_loop` at
+    n, its E2E: n / C requests a second by Little's law, whether decode or the prompts'
+    token budget bounds it), keeping its offset in [0, S]. The request a slot admits last
+    runs L_x = request overhead + its prompt's iterations + (osl - 1) decode steps at the
+    batch x that is left (no prompt is waiting any more). With ``requests = (k - 1) n + r``
+    (1 <= r <= n), the last request starts in wave k at offset (r / n) S, and the slots
+    without a k-th request end at (k - 2) C + S + L_n:
+
+        makespan = max((k - 1) C + (r / n) S + L_r, (k - 2) C + S + L_n)   (k >= 2)
+        makespan = S + L_n                                                 (k = 1)
+
+    and never below the steady state's ``requests / n`` cycles (a finite run's ramps only
+    lose time). A run of few waves is slower than the steady state by its partial last wave
+    and its admission spread: 3,000 requests on 2,048 slots take two waves, not 1.46.
+    Mean TTFT counts the queue: a request of wave j waits (j - 1) C plus
+    its slot's offset, then request overhead and its prompt's iterations.
+
+    Args:
+        sm: per-GPU step constants (arrays broadcast).
+        slots: sequences the engine runs at once (scalar, >= 1).
+        requests: requests in the run (scalar, >= 1).
+        isl, osl: tokens per request.
+        token_budget: tokens per iteration (``max_num_tokens``).
+        request_overhead_s: per-request time before its first token.
+        scheduling: the engine's prefill scheduling rule (:func:`closed_loop`).
+
+    Returns:
+        A :class:`ServingPoint` whose ``output_tok_s`` = requests x osl / makespan and
+        ``request_s`` = requests / makespan; ``ttft_s`` and ``e2e_s`` are run means.
+
+    Raises:
+        ValueError: ``slots`` or ``requests`` below 1.
+    """
+    if not (slots >= 1.0 and requests >= 1.0):
+        raise ValueError(f"finite_run needs slots >= 1 and requests >= 1, got {slots}, {requests}")
+    n = float(min(slots, requests))
+    k = math.ceil(requests / n - 1e-9)
+    r = requests - (k - 1) * n
+    i = np.asarray(isl, dtype=np.float64)
+    o = np.maximum(np.asarray(osl, dtype=np.float64), 1.0)
+    budget = np.asarray(token_budget, dtype=np.float64)
+    req = np.asarray(request_overhead_s, dtype=np.float64)
+    full = closed_loop(sm, n, i, o, budget, req, 0.0, scheduling, math.inf, 1.0)
+    cycle = np.asarray(full.e2e_s, dtype=np.float64)
+    # the admission spread of n queued prompts (closed_loop_ttft_terms' burst: prompt j is in
+    # after ceil(j q) budget-sized prefill iterations), and one prompt's own iterations
+    q = i / budget
+    first = np.maximum(q, 1.0)
+    per_seq = np.minimum(i, budget)
+    seqs = np.minimum(budget, n * i) / per_seq
+    t_iter = prefill_step(sm, per_seq, seqs).total_s
+    spread = (np.maximum(n * q, first) - first) * t_iter
+    own_prompt = req + first * t_iter
+    ctx = i + o / 2.0
+
+    def last_latency(batch: float) -> FloatArray:
+        return np.asarray(
+            own_prompt + (o - 1.0) * decode_step(sm, batch, ctx).total_s, dtype=np.float64
+        )
+
+    l_n = last_latency(n)
+    if k == 1:
+        makespan = spread + l_n
+    else:
+        l_r = l_n if r == n else last_latency(r)
+        makespan = np.maximum(
+            (k - 1) * cycle + (r / n) * spread + l_r, (k - 2) * cycle + spread + l_n
+        )
+    # never faster than the steady state, whose n slots are full all the time
+    makespan = np.maximum(makespan, requests / n * cycle)
+    # mean wait before a request's own prompt: waves 1..k-1 of n at (j - 1) C + S / 2, then r
+    # at (k - 1) C + (r / n) S / 2
+    waits = (
+        n * ((k - 1) * (k - 2) / 2.0 * cycle + (k - 1) * spread / 2.0)
+        + r * ((k - 1) * cycle + (r / n) * spread / 2.0)
+    ) / requests
+    ttft = waits + own_prompt
+    e2e = ttft + (o - 1.0) * np.asarray(full.tpot_s)
+    request_s = requests / makespan
+    return dataclasses.replace(
+        full,
+        ttft_s=np.asarray(ttft, dtype=np.float64),
+        e2e_s=np.asarray(e2e, dtype=np.float64),
+        request_s=np.asarray(request_s, dtype=np.float64),
+        output_tok_s=np.asarray(request_s * o, dtype=np.float64),
+        total_tok_s=np.asarray(request_s * (i + o), dtype=np.float64),
+    )
+
+
 def static_batch(
     sm: StepModel,
     batch: ArrayLike,

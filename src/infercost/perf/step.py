@@ -148,6 +148,11 @@ class StepModel:
             top-k, token permutation and un-permutation, grouped-GEMM launches and their
             synchronisation: several more kernels per layer than a dense FFN); 0 unless
             calibrated.
+        expert_dequant: 1 where the routed experts run a weight-only grouped GEMM that
+            dequantises its weights to the activation dtype in registers (W4A16: MXFP4 on
+            Hopper, AWQ / GPTQ INT4 experts; :func:`OperandPeaks`), else 0.
+        expert_dequant_efficiency: the fraction of the MFU such a grouped GEMM reaches (an
+            engine's, fitted on the rows that run one; 1: no loss beyond the bf16 rate).
     """
 
     dense_bytes: ArrayLike
@@ -206,12 +211,19 @@ class StepModel:
     pcie_bytes_s: ArrayLike = 0.0
     oneshot_max_bytes_4: ArrayLike = 0.0
     oneshot_max_bytes_8: ArrayLike = 0.0
+    expert_dequant: ArrayLike = 0.0
+    expert_dequant_efficiency: ArrayLike = 1.0
 
 
 def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
-    """The dtype matmuls run at: the format's native dtype where ``acc`` supports it, else its
-    weight-only fallback (dequantise to bf16). Raises InputError if neither is published."""
+    """The dtype matmuls run at: the format's native dtype where ``acc`` supports it (and the
+    dtype its native path also needs, ``QuantFormat.compute_requires``: MXFP4 x MXFP8 at the
+    FP8 rate needs FP4 tensor cores), else its weight-only fallback (dequantise to bf16).
+    Raises InputError if neither is published."""
+    native_ok = fmt.compute_requires is None or acc.flop_s(fmt.compute_requires) is not None
     for dtype in (fmt.compute_dtype, fmt.fallback_compute_dtype):
+        if dtype == fmt.compute_dtype and not native_ok:
+            continue
         if acc.flop_s(dtype) is not None:
             return dtype
     wanted = " or ".join(dict.fromkeys((fmt.compute_dtype, fmt.fallback_compute_dtype)))
@@ -229,6 +241,13 @@ def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
 #: this computes a whole tile all the same.
 TILE_ROWS: dict[str, float] = {"hopper": 64.0, "blackwell": 64.0}
 DEFAULT_TILE_ROWS = 16.0
+
+#: Rows of the smallest tile of a weight-only (dequantising) grouped GEMM on any GPU: such
+#: kernels convert the weights in registers and feed ``mma.sync`` m16n8k16 (the Marlin
+#: kernel family, Frantar et al., arXiv:2408.11743, section 4; its MoE variants in vLLM and
+#: SGLang), picking the tile height from the tokens an expert gets down to 16 rows, not
+#: Hopper's asynchronous wgmma m64 (whose B operand must come from shared memory as is).
+DEQUANT_TILE_ROWS = 16.0
 
 #: L2 cache a step's activations can live in between kernels: a documented prior for every GPU,
 #: the smallest L2 among the calibrated datacenter GPUs (A100: 40 MB, NVIDIA A100 Tensor Core
@@ -276,6 +295,8 @@ class OperandPeaks:
         lm_head: the LM head (kept 16-bit by every quantization recipe).
         attention: the attention math (QK^T, PV) at the activation dtype.
         dtypes: part -> compute dtype, for the explain trail.
+        expert_dequant: the routed experts' GEMM is weight-only: its weights are stored in
+            fewer bits than it computes at (a 16-bit dtype), so it dequantises them first.
     """
 
     dense: float
@@ -283,6 +304,7 @@ class OperandPeaks:
     lm_head: float
     attention: float
     dtypes: tuple[tuple[str, str], ...]
+    expert_dequant: bool = False
 
 
 def operand_peaks(
@@ -330,7 +352,20 @@ def operand_peaks(
         ("lm_head", ACTIVATION_DTYPE),
         ("attention_math", ACTIVATION_DTYPE),
     )
-    return OperandPeaks(dense, expert, act_peak, act_peak, dtypes)
+    # weight-only: stored in fewer bits than a 16-bit compute dtype (W4A16, W8A16)
+    dequant = q_dtype in SIXTEEN_BIT_DTYPES and fmt.bits_per_weight < 15.0
+    return OperandPeaks(
+        dense,
+        expert,
+        act_peak,
+        act_peak,
+        dtypes,
+        expert_dequant=dequant and m.is_moe and "experts" in parts,
+    )
+
+
+#: Compute dtypes a weight-only GEMM dequantises its weights to.
+SIXTEEN_BIT_DTYPES = frozenset({"bf16", "fp16"})
 
 
 def dense_activation_bytes_per_token(m: ModelArch, tp: ArrayLike) -> ArrayLike:
@@ -621,7 +656,11 @@ def unsharded_step_model(
         seq_overhead_s=engine.seq_overhead_s,
         expert_flop_per_pair=expert_pair_flop,
         expert_pairs_per_token=float(m.experts_per_token),
-        expert_tile_rows=tile_rows(acc) if m.is_moe else 0.0,
+        expert_tile_rows=(
+            (DEQUANT_TILE_ROWS if peaks.expert_dequant else tile_rows(acc)) if m.is_moe else 0.0
+        ),
+        expert_dequant=1.0 if peaks.expert_dequant else 0.0,
+        expert_dequant_efficiency=engine.expert_dequant_efficiency,
         expert_act_bytes_per_pair=expert_pair_bytes,
         expert_act_bytes_per_token=expert_token_bytes,
         moe_layers=float(m.num_moe_layers),
@@ -923,8 +962,11 @@ def _mixed_step_array(
     peak = np.asarray(sm.peak_flop_s) * np.asarray(sm.mfu)
     # Each GEMM class and the attention kernels run one after the other, each on its own
     # roofline at its operands' peak (OperandPeaks), and their times add.
+    # weight-only (dequantising) expert GEMMs reach expert_dequant_efficiency of the MFU
+    deq = np.asarray(sm.expert_dequant_efficiency)
+    expert_scale = 1.0 - np.asarray(sm.expert_dequant) * (1.0 - deq)
     dense_cmp = linear_flop / peak + lm_flop / (peak * np.asarray(sm.lm_head_peak_ratio))
-    expert_cmp = expert_flop / (peak * np.asarray(sm.expert_peak_ratio))
+    expert_cmp = expert_flop / (peak * np.asarray(sm.expert_peak_ratio) * expert_scale)
     attn_cmp = mixer_flop / (peak * np.asarray(sm.attn_peak_ratio))
     dense_s = np.maximum((np.asarray(sm.dense_bytes) + dense_act) / bw, dense_cmp)
     expert_s = np.maximum((expert_w + expert_act) / bw, expert_cmp)
@@ -1053,7 +1095,14 @@ def scalar_step_constants(sm: StepModel) -> ScalarStep | None:
                 v["tp_local"] or v["tp"],
             )
         )
-        if bw > 0 and peak > 0 and link > 0 and v["tp"] > 0 and v["num_experts"] >= 0:
+        if (
+            bw > 0
+            and peak > 0
+            and link > 0
+            and v["tp"] > 0
+            and v["num_experts"] >= 0
+            and v["expert_dequant_efficiency"] > 0
+        ):
             layers = v["full_layers"] + v["sliding_layers"]
             allreduces = v["allreduces_per_step"]
             tp_local = v["tp_local"] or v["tp"]
@@ -1122,7 +1171,9 @@ def scalar_step_constants(sm: StepModel) -> ScalarStep | None:
                     else v["attn_flop_per_ctx"]
                 ),
                 lm_head_peak=peak * v["lm_head_peak_ratio"],
-                expert_peak=peak * v["expert_peak_ratio"],
+                expert_peak=peak
+                * v["expert_peak_ratio"]
+                * (1.0 - v["expert_dequant"] * (1.0 - v["expert_dequant_efficiency"])),
                 attn_peak=peak * v["attn_peak_ratio"],
                 allreduce_fixed_s=v["allreduce_latency_s"] * math.log2(max(v["tp"], 2.0)),
                 ring=2.0 * (tp_local - 1.0) / tp_local,

@@ -52,6 +52,7 @@ from infercost.perf.memory import (
 from infercost.perf.serving import CLOSED_LOOP_WAVES, arrival_wave_sync, closed_loop
 from infercost.perf.step import (
     ACTIVATION_DTYPE,
+    DEQUANT_TILE_ROWS,
     StepModel,
     compute_dtype,
     link_bytes_s,
@@ -152,9 +153,14 @@ def weight_formats(
                 raise InputError(refused)
         return fmts
     chosen: list[QuantFormat] = []
-    seen: set[tuple[float, str, str]] = set()
+    seen: set[tuple[float, str, str, str | None]] = set()
     for fmt in _default_formats(m):
-        key = (fmt.bits_per_weight, fmt.compute_dtype, fmt.fallback_compute_dtype)
+        key = (
+            fmt.bits_per_weight,
+            fmt.compute_dtype,
+            fmt.fallback_compute_dtype,
+            fmt.compute_requires,
+        )
         if key not in seen and engine_weight_format_error(engine, fmt, False) is None:
             seen.add(key)
             chosen.append(fmt)
@@ -218,6 +224,7 @@ def build_grid(
     dtypes = {f.compute_dtype for f in weight_fmts} | {
         f.fallback_compute_dtype for f in weight_fmts
     }
+    dtypes |= {f.compute_requires for f in weight_fmts if f.compute_requires}
     dtypes.add(ACTIVATION_DTYPE)
     probe = gpus[0].model_copy(update={"dense_flop_s": dict.fromkeys(sorted(dtypes), 1.0)})
     base = [unsharded_step_model(m, probe, f, 1.0, engine) for f in weight_fmts]
@@ -225,6 +232,9 @@ def build_grid(
     supported = np.zeros((g_n, w_n), dtype=bool)
     peak = np.full((g_n, w_n), np.nan)
     ratios = np.ones((3, g_n, w_n))  # expert, LM head, attention peaks over the dense peak
+    # weight-only expert GEMMs (perf.step.OperandPeaks) and the experts' tile height
+    dequant = np.zeros((g_n, w_n))
+    tiles = np.zeros((g_n, w_n))
     cdt = np.full((g_n, w_n), "", dtype=object)
     for gi, acc in enumerate(gpus):
         for wi, fmt in enumerate(weight_fmts):
@@ -237,6 +247,9 @@ def build_grid(
             peak[gi, wi] = peaks.dense
             ratios[:, gi, wi] = (peaks.expert, peaks.lm_head, peaks.attention)
             ratios[:, gi, wi] /= peaks.dense
+            dequant[gi, wi] = float(peaks.expert_dequant)
+            if m.is_moe:
+                tiles[gi, wi] = DEQUANT_TILE_ROWS if peaks.expert_dequant else tile_rows(acc)
             cdt[gi, wi] = dtype
     tp = _axis(layout.tp, 2)
     pp = _axis(layout.pp, 2)
@@ -254,7 +267,9 @@ def build_grid(
         expert_peak_ratio=ratios[0].reshape(g_n, w_n, 1, 1, 1),
         lm_head_peak_ratio=ratios[1].reshape(g_n, w_n, 1, 1, 1),
         attn_peak_ratio=ratios[2].reshape(g_n, w_n, 1, 1, 1),
-        expert_tile_rows=_axis([tile_rows(a) if m.is_moe else 0.0 for a in gpus], 0),
+        expert_tile_rows=tiles.reshape(g_n, w_n, 1, 1, 1),
+        expert_dequant=dequant.reshape(g_n, w_n, 1, 1, 1),
+        expert_dequant_efficiency=engine.expert_dequant_efficiency,
         link_bytes_s=_axis([link_bytes_s(a) for a in gpus], 0),
         nvlink_peers=_axis([nvlink_peers(a) for a in gpus], 0),
         pcie_bytes_s=_axis([pcie_bytes_s(a) for a in gpus], 0),

@@ -136,7 +136,11 @@ class FastStep:
         self._expert_log_ranks = f["expert_log_ranks"]  # wide EP: busiest rank (perf.comm)
         k = float(sm.experts_per_token) or 1.0
         self._expert_tile = f["expert_tile_rows"] * self._expert_pairs / k
-        self._cmp_expert_s = f["expert_flop_per_pair"] / (flops * f["expert_peak_ratio"])
+        # weight-only (dequantising) expert GEMMs at their own share of the MFU (perf.step)
+        deq = f["expert_dequant_efficiency"]
+        self._cmp_expert_s = f["expert_flop_per_pair"] / (
+            flops * f["expert_peak_ratio"] * (1.0 - f["expert_dequant"] * (1.0 - deq))
+        )
         self._mem_expert_act_pair_s = f["expert_act_bytes_per_pair"] / bw
         self._mem_expert_act_tok_s = f["expert_act_bytes_per_token"] / bw
         self._mem_dense_act_s = f["dense_act_bytes_per_token"] / bw
@@ -438,4 +442,6 @@ _SCALAR_FIELDS = (
     "moe_layer_overhead_s",
     "oneshot_max_bytes_4",
     "oneshot_max_bytes_8",
+    "expert_dequant",
+    "expert_dequant_efficiency",
 )

@@ -1640,7 +1640,14 @@ def explain_serving(
         f"(GEMMs and attention each take their own max), "
         f"TP/PP/EP communication {float(st.comm_s) * 1e3:.3g} ms, "
         f"overheads {float(st.overhead_s) * 1e3:.3g} ms{pp_text}; "
-        f"memory-bound share {float(sp.memory_bound_share):.2f}",
+        f"memory-bound share {float(sp.memory_bound_share):.2f}"
+        + (
+            f"; the routed experts are weight-only ({r.weight_fmt.id} dequantised to {dtype}): "
+            f"16-row tiles at MFU x {e.expert_dequant_efficiency:g} (the engine's fitted "
+            "expert_dequant_efficiency)"
+            if float(np.asarray(_rank_step_model(r).expert_dequant)) > 0
+            else ""
+        ),
         f"{r.acc.id}: {r.acc.mem_bw_bytes_s / 1e12:.2f} TB/s, {dtype} "
         f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s (datasheet) x reachable share over "
         f"{REFERENCE_GPU}'s: memory {scale.bandwidth:.3f}, {dtype} "

@@ -239,7 +239,11 @@ def write_bands(rows: list[RowError]) -> None:
         "pooled": med(pooled),
     }
     path = ROOT / "src" / "infercost" / "catalog" / "data" / "error_bands.json"
-    path.write_text(json.dumps(out, indent=1) + "\n")
+    # write beside it and rename: a predict() reading the shipped file meanwhile (a test run
+    # on the same checkout) sees the old file or the new one, never half of it
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(out, indent=1) + "\n")
+    tmp.replace(path)
     print(f"wrote {path}")
 
 

@@ -303,6 +303,17 @@ def engine_weight_format_error(
     )
 
 
+def engine_vendor_error(eng: EngineProfile, acc: Accelerator) -> str | None:
+    """Why ``eng`` cannot run on ``acc`` (its vendor is not one the engine supports), with
+    what to do; None when it can. The same words in predict and the planners."""
+    if eng.vendors and acc.vendor not in eng.vendors:
+        return (
+            f"{eng.id} runs on {', '.join(eng.vendors)} accelerators, not on {acc.name}; "
+            "pick another --engine (vllm and sglang support AMD)."
+        )
+    return None
+
+
 def _positive_int(name: str, value: int | None) -> None:
     if value is not None and value < 1:
         raise InputError(f"--{name.replace('_', '-')} must be a positive integer, got {value}.")
@@ -355,11 +366,9 @@ def resolve(
     eng = get_engine(engine)
     if profile is not None:
         eng = apply_engine_profile(eng, profile)
-    if eng.vendors and acc.vendor not in eng.vendors:
-        raise InputError(
-            f"{eng.id} runs on {', '.join(eng.vendors)} accelerators, not on {acc.name}; "
-            "pick another --engine (vllm and sglang support AMD)."
-        )
+    vendor_error = engine_vendor_error(eng, acc)
+    if vendor_error is not None:
+        raise InputError(vendor_error)
     hint = dtype_hint(model) if model and not model_config else None
     notes: list[str] = [f"config default: {d}" for d in arch.defaults_applied]
     if arch.vision_note:
@@ -646,7 +655,9 @@ def _memory_constants(r: Resolved) -> _MemoryConstants:
             workspace_bytes=workspace,
             kv_bytes_available_per_gpu=kv_avail,
             kv_bytes_per_token=kv_bytes_per_token(r.model, r.kv_bytes_per_elem),
-            sequence=sequence_cache_terms(r.model, r.kv_bytes_per_elem, r.tp, r.pp),
+            sequence=sequence_cache_terms(
+                r.engine.cache_model(r.model), r.kv_bytes_per_elem, r.tp, r.pp
+            ),
         )
 
     return _memory_memo.get(  # type: ignore[no-any-return]
@@ -659,7 +670,9 @@ def _memory_constants(r: Resolved) -> _MemoryConstants:
 def kv_bytes_per_seq_per_gpu(r: Resolved, context: float) -> float:
     """KV bytes one sequence of ``context`` tokens holds on one GPU."""
     return float(
-        cache_bytes_per_sequence_per_gpu(r.model, context, r.kv_bytes_per_elem, r.tp, r.pp)
+        cache_bytes_per_sequence_per_gpu(
+            r.engine.cache_model(r.model), context, r.kv_bytes_per_elem, r.tp, r.pp
+        )
     )
 
 
@@ -1641,13 +1654,7 @@ def explain_serving(
         f"TP/PP/EP communication {float(st.comm_s) * 1e3:.3g} ms, "
         f"overheads {float(st.overhead_s) * 1e3:.3g} ms{pp_text}; "
         f"memory-bound share {float(sp.memory_bound_share):.2f}"
-        + (
-            f"; the routed experts are weight-only ({r.weight_fmt.id} dequantised to {dtype}): "
-            f"16-row tiles at MFU x {e.expert_dequant_efficiency:g} (the engine's fitted "
-            "expert_dequant_efficiency)"
-            if float(np.asarray(_rank_step_model(r).expert_dequant)) > 0
-            else ""
-        ),
+        + _weight_only_experts_text(r, dtype, per_stage, isl + osl / 2.0),
         f"{r.acc.id}: {r.acc.mem_bw_bytes_s / 1e12:.2f} TB/s, {dtype} "
         f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s (datasheet) x reachable share over "
         f"{REFERENCE_GPU}'s: memory {scale.bandwidth:.3f}, {dtype} "
@@ -1709,6 +1716,23 @@ def explain_serving(
         e.source,
     )
     trail.add("tpot_s", float(sp.tpot_s), "s", "(cycle - own prefill) / (osl - 1)", "")
+
+
+def _weight_only_experts_text(r: Resolved, dtype: str, batch: float, context: float) -> str:
+    """The decode step's words on weight-only routed experts (MXFP4 on Hopper), with the
+    compute time they add over running at MFU; "" when the experts are not weight-only."""
+    sm = _rank_step_model(r)
+    if float(np.asarray(sm.expert_dequant)) <= 0:
+        return ""
+    eff = float(np.asarray(sm.expert_dequant_efficiency))
+    at_mfu = decode_step(dataclasses.replace(sm, expert_dequant_efficiency=1.0), batch, context)
+    slow = decode_step(sm, batch, context)
+    extra_ms = float(slow.compute_s - at_mfu.compute_s) * 1e3
+    return (
+        f"; the routed experts are weight-only ({r.weight_fmt.id} dequantised to {dtype}): "
+        f"16-row tiles at MFU x {eff:g} ({r.engine.id}'s expert_dequant_efficiency; 1 where not "
+        f"calibrated), which adds {extra_ms:.3g} ms to the compute time above"
+    )
 
 
 def explain_price(trail: Trail, r: Resolved, sp: ServingPoint, price: PricePoint) -> None:

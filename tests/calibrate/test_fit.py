@@ -216,3 +216,40 @@ def test_leave_one_source_out_fits_every_engine_of_a_source() -> None:
     assert {r.engine for r in held} == {"vllm", "sglang"} and len(held) == 12
     # each engine's fit reproduces the other source's rows (same generating parameters)
     assert max(r.ape for r in held) < 0.05
+
+
+def _gpt_oss_rows(truth: Params) -> list[Measurement]:
+    """gpt-oss-20b (MXFP4 experts: weight-only on H100) at prefill-heavy and decode points,
+    measured with ``truth``."""
+    out = []
+    for i, (conc, isl, osl, metric) in enumerate(
+        (
+            (1, 8000, 200, "ttft_mean_s"),
+            (4, 8000, 200, "output_throughput_tok_s"),
+            (64, 2000, 200, "output_throughput_tok_s"),
+            (128, 8000, 200, "output_throughput_tok_s"),
+        )
+    ):
+        draft = _m(
+            900 + i, model="openai/gpt-oss-20b", weight_dtype="mxfp4", concurrency=conc,
+            isl=isl, osl=osl, metric=metric,
+        )  # fmt: skip
+        value = float(predict_measurement(prepare(draft), truth))
+        out.append(draft.model_copy(update={"value": value}))
+    return out
+
+
+def test_weight_only_expert_efficiency_is_fitted_on_its_rows() -> None:
+    # measurements generated with expert_dequant_efficiency 0.5: with rows that run no
+    # weight-only experts beside them (which pin MFU), the 1-D fit finds it again
+    import dataclasses
+
+    truth = dataclasses.replace(TRUTH, expert_dequant_efficiency=0.5)
+    dense, _ = prepare_all(_synthetic())
+    oss, _ = prepare_all(_gpt_oss_rows(truth))
+    fit = fit_engine("vllm", dense + oss, points=3)
+    assert fit.values["expert_dequant_efficiency"] == pytest.approx(0.5, abs=0.08)
+    # rows all weight-only cannot tell it from MFU, rows without any cannot set it: not
+    # fitted, and left out of the values a saved profile writes
+    assert "expert_dequant_efficiency" not in fit_engine("vllm", oss, points=2).values
+    assert "expert_dequant_efficiency" not in fit_engine("vllm", dense, points=2).values

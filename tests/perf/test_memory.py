@@ -108,3 +108,22 @@ def test_unknown_model_type_is_a_clear_error() -> None:
     # an unknown model_type is read from its keys; what it lacks is named
     with pytest.raises(InputError, match="no 'num_hidden_layers'"):
         arch_from_hf_config({"model_type": "mamba"}, "x/y", "test config", date(2026, 1, 1))
+
+
+def test_sliding_window_kv_per_engine() -> None:
+    # gpt-oss-120b: 36 layers, 18 of them sliding (window 128), 8 KV heads x 64, bf16 KV:
+    # 2 x 8 x 64 x 2 B = 2,048 B per token per layer. A sequence of 2,000 tokens:
+    # - vLLM (hybrid KV manager: a sliding layer keeps its window): 18 x 2,000 x 2,048 +
+    #   18 x 128 x 2,048 = 73,728,000 + 4,718,592 = 78,446,592 B;
+    # - TensorRT-LLM (max_attention_window unset: every layer keeps every token):
+    #   36 x 2,000 x 2,048 = 147,456,000 B.
+    from infercost.predict import kv_bytes_per_seq_per_gpu, resolve
+
+    vllm = resolve("openai/gpt-oss-120b", "H200", engine="vllm", kv_dtype="bf16")
+    trt = resolve("openai/gpt-oss-120b", "H200", engine="trtllm", kv_dtype="bf16")
+    assert (vllm.engine.sliding_window_kv, trt.engine.sliding_window_kv) == ("window", "full")
+    assert kv_bytes_per_seq_per_gpu(vllm, 2000.0) == pytest.approx(78_446_592.0)
+    assert kv_bytes_per_seq_per_gpu(trt, 2000.0) == pytest.approx(147_456_000.0)
+    # the step model still reads only the window on the sliding layers
+    assert trt.engine.cache_model(trt.model).num_sliding_layers == 0
+    assert trt.model.num_sliding_layers == 18

@@ -113,16 +113,17 @@ def test_fixed_engines_use_their_configured_caps() -> None:
 
 
 def test_an_estimate_below_one_request_is_said() -> None:
-    # gemma-3-27b bf16 on one H100 at 120,000 + 1,000 tokens: trtllm-bench's estimate (62 KV
-    # layers counted full, sliding or not) is under one request, and its tuning.py raises
-    # "The amount of KV cache memory is insufficient"; the prediction says so and runs the
-    # smallest cap it builds (64).
+    # GLM-4.7-Flash (MLA) bf16 on one H100 at 150,000 + 1,000 tokens: trtllm-bench's estimate
+    # (MLA counted as multi-head KV) is under one request, and its tuning.py raises "The
+    # amount of KV cache memory is insufficient"; the runtime's real (latent) KV holds it, so
+    # the prediction runs the smallest cap trtllm-bench builds (64) and says so.
     p = predict(
-        "google/gemma-3-27b-it", "H100", 120_000, 1000, engine="trtllm", max_throughput=True,
+        "zai-org/GLM-4.7-Flash", "H100", 150_000, 1000, engine="trtllm", max_throughput=True,
         gpu_hour_usd=2.0,
     )  # fmt: skip
-    r = resolve("google/gemma-3-27b-it", "H100", engine="trtllm")
-    s = offline_settings(r.engine, r.model, r.weight_fmt, r.kv_dtype, r.acc, 1, 1, 120_000, 1000)
+    r = resolve("zai-org/GLM-4.7-Flash", "H100", engine="trtllm")
+    s = offline_settings(r.engine, r.model, r.weight_fmt, r.kv_dtype, r.acc, 1, 1, 150_000, 1000)
+    assert p.fits
     assert s.estimated_requests is not None and s.estimated_requests < 1
-    assert s.max_batch_size == 64 and s.max_num_tokens >= 120_000 + 64
+    assert s.max_batch_size == 64 and s.max_num_tokens >= 150_000 + 64
     assert any("trtllm-bench would not run this" in n for n in p.notes)

@@ -173,3 +173,15 @@ class TestPrecisionIsAChoiceShown:
         d = c.to_dict()
         assert d["weight_dtype_choice"] == "given" and d["precision_note"] is None
         assert d["ranked_weight_dtypes"] == ["bf16"]
+
+
+def test_offers_the_engine_cannot_run_are_not_ranked_and_said() -> None:
+    # TensorRT-LLM runs on NVIDIA only: an MI300X offer is left out with a note, an H100 ranked
+    c = compare_gpus(
+        "llama-3.1-8b", 1000, 200, engine="trtllm", num_gpus_options=(1,),
+        weight_dtypes=["bf16"], today=date(2026, 11, 2),
+        offers=[make_offer("h", "h100-sxm", "3.00"), make_offer("m", "mi300x", "2.00")],
+    )  # fmt: skip
+    assert [r.offer.gpu for r in c.results] == ["h100-sxm"]
+    assert c.engine_note is not None
+    assert "offers for mi300x not ranked: --engine trtllm runs on NVIDIA" in c.engine_note

@@ -214,3 +214,25 @@ class TestWhatOneReplicaNeeds:
         fits = np.broadcast_to(sweep.fits, sweep.grid.shape)
         one_gpu = sweep.grid.layouts.num_gpus == 1
         assert not fits[:, :, one_gpu].any()
+
+
+def test_engines_only_sweep_gpus_of_their_vendors() -> None:
+    # TensorRT-LLM runs on NVIDIA GPUs only (engines.toml vendors): without --gpu the sweep
+    # leaves AMD parts out; naming one is refused with predict's words
+    sweep = run_sweep(
+        "llama-3.1-8b", 1000, 200, engine="trtllm", weight_dtypes=["bf16"], kv_dtypes=["auto"],
+        max_gpus=1, concurrency_count=2, gpu_hour_usd=2.0,
+    )  # fmt: skip
+    vendors = {g.vendor for g in sweep.grid.gpus}
+    assert vendors == {"NVIDIA"}
+    with pytest.raises(InputError, match="trtllm runs on NVIDIA accelerators, not on AMD"):
+        run_sweep(
+            "llama-3.1-8b", 1000, 200, engine="trtllm", gpus=["mi300x"], max_gpus=1,
+            gpu_hour_usd=2.0,
+        )  # fmt: skip
+    # vLLM runs on both
+    both = run_sweep(
+        "llama-3.1-8b", 1000, 200, engine="vllm", weight_dtypes=["bf16"], kv_dtypes=["auto"],
+        max_gpus=1, concurrency_count=2, gpu_hour_usd=2.0,
+    )  # fmt: skip
+    assert {"NVIDIA", "AMD"} <= {g.vendor for g in both.grid.gpus}

@@ -287,6 +287,13 @@ def import_trtllm_bench_json(
     quant_note = ""
     if str(quant).strip().lower() in _TRT_QUANT_WEIGHTS:
         quant_note = f"quantization {quant} read as weight dtype {_trt_dtype(quant)}"
+        if str(quant).strip().upper().startswith("W4A8_MXFP4"):
+            # TensorRT-LLM runs MXFP4 x MXFP8 (or FP8) activations only on GPUs with FP4
+            # tensor cores (its gpt-oss MoE support matrix: Hopper runs W4A16)
+            quant_note += (
+                " (W4A8: FP8-class activations, a Blackwell kernel; on a GPU without FP4 "
+                "tensor cores the prediction runs W4A16, so check the --gpu this file names)"
+            )
 
     def count(key: str) -> float | None:
         value = world.get(key)

@@ -30,8 +30,10 @@ Few physical parameters per engine, each bounded to its physical range:
   grouped expert GEMMs reach (weights stored in 4 or 8 bits and dequantised to bf16 in
   registers: MXFP4 experts on Hopper). Only rows that run such GEMMs see it: after the grid
   (where it stays at the prior) they set it alone, source-weighted, and the TTFT-only terms
-  are then refitted with it in place. (Keeping those rows out of the grid instead moved the grid's
-  MoE terms: TensorRT-LLM's closed-loop TPOT held out went from 13.5 % to 16.3 %.)
+  are then refitted with it in place. Data whose rows all run such GEMMs cannot tell it from
+  MFU, and data with none cannot set it: then it is not fitted and not written. (Keeping
+  those rows out of the grid instead moved the grid's MoE terms: TensorRT-LLM's closed-loop
+  TPOT held out went from 13.5 % to 16.3 %.)
 
 Which rows set which parameters. On a ``mixed`` scheduler (vLLM, TensorRT-LLM: prompt chunks
 ride in the decode iterations) an online closed loop's TTFT is mostly how the requests' prompts
@@ -110,11 +112,14 @@ not separable from MFU in compute-bound steps, see the module docstring)."""
 
 REQUEST_PARAM = "request_overhead_s"
 FRONTEND_PARAM = "frontend_overhead_s"
+"""Fitted after the others, alone, and only when the data has online TTFT rows (closed-loop
+benchmarks through the engine's HTTP server): it moves nothing else."""
 SYNC_PARAM = "wave_sync"
 MOE_PARAM = "moe_layer_overhead_s"
 DEQUANT_PARAM = "expert_dequant_efficiency"
-"""Fitted after the others, alone, and only when the data has online TTFT rows (closed-loop
-benchmarks through the engine's HTTP server): it moves nothing else."""
+"""Fitted after the TTFT-only terms, alone, on the rows whose routed experts are weight-only,
+when the data also has rows without them (otherwise it and MFU cannot be told apart, and it
+is left out of the fit's values: a saved profile keeps the engine's own)."""
 
 
 def _online_ttft(p: Prepared) -> bool:
@@ -256,7 +261,10 @@ def fit_engine(
         fixed[MOE_PARAM] = (prior or {}).get(MOE_PARAM, 0.0)
     if points is None:
         points = 4 if len(names) < len(FIT_PARAMS) else 3
+    # the weight-only experts' efficiency is told apart from MFU only by rows without them
     dequant_preps = [p for p in preps if _dequantising(p)]
+    if len(dequant_preps) == len(preps):
+        dequant_preps = []
     fixed[DEQUANT_PARAM] = (prior or {}).get(DEQUANT_PARAM, 1.0)
     grid_preps = [p for p in preps if not _ttft_only(p)] or list(preps)
     held_back = len(grid_preps) < len(preps)
@@ -299,6 +307,8 @@ def fit_engine(
                 best[name] = _fit_1d(name, best, preps, prior, prior_weight)
     if held_back:
         loss_value = float(_loss(preps, Params(**best)))
+    if not dequant_preps:  # no row set it: a saved profile keeps the engine's own value
+        best.pop(DEQUANT_PARAM)
     sources = tuple(sorted({source_prefix(p.m.id) for p in preps}))
     return FitResult(engine, best, loss_value, len(preps), sources)
 

@@ -427,6 +427,10 @@ class EngineProfile(CatalogEntry):
             as tokens are generated, requests preempted when it runs out: sequences whose
             lengths vary hold isl + osl/2 tokens on average) or ``reserved`` (a request is
             admitted with its whole length reserved); ``kv_allocation_source`` cites it.
+        sliding_window_kv: how much KV a sliding-window layer keeps per sequence: ``window``
+            (its window: blocks outside it are freed or never allocated) or ``full`` (every
+            token, as a full-attention layer; the window applies in the attention kernel
+            only); ``sliding_window_kv_source`` cites it.
     """
 
     id: str
@@ -461,6 +465,8 @@ class EngineProfile(CatalogEntry):
     prefill_scheduling_source: str = ""
     kv_allocation: Literal["on-demand", "reserved"] = "reserved"
     kv_allocation_source: str = ""
+    sliding_window_kv: Literal["window", "full"] = "window"
+    sliding_window_kv_source: str = ""
     fitted_on: str = ""
     notes: str = ""
 
@@ -469,6 +475,14 @@ class EngineProfile(CatalogEntry):
         end's ``frontend_overhead_s`` when serving online (clients through the
         OpenAI-compatible server), not in an offline batch."""
         return self.request_overhead_s + (self.frontend_overhead_s if online else 0.0)
+
+    def cache_model(self, m: ModelArch) -> ModelArch:
+        """``m`` as this engine's KV cache holds it: a sliding-window layer keeps every token
+        where the engine allocates it as a full one (``sliding_window_kv`` full), else ``m``.
+        Only the cache's size changes; attention still reads the window."""
+        if self.sliding_window_kv == "full" and m.num_sliding_layers:
+            return m.model_copy(update={"sliding_window": None, "num_sliding_layers": 0})
+        return m
 
     def running_context(self, isl: float, osl: float, lengths_vary: bool = True) -> float:
         """Tokens of KV cache one running sequence holds, for sizing the batch: on an engine

@@ -16,6 +16,7 @@ from rich.table import Table
 from infercost.calibrate.error import score
 from infercost.calibrate.fit import (
     BOUNDS,
+    DEQUANT_PARAM,
     FIT_PARAMS,
     FitResult,
     fit_all,
@@ -197,6 +198,7 @@ def fit_cmd(
         "all-reduce µs",
         "comm eff",
         "req ms",
+        "weight-only experts",
     ):
         t.add_column(col)
     for e, f in fits.items():
@@ -211,6 +213,8 @@ def fit_cmd(
             f"{v['allreduce_latency_s'] * 1e6:.1f}",
             f"{v['comm_efficiency']:.2f}",
             f"{v['request_overhead_s'] * 1e3:.1f}",
+            # the weight-only experts' share of MFU, where rows set it (calibrate.fit)
+            f"{v[DEQUANT_PARAM]:.3f} x MFU" if DEQUANT_PARAM in v else "not fitted",
         )
     console.print(t)
     if len(preps) < 12:
@@ -224,7 +228,11 @@ def fit_cmd(
         highlight=False,
     )
     for e, f in fits.items():
-        at_bound = [name for name in FIT_PARAMS if _at_bound(name, f.values[name])]
+        at_bound = [
+            name
+            for name in (*FIT_PARAMS, DEQUANT_PARAM)
+            if name in f.values and _at_bound(name, f.values[name])
+        ]
         if at_bound:
             console.print(
                 f"[yellow]{e}: {', '.join(at_bound)} at the edge of the physical range: the "

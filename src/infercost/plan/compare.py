@@ -32,7 +32,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from infercost.catalog import get_accelerator, get_model, get_quant_format
+from infercost.catalog import get_accelerator, get_engine, get_model, get_quant_format
 from infercost.catalog.pricing import Offer, current_offers, load_offers
 from infercost.catalog.schema import Accelerator
 from infercost.cost.gpu_hour import usd_per_used_gpu_hour
@@ -41,6 +41,7 @@ from infercost.predict import (
     LLAMACPP_WEIGHT_FORMATS,
     Prediction,
     default_weight_dtype,
+    engine_vendor_error,
     engine_weight_format_error,
     predict,
 )
@@ -133,15 +134,25 @@ class Comparison:
 
     @property
     def engine_note(self) -> str | None:
-        """Says which of the GPUs' native weight dtypes were not tried because the engine
-        cannot run them (None when none was left out)."""
-        if not self.skipped_weight_dtypes:
-            return None
-        return (
-            f"weights {', '.join(self.skipped_weight_dtypes)} not tried: --engine "
-            f"{self.engine} runs GGUF types only ({', '.join(sorted(LLAMACPP_WEIGHT_FORMATS))});"
-            " compare a GGUF type with --weight-dtype (e.g. q8_0 or q4_k_m)."
-        )
+        """Says which GPUs' offers were not ranked because the engine does not run on their
+        vendor's accelerators, and which of the GPUs' native weight dtypes were not tried
+        because the engine cannot run them (None when nothing was left out)."""
+        parts = []
+        eng = get_engine(self.engine)
+        other_vendor = sorted(g for g, why in self.skipped_gpus.items() if why.startswith(eng.id))
+        if other_vendor:
+            parts.append(
+                f"offers for {', '.join(other_vendor)} not ranked: --engine {self.engine} runs "
+                f"on {', '.join(eng.vendors)} accelerators only (vllm and sglang support AMD)."
+            )
+        if self.skipped_weight_dtypes:
+            parts.append(
+                f"weights {', '.join(self.skipped_weight_dtypes)} not tried: --engine "
+                f"{self.engine} runs GGUF types only "
+                f"({', '.join(sorted(LLAMACPP_WEIGHT_FORMATS))}); compare a GGUF type with "
+                "--weight-dtype (e.g. q8_0 or q4_k_m)."
+            )
+        return " ".join(parts) or None
 
     @property
     def ranked_weight_dtypes(self) -> list[str]:
@@ -449,6 +460,10 @@ def compare_gpus(
             accs[gpu] = get_accelerator(gpu)
         except InfercostError as err:
             skipped[gpu] = str(err)
+            continue
+        refused = engine_vendor_error(get_engine(engine), accs[gpu])
+        if refused is not None:  # the engine does not run on this vendor's GPUs
+            skipped[gpu] = refused
             continue
         if weight_dtypes is None:
             skipped_weights.update(

@@ -54,7 +54,7 @@ from infercost.plan.sweep import (
     skipped_weight_formats,
     weight_formats,
 )
-from infercost.predict import LLAMACPP_WEIGHT_FORMATS, default_weight_dtype
+from infercost.predict import LLAMACPP_WEIGHT_FORMATS, default_weight_dtype, engine_vendor_error
 from infercost.units import GB
 
 FloatArray = npt.NDArray[np.float64]
@@ -417,11 +417,14 @@ def run_sweep(
         raise InputError(f"cached prefix share must lie in [0, 1), got {cached_prefix_share}.")
     m = get_model(model)
     eng = get_engine(engine)
-    accs = (
-        tuple({a.id: a for a in (get_accelerator(g) for g in gpus)}.values())
-        if gpus
-        else load_accelerators()
-    )
+    if gpus:
+        accs = tuple({a.id: a for a in (get_accelerator(g) for g in gpus)}.values())
+        for a in accs:
+            refused = engine_vendor_error(eng, a)
+            if refused is not None:
+                raise InputError(refused)
+    else:  # every catalog GPU the engine runs on
+        accs = tuple(a for a in load_accelerators() if engine_vendor_error(eng, a) is None)
     lay = layouts(m, max_gpus, num_gpus)
     conc = concurrency_levels(max_concurrency or eng.max_num_seqs, concurrency_count)
     fmts = weight_formats(weight_dtypes, m, eng.id)

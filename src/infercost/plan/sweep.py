@@ -384,7 +384,9 @@ def evaluate(
         return np.concatenate(
             [
                 np.broadcast_to(
-                    cache_bytes_per_sequence_per_gpu(m, tokens, DTYPE_BYTES[k], tp, pp),
+                    cache_bytes_per_sequence_per_gpu(
+                        grid.engine.cache_model(m), tokens, DTYPE_BYTES[k], tp, pp
+                    ),
                     (1, 1, tp.shape[2], 1, 1),
                 )
                 for k in grid.kv_dtypes

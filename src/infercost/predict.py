@@ -404,6 +404,13 @@ def resolve(
     slow = slow_dtype_note(acc, fmt)
     if slow:
         notes.append(slow)
+    if eng.cache_model(arch) is not arch:
+        notes.append(
+            f"{eng.id} keeps every token's KV on {arch.id}'s {arch.num_sliding_layers} "
+            f"sliding-window layers (window {arch.sliding_window}): the window applies in "
+            "attention only, so a sequence holds as much KV as with full attention "
+            "(engines.toml sliding_window_kv, with its source)"
+        )
     variant = gpu_variant_note(gpu, acc)
     if variant:
         notes.append(variant)

@@ -127,3 +127,10 @@ def test_sliding_window_kv_per_engine() -> None:
     # the step model still reads only the window on the sliding layers
     assert trt.engine.cache_model(trt.model).num_sliding_layers == 0
     assert trt.model.num_sliding_layers == 18
+    # predict says so, for TensorRT-LLM only
+    from infercost.predict import predict
+
+    trt_p = predict("openai/gpt-oss-120b", "H200", 1000, 1000, engine="trtllm", concurrency=8)
+    vllm_p = predict("openai/gpt-oss-120b", "H200", 1000, 1000, engine="vllm", concurrency=8)
+    assert any("keeps every token's KV on" in n for n in trt_p.notes)
+    assert not any("keeps every token's KV on" in n for n in vllm_p.notes)

@@ -391,6 +391,9 @@ class TestCalibrate:
         assert list(body["fits"]) == ["vllm"]
         assert "vllm" in body["profile_toml"]
         assert body["saved_to"] is None
+        # the same keys as `calibrate fit --json` (QA: the worst row was missing here)
+        assert body["in_sample_max_ape"] >= body["in_sample_median_ape"] >= 0
+        assert body["worst_id"].startswith("VLLMCI-")
 
 
 def test_api_index_lists_the_endpoints(client: TestClient) -> None:

@@ -18,7 +18,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
 from infercost.api.uploads import renamed, save_uploads
-from infercost.calibrate.error import score
+from infercost.calibrate.error import in_sample
 from infercost.calibrate.fit import fit_all, prepare_for_fit, profiles_toml
 from infercost.calibrate.importers import FORMATS, Format, Overrides, detect_format, import_file
 from infercost.calibrate.measurement import Measurement
@@ -62,17 +62,16 @@ def run_fit(saved: list[tuple[Path, str]], overrides: dict[str, Any]) -> dict[st
     preps, unused = prepare_for_fit(measurements)
     unused = screened + unused
     fits = fit_all(preps)
-    not_scored: list[tuple[str, str]] = []
-    rows = score(preps, {e: f.params() for e, f in fits.items()}, not_scored)
-    errors = sorted(abs(r.predicted / r.measured - 1.0) for r in rows)
-    median = errors[len(errors) // 2] if errors else None
+    scored = in_sample(preps, fits)
     provenance = ", ".join(name for _, name in saved)
     return {
         "fits": {
             e: {"values": f.values, "loss": f.loss, "rows": f.num_rows} for e, f in fits.items()
         },
-        "in_sample_median_ape": median,
-        "unused": [{"id": i, "reason": why} for i, why in unused + not_scored],
+        "in_sample_median_ape": scored.median_ape,
+        "in_sample_max_ape": scored.max_ape,
+        "worst_id": scored.worst_id,
+        "unused": [{"id": i, "reason": why} for i, why in unused + list(scored.not_scored)],
         "saved_to": None,
         "profile_toml": profiles_toml(fits, date.today(), provenance),
     }

@@ -70,6 +70,36 @@ def _regime(p: Prepared, params: Params) -> str:
     return f"{p.r.engine.id}|{p.r.acc.generation}|{kind}|{bound}"
 
 
+@dataclass(frozen=True, slots=True)
+class InSample:
+    """How well a fit reproduces its own rows (``calibrate fit`` and its REST twin).
+
+    Attributes:
+        median_ape: median |predicted / measured - 1| over the rows scored (None: no row).
+        max_ape: the largest such error (None: no row).
+        worst_id: the row with it ("" when none).
+        not_scored: (id, why) of rows the physics could not predict with the fit.
+    """
+
+    median_ape: float | None
+    max_ape: float | None
+    worst_id: str
+    not_scored: tuple[tuple[str, str], ...]
+
+
+def in_sample(preps: Sequence[Prepared], fits: dict[str, FitResult]) -> InSample:
+    """Score ``preps`` with the fits made on them (:func:`score`): the median and the largest
+    absolute percentage error, and the row that has the largest."""
+    not_scored: list[tuple[str, str]] = []
+    rows = score(preps, {e: f.params() for e, f in fits.items()}, not_scored)
+    errors = [(abs(r.predicted / r.measured - 1.0), r.id) for r in rows]
+    if not errors:
+        return InSample(None, None, "", tuple(not_scored))
+    ordered = sorted(e for e, _ in errors)
+    worst = max(errors)
+    return InSample(ordered[len(ordered) // 2], worst[0], worst[1], tuple(not_scored))
+
+
 def score(
     preps: Sequence[Prepared],
     params_for: dict[str, Params],

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from infercost.calibrate.error import score
+from infercost.calibrate.error import in_sample
 from infercost.calibrate.fit import (
     BOUNDS,
     DEQUANT_PARAM,
@@ -152,11 +152,11 @@ def fit_cmd(
         err_console.print(line, markup=False)
 
     fits = fit_all(preps, progress=None if quiet or as_json else progress)
-    not_scored: list[tuple[str, str]] = []
-    rows = score(preps, {e: f.params() for e, f in fits.items()}, not_scored)
-    errors = [abs(r.predicted / r.measured - 1.0) for r in rows]
-    median = sorted(errors)[len(errors) // 2] if errors else float("nan")
-    worst = max(zip(errors, (r.id for r in rows), strict=True), default=(float("nan"), ""))
+    scored = in_sample(preps, fits)
+    not_scored = list(scored.not_scored)
+    median = scored.median_ape if scored.median_ape is not None else float("nan")
+    worst = (scored.max_ape if scored.max_ape is not None else float("nan"), scored.worst_id)
+    rows_scored = len(preps) - len(not_scored)
     if out is not None and median > POOR_FIT and not keep_poor_fit:
         raise InputError(
             f"not saved: the fit's in-sample median error is {median:.0%} (worst "
@@ -223,7 +223,7 @@ def fit_cmd(
             "stay near the engine's defaults (weak prior); check the in-sample error.[/yellow]"
         )
     console.print(
-        f"in-sample median absolute error: {median:.1%} over {len(rows)} measurements; "
+        f"in-sample median absolute error: {median:.1%} over {rows_scored} measurements; "
         f"largest {worst[0]:.1%} ({worst[1]})",
         highlight=False,
     )

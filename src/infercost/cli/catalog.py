@@ -107,15 +107,28 @@ def engines(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     t = Table(title="engine profiles")
-    for col in ("id", "MBU", "MFU", "step ms", "req ms", "mem frac", "max seqs", "fitted on"):
+    for col in (
+        "id",
+        "MBU",
+        "MFU",
+        "W4A16 MoE x MFU",
+        "step ms",
+        "req ms",
+        "SWA KV",
+        "mem frac",
+        "max seqs",
+        "fitted on",
+    ):
         t.add_column(col, overflow="fold")
     for e in load_engines():
         t.add_row(
             e.id,
             f"{e.mbu:.2f}",
             f"{e.mfu:.2f}",
+            f"{e.expert_dequant_efficiency:.2f}",
             f"{e.step_overhead_s * 1e3:.2f}",
             f"{e.request_overhead_s * 1e3:.1f}",
+            e.sliding_window_kv,
             f"{e.usable_memory_fraction:.2f}",
             str(e.max_num_seqs),
             e.fitted_on or "literature defaults",

@@ -221,6 +221,22 @@ def served_weight_dtype(model: str, label: str | None, notes: str) -> tuple[str 
     )
 
 
+#: A row whose source ran expert parallelism without printing its degree (the TensorRT-LLM
+#: 1.0 performance overview's MoE command: "passes --ep $ep_size (value not stated)").
+_EP_NOT_STATED = re.compile(r"passes --ep \$ep_size \(value not stated\)")
+
+
+def served_ep(m: Measurement) -> int:
+    """The expert-parallel degree a row ran: its own, or, where its source ran expert
+    parallelism without stating the degree, EP over the whole TP group (TensorRT-LLM's
+    ``moe_ep_size`` x ``moe_tp_size`` = ``tp``; a command that passes ``--ep`` to a MoE run
+    spreads whole experts, and the tables label no partial split). Rule: docs/accuracy.md,
+    "Precision labels" and the eighth session."""
+    if m.ep == 1 and m.tp > 1 and _EP_NOT_STATED.search(m.notes):
+        return m.tp
+    return m.ep
+
+
 #: A row whose notes say its lengths were drawn at random in a range (closed_loop_hopper.csv's
 #: InferenceMAX/InferenceX rows: "InferenceX random prompts: lengths drawn in [ratio x len,
 #: len]").
@@ -245,7 +261,7 @@ def prepare(m: Measurement) -> Prepared:
         num_gpus=m.num_gpus,
         tp=m.tp,
         pp=m.pp,
-        ep=m.ep,
+        ep=served_ep(m),
         dp=m.dp,
         weight_dtype=weight,
         kv_dtype=kv,

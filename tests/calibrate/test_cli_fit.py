@@ -192,3 +192,28 @@ def test_fit_takes_the_facts_import_takes(tmp_path: Path) -> None:
     given = CliRunner().invoke(app, [*base, "--concurrency", "16"])
     assert given.exit_code == 0, given.output
     assert json.loads(given.stdout)["fits"]
+
+
+def test_a_fit_on_weight_only_experts_alone_says_mfu_carries_them(tmp_path: Path) -> None:
+    # gpt-oss-20b (MXFP4 experts, W4A16 on H100) rows only: the weight-only experts'
+    # efficiency cannot be told from MFU, so it is not fitted and the output says so
+    header = (
+        "id,source,title,date,engine,engine_version,model,gpu,num_gpus,tp,pp,weight_dtype,"
+        "kv_dtype,isl,osl,concurrency,metric,value,unit,notes"
+    )
+    rows = [
+        f"OSS-{i},s,t,,vLLM,0.11,openai/gpt-oss-20b,H100-SXM-80GB,1,1,1,mxfp4,auto,{isl},{osl},"
+        f"concurrency={c},output_throughput,{v},tok/s (all GPUs),"
+        for i, (isl, osl, c, v) in enumerate(
+            ((1000, 1000, 8, 1200), (1000, 1000, 64, 5200), (8000, 1000, 16, 1500),
+             (1000, 8000, 32, 2900))
+        )
+    ]  # fmt: skip
+    f = tmp_path / "oss.csv"
+    f.write_text("\n".join([header, *rows]) + "\n")
+    res = runner.invoke(app, ["calibrate", "fit", str(f), "--quiet"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "every row runs weight-only experts" in res.output
+    assert "not fitted" in res.output
+    data = json.loads(runner.invoke(app, ["calibrate", "fit", str(f), "--quiet", "--json"]).output)
+    assert "expert_dequant_efficiency" not in data["fits"]["vllm"]["values"]

@@ -127,7 +127,7 @@ def _online_ttft(p: Prepared) -> bool:
     return p.m.mode == "closed_loop" and p.m.metric.startswith("ttft")
 
 
-def _dequantising(p: Prepared) -> bool:
+def dequantising(p: Prepared) -> bool:
     """A row whose routed experts run a weight-only (dequantising) grouped GEMM: it sets
     ``expert_dequant_efficiency`` (see the module docstring)."""
     return bool(np.any(np.asarray(p.sm.expert_dequant) > 0))
@@ -266,7 +266,7 @@ def fit_engine(
     if points is None:
         points = 4 if len(names) < len(FIT_PARAMS) else 3
     # the weight-only experts' efficiency is told apart from MFU only by rows without them
-    dequant_preps = [p for p in preps if _dequantising(p)]
+    dequant_preps = [p for p in preps if dequantising(p)]
     if len(dequant_preps) == len(preps):
         dequant_preps = []
     fixed[DEQUANT_PARAM] = (prior or {}).get(DEQUANT_PARAM, 1.0)

@@ -19,6 +19,7 @@ from infercost.calibrate.fit import (
     DEQUANT_PARAM,
     FIT_PARAMS,
     FitResult,
+    dequantising,
     fit_all,
     prepare_for_fit,
     profile_document,
@@ -228,6 +229,13 @@ def fit_cmd(
         highlight=False,
     )
     for e, f in fits.items():
+        own = [p for p in preps if p.r.engine.id == e]
+        if own and all(dequantising(p) for p in own):
+            console.print(
+                f"[yellow]{e}: every row runs weight-only experts (e.g. MXFP4 on Hopper), so "
+                "their slowdown cannot be told from MFU: the MFU above includes it. Fit with "
+                "rows of other models too before using this profile for them.[/yellow]"
+            )
         at_bound = [
             name
             for name in (*FIT_PARAMS, DEQUANT_PARAM)

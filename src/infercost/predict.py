@@ -404,7 +404,7 @@ def resolve(
     slow = slow_dtype_note(acc, fmt)
     if slow:
         notes.append(slow)
-    if eng.cache_model(arch) is not arch:
+    if eng.keeps_full_window(arch):
         notes.append(
             f"{eng.id} keeps every token's KV on {arch.id}'s {arch.num_sliding_layers} "
             f"sliding-window layers (window {arch.sliding_window}): the window applies in "
@@ -1639,7 +1639,8 @@ def explain_serving(
     e = r.engine
     scale = achievable_scale(r.acc.id)
     per_stage = load.running_rank / r.pp
-    st = decode_step(_rank_step_model(r), per_stage, isl + osl / 2.0)
+    rank_sm = _rank_step_model(r)
+    st = decode_step(rank_sm, per_stage, isl + osl / 2.0)
     pp_text = f"; x PP {r.pp} stages per token" if r.pp > 1 else ""
     trail.add(
         "decode_step_s",
@@ -1661,7 +1662,7 @@ def explain_serving(
         f"TP/PP/EP communication {float(st.comm_s) * 1e3:.3g} ms, "
         f"overheads {float(st.overhead_s) * 1e3:.3g} ms{pp_text}; "
         f"memory-bound share {float(sp.memory_bound_share):.2f}"
-        + _weight_only_experts_text(r, dtype, per_stage, isl + osl / 2.0),
+        + _weight_only_experts_text(r, rank_sm, dtype, per_stage, isl + osl / 2.0),
         f"{r.acc.id}: {r.acc.mem_bw_bytes_s / 1e12:.2f} TB/s, {dtype} "
         f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s (datasheet) x reachable share over "
         f"{REFERENCE_GPU}'s: memory {scale.bandwidth:.3f}, {dtype} "
@@ -1725,10 +1726,12 @@ def explain_serving(
     trail.add("tpot_s", float(sp.tpot_s), "s", "(cycle - own prefill) / (osl - 1)", "")
 
 
-def _weight_only_experts_text(r: Resolved, dtype: str, batch: float, context: float) -> str:
+def _weight_only_experts_text(
+    r: Resolved, sm: StepModel, dtype: str, batch: float, context: float
+) -> str:
     """The decode step's words on weight-only routed experts (MXFP4 on Hopper), with the
-    compute time they add over running at MFU; "" when the experts are not weight-only."""
-    sm = _rank_step_model(r)
+    compute time they add over running at MFU (``sm``: one rank's step model); "" when the
+    experts are not weight-only."""
     if float(np.asarray(sm.expert_dequant)) <= 0:
         return ""
     eff = float(np.asarray(sm.expert_dequant_efficiency))

@@ -476,11 +476,16 @@ class EngineProfile(CatalogEntry):
         OpenAI-compatible server), not in an offline batch."""
         return self.request_overhead_s + (self.frontend_overhead_s if online else 0.0)
 
+    def keeps_full_window(self, m: ModelArch) -> bool:
+        """True when ``m`` has sliding-window layers and this engine keeps every token's KV on
+        them (``sliding_window_kv`` full)."""
+        return self.sliding_window_kv == "full" and m.num_sliding_layers > 0
+
     def cache_model(self, m: ModelArch) -> ModelArch:
         """``m`` as this engine's KV cache holds it: a sliding-window layer keeps every token
-        where the engine allocates it as a full one (``sliding_window_kv`` full), else ``m``.
+        where the engine allocates it as a full one (:meth:`keeps_full_window`), else ``m``.
         Only the cache's size changes; attention still reads the window."""
-        if self.sliding_window_kv == "full" and m.num_sliding_layers:
+        if self.keeps_full_window(m):
             return m.model_copy(update={"sliding_window": None, "num_sliding_layers": 0})
         return m
 

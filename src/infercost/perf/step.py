@@ -259,6 +259,21 @@ L2_PRIOR_BYTES = 40e6
 ACTIVATION_DTYPE = "bf16"
 
 
+def expert_tile_rows(m: ModelArch, acc: Accelerator, peaks: OperandPeaks) -> float:
+    """Rows of the smallest tile a routed expert's GEMM computes on ``acc``: 0 for a dense
+    model, :data:`DEQUANT_TILE_ROWS` for weight-only experts, else :func:`tile_rows`."""
+    if not m.is_moe:
+        return 0.0
+    return DEQUANT_TILE_ROWS if peaks.expert_dequant else tile_rows(acc)
+
+
+def expert_dequant_scale(expert_dequant: ArrayLike, efficiency: ArrayLike) -> ArrayLike:
+    """The factor on the routed experts' peak FLOP/s: ``efficiency`` where they are
+    weight-only (``expert_dequant`` 1), 1 where not; the same operations on floats and arrays
+    (the step model's array and scalar paths and the simulator use it alike)."""
+    return 1.0 - expert_dequant * (1.0 - efficiency)
+
+
 def tile_rows(acc: Accelerator) -> float:
     """Smallest tensor-core tile height of ``acc`` (see :data:`TILE_ROWS`)."""
     return TILE_ROWS.get(acc.generation, DEFAULT_TILE_ROWS)
@@ -656,9 +671,7 @@ def unsharded_step_model(
         seq_overhead_s=engine.seq_overhead_s,
         expert_flop_per_pair=expert_pair_flop,
         expert_pairs_per_token=float(m.experts_per_token),
-        expert_tile_rows=(
-            (DEQUANT_TILE_ROWS if peaks.expert_dequant else tile_rows(acc)) if m.is_moe else 0.0
-        ),
+        expert_tile_rows=expert_tile_rows(m, acc, peaks),
         expert_dequant=1.0 if peaks.expert_dequant else 0.0,
         expert_dequant_efficiency=engine.expert_dequant_efficiency,
         expert_act_bytes_per_pair=expert_pair_bytes,
@@ -964,7 +977,7 @@ def _mixed_step_array(
     # roofline at its operands' peak (OperandPeaks), and their times add.
     # weight-only (dequantising) expert GEMMs reach expert_dequant_efficiency of the MFU
     deq = np.asarray(sm.expert_dequant_efficiency)
-    expert_scale = 1.0 - np.asarray(sm.expert_dequant) * (1.0 - deq)
+    expert_scale = expert_dequant_scale(np.asarray(sm.expert_dequant), deq)
     dense_cmp = linear_flop / peak + lm_flop / (peak * np.asarray(sm.lm_head_peak_ratio))
     expert_cmp = expert_flop / (peak * np.asarray(sm.expert_peak_ratio) * expert_scale)
     attn_cmp = mixer_flop / (peak * np.asarray(sm.attn_peak_ratio))
@@ -1173,7 +1186,7 @@ def scalar_step_constants(sm: StepModel) -> ScalarStep | None:
                 lm_head_peak=peak * v["lm_head_peak_ratio"],
                 expert_peak=peak
                 * v["expert_peak_ratio"]
-                * (1.0 - v["expert_dequant"] * (1.0 - v["expert_dequant_efficiency"])),
+                * float(expert_dequant_scale(v["expert_dequant"], v["expert_dequant_efficiency"])),
                 attn_peak=peak * v["attn_peak_ratio"],
                 allreduce_fixed_s=v["allreduce_latency_s"] * math.log2(max(v["tp"], 2.0)),
                 ring=2.0 * (tp_local - 1.0) / tp_local,

@@ -52,15 +52,14 @@ from infercost.perf.memory import (
 from infercost.perf.serving import CLOSED_LOOP_WAVES, arrival_wave_sync, closed_loop
 from infercost.perf.step import (
     ACTIVATION_DTYPE,
-    DEQUANT_TILE_ROWS,
     StepModel,
     compute_dtype,
+    expert_tile_rows,
     link_bytes_s,
     nvlink_peers,
     operand_peaks,
     pcie_bytes_s,
     shard_step_model,
-    tile_rows,
     unsharded_step_model,
     usable_mem_bw_bytes_s,
 )
@@ -248,8 +247,7 @@ def build_grid(
             ratios[:, gi, wi] = (peaks.expert, peaks.lm_head, peaks.attention)
             ratios[:, gi, wi] /= peaks.dense
             dequant[gi, wi] = float(peaks.expert_dequant)
-            if m.is_moe:
-                tiles[gi, wi] = DEQUANT_TILE_ROWS if peaks.expert_dequant else tile_rows(acc)
+            tiles[gi, wi] = expert_tile_rows(m, acc, peaks)
             cdt[gi, wi] = dtype
     tp = _axis(layout.tp, 2)
     pp = _axis(layout.pp, 2)

@@ -32,6 +32,7 @@ from infercost.perf.step import (
     ACTIVATION_BYTES,
     StepModel,
     collective_bytes_s,
+    expert_dequant_scale,
     oneshot_threshold_bytes,
 )
 
@@ -139,7 +140,7 @@ class FastStep:
         # weight-only (dequantising) expert GEMMs at their own share of the MFU (perf.step)
         deq = f["expert_dequant_efficiency"]
         self._cmp_expert_s = f["expert_flop_per_pair"] / (
-            flops * f["expert_peak_ratio"] * (1.0 - f["expert_dequant"] * (1.0 - deq))
+            flops * f["expert_peak_ratio"] * expert_dequant_scale(f["expert_dequant"], deq)
         )
         self._mem_expert_act_pair_s = f["expert_act_bytes_per_pair"] / bw
         self._mem_expert_act_tok_s = f["expert_act_bytes_per_token"] / bw

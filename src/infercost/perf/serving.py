@@ -289,6 +289,28 @@ def _steady_state_scalar(
     return figures, (chunks, mix)
 
 
+def queued_prompt_iterations(
+    sm: StepModel,
+    n: FloatArray,
+    new_tokens: FloatArray,
+    budget: FloatArray,
+    cached: ArrayLike = 0.0,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``n`` prompts of ``new_tokens`` each, all waiting, taken first-come first-served in
+    iterations of ``budget`` prompt tokens: (q, first, last, t_iter) with q = new tokens /
+    budget, the first prompt done after first = max(q, 1) iterations and the last after
+    last = max(n q, first), and t_iter one such iteration (a budget's worth of prompt tokens,
+    or all n prompts when fewer, each attending ``cached`` tokens). The burst of
+    :func:`prefill_first_waves`, :func:`closed_loop_ttft_terms` and :func:`finite_run`."""
+    q = new_tokens / budget
+    first = np.maximum(q, 1.0)
+    last = np.maximum(n * q, first)
+    per_seq = np.minimum(new_tokens, budget)
+    seqs = np.minimum(budget, n * new_tokens) / per_seq
+    t_iter = prefill_step(sm, per_seq, seqs, cached).total_s
+    return q, first, last, np.asarray(t_iter, dtype=np.float64)
+
+
 def prefill_first_waves(
     sm: StepModel,
     concurrency: ArrayLike,
@@ -322,13 +344,7 @@ def prefill_first_waves(
     budget = np.asarray(token_budget, dtype=np.float64)
     hit = np.asarray(cached_prefix_share, dtype=np.float64)
     new_tokens = np.maximum(i * (1.0 - hit), 1.0)
-    q = new_tokens / budget
-    first = np.maximum(q, 1.0)
-    last = np.maximum(n * q, first)
-    # one prefill iteration: a budget's worth of prompt tokens (or all N prompts when fewer)
-    per_seq = np.minimum(new_tokens, budget)
-    seqs = np.minimum(budget, n * new_tokens) / per_seq
-    t_iter = prefill_step(sm, per_seq, seqs, i * hit).total_s
+    q, first, last, t_iter = queued_prompt_iterations(sm, n, new_tokens, budget, i * hit)
     ctx = i + o / 2.0
     d = decode_step(sm, n, ctx)
     prefill_s = last * t_iter
@@ -439,12 +455,7 @@ def closed_loop_ttft_terms(
     p_tok = np.minimum(room, wave_tokens)
     t_full = mixed_step(sm, n - 1.0, ctx, p_tok, cached, p_tok / new_tokens).total_s
     periodic = np.where(wave_tokens <= budget, t_wave, chunks * t_full)
-    q = new_tokens / budget
-    first = np.maximum(q, 1.0)
-    last = np.maximum(n * q, first)
-    per_seq = np.minimum(new_tokens, budget)
-    seqs = np.minimum(budget, wave_tokens) / per_seq
-    t_iter = prefill_step(sm, per_seq, seqs, cached).total_s
+    _, first, last, t_iter = queued_prompt_iterations(sm, n, new_tokens, budget, cached)
     burst = np.maximum(0.5 * (first + last) * t_iter, periodic)
     return np.asarray(periodic, dtype=np.float64), np.asarray(burst, dtype=np.float64)
 
@@ -737,14 +748,10 @@ def finite_run(
     req = np.asarray(request_overhead_s, dtype=np.float64)
     full = closed_loop(sm, n, i, o, budget, req, 0.0, scheduling, math.inf, 1.0)
     cycle = np.asarray(full.e2e_s, dtype=np.float64)
-    # the admission spread of n queued prompts (closed_loop_ttft_terms' burst: prompt j is in
-    # after ceil(j q) budget-sized prefill iterations), and one prompt's own iterations
-    q = i / budget
-    first = np.maximum(q, 1.0)
-    per_seq = np.minimum(i, budget)
-    seqs = np.minimum(budget, n * i) / per_seq
-    t_iter = prefill_step(sm, per_seq, seqs).total_s
-    spread = (np.maximum(n * q, first) - first) * t_iter
+    # the admission spread of n queued prompts (prompt j is in after ceil(j q) budget-sized
+    # prefill iterations), and one prompt's own iterations
+    _, first, last, t_iter = queued_prompt_iterations(sm, np.asarray(n), i, budget)
+    spread = (last - first) * t_iter
     own_prompt = req + first * t_iter
     ctx = i + o / 2.0
 

@@ -66,6 +66,16 @@ MODEL_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
         "_attn_output_gate": True,
         "_source": "Qwen3_5TextConfig",
     },
+    "qwen3_vl_text": {
+        "tie_word_embeddings": False,
+        "_qk_norm": "per_head",
+        "_source": "Qwen3VLTextConfig (Qwen3VLTextAttention: q_norm/k_norm over head_dim)",
+    },
+    "qwen3_vl_moe_text": {
+        "tie_word_embeddings": False,
+        "_qk_norm": "per_head",
+        "_source": "Qwen3VLMoeTextConfig (q_norm/k_norm over head_dim, as Qwen3-VL)",
+    },
     "deepseek_v2": {"tie_word_embeddings": False, "_source": "DeepseekV2Config"},
     "deepseek_v3": {"tie_word_embeddings": False, "_source": "DeepseekV3Config"},
     "deepseek_v32": {"tie_word_embeddings": False, "_source": "DeepseekV32Config"},
@@ -118,10 +128,36 @@ _LAYER_TYPES = {
     "chunked_attention": "chunked",
     "linear_attention": "linear",
     "mamba": "mamba",
+    # nvidia/GLM-5.2-NVFP4 (glm_moe_dsa): MLA with the DSA indexer on every layer; the DSA
+    # part itself is read from index_topk / index_n_heads / index_head_dim
+    "deepseek_sparse_attention": "full",
 }
 
 #: Nemotron-H ``hybrid_override_pattern`` characters: mixer or FFN of each block.
 _PATTERN = {"M": "mamba", "*": "full", "-": "mlp", "E": "moe"}
+
+#: transformers 5 NemotronHConfig spells the pattern as a list, ``layers_block_type``
+#: (its ``PATTERN_MAP``: M mamba, * attention, - mlp, E moe), and derives num_hidden_layers
+#: from its length.
+_BLOCK_TYPES = {"mamba": "M", "attention": "*", "mlp": "-", "moe": "E"}
+
+#: Keys that announce a part infercost does not model; reading the rest of such a config
+#: would misstate its weights or cache silently, so it is refused with the key named.
+_UNMODELLED_KEYS = {
+    "moe_latent_size": "LatentMoE (routed experts work in a latent width below hidden_size; "
+    "Nemotron-3 Super/Ultra)",
+    "compress_ratios": "DeepSeek-V4 compressed sparse attention (per-layer KV compression) "
+    "with hyper-connections",
+    "global_head_dim": "global attention layers with their own head_dim and KV heads (Gemma 4)",
+    "num_global_key_value_heads": "global attention layers with their own KV heads (Gemma 4)",
+    "swa_num_key_value_heads": "sliding-window layers with their own head counts and dims "
+    "(MiMo-V2)",
+    "swa_head_dim": "sliding-window layers with their own head dims (MiMo-V2)",
+    "sparse_attention_config": "block-sparse attention with an index (MiniMax-M3)",
+    "linear_attn_config": "Kimi Delta Attention linear layers (Kimi Linear)",
+    "block_configs": "heterogeneous per-layer blocks from neural architecture search "
+    "(Llama-Nemotron Super/Ultra)",
+}
 
 
 def _fail(where: str, message: str) -> InputError:
@@ -433,6 +469,13 @@ def _quantized_dtype(quant: dict[str, Any], where: str) -> tuple[str, str]:
             return "int8", "bitsandbytes 8-bit"
     if method == "modelopt":
         algo = str(quant.get("quant_algo", "")).upper()
+        if algo == "MIXED_PRECISION":
+            raise InputError(
+                f"{where}: ModelOpt quant_algo MIXED_PRECISION (a format per layer, e.g. FP8 "
+                "attention and NVFP4 MLP) is not modelled: infercost costs one weight format "
+                "per checkpoint. For an estimate, pass the unquantized model's config.json "
+                "with --weight-dtype."
+            )
         if algo in {"FP8", "NVFP4"}:
             return algo.lower(), f"NVIDIA ModelOpt {algo}"
         if algo in {"W4A16_AWQ", "W4A8_AWQ"}:
@@ -505,6 +548,28 @@ def _quantization(
     return fmt, f"{note} (from {origin})", parts, _kv_dtype_declared(block)
 
 
+def _block_types_as_pattern(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], bool]:
+    """A Nemotron-H config that lists ``layers_block_type`` (transformers 5) read as the
+    equivalent ``hybrid_override_pattern``, and whether num_hidden_layers was taken from the
+    list's length; other configs unchanged."""
+    blocks = cfg.get("layers_block_type")
+    if not isinstance(blocks, list) or "hybrid_override_pattern" in cfg:
+        return cfg, False
+    unknown = sorted({str(b) for b in blocks} - set(_BLOCK_TYPES))
+    if unknown:
+        raise _fail(
+            where,
+            f"layers_block_type has block kinds {unknown} that infercost does not model "
+            f"(known: {', '.join(_BLOCK_TYPES)}).",
+        )
+    out = dict(cfg)
+    out["hybrid_override_pattern"] = "".join(_BLOCK_TYPES[str(b)] for b in blocks)
+    derived = out.get("num_hidden_layers") is None
+    if derived:
+        out["num_hidden_layers"] = len(blocks)
+    return out, derived
+
+
 def _text_config(cfg: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
     """(text config, its model_type, vision note) of a config, unwrapping multimodal ones."""
     text = cfg.get("text_config")
@@ -546,9 +611,23 @@ def arch_from_hf_config(
     text_cfg, model_type, vision = _text_config(cfg)
     if not model_type:
         raise _fail(where, "config.json has no 'model_type'; pass the model's own config.json.")
+    for key, what in _UNMODELLED_KEYS.items():
+        if text_cfg.get(key) or cfg.get(key):
+            raise _fail(
+                where,
+                f"config.json sets {key!r}: {what}, which infercost does not model; reading "
+                "the rest of the config would misstate its weights or cache. Open an issue "
+                "with the config.",
+            )
+    text_cfg, layers_from_blocks = _block_types_as_pattern(text_cfg, where)
     r = _Reader(text_cfg, model_type, where)
     if model_type not in MODEL_TYPE_DEFAULTS:
         r.notes.append(f"model_type {model_type!r} has no defaults table: read from its keys only")
+    if layers_from_blocks:
+        r.notes.append(
+            f"num_hidden_layers = {text_cfg['num_hidden_layers']} (absent; transformers "
+            "NemotronHConfig: the length of layers_block_type)"
+        )
 
     num_layers = _positive_int(text_cfg, "num_hidden_layers", where)
     hidden = _positive_int(text_cfg, "hidden_size", where)
@@ -666,8 +745,10 @@ def arch_from_hf_config(
         moe_inter = _int(text_cfg, "moe_intermediate_size", where) or intermediate
         dense_inter = _int(text_cfg, "intermediate_size_mlp", where) or intermediate
         n_shared = _int(text_cfg, "n_shared_experts", where)
-        shared_inter = _int(text_cfg, "shared_expert_intermediate_size", where) or _int(
-            text_cfg, "moe_shared_expert_intermediate_size", where
+        shared_inter = (
+            _int(text_cfg, "shared_expert_intermediate_size", where)
+            or _int(text_cfg, "moe_shared_expert_intermediate_size", where)
+            or _int(text_cfg, "share_expert_dim", where)  # Step-3.5/3.7-Flash
         )
         if model_type == "llama4_text":
             n_shared, shared_inter = 1, moe_inter  # Llama4TextMoe: one shared expert

@@ -78,8 +78,10 @@ from infercost.perf.step import (
     StepModel,
     compute_dtype,
     decode_step,
+    graph_padded,
     step_model,
     with_expert_parallel,
+    with_graph_padding,
 )
 from infercost.sim import ReplicaConfig, SpecDecoding
 
@@ -978,6 +980,7 @@ def serve(
     online: bool = True,
     fixed_lengths: bool = False,
     token_budget: int | None = None,
+    graph_batch_cap: int | None = None,
 ) -> ServingPoint:
     """Closed-loop serving of one data-parallel rank of the resolved deployment holding
     ``concurrency`` sequences (pipeline stages run ``pp`` micro-batches), TTFT as a
@@ -987,8 +990,15 @@ def serve(
     ``fixed_lengths``: every request exactly isl/osl, so online waves stay together as far as
     the engine keeps them (:func:`~infercost.perf.serving.arrival_wave_sync`); by default
     lengths vary and requests arrive spread out. ``token_budget``: tokens per iteration
-    (None: the engine's ``max_num_batched_tokens``)."""
+    (None: the engine's ``max_num_batched_tokens``). ``graph_batch_cap``: an offline run's
+    max batch size per rank and micro-batch; its decode-only iterations run the engine's
+    offline CUDA graphs, padded (:func:`~infercost.perf.step.with_graph_padding`; None:
+    unpadded, as online serving runs by default)."""
     sm = _rank_step_model(r)
+    if graph_batch_cap is not None:
+        sm = with_graph_padding(
+            sm, r.engine, graph_batch_cap, token_budget or r.engine.max_num_batched_tokens
+        )
     per_stage = concurrency / r.pp
     sp = closed_loop(
         sm,
@@ -1396,6 +1406,7 @@ def serving_stage(r: Resolved, load: Load, isl: int, osl: int) -> tuple[ServingP
             online=load.online,
             fixed_lengths=load.fixed_lengths,
             token_budget=load.token_budget or None,
+            graph_batch_cap=None if load.online else load.offline_cap // r.pp,
         ),
         r.dp,
     )
@@ -1624,6 +1635,18 @@ def explain_load(trail: Trail, r: Resolved, mem: MemoryFit, load: Load) -> None:
     )
 
 
+def _graph_padding_text(sm: StepModel, batch: float) -> str:
+    """The CUDA-graph padding of a decode-only step, for ``--explain`` ("" when none)."""
+    rows = graph_padded(sm.graph_batch_sizes, math.ceil(batch), 0.0)
+    if rows <= math.ceil(batch):
+        return ""
+    return (
+        f"; decode-only iterations run the {rows:g}-row CUDA graph (padding on: GEMMs, MoE, "
+        f"LM head and collectives at {rows:g} rows, KV of the {batch:g} sequences), "
+        "iterations that carry a prompt run eagerly at their own size"
+    )
+
+
 def explain_serving(
     trail: Trail,
     r: Resolved,
@@ -1640,6 +1663,9 @@ def explain_serving(
     scale = achievable_scale(r.acc.id)
     per_stage = load.running_rank / r.pp
     rank_sm = _rank_step_model(r)
+    if not load.online:  # the offline run's padded CUDA graphs, as serve() runs them
+        budget = load.token_budget or e.max_num_batched_tokens
+        rank_sm = with_graph_padding(rank_sm, e, load.offline_cap // r.pp, budget)
     st = decode_step(rank_sm, per_stage, isl + osl / 2.0)
     pp_text = f"; x PP {r.pp} stages per token" if r.pp > 1 else ""
     trail.add(
@@ -1662,7 +1688,8 @@ def explain_serving(
         f"TP/PP/EP communication {float(st.comm_s) * 1e3:.3g} ms, "
         f"overheads {float(st.overhead_s) * 1e3:.3g} ms{pp_text}; "
         f"memory-bound share {float(sp.memory_bound_share):.2f}"
-        + _weight_only_experts_text(r, rank_sm, dtype, per_stage, isl + osl / 2.0),
+        + _weight_only_experts_text(r, rank_sm, dtype, per_stage, isl + osl / 2.0)
+        + _graph_padding_text(rank_sm, per_stage),
         f"{r.acc.id}: {r.acc.mem_bw_bytes_s / 1e12:.2f} TB/s, {dtype} "
         f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s (datasheet) x reachable share over "
         f"{REFERENCE_GPU}'s: memory {scale.bandwidth:.3f}, {dtype} "

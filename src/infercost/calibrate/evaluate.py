@@ -50,6 +50,7 @@ from infercost.perf.step import (
     prefill_step,
     step_model,
     with_expert_parallel,
+    with_graph_padding,
 )
 from infercost.predict import (
     Resolved,
@@ -243,6 +244,16 @@ def served_ep(m: Measurement) -> int:
 _RANDOM_LENGTHS = re.compile(r"random prompts: lengths drawn in \[ratio x len, len\]")
 
 
+def graph_padded_run(m: Measurement) -> bool:
+    """Whether an offline row ran with CUDA-graph padding at the engine profile's batch sizes
+    (``EngineProfile.cuda_graph_batch_sizes``, :func:`~infercost.perf.step.with_graph_padding`):
+    the TensorRT-LLM PyTorch-backend performance overviews publish ``cuda_graph_config:
+    enable_padding: true`` with those sizes. The TensorRT-engine rows (v0.17 and older) and
+    the closed-loop sources, which do not state a CUDA-graph configuration, are scored
+    without padding."""
+    return "pytorch backend" in m.engine.lower()
+
+
 def prepare(m: Measurement) -> Prepared:
     """Resolve names and build the step model for ``m``.
 
@@ -289,6 +300,8 @@ def prepare(m: Measurement) -> Prepared:
         # the trtllm-bench cap is per micro-batch: PP micro-batches are in flight
         off = offline_caps(r, isl, osl)
         cap, token_budget = off.max_batch_size * r.pp, off.max_num_tokens
+        if graph_padded_run(m):
+            sm = with_graph_padding(sm, r.engine, off.max_batch_size, off.max_num_tokens)
     max_batch = max(min(kv_limited, cap), 0)
     found = re.search(r"(\d[\d,]*)\s+requests", m.notes)
     num_requests = int(found.group(1).replace(",", "")) if found else 500

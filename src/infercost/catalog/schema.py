@@ -431,6 +431,13 @@ class EngineProfile(CatalogEntry):
             (its window: blocks outside it are freed or never allocated) or ``full`` (every
             token, as a full-attention layer; the window applies in the attention kernel
             only); ``sliding_window_kv_source`` cites it.
+        cuda_graph_batch_sizes: the batch sizes the engine captures CUDA graphs for, with
+            padding on: a decode-only iteration of b sequences runs the smallest captured size
+            >= b (dummy rows through every GEMM, the MoE and the collectives; their KV is a
+            token each), an iteration with a prefill runs eagerly at its own size, a batch
+            above the largest size runs eagerly. Empty: no padding modelled (the engine's
+            capture sizes are within a few per cent of any batch). ``cuda_graph_source``
+            cites the list.
     """
 
     id: str
@@ -467,6 +474,8 @@ class EngineProfile(CatalogEntry):
     kv_allocation_source: str = ""
     sliding_window_kv: Literal["window", "full"] = "window"
     sliding_window_kv_source: str = ""
+    cuda_graph_batch_sizes: tuple[int, ...] = ()
+    cuda_graph_source: str = ""
     fitted_on: str = ""
     notes: str = ""
 

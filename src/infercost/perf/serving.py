@@ -123,6 +123,25 @@ def own_prompt_iteration(
     return np.asarray(chunks, dtype=np.float64), mix
 
 
+def eager_share(others: ArrayLike, chunks: ArrayLike, osl: ArrayLike) -> FloatArray:
+    """Share of a request's osl - 1 decode iterations that carry another request's prompt
+    chunk and so run eagerly, unpadded (TensorRT-LLM's PyTorch executor runs CUDA graphs for
+    generation-only iterations only): the N - 1 others' prompts, ``chunks`` iterations each,
+    spread over the chunks + osl - 1 iterations of one request's life, at most one an
+    iteration until all carry one: min(1, (N - 1) x chunks / (chunks + osl - 1))."""
+    o = np.asarray(osl, dtype=np.float64)
+    c = np.asarray(chunks, dtype=np.float64)
+    return np.asarray(
+        np.minimum(np.asarray(others, dtype=np.float64) * c / (c + o - 1.0), 1.0),
+        dtype=np.float64,
+    )
+
+
+def _eager_share_scalar(others: float, chunks: float, osl: float) -> float:
+    """:func:`eager_share` on floats."""
+    return min(others * chunks / (chunks + osl - 1.0), 1.0)
+
+
 def steady_state(
     sm: StepModel,
     concurrency: ArrayLike,
@@ -165,7 +184,8 @@ def steady_state(
     # One prompt's new tokens, fused with the other N-1 decodes, in chunks of the budget.
     others = np.maximum(n - 1.0, 0.0)
     chunks, mix = own_prompt_iteration(sm, others, ctx, new_tokens, cached, budget)
-    t_others = decode_step(sm, others, ctx).total_s
+    # an iteration that carries a prompt runs eagerly at its own size (no CUDA-graph padding)
+    t_others = decode_step(sm, others, ctx, graph=False).total_s
     t_others = np.where(others > 0, t_others, 0.0)
     prefill_marginal = chunks * (mix.total_s - t_others)
     first_token_s = chunks * mix.total_s
@@ -176,10 +196,13 @@ def steady_state(
     others_prefill_s = others * prefill_marginal
     share_per_iter = others_prefill_s / (chunks + o - 1.0)
     first_token_s = first_token_s + chunks * share_per_iter
-    t_cycle = first_token_s + (o - 1.0) * (t_d + share_per_iter)
+    t_base = t_d + eager_share(others, chunks, o) * (
+        decode_step(sm, n, ctx, graph=False).total_s - t_d
+    )
+    t_cycle = first_token_s + (o - 1.0) * (t_base + share_per_iter)
     output_tok_s = n * o / t_cycle
     ttft = np.asarray(request_overhead_s, dtype=np.float64) + first_token_s
-    tpot = np.where(o > 1.0, t_d + share_per_iter, 0.0)
+    tpot = np.where(o > 1.0, t_base + share_per_iter, 0.0)
     e2e = ttft + (o - 1.0) * tpot
     request_s = n / t_cycle
     share = n * prefill_marginal / t_cycle
@@ -203,7 +226,7 @@ def steady_state(
         tpot = np.where(bound, t_full, tpot)
         e2e = np.where(bound, e2e_b, e2e)
         ttft = np.where(bound, e2e_b - (o - 1.0) * t_full, ttft)
-        t_dec_only = decode_step(sm, n_dec, ctx).total_s
+        t_dec_only = decode_step(sm, n_dec, ctx, graph=False).total_s
         share = np.where(bound, (t_full - t_dec_only) / t_full, share)
     mem_share = d.memory_s / np.maximum(d.memory_s, d.compute_s)
     return ServingPoint(
@@ -259,19 +282,21 @@ def _steady_state_scalar(
     t_d = d[_TOTAL]
     others = max(n - 1.0, 0.0)
     chunks, mix = _own_prompt_scalar(c, others, ctx, new_tokens, cached, budget)
-    t_others = step_floats(c, others, ctx)[_TOTAL] if others > 0 else 0.0
+    t_others = step_floats(c, others, ctx, graph=False)[_TOTAL] if others > 0 else 0.0
     prefill_marginal = chunks * (mix - t_others)
     first_token_s = chunks * mix
     share_per_iter = others * prefill_marginal / (chunks + o - 1.0)
     first_token_s = first_token_s + chunks * share_per_iter
-    t_cycle = first_token_s + (o - 1.0) * (t_d + share_per_iter)
+    t_eager = step_floats(c, n, ctx, graph=False)[_TOTAL] if c.graph_batch_sizes else t_d
+    t_base = t_d + _eager_share_scalar(others, chunks, o) * (t_eager - t_d)
+    t_cycle = first_token_s + (o - 1.0) * (t_base + share_per_iter)
     demand = n + others * new_tokens / max(o - 1.0, 1.0)
     memory_s, compute_s = d[_MEMORY], d[_COMPUTE]
     if (demand > budget and o > 1.0) or not t_cycle > 0 or not max(memory_s, compute_s) > 0:
         return None
     output_tok_s = n * o / t_cycle
     ttft = req + first_token_s
-    tpot = t_d + share_per_iter if o > 1.0 else 0.0
+    tpot = t_base + share_per_iter if o > 1.0 else 0.0
     e2e = ttft + (o - 1.0) * tpot
     figures = _Figures(
         concurrency=n + 0.0 * t_d,

@@ -21,6 +21,7 @@ pipeline stage; every input may be a numpy array and results broadcast.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -136,6 +137,11 @@ class StepModel:
             mu + sqrt(2 mu ln R) for a mean of mu (:func:`infercost.perf.comm.expert_imbalance`);
             0: balanced.
         moe_layers: MoE layers on this GPU (its pipeline stage's share).
+        graph_batch_sizes: the engine's CUDA-graph batch sizes with padding on, ascending
+            (``EngineProfile.cuda_graph_batch_sizes``): a decode-only step of b sequences
+            runs its GEMMs, MoE, LM head and collectives at the smallest size >= b
+            (:func:`graph_padded`); KV traffic, attention and overheads stay at b. Steps with
+            a prefill, and batches above the largest size, run unpadded. Empty: no padding.
         nvlink_peers: GPUs that share the scale-up link (0: the whole scale-up domain; 1: none,
             a PCIe-only card; 2: NVLink-bridged pairs). A collective over more GPUs than this
             runs over PCIe at NCCL's PCIe bus bandwidth (:func:`collective_bytes_s`).
@@ -213,6 +219,7 @@ class StepModel:
     oneshot_max_bytes_8: ArrayLike = 0.0
     expert_dequant: ArrayLike = 0.0
     expert_dequant_efficiency: ArrayLike = 1.0
+    graph_batch_sizes: tuple[float, ...] = ()
 
 
 def compute_dtype(acc: Accelerator, fmt: QuantFormat) -> str:
@@ -872,6 +879,50 @@ def comm_s(sm: StepModel, tokens: ArrayLike) -> FloatArray:
     return np.asarray(tp_s + pp_s + a2a_s + out, dtype=np.float64)
 
 
+def with_graph_padding(
+    sm: StepModel, engine: EngineProfile, max_batch_size: float, max_num_tokens: float
+) -> StepModel:
+    """``sm`` for a run with the engine's offline CUDA-graph configuration
+    (``EngineProfile.cuda_graph_batch_sizes``, padding on), of which the engine captures only
+    the sizes <= its max_batch_size and <= max_num_tokens (TensorRT-LLM's PyTorch model
+    engine keeps ``[bs for bs in cuda_graph_batch_sizes if bs <= max_num_tokens and bs <=
+    batch_size]``, tensorrt_llm/_torch/pyexecutor/model_engine.py); a decode-only batch above
+    the largest kept size runs eagerly. Step models are unpadded otherwise (online serving:
+    ``trtllm-serve``'s CudaGraphConfig has padding off by default)."""
+    kept = tuple(
+        float(b)
+        for b in sorted(engine.cuda_graph_batch_sizes)
+        if b <= max_batch_size and b <= max_num_tokens
+    )
+    return sm if kept == sm.graph_batch_sizes else dataclasses.replace(sm, graph_batch_sizes=kept)
+
+
+def graph_padded(sizes: tuple[float, ...], decode_seqs: float, prefill_tokens: float) -> float:
+    """Rows a step's GEMMs run: the smallest CUDA-graph batch size in ``sizes`` (ascending)
+    that holds ``decode_seqs``, for a decode-only step; ``decode_seqs`` itself when the step
+    carries a prefill (TensorRT-LLM runs those eagerly), when the batch is above the largest
+    size (eager too), or when ``sizes`` is empty. E.g. sizes (..., 512, 1024, ...): 531 -> 1024."""
+    if not sizes or prefill_tokens > 0 or decode_seqs <= 0:
+        return decode_seqs
+    i = bisect.bisect_left(sizes, decode_seqs)
+    return sizes[i] if i < len(sizes) else decode_seqs
+
+
+def _graph_padded_array(
+    sizes: tuple[float, ...], decode_seqs: FloatArray, prefill_tokens: FloatArray
+) -> FloatArray:
+    """:func:`graph_padded` over arrays (the same rule, element by element)."""
+    if not sizes:
+        return decode_seqs
+    table = np.asarray(sizes, dtype=np.float64)
+    i = np.searchsorted(table, decode_seqs, side="left")
+    padded = np.where(i < table.size, table[np.minimum(i, table.size - 1)], decode_seqs)
+    return np.asarray(
+        np.where((prefill_tokens > 0) | (decode_seqs <= 0), decode_seqs, padded),
+        dtype=np.float64,
+    )
+
+
 def mixed_step(
     sm: StepModel,
     decode_seqs: ArrayLike,
@@ -879,11 +930,16 @@ def mixed_step(
     prefill_tokens: ArrayLike = 0.0,
     prefill_ctx_before: ArrayLike = 0.0,
     prefill_seqs: ArrayLike = 0.0,
+    *,
+    graph: bool = True,
 ) -> StepTime:
     """One iteration holding ``decode_seqs`` decoding sequences at mean context
     ``decode_context`` plus a prefill of ``prefill_tokens`` (from ``prefill_seqs`` sequences,
     each appended after ``prefill_ctx_before`` cached tokens), as vLLM's chunked-prefill
     scheduler builds it. Pure decode: prefill_tokens = 0. Pure prefill: decode_seqs = 0.
+    ``graph``: a decode-only step runs its CUDA graph, padded to ``sm.graph_batch_sizes``
+    (:func:`graph_padded`); False: the same step run eagerly at its own size (an iteration
+    that carries a prompt elsewhere in the batch).
 
     Scalar inputs with a scalar step model take :func:`_mixed_step_scalar` (the same
     operations in the same order on Python floats, so the same result to the bit; numpy
@@ -896,9 +952,10 @@ def mixed_step(
     else:
         consts = scalar_step_constants(sm)
         if consts is not None:
-            return _mixed_step_scalar(consts, *map(float, args))
+            b, dctx, p, pctx, ps = map(float, args)
+            return _mixed_step_scalar(consts, b, dctx, p, pctx, ps, graph)
     return _mixed_step_array(
-        sm, decode_seqs, decode_context, prefill_tokens, prefill_ctx_before, prefill_seqs
+        sm, decode_seqs, decode_context, prefill_tokens, prefill_ctx_before, prefill_seqs, graph
     )
 
 
@@ -909,13 +966,16 @@ def _mixed_step_array(
     prefill_tokens: ArrayLike = 0.0,
     prefill_ctx_before: ArrayLike = 0.0,
     prefill_seqs: ArrayLike = 0.0,
+    graph: bool = True,
 ) -> StepTime:
     """:func:`mixed_step` over numpy arrays (any broadcastable shapes)."""
     b = np.asarray(decode_seqs, dtype=np.float64)
     p = np.asarray(prefill_tokens, dtype=np.float64)
     ps = np.asarray(prefill_seqs, dtype=np.float64)
     tokens = b + p
-    seen = tokens * np.asarray(sm.moe_token_scale)
+    # rows the GEMMs, the MoE, the LM head and the collectives run (CUDA-graph padding)
+    rows = (_graph_padded_array(sm.graph_batch_sizes, b, p) if graph else b) + p
+    seen = rows * np.asarray(sm.moe_token_scale)
     experts = expected_experts_touched(sm.num_experts, sm.experts_per_token, seen)
     kv_tok = np.asarray(sm.kv_layer_token_bytes, dtype=np.float64)
     layers_total = np.asarray(sm.full_layers) + np.asarray(sm.sliding_layers)
@@ -933,7 +993,8 @@ def _mixed_step_array(
     index_pairs = b * dctx + ps * capped_pairs(per_prompt, pctx, 0.0)
     state_bytes = 2.0 * seqs * np.asarray(sm.state_bytes_per_seq)
     kv_read = kv_read + index_bytes + state_bytes
-    logits_bytes = seqs * np.asarray(sm.logits_bytes_per_seq)
+    seqs_rows = rows - p + ps
+    logits_bytes = seqs_rows * np.asarray(sm.logits_bytes_per_seq)
     # routed experts: a grouped GEMM over the (token, expert) pairs on this GPU; each touched
     # expert computes at least one tensor-core tile of rows
     pairs = seen * np.asarray(sm.expert_pairs_per_token)
@@ -945,10 +1006,10 @@ def _mixed_step_array(
     )
     expert_flop = np.maximum(pairs, tile_pairs) * np.asarray(sm.expert_flop_per_pair)
     expert_w = experts * np.asarray(sm.expert_bytes)
-    expert_act = pairs * np.asarray(sm.expert_act_bytes_per_pair) + tokens * np.asarray(
+    expert_act = pairs * np.asarray(sm.expert_act_bytes_per_pair) + rows * np.asarray(
         sm.expert_act_bytes_per_token
     )
-    dense_act = np.maximum(tokens - np.asarray(sm.act_cached_tokens), 0.0) * np.asarray(
+    dense_act = np.maximum(rows - np.asarray(sm.act_cached_tokens), 0.0) * np.asarray(
         sm.dense_act_bytes_per_token
     )
     read_bytes = (
@@ -968,8 +1029,8 @@ def _mixed_step_array(
         + np.asarray(sm.index_flop_per_ctx) * index_pairs
         + np.asarray(sm.state_flop_per_token) * tokens
     )
-    linear_flop = np.asarray(sm.linear_flop_per_token) * tokens
-    lm_flop = np.asarray(sm.lm_head_flop_per_seq) * seqs
+    linear_flop = np.asarray(sm.linear_flop_per_token) * rows
+    lm_flop = np.asarray(sm.lm_head_flop_per_seq) * seqs_rows
     flop = linear_flop + lm_flop + expert_flop + mixer_flop
     bw = np.asarray(sm.mem_bw_bytes_s) * np.asarray(sm.mbu)
     peak = np.asarray(sm.peak_flop_s) * np.asarray(sm.mfu)
@@ -987,7 +1048,7 @@ def _mixed_step_array(
     logits_s = logits_bytes / bw
     memory_s = read_bytes / bw
     compute_s = dense_cmp + expert_cmp + attn_cmp
-    c = comm_s(sm, tokens)
+    c = comm_s(sm, rows)
     overhead = (
         np.asarray(sm.step_overhead_s, dtype=np.float64)
         + np.asarray(sm.token_overhead_s, dtype=np.float64) * tokens
@@ -1079,6 +1140,7 @@ class ScalarStep:
     allreduce_fixed_s: float  # allreduce_latency_s x log2(max(tp, 2))
     ring: float  # 2 (tp_local - 1) / tp_local
     pp_hops: float  # pp - 1 - pp_cross
+    graph_batch_sizes: tuple[float, ...] = ()  # ascending CUDA-graph batch sizes
 
 
 #: The step model whose constants :func:`scalar_step_constants` last converted, and them: one
@@ -1094,7 +1156,7 @@ def scalar_step_constants(sm: StepModel) -> ScalarStep | None:
     if last is not None and last[0] is sm:
         return last[1]
     out: ScalarStep | None = None
-    values = {f: getattr(sm, f) for f in StepModel.__slots__}
+    values = {f: getattr(sm, f) for f in StepModel.__slots__ if f != "graph_batch_sizes"}
     if all(type(v) in _SCALAR_TYPES or _is_0d(v) for v in values.values()):
         v = {k: float(x) for k, x in values.items()}
         bw = v["mem_bw_bytes_s"] * v["mbu"]
@@ -1191,6 +1253,7 @@ def scalar_step_constants(sm: StepModel) -> ScalarStep | None:
                 allreduce_fixed_s=v["allreduce_latency_s"] * math.log2(max(v["tp"], 2.0)),
                 ring=2.0 * (tp_local - 1.0) / tp_local,
                 pp_hops=v["pp"] - 1.0 - v["pp_cross"],
+                graph_batch_sizes=sm.graph_batch_sizes,
             )
     _last_constants = (sm, out)
     return out
@@ -1214,11 +1277,11 @@ def _effective_context_scalar(c: ScalarStep, ctx: float) -> float:
 
 
 def _mixed_step_scalar(
-    c: ScalarStep, b: float, dctx: float, p: float, pctx: float, ps: float
+    c: ScalarStep, b: float, dctx: float, p: float, pctx: float, ps: float, graph: bool = True
 ) -> StepTime:
     """:func:`_mixed_step_array` on Python floats (:func:`step_floats`), as a
     :class:`StepTime` of numpy scalars."""
-    figures = step_floats(c, b, dctx, p, pctx, ps)
+    figures = step_floats(c, b, dctx, p, pctx, ps, graph=graph)
     return StepTime(*map(np.float64, figures))  # type: ignore[arg-type]
 
 
@@ -1228,7 +1291,14 @@ StepFloats = tuple[float, float, float, float, float, float, float]
 
 
 def step_floats(
-    c: ScalarStep, b: float, dctx: float, p: float = 0.0, pctx: float = 0.0, ps: float = 0.0
+    c: ScalarStep,
+    b: float,
+    dctx: float,
+    p: float = 0.0,
+    pctx: float = 0.0,
+    ps: float = 0.0,
+    *,
+    graph: bool = True,
 ) -> StepFloats:
     """:func:`_mixed_step_array` on Python floats: every operation as there, in the same
     order (``np.maximum``/``np.minimum`` as max/min, ``np.where`` as a conditional), so
@@ -1239,7 +1309,8 @@ def step_floats(
     floats (the serving scalar paths of ``perf.serving``), with ``c`` =
     ``scalar_step_constants(sm)``: no numpy scalar is made and read back."""
     tokens = b + p
-    seen = tokens * c.moe_token_scale
+    rows = (graph_padded(c.graph_batch_sizes, b, p) if graph else b) + p  # as the array path
+    seen = rows * c.moe_token_scale
     if c.num_experts == 0:
         experts = 0.0
     else:
@@ -1257,7 +1328,8 @@ def step_floats(
     index_pairs = b * dctx + ps * _capped_pairs_scalar(per_prompt, pctx, 0.0)
     state_bytes = 2.0 * seqs * c.state_bytes_per_seq
     kv_read = kv_read + index_bytes + state_bytes
-    logits_bytes = seqs * c.logits_bytes_per_seq
+    seqs_rows = rows - p + ps
+    logits_bytes = seqs_rows * c.logits_bytes_per_seq
     pairs = seen * c.expert_pairs_per_token
     if c.expert_log_ranks:
         pairs = pairs + math.sqrt(2.0 * c.expert_log_ranks * pairs)
@@ -1265,8 +1337,8 @@ def step_floats(
     tile_pairs = c.expert_tile_rows * experts * c.expert_pairs_per_token / k
     expert_flop = max(pairs, tile_pairs) * c.expert_flop_per_pair
     expert_w = experts * c.expert_bytes
-    expert_act = pairs * c.expert_act_bytes_per_pair + tokens * c.expert_act_bytes_per_token
-    dense_act = max(tokens - c.act_cached_tokens, 0.0) * c.dense_act_bytes_per_token
+    expert_act = pairs * c.expert_act_bytes_per_pair + rows * c.expert_act_bytes_per_token
+    dense_act = max(rows - c.act_cached_tokens, 0.0) * c.dense_act_bytes_per_token
     read_bytes = (
         c.dense_bytes + dense_act + expert_w + expert_act + kv_read + kv_write + logits_bytes
     )
@@ -1280,8 +1352,8 @@ def step_floats(
         + c.index_flop_per_ctx * index_pairs
         + c.state_flop_per_token * tokens
     )
-    linear_flop = c.linear_flop_per_token * tokens
-    lm_flop = c.lm_head_flop_per_seq * seqs
+    linear_flop = c.linear_flop_per_token * rows
+    lm_flop = c.lm_head_flop_per_seq * seqs_rows
     flop = linear_flop + lm_flop + expert_flop + mixer_flop
     bw = c.bw
     peak = c.peak
@@ -1293,7 +1365,7 @@ def step_floats(
     attn_s = max((kv_read + kv_write) / bw, attn_cmp)
     logits_s = logits_bytes / bw
     # communication, as comm_s
-    msg = tokens * c.hidden_size * ACTIVATION_BYTES
+    msg = rows * c.hidden_size * ACTIVATION_BYTES
     thr = c.oneshot_max_bytes
     ring = c.ring
     traffic = ring * msg + (c.tp_local - 1.0 - ring) * (msg if msg < thr else thr)
@@ -1301,9 +1373,9 @@ def step_floats(
     tp_s = c.allreduce_count * per_allreduce if c.tp > 1 else 0.0
     pp_s = c.pp_hops * (c.allreduce_latency_s + msg / c.link)
     a2a_s = c.alltoalls_per_step * (
-        c.allreduce_latency_s + tokens * c.alltoall_bytes_per_token / c.link
+        c.allreduce_latency_s + rows * c.alltoall_bytes_per_token / c.link
     )
-    out = c.scaleout_const_s + c.scaleout_per_token_s * tokens
+    out = c.scaleout_const_s + c.scaleout_per_token_s * rows
     comm = tp_s + pp_s + a2a_s + out
     overhead = (
         c.step_overhead_s
@@ -1323,9 +1395,12 @@ def step_floats(
     )
 
 
-def decode_step(sm: StepModel, batch: ArrayLike, context: ArrayLike) -> StepTime:
-    """One decode iteration: ``batch`` sequences each at ``context`` tokens."""
-    return mixed_step(sm, batch, context)
+def decode_step(
+    sm: StepModel, batch: ArrayLike, context: ArrayLike, *, graph: bool = True
+) -> StepTime:
+    """One decode iteration: ``batch`` sequences each at ``context`` tokens (``graph``: run
+    as its padded CUDA graph, see :func:`mixed_step`)."""
+    return mixed_step(sm, batch, context, graph=graph)
 
 
 def prefill_step(

@@ -41,8 +41,8 @@ sliding-window layers (``EngineProfile.sliding_window_kv``) with the profiles re
 once more with the calibration reading an unstated ``--ep`` as EP over the TP group, and
 with the TTFT-only terms fitted to the online TTFT rows' median error; and for the CUDA-graph
 padding of TensorRT-LLM's offline runs (``perf.step.with_graph_padding``: decode-only
-iterations at the captured batch size, iterations with a prompt eager) with the profiles
-refitted on it.
+iterations at the captured batch size, iterations with a prompt eager, prompts packed into
+the token budget) with the profiles refitted on it.
 """
 
 from __future__ import annotations

@@ -137,3 +137,18 @@ def test_only_pytorch_backend_rows_are_scored_padded() -> None:
     # the TensorRT-engine rows (v0.17) and the closed-loop sources do not state one
     assert graph_padded_run(_row("TensorRT-LLM (PyTorch backend)"))
     assert not graph_padded_run(_row("TensorRT-LLM"))
+
+
+def test_eager_share_packs_prompts_into_the_token_budget() -> None:
+    from infercost.perf.serving import eager_share
+
+    # 531 sequences at 1k/1k under trtllm-bench's 8,192-token budget: the 530 others'
+    # 1,024-token prompts pack floor((8192 - 530) / 1024) = 7 to an iteration, so
+    # 530 / (7 x (1 + 1023)) = 0.07394 of a request's decode iterations carry prompts
+    assert float(eager_share(530.0, 1.0, 1024.0, 1024.0, 8192.0)) == pytest.approx(
+        530.0 / (7.0 * 1024.0), rel=1e-12
+    )
+    # a prompt in two chunks takes an iteration's whole budget each: 530 x 2 / 1025 > 1
+    assert float(eager_share(530.0, 2.0, 1024.0, 16384.0, 8192.0)) == 1.0
+    # a budget the running decodes fill still lets one prompt in an iteration
+    assert float(eager_share(9000.0, 1.0, 4096.0, 1024.0, 8192.0)) == 1.0

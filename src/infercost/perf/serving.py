@@ -123,23 +123,36 @@ def own_prompt_iteration(
     return np.asarray(chunks, dtype=np.float64), mix
 
 
-def eager_share(others: ArrayLike, chunks: ArrayLike, osl: ArrayLike) -> FloatArray:
-    """Share of a request's osl - 1 decode iterations that carry another request's prompt
-    chunk and so run eagerly, unpadded (TensorRT-LLM's PyTorch executor runs CUDA graphs for
-    generation-only iterations only): the N - 1 others' prompts, ``chunks`` iterations each,
-    spread over the chunks + osl - 1 iterations of one request's life, at most one an
-    iteration until all carry one: min(1, (N - 1) x chunks / (chunks + osl - 1))."""
+def eager_share(
+    others: ArrayLike,
+    chunks: ArrayLike,
+    osl: ArrayLike,
+    new_tokens: ArrayLike = 1.0,
+    budget: ArrayLike = 1.0,
+) -> FloatArray:
+    """Share of a request's osl - 1 decode iterations that carry other requests' prompts
+    and so run eagerly, unpadded (TensorRT-LLM's PyTorch executor runs CUDA graphs for
+    generation-only iterations only). The N - 1 others' prompts, ``chunks`` iterations each,
+    fall in the chunks + osl - 1 iterations of one request's life, packed as the scheduler
+    packs queued context requests: whole prompts fill the token budget left by the running
+    decodes, floor((budget - (N - 1)) / new_tokens) of them an iteration (at least one; one
+    when a prompt needs several chunks):
+    min(1, (N - 1) x chunks / (per_iteration x (chunks + osl - 1)))."""
     o = np.asarray(osl, dtype=np.float64)
     c = np.asarray(chunks, dtype=np.float64)
-    return np.asarray(
-        np.minimum(np.asarray(others, dtype=np.float64) * c / (c + o - 1.0), 1.0),
-        dtype=np.float64,
-    )
+    n = np.asarray(others, dtype=np.float64)
+    room = np.floor((np.asarray(budget, dtype=np.float64) - n) / np.asarray(new_tokens))
+    per_iteration = np.where(c > 1.0, 1.0, np.maximum(room, 1.0))
+    return np.asarray(np.minimum(n * c / (per_iteration * (c + o - 1.0)), 1.0), dtype=np.float64)
 
 
-def _eager_share_scalar(others: float, chunks: float, osl: float) -> float:
+def _eager_share_scalar(
+    others: float, chunks: float, osl: float, new_tokens: float, budget: float
+) -> float:
     """:func:`eager_share` on floats."""
-    return min(others * chunks / (chunks + osl - 1.0), 1.0)
+    room = math.floor((budget - others) / new_tokens)
+    per_iteration = 1.0 if chunks > 1.0 else max(float(room), 1.0)
+    return min(others * chunks / (per_iteration * (chunks + osl - 1.0)), 1.0)
 
 
 def steady_state(
@@ -196,7 +209,7 @@ def steady_state(
     others_prefill_s = others * prefill_marginal
     share_per_iter = others_prefill_s / (chunks + o - 1.0)
     first_token_s = first_token_s + chunks * share_per_iter
-    t_base = t_d + eager_share(others, chunks, o) * (
+    t_base = t_d + eager_share(others, chunks, o, np.maximum(new_tokens, 1.0), budget) * (
         decode_step(sm, n, ctx, graph=False).total_s - t_d
     )
     t_cycle = first_token_s + (o - 1.0) * (t_base + share_per_iter)
@@ -288,7 +301,9 @@ def _steady_state_scalar(
     share_per_iter = others * prefill_marginal / (chunks + o - 1.0)
     first_token_s = first_token_s + chunks * share_per_iter
     t_eager = step_floats(c, n, ctx, graph=False)[_TOTAL] if c.graph_batch_sizes else t_d
-    t_base = t_d + _eager_share_scalar(others, chunks, o) * (t_eager - t_d)
+    t_base = t_d + _eager_share_scalar(others, chunks, o, max(new_tokens, 1.0), budget) * (
+        t_eager - t_d
+    )
     t_cycle = first_token_s + (o - 1.0) * (t_base + share_per_iter)
     demand = n + others * new_tokens / max(o - 1.0, 1.0)
     memory_s, compute_s = d[_MEMORY], d[_COMPUTE]

@@ -18,7 +18,7 @@ from infercost.catalog.loader import (
     load_models,
     load_quant_formats,
 )
-from infercost.catalog.names import closest, family_key, normalize
+from infercost.catalog.names import closest, dtype_hint, family_key, normalize
 from infercost.catalog.schema import Accelerator, EngineProfile, ModelArch, QuantFormat
 from infercost.errors import UnknownNameError
 
@@ -196,13 +196,19 @@ def _model_index() -> tuple[dict[str, ModelArch], dict[str, ModelArch], dict[str
     exact: dict[str, ModelArch] = {}
     family: dict[str, ModelArch] = {}
     notes: dict[str, str] = {}
-    # Base models first so a family key points at the base architecture.
+    # Base models first so a family key points at the base architecture; a quantized
+    # checkpoint (nvidia/DeepSeek-V3.1-NVFP4) keys its family only after the alias rows, so
+    # "DeepSeek-V3.1-Base" is read through the deepseek-ai/DeepSeek-V3.1 alias, not as NVFP4.
+    quantized: list[ModelArch] = []
     for arch in sorted(load_models(), key=lambda a: (len(a.id), a.id)):
         exact.setdefault(arch.id.lower(), arch)
         exact.setdefault(normalize(arch.id), arch)
         for alias in arch.aliases:
             exact.setdefault(normalize(alias), arch)
-        family.setdefault(family_key(arch.id), arch)
+        if dtype_hint(arch.id) is None:
+            family.setdefault(family_key(arch.id), arch)
+        else:
+            quantized.append(arch)
     by_id = {a.id: a for a in load_models()}
     for alias, target, note in load_model_aliases():
         if target in by_id:
@@ -210,6 +216,8 @@ def _model_index() -> tuple[dict[str, ModelArch], dict[str, ModelArch], dict[str
             exact[normalize(alias)] = by_id[target]
             family.setdefault(family_key(alias), by_id[target])
             notes[by_id[target].id + "|" + alias.lower()] = note
+    for arch in quantized:
+        family.setdefault(family_key(arch.id), arch)
     return exact, family, notes
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import HTMLResponse
 
 from infercost import __version__
@@ -15,6 +15,7 @@ from infercost.api import calibrate, catalog, economics, plan, predict, simulate
 from infercost.api import errors as error_handlers
 from infercost.api.docs_page import docs_html
 from infercost.api.middleware import BodyLimit, TokenAuth
+from infercost.api.respond import known_query_only
 from infercost.api.runner import Runner
 from infercost.api.settings import ServiceSettings
 
@@ -60,7 +61,9 @@ def create_app(
     app.state.settings = settings
     app.state.runner = runner
     error_handlers.install(app)
-    for r in (*API_ROUTERS, *extra_routers):
+    for r in API_ROUTERS:
+        app.include_router(r, dependencies=[Depends(known_query_only)])
+    for r in extra_routers:
         app.include_router(r)
 
     @app.get("/api", tags=["service"], summary="The endpoints")

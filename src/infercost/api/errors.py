@@ -31,6 +31,9 @@ def error_body(message: str, kind: str) -> dict[str, str]:
 
 #: pydantic error types where the value's JSON type was wrong: the message shows what came.
 WRONG_TYPE = frozenset({"int_type", "float_type", "bool_type", "string_type", "list_type"})
+#: pydantic error types of a text that does not read as the number or boolean asked for (the
+#: web pages' URL strings, read laxly): the message quotes the text.
+UNREADABLE = frozenset({"int_parsing", "float_parsing", "bool_parsing", "int_from_float"})
 
 
 def _shown(value: Any) -> str:
@@ -39,6 +42,23 @@ def _shown(value: Any) -> str:
     what = kind.get(type(value), "object" if isinstance(value, dict) else "value")
     text = json.dumps(value, default=str)
     return f"{text if len(text) <= 40 else text[:37] + '...'} (a JSON {what})"
+
+
+def _not_an_object(body: Any) -> str:
+    """Why a body that parsed is not the one JSON object every POST takes: raw bytes mean it
+    was not sent as JSON (``curl -d`` without a header sends a form), else which JSON value
+    it was."""
+    if isinstance(body, bytes | bytearray):
+        return (
+            "The request body was not sent as JSON (read as raw bytes): send it with the "
+            'header Content-Type: application/json, as one JSON object, e.g. {"isl": 1000}.'
+        )
+    kind = {bool: "a boolean", str: "a string", int: "a number", float: "a number"}
+    what = "an array" if isinstance(body, list) else "null" if body is None else "a value"
+    return (
+        f"The request body is {kind.get(type(body), what)}, not a JSON object; send one JSON "
+        'object, e.g. {"isl": 1000}.'
+    )
 
 
 def validation_message(errors: Sequence[Any]) -> str:
@@ -57,11 +77,16 @@ def validation_message(errors: Sequence[Any]) -> str:
             )
         if loc == ["body"] and e.get("type") == "missing":
             return 'The request body is empty; send one JSON object, e.g. {"isl": 1000}.'
+        if loc == ["body"] and e.get("type") in ("model_attributes_type", "dict_type"):
+            return _not_an_object(e.get("input"))
         names = [str(p) for p in loc if p not in ("body", "query")]
         where = ".".join(names) or "body"
         msg = e.get("msg", "invalid")
         if e.get("type") in WRONG_TYPE:
             msg = f"{msg}, got {_shown(e.get('input'))}"
+        elif e.get("type") in UNREADABLE:
+            text = json.dumps(e.get("input"), default=str)
+            msg = f"{msg}, got {text if len(text) <= 40 else text[:37] + '...'}"
         parts.append(f"{where}: {msg}")
     return "; ".join(parts) or "The request does not match the schema."
 

@@ -3,13 +3,16 @@ turn the result into its ``--json`` object, check that object, answer."""
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from fastapi import Request as HttpRequest
 
 from infercost.api.schema import Request, check_domains, checked
+from infercost.catalog.names import closest
 from infercost.domains import OVERFLOW_ERRORS, Domain, overflow_error
+from infercost.errors import InputError
 
 R = TypeVar("R", bound=Request)
 
@@ -49,3 +52,36 @@ async def respond(
     _, data = await request.app.state.runner.call(compute, fn, body, overrides)
     out: dict[str, Any] = data
     return out
+
+
+def known_query_only(request: HttpRequest) -> None:
+    """Refuse a query parameter the endpoint does not take, or one given twice, as an unknown
+    or repeated body key is refused and as the web pages refuse them: ``GET
+    /api/offers?gpux=h100`` must not answer every offer, nor ``POST /api/predict?isl=8000``
+    the body's isl, in silence. A router dependency of every ``/api/`` endpoint.
+
+    Raises:
+        InputError: naming the parameter, the closest known one and what the endpoint takes.
+    """
+    route = request.scope.get("route")
+    params = list(getattr(getattr(route, "dependant", None), "query_params", ()))
+    known = [p.alias for p in params]
+    many = {p.alias for p in params if typing.get_origin(p.field_info.annotation) is list}
+    names = [name for name, _ in request.query_params.multi_items()]
+    where = f"{request.method} {request.url.path}"
+    for name in names:
+        if name in known:
+            continue
+        if not known:
+            raise InputError(
+                f"Unknown query parameter {name!r}: {where} takes no query parameters"
+                + (" (send its inputs as a JSON body)." if request.method == "POST" else ".")
+            )
+        near = closest(name, known, 1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        raise InputError(
+            f"Unknown query parameter {name!r}{hint}. {where} takes: {', '.join(known)}."
+        )
+    twice = sorted({n for n in names if names.count(n) > 1 and n not in many})
+    if twice:
+        raise InputError(f"Query parameter {twice[0]!r} is given more than once; give it once.")

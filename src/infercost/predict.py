@@ -27,6 +27,7 @@ from infercost.catalog import (
     load_model_config_file,
     load_models,
     load_quant_formats,
+    model_alias_note,
 )
 from infercost.catalog.loader import apply_engine_profile, load_model_aliases
 from infercost.catalog.names import dtype_hint, family_key
@@ -416,6 +417,15 @@ def resolve(
     variant = gpu_variant_note(gpu, acc)
     if variant:
         notes.append(variant)
+    alias = model_alias_note(arch, model) if model else ""
+    if alias:
+        notes.append(f"{model} is served as {arch.id}: {alias}")
+    elif model and _names_other_checkpoint(model, arch):
+        notes.append(
+            f"{model} resolved to {arch.id}, the catalog's {arch.checkpoint_dtype} checkpoint "
+            f"of that family: its weights (and the KV dtype its config declares) apply; give "
+            "--weight-dtype / --kv-dtype for another checkpoint"
+        )
     tp_given = tp is not None
     if dp is None:
         unit = (tp or 1) * pp
@@ -944,6 +954,18 @@ def _price(
         note = ""
     default = "" if offer is not None else "default offer (median on-demand): "
     return float(price.usd_per_gpu_hour), default + price.source + note
+
+
+#: Spelling fragments that name a quantized checkpoint (a name with one asks for it).
+_QUANT_WORDS = ("fp8", "fp4", "nvfp4", "mxfp4", "int4", "int8", "awq", "gptq", "w4a", "w8a")
+
+
+def _names_other_checkpoint(name: str, arch: ModelArch) -> bool:
+    """Whether ``name`` (which says no quantization) resolved by family to a quantized
+    checkpoint, so the user may be asking for a different one (Kimi-K2.6 -> nvidia's NVFP4)."""
+    low = name.lower()
+    quantized = arch.checkpoint_dtype not in ("bf16", "fp16", "fp32")
+    return quantized and low != arch.id.lower() and not any(w in low for w in _QUANT_WORDS)
 
 
 def _rank_step_model(r: Resolved) -> StepModel:

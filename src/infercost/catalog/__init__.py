@@ -20,7 +20,7 @@ from infercost.catalog.loader import (
 )
 from infercost.catalog.names import closest, dtype_hint, family_key, normalize
 from infercost.catalog.schema import Accelerator, EngineProfile, ModelArch, QuantFormat
-from infercost.errors import UnknownNameError
+from infercost.errors import InputError, UnknownNameError
 
 __all__ = [
     "Accelerator",
@@ -65,8 +65,29 @@ def get_accelerator(name: str) -> Accelerator:
     by_parts = _accelerator_by_parts(key, index)
     if by_parts is not None:
         return by_parts
+    counted = _GPU_COUNT.match(name.strip())
+    if counted is not None:
+        count = counted.group("n1") or counted.group("n2")
+        gpu = (counted.group("g1") or counted.group("g2") or "").strip()
+        try:
+            one = get_accelerator(gpu)
+        except UnknownNameError:
+            one = None
+        if one is not None:
+            raise InputError(
+                f"GPU {name!r} names {count} GPUs; give the GPU alone ({one.id}) and the "
+                f"count as the number of GPUs (--num-gpus {count}, with --tp/--pp/--dp for "
+                "the layout)"
+            )
     ids = [a.id for a in load_accelerators()]
     raise UnknownNameError("GPU", name, closest(name, ids))
+
+
+#: "8xH100", "8 x H100", "H100x8", "h100:8", "H100 * 8": a count written into the GPU name.
+_GPU_COUNT = re.compile(
+    r"^(?:(?P<n1>\d{1,4})\s*[x×*]\s*(?P<g1>[a-z].*)|(?P<g2>.*[a-z0-9])\s*(?:[x×*]|:)\s*(?P<n2>\d{1,4}))$",
+    re.IGNORECASE,
+)
 
 
 #: Spelling tokens that name a vendor, a product line or a packaging, not the GPU family.
@@ -277,4 +298,6 @@ def get_engine(name: str) -> EngineProfile:
     for eng in load_engines():
         if key == eng.id or key in {normalize(a) for a in eng.aliases}:
             return eng
-    raise UnknownNameError("engine", name, closest(name, [e.id for e in load_engines()]))
+    spellings = {a: e.id for e in load_engines() for a in (e.id, *e.aliases)}
+    near = closest(name, list(spellings))
+    raise UnknownNameError("engine", name, list(dict.fromkeys(spellings[a] for a in near)))

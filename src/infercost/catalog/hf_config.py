@@ -14,6 +14,7 @@ architecture is inferred from ratios of sizes. See docs/models.md.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Any
@@ -190,7 +191,12 @@ def _int(cfg: dict[str, Any], key: str, where: str, default: int = 0) -> int:
     value = cfg.get(key)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value != int(value)
+    ):
         raise _fail(where, f"{key} must be an integer, got {value!r}; fix the config.json.")
     if value < 0:
         raise _fail(where, f"{key} must be >= 0, got {value!r}; fix the config.json.")

@@ -1715,7 +1715,8 @@ def explain_serving(
         f"{r.acc.id}: {r.acc.mem_bw_bytes_s / 1e12:.2f} TB/s, {dtype} "
         f"{(r.acc.flop_s(dtype) or 0) / 1e12:.0f} TFLOP/s (datasheet) x reachable share over "
         f"{REFERENCE_GPU}'s: memory {scale.bandwidth:.3f}, {dtype} "
-        f"{scale.gemm_factor(dtype):.3f} ({scale.basis}); engine {e.id}",
+        f"{scale.gemm_factor(dtype):.3f}, collectives {scale.collective:.3f} "
+        f"({scale.basis}); engine {e.id}",
     )
     trail.add(
         "prefill_marginal_s",

@@ -107,16 +107,17 @@ class AchievedFigure(CatalogEntry):
 
     Attributes:
         gpu: catalog id of the accelerator.
-        kind: ``mem_bw`` (a streaming kernel's sustained device-memory bandwidth, TB/s) or
+        kind: ``mem_bw`` (a streaming kernel's sustained device-memory bandwidth, TB/s),
             ``gemm_bf16`` / ``gemm_fp8`` / ``gemm_fp4`` (the best large dense GEMM at that
-            dtype, TFLOP/s).
-        measured: the figure, TB/s or TFLOP/s (decimal).
+            dtype, TFLOP/s) or ``allreduce_busbw`` (the collective library's all-reduce bus
+            bandwidth at its largest message over the whole scale-up board, GB/s).
+        measured: the figure, TB/s, TFLOP/s or GB/s (decimal).
         conditions: kernel, sizes, software as the source states them.
         quote: the cell or sentence it was read from.
     """
 
     gpu: str
-    kind: Literal["mem_bw", "gemm_bf16", "gemm_fp8", "gemm_fp4"]
+    kind: Literal["mem_bw", "gemm_bf16", "gemm_fp8", "gemm_fp4", "allreduce_busbw"]
     measured: float = Field(gt=0)
     conditions: str = ""
     quote: str = ""

@@ -9,6 +9,12 @@ GPU the step model scales the peak by that GPU's measured share over the referen
 
     bandwidth used = datasheet bandwidth x MBU x (measured share on the GPU / on H100 SXM)
     FLOP/s used    = datasheet peak(dtype) x MFU x (measured share(dtype) / on H100 SXM)
+    link used      = scale-up link x comm efficiency x (all-reduce bus bandwidth share / H100's)
+
+The all-reduce figure is the collective library's bus bandwidth at its largest message over
+the whole board (nccl-tests / rccl-tests all_reduce_perf), over the link's per-direction
+datasheet bandwidth: 478.9 of 450 GB/s on 8 x H100 (NCCL with NVLink SHARP reduces in the
+switch), 316.8 of 448 on 8 x MI300X (RCCL over xGMI), 231.6 of 300 on 8 x A100.
 
 A GPU with no measured figure keeps Hopper's shares (factor 1: the documented prior), and its
 prediction says so. A GPU with a measured GEMM at another dtype than the one asked uses the
@@ -23,7 +29,7 @@ from dataclasses import dataclass
 
 from infercost.catalog.loader import load_accelerators, load_achieved
 from infercost.catalog.schema import Accelerator, AchievedFigure
-from infercost.units import TERA
+from infercost.units import GIGA, TERA
 
 #: The GPU the shipped engine efficiencies were fitted on (most calibration rows are H100/H200
 #: SXM; ``catalog/data/engine_fits.toml``).
@@ -52,6 +58,7 @@ class AchievableScale:
     Attributes:
         bandwidth: factor on device-memory bandwidth.
         gemm: factor on the dense FLOP/s per compute dtype (``bf16``, ``fp8``, ``fp4``, ...).
+        collective: factor on the scale-up link's bandwidth for collectives.
         measured: whether any measured figure of this GPU was used (False: the prior).
         basis: one line naming the figures used, for ``--explain``.
     """
@@ -60,6 +67,7 @@ class AchievableScale:
     gemm: dict[str, float]
     measured: bool
     basis: str
+    collective: float = 1.0
 
     def gemm_factor(self, dtype: str) -> float:
         """The factor on the dense peak at ``dtype`` (1.0 for a dtype with none)."""
@@ -74,6 +82,9 @@ def _share(acc: Accelerator, fig: AchievedFigure) -> float | None:
     """The measured figure over ``acc``'s datasheet peak of the same kind."""
     if fig.kind == "mem_bw":
         return fig.measured * TERA / acc.mem_bw_bytes_s
+    if fig.kind == "allreduce_busbw":
+        link = acc.interconnect_bytes_s
+        return fig.measured * GIGA / link if link else None
     peak = acc.flop_s(_KIND_DTYPE[fig.kind])
     return fig.measured * TERA / peak if peak else None
 
@@ -120,6 +131,13 @@ def achievable_scale(gpu_id: str) -> AchievableScale:
     for kind in ("gemm_bf16", "gemm_fp8", "gemm_fp4"):
         if kind in figs:
             used.append(f"{_KIND_DTYPE[kind]} GEMM {figs[kind].measured:g} TFLOP/s")
+    collective = 1.0
+    ar = "allreduce_busbw"
+    if ar in figs and ar in ref_figs:
+        mine, base = _share(acc, figs[ar]), _share(ref, ref_figs[ar])
+        if mine and base:
+            collective = mine / base
+            used.append(f"all-reduce {figs[ar].measured:g} GB/s")
     if gpu_id == REFERENCE_GPU:
         basis = "reference GPU of the engine efficiencies"
     elif used:
@@ -129,4 +147,4 @@ def achievable_scale(gpu_id: str) -> AchievableScale:
             f"no measured figure for {gpu_id}: {REFERENCE_GPU}'s reachable shares of its "
             "peaks assumed"
         )
-    return AchievableScale(bandwidth, gemm, bool(used), basis)
+    return AchievableScale(bandwidth, gemm, bool(used), basis, collective)

@@ -486,6 +486,15 @@ def link_bytes_s(acc: Accelerator) -> float:
     return pcie_bytes_s(acc)
 
 
+def collective_link_bytes_s(acc: Accelerator) -> float:
+    """The scale-up link's per-direction bandwidth the collectives are costed on: the
+    datasheet link x the GPU's measured all-reduce share over the reference GPU's
+    (:mod:`infercost.perf.achievable`; 1 without a measured figure, and for PCIe-only cards,
+    whose collectives take :data:`PCIE_BUSBW_FRACTION_UP_TO_4`), bytes/s."""
+    link = link_bytes_s(acc)
+    return link * achievable_scale(acc.id).collective if acc.interconnect_bytes_s else link
+
+
 def nvlink_peers(acc: Accelerator) -> float:
     """GPUs that share ``acc``'s scale-up link: 0 for a whole scale-up domain (NVLink/NVSwitch
     boards, xGMI, ICI, NeuronLink), 1 for PCIe-only cards, 2 for NVLink-bridged pairs (the
@@ -670,7 +679,7 @@ def unsharded_step_model(
         allreduce_latency_s=engine.allreduce_latency_s,
         tp=1,
         pp=1,
-        link_bytes_s=link_bytes_s(acc),
+        link_bytes_s=collective_link_bytes_s(acc),
         comm_efficiency=engine.comm_efficiency,
         oneshot_max_bytes_4=engine.allreduce_oneshot_max_bytes_4,
         oneshot_max_bytes_8=engine.allreduce_oneshot_max_bytes_8,

@@ -53,9 +53,9 @@ from infercost.perf.serving import CLOSED_LOOP_WAVES, arrival_wave_sync, closed_
 from infercost.perf.step import (
     ACTIVATION_DTYPE,
     StepModel,
+    collective_link_bytes_s,
     compute_dtype,
     expert_tile_rows,
-    link_bytes_s,
     nvlink_peers,
     operand_peaks,
     pcie_bytes_s,
@@ -268,7 +268,7 @@ def build_grid(
         expert_tile_rows=tiles.reshape(g_n, w_n, 1, 1, 1),
         expert_dequant=dequant.reshape(g_n, w_n, 1, 1, 1),
         expert_dequant_efficiency=engine.expert_dequant_efficiency,
-        link_bytes_s=_axis([link_bytes_s(a) for a in gpus], 0),
+        link_bytes_s=_axis([collective_link_bytes_s(a) for a in gpus], 0),
         nvlink_peers=_axis([nvlink_peers(a) for a in gpus], 0),
         pcie_bytes_s=_axis([pcie_bytes_s(a) for a in gpus], 0),
     )

@@ -152,3 +152,28 @@ def test_eager_share_packs_prompts_into_the_token_budget() -> None:
     assert float(eager_share(530.0, 2.0, 1024.0, 16384.0, 8192.0)) == 1.0
     # a budget the running decodes fill still lets one prompt in an iteration
     assert float(eager_share(9000.0, 1.0, 4096.0, 1024.0, 8192.0)) == 1.0
+
+
+def test_predict_pads_trtllm_offline_runs_only() -> None:
+    from infercost import predict
+
+    # gpt-oss-120b on one H200: trtllm-bench does not tune MXFP4, so its max batch is
+    # BuildConfig's 2,048 and the 1,024 graph is captured; the KV-limited batch at 1k/1k is
+    # between 512 and 1,024 (docs/physics.md, "Serving caps")
+    off = predict(
+        "openai/gpt-oss-120b",
+        "H200",
+        1024,
+        1024,
+        engine="trtllm",
+        max_throughput=True,
+        explain=True,
+    )
+    trail = " ".join(str(step) for step in off.explain)
+    assert 512 < off.concurrency < 1024
+    assert "decode-only iterations run the 1024-row CUDA graph" in trail
+    # online serving (trtllm-serve: padding off by default) is not padded
+    on = predict(
+        "openai/gpt-oss-120b", "H200", 1024, 1024, engine="trtllm", concurrency=600, explain=True
+    )
+    assert "CUDA graph" not in " ".join(str(step) for step in on.explain)

@@ -78,3 +78,24 @@ def test_a_user_row_for_an_unknown_gpu_is_refused(
     finally:
         monkeypatch.delenv("INFERCOST_CATALOG_DIR")
         loader.load_achieved.cache_clear()
+
+
+def test_an_allreduce_row_for_a_gpu_without_a_scale_up_link_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an L40S has no NVLink (accelerators.csv): its collectives are costed on PCIe, so an
+    # all-reduce figure for it would be silently unused
+    (tmp_path / "achievable.csv").write_text(
+        "gpu,kind,measured,conditions,source,as_of,quote\n"
+        "l40s,allreduce_busbw,20.0,nccl-tests,my lab notebook,2026-12-01,20 GB/s\n"
+    )
+    monkeypatch.setenv("INFERCOST_CATALOG_DIR", str(tmp_path))
+    loader.load_achieved.cache_clear()
+    try:
+        with pytest.raises(
+            CatalogError, match="allreduce_busbw for 'l40s', which has no scale-up"
+        ):
+            loader.load_achieved()
+    finally:
+        monkeypatch.delenv("INFERCOST_CATALOG_DIR")
+        loader.load_achieved.cache_clear()

@@ -155,6 +155,7 @@ def load_achieved() -> tuple[AchievedFigure, ...]:
         CatalogError: a bad row, or one naming a GPU the catalog does not hold.
     """
     ids = {a.id for a in load_accelerators()}
+    links = {a.id: a.interconnect_bytes_s for a in load_accelerators()}
     by_key: dict[tuple[str, str], AchievedFigure] = {}
     for label, i, row in _csv_rows("achievable.csv"):
         try:
@@ -165,6 +166,14 @@ def load_achieved() -> tuple[AchievedFigure, ...]:
             raise CatalogError(label, _validation_message(err, AchievedFigure), i) from err
         if fig.gpu not in ids:
             raise CatalogError(label, f"gpu {fig.gpu!r} is not a catalog accelerator id", i)
+        if fig.kind == "allreduce_busbw" and not links.get(fig.gpu):
+            raise CatalogError(
+                label,
+                f"allreduce_busbw for {fig.gpu!r}, which has no scale-up link "
+                "(interconnect_gb_s_per_direction): its collectives are costed on PCIe; drop "
+                "the row or give the GPU its link in accelerators.csv",
+                i,
+            )
         by_key[(fig.gpu, fig.kind)] = fig
     return tuple(by_key.values())
 

@@ -90,8 +90,8 @@ def predict_cmd(
             "--max-throughput",
             help="An offline run: the largest batch the KV cache holds (sequences of the full "
             "isl + osl) under the caps the engine's offline benchmark configures per rank "
-            "(trtllm: trtllm-bench's own sizing; others: their offline max_num_seqs); "
-            "--explain says which.",
+            "(trtllm: trtllm-bench's own sizing, decode steps padded to its CUDA-graph "
+            "sizes; others: their offline max_num_seqs); --explain says which.",
         ),
     ] = False,
     engine: Annotated[str, typer.Option(help="vllm, sglang, trtllm, llamacpp.")] = "vllm",

@@ -209,9 +209,10 @@ def steady_state(
     others_prefill_s = others * prefill_marginal
     share_per_iter = others_prefill_s / (chunks + o - 1.0)
     first_token_s = first_token_s + chunks * share_per_iter
-    t_base = t_d + eager_share(others, chunks, o, np.maximum(new_tokens, 1.0), budget) * (
-        decode_step(sm, n, ctx, graph=False).total_s - t_d
-    )
+    t_base = t_d
+    if sm.graph_batch_sizes:  # padded CUDA graphs: the decode iterations that carry a prompt
+        eager = eager_share(others, chunks, o, np.maximum(new_tokens, 1.0), budget)
+        t_base = t_d + eager * (decode_step(sm, n, ctx, graph=False).total_s - t_d)
     t_cycle = first_token_s + (o - 1.0) * (t_base + share_per_iter)
     output_tok_s = n * o / t_cycle
     ttft = np.asarray(request_overhead_s, dtype=np.float64) + first_token_s

@@ -420,7 +420,7 @@ def resolve(
     alias = model_alias_note(arch, model) if model else ""
     if alias:
         notes.append(f"{model} is served as {arch.id}: {alias}")
-    elif model and _names_other_checkpoint(model, arch):
+    elif model and hint is None and _names_other_checkpoint(model, arch):
         notes.append(
             f"{model} resolved to {arch.id}, the catalog's {arch.checkpoint_dtype} checkpoint "
             f"of that family: its weights (and the KV dtype its config declares) apply; give "
@@ -956,16 +956,12 @@ def _price(
     return float(price.usd_per_gpu_hour), default + price.source + note
 
 
-#: Spelling fragments that name a quantized checkpoint (a name with one asks for it).
-_QUANT_WORDS = ("fp8", "fp4", "nvfp4", "mxfp4", "int4", "int8", "awq", "gptq", "w4a", "w8a")
-
-
 def _names_other_checkpoint(name: str, arch: ModelArch) -> bool:
-    """Whether ``name`` (which says no quantization) resolved by family to a quantized
-    checkpoint, so the user may be asking for a different one (Kimi-K2.6 -> nvidia's NVFP4)."""
-    low = name.lower()
+    """Whether ``name``, which names no weight format (``catalog.names.dtype_hint``; the
+    caller checks), resolved by family to a quantized checkpoint, so the user may be asking
+    for a different one (Kimi-K2.6 -> nvidia's NVFP4)."""
     quantized = arch.checkpoint_dtype not in ("bf16", "fp16", "fp32")
-    return quantized and low != arch.id.lower() and not any(w in low for w in _QUANT_WORDS)
+    return quantized and name.strip().lower() != arch.id.lower()
 
 
 def _rank_step_model(r: Resolved) -> StepModel:
@@ -1321,6 +1317,11 @@ class Load:
         """Sequences the deployment runs at once."""
         return self.running_rank * r.dp
 
+    def graph_batch_cap(self, r: Resolved) -> int | None:
+        """An offline run's max batch size per rank and micro-batch, whose decode-only
+        iterations run the engine's padded CUDA graphs (:func:`serve`); None online."""
+        return None if self.online else self.offline_cap // r.pp
+
 
 def offline_caps(r: Resolved, isl: float, osl: float) -> OfflineSettings:
     """The caps an offline run of ``r`` configures (:func:`~infercost.perf.offline.
@@ -1428,7 +1429,7 @@ def serving_stage(r: Resolved, load: Load, isl: int, osl: int) -> tuple[ServingP
             online=load.online,
             fixed_lengths=load.fixed_lengths,
             token_budget=load.token_budget or None,
-            graph_batch_cap=None if load.online else load.offline_cap // r.pp,
+            graph_batch_cap=load.graph_batch_cap(r),
         ),
         r.dp,
     )
@@ -1685,9 +1686,10 @@ def explain_serving(
     scale = achievable_scale(r.acc.id)
     per_stage = load.running_rank / r.pp
     rank_sm = _rank_step_model(r)
-    if not load.online:  # the offline run's padded CUDA graphs, as serve() runs them
+    cap = load.graph_batch_cap(r)
+    if cap is not None:  # the offline run's padded CUDA graphs, as serve() runs them
         budget = load.token_budget or e.max_num_batched_tokens
-        rank_sm = with_graph_padding(rank_sm, e, load.offline_cap // r.pp, budget)
+        rank_sm = with_graph_padding(rank_sm, e, cap, budget)
     st = decode_step(rank_sm, per_stage, isl + osl / 2.0)
     pp_text = f"; x PP {r.pp} stages per token" if r.pp > 1 else ""
     trail.add(
